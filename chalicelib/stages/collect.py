@@ -1,0 +1,32 @@
+"""collect: the client's costs for both periods, written to S3 as a CostDataset."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..costs.explorer import fetch_costs
+from ..errors import ConfigurationError
+from ..models import ClientConfig, ClientTask, CostDataset
+from ..store import reports, table
+from .eligibility import parse_client_config
+
+
+def collect(event: dict[str, Any]) -> dict[str, Any]:
+    task = ClientTask.model_validate(event)
+    run = task.run
+    table.update_client_record(run.run_id, task.client_id, {"status": "running", "updated_at": table.utcnow().isoformat()})
+    config = load_config(task.client_id)
+    lines, currency, estimated, requests = fetch_costs(config, run)
+    dataset = CostDataset(client=config, run=run, currency=currency, estimated=estimated, lines=lines, ce_requests=requests)
+    key = reports.put_model(reports.artefact_key(run.run_id, task.client_id, "costs.json"), dataset)
+    return {"data_key": key, "ce_requests": requests}
+
+
+def load_config(client_id: str) -> ClientConfig:
+    raw = table.get_client_config(client_id)
+    if raw is None:
+        raise ConfigurationError(f"client_id: no client {client_id!r} is configured")
+    parsed = parse_client_config(client_id, raw)
+    if isinstance(parsed, str):
+        raise ConfigurationError(parsed)
+    return parsed

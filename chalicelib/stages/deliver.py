@@ -1,0 +1,107 @@
+"""deliver: send the report once per (client, report type, period) and record the delivery.
+
+Exactly-once comes from Powertools idempotency on the project table: a conditional
+"in progress" record is written before SES is called and completed with the message id after,
+so a Step Functions retry, a Lambda retry or a rerun of the same input replays the stored
+result instead of sending again. `force` adds the run id to the key: one new send per forced run.
+
+The one window no system can close: SES accepted the message and the process died before the
+idempotency record was completed. The in-progress record then expires with the Lambda timeout
+and a retry sends once more. Nothing runs between the SES call and that write, so the window is
+a single DynamoDB round trip.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any, Callable
+
+from .. import aws
+from ..email_message import build_message
+from ..errors import classify_aws_error
+from ..models import ClientTask, ReportManifest
+from ..observability import logger, mask_address
+from ..settings import get_settings
+from ..store import reports, table
+
+
+def deliver(event: dict[str, Any], lambda_context: Any = None) -> dict[str, Any]:
+    task = ClientTask.model_validate({"run": event["run"], "client_id": event["client_id"]})
+    run = task.run
+    manifest_key = event["rendered"]["manifest_key"]
+    delivery = {
+        "client_id": task.client_id,
+        "report_type": run.report_type,
+        "period_start": run.current.start.isoformat(),
+        "period_end": run.current.end.isoformat(),
+        # force re-sends exactly once per forced run; otherwise the period is the whole key
+        "force_token": run.run_id if run.force else "",
+    }
+    send = _idempotent_send()
+    if lambda_context is not None:
+        # Lets an in-progress record expire with this invocation's timeout instead of the record TTL.
+        send.idempotency_config.register_lambda_context(lambda_context)
+    result = send(delivery=delivery, manifest_key=manifest_key, run_id=run.run_id)
+    duplicate = result["run_id"] != run.run_id
+    if not duplicate:
+        table.record_delivery(task.client_id, run.report_type, run.current.start.isoformat(), result["message_id"], run.run_id)
+    return {"message_id": result["message_id"], "sent_by_run": result["run_id"], "duplicate": duplicate}
+
+
+@lru_cache(maxsize=1)
+def _idempotent_send() -> Callable[..., dict[str, Any]]:
+    from aws_lambda_powertools.utilities.idempotency import (
+        DynamoDBPersistenceLayer,
+        IdempotencyConfig,
+        idempotent_function,
+    )
+
+    settings = get_settings()
+    persistence = DynamoDBPersistenceLayer(
+        table_name=settings.table_name,
+        key_attr="pk",
+        sort_key_attr="sk",
+        static_pk_value="idempotency#deliver",
+        boto3_client=aws.client("dynamodb"),
+    )
+    config = IdempotencyConfig(expires_after_seconds=settings.idempotency_days * 86400, raise_on_no_idempotency_key=True)
+    wrapped = idempotent_function(data_keyword_argument="delivery", persistence_store=persistence, config=config)(_send)
+    wrapped.idempotency_config = config  # type: ignore[attr-defined]
+    return wrapped
+
+
+def _send(delivery: dict[str, Any], manifest_key: str, run_id: str) -> dict[str, Any]:
+    manifest = reports.get_model(manifest_key, ReportManifest)
+    settings = get_settings()
+    raw = build_message(
+        sender=manifest.sender or settings.default_sender,
+        recipients=manifest.recipients,
+        reply_to=manifest.reply_to,
+        subject=manifest.subject,
+        text=reports.get_text(manifest.text_key),
+        html=reports.get_text(manifest.html_key),
+        csv_body=reports.get_text(manifest.csv_key),
+        csv_filename=manifest.csv_filename,
+        extra_headers={"X-Cost-Report-Client": manifest.client_id, "X-Cost-Report-Run": run_id},
+    )
+    request: dict[str, Any] = {
+        "FromEmailAddress": manifest.sender or settings.default_sender,
+        "Destination": {"ToAddresses": manifest.recipients},
+        "Content": {"Raw": {"Data": raw}},
+        "EmailTags": [
+            {"Name": "client_id", "Value": manifest.client_id},
+            {"Name": "report_type", "Value": delivery["report_type"]},
+        ],
+    }
+    if settings.configuration_set:
+        request["ConfigurationSetName"] = settings.configuration_set
+    try:
+        reply = aws.client("sesv2").send_email(**request)
+    except Exception as exc:  # noqa: BLE001
+        raise classify_aws_error(exc, "SES SendEmail") from exc
+    logger().info(
+        "report sent",
+        extra={"client_id": manifest.client_id, "message_id": reply["MessageId"],
+               "recipients": [mask_address(r) for r in manifest.recipients]},
+    )
+    return {"message_id": reply["MessageId"], "run_id": run_id}

@@ -1,0 +1,56 @@
+"""plan: validate the execution input and compute the periods once for the whole run."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from pydantic import ValidationError
+
+from ..errors import DataValidationError
+from ..models import RunContext, RunInput, describe_validation_error
+from ..periods import report_periods
+from ..settings import get_settings
+from ..store import table
+
+
+def plan(event: dict[str, Any]) -> dict[str, Any]:
+    """event: {"input": <execution input>, "execution_name": ..., "started_at": ...} (set by the ASL)."""
+    raw_input = event.get("input")
+    if not isinstance(raw_input, dict):
+        raise DataValidationError("input: the execution input must be a JSON object like {\"report_type\": \"weekly\"}")
+    try:
+        run_input = RunInput.model_validate(raw_input)
+    except ValidationError as exc:
+        raise DataValidationError(f"invalid execution input: {describe_validation_error(exc)}") from exc
+
+    started_at = _parse_time(event.get("started_at"))
+    as_of = run_input.as_of or started_at.date()
+    current, previous = report_periods(run_input.report_type, as_of)
+    run = RunContext(
+        run_id=str(event.get("execution_name") or f"manual-{started_at:%Y%m%dT%H%M%S}"),
+        report_type=run_input.report_type,
+        as_of=as_of,
+        current=current,
+        previous=previous,
+        force=run_input.force,
+        client_id=run_input.client_id,
+        started_at=started_at,
+        max_concurrency=get_settings().max_concurrency,
+    )
+    table.update_run_meta(
+        run.run_id,
+        {"status": "running", "input": run_input.model_dump_json(), "started_at": started_at.isoformat(),
+         "report_type": run.report_type, "period_start": current.start.isoformat()},
+    )
+    return {"run": run.model_dump(mode="json")}
+
+
+def _parse_time(value: Any) -> datetime:
+    if isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+        except ValueError:
+            pass
+    return table.utcnow()

@@ -1,0 +1,162 @@
+"""The project's DynamoDB table: client configs, the delivery ledger, run records.
+
+One table, composite key (pk, sk):
+  CLIENTS            / <client_id>            a client config, stored as the raw JSON a person wrote
+  DELIVERY#<client>  / <type>#<period start>  a delivered report (message id, run, time)
+  DELIVERY#<client>  / LAST#<type>            the latest delivery of a type (minimum-interval check)
+  RUN#<run_id>       / META | CLIENT#<id>     a run and its per-client records
+  RUNS               / <started_at>#<run_id>  run history, newest last
+  idempotency#...    / <hash>                 Powertools idempotency records (deliver stage)
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from datetime import datetime, timezone
+from typing import Any
+
+from .. import aws
+from ..errors import classify_aws_error
+from ..settings import get_settings
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _table() -> Any:
+    return aws.resource("dynamodb").Table(get_settings().table_name)
+
+
+def _call(doing: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
+    try:
+        return fn(*args, **kwargs)
+    except Exception as exc:  # noqa: BLE001 - translated into the taxonomy
+        raise classify_aws_error(exc, doing) from exc
+
+
+# ---- client configs -------------------------------------------------------------------------
+
+def put_client_config(raw: dict[str, Any] | str, client_id: str | None = None) -> None:
+    """Store a config as written (validation happens when a run reads it, so a bad one is reported, not lost)."""
+    text = raw if isinstance(raw, str) else json.dumps(raw, default=str)
+    key = client_id or (raw.get("client_id") if isinstance(raw, dict) else None)
+    if not isinstance(key, str) or not key:
+        raise ValueError("client_id: field required to store a client config")
+    _call("store client config", _table().put_item, Item={"pk": "CLIENTS", "sk": key, "config": text})
+
+
+def iter_client_configs() -> Iterator[tuple[str, str]]:
+    """(stored key, raw JSON) for every client, in key order."""
+    kwargs: dict[str, Any] = {"KeyConditionExpression": "pk = :pk", "ExpressionAttributeValues": {":pk": "CLIENTS"}}
+    while True:
+        page = _call("list client configs", _table().query, **kwargs)
+        for item in page.get("Items", []):
+            yield item["sk"], item.get("config", "")
+        if "LastEvaluatedKey" not in page:
+            return
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def get_client_config(client_id: str) -> str | None:
+    item = _call("read client config", _table().get_item, Key={"pk": "CLIENTS", "sk": client_id}).get("Item")
+    return item.get("config") if item else None
+
+
+# ---- delivery ledger -----------------------------------------------------------------------
+
+def delivery_key(client_id: str, report_type: str, period_start: str) -> dict[str, str]:
+    return {"pk": f"DELIVERY#{client_id}", "sk": f"{report_type}#{period_start}"}
+
+
+def last_delivery_key(client_id: str, report_type: str) -> dict[str, str]:
+    return {"pk": f"DELIVERY#{client_id}", "sk": f"LAST#{report_type}"}
+
+
+def batch_get(keys: list[dict[str, str]]) -> dict[tuple[str, str], dict[str, Any]]:
+    """Items by (pk, sk); 100 keys a request, unprocessed keys asked again."""
+    found: dict[tuple[str, str], dict[str, Any]] = {}
+    table_name = get_settings().table_name
+    resource = aws.resource("dynamodb")
+    unique = list({(k["pk"], k["sk"]): k for k in keys}.values())
+    for start in range(0, len(unique), 100):
+        request: dict[str, Any] = {table_name: {"Keys": unique[start : start + 100], "ConsistentRead": True}}
+        for _ in range(10):
+            reply = _call("read delivery ledger", resource.batch_get_item, RequestItems=request)
+            for item in reply.get("Responses", {}).get(table_name, []):
+                found[(item["pk"], item["sk"])] = item
+            request = reply.get("UnprocessedKeys") or {}
+            if not request:
+                break
+    return found
+
+
+def record_delivery(client_id: str, report_type: str, period_start: str, message_id: str, run_id: str) -> None:
+    now = utcnow().isoformat()
+    attrs = {"message_id": message_id, "run_id": run_id, "delivered_at": now}
+    table = _table()
+    _call("record delivery", table.put_item, Item={**delivery_key(client_id, report_type, period_start), **attrs})
+    # LAST# only moves forward in time, so a late retry never rewinds the minimum-interval clock.
+    try:
+        table.put_item(
+            Item={**last_delivery_key(client_id, report_type), **attrs, "period_start": period_start},
+            ConditionExpression="attribute_not_exists(delivered_at) OR delivered_at < :now",
+            ExpressionAttributeValues={":now": now},
+        )
+    except Exception as exc:  # noqa: BLE001
+        if "ConditionalCheckFailed" not in str(exc):
+            raise classify_aws_error(exc, "record latest delivery") from exc
+
+
+# ---- runs and per-client records -----------------------------------------------------------
+
+def update_run_meta(run_id: str, attrs: dict[str, Any]) -> None:
+    _update({"pk": f"RUN#{run_id}", "sk": "META"}, attrs, "record run")
+
+
+def put_client_records(run_id: str, records: Iterable[dict[str, Any]]) -> None:
+    """Write many per-client records (batch writer: 25 per request, retries unprocessed items)."""
+    with _table().batch_writer(overwrite_by_pkeys=["pk", "sk"]) as writer:
+        for record in records:
+            writer.put_item(Item={"pk": f"RUN#{run_id}", "sk": f"CLIENT#{record['client_id']}", **_clean(record)})
+
+
+def update_client_record(run_id: str, client_id: str, attrs: dict[str, Any]) -> None:
+    _update({"pk": f"RUN#{run_id}", "sk": f"CLIENT#{client_id}"}, {"client_id": client_id, **attrs}, "update client record")
+
+
+def _update(key: dict[str, str], attrs: dict[str, Any], doing: str) -> None:
+    attrs = _clean(attrs)
+    names = {f"#a{i}": name for i, name in enumerate(attrs)}
+    values = {f":v{i}": value for i, value in enumerate(attrs.values())}
+    expression = "SET " + ", ".join(f"#a{i} = :v{i}" for i in range(len(attrs)))
+    _call(doing, _table().update_item, Key=key, UpdateExpression=expression,
+          ExpressionAttributeNames=names, ExpressionAttributeValues=values)
+
+
+def iter_run_items(run_id: str) -> Iterator[dict[str, Any]]:
+    kwargs: dict[str, Any] = {
+        "KeyConditionExpression": "pk = :pk",
+        "ExpressionAttributeValues": {":pk": f"RUN#{run_id}"},
+        "ConsistentRead": True,
+    }
+    while True:
+        page = _call("read run records", _table().query, **kwargs)
+        yield from page.get("Items", [])
+        if "LastEvaluatedKey" not in page:
+            return
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def put_run_history(run_id: str, started_at: str, summary: dict[str, Any]) -> None:
+    _call(
+        "record run history",
+        _table().put_item,
+        Item={"pk": "RUNS", "sk": f"{started_at}#{run_id}", "run_id": run_id, "summary": json.dumps(summary)},
+    )
+
+
+def _clean(attrs: dict[str, Any]) -> dict[str, Any]:
+    """DynamoDB rejects empty strings in keys and floats; drop None, stringify the rest."""
+    return {k: v for k, v in attrs.items() if v is not None and v != ""}

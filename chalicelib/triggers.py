@@ -1,0 +1,53 @@
+"""Scheduled starts: one execution per report type and period, however often EventBridge fires.
+
+The execution name is derived from the period, so a repeated trigger (EventBridge delivers at
+least once; async Lambda invocations are retried twice) hits ExecutionAlreadyExists instead of
+starting a second run. The period comes from the event's own time, not the clock, so a retry
+an hour later still names the same period.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from typing import Any
+
+from . import aws
+from .errors import ConfigurationError, classify_aws_error
+from .periods import report_periods
+from .settings import get_settings
+
+
+def scheduled_execution_name(report_type: str, period_start: str) -> str:
+    return f"scheduled-{report_type}-{period_start}"
+
+
+def start_scheduled_run(report_type: str, event_time: str | None) -> dict[str, Any]:
+    fired_at = _event_time(event_time)
+    as_of = fired_at.date()
+    current, _ = report_periods(report_type, as_of)
+    name = scheduled_execution_name(report_type, current.start.isoformat())
+    state_machine_arn = get_settings().state_machine_arn
+    if not state_machine_arn:
+        raise ConfigurationError("STATE_MACHINE_ARN: environment variable not set for the trigger function")
+    run_input = {"report_type": report_type, "as_of": as_of.isoformat()}
+    try:
+        reply = aws.client("stepfunctions").start_execution(
+            stateMachineArn=state_machine_arn, name=name, input=json.dumps(run_input)
+        )
+    except Exception as exc:  # noqa: BLE001
+        code = getattr(exc, "response", {}).get("Error", {}).get("Code")
+        if code == "ExecutionAlreadyExists":
+            return {"status": "already_started", "execution_name": name}
+        raise classify_aws_error(exc, "Step Functions StartExecution") from exc
+    return {"status": "started", "execution_name": name, "execution_arn": reply["executionArn"]}
+
+
+def _event_time(value: str | None) -> datetime:
+    if value:
+        try:
+            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+        except ValueError:
+            pass
+    return datetime.now(timezone.utc)

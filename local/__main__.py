@@ -1,0 +1,167 @@
+"""`python -m local run`: the real pipeline on an in-process AWS, on sample or given data.
+
+python -m local run [--clients FILE.json] [--costs FILE.csv] [--report-type daily|weekly|monthly]
+                    [--as-of YYYY-MM-DD] [--client-id ID] [--force] [--out DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import time
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+SAMPLES = Path(__file__).resolve().parent / "samples"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m local", description="Run the cost report pipeline locally.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("run", help="run one execution of the state machine on an in-process AWS")
+    run.add_argument("--clients", type=Path, default=SAMPLES / "clients.json", help="JSON list of client configs")
+    run.add_argument("--costs", type=Path, default=SAMPLES / "costs.csv", help="cost data CSV (date,account_id,service,amount[,record_type,currency])")
+    run.add_argument("--report-type", choices=("daily", "weekly", "monthly"), default="weekly")
+    run.add_argument("--as-of", type=date.fromisoformat, default=None, help="YYYY-MM-DD (default: the day after the last date in the cost data)")
+    run.add_argument("--client-id", default=None, help="run for this client only")
+    run.add_argument("--force", action="store_true", help="re-send even if already delivered")
+    run.add_argument("--out", type=Path, default=Path("out"), help="output folder (default: out/)")
+    args = parser.parse_args(argv)
+    return run_command(args)
+
+
+def run_command(args: argparse.Namespace) -> int:
+    from local.cost_explorer import CostData
+
+    try:
+        clients = load_clients(args.clients)
+        costs = CostData.from_csv(args.costs)
+    except (OSError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    as_of = args.as_of or ((costs.last_day or date.today()) + timedelta(days=1))
+    run_input: dict[str, Any] = {"report_type": args.report_type, "as_of": as_of.isoformat(), "force": args.force}
+    if args.client_id:
+        run_input["client_id"] = args.client_id
+    summary = run_locally(clients, costs, run_input, args.out)
+    print_table(summary)
+    return 0 if summary["execution_status"] == "SUCCEEDED" else 1
+
+
+def load_clients(path: Path) -> list[dict[str, Any] | str]:
+    """A JSON list; each entry is kept as written so a bad one is reported by the run, not here."""
+    try:
+        data = json.loads(path.read_text())
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{path}: not valid JSON: {exc}") from exc
+    if not isinstance(data, list):
+        raise ValueError(f"{path}: expected a JSON list of client configs")
+    return [entry if isinstance(entry, dict) else json.dumps(entry) for entry in data]
+
+
+def run_locally(clients: list[dict[str, Any] | str], costs: Any, run_input: dict[str, Any], out_dir: Path,
+                retry_time_scale: float = 0.05, progress: bool = True) -> dict[str, Any]:
+    from local.runtime import LocalAWS
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for entry in clients:
+        client_id = entry.get("client_id") if isinstance(entry, dict) else None
+        if isinstance(client_id, str) and client_id and "/" not in client_id and client_id not in (".", ".."):
+            shutil.rmtree(out_dir / client_id, ignore_errors=True)
+    as_of = date.fromisoformat(run_input["as_of"])
+    started = time.perf_counter()
+    with LocalAWS(out_dir=out_dir, costs=costs, clients=clients, retry_time_scale=retry_time_scale,
+                  estimated_from=as_of.replace(day=1)) as aws:
+        arn = aws.start(run_input)
+        run_id = arn.rsplit(":", 1)[-1]
+        show = _progress_printer(aws, run_id) if progress else None
+        described = aws.wait(arn, on_poll=show, poll=0.1)
+        if progress:
+            print(file=sys.stderr)
+        elapsed = time.perf_counter() - started
+        records = aws.run_records(run_id)
+        summary = _summary(aws, described, run_id, records, elapsed)
+        _write_reports(aws, records, run_id, out_dir)
+    (out_dir / "summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
+    return summary
+
+
+def _progress_printer(aws: Any, run_id: str) -> Any:
+    last = {"at": 0.0}
+
+    def show() -> None:
+        now = time.monotonic()
+        if now - last["at"] < 0.5:
+            return
+        last["at"] = now
+        counts: dict[str, int] = {}
+        for record in aws.run_records(run_id).values():
+            counts[record.get("status", "?")] = counts.get(record.get("status", "?"), 0) + 1
+        text = ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "planning"
+        print(f"\r  run {run_id[:36]}: {text}, emails sent {len(aws.outbox.sent)}   ", end="", file=sys.stderr, flush=True)
+
+    return show
+
+
+def _summary(aws: Any, described: dict[str, Any], run_id: str, records: dict[str, dict[str, Any]], elapsed: float) -> dict[str, Any]:
+    from chalicelib.stages.summary import STATUS_FOR_SUMMARY
+
+    output = json.loads(described.get("output") or "{}")
+    clients = []
+    for client_id, record in sorted(records.items()):
+        status = STATUS_FOR_SUMMARY.get(record.get("status", ""), "failed")
+        clients.append({
+            "client_id": client_id,
+            "status": status,
+            "reason": record.get("reason", ""),
+            "category": record.get("category"),
+            "recommended_action": record.get("recommended_action"),
+            "message_id": record.get("message_id"),
+        })
+    return {
+        "run_id": run_id,
+        "execution_status": described["status"],
+        "execution_error": described.get("error"),
+        "execution_cause": described.get("cause"),
+        "report_type": output.get("report_type"),
+        "period": output.get("period"),
+        "clients": clients,
+        "ce_requests": aws.cost_explorer.requests,
+        "emails_sent": len(aws.outbox.sent),
+        "lambda_invocations": dict(aws.bridge.invocations),
+        "elapsed_seconds": round(elapsed, 3),
+    }
+
+
+def _write_reports(aws: Any, records: dict[str, dict[str, Any]], run_id: str, out_dir: Path) -> None:
+    from chalicelib.store.reports import artefact_key
+
+    for client_id, record in records.items():
+        if record.get("status") != "completed":
+            continue
+        folder = out_dir / client_id
+        folder.mkdir(parents=True, exist_ok=True)
+        for name in ("report.html", "report.txt", "report.csv"):
+            (folder / name).write_text(aws.read_artefact(artefact_key(run_id, client_id, name)))
+
+
+def print_table(summary: dict[str, Any]) -> None:
+    rows = [(c["client_id"], c["status"], (c["reason"] or c.get("message_id") or "")[:90]) for c in summary["clients"]]
+    width = max([len("client")] + [len(r[0]) for r in rows])
+    print(f"\n{'client'.ljust(width)}  {'status':9}  detail")
+    print(f"{'-' * width}  {'-' * 9}  {'-' * 40}")
+    for client_id, status, detail in rows:
+        print(f"{client_id.ljust(width)}  {status:9}  {detail}")
+    counts = {s: sum(c['status'] == s for c in summary['clients']) for s in ('delivered', 'skipped', 'failed')}
+    print(f"\nexecution {summary['execution_status']} in {summary['elapsed_seconds']} s: "
+          f"{counts['delivered']} delivered, {counts['skipped']} skipped, {counts['failed']} failed; "
+          f"{summary['ce_requests']} Cost Explorer requests, {summary['emails_sent']} emails")
+    if summary.get("execution_error"):
+        print(f"error: {summary['execution_error']}: {summary.get('execution_cause')}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,208 @@
+"""An in-process AWS for the whole pipeline.
+
+moto provides DynamoDB, S3, STS and Step Functions (with its engine executing the real
+`statemachines/*.asl.json`); Lambda invokes go to the Chalice handlers in this process
+(LambdaBridge); Cost Explorer answers from a cost data file (LocalCostExplorer); SES messages
+are captured as .eml files (SesOutbox).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+from local.asl import placeholder_for, render_definition
+from local.cost_explorer import CostData, LocalCostExplorer, install as install_cost_explorer
+from local.lambda_bridge import LambdaBridge
+from local.ses_outbox import SesOutbox
+
+ACCOUNT_ID = "123456789012"
+REGION = "us-east-1"
+STAGE = "local"
+APP_NAME = "cost-reporter"
+STATE_MACHINE_NAME = "cost-reporter-local-cost-report"
+
+LOCAL_ENV = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": REGION,
+    "AWS_REGION": REGION,
+    "MOTO_ACCOUNT_ID": ACCOUNT_ID,
+    "TABLE_NAME": "cost-reporter-local",
+    "BUCKET_NAME": "cost-reporter-local-reports",
+    "SENDER_EMAIL": "reports@cost-reporter.example",
+    "MAX_CONCURRENCY": "10",
+    "POWERTOOLS_LOG_LEVEL": "WARNING",
+    "POWERTOOLS_SERVICE_NAME": "cost-reporter",
+    "AWS_LAMBDA_FUNCTION_NAME": "cost-reporter-local",
+}
+
+
+def scale_retry_sleeps(scale: float) -> None:
+    """moto's engine really sleeps between retries; scale those sleeps for local runs and tests."""
+    import types
+
+    from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+
+    real_time = __import__("time")
+    retrier_decl.time = types.SimpleNamespace(sleep=lambda seconds: real_time.sleep(seconds * scale))  # type: ignore[attr-defined]
+
+
+@dataclass
+class LocalAWS:
+    out_dir: Path
+    costs: CostData
+    clients: Iterable[dict[str, Any] | str] = ()
+    ce_page_size: int = 500
+    estimated_from: Any = None
+    retry_time_scale: float = 0.05
+    max_concurrency: int = 10
+    env_overrides: dict[str, str] = field(default_factory=dict)
+
+    def __enter__(self) -> "LocalAWS":
+        import boto3
+        from moto import mock_aws
+
+        self._saved_env = {key: os.environ.get(key) for key in {**LOCAL_ENV, **self.env_overrides}}
+        os.environ.update({**LOCAL_ENV, "MAX_CONCURRENCY": str(self.max_concurrency), **self.env_overrides})
+        self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
+        self._mock.start()
+        boto3.setup_default_session()
+        self.session = boto3.DEFAULT_SESSION
+        _reset_project_caches()
+        scale_retry_sleeps(self.retry_time_scale)
+
+        from app import app
+
+        self.app = app
+        self.bridge = LambdaBridge(dict(app.handler_map), function_prefix=f"{APP_NAME}-{STAGE}-")
+        self.cost_explorer = LocalCostExplorer(self.costs, page_size=self.ce_page_size, estimated_from=self.estimated_from)
+        self.outbox = SesOutbox(self.out_dir)
+        self._uninstall = [
+            self.bridge.install(self.session),
+            install_cost_explorer(self.session, self.cost_explorer),
+            self.outbox.install(self.session),
+        ]
+        self._create_resources()
+        self._unnamed = 1
+        for client in self.clients:
+            self.put_client(client)
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        for uninstall in self._uninstall:
+            uninstall()
+        self._mock.stop()
+        _reset_project_caches()
+        for key, value in self._saved_env.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+    # ---- resources ------------------------------------------------------------------------
+
+    def _create_resources(self) -> None:
+        settings = _settings()
+        dynamodb = self.session.client("dynamodb")
+        dynamodb.create_table(
+            TableName=settings.table_name,
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}, {"AttributeName": "sk", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        self.session.client("s3").create_bucket(Bucket=settings.bucket_name)
+        functions = [name for name, handler in self.app.handler_map.items()]
+        substitutions = {
+            placeholder_for(name): f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{APP_NAME}-{STAGE}-{name}"
+            for name in functions
+        }
+        self.sfn = self.session.client("stepfunctions")
+        self.state_machine_arn = self.sfn.create_state_machine(
+            name=STATE_MACHINE_NAME,
+            definition=render_definition("cost_report", substitutions),
+            roleArn=f"arn:aws:iam::{ACCOUNT_ID}:role/{APP_NAME}-{STAGE}-states",
+        )["stateMachineArn"]
+        os.environ["STATE_MACHINE_ARN"] = self.state_machine_arn
+        _reset_project_caches()
+
+    def put_client(self, client: dict[str, Any] | str) -> None:
+        from chalicelib.store import table
+
+        # A config is stored as written, under its client_id when it has a usable one: the run
+        # then reports what is wrong with it instead of the loader refusing the whole file.
+        parsed: Any = client
+        if isinstance(client, str):
+            try:
+                parsed = json.loads(client)
+            except ValueError:
+                parsed = None
+        client_id = parsed.get("client_id") if isinstance(parsed, dict) else None
+        if not isinstance(client_id, str) or not client_id.strip():
+            client_id = f"unknown-{self._unnamed}"
+            self._unnamed += 1
+        table.put_client_config(client, client_id=client_id)
+
+    # ---- executions ------------------------------------------------------------------------
+
+    def start(self, run_input: dict[str, Any], name: str | None = None) -> str:
+        kwargs = {"stateMachineArn": self.state_machine_arn, "input": json.dumps(run_input)}
+        if name:
+            kwargs["name"] = name
+        return self.sfn.start_execution(**kwargs)["executionArn"]
+
+    def wait(self, execution_arn: str, timeout: float = 600, poll: float = 0.05, on_poll: Any = None) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while True:
+            described = self.sfn.describe_execution(executionArn=execution_arn)
+            if described["status"] != "RUNNING":
+                return described
+            if on_poll:
+                on_poll()
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"execution {execution_arn} still running after {timeout} s")
+            time.sleep(poll)
+
+    def run(self, run_input: dict[str, Any], name: str | None = None, timeout: float = 600) -> dict[str, Any]:
+        return self.wait(self.start(run_input, name), timeout)
+
+    def history(self, execution_arn: str) -> list[dict[str, Any]]:
+        events: list[dict[str, Any]] = []
+        kwargs: dict[str, Any] = {"executionArn": execution_arn, "maxResults": 1000}
+        while True:
+            page = self.sfn.get_execution_history(**kwargs)
+            events.extend(page["events"])
+            if not page.get("nextToken"):
+                return events
+            kwargs["nextToken"] = page["nextToken"]
+
+    def run_records(self, run_id: str) -> dict[str, dict[str, Any]]:
+        from chalicelib.store import table
+
+        return {item["client_id"]: item for item in table.iter_run_items(run_id) if item["sk"].startswith("CLIENT#")}
+
+    def read_artefact(self, key: str) -> str:
+        from chalicelib.store import reports
+
+        return reports.get_text(key)
+
+
+def _settings() -> Any:
+    from chalicelib.settings import get_settings
+
+    return get_settings()
+
+
+def _reset_project_caches() -> None:
+    from chalicelib import aws
+    from chalicelib.settings import get_settings
+    from chalicelib.stages import deliver
+
+    aws.reset_clients()
+    get_settings.cache_clear()
+    deliver._idempotent_send.cache_clear()

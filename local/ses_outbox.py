@@ -1,0 +1,55 @@
+"""SES captured: every SendEmail (v2, raw content) is written as an .eml under <out>/<client_id>/."""
+
+from __future__ import annotations
+
+import base64
+import threading
+import uuid
+from email import message_from_bytes
+from email.policy import default as default_policy
+from pathlib import Path
+from typing import Any, Callable
+
+from botocore.awsrequest import AWSResponse
+
+
+class SesOutbox:
+    def __init__(self, out_dir: Path) -> None:
+        self.out_dir = out_dir
+        self.sent: list[dict[str, Any]] = []
+        self.fault_hook: Callable[[dict[str, Any]], None] | None = None
+        self._lock = threading.Lock()
+
+    def __call__(self, params: dict[str, Any], model: Any = None, **_: Any) -> tuple[AWSResponse, dict[str, Any]]:
+        import json
+
+        body = params["body"]
+        request = json.loads(body.decode("utf-8") if isinstance(body, bytes) else body)
+        if self.fault_hook:
+            error = self.fault_hook(request)
+            if error:
+                return AWSResponse("http://127.0.0.1/ses", error[0], {}, None), {
+                    "Error": {"Code": error[1], "Message": error[2]}, "ResponseMetadata": {"HTTPStatusCode": error[0]}}
+        raw = base64.b64decode(request["Content"]["Raw"]["Data"])
+        tags = {t["Name"]: t["Value"] for t in request.get("EmailTags", [])}
+        client_id = tags.get("client_id") or "unknown"
+        message_id = f"local-{uuid.uuid4()}"
+        folder = self.out_dir / client_id
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{message_id}.eml"
+        path.write_bytes(raw)
+        parsed_message = message_from_bytes(raw, policy=default_policy)
+        with self._lock:
+            self.sent.append({
+                "message_id": message_id,
+                "client_id": client_id,
+                "to": request.get("Destination", {}).get("ToAddresses", []),
+                "subject": str(parsed_message["Subject"]),
+                "path": path,
+                "raw": raw,
+            })
+        return AWSResponse("http://127.0.0.1/ses", 200, {}, None), {"MessageId": message_id}
+
+    def install(self, session: Any) -> Callable[[], None]:
+        session.events.register("before-call.sesv2.SendEmail", self, unique_id="local-ses-outbox")
+        return lambda: session.events.unregister("before-call.sesv2.SendEmail", unique_id="local-ses-outbox")

@@ -1,0 +1,75 @@
+import pytest
+from pydantic import ValidationError
+
+from chalicelib.models import ClientConfig, RunInput, describe_validation_error
+
+GOOD = {
+    "client_id": "acme",
+    "name": "Acme Retail",
+    "status": "ACTIVE",
+    "accounts": ["111122223333"],
+    "recipients": ["finops@acme.example"],
+    "reports": ["daily", "weekly"],
+}
+
+
+def _error(model, data):
+    with pytest.raises(ValidationError) as caught:
+        model.model_validate(data)
+    return describe_validation_error(caught.value)
+
+
+def test_defaults_are_sensible():
+    config = ClientConfig.model_validate(GOOD)
+    assert config.cost_metric == "UnblendedCost"
+    assert config.record_types_excluded() == ["Credit", "Refund"]
+    assert config.min_interval_for("daily") == 20 and config.min_interval_for("monthly") == 624
+
+
+@pytest.mark.parametrize(
+    ("patch", "field"),
+    [
+        ({"recipients": ["not-an-address"]}, "recipients[0]"),
+        ({"recipients": ["a@b.example\r\nBcc: evil@x.example"]}, "recipients[0]"),
+        ({"name": "Acme\r\nBcc: evil@x.example"}, "name"),
+        ({"accounts": ["12345"]}, "accounts[0]"),
+        ({"accounts": ["١٢٣٤٥٦٧٨٩٠١٢"]}, "accounts[0]"),  # non-ASCII digits are not an account id
+        ({"accounts": ["111122223333", "111122223333"]}, "accounts"),
+        ({"reports": ["hourly"]}, "reports[0]"),
+        ({"status": "ENABLED"}, "status"),
+        ({"sender": "x@y.example\nTo: z@w.example"}, "sender"),
+        ({"budgets": {"weekly": "NaN"}}, "budgets.weekly"),
+        ({"budgets": {"weekly": -5}}, "budgets.weekly"),
+        ({"recipent": ["x@y.example"]}, "recipent"),
+    ],
+)
+def test_bad_config_names_the_field(patch, field):
+    message = _error(ClientConfig, {**GOOD, **patch})
+    assert message.startswith(field + ":") or f"; {field}:" in message, message
+
+
+def test_role_arn_requires_external_id():
+    message = _error(ClientConfig, {**GOOD, "role_arn": "arn:aws:iam::999988887777:role/CostReader"})
+    assert "external_id is required" in message
+
+
+def test_missing_required_field_is_named():
+    data = dict(GOOD)
+    del data["recipients"]
+    assert _error(ClientConfig, data) == "recipients: field required"
+
+
+@pytest.mark.parametrize(
+    ("data", "field"),
+    [
+        ({"report_type": "yearly"}, "report_type"),
+        ({"report_type": "weekly", "as_of": "22/11/2026"}, "as_of"),
+        ({"report_type": "weekly", "as_of": "2026-02-30"}, "as_of"),
+        ({"report_type": "weekly", "client_id": "../etc"}, "client_id"),
+        ({"report_type": "weekly", "force": "maybe"}, "force"),
+        ({"report_type": "weekly", "clientid": "x"}, "clientid"),
+        ({}, "report_type"),
+    ],
+)
+def test_bad_run_input_names_the_field(data, field):
+    assert _error(RunInput, data).startswith(field + ":")
