@@ -1,0 +1,77 @@
+"""Stages called through chalice.test.Client, on the in-process AWS (moto tables and bucket)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from chalice.test import Client
+
+from chalicelib.errors import DataValidationError
+from chalicelib.store import table
+from tests.conftest import AS_OF, client
+
+
+@pytest.fixture
+def chalice_client(local_aws):
+    aws = local_aws(clients=[
+        client("alpha", ["111111111111"]),
+        client("dailyonly", ["222222222222"], reports=["daily"]),
+        client("norecipients", ["333333333333"], recipients=[]),
+        client("noaccounts", [], recipients=["x@y.example"]),
+        client("quick", ["444444444444"], min_interval_hours={"weekly": 0}),
+    ])
+    with Client(aws.app) as test_client:
+        yield test_client
+
+
+def _plan(chalice_client, run_input, name="run-1"):
+    payload = {"input": run_input, "execution_name": name, "started_at": "2026-11-18T09:00:00Z"}
+    return chalice_client.lambda_.invoke("plan", payload).payload
+
+
+def test_plan_computes_periods_and_defaults_as_of_to_the_start_time(chalice_client):
+    run = _plan(chalice_client, {"report_type": "monthly"})["run"]
+    assert run["as_of"] == "2026-11-18"
+    assert (run["current"]["start"], run["current"]["end"]) == ("2026-10-01", "2026-11-01")
+    assert run["run_id"] == "run-1" and run["force"] is False
+
+
+def test_plan_rejects_bad_input_naming_the_field(chalice_client):
+    with pytest.raises(DataValidationError, match=r"as_of: .*YYYY-MM-DD"):
+        _plan(chalice_client, {"report_type": "weekly", "as_of": "yesterday"})
+    with pytest.raises(DataValidationError, match="input"):
+        chalice_client.lambda_.invoke("plan", {"input": ["weekly"]})
+
+
+def _eligibility(chalice_client, run):
+    return chalice_client.lambda_.invoke("eligibility", {"run": run}).payload
+
+
+def test_eligibility_reasons(chalice_client):
+    run = _plan(chalice_client, {"report_type": "weekly", "as_of": AS_OF.isoformat()})["run"]
+    result = _eligibility(chalice_client, run)
+    assert result["client_ids"] == ["alpha", "quick"]
+    records = {r["client_id"]: r for r in table.iter_run_items("run-1") if r["sk"].startswith("CLIENT#")}
+    assert records["dailyonly"]["reason"] == "weekly reports are not enabled for this client"
+    assert records["norecipients"]["reason"] == "no recipients configured"
+    assert records["noaccounts"]["reason"] == "no accounts configured"
+    assert records["alpha"]["status"] == "pending"
+
+
+def test_minimum_interval_and_already_delivered(chalice_client):
+    run = _plan(chalice_client, {"report_type": "weekly", "as_of": AS_OF.isoformat()})["run"]
+    # A weekly report for the week before went out two hours ago.
+    earlier = (AS_OF - timedelta(days=7)).isoformat()
+    table.record_delivery("alpha", "weekly", earlier, "msg-1", "older-run")
+    table.record_delivery("quick", "weekly", earlier, "msg-2", "older-run")
+    result = _eligibility(chalice_client, run)
+    assert result["client_ids"] == ["quick"]  # its minimum interval is 0 h
+    reason = {r["client_id"]: r for r in table.iter_run_items("run-1") if r["sk"].startswith("CLIENT#")}["alpha"]["reason"]
+    assert reason.startswith("minimum interval not met") and "144 h" in reason
+
+    table.record_delivery("quick", "weekly", run["current"]["start"], "msg-3", "other-run")
+    assert _eligibility(chalice_client, run)["client_ids"] == []
+
+    forced = _plan(chalice_client, {"report_type": "weekly", "as_of": AS_OF.isoformat(), "force": True}, name="run-2")["run"]
+    assert _eligibility(chalice_client, forced)["client_ids"] == ["alpha", "quick"]
