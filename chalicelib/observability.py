@@ -25,16 +25,19 @@ def run_stage(stage: Any, event: dict[str, Any], *args: Any) -> Any:
 
     log = logger()
     run = event.get("run") if isinstance(event, dict) else None
-    log.append_keys(
+    # thread-safe keys: local runs execute Map branches on threads of one process
+    log.thread_safe_clear_keys()
+    log.thread_safe_append_keys(
         stage=getattr(stage, "__name__", "stage"),
         run_id=(run or {}).get("run_id") or (event.get("execution_name") if isinstance(event, dict) else None),
         client_id=event.get("client_id") if isinstance(event, dict) else None,
     )
     try:
         return stage(event, *args)
-    except CostReportError as exc:
-        log.warning("stage failed", extra={"error": type(exc).__name__, "category": exc.category, "detail": str(exc)[:500]})
-        raise
-    except Exception:
-        log.exception("stage crashed")
+    except Exception as exc:
+        if not isinstance(exc, CostReportError) and type(exc).__name__ != "IdempotencyAlreadyInProgressError":
+            log.exception("stage crashed")
+            raise
+        log.warning("stage failed", extra={"error": type(exc).__name__, "category": getattr(exc, "category", "retry"),
+                                           "detail": str(exc)[:500]})
         raise

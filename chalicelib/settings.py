@@ -16,6 +16,7 @@ class Settings(BaseModel):
     state_machine_arn: str = ""
     default_sender: str = "reports@example.com"
     configuration_set: str = ""
+    alert_topic_arn: str = ""
     max_concurrency: int = Field(default=10, ge=1, le=40)
     report_retention_days: int = 30
     # Deliveries are deduplicated per (client, report type, period) for this long.
@@ -31,6 +32,7 @@ def get_settings() -> Settings:
         state_machine_arn=env.get("STATE_MACHINE_ARN", ""),
         default_sender=env.get("SENDER_EMAIL", "reports@example.com"),
         configuration_set=env.get("SES_CONFIGURATION_SET", ""),
+        alert_topic_arn=env.get("ALERT_TOPIC_ARN", ""),
         max_concurrency=int(env.get("MAX_CONCURRENCY", "10")),
         idempotency_days=int(env.get("IDEMPOTENCY_DAYS", "40")),
     )

@@ -27,7 +27,7 @@ Handler = Callable[[Any, Any], Any]
 class FakeLambdaContext:
     """The parts of the Lambda context object our code and Powertools read."""
 
-    def __init__(self, function_name: str, timeout_seconds: int = 60) -> None:
+    def __init__(self, function_name: str, timeout_seconds: float = 60) -> None:
         self.function_name = function_name
         self.function_version = "$LATEST"
         self.invoked_function_arn = f"arn:aws:lambda:us-east-1:123456789012:function:{function_name}"
@@ -42,12 +42,15 @@ class FakeLambdaContext:
 
 
 class LambdaBridge:
-    def __init__(self, handlers: dict[str, Handler], function_prefix: str) -> None:
+    def __init__(self, handlers: dict[str, Handler], function_prefix: str, timeout_seconds: float = 60) -> None:
         self.handlers = handlers
         self.function_prefix = function_prefix
+        self.timeout_seconds = timeout_seconds
         self.invocations: Counter[str] = Counter()
         self.seconds: Counter[str] = Counter()
+        # Fault injection for tests: called before the handler, and after it with its result.
         self.fault_hook: Callable[[str, Any], None] | None = None
+        self.after_hook: Callable[[str, Any, Any], None] | None = None
         self._lock = threading.Lock()
 
     def function_name(self, url_path: str) -> str:
@@ -67,7 +70,9 @@ class LambdaBridge:
                 raise LookupError(f"no Chalice lambda_function named {name!r}")
             if self.fault_hook:
                 self.fault_hook(name, event)
-            result: Any = handler(event, FakeLambdaContext(self.function_prefix + name))
+            result: Any = handler(event, FakeLambdaContext(self.function_prefix + name, self.timeout_seconds))
+            if self.after_hook:
+                self.after_hook(name, event, result)
             payload = json.dumps(result, default=str).encode("utf-8")
             parsed = {"StatusCode": 200}
         except Exception as exc:  # noqa: BLE001 - reported to the engine as a Lambda function error

@@ -38,6 +38,7 @@ LOCAL_ENV = {
     "SENDER_EMAIL": "reports@cost-reporter.example",
     "MAX_CONCURRENCY": "10",
     "POWERTOOLS_LOG_LEVEL": "WARNING",
+    "POWERTOOLS_METRICS_DISABLED": "true",  # EMF goes to stdout; tests switch it on to read it
     "POWERTOOLS_SERVICE_NAME": "cost-reporter",
     "AWS_LAMBDA_FUNCTION_NAME": "cost-reporter-local",
 }
@@ -68,7 +69,8 @@ class LocalAWS:
         import boto3
         from moto import mock_aws
 
-        self._saved_env = {key: os.environ.get(key) for key in {**LOCAL_ENV, **self.env_overrides}}
+        touched = {*LOCAL_ENV, *self.env_overrides, "STATE_MACHINE_ARN", "ALERT_TOPIC_ARN"}
+        self._saved_env = {key: os.environ.get(key) for key in touched}
         os.environ.update({**LOCAL_ENV, "MAX_CONCURRENCY": str(self.max_concurrency), **self.env_overrides})
         self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
         self._mock.start()
@@ -80,7 +82,10 @@ class LocalAWS:
         from app import app
 
         self.app = app
-        self.bridge = LambdaBridge(dict(app.handler_map), function_prefix=f"{APP_NAME}-{STAGE}-")
+        # Local time runs faster (retry sleeps are scaled), so the Lambda timeout that bounds an
+        # in-progress idempotency record is scaled alike (never below 1 s, well above a local send).
+        self.bridge = LambdaBridge(dict(app.handler_map), function_prefix=f"{APP_NAME}-{STAGE}-",
+                                   timeout_seconds=max(1.0, 60 * self.retry_time_scale))
         self.cost_explorer = LocalCostExplorer(self.costs, page_size=self.ce_page_size, estimated_from=self.estimated_from)
         self.outbox = SesOutbox(self.out_dir)
         self._uninstall = [
@@ -117,6 +122,8 @@ class LocalAWS:
             BillingMode="PAY_PER_REQUEST",
         )
         self.session.client("s3").create_bucket(Bucket=settings.bucket_name)
+        self.alert_topic_arn = self.session.client("sns").create_topic(Name="cost-reporter-local-alerts")["TopicArn"]
+        os.environ["ALERT_TOPIC_ARN"] = self.alert_topic_arn
         functions = [name for name, handler in self.app.handler_map.items()]
         substitutions = {
             placeholder_for(name): f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{APP_NAME}-{STAGE}-{name}"

@@ -19,6 +19,7 @@ from typing import Any, Callable
 from .. import aws
 from ..email_message import build_message
 from ..errors import classify_aws_error
+from ..metrics import publish
 from ..models import ClientTask, ReportManifest
 from ..observability import logger, mask_address
 from ..settings import get_settings
@@ -43,8 +44,10 @@ def deliver(event: dict[str, Any], lambda_context: Any = None) -> dict[str, Any]
         send.idempotency_config.register_lambda_context(lambda_context)
     result = send(delivery=delivery, manifest_key=manifest_key, run_id=run.run_id)
     duplicate = result["run_id"] != run.run_id
+    # Also on a replay: the run that sent may have died before writing the ledger.
+    table.record_delivery(task.client_id, run.report_type, run.current.start.isoformat(), result["message_id"], result["run_id"])
     if not duplicate:
-        table.record_delivery(task.client_id, run.report_type, run.current.start.isoformat(), result["message_id"], run.run_id)
+        publish(run.report_type, EmailsSent=1)
     return {"message_id": result["message_id"], "sent_by_run": result["run_id"], "duplicate": duplicate}
 
 

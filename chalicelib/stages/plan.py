@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from ..errors import DataValidationError
+from ..metrics import publish
 from ..models import RunContext, RunInput, describe_validation_error
 from ..periods import report_periods
 from ..settings import get_settings
@@ -43,6 +44,7 @@ def plan(event: dict[str, Any]) -> dict[str, Any]:
         {"status": "running", "input": run_input.model_dump_json(), "started_at": started_at.isoformat(),
          "report_type": run.report_type, "period_start": current.start.isoformat()},
     )
+    publish(run.report_type, ExecutionStarted=1)
     return {"run": run.model_dump(mode="json")}
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..costs.analysis import analyze
+from ..metrics import publish
 from ..models import ClientTask, CostDataset, ReportManifest
 from ..render import render_report
 from ..store import reports
@@ -33,4 +34,5 @@ def render(event: dict[str, Any]) -> dict[str, Any]:
         html_bytes=len(rendered.html.encode("utf-8")),
     )
     manifest_key = reports.put_model(key("manifest.json"), manifest)
+    publish(task.run.report_type, ReportsGenerated=1)
     return {"manifest_key": manifest_key, "html_bytes": manifest.html_bytes}

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+from ..alerts import send_failure_alert
+from ..metrics import publish
 from ..models import RunContext
 from ..store import table
 
@@ -40,9 +42,12 @@ def summarize(event: dict[str, Any]) -> dict[str, Any]:
             for c in clients if c["status"] == "failed"
         ][:MAX_LISTED_FAILURES],
     }
+    summary["alert_message_id"] = send_failure_alert(summary)
     table.update_run_meta(run.run_id, {"status": summary["status"], "summary": _json(summary),
                                     "finished_at": table.utcnow().isoformat()})
     table.put_run_history(run.run_id, run.started_at.isoformat(), summary)
+    outcome = "ExecutionFailed" if counts["failed"] else "ExecutionSucceeded"
+    publish(run.report_type, ClientsProcessed=len(clients), **{outcome: 1})
     return summary
 
 

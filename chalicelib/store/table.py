@@ -12,7 +12,7 @@ One table, composite key (pk, sk):
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from datetime import datetime, timezone
 from typing import Any
 
@@ -115,11 +115,14 @@ def update_run_meta(run_id: str, attrs: dict[str, Any]) -> None:
     _update({"pk": f"RUN#{run_id}", "sk": "META"}, attrs, "record run")
 
 
-def put_client_records(run_id: str, records: Iterable[dict[str, Any]]) -> None:
+def put_client_records(run_id: str, records: list[dict[str, Any]]) -> None:
     """Write many per-client records (batch writer: 25 per request, retries unprocessed items)."""
-    with _table().batch_writer(overwrite_by_pkeys=["pk", "sk"]) as writer:
-        for record in records:
-            writer.put_item(Item={"pk": f"RUN#{run_id}", "sk": f"CLIENT#{record['client_id']}", **_clean(record)})
+    def write() -> None:
+        with _table().batch_writer(overwrite_by_pkeys=["pk", "sk"]) as writer:
+            for record in records:
+                writer.put_item(Item={"pk": f"RUN#{run_id}", "sk": f"CLIENT#{record['client_id']}", **_clean(record)})
+
+    _call("record client records", write)
 
 
 def update_client_record(run_id: str, client_id: str, attrs: dict[str, Any]) -> None:

@@ -1,0 +1,246 @@
+"""Turn a client's cost dataset into the facts of a report. Pure: no I/O, no AWS.
+
+Amounts stay full-precision Decimals here; rounding to cents happens only when
+text is produced (the alert strings below and the renderer), so totals are not
+sums of rounded figures.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from ..errors import DataValidationError
+from ..models import ChangeAlert, CostDataset, CostLine, CostMetric, Period, ReportType
+
+ZERO = Decimal(0)
+HUNDRED = Decimal(100)
+BUDGET_WARNING_PCT = Decimal(80)
+TOP_MOVERS = 5
+_CENT = Decimal("0.01")
+_TENTH = Decimal("0.1")
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ServiceRow(_Frozen):
+    service: str
+    current: Decimal
+    previous: Decimal
+    change: Decimal
+    change_pct: Decimal | None  # None: nothing spent in the previous period (new service)
+    share_pct: Decimal  # share of the gross (positive) current spend, 0 for credits
+    flagged: bool
+
+
+class AccountRow(_Frozen):
+    account_id: str
+    current: Decimal
+    previous: Decimal
+    change: Decimal
+    change_pct: Decimal | None
+    services: int  # services with a non-zero amount in either period
+
+
+class BudgetStatus(_Frozen):
+    budget: Decimal
+    spent: Decimal
+    used_pct: Decimal
+    remaining: Decimal  # negative when over budget
+    status: Literal["ok", "warning", "over"]
+
+
+class CostReport(_Frozen):
+    client_id: str
+    client_name: str
+    report_type: ReportType
+    current: Period
+    previous: Period
+    currency: str
+    estimated: bool
+    cost_metric: CostMetric
+    excluded_record_types: list[str]  # e.g. ["Credit", "Refund"], shown in the footer
+    total_current: Decimal
+    total_previous: Decimal
+    total_change: Decimal
+    total_change_pct: Decimal | None
+    total_flagged: bool
+    services: list[ServiceRow]  # current desc, then name
+    top_movers: list[ServiceRow]  # largest |change| first, at most TOP_MOVERS, no zero changes
+    accounts: list[AccountRow]  # every client account, even without cost; current desc
+    lines: list[CostLine]  # one per (account, service), sorted by account then service
+    budget: BudgetStatus | None
+    alerts: list[str]
+
+
+# --- formatting shared with the renderer (alerts are text, so they need it here) ---
+
+
+def _cents(value: Decimal) -> Decimal:
+    q = value.quantize(_CENT, rounding=ROUND_HALF_UP)
+    return abs(q) if q == 0 else q  # no "-$0.00"
+
+
+def format_money(value: Decimal, currency: str = "USD") -> str:
+    """$1,234.56 / -$12.00 for USD; 1,234.56 EUR for any other currency."""
+    q = _cents(value)
+    digits = f"{abs(q):,.2f}"
+    sign = "-" if q < 0 else ""
+    if currency == "USD":
+        return f"{sign}${digits}"
+    return f"{sign}{digits} {currency}"
+
+
+def format_signed_money(value: Decimal, currency: str = "USD") -> str:
+    """A change: +$12.00 / -$12.00 / $0.00."""
+    text = format_money(value, currency)
+    return f"+{text}" if _cents(value) > 0 else text
+
+
+def format_pct(value: Decimal | None) -> str:
+    """+12.3% / -4.0% / 0.0%; `new` when there is no base to compare with."""
+    if value is None:
+        return "new"
+    q = value.quantize(_TENTH, rounding=ROUND_HALF_UP)
+    if q == 0:
+        return "0.0%"
+    return f"{'+' if q > 0 else '-'}{abs(q):,.1f}%"
+
+
+# --- analysis ---
+
+
+def pct_change(current: Decimal, previous: Decimal) -> Decimal | None:
+    if previous == 0:
+        return None
+    # abs(): with a negative base (net credit) the sign still says up or down.
+    return (current - previous) / abs(previous) * HUNDRED
+
+
+def is_flagged(change: Decimal, change_pct: Decimal | None, rule: ChangeAlert) -> bool:
+    """Both thresholds must pass, so a +300% on a $2 service stays quiet."""
+    if change == 0:
+        return False
+    if abs(change) < rule.absolute:
+        return False
+    return change_pct is None or abs(change_pct) >= rule.pct
+
+
+def budget_status(budget: Decimal, spent: Decimal) -> BudgetStatus:
+    used_pct = spent / budget * HUNDRED
+    if spent > budget:
+        status: Literal["ok", "warning", "over"] = "over"
+    elif used_pct >= BUDGET_WARNING_PCT:
+        status = "warning"
+    else:
+        status = "ok"
+    return BudgetStatus(budget=budget, spent=spent, used_pct=used_pct, remaining=budget - spent, status=status)
+
+
+def _merge_lines(dataset: CostDataset) -> list[CostLine]:
+    """One line per (account, service); refuses any account that is not the client's."""
+    allowed = set(dataset.client.accounts)
+    sums: dict[tuple[str, str], list[Decimal]] = defaultdict(lambda: [ZERO, ZERO])
+    for line in dataset.lines:
+        if line.account_id not in allowed:
+            # Tenant isolation: another client's costs must never reach this report.
+            raise DataValidationError(
+                f"cost line for account {line.account_id!r} does not belong to client "
+                f"{dataset.client.client_id!r}"
+            )
+        acc = sums[(line.account_id, line.service)]
+        acc[0] += line.current_amount
+        acc[1] += line.previous_amount
+    return [
+        CostLine(account_id=account, service=service, current_amount=cur, previous_amount=prev)
+        for (account, service), (cur, prev) in sorted(sums.items())
+        if cur != 0 or prev != 0  # all-zero groups are noise
+    ]
+
+
+def _alert_text(name: str, change: Decimal, pct: Decimal | None, current: Decimal, currency: str) -> str:
+    if pct is None:
+        return f"{name}: new spend of {format_money(current, currency)} (nothing in the previous period)"
+    direction = "up" if change > 0 else "down"
+    return (
+        f"{name}: {direction} {format_money(abs(change), currency)} ({format_pct(pct)}) "
+        f"to {format_money(current, currency)}"
+    )
+
+
+def analyze(dataset: CostDataset) -> CostReport:
+    client, run = dataset.client, dataset.run
+    rule = client.change_alert
+    lines = _merge_lines(dataset)
+
+    by_service: dict[str, list[Decimal]] = defaultdict(lambda: [ZERO, ZERO])
+    by_account: dict[str, list[Decimal]] = {account: [ZERO, ZERO] for account in client.accounts}
+    services_per_account: dict[str, int] = defaultdict(int)
+    for line in lines:
+        for bucket in (by_service[line.service], by_account[line.account_id]):
+            bucket[0] += line.current_amount
+            bucket[1] += line.previous_amount
+        services_per_account[line.account_id] += 1
+
+    total_current = sum((v[0] for v in by_service.values()), ZERO)
+    total_previous = sum((v[1] for v in by_service.values()), ZERO)
+    gross = sum((v[0] for v in by_service.values() if v[0] > 0), ZERO)
+
+    services: list[ServiceRow] = []
+    for name, (cur, prev) in by_service.items():
+        change, pct = cur - prev, pct_change(cur, prev)
+        share = cur / gross * HUNDRED if gross > 0 and cur > 0 else ZERO
+        services.append(
+            ServiceRow(service=name, current=cur, previous=prev, change=change, change_pct=pct,
+                       share_pct=share, flagged=is_flagged(change, pct, rule))
+        )
+    services.sort(key=lambda r: (-r.current, r.service))
+
+    movers = sorted((r for r in services if r.change != 0), key=lambda r: (-abs(r.change), r.service))
+
+    accounts = [
+        AccountRow(account_id=account, current=cur, previous=prev, change=cur - prev,
+                   change_pct=pct_change(cur, prev), services=services_per_account.get(account, 0))
+        for account, (cur, prev) in by_account.items()
+    ]
+    accounts.sort(key=lambda r: (-r.current, r.account_id))
+
+    total_change = total_current - total_previous
+    total_pct = pct_change(total_current, total_previous)
+    total_flagged = is_flagged(total_change, total_pct, rule)
+
+    alerts: list[str] = []
+    if total_flagged:
+        alerts.append(_alert_text("Total", total_change, total_pct, total_current, dataset.currency))
+    # Biggest money first: that is what a reader acts on.
+    for row in sorted((r for r in services if r.flagged), key=lambda r: (-abs(r.change), r.service)):
+        alerts.append(_alert_text(row.service, row.change, row.change_pct, row.current, dataset.currency))
+
+    budget = client.budgets.get(run.report_type)
+    return CostReport(
+        client_id=client.client_id,
+        client_name=client.name,
+        report_type=run.report_type,
+        current=run.current,
+        previous=run.previous,
+        currency=dataset.currency,
+        estimated=dataset.estimated,
+        cost_metric=client.cost_metric,
+        excluded_record_types=client.record_types_excluded(),
+        total_current=total_current,
+        total_previous=total_previous,
+        total_change=total_change,
+        total_change_pct=total_pct,
+        total_flagged=total_flagged,
+        services=services,
+        top_movers=movers[:TOP_MOVERS],
+        accounts=accounts,
+        lines=lines,
+        budget=budget_status(budget, total_current) if budget is not None else None,
+        alerts=alerts,
+    )
