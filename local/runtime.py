@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
@@ -59,7 +60,7 @@ class LocalAWS:
     out_dir: Path
     costs: CostData
     clients: Iterable[dict[str, Any] | str] = ()
-    ce_page_size: int = 500
+    ce_page_size: int = 1000
     estimated_from: Any = None
     retry_time_scale: float = 0.05
     max_concurrency: int = 10
@@ -158,10 +159,11 @@ class LocalAWS:
     # ---- executions ------------------------------------------------------------------------
 
     def start(self, run_input: dict[str, Any], name: str | None = None) -> str:
-        kwargs = {"stateMachineArn": self.state_machine_arn, "input": json.dumps(run_input)}
-        if name:
-            kwargs["name"] = name
-        return self.sfn.start_execution(**kwargs)["executionArn"]
+        # AWS names an unnamed execution with a UUID; moto would name it "None", so name it here.
+        name = name or f"local-{run_input.get('report_type', 'run')}-{uuid.uuid4().hex[:12]}"
+        return self.sfn.start_execution(
+            stateMachineArn=self.state_machine_arn, name=name, input=json.dumps(run_input)
+        )["executionArn"]
 
     def wait(self, execution_arn: str, timeout: float = 600, poll: float = 0.05, on_poll: Any = None) -> dict[str, Any]:
         deadline = time.monotonic() + timeout

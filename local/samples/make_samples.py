@@ -1,0 +1,351 @@
+"""Deterministic sample data: `python local/samples/make_samples.py` writes clients.json and costs.csv here.
+
+Five clients with daily costs from 2026-08-01 to 2026-11-21 inclusive (weekday/weekend pattern,
+slow growth, mild noise), monthly Tax and Support rows on the 1st, a few Credit rows and one
+Refund. Globex Logistics has a spike: Amazon EC2 compute +180% from Monday 2026-11-09 (the last
+full week, Nov 9-15, against Nov 2-8). Rerunning the script reproduces the files byte for byte.
+
+`synthetic_clients(n, seed, start, end)` makes N synthetic clients (2 accounts x 12 services
+each) for benchmarks; its rows are CostRow tuples, ready for `CostData(rows)` (no re-parsing) or
+`CostData.from_rows(rows)` (validated).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import random
+import sys
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+if __package__ in (None, ""):
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from local.cost_explorer import CostRow  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
+START = date(2026, 8, 1)
+END = date(2026, 11, 22)  # exclusive: the last day with data is 2026-11-21
+SEED = 20261122
+SPIKE_FROM = date(2026, 11, 9)
+SPIKE_FACTOR = Decimal("2.8")  # +180%
+CENT = Decimal("0.0001")
+
+EC2 = "Amazon Elastic Compute Cloud - Compute"
+EC2_OTHER = "EC2 - Other"
+
+# Service -> (typical daily USD for one account, weekend factor, daily growth)
+SERVICES: dict[str, tuple[float, float, float]] = {
+    EC2: (310.0, 0.72, 0.0006),
+    EC2_OTHER: (42.0, 0.9, 0.0004),
+    "Amazon Simple Storage Service": (38.0, 1.0, 0.0012),
+    "Amazon Relational Database Service": (125.0, 0.97, 0.0002),
+    "AWS Lambda": (9.5, 0.6, 0.0010),
+    "Amazon CloudFront": (27.0, 1.15, 0.0008),
+    "Amazon DynamoDB": (18.0, 0.8, 0.0007),
+    "Amazon Elastic Load Balancing": (21.0, 1.0, 0.0001),
+    "Amazon Virtual Private Cloud": (14.0, 1.0, 0.0002),
+    "Amazon CloudWatch": (11.0, 0.95, 0.0005),
+    "Amazon Elastic Container Service": (33.0, 0.85, 0.0006),
+    "Amazon Elastic Kubernetes Service": (7.2, 1.0, 0.0),
+    "Amazon ElastiCache": (29.0, 1.0, 0.0001),
+    "Amazon OpenSearch Service": (46.0, 1.0, 0.0003),
+    "Amazon Simple Queue Service": (2.4, 0.7, 0.0005),
+    "Amazon Simple Notification Service": (1.1, 0.7, 0.0004),
+    "Amazon Simple Email Service": (1.8, 0.5, 0.0006),
+    "Amazon Route 53": (1.6, 1.0, 0.0),
+    "AWS Key Management Service": (2.9, 1.0, 0.0001),
+    "AWS Secrets Manager": (1.3, 1.0, 0.0),
+    "Amazon API Gateway": (6.5, 0.65, 0.0009),
+    "AWS Step Functions": (3.1, 0.6, 0.0008),
+    "Amazon Kinesis": (12.5, 0.9, 0.0003),
+    "Amazon Athena": (4.4, 0.4, 0.0007),
+    "AWS Glue": (16.0, 0.5, 0.0004),
+    "Amazon SageMaker": (58.0, 0.6, 0.0010),
+    "AWS WAF": (5.2, 1.0, 0.0002),
+    "Amazon Elastic File System": (8.3, 1.0, 0.0009),
+    "AWS Backup": (6.1, 1.0, 0.0011),
+    "Amazon GuardDuty": (4.7, 1.0, 0.0003),
+    "AWS Config": (3.4, 1.0, 0.0001),
+    "AWS CloudTrail": (1.9, 1.0, 0.0002),
+}
+SUPPORT_BUSINESS = "AWS Support (Business)"
+SUPPORT_DEVELOPER = "AWS Support (Developer)"
+TAX = "Tax"
+TAX_RATE = Decimal("0.0825")
+
+# client_id, name, status, number of accounts, usage services per client, scale, support plan, extra config
+CLIENTS: list[dict[str, Any]] = [
+    {
+        "client_id": "acme-retail",
+        "name": "Acme Retail",
+        "status": "ACTIVE",
+        "accounts": 3,
+        "services": 18,
+        "scale": 1.6,
+        "support": SUPPORT_BUSINESS,
+        "domain": "acme-retail.example",
+        "recipients": ["finops", "cto"],
+        "reports": ["daily", "weekly", "monthly"],
+        "extra": {"budgets": {"weekly": 12000, "monthly": 52000}},
+        "credits": [(date(2026, 9, 15), EC2, "-400.00"), (date(2026, 10, 15), EC2, "-400.00"), (date(2026, 11, 15), EC2, "-400.00")],
+    },
+    {
+        "client_id": "northwind-health",
+        "name": "Northwind Health",
+        "status": "ACTIVE",
+        "accounts": 2,
+        "services": 14,
+        "scale": 0.9,
+        "support": SUPPORT_BUSINESS,
+        "domain": "northwind-health.example",
+        "recipients": ["finops", "it-billing"],
+        "reports": ["daily", "weekly", "monthly"],
+        "extra": {"budgets": {"monthly": 25000}, "cost_metric": "AmortizedCost", "change_alert": {"pct": "15", "absolute": "100"}},
+        "refunds": [(date(2026, 10, 7), EC2_OTHER, "-42.17")],
+    },
+    {
+        "client_id": "globex-logistics",
+        "name": "Globex Logistics",
+        "status": "ACTIVE",
+        "accounts": 4,
+        "services": 22,
+        "scale": 1.2,
+        "support": SUPPORT_BUSINESS,
+        "domain": "globex-logistics.example",
+        "recipients": ["finops", "platform-team", "cfo-office"],
+        "reports": ["daily", "weekly", "monthly"],
+        "extra": {"budgets": {"weekly": 15000, "monthly": 58000}},
+        "spike": True,
+    },
+    {
+        "client_id": "initech",
+        "name": "Initech",
+        "status": "PAUSED",
+        "accounts": 1,
+        "services": 9,
+        "scale": 0.35,
+        "support": SUPPORT_DEVELOPER,
+        "domain": "initech.example",
+        "recipients": ["finops"],
+        "reports": ["weekly", "monthly"],
+        "extra": {},
+    },
+    {
+        "client_id": "umbrella-labs",
+        "name": "Umbrella Labs",
+        "status": "ACTIVE",
+        "accounts": 2,
+        "services": 12,
+        "scale": 0.8,
+        "support": None,
+        "domain": "umbrella-labs.example",
+        "recipients": ["finops", "research-ops"],
+        "reports": ["daily", "weekly", "monthly"],
+        "extra": {"include_credits": True, "budgets": {"monthly": 16000}},
+        "payer": True,
+        "credits": [
+            (date(2026, 10, 1), EC2, "-250.00"),
+            (date(2026, 10, 2), EC2, "-250.00"),
+            (date(2026, 11, 1), EC2, "-250.00"),
+            (date(2026, 11, 2), EC2, "-250.00"),
+        ],
+    },
+]
+
+
+def _account_ids(rng: random.Random, count: int, taken: set[str]) -> list[str]:
+    ids = []
+    while len(ids) < count:
+        candidate = str(rng.randint(100_000_000_000, 899_999_999_999))  # 9xxxxxxxxxxx is left to synthetic clients
+        if candidate not in taken:
+            taken.add(candidate)
+            ids.append(candidate)
+    return ids
+
+
+def _money(value: float) -> Decimal:
+    return Decimal(repr(round(value, 4))).quantize(CENT)
+
+
+def _days(start: date, end: date) -> list[date]:
+    return [start + timedelta(days=i) for i in range((end - start).days)]
+
+
+def make_samples(seed: int = SEED) -> tuple[list[dict[str, Any]], list[CostRow]]:
+    rng = random.Random(seed)
+    taken: set[str] = set()
+    configs: list[dict[str, Any]] = []
+    rows: list[CostRow] = []
+    days = _days(START, END)
+    usage_services = [s for s in SERVICES if s not in (EC2, EC2_OTHER)]
+
+    for spec in CLIENTS:
+        accounts = _account_ids(rng, spec["accounts"], taken)
+        # Every client runs EC2; the rest of its portfolio is a seeded pick.
+        services = [EC2, EC2_OTHER, *rng.sample(usage_services, spec["services"] - 2)]
+        config: dict[str, Any] = {
+            "client_id": spec["client_id"],
+            "name": spec["name"],
+            "status": spec["status"],
+            "accounts": accounts,
+            "recipients": [f"{local}@{spec['domain']}" for local in spec["recipients"]],
+            "reports": spec["reports"],
+            **spec["extra"],
+        }
+        if spec.get("payer"):
+            payer = _account_ids(rng, 1, taken)[0]
+            config["role_arn"] = f"arn:aws:iam::{payer}:role/CostReportReader"
+            config["external_id"] = f"umbrella-{rng.getrandbits(64):016x}"
+        configs.append(config)
+
+        usage_by_month: dict[tuple[str, date], Decimal] = {}
+        for a_index, account in enumerate(accounts):
+            # The first account is production; the others are smaller (staging, data, sandbox).
+            account_scale = spec["scale"] * (1.0 if a_index == 0 else rng.uniform(0.15, 0.55))
+            # Not every account runs every service of the client (EC2 and S3-like basics stay).
+            mine = services[:2] + [s for s in services[2:] if a_index == 0 or rng.random() < 0.7]
+            for service in mine:
+                base, weekend, growth = SERVICES[service]
+                level = base * account_scale * rng.uniform(0.6, 1.4)
+                for i, day in enumerate(days):
+                    value = level * (1 + growth) ** i
+                    if day.weekday() >= 5:
+                        value *= weekend
+                    value *= rng.gauss(1.0, 0.04)
+                    amount = _money(max(value, 0.01))
+                    if spec.get("spike") and service == EC2 and day >= SPIKE_FROM:
+                        amount = (amount * SPIKE_FACTOR).quantize(CENT)
+                    rows.append(CostRow(day, account, service, amount))
+                    month = day.replace(day=1)
+                    usage_by_month[(account, month)] = usage_by_month.get((account, month), Decimal(0)) + amount
+
+        # Tax and support are charged on the 1st of the month for the month before.
+        for account in accounts:
+            for day in days:
+                if day.day != 1 or day == START:
+                    continue
+                previous_month = (day - timedelta(days=1)).replace(day=1)
+                usage = usage_by_month.get((account, previous_month), Decimal(0))
+                if spec["support"] == SUPPORT_BUSINESS:
+                    support = max(Decimal(100), (usage * Decimal("0.10"))).quantize(CENT)
+                    rows.append(CostRow(day, account, SUPPORT_BUSINESS, support, "Support"))
+                    usage += support
+                elif spec["support"] == SUPPORT_DEVELOPER:
+                    support = max(Decimal(29), (usage * Decimal("0.03"))).quantize(CENT)
+                    rows.append(CostRow(day, account, SUPPORT_DEVELOPER, support, "Support"))
+                    usage += support
+                rows.append(CostRow(day, account, TAX, (usage * TAX_RATE).quantize(CENT), "Tax"))
+
+        for day, service, amount in spec.get("credits", []):
+            rows.append(CostRow(day, accounts[0], service, Decimal(amount), "Credit"))
+        for day, service, amount in spec.get("refunds", []):
+            rows.append(CostRow(day, accounts[0], service, Decimal(amount), "Refund"))
+
+    rows.sort(key=lambda r: (r.date, r.account_id, r.record_type != "Usage", r.service))
+    return configs, rows
+
+
+def write_csv(path: Path, rows: list[CostRow]) -> None:
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(["date", "account_id", "service", "amount", "record_type", "currency"])
+        for row in rows:
+            writer.writerow([row.date.isoformat(), row.account_id, row.service, format(row.amount, "f"), row.record_type, row.currency])
+
+
+def write_samples(directory: Path = HERE, seed: int = SEED) -> tuple[Path, Path]:
+    configs, rows = make_samples(seed)
+    clients_path = directory / "clients.json"
+    costs_path = directory / "costs.csv"
+    clients_path.write_text(json.dumps(configs, indent=2) + "\n", encoding="utf-8")
+    write_csv(costs_path, rows)
+    return clients_path, costs_path
+
+
+# ---------------------------------------------------------------------------------------------
+# Synthetic clients for benchmarks
+# ---------------------------------------------------------------------------------------------
+
+SYNTHETIC_SERVICES = [
+    EC2,
+    EC2_OTHER,
+    "Amazon Simple Storage Service",
+    "Amazon Relational Database Service",
+    "AWS Lambda",
+    "Amazon CloudFront",
+    "Amazon DynamoDB",
+    "Amazon Elastic Load Balancing",
+    "Amazon Virtual Private Cloud",
+    "Amazon CloudWatch",
+    "Amazon Simple Queue Service",
+    "AWS Key Management Service",
+]
+
+
+def synthetic_clients(
+    n: int,
+    seed: int = 7,
+    start: date = date(2026, 10, 1),
+    end: date = date(2026, 11, 22),
+) -> tuple[list[dict[str, Any]], list[CostRow]]:
+    """N clients `bench-0000`... with 2 accounts and 12 services each, daily Usage rows for
+    [start, end) (end exclusive, like Cost Explorer). Accounts are 9000000xxxxx (never shared,
+    never colliding with the sample clients). About 24 rows per client per day; fast for n=1000
+    (rows are CostRow tuples with Decimal amounts, ready for `CostData(rows)`)."""
+    if end <= start:
+        raise ValueError("end must be after start")
+    rng = random.Random(seed)
+    days = _days(start, end)
+    weekend = [day.weekday() >= 5 for day in days]
+    clients: list[dict[str, Any]] = []
+    rows: list[CostRow] = []
+    # Noise values are drawn once per (client, day) pattern and reused across a client's series:
+    # a few hundred thousand Decimals is what keeps n=1000 fast.
+    decimal_cache: dict[int, Decimal] = {}
+
+    def money(value: float) -> Decimal:
+        cents = int(value * 100 + 0.5)
+        cached = decimal_cache.get(cents)
+        if cached is None:
+            cached = decimal_cache[cents] = Decimal(cents).scaleb(-2)
+        return cached
+
+    for i in range(n):
+        client_id = f"bench-{i:04d}"
+        accounts = [f"9{i:06d}{j:05d}" for j in range(2)]
+        clients.append(
+            {
+                "client_id": client_id,
+                "name": f"Benchmark Client {i:04d}",
+                "status": "ACTIVE",
+                "accounts": accounts,
+                "recipients": [f"finops@{client_id}.example"],
+                "reports": ["daily", "weekly", "monthly"],
+            }
+        )
+        scale = rng.uniform(0.2, 3.0)
+        noise = [rng.uniform(0.95, 1.05) for _ in days]
+        for account in accounts:
+            for service in SYNTHETIC_SERVICES:
+                base, weekend_factor, _growth = SERVICES[service]
+                level = base * scale * rng.uniform(0.5, 1.5)
+                weekend_level = level * weekend_factor
+                for day, is_weekend, jitter in zip(days, weekend, noise):
+                    rows.append(CostRow(day, account, service, money((weekend_level if is_weekend else level) * jitter)))
+    return clients, rows
+
+
+def main() -> None:
+    clients_path, costs_path = write_samples()
+    configs, rows = make_samples()
+    print(f"wrote {clients_path} ({len(configs)} clients) and {costs_path} ({len(rows)} rows)")
+    for config in configs:
+        print(f"  {config['client_id']:<18} {config['status']:<7} accounts={','.join(config['accounts'])}")
+
+
+if __name__ == "__main__":
+    main()
