@@ -1,0 +1,58 @@
+"""Operator alert (SNS) on failures and EMF metrics with the report type as dimension."""
+
+from __future__ import annotations
+
+import json
+
+from tests.conftest import AS_OF, CLIENTS
+
+WEEKLY = {"report_type": "weekly", "as_of": AS_OF.isoformat()}
+
+
+def _subscribe_queue(aws):
+    sqs = aws.session.client("sqs")
+    queue_url = sqs.create_queue(QueueName="operator-inbox")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    aws.session.client("sns").subscribe(TopicArn=aws.alert_topic_arn, Protocol="sqs", Endpoint=queue_arn,
+                                        Attributes={"RawMessageDelivery": "true"})
+    return sqs, queue_url
+
+
+def test_a_run_with_failures_alerts_operators_with_category_and_action(local_aws):
+    aws = local_aws()
+    sqs, queue_url = _subscribe_queue(aws)
+    aws.cost_explorer.fail_next(1, code="AccessDeniedException", message="no access")
+    described = aws.run({**WEEKLY, "client_id": "alpha"}, name="alerting")
+    summary = json.loads(described["output"])
+    assert summary["failed"] == 1 and summary["alert_message_id"]
+    [message] = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10)["Messages"]
+    body = message["Body"]
+    assert "[authorization] 1 client(s)" in body and "ExternalId" in body and "alpha" in body
+    assert "finops@alpha.example" not in body  # no recipient addresses in operator alerts
+
+
+def test_a_clean_run_sends_no_alert(local_aws):
+    aws = local_aws()
+    sqs, queue_url = _subscribe_queue(aws)
+    summary = json.loads(aws.run(WEEKLY, name="clean")["output"])
+    assert summary["failed"] == 0 and summary["alert_message_id"] is None
+    assert sqs.receive_message(QueueUrl=queue_url).get("Messages", []) == []
+
+
+def test_emf_metrics_per_report_type(local_aws, capfd):
+    aws = local_aws(env_overrides={"POWERTOOLS_METRICS_DISABLED": "false"})
+    capfd.readouterr()
+    aws.run(WEEKLY, name="metrics")
+    totals: dict[str, float] = {}
+    for line in capfd.readouterr().out.splitlines():
+        if '"_aws"' not in line:
+            continue
+        document = json.loads(line)
+        assert document["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "CostReporter"
+        assert document["ReportType"] == "weekly"
+        for metric in document["_aws"]["CloudWatchMetrics"][0]["Metrics"]:
+            value = document[metric["Name"]]
+            totals[metric["Name"]] = totals.get(metric["Name"], 0) + (sum(value) if isinstance(value, list) else value)
+    active = sum(c["status"] == "ACTIVE" for c in CLIENTS)
+    assert totals == {"ExecutionStarted": 1, "ReportsGenerated": active, "EmailsSent": active,
+                      "ClientsProcessed": len(CLIENTS), "ExecutionSucceeded": 1}
