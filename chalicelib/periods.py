@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 
 from .models import Period
 
@@ -37,3 +37,14 @@ def report_periods(report_type: str, as_of: date) -> tuple[Period, Period]:
     else:
         raise ValueError(f"report_type: unknown report type {report_type!r}")
     return current, previous
+
+
+def parse_timestamp(value: object) -> datetime | None:
+    """An ISO 8601 timestamp from an event (`2026-11-23T09:00:00Z`) as an aware UTC datetime, or None."""
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)

@@ -14,7 +14,7 @@ from typing import Any
 
 from . import aws
 from .errors import ConfigurationError, classify_aws_error
-from .periods import report_periods
+from .periods import parse_timestamp, report_periods
 from .settings import get_settings
 
 
@@ -23,7 +23,7 @@ def scheduled_execution_name(report_type: str, period_start: str) -> str:
 
 
 def start_scheduled_run(report_type: str, event_time: str | None) -> dict[str, Any]:
-    fired_at = _event_time(event_time)
+    fired_at = parse_timestamp(event_time) or datetime.now(timezone.utc)
     as_of = fired_at.date()
     current, _ = report_periods(report_type, as_of)
     name = scheduled_execution_name(report_type, current.start.isoformat())
@@ -42,12 +42,3 @@ def start_scheduled_run(report_type: str, event_time: str | None) -> dict[str, A
         raise classify_aws_error(exc, "Step Functions StartExecution") from exc
     return {"status": "started", "execution_name": name, "execution_arn": reply["executionArn"]}
 
-
-def _event_time(value: str | None) -> datetime:
-    if value:
-        try:
-            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-            return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
-        except ValueError:
-            pass
-    return datetime.now(timezone.utc)

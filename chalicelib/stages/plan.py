@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from typing import Any
 
 from pydantic import ValidationError
@@ -10,7 +9,7 @@ from pydantic import ValidationError
 from ..errors import DataValidationError
 from ..metrics import publish
 from ..models import RunContext, RunInput, describe_validation_error
-from ..periods import report_periods
+from ..periods import parse_timestamp, report_periods
 from ..settings import get_settings
 from ..store import table
 
@@ -25,9 +24,14 @@ def plan(event: dict[str, Any]) -> dict[str, Any]:
     except ValidationError as exc:
         raise DataValidationError(f"invalid execution input: {describe_validation_error(exc)}") from exc
 
-    started_at = _parse_time(event.get("started_at"))
+    started_at = parse_timestamp(event.get("started_at")) or table.utcnow()
     as_of = run_input.as_of or started_at.date()
-    current, previous = report_periods(run_input.report_type, as_of)
+    try:
+        current, previous = report_periods(run_input.report_type, as_of)
+    except OverflowError as exc:  # e.g. as_of 0001-01-01: the periods would start before year 1
+        raise DataValidationError(
+            f"invalid execution input: as_of: {as_of.isoformat()} is too early for {run_input.report_type} periods"
+        ) from exc
     run = RunContext(
         run_id=str(event.get("execution_name") or f"manual-{started_at:%Y%m%dT%H%M%S}"),
         report_type=run_input.report_type,
@@ -47,12 +51,3 @@ def plan(event: dict[str, Any]) -> dict[str, Any]:
     publish(run.report_type, ExecutionStarted=1)
     return {"run": run.model_dump(mode="json")}
 
-
-def _parse_time(value: Any) -> datetime:
-    if isinstance(value, str):
-        try:
-            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-            return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
-        except ValueError:
-            pass
-    return table.utcnow()
