@@ -153,7 +153,10 @@ def test_random_transient_faults_at_30_percent_for_100_clients(local_aws, monkey
         first = aws.run(WEEKLY, name="chaos", timeout=900)
         lost_first = 100 - len({s["client_id"] for s in aws.outbox.sent})
         # The documented recovery: rerun the same input (faults still on); only missing reports go out.
-        rerun = aws.run(WEEKLY, name="chaos-rerun", timeout=900)
+        # Bounded: at most 3 reruns.
+        reruns = []
+        while len(reruns) < 3 and len({s["client_id"] for s in aws.outbox.sent}) < 100:
+            reruns.append(aws.run(WEEKLY, name=f"chaos-rerun-{len(reruns)}", timeout=900))
     finally:
         uninstall()
         wire.enabled = False
@@ -166,8 +169,8 @@ def test_random_transient_faults_at_30_percent_for_100_clients(local_aws, monkey
     print(f"\n[random faults 30%] clients=100 faults injected={injected} (s3={wire.injected['s3']}, "
           f"dynamodb={wire.injected['dynamodb']}, ce={ce_faults.injected}, ses={ses_faults.injected}) "
           f"messages expected=100 sent={sum(sends.values())} duplicates={duplicates} "
-          f"missing after first run={lost_first} lost after rerun={len(lost)}")
-    assert first["status"] == "SUCCEEDED" and rerun["status"] == "SUCCEEDED"
+          f"missing after first run={lost_first} reruns={len(reruns)} lost after reruns={len(lost)}")
+    assert first["status"] == "SUCCEEDED" and all(r["status"] == "SUCCEEDED" for r in reruns)
     assert injected > 100
     assert duplicates == 0
     assert lost == [], lost
