@@ -41,7 +41,7 @@ def main() -> None:
         env_overrides={"POWERTOOLS_LOG_LEVEL": "ERROR"},
     ) as aws:
         started = time.perf_counter()
-        described = aws.run({"report_type": args.report_type, "as_of": args.as_of.isoformat()}, timeout=3600)
+        described = aws.wait(aws.start({"report_type": args.report_type, "as_of": args.as_of.isoformat()}), timeout=3600, poll=1.0)
         wall = time.perf_counter() - started
         summary = json.loads(described.get("output") or "{}")
         stage_seconds = dict(aws.bridge.seconds)

@@ -17,7 +17,9 @@ SENDER_DISPLAY_NAME = "AWS Cost Reports"
 
 
 def header_safe(value: str, limit: int = 200) -> str:
-    return _UNSAFE_HEADER_CHARS.sub(" ", value).strip()[:limit]
+    # "=?" opens an RFC 2047 encoded word, which the header parser decodes when the header is set:
+    # "=?utf-8?q?=0D=0ABcc:...?=" would come back out as a raw CR/LF and an injected header.
+    return _UNSAFE_HEADER_CHARS.sub(" ", value).replace("=?", "= ?").strip()[:limit]
 
 
 def build_message(

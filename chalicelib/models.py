@@ -41,6 +41,9 @@ def _ascii_address(value: str) -> str:
     _no_control_chars(value)
     if not value.isascii():
         raise ValueError("must be an ASCII email address (SES needs punycode domains)")
+    if "=?" in value:
+        # RFC 2047 encoded-word syntax: the email library decodes it inside an address header
+        raise ValueError("must not contain '=?' (email header encoded-word syntax)")
     return value.lower()
 
 
@@ -85,8 +88,9 @@ class ClientConfig(_Strict):
     include_tax: bool = True
     # Hours that must pass between two deliveries of one report type (force bypasses).
     min_interval_hours: dict[ReportType, Annotated[int, Field(ge=0, le=24 * 400)]] = Field(default_factory=dict)
-    # Budget per period of a report type, in the report currency.
-    budgets: dict[ReportType, Annotated[Decimal, Field(gt=0, allow_inf_nan=False)]] = Field(default_factory=dict)
+    # Budget per period of a report type, in the report currency. Bounded so the figures derived from it
+    # (used %, remaining) stay within Decimal's 28 digits when rounded: 1e30 or 1e-30 crashed rendering.
+    budgets: dict[ReportType, Annotated[Decimal, Field(ge=Decimal("0.01"), le=Decimal("1e12"), allow_inf_nan=False)]] = Field(default_factory=dict)
     change_alert: ChangeAlert = ChangeAlert()
     sender: EmailAddress | None = None
     reply_to: Annotated[list[EmailAddress], Field(max_length=10)] = Field(default_factory=list)
@@ -200,21 +204,6 @@ class CostDataset(_Strict):
     estimated: bool = False
     lines: list[CostLine]
     ce_requests: int = 0
-
-
-class ReportManifest(_Strict):
-    """What render writes to S3 for deliver: the message envelope and where its parts are."""
-
-    client_id: str
-    subject: str
-    sender: str | None
-    recipients: list[str]
-    reply_to: list[str]
-    html_key: str
-    text_key: str
-    csv_key: str
-    csv_filename: str
-    html_bytes: int
 
 
 def describe_validation_error(exc: ValidationError, prefix: str = "") -> str:

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from local.asl import placeholder_for, render_definition
 from local.cost_explorer import CostData, LocalCostExplorer, install as install_cost_explorer
@@ -43,6 +44,31 @@ LOCAL_ENV = {
     "POWERTOOLS_SERVICE_NAME": "cost-reporter",
     "AWS_LAMBDA_FUNCTION_NAME": "cost-reporter-local",
 }
+
+
+def reuse_engine_lambda_clients() -> Callable[[], None]:
+    """moto's engine builds a new boto3 client for every Lambda task (several ms each, most of the
+    engine's per-task cost); reuse one per region for the life of this in-process AWS."""
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
+
+    original = lambda_eval_utils.boto_client_for
+    cache: dict[tuple[str, str], Any] = {}
+    lock = threading.Lock()
+
+    def cached(region: str, service: str, state_credentials: Any = None) -> Any:
+        if state_credentials:
+            return original(region=region, service=service, state_credentials=state_credentials)
+        with lock:
+            if (region, service) not in cache:
+                cache[(region, service)] = original(region=region, service=service)
+            return cache[(region, service)]
+
+    lambda_eval_utils.boto_client_for = cached
+
+    def restore() -> None:
+        lambda_eval_utils.boto_client_for = original
+
+    return restore
 
 
 def scale_retry_sleeps(scale: float) -> None:
@@ -93,6 +119,7 @@ class LocalAWS:
             self.bridge.install(self.session),
             install_cost_explorer(self.session, self.cost_explorer),
             self.outbox.install(self.session),
+            reuse_engine_lambda_clients(),
         ]
         self._create_resources()
         self._unnamed = 1
@@ -151,7 +178,8 @@ class LocalAWS:
             except ValueError:
                 parsed = None
         client_id = parsed.get("client_id") if isinstance(parsed, dict) else None
-        if not isinstance(client_id, str) or not client_id.strip():
+        # A DynamoDB sort key holds at most 1024 bytes ("CLIENT#<id>" in the run records).
+        if not isinstance(client_id, str) or not client_id.strip() or len(client_id.encode("utf-8", "replace")) > 1000:
             client_id = f"unknown-{self._unnamed}"
             self._unnamed += 1
         table.put_client_config(client, client_id=client_id)
@@ -165,7 +193,7 @@ class LocalAWS:
             stateMachineArn=self.state_machine_arn, name=name, input=json.dumps(run_input)
         )["executionArn"]
 
-    def wait(self, execution_arn: str, timeout: float = 600, poll: float = 0.05, on_poll: Any = None) -> dict[str, Any]:
+    def wait(self, execution_arn: str, timeout: float = 600, poll: float = 0.1, on_poll: Any = None) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
         while True:
             described = self.sfn.describe_execution(executionArn=execution_arn)

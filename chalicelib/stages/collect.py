@@ -14,7 +14,7 @@ from .eligibility import parse_client_config
 def collect(event: dict[str, Any]) -> dict[str, Any]:
     task = ClientTask.model_validate(event)
     run = task.run
-    table.update_client_record(run.run_id, task.client_id, {"status": "running", "updated_at": table.utcnow().isoformat()})
+    table.put_client_record(run.run_id, task.client_id, {"status": "running", "updated_at": table.utcnow().isoformat()})
     config = load_config(task.client_id)
     lines, currency, estimated, requests = fetch_costs(config, run)
     dataset = CostDataset(client=config, run=run, currency=currency, estimated=estimated, lines=lines, ce_requests=requests)

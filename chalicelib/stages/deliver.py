@@ -17,10 +17,9 @@ from functools import lru_cache
 from typing import Any, Callable
 
 from .. import aws
-from ..email_message import build_message
 from ..errors import classify_aws_error
 from ..metrics import publish
-from ..models import ClientTask, ReportManifest
+from ..models import ClientTask
 from ..observability import logger, mask_address
 from ..settings import get_settings
 from ..store import reports, table
@@ -29,7 +28,7 @@ from ..store import reports, table
 def deliver(event: dict[str, Any], lambda_context: Any = None) -> dict[str, Any]:
     task = ClientTask.model_validate({"run": event["run"], "client_id": event["client_id"]})
     run = task.run
-    manifest_key = event["rendered"]["manifest_key"]
+    message_key = event["rendered"]["message_key"]
     delivery = {
         "client_id": task.client_id,
         "report_type": run.report_type,
@@ -42,7 +41,7 @@ def deliver(event: dict[str, Any], lambda_context: Any = None) -> dict[str, Any]
     if lambda_context is not None:
         # Lets an in-progress record expire with this invocation's timeout instead of the record TTL.
         send.idempotency_config.register_lambda_context(lambda_context)
-    result = send(delivery=delivery, manifest_key=manifest_key, run_id=run.run_id)
+    result = send(delivery=delivery, message_key=message_key, run_id=run.run_id)
     duplicate = result["run_id"] != run.run_id
     # Also on a replay: the run that sent may have died before writing the ledger.
     table.record_delivery(task.client_id, run.report_type, run.current.start.isoformat(), result["message_id"], result["run_id"])
@@ -73,38 +72,33 @@ def _idempotent_send() -> Callable[..., dict[str, Any]]:
     return wrapped
 
 
-def _send(delivery: dict[str, Any], manifest_key: str, run_id: str) -> dict[str, Any]:
-    manifest = reports.get_model(manifest_key, ReportManifest)
-    settings = get_settings()
-    raw = build_message(
-        sender=manifest.sender or settings.default_sender,
-        recipients=manifest.recipients,
-        reply_to=manifest.reply_to,
-        subject=manifest.subject,
-        text=reports.get_text(manifest.text_key),
-        html=reports.get_text(manifest.html_key),
-        csv_body=reports.get_text(manifest.csv_key),
-        csv_filename=manifest.csv_filename,
-        extra_headers={"X-Cost-Report-Client": manifest.client_id, "X-Cost-Report-Run": run_id},
-    )
+def _send(delivery: dict[str, Any], message_key: str, run_id: str) -> dict[str, Any]:
+    """Send the message render built; the SES envelope is taken from its own headers."""
+    from email.parser import BytesHeaderParser
+    from email.utils import getaddresses, parseaddr
+
+    raw = reports.get_bytes(message_key)
+    headers = BytesHeaderParser().parsebytes(raw)
+    recipients = [address for _, address in getaddresses(headers.get_all("To", []))]
     request: dict[str, Any] = {
-        "FromEmailAddress": manifest.sender or settings.default_sender,
-        "Destination": {"ToAddresses": manifest.recipients},
+        "FromEmailAddress": parseaddr(headers.get("From", ""))[1] or get_settings().default_sender,
+        "Destination": {"ToAddresses": recipients},
         "Content": {"Raw": {"Data": raw}},
         "EmailTags": [
-            {"Name": "client_id", "Value": manifest.client_id},
+            {"Name": "client_id", "Value": delivery["client_id"]},
             {"Name": "report_type", "Value": delivery["report_type"]},
         ],
     }
-    if settings.configuration_set:
-        request["ConfigurationSetName"] = settings.configuration_set
+    if get_settings().configuration_set:
+        request["ConfigurationSetName"] = get_settings().configuration_set
     try:
         reply = aws.client("sesv2").send_email(**request)
     except Exception as exc:  # noqa: BLE001
         raise classify_aws_error(exc, "SES SendEmail") from exc
+    # Nothing may raise between the send and returning: the idempotency record completes after this.
     logger().info(
         "report sent",
-        extra={"client_id": manifest.client_id, "message_id": reply["MessageId"],
-               "recipients": [mask_address(r) for r in manifest.recipients]},
+        extra={"client_id": delivery["client_id"], "message_id": reply["MessageId"],
+               "recipients": [mask_address(r) for r in recipients]},
     )
     return {"message_id": reply["MessageId"], "run_id": run_id}

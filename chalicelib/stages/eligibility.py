@@ -102,6 +102,13 @@ def _skip_reason(run: RunContext, config: ClientConfig, ledger: dict[tuple[str, 
     return ""
 
 
+# A reason quotes the config's own field names: a huge one must not push the record past DynamoDB's
+# 400 KB item limit or the run summary past the 256 KB Step Functions payload limit.
+MAX_REASON_CHARS = 1000
+
+
 def _record(client_id: str, status: str, reason: str, category: str | None = None) -> dict[str, Any]:
+    if len(reason) > MAX_REASON_CHARS:
+        reason = reason[: MAX_REASON_CHARS - 1] + "\u2026"
     return {"client_id": client_id, "status": status, "reason": reason, "category": category,
             "updated_at": table.utcnow().isoformat()}

@@ -24,5 +24,5 @@ def record(event: dict[str, Any]) -> dict[str, Any]:
     else:
         attrs = {"status": "completed", "message_id": event["delivery"]["message_id"],
                  "ce_requests": event.get("collected", {}).get("ce_requests"), "completed_at": now, "updated_at": now}
-    table.update_client_record(run_id, client_id, attrs)
+    table.put_client_record(run_id, client_id, attrs)
     return {"client_id": client_id, "status": attrs["status"]}

@@ -1,4 +1,4 @@
-"""render: HTML, text and CSV from the collected costs, plus the manifest deliver needs."""
+"""render: HTML, text and CSV from the collected costs, and the MIME message deliver sends as is."""
 
 from __future__ import annotations
 
@@ -6,7 +6,9 @@ from typing import Any
 
 from ..costs.analysis import analyze
 from ..metrics import publish
-from ..models import ClientTask, CostDataset, ReportManifest
+from ..email_message import build_message
+from ..models import ClientTask, CostDataset
+from ..settings import get_settings
 from ..render import render_report
 from ..store import reports
 
@@ -17,22 +19,23 @@ def render(event: dict[str, Any]) -> dict[str, Any]:
     report = analyze(dataset)
     rendered = render_report(report)
     key = lambda name: reports.artefact_key(task.run.run_id, task.client_id, name)  # noqa: E731
-    html_key = reports.put_text(key("report.html"), rendered.html, "text/html; charset=utf-8")
-    text_key = reports.put_text(key("report.txt"), rendered.text, "text/plain; charset=utf-8")
-    csv_key = reports.put_text(key("report.csv"), rendered.csv, "text/csv; charset=utf-8")
+    # Kept as the run's archive (and what `python -m local run` writes out); deliver reads message.eml only.
+    reports.put_text(key("report.html"), rendered.html, "text/html; charset=utf-8")
+    reports.put_text(key("report.txt"), rendered.text, "text/plain; charset=utf-8")
+    reports.put_text(key("report.csv"), rendered.csv, "text/csv; charset=utf-8")
     config = dataset.client
-    manifest = ReportManifest(
-        client_id=task.client_id,
-        subject=rendered.subject,
-        sender=config.sender,
+    message = build_message(
+        sender=config.sender or get_settings().default_sender,
         recipients=list(config.recipients),
         reply_to=list(config.reply_to),
-        html_key=html_key,
-        text_key=text_key,
-        csv_key=csv_key,
+        subject=rendered.subject,
+        text=rendered.text,
+        html=rendered.html,
+        csv_body=rendered.csv,
         csv_filename=rendered.csv_filename,
-        html_bytes=len(rendered.html.encode("utf-8")),
+        extra_headers={"X-Cost-Report-Client": task.client_id, "X-Cost-Report-Run": task.run.run_id},
     )
-    manifest_key = reports.put_model(key("manifest.json"), manifest)
+    message_key = reports.put_bytes(key("message.eml"), message, "message/rfc822")
     publish(task.run.report_type, ReportsGenerated=1)
-    return {"manifest_key": manifest_key, "html_bytes": manifest.html_bytes}
+    return {"message_key": message_key, "html_bytes": len(rendered.html.encode("utf-8")),
+            "recipients": len(config.recipients)}

@@ -19,11 +19,15 @@ def artefact_key(run_id: str, client_id: str, name: str) -> str:
 
 
 def put_text(key: str, body: str, content_type: str) -> str:
+    return put_bytes(key, body.encode("utf-8"), content_type)
+
+
+def put_bytes(key: str, body: bytes, content_type: str) -> str:
     try:
         aws.client("s3").put_object(
             Bucket=get_settings().bucket_name,
             Key=key,
-            Body=body.encode("utf-8"),
+            Body=body,
             ContentType=content_type,
             ServerSideEncryption="AES256",
         )
@@ -33,9 +37,13 @@ def put_text(key: str, body: str, content_type: str) -> str:
 
 
 def get_text(key: str) -> str:
+    return get_bytes(key).decode("utf-8")
+
+
+def get_bytes(key: str) -> bytes:
     try:
         reply = aws.client("s3").get_object(Bucket=get_settings().bucket_name, Key=key)
-        return reply["Body"].read().decode("utf-8")
+        return reply["Body"].read()
     except Exception as exc:  # noqa: BLE001
         raise classify_aws_error(exc, f"read s3://{get_settings().bucket_name}/{key}") from exc
 
