@@ -184,6 +184,15 @@ class LocalAWS:
             self._unnamed += 1
         table.put_client_config(client, client_id=client_id)
 
+    def install_faults(self, faults: Any) -> Callable[[], None]:
+        """Install wire-level fault injection (local.faults.WireFaults) for every project client.
+
+        botocore clients copy the session's handlers when created, so the cached project clients
+        are dropped first and re-created with the fault handlers in place."""
+        uninstall = faults.install(self.session)
+        _reset_project_caches()
+        return uninstall
+
     # ---- executions ------------------------------------------------------------------------
 
     def start(self, run_input: dict[str, Any], name: str | None = None) -> str:

@@ -148,7 +148,7 @@ def test_random_transient_faults_at_30_percent_for_100_clients(local_aws, monkey
 
     aws.cost_explorer.fault_hook = ce_hook
     aws.outbox.fault_hook = lambda request: ses_faults.pick()
-    uninstall = wire.install(aws.session)
+    uninstall = aws.install_faults(wire)
     try:
         first = aws.run(WEEKLY, name="chaos", timeout=900)
         lost_first = 100 - len({s["client_id"] for s in aws.outbox.sent})
