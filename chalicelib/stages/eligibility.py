@@ -36,12 +36,21 @@ def eligibility(event: dict[str, Any]) -> dict[str, Any]:
             eligible.append(client_id)
             records.append(_record(client_id, "pending", ""))
     table.put_client_records(run.run_id, records)
+    if len(eligible) > INLINE_MAP_SOFT_LIMIT:
+        from ..observability import logger
+
+        logger().warning("eligible clients near the inline Map history limit (25,000 events): "
+                         "switch ProcessClients to a DISTRIBUTED Map", extra={"eligible": len(eligible)})
     return {
         "client_ids": eligible,
         "eligible": len(eligible),
         "skipped": sum(r["status"] == "skipped" for r in records),
         "invalid": sum(r["status"] == "failed" for r in records),
     }
+
+
+# About 22 history events per client: above this an inline Map nears the 25,000-event limit.
+INLINE_MAP_SOFT_LIMIT = 900
 
 
 def _load_configs(run: RunContext) -> dict[str, ClientConfig | str]:
