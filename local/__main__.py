@@ -29,7 +29,16 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--client-id", default=None, help="run for this client only")
     run.add_argument("--force", action="store_true", help="re-send even if already delivered")
     run.add_argument("--out", type=Path, default=Path("out"), help="output folder (default: out/)")
+    serve = commands.add_parser("serve", help="a persistent local AWS endpoint on 127.0.0.1 with the app deployed into it")
+    serve.add_argument("--port", type=int, default=4566, help="port on 127.0.0.1 (default: 4566)")
+    serve.add_argument("--clients", type=Path, default=SAMPLES / "clients.json", help="JSON list of client configs")
+    serve.add_argument("--costs", type=Path, default=SAMPLES / "costs.csv", help="cost data CSV for the local Cost Explorer")
+    serve.add_argument("--out", type=Path, default=Path("out"), help="emails land in OUT/<client_id>/ (default: out/)")
     args = parser.parse_args(argv)
+    if args.command == "serve":
+        from local.serve import serve_command
+
+        return serve_command(args.port, args.clients, args.costs, args.out)
     return run_command(args)
 
 

@@ -40,7 +40,8 @@ def test_a_clean_run_sends_no_alert(local_aws):
 
 
 def test_emf_metrics_per_report_type(local_aws, capfd):
-    aws = local_aws(env_overrides={"POWERTOOLS_METRICS_DISABLED": "false"})
+    # One branch at a time: EMF documents from concurrent threads could interleave on stdout.
+    aws = local_aws(env_overrides={"POWERTOOLS_METRICS_DISABLED": "false"}, max_concurrency=1)
     capfd.readouterr()
     aws.run(WEEKLY, name="metrics")
     totals: dict[str, float] = {}

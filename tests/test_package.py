@@ -1,0 +1,155 @@
+"""The CloudFormation path: `chalice package --merge-template resources.yaml` passes cfn-lint with zero errors.
+
+`chalice package` builds the same deployment package as `chalice deploy` (pip download of Lambda
+wheels); the package cache is seeded from this environment first (deploy_support.package_cache),
+so the test never asks a registry, and any other traffic goes to a dead proxy.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from deploy_support import package_cache, policies, template
+from deploy_support.project import ROOT, copy_project, load_stage, stage_names
+
+OFFLINE_ENV = {  # anything not for 127.0.0.1 goes to a closed port: no network
+    "HTTP_PROXY": "http://127.0.0.1:9", "HTTPS_PROXY": "http://127.0.0.1:9",
+    "http_proxy": "http://127.0.0.1:9", "https_proxy": "http://127.0.0.1:9",
+    "NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost", "PIP_NO_INDEX": "1",
+}
+CHALICE = "import sys; from chalice.cli import main; sys.argv[0] = 'chalice'; sys.exit(main())"
+CFN_LINT = "import sys; from cfnlint.runner import main; sys.argv[0] = 'cfn-lint'; sys.exit(main())"
+
+
+class CfnLoader(yaml.SafeLoader):
+    """Reads short-form intrinsics (!Ref, !GetAtt ...) as plain {"Fn::...": ...} values."""
+
+
+def _intrinsic(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
+    name = "Ref" if suffix == "Ref" else f"Fn::{suffix}"
+    if isinstance(node, yaml.ScalarNode):
+        value: Any = loader.construct_scalar(node)
+        if suffix == "GetAtt":
+            value = value.split(".", 1)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)
+    return {name: value}
+
+
+CfnLoader.add_multi_constructor("!", _intrinsic)
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = copy_project(tmp_path_factory.mktemp("package"))
+    (path / "resources.yaml").write_text((ROOT / "resources.yaml").read_text())
+    package_cache.seed(path)
+    return path
+
+
+def package(project: Path, stage: str, out: Path) -> dict[str, Any]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    # chalice package reads credentials although it calls no AWS API: give it dummy ones
+    env.update(OFFLINE_ENV, AWS_DEFAULT_REGION="us-east-1", PYTHONDONTWRITEBYTECODE="1", AWS_ACCESS_KEY_ID="testing",
+               AWS_SECRET_ACCESS_KEY="testing", AWS_EC2_METADATA_DISABLED="true",
+               AWS_CONFIG_FILE=os.devnull, AWS_SHARED_CREDENTIALS_FILE=os.devnull)
+    done = subprocess.run([sys.executable, "-c", CHALICE, "--project-dir", str(project), "package", "--stage", stage,
+                           "--merge-template", "resources.yaml", str(out)],
+                          cwd=project, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Reusing existing deployment package" in done.stdout  # seeded: no pip download
+    return yaml.load((out / "sam.yaml").read_text(), Loader=CfnLoader)
+
+
+def cfn_lint(path: Path) -> list[dict[str, Any]]:
+    done = subprocess.run([sys.executable, "-c", CFN_LINT, "--format", "json", "--", str(path)],
+                          capture_output=True, text=True, timeout=300, env={**os.environ, **OFFLINE_ENV})
+    assert done.returncode in (0, 2, 4, 6, 8, 10, 12, 14), done.stderr  # bitmask: 2 error, 4 warning, 8 info
+    return json.loads(done.stdout or "[]")
+
+
+@pytest.mark.parametrize("stage", stage_names())
+def test_packaged_template_passes_cfn_lint(project: Path, tmp_path: Path, stage: str) -> None:
+    packaged = package(project, stage, tmp_path / "out")
+    findings = cfn_lint(tmp_path / "out" / "sam.yaml")
+    errors = [f for f in findings if f["Level"] == "Error"]
+    warnings = [f for f in findings if f["Level"] == "Warning"]
+    assert not errors, json.dumps(errors, indent=1)
+    assert not warnings, json.dumps(warnings, indent=1)
+
+    resources = packaged["Resources"]
+    spec = load_stage(stage, project)
+    by_type: dict[str, list[str]] = {}
+    for logical, resource in resources.items():
+        by_type.setdefault(resource.get("Type", "?"), []).append(logical)
+    assert len(by_type["AWS::CloudWatch::Alarm"]) == 5
+    assert by_type["AWS::CloudWatch::Dashboard"] == ["Dashboard"]
+    for kind in ("AWS::DynamoDB::Table", "AWS::S3::Bucket", "AWS::SNS::Topic", "AWS::SES::ConfigurationSet",
+                 "AWS::SES::ConfigurationSetEventDestination", "AWS::Serverless::StateMachine"):
+        assert len(by_type[kind]) == 1, kind
+    # every function from Chalice, named as deploy.py names it, resource names from the stack
+    for function in spec.functions:
+        properties = resources[function.logical_id]["Properties"]
+        assert resources[function.logical_id]["Type"] == "AWS::Serverless::Function"
+        assert properties["FunctionName"] == {"Fn::FindInMap": ["StageConfig", {"Ref": "Stage"}, f"Function{function.logical_id}"]}
+        assert properties["Environment"]["Variables"]["TABLE_NAME"] == {"Ref": "ReportsTable"}
+        assert properties["MemorySize"] == function.memory and properties["Timeout"] == function.timeout
+        assert resources[f"{function.logical_id}LogGroup"]["Properties"]["RetentionInDays"] == 30
+        role = resources[f"{function.logical_id}Role"]["Properties"]
+        assert role["RoleName"] == properties["FunctionName"]  # payer roles trust it by name
+        assert role["Policies"][0]["PolicyDocument"] == json.loads((project / ".chalice" / function.policy_file).read_text())
+        if function.kind == "trigger":
+            assert properties["Environment"]["Variables"]["STATE_MACHINE_ARN"] == {"Ref": "CostReportStateMachine"}
+    mapping = packaged["Mappings"]["StageConfig"][stage]
+    assert mapping["Table"] == spec.table_name and mapping["Bucket"] == spec.bucket_name
+    assert mapping[f"Function{spec.functions[0].logical_id}"] == spec.function_name(spec.functions[0].name)
+    # the state machine: every ASL placeholder substituted with a Chalice function's ARN
+    machine = resources["CostReportStateMachine"]["Properties"]
+    placeholders = set(re.findall(r"\$\{([A-Za-z0-9_]+)\}", (ROOT / "statemachines" / "cost_report.asl.json").read_text()))
+    substitutions = machine["DefinitionSubstitutions"]
+    assert placeholders <= set(substitutions)
+    for name in placeholders:
+        logical = substitutions[name]["Fn::GetAtt"][0]
+        assert resources[logical]["Type"] == "AWS::Serverless::Function"
+    assert machine["Tracing"] == {"Enabled": True} and machine["Logging"]["Level"] == "ERROR"
+    assert machine["Definition"] == json.loads((ROOT / "statemachines" / "cost_report.asl.json").read_text())
+
+
+def test_resources_yaml_and_policy_files_are_generated_from_the_current_sources() -> None:
+    assert (ROOT / "resources.yaml").read_text() == template.render(), \
+        "resources.yaml is stale: run python -m deploy_support.template"
+    assert policies.sync(check=True) == [], "policy files are stale: run python -m deploy_support.policies"
+
+
+def test_policies_are_least_privilege() -> None:
+    allowed_star = {"ce:GetCostAndUsage", "xray:PutTraceSegments", "xray:PutTelemetryRecords"}
+    for stage_name in stage_names():
+        stage = load_stage(stage_name)
+        for function in stage.functions:
+            assert function.policy_file == f"policies/{stage_name}/{function.name}.json"
+            document = json.loads((ROOT / ".chalice" / function.policy_file).read_text())
+            for statement in document["Statement"]:
+                actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+                assert statement["Effect"] == "Allow"
+                assert not any(action.endswith("*") for action in actions), statement
+                if statement["Resource"] == "*":
+                    assert set(actions) <= allowed_star, (function.name, statement)
+                for resource in statement["Resource"] if isinstance(statement["Resource"], list) else []:
+                    if resource.startswith(("arn:aws:dynamodb", "arn:aws:s3", "arn:aws:sns", "arn:aws:states", "arn:aws:logs")):
+                        assert stage.prefix in resource, (function.name, resource)
+            text = json.dumps(document)
+            assert ("ce:GetCostAndUsage" in text) == (function.name == "collect_costs")
+            assert ("ses:SendEmail" in text) == (function.name == "deliver_report")
+            assert ("states:StartExecution" in text) == (function.kind == "trigger")
+            assert ("sns:Publish" in text) == (function.name == "summarize_run")
