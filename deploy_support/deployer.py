@@ -508,7 +508,7 @@ class Deployer:
         self._record(f"IAM role {name}", created, changes)
 
     def render_definition(self, machine: str, arns: dict[str, str]) -> str:
-        from local.asl import render_definition
+        from deploy_support.asl import render_definition
 
         return render_definition(machine, {spec.placeholder: arns[spec.name] for spec in self.stage.functions})
 

@@ -37,7 +37,7 @@ class FunctionSpec:
     @property
     def placeholder(self) -> str:
         """The ASL placeholder for this function's ARN: collect_costs -> CollectCostsFunctionArn."""
-        from local.asl import placeholder_for
+        from deploy_support.asl import placeholder_for
 
         return placeholder_for(self.name)
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from local.asl import placeholder_for, render_definition
+from deploy_support.asl import placeholder_for, render_definition
 from local.cost_explorer import CostData, LocalCostExplorer, install as install_cost_explorer
 from local.lambda_bridge import LambdaBridge
 from local.ses_outbox import SesOutbox
