@@ -32,21 +32,28 @@ from typing import Any
 from deploy_support.project import ROOT, Stage, load_stage, stage_names
 
 # Partition keys (pk) each function reads or writes: chalicelib/store/table.py.
-DYNAMODB_ACCESS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    # function: (actions, leading keys)
-    "plan": (("dynamodb:UpdateItem",), ("RUN#*",)),
+DYNAMODB_ACCESS: dict[str, tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]] = {
+    # function: one (actions, leading keys) grant per kind of item it touches
+    "plan": ((("dynamodb:UpdateItem",), ("RUN#*",)),),
     "eligibility": (
-        ("dynamodb:Query", "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:BatchWriteItem"),
-        ("CLIENTS", "DELIVERY#*", "RUN#*"),
+        (("dynamodb:Query", "dynamodb:GetItem"), ("CLIENTS",)),
+        (("dynamodb:BatchGetItem",), ("DELIVERY#*",)),
+        (("dynamodb:BatchWriteItem",), ("RUN#*",)),
     ),
-    "collect_costs": (("dynamodb:GetItem",), ("CLIENTS",)),
+    "collect_costs": (
+        (("dynamodb:GetItem",), ("CLIENTS",)),
+        (("dynamodb:PutItem",), ("RUN#*",)),  # the client's record: running
+    ),
     "deliver_report": (
         # Powertools idempotency (get/put/update/delete of its record) + the delivery ledger.
-        ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"),
-        ("idempotency#deliver", "DELIVERY#*"),
+        (("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"), ("idempotency#deliver",)),
+        (("dynamodb:PutItem",), ("DELIVERY#*",)),
     ),
-    "record_result": (("dynamodb:UpdateItem",), ("RUN#*",)),
-    "summarize_run": (("dynamodb:Query", "dynamodb:UpdateItem", "dynamodb:PutItem"), ("RUN#*", "RUNS")),
+    "record_result": ((("dynamodb:PutItem",), ("RUN#*",)),),
+    "summarize_run": (
+        (("dynamodb:Query", "dynamodb:UpdateItem"), ("RUN#*",)),
+        (("dynamodb:PutItem",), ("RUNS",)),
+    ),
 }
 S3_ACCESS: dict[str, tuple[str, ...]] = {
     "collect_costs": ("s3:PutObject",),
@@ -73,10 +80,9 @@ def policy_for(stage: Stage, function: str) -> dict[str, Any]:
             "Action": ["xray:PutTraceSegments", "xray:PutTelemetryRecords"],
             "Resource": "*",  # X-Ray has no resource-level permissions for these actions
         })
-    if function in DYNAMODB_ACCESS:
-        actions, leading_keys = DYNAMODB_ACCESS[function]
+    for index, (actions, leading_keys) in enumerate(DYNAMODB_ACCESS.get(function, ()), start=1):
         statements.append({
-            "Sid": "ProjectTable",
+            "Sid": f"ProjectTable{index}",
             "Effect": "Allow",
             "Action": list(actions),
             "Resource": [f"arn:aws:dynamodb:*:*:table/{stage.table_name}"],
