@@ -8,7 +8,9 @@ from chalice import Chalice, Cron
 
 from chalicelib.observability import run_stage
 
-app = Chalice(app_name="cost-reporter")
+# configure_logs=False: Chalice would add a plain-text stdout handler to the "cost-reporter" logger,
+# the very logger Powertools uses for its JSON lines, and every log line would be written twice.
+app = Chalice(app_name="cost-reporter", configure_logs=False)
 
 
 @app.lambda_function(name="plan")
