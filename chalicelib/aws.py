@@ -33,6 +33,12 @@ def resource(service: str) -> Any:
         return boto3.resource(service, config=Config(**_RETRY_CONFIG))
 
 
+@lru_cache(maxsize=None)
+def dynamodb_table(name: str) -> Any:
+    """A boto3 Table object; building one per call costs more than most of the calls it makes."""
+    return resource("dynamodb").Table(name)
+
+
 def client_with_credentials(service: str, credentials: dict[str, str], region: str | None = None) -> Any:
     """A client acting with assumed-role credentials (not cached: credentials expire)."""
     import boto3
@@ -53,3 +59,4 @@ def reset_clients() -> None:
     """Forget cached clients (tests and the local runtime start a fresh in-process AWS)."""
     client.cache_clear()
     resource.cache_clear()
+    dynamodb_table.cache_clear()

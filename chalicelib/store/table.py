@@ -26,7 +26,7 @@ def utcnow() -> datetime:
 
 
 def _table() -> Any:
-    return aws.resource("dynamodb").Table(get_settings().table_name)
+    return aws.dynamodb_table(get_settings().table_name)
 
 
 def _call(doing: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
