@@ -166,23 +166,12 @@ class LocalAWS:
         os.environ["STATE_MACHINE_ARN"] = self.state_machine_arn
         _reset_project_caches()
 
-    def put_client(self, client: dict[str, Any] | str) -> None:
-        from chalicelib.store import table
-
-        # A config is stored as written, under its client_id when it has a usable one: the run
-        # then reports what is wrong with it instead of the loader refusing the whole file.
-        parsed: Any = client
-        if isinstance(client, str):
-            try:
-                parsed = json.loads(client)
-            except ValueError:
-                parsed = None
-        client_id = parsed.get("client_id") if isinstance(parsed, dict) else None
-        # A DynamoDB sort key holds at most 1024 bytes ("CLIENT#<id>" in the run records).
-        if not isinstance(client_id, str) or not client_id.strip() or len(client_id.encode("utf-8", "replace")) > 1000:
-            client_id = f"unknown-{self._unnamed}"
+    def put_client(self, client: dict[str, Any] | str) -> str:
+        fallback = f"unknown-{self._unnamed}"
+        client_id = store_client_config(client, fallback)
+        if client_id == fallback:
             self._unnamed += 1
-        table.put_client_config(client, client_id=client_id)
+        return client_id
 
     def install_faults(self, faults: Any) -> Callable[[], None]:
         """Install wire-level fault injection (local.faults.WireFaults) for every project client.
@@ -236,6 +225,25 @@ class LocalAWS:
         from chalicelib.store import reports
 
         return reports.get_text(key)
+
+
+def store_client_config(client: dict[str, Any] | str, fallback_id: str) -> str:
+    """Store a config as written, under its client_id when it has a usable one (else `fallback_id`):
+    the run then reports what is wrong with it instead of the loader refusing the whole file."""
+    from chalicelib.store import table
+
+    parsed: Any = client
+    if isinstance(client, str):
+        try:
+            parsed = json.loads(client)
+        except ValueError:
+            parsed = None
+    client_id = parsed.get("client_id") if isinstance(parsed, dict) else None
+    # A DynamoDB sort key holds at most 1024 bytes ("CLIENT#<id>" in the run records).
+    if not isinstance(client_id, str) or not client_id.strip() or len(client_id.encode("utf-8", "replace")) > 1000:
+        client_id = fallback_id
+    table.put_client_config(client, client_id=client_id)
+    return client_id
 
 
 def _settings() -> Any:

@@ -201,24 +201,11 @@ class LocalServer:
         ]
 
     def _seed_clients(self) -> None:
-        from chalicelib.store import table
+        from local.runtime import store_client_config
 
-        unnamed = 1
         self.client_ids: list[str] = []
         for client in self.clients:
-            parsed: Any = client
-            if isinstance(client, str):
-                try:
-                    parsed = json.loads(client)
-                except ValueError:
-                    parsed = None
-            client_id = parsed.get("client_id") if isinstance(parsed, dict) else None
-            # As `local run` (LocalAWS.put_client): a sort key holds at most 1024 bytes ("CLIENT#<id>").
-            if not isinstance(client_id, str) or not client_id.strip() or len(client_id.encode("utf-8", "replace")) > 1000:
-                client_id = f"unknown-{unnamed}"
-                unnamed += 1
-            table.put_client_config(client, client_id=client_id)
-            self.client_ids.append(client_id)
+            self.client_ids.append(store_client_config(client, f"unknown-{len(self.client_ids) + 1}"))
 
     # ---- what to tell the person ----------------------------------------------------------------------
 
