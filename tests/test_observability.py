@@ -57,3 +57,32 @@ def test_emf_metrics_per_report_type(local_aws, capfd):
     active = sum(c["status"] == "ACTIVE" for c in CLIENTS)
     assert totals == {"ExecutionStarted": 1, "ReportsGenerated": active, "EmailsSent": active,
                       "ClientsProcessed": len(CLIENTS), "ExecutionSucceeded": 1}
+
+
+def _metric_totals(output: str) -> dict[str, float]:
+    totals: dict[str, float] = {}
+    for line in output.splitlines():
+        if '"_aws"' in line:
+            document = json.loads(line)
+            for metric in document["_aws"]["CloudWatchMetrics"][0]["Metrics"]:
+                value = document[metric["Name"]]
+                totals[metric["Name"]] = totals.get(metric["Name"], 0) + (sum(value) if isinstance(value, list) else value)
+    return totals
+
+
+def test_emails_sent_counts_a_send_once_when_its_response_is_lost_and_retried(local_aws, capfd):
+    aws = local_aws(env_overrides={"POWERTOOLS_METRICS_DISABLED": "false"}, max_concurrency=1)
+    lost = type("Lambda.ServiceException", (Exception,), {})  # retried by the ASL: deliver replays
+    seen: set[str] = set()
+
+    def lose_first_response(name, event, result):
+        if name == "deliver_report" and event["client_id"] not in seen:
+            seen.add(event["client_id"])
+            raise lost("response lost after the send")
+
+    aws.bridge.after_hook = lose_first_response
+    capfd.readouterr()
+    assert aws.run(WEEKLY, name="replayed")["status"] == "SUCCEEDED"
+    active = sum(c["status"] == "ACTIVE" for c in CLIENTS)
+    assert len(aws.outbox.sent) == active
+    assert _metric_totals(capfd.readouterr().out)["EmailsSent"] == active

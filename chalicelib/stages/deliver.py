@@ -13,6 +13,7 @@ a single DynamoDB round trip.
 
 from __future__ import annotations
 
+import uuid
 from functools import lru_cache
 from typing import Any, Callable
 
@@ -41,11 +42,13 @@ def deliver(event: dict[str, Any], lambda_context: Any = None) -> dict[str, Any]
     if lambda_context is not None:
         # Lets an in-progress record expire with this invocation's timeout instead of the record TTL.
         send.idempotency_config.register_lambda_context(lambda_context)
-    result = send(delivery=delivery, message_key=message_key, run_id=run.run_id)
+    # Not part of the idempotency key: tells a send made now from a replayed one (even in this run).
+    attempt = uuid.uuid4().hex
+    result = send(delivery=delivery, message_key=message_key, run_id=run.run_id, attempt=attempt)
     duplicate = result["run_id"] != run.run_id
     # Also on a replay: the run that sent may have died before writing the ledger.
     table.record_delivery(task.client_id, run.report_type, run.current.start.isoformat(), result["message_id"], result["run_id"])
-    if not duplicate:
+    if result.get("attempt") == attempt:
         publish(run.report_type, EmailsSent=1)
     return {"message_id": result["message_id"], "sent_by_run": result["run_id"], "duplicate": duplicate}
 
@@ -72,7 +75,7 @@ def _idempotent_send() -> Callable[..., dict[str, Any]]:
     return wrapped
 
 
-def _send(delivery: dict[str, Any], message_key: str, run_id: str) -> dict[str, Any]:
+def _send(delivery: dict[str, Any], message_key: str, run_id: str, attempt: str) -> dict[str, Any]:
     """Send the message render built; the SES envelope is taken from its own headers."""
     from email.parser import BytesHeaderParser
     from email.utils import getaddresses, parseaddr
@@ -101,4 +104,4 @@ def _send(delivery: dict[str, Any], message_key: str, run_id: str) -> dict[str, 
         extra={"client_id": delivery["client_id"], "message_id": reply["MessageId"],
                "recipients": [mask_address(r) for r in recipients]},
     )
-    return {"message_id": reply["MessageId"], "run_id": run_id}
+    return {"message_id": reply["MessageId"], "run_id": run_id, "attempt": attempt}
