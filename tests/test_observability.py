@@ -44,16 +44,7 @@ def test_emf_metrics_per_report_type(local_aws, capfd):
     aws = local_aws(env_overrides={"POWERTOOLS_METRICS_DISABLED": "false"}, max_concurrency=1)
     capfd.readouterr()
     aws.run(WEEKLY, name="metrics")
-    totals: dict[str, float] = {}
-    for line in capfd.readouterr().out.splitlines():
-        if '"_aws"' not in line:
-            continue
-        document = json.loads(line)
-        assert document["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "CostReporter"
-        assert document["ReportType"] == "weekly"
-        for metric in document["_aws"]["CloudWatchMetrics"][0]["Metrics"]:
-            value = document[metric["Name"]]
-            totals[metric["Name"]] = totals.get(metric["Name"], 0) + (sum(value) if isinstance(value, list) else value)
+    totals = _metric_totals(capfd.readouterr().out)
     active = sum(c["status"] == "ACTIVE" for c in CLIENTS)
     assert totals == {"ExecutionStarted": 1, "ReportsGenerated": active, "EmailsSent": active,
                       "ClientsProcessed": len(CLIENTS), "ExecutionSucceeded": 1}
@@ -64,6 +55,8 @@ def _metric_totals(output: str) -> dict[str, float]:
     for line in output.splitlines():
         if '"_aws"' in line:
             document = json.loads(line)
+            assert document["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "CostReporter"
+            assert document["ReportType"] == "weekly"
             for metric in document["_aws"]["CloudWatchMetrics"][0]["Metrics"]:
                 value = document[metric["Name"]]
                 totals[metric["Name"]] = totals.get(metric["Name"], 0) + (sum(value) if isinstance(value, list) else value)
