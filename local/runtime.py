@@ -110,9 +110,10 @@ class LocalAWS:
 
         self.app = app
         # Local time runs faster (retry sleeps are scaled), so the Lambda timeout that bounds an
-        # in-progress idempotency record is scaled alike (never below 1 s, well above a local send).
+        # in-progress idempotency record is scaled alike, never below 3 s (well above a local send,
+        # even on a loaded machine).
         self.bridge = LambdaBridge(dict(app.handler_map), function_prefix=f"{APP_NAME}-{STAGE}-",
-                                   timeout_seconds=max(1.0, 60 * self.retry_time_scale))
+                                   timeout_seconds=max(3.0, 60 * self.retry_time_scale))
         self.cost_explorer = LocalCostExplorer(self.costs, page_size=self.ce_page_size, estimated_from=self.estimated_from)
         self.outbox = SesOutbox(self.out_dir)
         self._uninstall = [
@@ -259,4 +260,4 @@ def _reset_project_caches() -> None:
 
     aws.reset_clients()
     get_settings.cache_clear()
-    deliver._idempotent_send.cache_clear()
+    deliver._persistence.cache_clear()

@@ -38,10 +38,7 @@ def deliver(event: dict[str, Any], lambda_context: Any = None) -> dict[str, Any]
         # force re-sends exactly once per forced run; otherwise the period is the whole key
         "force_token": run.run_id if run.force else "",
     }
-    send = _idempotent_send()
-    if lambda_context is not None:
-        # Lets an in-progress record expire with this invocation's timeout instead of the record TTL.
-        send.idempotency_config.register_lambda_context(lambda_context)
+    send = _idempotent_send(lambda_context)
     # Not part of the idempotency key: tells a send made now from a replayed one (even in this run).
     attempt = uuid.uuid4().hex
     result = send(delivery=delivery, message_key=message_key, run_id=run.run_id, attempt=attempt)
@@ -53,26 +50,31 @@ def deliver(event: dict[str, Any], lambda_context: Any = None) -> dict[str, Any]
     return {"message_id": result["message_id"], "sent_by_run": result["run_id"], "duplicate": duplicate}
 
 
-@lru_cache(maxsize=1)
-def _idempotent_send() -> Callable[..., dict[str, Any]]:
-    from aws_lambda_powertools.utilities.idempotency import (
-        DynamoDBPersistenceLayer,
-        IdempotencyConfig,
-        idempotent_function,
-    )
+def _idempotent_send(lambda_context: Any) -> Callable[..., dict[str, Any]]:
+    """`_send` behind Powertools idempotency, with a config of this invocation's own: the Lambda
+    context bounds how long an in-progress record holds (a config shared across concurrent
+    invocations, as when a local run executes branches on threads, would mix their deadlines)."""
+    from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
 
-    settings = get_settings()
-    persistence = DynamoDBPersistenceLayer(
-        table_name=settings.table_name,
+    config = IdempotencyConfig(
+        expires_after_seconds=get_settings().idempotency_days * 86400,
+        raise_on_no_idempotency_key=True,
+        lambda_context=lambda_context,
+    )
+    return idempotent_function(data_keyword_argument="delivery", persistence_store=_persistence(), config=config)(_send)
+
+
+@lru_cache(maxsize=1)
+def _persistence() -> Any:
+    from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+
+    return DynamoDBPersistenceLayer(
+        table_name=get_settings().table_name,
         key_attr="pk",
         sort_key_attr="sk",
         static_pk_value="idempotency#deliver",
         boto3_client=aws.client("dynamodb"),
     )
-    config = IdempotencyConfig(expires_after_seconds=settings.idempotency_days * 86400, raise_on_no_idempotency_key=True)
-    wrapped = idempotent_function(data_keyword_argument="delivery", persistence_store=persistence, config=config)(_send)
-    wrapped.idempotency_config = config  # type: ignore[attr-defined]
-    return wrapped
 
 
 def _send(delivery: dict[str, Any], message_key: str, run_id: str, attempt: str) -> dict[str, Any]:
