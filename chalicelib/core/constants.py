@@ -1,0 +1,41 @@
+"""Names that the Lambda code, the deploy tooling (infra/) and the local runtime (local/) all use.
+
+Dependency-free on purpose (typing only): deploy tooling and tests import it without pulling in
+boto3, pydantic or Powertools. A name lives here once; everything else imports it.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, get_args
+
+APP_NAME = "cost-reporter"
+SERVICE_NAME = APP_NAME  # Powertools service name (logs, EMF `service` dimension)
+METRIC_NAMESPACE = "CostReporter"  # EMF namespace of the pipeline's own metrics
+
+ReportType = Literal["daily", "weekly", "monthly"]
+REPORT_TYPES: tuple[str, ...] = get_args(ReportType)
+
+# ---- DynamoDB: the project table's partition keys (pk) --------------------------------------------
+PK_CLIENTS = "CLIENTS"  # sk: client_id -> a client config as written
+PK_DELIVERY_PREFIX = "DELIVERY#"  # DELIVERY#<client_id> / <type>#<period start> -> the delivery ledger
+PK_RUN_PREFIX = "RUN#"  # RUN#<run_id> / META | CLIENT#<client_id> -> a run and its per-client records
+PK_RUNS = "RUNS"  # RUNS / <started_at>#<run_id> -> run history
+PK_IDEMPOTENCY_DELIVER = "idempotency#deliver"  # Powertools idempotency records of the deliver stage
+TTL_ATTRIBUTE = "expiration"  # the table's TTL attribute (Powertools idempotency expiry)
+
+# ---- S3: the reports bucket's key prefixes --------------------------------------------------------
+RUNS_PREFIX = "runs/"  # runs/<run_id>/<client_id>/<artefact>; expires after RUNS_EXPIRY_DAYS
+RUNS_EXPIRY_DAYS = 30
+
+# ---- Cost Explorer through a client's payer role ----------------------------------------------------
+ROLE_SESSION_PREFIX = "cost-report-"  # RoleSessionName = ROLE_SESSION_PREFIX + client_id (IAM condition)
+CE_REGION = "us-east-1"  # Cost Explorer has one endpoint
+
+# ---- Environment variables the functions read (chalicelib/core/settings.py) -------------------------
+ENV_TABLE_NAME = "TABLE_NAME"
+ENV_BUCKET_NAME = "BUCKET_NAME"
+ENV_STATE_MACHINE_ARN = "STATE_MACHINE_ARN"
+ENV_ALERT_TOPIC_ARN = "ALERT_TOPIC_ARN"
+ENV_SENDER_EMAIL = "SENDER_EMAIL"
+ENV_SES_CONFIGURATION_SET = "SES_CONFIGURATION_SET"
+ENV_MAX_CONCURRENCY = "MAX_CONCURRENCY"
