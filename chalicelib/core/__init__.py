@@ -1,0 +1,1 @@
+"""Shared by every subsystem: constants, settings, errors, AWS clients, stores, observability."""
