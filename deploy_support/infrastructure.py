@@ -11,12 +11,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from chalicelib.core.constants import RUNS_EXPIRY_DAYS, RUNS_PREFIX, TTL_ATTRIBUTE  # noqa: F401 (used below)
 from deploy_support.naming import Naming
 from deploy_support.project import Stage
 
-TTL_ATTRIBUTE = "expiration"  # chalicelib/store/table.py: Powertools idempotency expiry
-RUNS_PREFIX = "runs/"  # chalicelib/store/reports.py
-RUNS_EXPIRY_DAYS = 30
 SES_EVENT_TYPES = ["send", "reject", "bounce", "complaint", "delivery", "renderingFailure"]
 SES_DIMENSION = "ses:configuration-set"  # an auto-tag SES puts on every message sent through the set
 

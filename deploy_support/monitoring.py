@@ -16,12 +16,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from chalicelib.core.constants import APP_NAME, METRIC_NAMESPACE, REPORT_TYPES, SERVICE_NAME
 from deploy_support.naming import Naming
 from deploy_support.project import Stage
 
-METRICS_NAMESPACE = "CostReporter"  # chalicelib/metrics.py (Powertools EMF, dimensions ReportType + service)
-METRICS_SERVICE = "cost-reporter"
-REPORT_TYPES = ("daily", "weekly", "monthly")
+METRICS_NAMESPACE = METRIC_NAMESPACE  # chalicelib/core/metrics.py (Powertools EMF, dimensions ReportType + service)
+METRICS_SERVICE = SERVICE_NAME
 NEAR_TIMEOUT_RATIO = 0.8
 REPORT_MISSING_HOURS = 26
 ALARM_KINDS = ("lambda-errors", "duration-near-timeout", "report-missing", "executions-failed", "ses-bounces-complaints")
@@ -57,7 +57,7 @@ def alarms(stage: Stage, n: Naming, topic: Any, state_machine_arn: Any) -> dict[
     errors = [{"Id": f"m{i}", "MetricStat": _function_metric(n, stage, f.name, "Errors", "Sum", 300), "ReturnData": False}
               for i, f in enumerate(stage.functions, 1)]
     specs["lambda-errors"] = {
-        "AlarmDescription": "A cost-reporter function raised an error (sum over all functions, 5 minutes). "
+        "AlarmDescription": f"A {APP_NAME} function raised an error (sum over all functions, 5 minutes). "
                             "See docs/DEPLOY.md#alarms.",
         "Metrics": [*errors, {"Id": "errors", "Expression": f"SUM([{', '.join(m['Id'] for m in errors)}])",
                               "Label": "Errors, all functions", "ReturnData": True}],

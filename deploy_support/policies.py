@@ -29,30 +29,38 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from chalicelib.core.constants import (
+    PK_CLIENTS,
+    PK_DELIVERY_PREFIX,
+    PK_IDEMPOTENCY_DELIVER,
+    PK_RUN_PREFIX,
+    PK_RUNS,
+    ROLE_SESSION_PREFIX,
+)
 from deploy_support.project import ROOT, Stage, load_stage, stage_names
 
-# Partition keys (pk) each function reads or writes: chalicelib/store/table.py.
+# Partition keys (pk) each function reads or writes: chalicelib/core/constants.py.
 DYNAMODB_ACCESS: dict[str, tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]] = {
     # function: one (actions, leading keys) grant per kind of item it touches
-    "plan": ((("dynamodb:UpdateItem",), ("RUN#*",)),),
+    "plan": ((("dynamodb:UpdateItem",), (f"{PK_RUN_PREFIX}*",)),),
     "eligibility": (
-        (("dynamodb:Query", "dynamodb:GetItem"), ("CLIENTS",)),
-        (("dynamodb:BatchGetItem",), ("DELIVERY#*",)),
-        (("dynamodb:BatchWriteItem",), ("RUN#*",)),
+        (("dynamodb:Query", "dynamodb:GetItem"), (PK_CLIENTS,)),
+        (("dynamodb:BatchGetItem",), (f"{PK_DELIVERY_PREFIX}*",)),
+        (("dynamodb:BatchWriteItem",), (f"{PK_RUN_PREFIX}*",)),
     ),
     "collect_costs": (
-        (("dynamodb:GetItem",), ("CLIENTS",)),
-        (("dynamodb:PutItem",), ("RUN#*",)),  # the client's record: running
+        (("dynamodb:GetItem",), (PK_CLIENTS,)),
+        (("dynamodb:PutItem",), (f"{PK_RUN_PREFIX}*",)),  # the client's record: running
     ),
     "deliver_report": (
         # Powertools idempotency (get/put/update/delete of its record) + the delivery ledger.
-        (("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"), ("idempotency#deliver",)),
-        (("dynamodb:PutItem",), ("DELIVERY#*",)),
+        (("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"), (PK_IDEMPOTENCY_DELIVER,)),
+        (("dynamodb:PutItem",), (f"{PK_DELIVERY_PREFIX}*",)),
     ),
-    "record_result": ((("dynamodb:PutItem",), ("RUN#*",)),),
+    "record_result": ((("dynamodb:PutItem",), (f"{PK_RUN_PREFIX}*",)),),
     "summarize_run": (
-        (("dynamodb:Query", "dynamodb:UpdateItem"), ("RUN#*",)),
-        (("dynamodb:PutItem",), ("RUNS",)),
+        (("dynamodb:Query", "dynamodb:UpdateItem"), (f"{PK_RUN_PREFIX}*",)),
+        (("dynamodb:PutItem",), (PK_RUNS,)),
     ),
 }
 S3_ACCESS: dict[str, tuple[str, ...]] = {
@@ -60,7 +68,6 @@ S3_ACCESS: dict[str, tuple[str, ...]] = {
     "render_report": ("s3:GetObject", "s3:PutObject"),
     "deliver_report": ("s3:GetObject",),
 }
-ROLE_SESSION_PREFIX = "cost-report-"  # chalicelib/costs/explorer.py: RoleSessionName=f"cost-report-{client_id}"
 
 
 def policy_for(stage: Stage, function: str) -> dict[str, Any]:

@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from chalicelib.core.constants import APP_NAME
+
 ROOT = Path(__file__).resolve().parent.parent
-APP_NAME = "cost-reporter"
 STATE_MACHINES = ("cost_report",)  # statemachines/<name>.asl.json
 LOG_RETENTION_DAYS = 30
 # Chalice's own defaults when config.json sets nothing (chalice.constants).

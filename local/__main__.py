@@ -15,6 +15,8 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+from chalicelib.core.constants import REPORT_TYPES
+
 SAMPLES = Path(__file__).resolve().parent / "samples"
 
 
@@ -24,7 +26,7 @@ def main(argv: list[str] | None = None) -> int:
     run = commands.add_parser("run", help="run one execution of the state machine on an in-process AWS")
     run.add_argument("--clients", type=Path, default=SAMPLES / "clients.json", help="JSON list of client configs")
     run.add_argument("--costs", type=Path, default=SAMPLES / "costs.csv", help="cost data CSV (date,account_id,service,amount[,record_type,currency])")
-    run.add_argument("--report-type", choices=("daily", "weekly", "monthly"), default="weekly")
+    run.add_argument("--report-type", choices=REPORT_TYPES, default="weekly")
     run.add_argument("--as-of", type=date.fromisoformat, default=None, help="YYYY-MM-DD (default: the day after the last date in the cost data)")
     run.add_argument("--client-id", default=None, help="run for this client only")
     run.add_argument("--force", action="store_true", help="re-send even if already delivered")
@@ -116,7 +118,7 @@ def _progress_printer(aws: Any, run_id: str) -> Any:
 
 
 def _summary(aws: Any, described: dict[str, Any], run_id: str, records: dict[str, dict[str, Any]], elapsed: float) -> dict[str, Any]:
-    from chalicelib.stages.summary import STATUS_FOR_SUMMARY
+    from chalicelib.reports.stages.summarize_run import STATUS_FOR_SUMMARY
 
     output = json.loads(described.get("output") or "{}")
     clients = []
@@ -146,7 +148,7 @@ def _summary(aws: Any, described: dict[str, Any], run_id: str, records: dict[str
 
 
 def _write_reports(aws: Any, records: dict[str, dict[str, Any]], run_id: str, out_dir: Path) -> None:
-    from chalicelib.store.reports import artefact_key
+    from chalicelib.core.store.artefacts import artefact_key
 
     for client_id, record in records.items():
         if record.get("status") != "completed":

@@ -17,6 +17,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
+from chalicelib.core.constants import (
+    APP_NAME,
+    ENV_ALERT_TOPIC_ARN,
+    ENV_BUCKET_NAME,
+    ENV_MAX_CONCURRENCY,
+    ENV_SENDER_EMAIL,
+    ENV_STATE_MACHINE_ARN,
+    ENV_TABLE_NAME,
+    SERVICE_NAME,
+)
 from deploy_support.asl import placeholder_for, render_definition
 from local.cost_explorer import CostData, LocalCostExplorer, install as install_cost_explorer
 from local.lambda_bridge import LambdaBridge
@@ -25,8 +35,7 @@ from local.ses_outbox import SesOutbox
 ACCOUNT_ID = "123456789012"
 REGION = "us-east-1"
 STAGE = "local"
-APP_NAME = "cost-reporter"
-STATE_MACHINE_NAME = "cost-reporter-local-cost-report"
+STATE_MACHINE_NAME = f"{APP_NAME}-{STAGE}-cost-report"
 
 LOCAL_ENV = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -35,14 +44,14 @@ LOCAL_ENV = {
     "AWS_DEFAULT_REGION": REGION,
     "AWS_REGION": REGION,
     "MOTO_ACCOUNT_ID": ACCOUNT_ID,
-    "TABLE_NAME": "cost-reporter-local",
-    "BUCKET_NAME": "cost-reporter-local-reports",
-    "SENDER_EMAIL": "reports@cost-reporter.example",
-    "MAX_CONCURRENCY": "10",
+    ENV_TABLE_NAME: f"{APP_NAME}-{STAGE}",
+    ENV_BUCKET_NAME: f"{APP_NAME}-{STAGE}-reports",
+    ENV_SENDER_EMAIL: f"reports@{APP_NAME}.example",
+    ENV_MAX_CONCURRENCY: "10",
     "POWERTOOLS_LOG_LEVEL": "WARNING",
     "POWERTOOLS_METRICS_DISABLED": "true",  # EMF goes to stdout; tests switch it on to read it
-    "POWERTOOLS_SERVICE_NAME": "cost-reporter",
-    "AWS_LAMBDA_FUNCTION_NAME": "cost-reporter-local",
+    "POWERTOOLS_SERVICE_NAME": SERVICE_NAME,
+    "AWS_LAMBDA_FUNCTION_NAME": f"{APP_NAME}-{STAGE}",
 }
 
 
@@ -96,9 +105,9 @@ class LocalAWS:
         import boto3
         from moto import mock_aws
 
-        touched = {*LOCAL_ENV, *self.env_overrides, "STATE_MACHINE_ARN", "ALERT_TOPIC_ARN"}
+        touched = {*LOCAL_ENV, *self.env_overrides, ENV_STATE_MACHINE_ARN, ENV_ALERT_TOPIC_ARN}
         self._saved_env = {key: os.environ.get(key) for key in touched}
-        os.environ.update({**LOCAL_ENV, "MAX_CONCURRENCY": str(self.max_concurrency), **self.env_overrides})
+        os.environ.update({**LOCAL_ENV, ENV_MAX_CONCURRENCY: str(self.max_concurrency), **self.env_overrides})
         self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
         self._mock.start()
         boto3.setup_default_session()
@@ -151,8 +160,8 @@ class LocalAWS:
             BillingMode="PAY_PER_REQUEST",
         )
         self.session.client("s3").create_bucket(Bucket=settings.bucket_name)
-        self.alert_topic_arn = self.session.client("sns").create_topic(Name="cost-reporter-local-alerts")["TopicArn"]
-        os.environ["ALERT_TOPIC_ARN"] = self.alert_topic_arn
+        self.alert_topic_arn = self.session.client("sns").create_topic(Name=f"{APP_NAME}-{STAGE}-alerts")["TopicArn"]
+        os.environ[ENV_ALERT_TOPIC_ARN] = self.alert_topic_arn
         functions = [name for name, handler in self.app.handler_map.items()]
         substitutions = {
             placeholder_for(name): f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{APP_NAME}-{STAGE}-{name}"
@@ -164,7 +173,7 @@ class LocalAWS:
             definition=render_definition("cost_report", substitutions),
             roleArn=f"arn:aws:iam::{ACCOUNT_ID}:role/{APP_NAME}-{STAGE}-states",
         )["stateMachineArn"]
-        os.environ["STATE_MACHINE_ARN"] = self.state_machine_arn
+        os.environ[ENV_STATE_MACHINE_ARN] = self.state_machine_arn
         _reset_project_caches()
 
     def put_client(self, client: dict[str, Any] | str) -> str:
@@ -218,20 +227,20 @@ class LocalAWS:
             kwargs["nextToken"] = page["nextToken"]
 
     def run_records(self, run_id: str) -> dict[str, dict[str, Any]]:
-        from chalicelib.store import table
+        from chalicelib.core.store import table
 
-        return {item["client_id"]: item for item in table.iter_run_items(run_id) if item["sk"].startswith("CLIENT#")}
+        return {item["client_id"]: item for item in table.iter_client_records(run_id)}
 
     def read_artefact(self, key: str) -> str:
-        from chalicelib.store import reports
+        from chalicelib.core.store import artefacts
 
-        return reports.get_text(key)
+        return artefacts.get_text(key)
 
 
 def store_client_config(client: dict[str, Any] | str, fallback_id: str) -> str:
     """Store a config as written, under its client_id when it has a usable one (else `fallback_id`):
     the run then reports what is wrong with it instead of the loader refusing the whole file."""
-    from chalicelib.store import table
+    from chalicelib.core.store import table
 
     parsed: Any = client
     if isinstance(client, str):
@@ -248,16 +257,12 @@ def store_client_config(client: dict[str, Any] | str, fallback_id: str) -> str:
 
 
 def _settings() -> Any:
-    from chalicelib.settings import get_settings
+    from chalicelib.core.settings import get_settings
 
     return get_settings()
 
 
 def _reset_project_caches() -> None:
-    from chalicelib import aws
-    from chalicelib.settings import get_settings
-    from chalicelib.stages import deliver
+    from chalicelib.core.caches import reset_all
 
-    aws.reset_clients()
-    get_settings.cache_clear()
-    deliver._persistence.cache_clear()
+    reset_all()

@@ -6,7 +6,7 @@ from datetime import date, datetime, timezone
 from decimal import Decimal
 from typing import Any
 
-from chalicelib.models import ClientConfig, CostDataset, CostLine, Period, RunContext
+from chalicelib.core.models import ClientConfig, CostDataset, CostLine, Period, RunContext
 
 ACCOUNTS = ["111111111111", "222222222222", "333333333333"]
 

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from chalicelib.costs.analysis import (
+from chalicelib.reports.costs.analysis import (
     analyze,
     budget_status,
     format_money,
@@ -12,8 +12,8 @@ from chalicelib.costs.analysis import (
     format_signed_money,
     is_flagged,
 )
-from chalicelib.errors import DataValidationError
-from chalicelib.models import ChangeAlert
+from chalicelib.core.errors import DataValidationError
+from chalicelib.core.models import ChangeAlert
 
 from . import factories as f
 

@@ -469,7 +469,7 @@ def test_from_rows_errors_name_the_row():
 
 
 def test_sample_clients_validate_and_costs_cover_them():
-    from chalicelib.models import ClientConfig
+    from chalicelib.core.models import ClientConfig
 
     clients = json.loads((SAMPLES / "clients.json").read_text())
     configs = [ClientConfig.model_validate(c) for c in clients]
@@ -518,7 +518,7 @@ def test_samples_are_reproducible(tmp_path):
 
 
 def test_synthetic_clients_are_valid_and_disjoint():
-    from chalicelib.models import ClientConfig
+    from chalicelib.core.models import ClientConfig
     from local.samples.make_samples import synthetic_clients
 
     clients, rows = synthetic_clients(5, seed=1, start=date(2026, 11, 1), end=date(2026, 11, 15))

@@ -1,7 +1,7 @@
 from email import message_from_bytes
 from email.policy import default
 
-from chalicelib.email_message import build_message
+from chalicelib.core.email import build_message
 
 
 def _build(**overrides):

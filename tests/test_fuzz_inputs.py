@@ -32,13 +32,13 @@ from hypothesis import strategies as st
 from markupsafe import escape
 from pydantic import ValidationError
 
-from chalicelib.costs.analysis import analyze
-from chalicelib.email_message import build_message, header_safe
-from chalicelib.errors import DataValidationError
-from chalicelib.models import REPORT_TYPES, ClientConfig, CostDataset, CostLine, RunContext, RunInput
-from chalicelib.periods import report_periods
-from chalicelib.render import render_report
-from chalicelib.stages.eligibility import parse_client_config
+from chalicelib.reports.costs.analysis import analyze
+from chalicelib.core.email import build_message, header_safe
+from chalicelib.core.errors import DataValidationError
+from chalicelib.core.models import REPORT_TYPES, ClientConfig, CostDataset, CostLine, RunContext, RunInput
+from chalicelib.core.periods import report_periods
+from chalicelib.reports.rendering import render_report
+from chalicelib.reports.stages.eligibility import parse_client_config
 
 STARTED_AT = "2026-11-18T09:00:00Z"
 STARTED_DAY = date(2026, 11, 18)
@@ -220,8 +220,8 @@ def test_fuzzed_execution_inputs_run_or_are_refused_naming_the_field(tmp_path):
 
     counts = {"fuzzed": 0, "accepted": 0, "rejected": 0}
     with LocalAWS(out_dir=tmp_path / "out", costs=CostData.from_rows([])):
-        from chalicelib.stages.plan import plan
-        from chalicelib.store import table
+        from chalicelib.reports.stages.plan import plan
+        from chalicelib.core.store import table
 
         @FUZZ
         @given(case=run_inputs())
@@ -532,7 +532,7 @@ AMOUNT = st.one_of(
                      Decimal("-0.00"), Decimal("9999999.9999")]),
 )
 
-_TEMPLATE = (Path(__file__).resolve().parents[1] / "chalicelib" / "render" / "templates" / "report.html.j2").read_text()
+_TEMPLATE = (Path(__file__).resolve().parents[1] / "chalicelib" / "reports" / "rendering" / "templates" / "report.html.j2").read_text()
 TEMPLATE_TAGS = set(re.findall(r"</?([a-zA-Z][a-zA-Z0-9]*)", _TEMPLATE)) - {"if", "endif"}
 TEMPLATE_ATTRS = set(re.findall(r"\s([a-z-]+)=", _TEMPLATE)) | {"nowrap"}  # nowrap: the template's one bare attribute
 HEADER_NAMES = {"From", "To", "Subject", "Date", "Message-ID", "X-Cost-Report-Client", "X-Cost-Report-Run",

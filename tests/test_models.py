@@ -1,7 +1,7 @@
 import pytest
 from pydantic import ValidationError
 
-from chalicelib.models import ClientConfig, RunInput, describe_validation_error
+from chalicelib.core.models import ClientConfig, RunInput, describe_validation_error
 
 GOOD = {
     "client_id": "acme",

@@ -2,7 +2,7 @@ from datetime import date
 
 import pytest
 
-from chalicelib.periods import report_periods
+from chalicelib.core.periods import report_periods
 
 
 def _pair(report_type, as_of):

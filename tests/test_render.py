@@ -8,8 +8,8 @@ from decimal import Decimal
 import pytest
 from jinja2 import StrictUndefined
 
-from chalicelib.costs.analysis import CostReport, analyze
-from chalicelib.render import (
+from chalicelib.reports.costs.analysis import CostReport, analyze
+from chalicelib.reports.rendering import (
     CSV_HEADER,
     HTML_BUDGET_BYTES,
     MAX_HTML_SERVICES,
@@ -84,7 +84,7 @@ def test_autoescape_on_for_html_off_for_text() -> None:
 
 
 def test_no_safe_filter_in_templates() -> None:
-    from chalicelib.render import _TEMPLATES
+    from chalicelib.reports.rendering import _TEMPLATES
 
     for path in _TEMPLATES.iterdir():
         source = re.sub(r"\{#.*?#\}", "", path.read_text(), flags=re.S)  # comments may mention it

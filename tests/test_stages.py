@@ -7,8 +7,8 @@ from datetime import timedelta
 import pytest
 from chalice.test import Client
 
-from chalicelib.errors import DataValidationError
-from chalicelib.store import table
+from chalicelib.core.errors import DataValidationError
+from chalicelib.core.store import table
 from tests.conftest import AS_OF, client
 
 

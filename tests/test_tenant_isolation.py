@@ -25,10 +25,10 @@ from botocore.awsrequest import AWSResponse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from chalicelib.costs.analysis import analyze, format_money
-from chalicelib.models import ClientConfig, CostDataset, CostLine, RunContext
-from chalicelib.periods import report_periods
-from chalicelib.render import build_csv
+from chalicelib.reports.costs.analysis import analyze, format_money
+from chalicelib.core.models import ClientConfig, CostDataset, CostLine, RunContext
+from chalicelib.core.periods import report_periods
+from chalicelib.reports.rendering import build_csv
 
 AS_OF = date(2026, 11, 18)  # weekly: current 2026-11-09..15, previous 2026-11-02..08
 WEEKLY = {"report_type": "weekly", "as_of": AS_OF.isoformat()}

@@ -16,9 +16,18 @@ from collections.abc import Iterator
 from datetime import datetime, timezone
 from typing import Any
 
-from .. import aws
-from ..errors import classify_aws_error
-from ..settings import get_settings
+from chalicelib.core import aws
+from chalicelib.core.constants import (
+    PK_CLIENTS,
+    PK_DELIVERY_PREFIX,
+    PK_RUN_PREFIX,
+    PK_RUNS,
+    SK_CLIENT_PREFIX,
+    SK_LAST_DELIVERY_PREFIX,
+    SK_RUN_META,
+)
+from chalicelib.core.errors import classify_aws_error
+from chalicelib.core.settings import get_settings
 
 
 def utcnow() -> datetime:
@@ -44,12 +53,12 @@ def put_client_config(raw: dict[str, Any] | str, client_id: str | None = None) -
     key = client_id or (raw.get("client_id") if isinstance(raw, dict) else None)
     if not isinstance(key, str) or not key:
         raise ValueError("client_id: field required to store a client config")
-    _call("store client config", _table().put_item, Item={"pk": "CLIENTS", "sk": key, "config": text})
+    _call("store client config", _table().put_item, Item={"pk": PK_CLIENTS, "sk": key, "config": text})
 
 
 def iter_client_configs() -> Iterator[tuple[str, str]]:
     """(stored key, raw JSON) for every client, in key order."""
-    kwargs: dict[str, Any] = {"KeyConditionExpression": "pk = :pk", "ExpressionAttributeValues": {":pk": "CLIENTS"}}
+    kwargs: dict[str, Any] = {"KeyConditionExpression": "pk = :pk", "ExpressionAttributeValues": {":pk": PK_CLIENTS}}
     while True:
         page = _call("list client configs", _table().query, **kwargs)
         for item in page.get("Items", []):
@@ -60,18 +69,18 @@ def iter_client_configs() -> Iterator[tuple[str, str]]:
 
 
 def get_client_config(client_id: str) -> str | None:
-    item = _call("read client config", _table().get_item, Key={"pk": "CLIENTS", "sk": client_id}).get("Item")
+    item = _call("read client config", _table().get_item, Key={"pk": PK_CLIENTS, "sk": client_id}).get("Item")
     return item.get("config") if item else None
 
 
 # ---- delivery ledger -----------------------------------------------------------------------
 
 def delivery_key(client_id: str, report_type: str, period_start: str) -> dict[str, str]:
-    return {"pk": f"DELIVERY#{client_id}", "sk": f"{report_type}#{period_start}"}
+    return {"pk": f"{PK_DELIVERY_PREFIX}{client_id}", "sk": f"{report_type}#{period_start}"}
 
 
 def last_delivery_key(client_id: str, report_type: str) -> dict[str, str]:
-    return {"pk": f"DELIVERY#{client_id}", "sk": f"LAST#{report_type}"}
+    return {"pk": f"{PK_DELIVERY_PREFIX}{client_id}", "sk": f"{SK_LAST_DELIVERY_PREFIX}{report_type}"}
 
 
 def batch_get(keys: list[dict[str, str]]) -> dict[tuple[str, str], dict[str, Any]]:
@@ -112,7 +121,7 @@ def record_delivery(client_id: str, report_type: str, period_start: str, message
 # ---- runs and per-client records -----------------------------------------------------------
 
 def update_run_meta(run_id: str, attrs: dict[str, Any]) -> None:
-    _update({"pk": f"RUN#{run_id}", "sk": "META"}, attrs, "record run")
+    _update({"pk": f"{PK_RUN_PREFIX}{run_id}", "sk": SK_RUN_META}, attrs, "record run")
 
 
 def put_client_records(run_id: str, records: list[dict[str, Any]]) -> None:
@@ -120,14 +129,18 @@ def put_client_records(run_id: str, records: list[dict[str, Any]]) -> None:
     def write() -> None:
         with _table().batch_writer(overwrite_by_pkeys=["pk", "sk"]) as writer:
             for record in records:
-                writer.put_item(Item={"pk": f"RUN#{run_id}", "sk": f"CLIENT#{record['client_id']}", **_clean(record)})
+                writer.put_item(Item={**_client_record_key(run_id, record["client_id"]), **_clean(record)})
 
     _call("record client records", write)
 
 
+def _client_record_key(run_id: str, client_id: str) -> dict[str, str]:
+    return {"pk": f"{PK_RUN_PREFIX}{run_id}", "sk": f"{SK_CLIENT_PREFIX}{client_id}"}
+
+
 def put_client_record(run_id: str, client_id: str, attrs: dict[str, Any]) -> None:
     """Replace a client's record with its latest state (a put: cheaper than an update, same result)."""
-    item = {"pk": f"RUN#{run_id}", "sk": f"CLIENT#{client_id}", "client_id": client_id, **_clean(attrs)}
+    item = {**_client_record_key(run_id, client_id), "client_id": client_id, **_clean(attrs)}
     _call("record client state", _table().put_item, Item=item)
 
 
@@ -143,7 +156,7 @@ def _update(key: dict[str, str], attrs: dict[str, Any], doing: str) -> None:
 def iter_run_items(run_id: str) -> Iterator[dict[str, Any]]:
     kwargs: dict[str, Any] = {
         "KeyConditionExpression": "pk = :pk",
-        "ExpressionAttributeValues": {":pk": f"RUN#{run_id}"},
+        "ExpressionAttributeValues": {":pk": f"{PK_RUN_PREFIX}{run_id}"},
         "ConsistentRead": True,
     }
     while True:
@@ -154,11 +167,16 @@ def iter_run_items(run_id: str) -> Iterator[dict[str, Any]]:
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
+def iter_client_records(run_id: str) -> Iterator[dict[str, Any]]:
+    """The run's per-client records (its META item left out)."""
+    return (item for item in iter_run_items(run_id) if item["sk"].startswith(SK_CLIENT_PREFIX))
+
+
 def put_run_history(run_id: str, started_at: str, summary: dict[str, Any]) -> None:
     _call(
         "record run history",
         _table().put_item,
-        Item={"pk": "RUNS", "sk": f"{started_at}#{run_id}", "run_id": run_id, "summary": json.dumps(summary)},
+        Item={"pk": PK_RUNS, "sk": f"{started_at}#{run_id}", "run_id": run_id, "summary": json.dumps(summary)},
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
 
-from .models import Period
+from chalicelib.core.models import Period
 
 
 def _month_start(day: date) -> date:

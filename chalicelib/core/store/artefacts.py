@@ -6,16 +6,17 @@ from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from .. import aws
-from ..errors import DataValidationError, classify_aws_error
-from ..settings import get_settings
+from chalicelib.core import aws
+from chalicelib.core.constants import RUNS_PREFIX
+from chalicelib.core.errors import DataValidationError, classify_aws_error
+from chalicelib.core.settings import get_settings
 
 M = TypeVar("M", bound=BaseModel)
 
 
 def artefact_key(run_id: str, client_id: str, name: str) -> str:
     # Tenant isolation by prefix: a run's objects for a client live under its own prefix only.
-    return f"runs/{run_id}/{client_id}/{name}"
+    return f"{RUNS_PREFIX}{run_id}/{client_id}/{name}"
 
 
 def put_text(key: str, body: str, content_type: str) -> str:

@@ -6,12 +6,12 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from ..errors import DataValidationError
-from ..metrics import publish
-from ..models import RunContext, RunInput, describe_validation_error
-from ..periods import parse_timestamp, report_periods
-from ..settings import get_settings
-from ..store import table
+from chalicelib.core.errors import DataValidationError
+from chalicelib.core.metrics import publish
+from chalicelib.core.models import RunContext, RunInput, describe_validation_error
+from chalicelib.core.periods import parse_timestamp, report_periods
+from chalicelib.core.settings import get_settings
+from chalicelib.core.store import table
 
 
 def plan(event: dict[str, Any]) -> dict[str, Any]:

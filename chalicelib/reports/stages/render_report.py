@@ -4,25 +4,25 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..costs.analysis import analyze
-from ..metrics import publish
-from ..email_message import build_message
-from ..models import ClientTask, CostDataset
-from ..settings import get_settings
-from ..render import render_report
-from ..store import reports
+from chalicelib.reports.costs.analysis import analyze
+from chalicelib.core.metrics import publish
+from chalicelib.core.email import build_message
+from chalicelib.core.models import ClientTask, CostDataset
+from chalicelib.core.settings import get_settings
+from chalicelib.reports import rendering
+from chalicelib.core.store import artefacts
 
 
-def render(event: dict[str, Any]) -> dict[str, Any]:
+def render_report(event: dict[str, Any]) -> dict[str, Any]:
     task = ClientTask.model_validate({"run": event["run"], "client_id": event["client_id"]})
-    dataset = reports.get_model(event["collected"]["data_key"], CostDataset)
+    dataset = artefacts.get_model(event["collected"]["data_key"], CostDataset)
     report = analyze(dataset)
-    rendered = render_report(report)
-    key = lambda name: reports.artefact_key(task.run.run_id, task.client_id, name)  # noqa: E731
+    rendered = rendering.render_report(report)
+    key = lambda name: artefacts.artefact_key(task.run.run_id, task.client_id, name)  # noqa: E731
     # Kept as the run's archive (and what `python -m local run` writes out); deliver reads message.eml only.
-    reports.put_text(key("report.html"), rendered.html, "text/html; charset=utf-8")
-    reports.put_text(key("report.txt"), rendered.text, "text/plain; charset=utf-8")
-    reports.put_text(key("report.csv"), rendered.csv, "text/csv; charset=utf-8")
+    artefacts.put_text(key("report.html"), rendered.html, "text/html; charset=utf-8")
+    artefacts.put_text(key("report.txt"), rendered.text, "text/plain; charset=utf-8")
+    artefacts.put_text(key("report.csv"), rendered.csv, "text/csv; charset=utf-8")
     config = dataset.client
     message = build_message(
         sender=config.sender or get_settings().default_sender,
@@ -35,7 +35,7 @@ def render(event: dict[str, Any]) -> dict[str, Any]:
         csv_filename=rendered.csv_filename,
         extra_headers={"X-Cost-Report-Client": task.client_id, "X-Cost-Report-Run": task.run.run_id},
     )
-    message_key = reports.put_bytes(key("message.eml"), message, "message/rfc822")
+    message_key = artefacts.put_bytes(key("message.eml"), message, "message/rfc822")
     publish(task.run.report_type, ReportsGenerated=1)
     return {"message_key": message_key, "html_bytes": len(rendered.html.encode("utf-8")),
             "recipients": len(config.recipients)}

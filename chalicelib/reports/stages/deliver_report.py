@@ -17,16 +17,18 @@ import uuid
 from functools import lru_cache
 from typing import Any, Callable
 
-from .. import aws
-from ..errors import classify_aws_error
-from ..metrics import publish
-from ..models import ClientTask
-from ..observability import logger, mask_address
-from ..settings import get_settings
-from ..store import reports, table
+from chalicelib.core import aws
+from chalicelib.core.caches import register
+from chalicelib.core.constants import PK_IDEMPOTENCY_DELIVER
+from chalicelib.core.errors import classify_aws_error
+from chalicelib.core.metrics import publish
+from chalicelib.core.models import ClientTask
+from chalicelib.core.observability import logger, mask_address
+from chalicelib.core.settings import get_settings
+from chalicelib.core.store import artefacts, table
 
 
-def deliver(event: dict[str, Any], lambda_context: Any = None) -> dict[str, Any]:
+def deliver_report(event: dict[str, Any], lambda_context: Any = None) -> dict[str, Any]:
     task = ClientTask.model_validate({"run": event["run"], "client_id": event["client_id"]})
     run = task.run
     message_key = event["rendered"]["message_key"]
@@ -72,9 +74,12 @@ def _persistence() -> Any:
         table_name=get_settings().table_name,
         key_attr="pk",
         sort_key_attr="sk",
-        static_pk_value="idempotency#deliver",
+        static_pk_value=PK_IDEMPOTENCY_DELIVER,
         boto3_client=aws.client("dynamodb"),
     )
+
+
+register(_persistence.cache_clear)
 
 
 def _send(delivery: dict[str, Any], message_key: str, run_id: str, attempt: str) -> dict[str, Any]:
@@ -82,7 +87,7 @@ def _send(delivery: dict[str, Any], message_key: str, run_id: str, attempt: str)
     from email.parser import BytesHeaderParser
     from email.utils import getaddresses, parseaddr
 
-    raw = reports.get_bytes(message_key)
+    raw = artefacts.get_bytes(message_key)
     headers = BytesHeaderParser().parsebytes(raw)
     recipients = [address for _, address in getaddresses(headers.get_all("To", []))]
     request: dict[str, Any] = {

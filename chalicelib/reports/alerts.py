@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from . import aws
-from .email_message import header_safe
-from .errors import classify_aws_error
-from .settings import get_settings
+from chalicelib.core import aws
+from chalicelib.core.constants import APP_NAME
+from chalicelib.core.email import header_safe
+from chalicelib.core.errors import classify_aws_error
+from chalicelib.core.settings import get_settings
 
 
 def alert_text(summary: dict[str, Any]) -> str:
@@ -35,7 +36,7 @@ def send_failure_alert(summary: dict[str, Any]) -> str | None:
     topic = get_settings().alert_topic_arn
     if not topic or not summary["failed"]:
         return None
-    subject = header_safe(f"cost-reporter: {summary['failed']} failed in {summary['report_type']} run {summary['run_id']}", 100)
+    subject = header_safe(f"{APP_NAME}: {summary['failed']} failed in {summary['report_type']} run {summary['run_id']}", 100)
     try:
         return aws.client("sns").publish(TopicArn=topic, Subject=subject, Message=alert_text(summary))["MessageId"]
     except Exception as exc:  # noqa: BLE001

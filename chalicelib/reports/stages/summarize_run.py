@@ -5,21 +5,19 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from ..alerts import send_failure_alert
-from ..metrics import publish
-from ..models import RunContext
-from ..store import table
+from chalicelib.reports.alerts import send_failure_alert
+from chalicelib.core.metrics import publish
+from chalicelib.core.models import RunContext
+from chalicelib.core.store import table
 
 STATUS_FOR_SUMMARY = {"completed": "delivered", "skipped": "skipped", "failed": "failed"}
 MAX_LISTED_FAILURES = 50  # keeps the execution output far below the 256 KB limit
 
 
-def summarize(event: dict[str, Any]) -> dict[str, Any]:
+def summarize_run(event: dict[str, Any]) -> dict[str, Any]:
     run = RunContext.model_validate(event["run"])
     clients = []
-    for item in table.iter_run_items(run.run_id):
-        if not item["sk"].startswith("CLIENT#"):
-            continue
+    for item in table.iter_client_records(run.run_id):
         # A branch that never reached record (should not happen: every path records) counts as failed.
         status = STATUS_FOR_SUMMARY.get(item.get("status", ""), "failed")
         reason = item.get("reason", "") if status != "failed" or item.get("reason") else f"stopped while {item.get('status')}"

@@ -11,11 +11,11 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from .. import aws
-from ..errors import AuthorizationError, DataValidationError, classify_aws_error
-from ..models import ClientConfig, CostLine, RunContext
+from chalicelib.core import aws
+from chalicelib.core.constants import CE_REGION, ROLE_SESSION_PREFIX
+from chalicelib.core.errors import AuthorizationError, DataValidationError, classify_aws_error
+from chalicelib.core.models import ClientConfig, CostLine, RunContext
 
-CE_REGION = "us-east-1"  # Cost Explorer has one endpoint
 MAX_PAGES = 200  # a runaway NextPageToken loop would cost real money
 
 
@@ -41,7 +41,7 @@ def ce_client_for(config: ClientConfig) -> Any:
     try:
         reply = aws.client("sts").assume_role(
             RoleArn=config.role_arn,
-            RoleSessionName=f"cost-report-{config.client_id}"[:64],
+            RoleSessionName=f"{ROLE_SESSION_PREFIX}{config.client_id}"[:64],
             ExternalId=config.external_id,
             DurationSeconds=900,
         )

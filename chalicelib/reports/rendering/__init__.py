@@ -19,7 +19,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from pydantic import BaseModel, ConfigDict
 
-from ..costs.analysis import CostReport, ServiceRow, format_money, format_pct, format_signed_money
+from chalicelib.reports.costs.analysis import CostReport, ServiceRow, format_money, format_pct, format_signed_money
 
 # Gmail clips HTML bodies above ~102 KB and hides the rest behind a link.
 HTML_BUDGET_BYTES = 100_000

@@ -11,9 +11,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from ..errors import ConfigurationError
-from ..models import ClientConfig, RunContext, describe_validation_error
-from ..store import table
+from chalicelib.core.errors import ConfigurationError
+from chalicelib.core.models import ClientConfig, RunContext, describe_validation_error
+from chalicelib.core.store import table
 
 
 def eligibility(event: dict[str, Any]) -> dict[str, Any]:
@@ -37,7 +37,7 @@ def eligibility(event: dict[str, Any]) -> dict[str, Any]:
             records.append(_record(client_id, "pending", ""))
     table.put_client_records(run.run_id, records)
     if len(eligible) > INLINE_MAP_SOFT_LIMIT:
-        from ..observability import logger
+        from chalicelib.core.observability import logger
 
         logger().warning("eligible clients near the inline Map history limit (25,000 events): "
                          "switch ProcessClients to a DISTRIBUTED Map", extra={"eligible": len(eligible)})

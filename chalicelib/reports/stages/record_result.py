@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import error_details
-from ..store import table
+from chalicelib.core.errors import error_details
+from chalicelib.core.store import table
 
 
-def record(event: dict[str, Any]) -> dict[str, Any]:
+def record_result(event: dict[str, Any]) -> dict[str, Any]:
     run_id = event["run"]["run_id"]
     client_id = event["client_id"]
     now = table.utcnow().isoformat()

@@ -13,8 +13,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from ..errors import DataValidationError
-from ..models import ChangeAlert, CostDataset, CostLine, CostMetric, Period, ReportType
+from chalicelib.core.errors import DataValidationError
+from chalicelib.core.models import ChangeAlert, CostDataset, CostLine, CostMetric, Period, ReportType
 
 ZERO = Decimal(0)
 HUNDRED = Decimal(100)

@@ -12,10 +12,10 @@ import json
 from datetime import datetime, timezone
 from typing import Any
 
-from . import aws
-from .errors import ConfigurationError, classify_aws_error
-from .periods import parse_timestamp, report_periods
-from .settings import get_settings
+from chalicelib.core import aws
+from chalicelib.core.errors import ConfigurationError, classify_aws_error
+from chalicelib.core.periods import parse_timestamp, report_periods
+from chalicelib.core.settings import get_settings
 
 
 def scheduled_execution_name(report_type: str, period_start: str) -> str:

@@ -22,8 +22,8 @@ from pydantic import (
     model_validator,
 )
 
-ReportType = Literal["daily", "weekly", "monthly"]
-REPORT_TYPES: tuple[str, ...] = ("daily", "weekly", "monthly")
+from chalicelib.core.constants import REPORT_TYPES, ReportType  # noqa: F401 (REPORT_TYPES: re-exported)
+
 ClientStatus = Literal["ACTIVE", "PAUSED", "DISABLED"]
 CostMetric = Literal["UnblendedCost", "AmortizedCost", "NetAmortizedCost", "BlendedCost"]
 

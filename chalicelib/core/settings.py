@@ -1,0 +1,41 @@
+"""Deployment settings, read once from the Lambda environment (the infra description sets it).
+
+Each field reads the environment variable named in chalicelib/core/constants.py. Imported by the
+stage modules only (pydantic-settings costs tens of ms at import): `import app` never loads it.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from chalicelib.core import constants as c
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(frozen=True, extra="ignore", populate_by_name=True)
+
+    table_name: str = Field(default=c.APP_NAME, min_length=3, validation_alias=c.ENV_TABLE_NAME)
+    bucket_name: str = Field(default=f"{c.APP_NAME}-reports", min_length=3, validation_alias=c.ENV_BUCKET_NAME)
+    state_machine_arn: str = Field(default="", validation_alias=c.ENV_STATE_MACHINE_ARN)
+    default_sender: str = Field(default="reports@example.com", validation_alias=c.ENV_SENDER_EMAIL)
+    configuration_set: str = Field(default="", validation_alias=c.ENV_SES_CONFIGURATION_SET)
+    alert_topic_arn: str = Field(default="", validation_alias=c.ENV_ALERT_TOPIC_ARN)
+    max_concurrency: int = Field(default=10, ge=1, le=40, validation_alias=c.ENV_MAX_CONCURRENCY)
+    # Deliveries are deduplicated per (client, report type, period) for this long.
+    idempotency_days: int = Field(default=40, ge=1, validation_alias=c.ENV_IDEMPOTENCY_DAYS)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    from pydantic import ValidationError
+
+    try:
+        return Settings()
+    except ValidationError as exc:
+        from chalicelib.core.errors import ConfigurationError
+
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors(include_url=False))
+        raise ConfigurationError(f"invalid function environment: {problems}") from exc
