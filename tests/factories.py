@@ -1,27 +1,62 @@
-"""Small builders for test data, going through the real pydantic models."""
+"""The one set of test-data builders: client configs (as a person writes them, or parsed), cost
+rows for the local Cost Explorer, and report datasets, all from the same defaults."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
-from chalicelib.core.models import ClientConfig, CostDataset, CostLine, Period, RunContext
+from chalicelib.core.constants import REPORT_TYPES
+from chalicelib.core.models import ClientConfig, Period
+from chalicelib.reports.contracts import CostDataset, CostLine, RunContext
 
+AS_OF = date(2026, 11, 18)  # weekly: current Nov 9-15, previous Nov 2-8
 ACCOUNTS = ["111111111111", "222222222222", "333333333333"]
+SERVICES = ["Amazon Elastic Compute Cloud - Compute", "Amazon Simple Storage Service", "AWS Lambda"]
 
 
-def client(**overrides: Any) -> ClientConfig:
-    fields: dict[str, Any] = {
-        "client_id": "acme",
-        "name": "Acme Corp",
-        "status": "ACTIVE",
-        "accounts": list(ACCOUNTS),
-        "recipients": ["finance@example.com"],
-        "reports": ["weekly"],
+def client_config(client_id: str = "acme", accounts: list[str] | None = None, **overrides: Any) -> dict[str, Any]:
+    """A client config as stored (a dict a person wrote): valid unless an override makes it not."""
+    return {
+        "client_id": client_id,
+        "name": overrides.pop("name", f"{client_id.title()} Corp"),
+        "status": overrides.pop("status", "ACTIVE"),
+        "accounts": list(ACCOUNTS if accounts is None else accounts),
+        "recipients": overrides.pop("recipients", [f"finops@{client_id}.example"]),
+        "reports": overrides.pop("reports", list(REPORT_TYPES)),
+        **overrides,
     }
-    fields.update(overrides)
-    return ClientConfig(**fields)
+
+
+def client(client_id: str = "acme", accounts: list[str] | None = None, **overrides: Any) -> ClientConfig:
+    """The same config, parsed by the real model."""
+    return ClientConfig.model_validate(client_config(client_id, accounts, **overrides))
+
+
+CLIENTS = [
+    client_config("alpha", ["111111111111", "111111111112"]),
+    client_config("bravo", ["222222222222"], budgets={"weekly": 500}),
+    client_config("charlie", ["333333333333"]),
+    client_config("paused", ["444444444444"], status="PAUSED"),
+]
+
+
+def cost_rows(accounts: list[str], start: date = date(2026, 10, 1), end: date = date(2026, 11, 20)) -> list[dict[str, Any]]:
+    """Deterministic daily costs: amount depends on the account, service and day (so every client differs)."""
+    rows = []
+    day = start
+    while day < end:
+        for account in accounts:
+            for s_index, service in enumerate(SERVICES):
+                amount = Decimal(int(account[-4:]) % 97 + 10 * (s_index + 1) + day.day) / Decimal(10)
+                rows.append({"date": day.isoformat(), "account_id": account, "service": service, "amount": str(amount)})
+        day += timedelta(days=1)
+    return rows
+
+
+def all_accounts(clients: list[Any]) -> list[str]:
+    return sorted({a for c in clients if isinstance(c, dict) for a in c.get("accounts", []) if isinstance(a, str)})
 
 
 def run(report_type: str = "weekly") -> RunContext:

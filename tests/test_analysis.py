@@ -4,16 +4,10 @@ from decimal import Decimal
 
 import pytest
 
-from chalicelib.reports.costs.analysis import (
-    analyze,
-    budget_status,
-    format_money,
-    format_pct,
-    format_signed_money,
-    is_flagged,
-)
 from chalicelib.core.errors import DataValidationError
 from chalicelib.core.models import ChangeAlert
+from chalicelib.reports.costs.analysis import analyze, budget_status, is_flagged
+from chalicelib.reports.rendering import alert_lines, format_money, format_pct, format_signed_money
 
 from . import factories as f
 
@@ -49,7 +43,7 @@ def test_new_service_has_no_pct_and_is_flagged_on_absolute_alone() -> None:
     assert bedrock.change_pct is None and bedrock.flagged
     assert tiny.change_pct is None and not tiny.flagged  # $1 < $50 absolute threshold
     assert report.total_change_pct is None
-    assert any(a.startswith("Amazon Bedrock: new spend of $75.00") for a in report.alerts)
+    assert any(a.startswith("Amazon Bedrock: new spend of $75.00") for a in alert_lines(report))
 
 
 @pytest.mark.parametrize(
@@ -171,7 +165,7 @@ def test_report_carries_context() -> None:
     assert report.client_id == "acme" and report.report_type == "weekly"
     assert report.estimated and report.cost_metric == "UnblendedCost"
     assert report.excluded_record_types == ["Credit", "Refund"]
-    assert report.alerts[0].startswith("Amazon DynamoDB: up $1,138.59 (+283.1%)")
+    assert alert_lines(report)[0].startswith("Amazon DynamoDB: up $1,138.59 (+283.1%)")
 
 
 @pytest.mark.parametrize(

@@ -10,10 +10,10 @@ import pytest
 
 from local.cost_explorer import CostExplorerError
 from local.faults import RandomFaults, WireFaults
-from tests.conftest import AS_OF, client, cost_rows
+from tests.factories import AS_OF, client_config, cost_rows
 
 WEEKLY = {"report_type": "weekly", "as_of": AS_OF.isoformat()}
-THREE = [client("alpha", ["111111111111"]), client("bravo", ["222222222222"]), client("charlie", ["333333333333"])]
+THREE = [client_config("alpha", ["111111111111"]), client_config("bravo", ["222222222222"]), client_config("charlie", ["333333333333"])]
 
 
 class SimulatedCrash(Exception):
@@ -135,7 +135,7 @@ def test_random_transient_faults_at_30_percent_for_100_clients(local_aws, monkey
     import botocore.retries.standard as standard
 
     monkeypatch.setattr(standard.ExponentialBackoff, "delay_amount", lambda self, context: 0.001)
-    clients = [client(f"c{i:03d}", [f"{900000000000 + i}"]) for i in range(100)]
+    clients = [client_config(f"c{i:03d}", [f"{900000000000 + i}"]) for i in range(100)]
     aws = local_aws(clients=clients, rows=cost_rows([c["accounts"][0] for c in clients]), max_concurrency=20)
     wire = WireFaults(rate=0.3, services=("s3", "dynamodb"), seed=7)
     ce_faults = RandomFaults(0.3, [(400, "LimitExceededException", "injected"), (503, "ServiceUnavailable", "injected")], seed=8)

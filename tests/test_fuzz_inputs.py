@@ -35,10 +35,10 @@ from pydantic import ValidationError
 from chalicelib.reports.costs.analysis import analyze
 from chalicelib.core.email import build_message, header_safe
 from chalicelib.core.errors import DataValidationError
-from chalicelib.core.models import REPORT_TYPES, ClientConfig, CostDataset, CostLine, RunContext, RunInput
+from chalicelib.core.models import REPORT_TYPES, ClientConfig, parse_client_config
+from chalicelib.reports.contracts import CostDataset, CostLine, RunContext, RunInput
 from chalicelib.core.periods import report_periods
 from chalicelib.reports.rendering import render_report
-from chalicelib.reports.stages.eligibility import parse_client_config
 
 STARTED_AT = "2026-11-18T09:00:00Z"
 STARTED_DAY = date(2026, 11, 18)
@@ -220,8 +220,9 @@ def test_fuzzed_execution_inputs_run_or_are_refused_naming_the_field(tmp_path):
 
     counts = {"fuzzed": 0, "accepted": 0, "rejected": 0}
     with LocalAWS(out_dir=tmp_path / "out", costs=CostData.from_rows([])):
-        from chalicelib.reports.stages.plan import plan
+        from chalicelib.core.observability import run_stage
         from chalicelib.core.store import table
+        from chalicelib.reports.blueprint import STAGES
 
         @FUZZ
         @given(case=run_inputs())
@@ -229,7 +230,7 @@ def test_fuzzed_execution_inputs_run_or_are_refused_naming_the_field(tmp_path):
             value, bad, maybe = case
             counts["fuzzed"] += 1
             try:
-                result = plan({"input": value, "execution_name": "fuzz", "started_at": STARTED_AT})
+                result = run_stage(STAGES["plan"], {"input": value, "execution_name": "fuzz", "started_at": STARTED_AT})
             except DataValidationError as exc:
                 counts["rejected"] += 1
                 message = str(exc)
@@ -697,7 +698,7 @@ def test_non_finite_amounts_never_reach_a_cost_line():
 
 def _engine_bad_configs(count: int = 46) -> list[tuple[str, Any, set[str]]]:
     """(stored key, config as written, fields its failure must name): every bad-value kind in turn."""
-    from tests.conftest import client
+    from tests.factories import client_config
 
     cases: list[tuple[str, Any, set[str]]] = []
     fields = [*CONCRETE_BAD, "missing", "extra", "junk", "huge-key", "huge-client-id"]
@@ -706,7 +707,7 @@ def _engine_bad_configs(count: int = 46) -> list[tuple[str, Any, set[str]]]:
         field = fields[i % len(fields)]
         client_id = f"fuzz-{i:02d}"
         # every bad client has its own recipients, sender and reply-to: none of them may receive anything
-        config: dict[str, Any] = client(client_id, [f"{900000000000 + i:012d}"],
+        config: dict[str, Any] = client_config(client_id, [f"{900000000000 + i:012d}"],
                                         recipients=[f"victim{i}@bad{i}.example"],
                                         sender=f"sender{i}@bad{i}.example", reply_to=[f"reply{i}@bad{i}.example"])
         if field == "junk":
@@ -746,10 +747,10 @@ def _engine_bad_configs(count: int = 46) -> list[tuple[str, Any, set[str]]]:
 
 
 def test_engine_run_with_fuzzed_configs_delivers_the_good_clients_only(local_aws):
-    from tests.conftest import client, cost_rows
+    from tests.factories import client_config, cost_rows
 
-    good = [client("good-a", ["111111111111"]), client("good-b", ["222222222222", "222222222223"]),
-            client("good-c", ["333333333333"], name='<b>Good</b> & "C"')]
+    good = [client_config("good-a", ["111111111111"]), client_config("good-b", ["222222222222", "222222222223"]),
+            client_config("good-c", ["333333333333"], name='<b>Good</b> & "C"')]
     bad_cases = _engine_bad_configs()
     rows = cost_rows([a for c in good for a in c["accounts"]] + [f"{900000000000 + i:012d}" for i in range(len(bad_cases))])
     aws = local_aws(clients=[*good, *(config for _, config, _ in bad_cases)], rows=rows)

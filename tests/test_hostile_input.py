@@ -8,7 +8,7 @@ import io
 from email import message_from_bytes
 from email.policy import default
 
-from tests.conftest import AS_OF, client
+from tests.factories import AS_OF, client_config
 
 HOSTILE_NAME = '<script>alert("n")</script> & Söns "Co"'
 HOSTILE_SERVICE = '"><img src=x onerror=alert(1)>=cmd|calc'
@@ -19,7 +19,7 @@ def test_hostile_client_and_service_names(local_aws):
         {"date": day, "account_id": "777777777777", "service": HOSTILE_SERVICE, "amount": "12.5"}
         for day in ("2026-11-03", "2026-11-10", "2026-11-11")
     ]
-    aws = local_aws(clients=[client("hostile", ["777777777777"], name=HOSTILE_NAME)], rows=rows)
+    aws = local_aws(clients=[client_config("hostile", ["777777777777"], name=HOSTILE_NAME)], rows=rows)
     described = aws.run({"report_type": "weekly", "as_of": AS_OF.isoformat()})
     assert described["status"] == "SUCCEEDED", described
 
@@ -44,7 +44,7 @@ def test_hostile_client_and_service_names(local_aws):
 
 def test_csv_formula_injection_is_neutralised_end_to_end(local_aws):
     rows = [{"date": "2026-11-10", "account_id": "777777777777", "service": "=HYPERLINK(\"http://x\")", "amount": "1"}]
-    aws = local_aws(clients=[client("formula", ["777777777777"])], rows=rows)
+    aws = local_aws(clients=[client_config("formula", ["777777777777"])], rows=rows)
     assert aws.run({"report_type": "weekly", "as_of": AS_OF.isoformat()})["status"] == "SUCCEEDED"
     message = message_from_bytes(aws.outbox.sent[0]["raw"], policy=default)
     rows_back = list(csv.DictReader(io.StringIO(next(message.iter_attachments()).get_content())))

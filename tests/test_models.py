@@ -1,7 +1,8 @@
 import pytest
 from pydantic import ValidationError
 
-from chalicelib.core.models import ClientConfig, RunInput, describe_validation_error
+from chalicelib.core.models import ClientConfig, describe_validation_error
+from chalicelib.reports.contracts import RunInput
 
 GOOD = {
     "client_id": "acme",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from tests.conftest import AS_OF, CLIENTS
+from tests.factories import AS_OF, CLIENTS
 
 WEEKLY = {"report_type": "weekly", "as_of": AS_OF.isoformat()}
 

@@ -84,7 +84,7 @@ def test_autoescape_on_for_html_off_for_text() -> None:
 
 
 def test_no_safe_filter_in_templates() -> None:
-    from chalicelib.reports.rendering import _TEMPLATES
+    from chalicelib.reports.rendering import TEMPLATES as _TEMPLATES
 
     for path in _TEMPLATES.iterdir():
         source = re.sub(r"\{#.*?#\}", "", path.read_text(), flags=re.S)  # comments may mention it

@@ -22,7 +22,7 @@ import boto3
 import pytest
 
 from deploy_support.project import ROOT, copy_project
-from tests.conftest import AS_OF, CLIENTS, all_accounts, cost_rows
+from tests.factories import AS_OF, CLIENTS, all_accounts, cost_rows
 
 WEEKLY = {"report_type": "weekly", "as_of": AS_OF.isoformat()}
 

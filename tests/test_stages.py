@@ -9,17 +9,17 @@ from chalice.test import Client
 
 from chalicelib.core.errors import DataValidationError
 from chalicelib.core.store import table
-from tests.conftest import AS_OF, client
+from tests.factories import AS_OF, client_config
 
 
 @pytest.fixture
 def chalice_client(local_aws):
     aws = local_aws(clients=[
-        client("alpha", ["111111111111"]),
-        client("dailyonly", ["222222222222"], reports=["daily"]),
-        client("norecipients", ["333333333333"], recipients=[]),
-        client("noaccounts", [], recipients=["x@y.example"]),
-        client("quick", ["444444444444"], min_interval_hours={"weekly": 0}),
+        client_config("alpha", ["111111111111"]),
+        client_config("dailyonly", ["222222222222"], reports=["daily"]),
+        client_config("norecipients", ["333333333333"], recipients=[]),
+        client_config("noaccounts", [], recipients=["x@y.example"]),
+        client_config("quick", ["444444444444"], min_interval_hours={"weekly": 0}),
     ])
     with Client(aws.app) as test_client:
         yield test_client

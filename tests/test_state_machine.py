@@ -8,7 +8,7 @@ from email.policy import default
 
 from chalice.test import Client
 
-from tests.conftest import AS_OF, CLIENTS, client
+from tests.factories import AS_OF, CLIENTS, client_config
 
 WEEKLY = {"report_type": "weekly", "as_of": AS_OF.isoformat()}
 
@@ -49,7 +49,7 @@ def test_every_active_client_is_delivered_and_only_its_own_data(local_aws):
 
 
 def test_broken_config_is_recorded_and_the_others_are_delivered(local_aws):
-    broken = client("broken", ["555555555555"], recipients=["not-an-email"])
+    broken = client_config("broken", ["555555555555"], recipients=["not-an-email"])
     aws = local_aws(clients=[*CLIENTS, broken, "{not json"])
     described = aws.run(WEEKLY, name="weekly-broken")
     assert described["status"] == "SUCCEEDED"

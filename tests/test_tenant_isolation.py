@@ -25,10 +25,11 @@ from botocore.awsrequest import AWSResponse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from chalicelib.reports.costs.analysis import analyze, format_money
-from chalicelib.core.models import ClientConfig, CostDataset, CostLine, RunContext
+from chalicelib.reports.costs.analysis import analyze
+from chalicelib.core.models import ClientConfig
+from chalicelib.reports.contracts import CostDataset, CostLine, RunContext
 from chalicelib.core.periods import report_periods
-from chalicelib.reports.rendering import build_csv
+from chalicelib.reports.rendering import build_csv, format_money
 
 AS_OF = date(2026, 11, 18)  # weekly: current 2026-11-09..15, previous 2026-11-02..08
 WEEKLY = {"report_type": "weekly", "as_of": AS_OF.isoformat()}
@@ -346,20 +347,20 @@ GOOD_EXTERNAL_ID = "acme-7f3c9a1e"
 
 
 def _external_id_clients() -> list[dict[str, Any]]:
-    from tests.conftest import client
+    from tests.factories import client_config
 
     return [
-        client("payer-good", ["510000000001", "510000000002"], role_arn=PAYER_ROLE, external_id=GOOD_EXTERNAL_ID,
+        client_config("payer-good", ["510000000001", "510000000002"], role_arn=PAYER_ROLE, external_id=GOOD_EXTERNAL_ID,
                recipients=["finops@payer-good.example"]),
-        client("payer-wrong", ["520000000001"], role_arn=PAYER_ROLE, external_id="acme-guessed-id",
+        client_config("payer-wrong", ["520000000001"], role_arn=PAYER_ROLE, external_id="acme-guessed-id",
                recipients=["finops@payer-wrong.example"]),
-        client("payer-missing", ["530000000001"], role_arn=PAYER_ROLE, recipients=["finops@payer-missing.example"]),
-        client("direct", ["540000000001"], recipients=["finops@direct.example"]),
+        client_config("payer-missing", ["530000000001"], role_arn=PAYER_ROLE, recipients=["finops@payer-missing.example"]),
+        client_config("direct", ["540000000001"], recipients=["finops@direct.example"]),
     ]
 
 
 def test_cross_account_access_only_through_assume_role_with_the_clients_external_id(local_aws):
-    from tests.conftest import cost_rows
+    from tests.factories import cost_rows
 
     clients = _external_id_clients()
     aws = local_aws(clients=clients, rows=cost_rows([a for c in clients for a in c["accounts"]] + PAYER_ACCOUNTS))
@@ -430,7 +431,7 @@ with LocalAWS(out_dir=out / "out", costs=CostData.from_rows(t.log_rows(clients))
 
 
 def log_rows(clients: list[dict[str, Any]]) -> list[dict[str, str]]:
-    from tests.conftest import cost_rows
+    from tests.factories import cost_rows
 
     rows = cost_rows([a for c in clients for a in c["accounts"]])
     return rows + [{"date": day, "account_id": "510000000001", "service": DISTINCTIVE_SERVICE, "amount": "4321.98"}

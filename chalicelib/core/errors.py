@@ -14,10 +14,12 @@ Severity = Literal["low", "medium", "high", "critical"]
 
 
 class CostReportError(Exception):
-    """Base class: a failure with a category, a severity and what to do about it."""
+    """Base class: a failure with a category, a severity and what to do about it.
+
+    Whether it is retried is the ASL's decision (Retry per error name), not the class's.
+    """
 
     category: ClassVar[str] = "unknown"
-    retryable: ClassVar[bool] = False
     severity: ClassVar[Severity] = "high"
     recommended_action: ClassVar[str] = "Inspect the execution history and the stage logs."
 
@@ -39,14 +41,12 @@ class AuthorizationError(CostReportError):
 
 class NetworkError(CostReportError):
     category = "network"
-    retryable = True
     severity = "medium"
     recommended_action = "Transient network failure, retried automatically; rerun the same input if it persists."
 
 
 class ThrottlingError(CostReportError):
     category = "throttling"
-    retryable = True
     severity = "low"
     recommended_action = (
         "An AWS API rate limit was hit and retried with backoff; lower MaxConcurrency if it keeps happening."
@@ -55,7 +55,6 @@ class ThrottlingError(CostReportError):
 
 class ServiceUnavailableError(CostReportError):
     category = "service_unavailable"
-    retryable = True
     severity = "medium"
     recommended_action = "An AWS service returned 5xx; retried automatically. Rerun the same input later."
 
@@ -120,6 +119,15 @@ _CONFIG_CODES = {
 }
 _UNAVAILABLE_CODES = {"ServiceUnavailable", "InternalError", "InternalFailure", "InternalServerError"}
 _DATA_CODES = {"DataUnavailableException", "BillExpirationException", "InvalidNextTokenException"}
+
+
+def aws_error_code(exc: BaseException) -> str | None:
+    """The AWS error code of a botocore ClientError (`ConditionalCheckFailedException`), else None."""
+    from botocore.exceptions import ClientError
+
+    if isinstance(exc, ClientError):
+        return str(exc.response.get("Error", {}).get("Code", "")) or None
+    return None
 
 
 def classify_aws_error(exc: BaseException, doing: str) -> CostReportError:

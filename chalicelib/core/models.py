@@ -1,6 +1,7 @@
-"""Every input, config and message between stages, as pydantic v2 models.
+"""Models every subsystem shares: the client config (with its parsing from storage) and periods.
 
-Defaults a user can configure are documented here, in one place.
+Defaults a user can configure are documented here, in one place. The cost report's stage
+contracts live in chalicelib/reports/contracts.py.
 """
 
 from __future__ import annotations
@@ -23,16 +24,14 @@ from pydantic import (
 )
 
 from chalicelib.core.constants import REPORT_TYPES, ReportType  # noqa: F401 (REPORT_TYPES: re-exported)
+from chalicelib.core.email import has_control_chars
 
 ClientStatus = Literal["ACTIVE", "PAUSED", "DISABLED"]
 CostMetric = Literal["UnblendedCost", "AmortizedCost", "NetAmortizedCost", "BlendedCost"]
 
-_CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f\u2028\u2029\u0085]")
-
-
 def _no_control_chars(value: str) -> str:
-    # Header-bound text: a CR/LF would let a config inject email headers.
-    if _CONTROL_CHARS.search(value):
+    # Header-bound text: a CR/LF would let a config inject email headers (the sanitiser's definition).
+    if has_control_chars(value):
         raise ValueError("must not contain control characters (CR, LF, TAB, ...)")
     return value
 
@@ -54,11 +53,11 @@ ClientId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{
 Money = Annotated[Decimal, Field(allow_inf_nan=False)]
 
 
-class _Strict(BaseModel):
+class StrictModel(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class ChangeAlert(_Strict):
+class ChangeAlert(StrictModel):
     """A change is flagged when it passes BOTH thresholds (keeps tiny services quiet)."""
 
     pct: Annotated[Decimal, Field(ge=0, allow_inf_nan=False)] = Decimal("20")
@@ -68,7 +67,7 @@ class ChangeAlert(_Strict):
 DEFAULT_MIN_INTERVAL_HOURS: dict[str, int] = {"daily": 20, "weekly": 144, "monthly": 624}
 
 
-class ClientConfig(_Strict):
+class ClientConfig(StrictModel):
     """One client: a set of AWS accounts, who gets the reports, and how they are built."""
 
     client_id: ClientId
@@ -126,25 +125,7 @@ class ClientConfig(_Strict):
         return excluded
 
 
-class RunInput(_Strict):
-    """The execution input: what the schedule sends and what a person types in the console."""
-
-    report_type: ReportType
-    as_of: date | None = None
-    client_id: ClientId | None = None
-    force: bool = False
-
-    @field_validator("as_of", mode="before")
-    @classmethod
-    def _iso_date_only(cls, value: object) -> object:
-        if isinstance(value, str) and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-            raise ValueError("must be a date written YYYY-MM-DD")
-        if value is not None and not isinstance(value, (str, date)):
-            raise ValueError("must be a date written YYYY-MM-DD")
-        return value
-
-
-class Period(_Strict):
+class Period(StrictModel):
     """A half-open date range [start, end), as Cost Explorer takes it."""
 
     start: date
@@ -167,45 +148,6 @@ class Period(_Strict):
         return self.start.isoformat() if last == self.start else f"{self.start.isoformat()} to {last.isoformat()}"
 
 
-class RunContext(_Strict):
-    """What plan computes once per execution; every later state receives it."""
-
-    run_id: str
-    report_type: ReportType
-    as_of: date
-    current: Period
-    previous: Period
-    force: bool = False
-    client_id: str | None = None
-    started_at: datetime
-    max_concurrency: int = 10
-
-
-class ClientTask(_Strict):
-    """A Map item: one client of one run."""
-
-    run: RunContext
-    client_id: ClientId
-
-
-class CostLine(_Strict):
-    account_id: str
-    service: str
-    current_amount: Money
-    previous_amount: Money
-
-
-class CostDataset(_Strict):
-    """What collect writes to S3: the client's own costs for both periods plus a config snapshot."""
-
-    client: ClientConfig
-    run: RunContext
-    currency: str = "USD"
-    estimated: bool = False
-    lines: list[CostLine]
-    ce_requests: int = 0
-
-
 def describe_validation_error(exc: ValidationError, prefix: str = "") -> str:
     """One line per problem, each naming the field: `recipients[1]: value is not a valid email address`."""
     parts = []
@@ -220,3 +162,14 @@ def describe_validation_error(exc: ValidationError, prefix: str = "") -> str:
             message = "field required"
         parts.append(f"{loc or '<root>'}: {message}")
     return "; ".join(parts)
+
+
+def parse_client_config(key: str, raw: str) -> ClientConfig | str:
+    """A stored config (raw JSON, kept as written) as a ClientConfig, or why it is invalid."""
+    try:
+        config = ClientConfig.model_validate_json(raw)
+    except ValidationError as exc:
+        return f"invalid client config: {describe_validation_error(exc)}"
+    if config.client_id != key:
+        return f"invalid client config: client_id: {config.client_id!r} does not match its stored key {key!r}"
+    return config

@@ -63,7 +63,7 @@ def run_stage(target: str | Callable[..., Any], event: Any, context: Any = None)
     )
     try:
         try:
-            payload = input_model.model_validate(event) if isinstance(input_model, type) and issubclass(input_model, BaseModel) else event
+            payload = input_model.model_validate(event)
         except ValidationError as exc:
             raise DataValidationError(f"{stage.__name__}: invalid stage input: {describe_validation_error(exc)}") from exc
         result = stage(payload, context) if takes_context else stage(payload)
@@ -76,7 +76,7 @@ def run_stage(target: str | Callable[..., Any], event: Any, context: Any = None)
             raise
         log.warning("stage failed", extra={"error": type(exc).__name__, "category": "retry", "detail": str(exc)[:500]})
         raise
-    return result.model_dump(mode="json") if isinstance(result, BaseModel) else result
+    return result.model_dump(mode="json", by_alias=True) if isinstance(result, BaseModel) else result
 
 
 def _is_retried_by_the_asl(exc: Exception) -> bool:

@@ -3,40 +3,40 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any
 
 from chalicelib.core import aws
 from chalicelib.core.constants import APP_NAME
 from chalicelib.core.email import header_safe
 from chalicelib.core.errors import classify_aws_error
 from chalicelib.core.settings import get_settings
+from chalicelib.reports.contracts import FailedClient, RunSummary
 
 
-def alert_text(summary: dict[str, Any]) -> str:
-    by_category: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for failure in summary["failures"]:
-        by_category[failure.get("category") or "unknown"].append(failure)
+def alert_text(summary: RunSummary) -> str:
+    by_category: dict[str, list[FailedClient]] = defaultdict(list)
+    for failure in summary.failures:
+        by_category[failure.category or "unknown"].append(failure)
     lines = [
-        f"Run {summary['run_id']} ({summary['report_type']}, period {summary['period']['start']} to "
-        f"{summary['period']['end']} exclusive): {summary['failed']} failed, {summary['delivered']} delivered, "
-        f"{summary['skipped']} skipped.",
+        f"Run {summary.run_id} ({summary.report_type}, period {summary.period.start.isoformat()} to "
+        f"{summary.period.end.isoformat()} exclusive): {summary.failed} failed, {summary.delivered} delivered, "
+        f"{summary.skipped} skipped.",
         "",
     ]
     for category, failures in sorted(by_category.items()):
-        lines.append(f"[{category}] {len(failures)} client(s). Recommended action: {failures[0].get('recommended_action') or '-'}")
+        lines.append(f"[{category}] {len(failures)} client(s). Recommended action: {failures[0].recommended_action or '-'}")
         for failure in failures:
-            lines.append(f"  - {failure['client_id']}: {(failure.get('reason') or '')[:300]}")
+            lines.append(f"  - {failure.client_id}: {(failure.reason or '')[:300]}")
         lines.append("")
     lines.append("Rerun the same execution input after fixing the cause: only the missing reports are sent.")
     return "\n".join(lines)
 
 
-def send_failure_alert(summary: dict[str, Any]) -> str | None:
+def send_failure_alert(summary: RunSummary) -> str | None:
     """Publish to the operator topic when one is configured; returns the SNS message id."""
     topic = get_settings().alert_topic_arn
-    if not topic or not summary["failed"]:
+    if not topic or not summary.failed:
         return None
-    subject = header_safe(f"{APP_NAME}: {summary['failed']} failed in {summary['report_type']} run {summary['run_id']}", 100)
+    subject = header_safe(f"{APP_NAME}: {summary.failed} failed in {summary.report_type} run {summary.run_id}", 100)
     try:
         return aws.client("sns").publish(TopicArn=topic, Subject=subject, Message=alert_text(summary))["MessageId"]
     except Exception as exc:  # noqa: BLE001

@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from chalicelib.core import aws
-from chalicelib.core.errors import ConfigurationError, classify_aws_error
+from chalicelib.core.errors import ConfigurationError, aws_error_code, classify_aws_error
 from chalicelib.core.periods import parse_timestamp, report_periods
 from chalicelib.core.settings import get_settings
 
@@ -36,8 +36,7 @@ def start_scheduled_run(report_type: str, event_time: str | None) -> dict[str, A
             stateMachineArn=state_machine_arn, name=name, input=json.dumps(run_input)
         )
     except Exception as exc:  # noqa: BLE001
-        code = getattr(exc, "response", {}).get("Error", {}).get("Code")
-        if code == "ExecutionAlreadyExists":
+        if aws_error_code(exc) == "ExecutionAlreadyExists":
             return {"status": "already_started", "execution_name": name}
         raise classify_aws_error(exc, "Step Functions StartExecution") from exc
     return {"status": "started", "execution_name": name, "execution_arn": reply["executionArn"]}

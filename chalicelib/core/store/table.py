@@ -12,6 +12,8 @@ One table, composite key (pk, sk):
 from __future__ import annotations
 
 import json
+import random
+import time
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from typing import Any
@@ -26,7 +28,7 @@ from chalicelib.core.constants import (
     SK_LAST_DELIVERY_PREFIX,
     SK_RUN_META,
 )
-from chalicelib.core.errors import classify_aws_error
+from chalicelib.core.errors import ThrottlingError, aws_error_code, classify_aws_error
 from chalicelib.core.settings import get_settings
 
 
@@ -83,21 +85,34 @@ def last_delivery_key(client_id: str, report_type: str) -> dict[str, str]:
     return {"pk": f"{PK_DELIVERY_PREFIX}{client_id}", "sk": f"{SK_LAST_DELIVERY_PREFIX}{report_type}"}
 
 
+# BatchGetItem returns the keys it could not serve (throughput) as UnprocessedKeys: asked again with
+# exponential backoff (AWS's advice); still unserved after that, the stage fails with ThrottlingError
+# and the ASL retries it, rather than carry on as if those items did not exist.
+BATCH_GET_ROUNDS = 6
+BATCH_GET_BACKOFF_SECONDS = 0.05
+
+
 def batch_get(keys: list[dict[str, str]]) -> dict[tuple[str, str], dict[str, Any]]:
-    """Items by (pk, sk); 100 keys a request, unprocessed keys asked again."""
+    """Items by (pk, sk); 100 keys a request, unprocessed keys asked again after a backoff."""
     found: dict[tuple[str, str], dict[str, Any]] = {}
     table_name = get_settings().table_name
     resource = aws.resource("dynamodb")
     unique = list({(k["pk"], k["sk"]): k for k in keys}.values())
     for start in range(0, len(unique), 100):
         request: dict[str, Any] = {table_name: {"Keys": unique[start : start + 100], "ConsistentRead": True}}
-        for _ in range(10):
+        for attempt in range(BATCH_GET_ROUNDS):
+            if attempt:
+                time.sleep(random.uniform(0, BATCH_GET_BACKOFF_SECONDS * 2**attempt))  # full jitter
             reply = _call("read delivery ledger", resource.batch_get_item, RequestItems=request)
             for item in reply.get("Responses", {}).get(table_name, []):
                 found[(item["pk"], item["sk"])] = item
             request = reply.get("UnprocessedKeys") or {}
             if not request:
                 break
+        else:
+            left = len(request.get(table_name, {}).get("Keys", []))
+            raise ThrottlingError(f"read delivery ledger: {left} keys still unprocessed after {BATCH_GET_ROUNDS} "
+                                  "BatchGetItem rounds")
     return found
 
 
@@ -114,7 +129,7 @@ def record_delivery(client_id: str, report_type: str, period_start: str, message
             ExpressionAttributeValues={":now": now},
         )
     except Exception as exc:  # noqa: BLE001
-        if "ConditionalCheckFailed" not in str(exc):
+        if aws_error_code(exc) != "ConditionalCheckFailedException":  # a newer delivery is recorded: keep it
             raise classify_aws_error(exc, "record latest delivery") from exc
 
 
@@ -181,5 +196,5 @@ def put_run_history(run_id: str, started_at: str, summary: dict[str, Any]) -> No
 
 
 def _clean(attrs: dict[str, Any]) -> dict[str, Any]:
-    """DynamoDB rejects empty strings in keys and floats; drop None, stringify the rest."""
+    """Leave out attributes without a value (None or ""): an absent attribute reads back the same."""
     return {k: v for k, v in attrs.items() if v is not None and v != ""}

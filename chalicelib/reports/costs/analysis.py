@@ -1,27 +1,25 @@
-"""Turn a client's cost dataset into the facts of a report. Pure: no I/O, no AWS.
+"""Turn a client's cost dataset into the facts of a report: numbers and flags. Pure: no I/O, no AWS.
 
-Amounts stay full-precision Decimals here; rounding to cents happens only when
-text is produced (the alert strings below and the renderer), so totals are not
-sums of rounded figures.
+Amounts stay full-precision Decimals here; the rendering package turns them into text (rounding,
+wording), so totals are not sums of rounded figures.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
 from chalicelib.core.errors import DataValidationError
-from chalicelib.core.models import ChangeAlert, CostDataset, CostLine, CostMetric, Period, ReportType
+from chalicelib.core.models import ChangeAlert, CostMetric, Period, ReportType
+from chalicelib.reports.contracts import CostDataset, CostLine
 
 ZERO = Decimal(0)
 HUNDRED = Decimal(100)
 BUDGET_WARNING_PCT = Decimal(80)
 TOP_MOVERS = 5
-_CENT = Decimal("0.01")
-_TENTH = Decimal("0.1")
 
 
 class _Frozen(BaseModel):
@@ -55,6 +53,15 @@ class BudgetStatus(_Frozen):
     status: Literal["ok", "warning", "over"]
 
 
+class ChangeFlag(_Frozen):
+    """A change that passed the client's alert thresholds: the total (service None) or one service."""
+
+    service: str | None
+    current: Decimal
+    change: Decimal
+    change_pct: Decimal | None  # None: nothing in the previous period (new spend)
+
+
 class CostReport(_Frozen):
     client_id: str
     client_name: str
@@ -75,41 +82,7 @@ class CostReport(_Frozen):
     accounts: list[AccountRow]  # every client account, even without cost; current desc
     lines: list[CostLine]  # one per (account, service), sorted by account then service
     budget: BudgetStatus | None
-    alerts: list[str]
-
-
-# --- formatting shared with the renderer (alerts are text, so they need it here) ---
-
-
-def _cents(value: Decimal) -> Decimal:
-    q = value.quantize(_CENT, rounding=ROUND_HALF_UP)
-    return abs(q) if q == 0 else q  # no "-$0.00"
-
-
-def format_money(value: Decimal, currency: str = "USD") -> str:
-    """$1,234.56 / -$12.00 for USD; 1,234.56 EUR for any other currency."""
-    q = _cents(value)
-    digits = f"{abs(q):,.2f}"
-    sign = "-" if q < 0 else ""
-    if currency == "USD":
-        return f"{sign}${digits}"
-    return f"{sign}{digits} {currency}"
-
-
-def format_signed_money(value: Decimal, currency: str = "USD") -> str:
-    """A change: +$12.00 / -$12.00 / $0.00."""
-    text = format_money(value, currency)
-    return f"+{text}" if _cents(value) > 0 else text
-
-
-def format_pct(value: Decimal | None) -> str:
-    """+12.3% / -4.0% / 0.0%; `new` when there is no base to compare with."""
-    if value is None:
-        return "new"
-    q = value.quantize(_TENTH, rounding=ROUND_HALF_UP)
-    if q == 0:
-        return "0.0%"
-    return f"{'+' if q > 0 else '-'}{abs(q):,.1f}%"
+    alerts: list[ChangeFlag]  # the total first, then services by the largest |change|
 
 
 # --- analysis ---
@@ -163,16 +136,6 @@ def _merge_lines(dataset: CostDataset) -> list[CostLine]:
     ]
 
 
-def _alert_text(name: str, change: Decimal, pct: Decimal | None, current: Decimal, currency: str) -> str:
-    if pct is None:
-        return f"{name}: new spend of {format_money(current, currency)} (nothing in the previous period)"
-    direction = "up" if change > 0 else "down"
-    return (
-        f"{name}: {direction} {format_money(abs(change), currency)} ({format_pct(pct)}) "
-        f"to {format_money(current, currency)}"
-    )
-
-
 def analyze(dataset: CostDataset) -> CostReport:
     client, run = dataset.client, dataset.run
     rule = client.change_alert
@@ -214,12 +177,12 @@ def analyze(dataset: CostDataset) -> CostReport:
     total_pct = pct_change(total_current, total_previous)
     total_flagged = is_flagged(total_change, total_pct, rule)
 
-    alerts: list[str] = []
+    alerts: list[ChangeFlag] = []
     if total_flagged:
-        alerts.append(_alert_text("Total", total_change, total_pct, total_current, dataset.currency))
+        alerts.append(ChangeFlag(service=None, current=total_current, change=total_change, change_pct=total_pct))
     # Biggest money first: that is what a reader acts on.
     for row in sorted((r for r in services if r.flagged), key=lambda r: (-abs(r.change), r.service)):
-        alerts.append(_alert_text(row.service, row.change, row.change_pct, row.current, dataset.currency))
+        alerts.append(ChangeFlag(service=row.service, current=row.current, change=row.change, change_pct=row.change_pct))
 
     budget = client.budgets.get(run.report_type)
     return CostReport(

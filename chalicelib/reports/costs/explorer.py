@@ -14,7 +14,8 @@ from typing import Any
 from chalicelib.core import aws
 from chalicelib.core.constants import CE_REGION, ROLE_SESSION_PREFIX
 from chalicelib.core.errors import AuthorizationError, DataValidationError, classify_aws_error
-from chalicelib.core.models import ClientConfig, CostLine, RunContext
+from chalicelib.core.models import ClientConfig
+from chalicelib.reports.contracts import CostLine, RunContext
 
 MAX_PAGES = 200  # a runaway NextPageToken loop would cost real money
 

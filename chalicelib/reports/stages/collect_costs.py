@@ -2,24 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from chalicelib.reports.costs.explorer import fetch_costs
 from chalicelib.core.errors import ConfigurationError
-from chalicelib.core.models import ClientConfig, ClientTask, CostDataset
+from chalicelib.core.models import ClientConfig, parse_client_config
 from chalicelib.core.store import artefacts, table
-from chalicelib.reports.stages.eligibility import parse_client_config
+from chalicelib.reports.contracts import ClientTask, CollectCostsResult, CostDataset
 
 
-def collect_costs(event: dict[str, Any]) -> dict[str, Any]:
-    task = ClientTask.model_validate(event)
+def collect_costs(task: ClientTask) -> CollectCostsResult:
     run = task.run
     table.put_client_record(run.run_id, task.client_id, {"status": "running", "updated_at": table.utcnow().isoformat()})
     config = load_config(task.client_id)
     lines, currency, estimated, requests = fetch_costs(config, run)
     dataset = CostDataset(client=config, run=run, currency=currency, estimated=estimated, lines=lines, ce_requests=requests)
     key = artefacts.put_model(artefacts.artefact_key(run.run_id, task.client_id, "costs.json"), dataset)
-    return {"data_key": key, "ce_requests": requests}
+    return CollectCostsResult(data_key=key, ce_requests=requests)
 
 
 def load_config(client_id: str) -> ClientConfig:

@@ -22,16 +22,15 @@ from chalicelib.core.caches import register
 from chalicelib.core.constants import PK_IDEMPOTENCY_DELIVER
 from chalicelib.core.errors import classify_aws_error
 from chalicelib.core.metrics import publish
-from chalicelib.core.models import ClientTask
 from chalicelib.core.observability import logger, mask_address
 from chalicelib.core.settings import get_settings
 from chalicelib.core.store import artefacts, table
+from chalicelib.reports.contracts import DeliverReportInput, DeliverReportResult
 
 
-def deliver_report(event: dict[str, Any], lambda_context: Any = None) -> dict[str, Any]:
-    task = ClientTask.model_validate({"run": event["run"], "client_id": event["client_id"]})
+def deliver_report(task: DeliverReportInput, lambda_context: Any = None) -> DeliverReportResult:
     run = task.run
-    message_key = event["rendered"]["message_key"]
+    message_key = task.rendered.message_key
     delivery = {
         "client_id": task.client_id,
         "report_type": run.report_type,
@@ -49,7 +48,7 @@ def deliver_report(event: dict[str, Any], lambda_context: Any = None) -> dict[st
     table.record_delivery(task.client_id, run.report_type, run.current.start.isoformat(), result["message_id"], result["run_id"])
     if result.get("attempt") == attempt:
         publish(run.report_type, EmailsSent=1)
-    return {"message_id": result["message_id"], "sent_by_run": result["run_id"], "duplicate": duplicate}
+    return DeliverReportResult(message_id=result["message_id"], sent_by_run=result["run_id"], duplicate=duplicate)
 
 
 def _idempotent_send(lambda_context: Any) -> Callable[..., dict[str, Any]]:

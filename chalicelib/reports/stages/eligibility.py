@@ -9,15 +9,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import ValidationError
-
 from chalicelib.core.errors import ConfigurationError
-from chalicelib.core.models import ClientConfig, RunContext, describe_validation_error
+from chalicelib.core.models import ClientConfig, parse_client_config
 from chalicelib.core.store import table
+from chalicelib.reports.contracts import EligibilityInput, EligibilityResult, RunContext
 
 
-def eligibility(event: dict[str, Any]) -> dict[str, Any]:
-    run = RunContext.model_validate(event["run"])
+def eligibility(event: EligibilityInput) -> EligibilityResult:
+    run = event.run
     configs = _load_configs(run)
     eligible: list[str] = []
     records: list[dict[str, Any]] = []
@@ -41,12 +40,12 @@ def eligibility(event: dict[str, Any]) -> dict[str, Any]:
 
         logger().warning("eligible clients near the inline Map history limit (25,000 events): "
                          "switch ProcessClients to a DISTRIBUTED Map", extra={"eligible": len(eligible)})
-    return {
-        "client_ids": eligible,
-        "eligible": len(eligible),
-        "skipped": sum(r["status"] == "skipped" for r in records),
-        "invalid": sum(r["status"] == "failed" for r in records),
-    }
+    return EligibilityResult(
+        client_ids=eligible,
+        eligible=len(eligible),
+        skipped=sum(r["status"] == "skipped" for r in records),
+        invalid=sum(r["status"] == "failed" for r in records),
+    )
 
 
 # About 22 history events per client: above this an inline Map nears the 25,000-event limit.
@@ -66,16 +65,6 @@ def _load_configs(run: RunContext) -> dict[str, ClientConfig | str]:
     for key, raw in stored:
         configs[key] = parse_client_config(key, raw)
     return configs
-
-
-def parse_client_config(key: str, raw: str) -> ClientConfig | str:
-    try:
-        config = ClientConfig.model_validate_json(raw)
-    except ValidationError as exc:
-        return f"invalid client config: {describe_validation_error(exc)}"
-    if config.client_id != key:
-        return f"invalid client config: client_id: {config.client_id!r} does not match its stored key {key!r}"
-    return config
 
 
 def _ledger(run: RunContext, client_ids: list[str]) -> dict[tuple[str, str], dict[str, Any]]:

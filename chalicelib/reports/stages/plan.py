@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from pydantic import ValidationError
 
 from chalicelib.core.errors import DataValidationError
 from chalicelib.core.metrics import publish
-from chalicelib.core.models import RunContext, RunInput, describe_validation_error
+from chalicelib.core.models import describe_validation_error
 from chalicelib.core.periods import parse_timestamp, report_periods
 from chalicelib.core.settings import get_settings
 from chalicelib.core.store import table
+from chalicelib.reports.contracts import PlanInput, PlanResult, RunContext, RunInput
 
 
-def plan(event: dict[str, Any]) -> dict[str, Any]:
-    """event: {"input": <execution input>, "execution_name": ..., "started_at": ...} (set by the ASL)."""
-    raw_input = event.get("input")
+def plan(event: PlanInput) -> PlanResult:
+    raw_input = event.input
     if not isinstance(raw_input, dict):
         raise DataValidationError("input: the execution input must be a JSON object like {\"report_type\": \"weekly\"}")
     try:
@@ -24,7 +22,7 @@ def plan(event: dict[str, Any]) -> dict[str, Any]:
     except ValidationError as exc:
         raise DataValidationError(f"invalid execution input: {describe_validation_error(exc)}") from exc
 
-    started_at = parse_timestamp(event.get("started_at")) or table.utcnow()
+    started_at = parse_timestamp(event.started_at) or table.utcnow()
     as_of = run_input.as_of or started_at.date()
     try:
         current, previous = report_periods(run_input.report_type, as_of)
@@ -33,7 +31,7 @@ def plan(event: dict[str, Any]) -> dict[str, Any]:
             f"invalid execution input: as_of: {as_of.isoformat()} is too early for {run_input.report_type} periods"
         ) from exc
     run = RunContext(
-        run_id=str(event.get("execution_name") or f"manual-{started_at:%Y%m%dT%H%M%S}"),
+        run_id=event.execution_name or f"manual-{started_at:%Y%m%dT%H%M%S}",
         report_type=run_input.report_type,
         as_of=as_of,
         current=current,
@@ -49,5 +47,5 @@ def plan(event: dict[str, Any]) -> dict[str, Any]:
          "report_type": run.report_type, "period_start": current.start.isoformat()},
     )
     publish(run.report_type, ExecutionStarted=1)
-    return {"run": run.model_dump(mode="json")}
+    return PlanResult(run=run)
 

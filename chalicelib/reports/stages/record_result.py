@@ -6,23 +6,27 @@ from typing import Any
 
 from chalicelib.core.errors import error_details
 from chalicelib.core.store import table
+from chalicelib.reports.contracts import RecordResultInput, RecordResultOutput
 
 
-def record_result(event: dict[str, Any]) -> dict[str, Any]:
-    run_id = event["run"]["run_id"]
-    client_id = event["client_id"]
+def record_result(event: RecordResultInput) -> RecordResultOutput:
     now = table.utcnow().isoformat()
-    if "error" in event:
-        details = error_details(str(event["error"].get("Error", "")), event["error"].get("Cause"))
+    attrs: dict[str, Any]
+    if event.error is not None:
+        details = error_details(event.error.error, event.error.cause)
         attrs = {"status": "failed", "reason": details["message"] or details["error"], "category": details["category"],
                  "error": details["error"], "severity": details["severity"],
                  "recommended_action": details["recommended_action"], "updated_at": now}
-    elif event.get("delivery", {}).get("duplicate"):
-        delivery = event["delivery"]
-        attrs = {"status": "skipped", "reason": f"already delivered by run {delivery['sent_by_run']}",
-                 "message_id": delivery["message_id"], "updated_at": now}
+    elif event.delivery is not None and event.delivery.duplicate:
+        attrs = {"status": "skipped", "reason": f"already delivered by run {event.delivery.sent_by_run}",
+                 "message_id": event.delivery.message_id, "updated_at": now}
+    elif event.delivery is not None:
+        attrs = {"status": "completed", "message_id": event.delivery.message_id,
+                 "ce_requests": event.collected.ce_requests if event.collected else None,
+                 "completed_at": now, "updated_at": now}
     else:
-        attrs = {"status": "completed", "message_id": event["delivery"]["message_id"],
-                 "ce_requests": event.get("collected", {}).get("ce_requests"), "completed_at": now, "updated_at": now}
-    table.put_client_record(run_id, client_id, attrs)
-    return {"client_id": client_id, "status": attrs["status"]}
+        from chalicelib.core.errors import DataValidationError
+
+        raise DataValidationError("record_result: neither `delivery` nor `error` in the branch state")
+    table.put_client_record(event.run.run_id, event.client_id, attrs)
+    return RecordResultOutput(client_id=event.client_id, status=attrs["status"])

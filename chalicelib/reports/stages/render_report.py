@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from chalicelib.reports.costs.analysis import analyze
 from chalicelib.core.metrics import publish
 from chalicelib.core.email import build_message
-from chalicelib.core.models import ClientTask, CostDataset
 from chalicelib.core.settings import get_settings
 from chalicelib.reports import rendering
 from chalicelib.core.store import artefacts
+from chalicelib.reports.contracts import CostDataset, RenderReportInput, RenderReportResult
 
 
-def render_report(event: dict[str, Any]) -> dict[str, Any]:
-    task = ClientTask.model_validate({"run": event["run"], "client_id": event["client_id"]})
-    dataset = artefacts.get_model(event["collected"]["data_key"], CostDataset)
+def render_report(task: RenderReportInput) -> RenderReportResult:
+    dataset = artefacts.get_model(task.collected.data_key, CostDataset)
     report = analyze(dataset)
     rendered = rendering.render_report(report)
     key = lambda name: artefacts.artefact_key(task.run.run_id, task.client_id, name)  # noqa: E731
@@ -37,5 +34,5 @@ def render_report(event: dict[str, Any]) -> dict[str, Any]:
     )
     message_key = artefacts.put_bytes(key("message.eml"), message, "message/rfc822")
     publish(task.run.report_type, ReportsGenerated=1)
-    return {"message_key": message_key, "html_bytes": len(rendered.html.encode("utf-8")),
-            "recipients": len(config.recipients)}
+    return RenderReportResult(message_key=message_key, html_bytes=len(rendered.html.encode("utf-8")),
+                              recipients=len(config.recipients))

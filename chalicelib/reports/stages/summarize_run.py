@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter
-from typing import Any
 
-from chalicelib.reports.alerts import send_failure_alert
 from chalicelib.core.metrics import publish
-from chalicelib.core.models import RunContext
 from chalicelib.core.store import table
+from chalicelib.reports.alerts import send_failure_alert
+from chalicelib.reports.contracts import FailedClient, RunSummary, SummarizeRunInput
 
 STATUS_FOR_SUMMARY = {"completed": "delivered", "skipped": "skipped", "failed": "failed"}
 MAX_LISTED_FAILURES = 50  # keeps the execution output far below the 256 KB limit
 
 
-def summarize_run(event: dict[str, Any]) -> dict[str, Any]:
-    run = RunContext.model_validate(event["run"])
+def summarize_run(event: SummarizeRunInput) -> RunSummary:
+    run = event.run
     clients = []
     for item in table.iter_client_records(run.run_id):
         # A branch that never reached record (should not happen: every path records) counts as failed.
@@ -25,31 +25,27 @@ def summarize_run(event: dict[str, Any]) -> dict[str, Any]:
                         "category": item.get("category"), "recommended_action": item.get("recommended_action"),
                         "message_id": item.get("message_id"), "ce_requests": int(item.get("ce_requests", 0) or 0)})
     counts = Counter(c["status"] for c in clients)
-    summary = {
-        "run_id": run.run_id,
-        "report_type": run.report_type,
-        "period": {"start": run.current.start.isoformat(), "end": run.current.end.isoformat()},
-        "clients_total": len(clients),
-        "delivered": counts["delivered"],
-        "skipped": counts["skipped"],
-        "failed": counts["failed"],
-        "ce_requests": sum(c["ce_requests"] for c in clients),
-        "status": "completed_with_failures" if counts["failed"] else "completed",
-        "failures": [
-            {k: c[k] for k in ("client_id", "category", "reason", "recommended_action")}
+    summary = RunSummary(
+        run_id=run.run_id,
+        report_type=run.report_type,
+        period=run.current,
+        clients_total=len(clients),
+        delivered=counts["delivered"],
+        skipped=counts["skipped"],
+        failed=counts["failed"],
+        ce_requests=sum(c["ce_requests"] for c in clients),
+        status="completed_with_failures" if counts["failed"] else "completed",
+        failures=[
+            FailedClient(client_id=c["client_id"], category=c["category"], reason=c["reason"],
+                         recommended_action=c["recommended_action"])
             for c in clients if c["status"] == "failed"
         ][:MAX_LISTED_FAILURES],
-    }
-    summary["alert_message_id"] = send_failure_alert(summary)
-    table.update_run_meta(run.run_id, {"status": summary["status"], "summary": _json(summary),
-                                    "finished_at": table.utcnow().isoformat()})
-    table.put_run_history(run.run_id, run.started_at.isoformat(), summary)
+    )
+    summary = summary.model_copy(update={"alert_message_id": send_failure_alert(summary)})
+    summary_json = summary.model_dump(mode="json")
+    table.update_run_meta(run.run_id, {"status": summary.status, "summary": json.dumps(summary_json),
+                                       "finished_at": table.utcnow().isoformat()})
+    table.put_run_history(run.run_id, run.started_at.isoformat(), summary_json)
     outcome = "ExecutionFailed" if counts["failed"] else "ExecutionSucceeded"
     publish(run.report_type, ClientsProcessed=len(clients), **{outcome: 1})
     return summary
-
-
-def _json(value: Any) -> str:
-    import json
-
-    return json.dumps(value)

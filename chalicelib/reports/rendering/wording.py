@@ -1,0 +1,43 @@
+"""The report's sentences: change alerts, budget labels and footer notes (HTML and text share them)."""
+
+from __future__ import annotations
+
+from chalicelib.reports.costs.analysis import ChangeFlag, CostReport
+from chalicelib.reports.rendering.formatting import format_money, format_pct
+
+TOTAL_LABEL = "Total"
+BUDGET_LABELS = {"ok": "Within budget", "warning": "Approaching budget", "over": "Over budget"}
+_METRIC_LABELS = {
+    "UnblendedCost": "unblended cost",
+    "AmortizedCost": "amortized cost",
+    "NetAmortizedCost": "net amortized cost",
+    "BlendedCost": "blended cost",
+}
+_RECORD_TYPE_LABELS = {"Credit": "credits", "Refund": "refunds", "Tax": "tax"}
+
+
+def alert_text(flag: ChangeFlag, currency: str) -> str:
+    """`Amazon DynamoDB: up $1,138.59 (+283.1%) to $1,540.77` / `X: new spend of $75.00 (...)`."""
+    name = TOTAL_LABEL if flag.service is None else flag.service
+    if flag.change_pct is None:
+        return f"{name}: new spend of {format_money(flag.current, currency)} (nothing in the previous period)"
+    direction = "up" if flag.change > 0 else "down"
+    return (
+        f"{name}: {direction} {format_money(abs(flag.change), currency)} ({format_pct(flag.change_pct)}) "
+        f"to {format_money(flag.current, currency)}"
+    )
+
+
+def alert_lines(report: CostReport) -> list[str]:
+    return [alert_text(flag, report.currency) for flag in report.alerts]
+
+
+def footer_notes(report: CostReport) -> list[str]:
+    notes = [f"Amounts are {_METRIC_LABELS.get(report.cost_metric, report.cost_metric)} in {report.currency}."]
+    excluded = [_RECORD_TYPE_LABELS.get(t, t.lower()) for t in report.excluded_record_types]
+    if excluded:
+        notes.append(f"Excluded: {', '.join(excluded)}.")
+    if report.estimated:
+        notes.append("Figures for the most recent days are estimated by AWS and may change until the bill closes.")
+    notes.append(f"Compared with {report.previous.label()}. The attached CSV has every account and service.")
+    return notes
