@@ -82,6 +82,9 @@ def test_state_machine_agrees_with_the_stage_contracts(path: Path) -> None:
 def test_every_stage_function_is_a_blueprint_handler_and_typed() -> None:
     from app import app
 
+    for function in [*app.pure_lambda_functions, *app.event_sources]:
+        module, _, attribute = function.handler_string.rpartition(".")
+        assert callable(getattr(importlib.import_module(module), attribute)), f"Lambda cannot load {function.handler_string}"
     for name, target in registered_stages().items():
         assert name in app.handler_map, f"STAGES names {name!r}, which no blueprint registers"
         input_model, result_model, _ = stage_contract(load_stage(target))

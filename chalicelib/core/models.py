@@ -6,8 +6,7 @@ contracts live in chalicelib/reports/contracts.py.
 
 from __future__ import annotations
 
-import re
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import Annotated, Literal
 

@@ -1,79 +1,52 @@
 """The cost report subsystem's Lambda functions: seven Step Functions stages and three schedules.
 
-STAGES is the one map from a Lambda function name to the stage it runs ("module:function"): the
-handlers below and the ASL contract test (tests/test_asl_contracts.py) both read it. Stage modules
-are imported when their handler first runs, so each Lambda loads only what it runs (jinja2 only in
-render_report, Powertools idempotency only in deliver_report): cold starts stay short.
+Each line below is one Lambda: its function name and the stage it runs ("module:function").
+STAGES collects that map once; the handlers and the ASL contract test (tests/test_asl_contracts.py)
+both read it. A stage module is imported when its handler first runs, so each Lambda loads only
+what it runs (jinja2 only in render_report, Powertools idempotency only in deliver_report).
 """
+
+from typing import Any, Callable
 
 from chalice import Blueprint, Cron
 
 from chalicelib.core.observability import run_stage
 
 bp = Blueprint(__name__)
-
-STAGES: dict[str, str] = {
-    "plan": "chalicelib.reports.stages.plan:plan",
-    "eligibility": "chalicelib.reports.stages.eligibility:eligibility",
-    "collect_costs": "chalicelib.reports.stages.collect_costs:collect_costs",
-    "render_report": "chalicelib.reports.stages.render_report:render_report",
-    "deliver_report": "chalicelib.reports.stages.deliver_report:deliver_report",
-    "record_result": "chalicelib.reports.stages.record_result:record_result",
-    "summarize_run": "chalicelib.reports.stages.summarize_run:summarize_run",
-}
+STAGES: dict[str, str] = {}
 
 
-@bp.lambda_function(name="plan")
-def plan(event, context):
-    return run_stage(STAGES["plan"], event, context)
+def _stage(name: str, target: str) -> Callable[..., Any]:
+    """Lambda function `name`, running the stage `target` through run_stage (typed in, JSON out)."""
+    STAGES[name] = target
+
+    def handler(event: Any, context: Any) -> Any:
+        return run_stage(target, event, context)
+
+    handler.__name__ = handler.__qualname__ = name  # Chalice's handler string: this module's attribute
+    return bp.lambda_function(name=name)(handler)
 
 
-@bp.lambda_function(name="eligibility")
-def eligibility(event, context):
-    return run_stage(STAGES["eligibility"], event, context)
+def _schedule(report_type: str, cron: Cron) -> Callable[..., Any]:
+    """`<report_type>_trigger`: starts that report's execution, named after its period (at most once)."""
+
+    def trigger(event: Any) -> Any:
+        from chalicelib.reports.triggers import start_scheduled_run
+
+        return start_scheduled_run(report_type, event.time)
+
+    trigger.__name__ = trigger.__qualname__ = f"{report_type}_trigger"
+    return bp.schedule(cron, name=trigger.__name__)(trigger)
 
 
-@bp.lambda_function(name="collect_costs")
-def collect_costs(event, context):
-    return run_stage(STAGES["collect_costs"], event, context)
+plan = _stage("plan", "chalicelib.reports.stages.plan:plan")
+eligibility = _stage("eligibility", "chalicelib.reports.stages.eligibility:eligibility")
+collect_costs = _stage("collect_costs", "chalicelib.reports.stages.collect_costs:collect")
+render_report = _stage("render_report", "chalicelib.reports.stages.render_report:render")
+deliver_report = _stage("deliver_report", "chalicelib.reports.stages.deliver_report:deliver")
+record_result = _stage("record_result", "chalicelib.reports.stages.record_result:record")
+summarize_run = _stage("summarize_run", "chalicelib.reports.stages.summarize_run:summarize")
 
-
-@bp.lambda_function(name="render_report")
-def render_report(event, context):
-    return run_stage(STAGES["render_report"], event, context)
-
-
-@bp.lambda_function(name="deliver_report")
-def deliver_report(event, context):
-    return run_stage(STAGES["deliver_report"], event, context)
-
-
-@bp.lambda_function(name="record_result")
-def record_result(event, context):
-    return run_stage(STAGES["record_result"], event, context)
-
-
-@bp.lambda_function(name="summarize_run")
-def summarize_run(event, context):
-    return run_stage(STAGES["summarize_run"], event, context)
-
-
-@bp.schedule(Cron(0, 8, "*", "*", "?", "*"), name="daily_trigger")
-def daily_trigger(event):
-    from chalicelib.reports.triggers import start_scheduled_run
-
-    return start_scheduled_run("daily", event.time)
-
-
-@bp.schedule(Cron(0, 9, "?", "*", "MON", "*"), name="weekly_trigger")
-def weekly_trigger(event):
-    from chalicelib.reports.triggers import start_scheduled_run
-
-    return start_scheduled_run("weekly", event.time)
-
-
-@bp.schedule(Cron(0, 9, 1, "*", "?", "*"), name="monthly_trigger")
-def monthly_trigger(event):
-    from chalicelib.reports.triggers import start_scheduled_run
-
-    return start_scheduled_run("monthly", event.time)
+daily_trigger = _schedule("daily", Cron(0, 8, "*", "*", "?", "*"))  # 08:00 UTC
+weekly_trigger = _schedule("weekly", Cron(0, 9, "?", "*", "MON", "*"))  # Monday 09:00 UTC
+monthly_trigger = _schedule("monthly", Cron(0, 9, 1, "*", "?", "*"))  # the 1st, 09:00 UTC

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 from pydantic import ConfigDict, Field, field_validator
 
@@ -74,7 +74,6 @@ class CostDataset(StrictModel):
     estimated: bool = False
     lines: list[CostLine]
     ce_requests: int = 0
-
 
 
 # ---- run-level states ---------------------------------------------------------------------------

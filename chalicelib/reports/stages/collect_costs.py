@@ -9,7 +9,7 @@ from chalicelib.core.store import artefacts, table
 from chalicelib.reports.contracts import ClientTask, CollectCostsResult, CostDataset
 
 
-def collect_costs(task: ClientTask) -> CollectCostsResult:
+def collect(task: ClientTask) -> CollectCostsResult:
     run = task.run
     table.put_client_record(run.run_id, task.client_id, {"status": "running", "updated_at": table.utcnow().isoformat()})
     config = load_config(task.client_id)

@@ -28,7 +28,7 @@ from chalicelib.core.store import artefacts, table
 from chalicelib.reports.contracts import DeliverReportInput, DeliverReportResult
 
 
-def deliver_report(task: DeliverReportInput, lambda_context: Any = None) -> DeliverReportResult:
+def deliver(task: DeliverReportInput, lambda_context: Any = None) -> DeliverReportResult:
     run = task.run
     message_key = task.rendered.message_key
     delivery = {

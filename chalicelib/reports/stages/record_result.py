@@ -9,7 +9,7 @@ from chalicelib.core.store import table
 from chalicelib.reports.contracts import RecordResultInput, RecordResultOutput
 
 
-def record_result(event: RecordResultInput) -> RecordResultOutput:
+def record(event: RecordResultInput) -> RecordResultOutput:
     now = table.utcnow().isoformat()
     attrs: dict[str, Any]
     if event.error is not None:

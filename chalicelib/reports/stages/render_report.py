@@ -11,7 +11,7 @@ from chalicelib.core.store import artefacts
 from chalicelib.reports.contracts import CostDataset, RenderReportInput, RenderReportResult
 
 
-def render_report(task: RenderReportInput) -> RenderReportResult:
+def render(task: RenderReportInput) -> RenderReportResult:
     dataset = artefacts.get_model(task.collected.data_key, CostDataset)
     report = analyze(dataset)
     rendered = rendering.render_report(report)

@@ -14,7 +14,7 @@ STATUS_FOR_SUMMARY = {"completed": "delivered", "skipped": "skipped", "failed": 
 MAX_LISTED_FAILURES = 50  # keeps the execution output far below the 256 KB limit
 
 
-def summarize_run(event: SummarizeRunInput) -> RunSummary:
+def summarize(event: SummarizeRunInput) -> RunSummary:
     run = event.run
     clients = []
     for item in table.iter_client_records(run.run_id):
