@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import inspect
 from functools import lru_cache
 from importlib import import_module
-from typing import Any, Callable, get_type_hints
+from typing import Any, Callable
 
 from chalicelib.core.constants import SERVICE_NAME
 
@@ -33,6 +32,9 @@ def load_stage(target: str) -> Callable[..., Any]:
 @lru_cache(maxsize=None)
 def stage_contract(stage: Callable[..., Any]) -> tuple[Any, Any, bool]:
     """(input model, result model, takes the Lambda context) from the stage's signature."""
+    import inspect  # here, not at the top: `import app` (every cold start) stays small
+    from typing import get_type_hints
+
     hints = get_type_hints(stage)
     params = list(inspect.signature(stage).parameters)
     return hints[params[0]], hints.get("return"), len(params) > 1
