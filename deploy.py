@@ -1,10 +1,11 @@
 """Deploy or tear down a stage: `python deploy.py --stage STAGE [--teardown]`.
 
-Creates or updates, idempotently, what the app needs besides its functions (DynamoDB table,
-S3 bucket, SNS operator topic, SES configuration set, log groups), runs `chalice deploy`, then
-the state machine(s) with the deployed function ARNs, the triggers' STATE_MACHINE_ARN, the five
-alarms and the dashboard; prints what it created, updated or left unchanged. A second run with
-nothing changed changes nothing. `--teardown` removes all of it (`chalice delete` included).
+Creates or updates, idempotently, everything infra/description.py describes besides the functions
+(tables, buckets, queues with their DLQs, topics, the SES configuration set, log groups), runs
+`chalice deploy`, then the state machines with the deployed function ARNs, the functions' ARN/URL
+variables, the alarms and the dashboard; prints what it created, updated or left unchanged. A
+second run with nothing changed changes nothing. `--teardown` removes all of it (`chalice delete`
+included). The order is in infra/deployer.py, each kind of resource in infra/kinds/.
 
 Honours AWS_ENDPOINT_URL: `AWS_ENDPOINT_URL=http://127.0.0.1:4566 python deploy.py --stage local`
 deploys into a local endpoint (e.g. `python -m local serve`). See docs/DEPLOY.md.
@@ -24,11 +25,11 @@ if str(ROOT) not in sys.path:
 def main(argv: list[str] | None = None) -> int:
     from botocore.exceptions import BotoCoreError, ClientError
 
-    from deploy_support.deployer import DeployError, Deployer
-    from deploy_support.project import load_stage, stage_names
+    from infra.deployer import DeployError, Deployer
+    from infra.stage import load_stage, stage_names
 
     parser = argparse.ArgumentParser(prog="python deploy.py", description=__doc__.splitlines()[0])
-    parser.add_argument("--stage", required=True, help=f"a stage of .chalice/config.json ({', '.join(stage_names(ROOT))})")
+    parser.add_argument("--stage", required=True, help=f"a stage of infra/stages.json ({', '.join(stage_names(ROOT))})")
     parser.add_argument("--teardown", action="store_true", help="delete everything the stage deployed")
     parser.add_argument("--yes", action="store_true", help="do not ask before a teardown")
     parser.add_argument("--offline", action="store_true",

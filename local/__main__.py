@@ -45,6 +45,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run_command(args: argparse.Namespace) -> int:
+    from local.core import load_clients
     from local.cost_explorer import CostData
 
     try:
@@ -60,17 +61,6 @@ def run_command(args: argparse.Namespace) -> int:
     summary = run_locally(clients, costs, run_input, args.out)
     print_table(summary)
     return 0 if summary["execution_status"] == "SUCCEEDED" else 1
-
-
-def load_clients(path: Path) -> list[dict[str, Any] | str]:
-    """A JSON list; each entry is kept as written so a bad one is reported by the run, not here."""
-    try:
-        data = json.loads(path.read_text())
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"{path}: not valid JSON: {exc}") from exc
-    if not isinstance(data, list):
-        raise ValueError(f"{path}: expected a JSON list of client configs")
-    return [entry if isinstance(entry, dict) else json.dumps(entry) for entry in data]
 
 
 def run_locally(clients: list[dict[str, Any] | str], costs: Any, run_input: dict[str, Any], out_dir: Path,

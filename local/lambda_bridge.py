@@ -60,10 +60,9 @@ class LambdaBridge:
         name = name.split(":function:", 1)[-1].split(":", 1)[0]
         return name[len(self.function_prefix):] if name.startswith(self.function_prefix) else name
 
-    def __call__(self, params: dict[str, Any], **_: Any) -> tuple[AWSResponse, dict[str, Any]]:
-        name = self.function_name(params["url_path"])
-        body = params.get("body") or b"{}"
-        event = json.loads(body.decode("utf-8") if isinstance(body, bytes) else body)
+    def invoke(self, name: str, event: Any) -> Any:
+        """Run the handler of function `name` (its Chalice name) on `event`, as Lambda would; raises
+        what the handler raises. Counted, timed, and subject to the fault hooks."""
         handler = self.handlers.get(name)
         started = time.perf_counter()
         cpu_started = time.thread_time()
@@ -75,8 +74,20 @@ class LambdaBridge:
             result: Any = handler(event, FakeLambdaContext(self.function_prefix + name, self.timeout_seconds))
             if self.after_hook:
                 self.after_hook(name, event, result)
-            payload = json.dumps(result, default=str).encode("utf-8")
-            parsed = {"StatusCode": 200}
+            return result
+        finally:
+            with self._lock:
+                self.invocations[name] += 1
+                self.seconds[name] += time.perf_counter() - started
+                self.cpu_seconds[name] += time.thread_time() - cpu_started
+
+    def __call__(self, params: dict[str, Any], **_: Any) -> tuple[AWSResponse, dict[str, Any]]:
+        name = self.function_name(params["url_path"])
+        body = params.get("body") or b"{}"
+        event = json.loads(body.decode("utf-8") if isinstance(body, bytes) else body)
+        try:
+            payload = json.dumps(self.invoke(name, event), default=str).encode("utf-8")
+            parsed: dict[str, Any] = {"StatusCode": 200}
         except Exception as exc:  # noqa: BLE001 - reported to the engine as a Lambda function error
             payload = json.dumps({
                 "errorType": type(exc).__name__,
@@ -84,11 +95,6 @@ class LambdaBridge:
                 "stackTrace": traceback.format_exception(exc)[-3:],
             }).encode("utf-8")
             parsed = {"StatusCode": 200, "FunctionError": "Unhandled"}
-        finally:
-            with self._lock:
-                self.invocations[name] += 1
-                self.seconds[name] += time.perf_counter() - started
-                self.cpu_seconds[name] += time.thread_time() - cpu_started
         parsed["Payload"] = StreamingBody(io.BytesIO(payload), len(payload))
         parsed["ExecutedVersion"] = "$LATEST"
         return AWSResponse("http://127.0.0.1/lambda", 200, {}, None), parsed

@@ -22,8 +22,9 @@ from typing import Any, Iterator
 import boto3
 import pytest
 
-from deploy_support.policies import policy_for
-from deploy_support.project import ROOT, copy_project, load_stage
+from infra.naming import Concrete
+from infra.policies import policy_for
+from infra.stage import ROOT, copy_project, load_stage
 
 STAGE = "prod"  # the stage with the most to deploy: reserved concurrency, X-Ray, TLS-only bucket
 ACTION = re.compile(r"^  (created|updated|unchanged|deleted|absent)\s+(.*?)(?:  \((.*)\))?$")
@@ -118,9 +119,9 @@ def deployed(endpoint: str, project: Path) -> dict[str, Any]:
 def test_first_deploy_creates_everything(deployed: dict[str, Any]) -> None:
     actions = {resource: action for action, resource, _ in deployed["actions"]}
     stage = load_stage(STAGE)
-    for resource in (f"DynamoDB table {stage.table_name}", f"S3 bucket {stage.bucket_name}",
+    for resource in (f"DynamoDB table {stage.table_name()}", f"S3 bucket {stage.bucket_name()}",
                      f"SNS topic {stage.alert_topic_name}", f"SES configuration set {stage.configuration_set}",
-                     f"state machine {stage.state_machine_name()}", f"IAM role {stage.state_machine_role_name}",
+                     f"state machine {stage.state_machine_name()}", f"IAM role {stage.state_machine_role_name()}",
                      f"dashboard {stage.dashboard_name}", "Chalice app (10 functions, 3 schedules)"):
         assert actions[resource] == "created", (resource, deployed["output"])
     assert "running: chalice deploy --stage prod" in deployed["output"]
@@ -134,6 +135,7 @@ def test_functions_schedules_and_their_permissions(deployed: dict[str, Any], end
     recorded = {r["name"]: r["lambda_arn"] for r in deployed_file["resources"] if r["resource_type"] == "lambda_function"}
     assert sorted(recorded) == sorted(spec.name for spec in stage.functions)
     state_machine_arn = f"arn:aws:states:us-east-1:123456789012:stateMachine:{stage.state_machine_name()}"
+    naming = Concrete(stage, "us-east-1", "123456789012")
     for spec in stage.functions:
         name = stage.function_name(spec.name)
         function = lam.get_function(FunctionName=name)
@@ -143,7 +145,12 @@ def test_functions_schedules_and_their_permissions(deployed: dict[str, Any], end
         assert function["Concurrency"]["ReservedConcurrentExecutions"] == spec.reserved_concurrency
         assert config["TracingConfig"]["Mode"] == "Active"
         variables = config["Environment"]["Variables"]
-        assert variables["TABLE_NAME"] == "cost-reporter-prod" and variables["BUCKET_NAME"] == "cost-reporter-prod-reports"
+        # exactly the stage's variables and those its grants give it, ARNs included
+        assert variables == {**stage.stage_environment(), **stage.environment(spec.name, naming)}
+        assert variables.get("TABLE_NAME") == ("cost-reporter-prod" if spec.kind == "task" and spec.name != "render_report"
+                                               else None)
+        assert variables.get("BUCKET_NAME") == ("cost-reporter-prod-reports" if spec.name in
+                                                ("collect_costs", "render_report", "deliver_report") else None)
         assert variables.get("STATE_MACHINE_ARN") == (state_machine_arn if spec.kind == "trigger" else None)
         if spec.name == "summarize_run":
             assert variables["ALERT_TOPIC_ARN"] == "arn:aws:sns:us-east-1:123456789012:cost-reporter-prod-alerts"
@@ -204,14 +211,14 @@ def test_state_machine_invokes_only_deployed_functions(deployed: dict[str, Any],
     for task_arn in task_arns:
         assert task_arn in deployed_arns, task_arn
         lam.get_function(FunctionName=task_arn)  # resolves
-    assert machine["roleArn"] == f"arn:aws:iam::123456789012:role/{stage.state_machine_role_name}"
+    assert machine["roleArn"] == f"arn:aws:iam::123456789012:role/{stage.state_machine_role_name()}"
     assert machine["tracingConfiguration"] == {"enabled": True}
     logging = machine["loggingConfiguration"]
     assert logging["level"] == "ERROR"
     assert logging["destinations"][0]["cloudWatchLogsLogGroup"]["logGroupArn"].endswith(
         f":log-group:{stage.state_machine_log_group()}:*")
     # Its role may invoke exactly the functions the definition uses (and their versions), nothing else.
-    policy = iam.get_role_policy(RoleName=stage.state_machine_role_name, PolicyName="invoke-project-functions")
+    policy = iam.get_role_policy(RoleName=stage.state_machine_role_name(), PolicyName="invoke-project-functions")
     invoke = [s for s in policy["PolicyDocument"]["Statement"] if "lambda:InvokeFunction" in json.dumps(s["Action"])]
     assert len(invoke) == 1
     assert sorted(invoke[0]["Resource"]) == sorted({*task_arns, *(f"{a}:*" for a in task_arns)})

@@ -1,7 +1,7 @@
 """The CloudFormation path: `chalice package --merge-template resources.yaml` passes cfn-lint with zero errors.
 
 `chalice package` builds the same deployment package as `chalice deploy` (pip download of Lambda
-wheels); the package cache is seeded from this environment first (deploy_support.package_cache),
+wheels); the package cache is seeded from this environment first (infra.package_cache),
 so the test never asks a registry, and any other traffic goes to a dead proxy.
 """
 
@@ -18,8 +18,10 @@ from typing import Any
 import pytest
 import yaml
 
-from deploy_support import package_cache, policies, template
-from deploy_support.project import ROOT, copy_project, load_stage, stage_names
+from infra import generate, package_cache
+from infra.model import TableItems
+from infra.naming import CloudFormation
+from infra.stage import ROOT, copy_project, load_stage, stage_names
 
 OFFLINE_ENV = {  # anything not for 127.0.0.1 goes to a closed port: no network
     "HTTP_PROXY": "http://127.0.0.1:9", "HTTPS_PROXY": "http://127.0.0.1:9",
@@ -103,7 +105,11 @@ def test_packaged_template_passes_cfn_lint(project: Path, tmp_path: Path, stage:
         properties = resources[function.logical_id]["Properties"]
         assert resources[function.logical_id]["Type"] == "AWS::Serverless::Function"
         assert properties["FunctionName"] == {"Fn::FindInMap": ["StageConfig", {"Ref": "Stage"}, f"Function{function.logical_id}"]}
-        assert properties["Environment"]["Variables"]["TABLE_NAME"] == {"Ref": "ReportsTable"}
+        variables = properties["Environment"]["Variables"]
+        for name, value in spec.environment(function.name, CloudFormation()).items():
+            assert variables[name] == value, (function.name, name)  # a reference to the stack's resource
+        if any(isinstance(grant, TableItems) for grant in function.grants):
+            assert variables["TABLE_NAME"] == {"Ref": "ReportsTable"}
         assert properties["MemorySize"] == function.memory and properties["Timeout"] == function.timeout
         assert resources[f"{function.logical_id}LogGroup"]["Properties"]["RetentionInDays"] == 30
         role = resources[f"{function.logical_id}Role"]["Properties"]
@@ -112,7 +118,7 @@ def test_packaged_template_passes_cfn_lint(project: Path, tmp_path: Path, stage:
         if function.kind == "trigger":
             assert properties["Environment"]["Variables"]["STATE_MACHINE_ARN"] == {"Ref": "CostReportStateMachine"}
     mapping = packaged["Mappings"]["StageConfig"][stage]
-    assert mapping["Table"] == spec.table_name and mapping["Bucket"] == spec.bucket_name
+    assert mapping["ReportsTableName"] == spec.table_name() and mapping["ReportsBucketName"] == spec.bucket_name()
     assert mapping[f"Function{spec.functions[0].logical_id}"] == spec.function_name(spec.functions[0].name)
     # the state machine: every ASL placeholder substituted with a Chalice function's ARN
     machine = resources["CostReportStateMachine"]["Properties"]
@@ -126,10 +132,9 @@ def test_packaged_template_passes_cfn_lint(project: Path, tmp_path: Path, stage:
     assert machine["Definition"] == json.loads((ROOT / "statemachines" / "cost_report.asl.json").read_text())
 
 
-def test_resources_yaml_and_policy_files_are_generated_from_the_current_sources() -> None:
-    assert (ROOT / "resources.yaml").read_text() == template.render(), \
-        "resources.yaml is stale: run python -m deploy_support.template"
-    assert policies.sync(check=True) == [], "policy files are stale: run python -m deploy_support.policies"
+def test_generated_files_match_the_description() -> None:
+    """config.json, the policy files and resources.yaml: `python -m infra generate --check`."""
+    assert generate.drift() == [], "generated files differ from the description: run python -m infra generate"
 
 
 def test_policies_are_least_privilege() -> None:

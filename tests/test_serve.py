@@ -21,7 +21,7 @@ from typing import Any
 import boto3
 import pytest
 
-from deploy_support.project import ROOT, copy_project
+from infra.stage import ROOT, copy_project
 from tests.factories import AS_OF, CLIENTS, all_accounts, cost_rows
 
 WEEKLY = {"report_type": "weekly", "as_of": AS_OF.isoformat()}
@@ -119,7 +119,8 @@ def test_stop_releases_the_process_state(tmp_path: Path) -> None:
 
 
 def test_the_serve_command(tmp_path: Path) -> None:
-    """`python -m local serve ...` as a person runs it: banner, an execution through the port, Ctrl-C."""
+    """`python -m local serve ...` as a person (or a script) runs it: one READY line once everything is up,
+    an execution through the port, then SIGTERM stops it cleanly."""
     clients = tmp_path / "clients.json"
     clients.write_text(json.dumps(CLIENTS))
     costs = tmp_path / "costs.csv"
@@ -135,6 +136,7 @@ def test_the_serve_command(tmp_path: Path) -> None:
     env.update({"HTTP_PROXY": "http://127.0.0.1:9", "HTTPS_PROXY": "http://127.0.0.1:9", "NO_PROXY": "127.0.0.1,localhost",
                 "PIP_NO_INDEX": "1", "PYTHONUNBUFFERED": "1", "AWS_CONFIG_FILE": os.devnull})
     out = tmp_path / "out"
+    state_machine = "arn:aws:states:us-east-1:123456789012:stateMachine:cost-reporter-local-cost-report"
     # The command deploys from the checkout (its .chalice/deployed/local.json, as for a person).
     process = subprocess.Popen([sys.executable, "-m", "local", "serve", "--port", str(port), "--clients", str(clients),
                                 "--costs", str(costs), "--out", str(out)],
@@ -143,24 +145,35 @@ def test_the_serve_command(tmp_path: Path) -> None:
     try:
         assert process.stdout is not None
         deadline = time.monotonic() + 120
-        while not any(line.startswith("Ctrl-C stops the server") for line in lines):
+        while not (lines and lines[-1].startswith("READY ")):
             line = process.stdout.readline()
             assert line or process.poll() is None, "".join(lines)
             lines.append(line)
             assert time.monotonic() < deadline, "".join(lines)
+        # READY comes last, once: the endpoint answers, the stage is deployed, the clients are seeded
+        assert lines[-1].split() == ["READY", f"http://127.0.0.1:{port}", state_machine]
+        assert sum(line.startswith("READY") for line in lines) == 1
         banner = "".join(lines)
         assert f"Local AWS endpoint: http://127.0.0.1:{port}" in banner
         assert f"aws --endpoint-url http://127.0.0.1:{port} stepfunctions start-execution" in banner
-        state_machine = "arn:aws:states:us-east-1:123456789012:stateMachine:cost-reporter-local-cost-report"
-        assert state_machine in banner
+        items = external_client(f"http://127.0.0.1:{port}", "dynamodb").query(
+            TableName="cost-reporter-local", KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": {"S": "CLIENTS"}})["Items"]
+        assert {item["sk"]["S"] for item in items} == {c["client_id"] for c in CLIENTS}
         sfn = external_client(f"http://127.0.0.1:{port}")
         arn = sfn.start_execution(stateMachineArn=state_machine, input=json.dumps(WEEKLY))["executionArn"]
         assert wait(sfn, arn)["status"] == "SUCCEEDED"
         assert emails(out) == {"alpha": 1, "bravo": 1, "charlie": 1}
     finally:
-        process.send_signal(signal.SIGINT)
+        process.send_signal(signal.SIGTERM)
         try:
-            process.wait(timeout=30)
+            rest, _ = process.communicate(timeout=30)
         except subprocess.TimeoutExpired:
             process.kill()
+            rest = ""
+    lines.append(rest or "")
     assert process.returncode == 0, "".join(lines)
+    assert "stopping" in (rest or "")
+    assert not any(line.startswith("READY") for line in (rest or "").splitlines())
+    with pytest.raises(ConnectionRefusedError):  # the port is released
+        socket.create_connection(("127.0.0.1", port), timeout=2)

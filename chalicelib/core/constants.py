@@ -43,3 +43,7 @@ ENV_SENDER_EMAIL = "SENDER_EMAIL"
 ENV_SES_CONFIGURATION_SET = "SES_CONFIGURATION_SET"
 ENV_MAX_CONCURRENCY = "MAX_CONCURRENCY"
 ENV_IDEMPOTENCY_DAYS = "IDEMPOTENCY_DAYS"
+ENV_SECRETS_PREFIX = "SECRETS_PREFIX"
+
+# ---- Secrets Manager: webhook URLs, API keys (never in configs or logs) ------------------------------
+SECRETS_PREFIX_TEMPLATE = APP_NAME + "/{stage}/"  # a stage's secrets are named <app>/<stage>/<name>

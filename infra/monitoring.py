@@ -1,13 +1,14 @@
-"""The five alarms and the dashboard, written once for both deploy paths (see naming.py).
+"""The alarms and the dashboard, part of the description, written once for both deploy paths (naming.py).
 
-Alarms (all notify the operator SNS topic; docs/DEPLOY.md says what each means and what to do):
+Alarms (all notify the description's alarm topic; docs/DEPLOY.md says what each means and what to do):
   lambda-errors           any function raised (errors of all ten functions, summed per 5 minutes)
   duration-near-timeout   a pipeline function used 80 % of its timeout (worst ratio over 5 minutes)
   report-missing          no successful daily run for 26 hours (the daily schedule is the heartbeat;
                           CloudWatch cannot look back further than 7 days, so weekly/monthly absence
                           is covered by executions-failed and lambda-errors, not by a window here)
-  executions-failed       a state machine execution failed, timed out or was aborted
+  executions-failed       an execution of any state machine failed, timed out or was aborted
   ses-bounces-complaints  a report bounced or a recipient complained (SES configuration set events)
+  <queue>-dlq-not-empty   derived for every queue: a message reached its dead-letter queue
 The specs use the CloudFormation property names, which are also PutMetricAlarm's parameter names.
 """
 
@@ -16,23 +17,26 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from chalicelib.core.constants import APP_NAME, METRIC_NAMESPACE, REPORT_TYPES, SERVICE_NAME
-from deploy_support.naming import Naming
-from deploy_support.project import Stage
-
-METRICS_NAMESPACE = METRIC_NAMESPACE  # chalicelib/core/metrics.py (Powertools EMF, dimensions ReportType + service)
-METRICS_SERVICE = SERVICE_NAME
+from chalicelib.core.constants import METRIC_NAMESPACE as METRICS_NAMESPACE
+from chalicelib.core.constants import APP_NAME, REPORT_TYPES, SERVICE_NAME as METRICS_SERVICE
+from infra.model import Queue, dashed
+from infra.naming import Naming
+from infra.stage import Stage
 NEAR_TIMEOUT_RATIO = 0.8
 REPORT_MISSING_HOURS = 26
-ALARM_KINDS = ("lambda-errors", "duration-near-timeout", "report-missing", "executions-failed", "ses-bounces-complaints")
+FIXED_ALARMS = ("lambda-errors", "duration-near-timeout", "report-missing", "executions-failed", "ses-bounces-complaints")
+
+
+def alarm_kinds(stage: Stage) -> list[str]:
+    return [*FIXED_ALARMS, *(dlq_alarm_kind(q) for q in stage.description.queues)]
+
+
+def dlq_alarm_kind(queue: Queue) -> str:
+    return f"{dashed(queue.key)}-dlq-not-empty"
 
 
 def _logical(kind: str) -> str:
     return "Alarm" + "".join(part.capitalize() for part in kind.split("-"))
-
-
-def alarm_logical_ids() -> dict[str, str]:
-    return {kind: _logical(kind) for kind in ALARM_KINDS}
 
 
 def _function_metric(n: Naming, stage: Stage, function: str, metric: str, stat: str, period: int) -> dict[str, Any]:
@@ -48,8 +52,9 @@ def _function_metric(n: Naming, stage: Stage, function: str, metric: str, stat: 
     }
 
 
-def alarms(stage: Stage, n: Naming, topic: Any, state_machine_arn: Any) -> dict[str, dict[str, Any]]:
-    """{logical id: alarm properties} for the five alarms."""
+def alarms(stage: Stage, n: Naming) -> dict[str, dict[str, Any]]:
+    """{logical id: alarm properties} for every alarm of the stage."""
+    topic = n.arn(stage.description.alarm_topic)
     prefix = n.value("Prefix")
     actions = {"AlarmActions": [topic], "OKActions": [topic]}
     specs: dict[str, dict[str, Any]] = {}
@@ -102,14 +107,16 @@ def alarms(stage: Stage, n: Naming, topic: Any, state_machine_arn: Any) -> dict[
 
     executions = [
         {"Id": f"e{i}", "MetricStat": {"Metric": {"Namespace": "AWS/States", "MetricName": metric,
-                                                   "Dimensions": [{"Name": "StateMachineArn", "Value": state_machine_arn}]},
+                                                   "Dimensions": [{"Name": "StateMachineArn", "Value": n.arn(machine)}]},
                                         "Period": 300, "Stat": "Sum"}, "ReturnData": False}
-        for i, metric in enumerate(("ExecutionsFailed", "ExecutionsTimedOut", "ExecutionsAborted"), 1)
+        for i, (machine, metric) in enumerate(((m, metric) for m in stage.description.state_machines
+                                               for metric in ("ExecutionsFailed", "ExecutionsTimedOut",
+                                                              "ExecutionsAborted")), 1)
     ]
     specs["executions-failed"] = {
-        "AlarmDescription": "A cost report execution failed, timed out or was aborted (5 minutes). See docs/DEPLOY.md#alarms.",
-        "Metrics": [*executions, {"Id": "failed", "Expression": "SUM([e1, e2, e3])", "Label": "Executions failed, timed out or aborted",
-                                  "ReturnData": True}],
+        "AlarmDescription": "An execution failed, timed out or was aborted (5 minutes). See docs/DEPLOY.md#alarms.",
+        "Metrics": [*executions, {"Id": "failed", "Expression": f"SUM([{', '.join(e['Id'] for e in executions)}])",
+                                  "Label": "Executions failed, timed out or aborted", "ReturnData": True}],
         "ComparisonOperator": "GreaterThanOrEqualToThreshold",
         "Threshold": 1,
         "EvaluationPeriods": 1,
@@ -132,18 +139,34 @@ def alarms(stage: Stage, n: Naming, topic: Any, state_machine_arn: Any) -> dict[
         "TreatMissingData": "notBreaching",
     }
 
+    for queue in stage.description.queues:
+        specs[dlq_alarm_kind(queue)] = {
+            "AlarmDescription": f"A message of the {queue.key} queue failed {queue.max_receive_count} times and moved to "
+                                "its dead-letter queue. See docs/DEPLOY.md#alarms.",
+            "Namespace": "AWS/SQS",
+            "MetricName": "ApproximateNumberOfMessagesVisible",
+            "Dimensions": [{"Name": "QueueName", "Value": n.value(f"{queue.dlq_logical_id}Name")}],
+            "Statistic": "Maximum",
+            "Period": 300,
+            "EvaluationPeriods": 1,
+            "ComparisonOperator": "GreaterThanOrEqualToThreshold",
+            "Threshold": 1,
+            "TreatMissingData": "notBreaching",
+        }
+
     return {
         _logical(kind): {"AlarmName": n.sub("${Prefix}-" + kind, Prefix=prefix), "ActionsEnabled": True, **actions, **spec}
         for kind, spec in specs.items()
     }
 
 
-def dashboard_body(stage: Stage, n: Naming, state_machine_arn_placeholder: str = "${StateMachineArn}") -> tuple[str, dict[str, Any]]:
+def dashboard_body(stage: Stage, n: Naming) -> tuple[str, dict[str, Any]]:
     """(JSON body with ${...} placeholders, {placeholder: value}) for naming.sub()."""
     variables: dict[str, Any] = {"Prefix": n.value("Prefix"), "ConfigurationSet": n.value("ConfigurationSet")}
     for spec in stage.functions:
         variables[f"F{spec.logical_id}"] = n.value(f"Function{spec.logical_id}")
-    sm = state_machine_arn_placeholder
+    for machine in stage.description.state_machines:
+        variables[f"M{machine.logical_id}"] = n.arn(machine)
     region = "${AWS::Region}"
 
     def fn_metrics(metric: str, stat: str) -> list[list[Any]]:
@@ -156,7 +179,9 @@ def dashboard_body(stage: Stage, n: Naming, state_machine_arn_placeholder: str =
                 "properties": {"title": title, "region": region, "view": "timeSeries", "stacked": False,
                                "stat": stat, "period": period, "metrics": metrics}}
 
-    executions = [["AWS/States", metric, "StateMachineArn", sm, {"label": metric}]
+    executions = [["AWS/States", metric, "StateMachineArn", f"${{M{machine.logical_id}}}",
+                   {"label": f"{machine.key} {metric}"}]
+                  for machine in stage.description.state_machines
                   for metric in ("ExecutionsStarted", "ExecutionsSucceeded", "ExecutionsFailed", "ExecutionsTimedOut",
                                  "ExecutionsAborted")]
     emails = [[METRICS_NAMESPACE, "EmailsSent", "ReportType", t, "service", METRICS_SERVICE, {"label": f"{t} emails sent"}]
@@ -165,7 +190,7 @@ def dashboard_body(stage: Stage, n: Naming, state_machine_arn_placeholder: str =
                for metric in ("Send", "Delivery", "Bounce", "Complaint", "Reject")]
     runs = [[METRICS_NAMESPACE, outcome, "ReportType", t, "service", METRICS_SERVICE, {"label": f"{t} {outcome}"}]
             for t in REPORT_TYPES for outcome in ("ExecutionSucceeded", "ExecutionFailed")]
-    alarm_arns = [f"arn:aws:cloudwatch:{region}:${{AWS::AccountId}}:alarm:${{Prefix}}-{kind}" for kind in ALARM_KINDS]
+    alarm_arns = [f"arn:aws:cloudwatch:{region}:${{AWS::AccountId}}:alarm:${{Prefix}}-{kind}" for kind in alarm_kinds(stage)]
     body = {
         "widgets": [
             {"type": "text", "x": 0, "y": 0, "width": 24, "height": 2,
@@ -185,8 +210,8 @@ def dashboard_body(stage: Stage, n: Naming, state_machine_arn_placeholder: str =
     return json.dumps(body, indent=1), variables
 
 
-def dashboard(stage: Stage, n: Naming, state_machine_arn: Any) -> dict[str, Any]:
+def dashboard(stage: Stage, n: Naming) -> dict[str, Any]:
     """{"DashboardName": ..., "DashboardBody": ...} in the naming's rendering."""
     template, variables = dashboard_body(stage, n)
     return {"DashboardName": n.sub("${Prefix}", Prefix=n.value("Prefix")),
-            "DashboardBody": n.sub(template, StateMachineArn=state_machine_arn, **variables)}
+            "DashboardBody": n.sub(template, **variables)}

@@ -1,0 +1,100 @@
+"""THE description of the deployment: every resource beyond what `chalice deploy` makes, and what
+each Lambda function may do. deploy.py, resources.yaml, .chalice/policies/, .chalice/config.json
+and the local runtime (`python -m local run|serve`) are all derived from it; per-stage sizes and
+settings are in infra/stages.json. After a change: `python -m infra generate` (docs/DEPLOY.md).
+
+Adding a queue: one `Queue(...)` entry below, a `ConsumeQueue` grant on the function whose
+`@bp.on_sqs_message(queue=...)` handler reads it (the queue's name is `<app>-<stage>-<key>`, see
+infra.stage.Stage.queue_name) and `SendToQueue` on its producers (they get `<KEY>_QUEUE_URL`).
+Adding a state machine: statemachines/<key>.asl.json plus one `StateMachine(...)` entry.
+"""
+
+from __future__ import annotations
+
+from chalicelib.core import constants as c
+from infra.model import (
+    AssumePayerRoles,
+    Bucket,
+    BucketObjects,
+    CostExplorer,
+    Description,
+    EmailConfigurationSet,
+    Function,
+    PublishTo,
+    SecretsPrefix,
+    SendEmail,
+    StartExecution,
+    StateMachine,
+    Table,
+    TableItems,
+    Topic,
+)
+
+RUNS = c.RUNS_PREFIX
+
+
+def _trigger(name: str) -> Function:
+    """A schedule handler (app.py: its cron) that starts a cost report execution."""
+    return Function(name, timeout=30, grants=(StartExecution("cost_report"),))
+
+
+DESCRIPTION = Description(
+    app_name=c.APP_NAME,
+    log_retention_days=30,
+    tables=(
+        Table("reports", env=c.ENV_TABLE_NAME, ttl_attribute=c.TTL_ATTRIBUTE),
+    ),
+    buckets=(
+        Bucket("reports", env=c.ENV_BUCKET_NAME, suffix="-reports",
+               expiring_prefixes=((RUNS, c.RUNS_EXPIRY_DAYS),)),
+    ),
+    queues=(),
+    topics=(
+        Topic("alerts", env=c.ENV_ALERT_TOPIC_ARN, alarm_target=True),
+    ),
+    email=EmailConfigurationSet(env=c.ENV_SES_CONFIGURATION_SET),
+    secrets=SecretsPrefix(env=c.ENV_SECRETS_PREFIX),
+    state_machines=(
+        StateMachine("cost_report", env=c.ENV_STATE_MACHINE_ARN),
+    ),
+    functions=(
+        # Partition keys each function reads or writes: chalicelib/core/store/table.py.
+        Function("plan", timeout=50, pipeline=True, grants=(
+            TableItems("reports", ("dynamodb:UpdateItem",), (f"{c.PK_RUN_PREFIX}*",)),
+        )),
+        Function("eligibility", timeout=280, pipeline=True, grants=(
+            TableItems("reports", ("dynamodb:Query", "dynamodb:GetItem"), (c.PK_CLIENTS,)),
+            TableItems("reports", ("dynamodb:BatchGetItem",), (f"{c.PK_DELIVERY_PREFIX}*",)),
+            TableItems("reports", ("dynamodb:BatchWriteItem",), (f"{c.PK_RUN_PREFIX}*",)),
+        )),
+        Function("collect_costs", timeout=110, pipeline=True, grants=(
+            TableItems("reports", ("dynamodb:GetItem",), (c.PK_CLIENTS,)),
+            TableItems("reports", ("dynamodb:PutItem",), (f"{c.PK_RUN_PREFIX}*",)),  # its client record: running
+            BucketObjects("reports", RUNS, ("s3:PutObject",)),
+            CostExplorer(),
+            AssumePayerRoles(c.ROLE_SESSION_PREFIX),
+        )),
+        Function("render_report", timeout=50, pipeline=True, grants=(
+            BucketObjects("reports", RUNS, ("s3:GetObject", "s3:PutObject")),
+        )),
+        Function("deliver_report", timeout=50, pipeline=True, grants=(
+            # Powertools idempotency (get/put/update/delete of its record) + the delivery ledger.
+            TableItems("reports", ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem",
+                                   "dynamodb:DeleteItem"), (c.PK_IDEMPOTENCY_DELIVER,)),
+            TableItems("reports", ("dynamodb:PutItem",), (f"{c.PK_DELIVERY_PREFIX}*",)),
+            BucketObjects("reports", RUNS, ("s3:GetObject",)),
+            SendEmail(),
+        )),
+        Function("record_result", timeout=25, pipeline=True, grants=(
+            TableItems("reports", ("dynamodb:PutItem",), (f"{c.PK_RUN_PREFIX}*",)),
+        )),
+        Function("summarize_run", timeout=280, pipeline=True, grants=(
+            TableItems("reports", ("dynamodb:Query", "dynamodb:UpdateItem"), (f"{c.PK_RUN_PREFIX}*",)),
+            TableItems("reports", ("dynamodb:PutItem",), (c.PK_RUNS,)),
+            PublishTo("alerts"),
+        )),
+        _trigger("daily_trigger"),
+        _trigger("weekly_trigger"),
+        _trigger("monthly_trigger"),
+    ),
+)

@@ -1,0 +1,65 @@
+"""Every generated file, from the description: `python -m infra generate [--check]`.
+
+  .chalice/config.json                 Chalice's stages and functions (sizes, policy files, names)
+  .chalice/policies/<stage>/<fn>.json  each function's least-privilege policy
+  resources.yaml                       the CloudFormation merge template
+
+They are committed (IAM changes are reviewed in pull requests) and never edited by hand: `--check`
+(run by the tests) fails when one differs from what the description gives, or one is left over.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from infra import chalice_config, policies, template
+from infra.stage import ROOT, load_stage, stage_names
+
+POLICIES_DIR = Path(".chalice") / "policies"
+
+
+def expected(project_dir: Path = ROOT) -> dict[Path, str]:
+    """{path relative to the project: content} of every generated file."""
+    files: dict[Path, str] = {Path(".chalice") / "config.json": chalice_config.render(project_dir),
+                              Path(template.OUTPUT): template.render(project_dir)}
+    for name in stage_names(project_dir):
+        stage = load_stage(name, project_dir)
+        for spec in stage.functions:
+            files[Path(".chalice") / spec.policy_file] = policies.render(policies.policy_for(stage, spec.name))
+    return files
+
+
+def drift(project_dir: Path = ROOT) -> list[str]:
+    """What differs: 'stale <path>', 'missing <path>' or 'left over <path>' (a policy file nothing generates)."""
+    wanted = expected(project_dir)
+    problems = []
+    for relative, text in wanted.items():
+        path = project_dir / relative
+        if not path.exists():
+            problems.append(f"missing {relative}")
+        elif path.read_text() != text:
+            problems.append(f"stale {relative}")
+    for path in sorted((project_dir / POLICIES_DIR).rglob("*.json")):
+        if path.relative_to(project_dir) not in wanted:
+            problems.append(f"left over {path.relative_to(project_dir)}")
+    return problems
+
+
+def write(project_dir: Path = ROOT) -> list[str]:
+    """Write what differs, delete left-over policy files; returns what changed."""
+    changed = []
+    wanted = expected(project_dir)
+    for relative, text in wanted.items():
+        path = project_dir / relative
+        if not path.exists() or path.read_text() != text:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text)
+            changed.append(f"wrote {relative}")
+    for path in sorted((project_dir / POLICIES_DIR).rglob("*.json")):
+        if path.relative_to(project_dir) not in wanted:
+            path.unlink()
+            changed.append(f"deleted {path.relative_to(project_dir)}")
+    for folder in sorted((project_dir / POLICIES_DIR).glob("*"), reverse=True):
+        if folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()
+    return changed

@@ -1,0 +1,134 @@
+"""Least-privilege IAM policies from the typed grants of the description.
+
+One file per function and stage, `.chalice/policies/<stage>/<function>.json`, which Chalice reads
+as it is (`"autogen_policy": false` + `iam_policy_file`). What each grant becomes:
+  TableItems        only those actions, on the stage's table, only on items whose partition key
+                    matches (`dynamodb:LeadingKeys`)
+  BucketObjects     object actions under the prefix; with GetObject also ListBucket of the prefix
+  CostExplorer      `Resource: *` (Cost Explorer has no resource-level permissions)
+  AssumePayerRoles  any role, but only with an ExternalId, only with the code's session name
+                    prefix and never a role of this very account
+  SendEmail         from the account's identities through the stage's configuration set
+  PublishTo / SendToQueue / ConsumeQueue / StartExecution / ReadSecrets   on that one resource
+Every function may also write its own log group, and X-Ray segments when the stage traces.
+Account and region are `*` in ARNs: Chalice does not template policy files, and names are unique
+per stage (another account's resource would also need its own resource policy to let us in).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from infra.model import (
+    AssumePayerRoles,
+    BucketObjects,
+    ConsumeQueue,
+    CostExplorer,
+    Grant,
+    PublishTo,
+    ReadSecrets,
+    SendEmail,
+    SendToQueue,
+    StartExecution,
+    TableItems,
+    camel,
+)
+from infra.stage import Stage
+
+CONSUME_ACTIONS = ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes")  # Chalice's SQS event source
+
+
+def grant_statements(stage: Stage, grants: tuple[Grant, ...]) -> list[dict[str, Any]]:
+    d = stage.description
+    statements: list[dict[str, Any]] = []
+    table_grants = 0
+    for grant in grants:
+        if isinstance(grant, TableItems):
+            table_grants += 1
+            statements.append({
+                "Sid": f"{d.table(grant.table).logical_id}{table_grants}",
+                "Effect": "Allow",
+                "Action": list(grant.actions),
+                "Resource": [f"arn:aws:dynamodb:*:*:table/{stage.table_name(grant.table)}"],
+                "Condition": {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": list(grant.partition_keys)}},
+            })
+        elif isinstance(grant, BucketObjects):
+            bucket = stage.bucket_name(grant.bucket)
+            sid = f"{d.bucket(grant.bucket).logical_id}{camel(grant.prefix)}"
+            statements.append({"Sid": sid, "Effect": "Allow", "Action": list(grant.actions),
+                               "Resource": [f"arn:aws:s3:::{bucket}/{grant.prefix}*"]})
+            if "s3:GetObject" in grant.actions:
+                statements.append({"Sid": f"{sid}List", "Effect": "Allow", "Action": ["s3:ListBucket"],
+                                   "Resource": [f"arn:aws:s3:::{bucket}"],
+                                   "Condition": {"StringLike": {"s3:prefix": [f"{grant.prefix}*"]}}})
+        elif isinstance(grant, CostExplorer):
+            statements.append({"Sid": "CostExplorer", "Effect": "Allow", "Action": list(grant.actions),
+                               "Resource": "*"})  # Cost Explorer has no resource-level permissions
+        elif isinstance(grant, AssumePayerRoles):
+            statements.append({
+                "Sid": "ClientPayerRoles",
+                "Effect": "Allow",
+                "Action": ["sts:AssumeRole"],
+                "Resource": ["arn:aws:iam::*:role/*"],
+                "Condition": {
+                    "Null": {"sts:ExternalId": "false"},
+                    "StringLike": {"sts:RoleSessionName": f"{grant.session_prefix}*"},
+                    "StringNotEquals": {"aws:ResourceAccount": "${aws:PrincipalAccount}"},
+                },
+            })
+        elif isinstance(grant, SendEmail):
+            statements.append({
+                "Sid": "SendThroughConfigurationSet",
+                "Effect": "Allow",
+                "Action": ["ses:SendEmail", "ses:SendRawEmail"],
+                "Resource": ["arn:aws:ses:*:*:identity/*",
+                             f"arn:aws:ses:*:*:configuration-set/{stage.configuration_set}"],
+            })
+        elif isinstance(grant, PublishTo):
+            topic = d.topic(grant.topic)
+            statements.append({"Sid": f"PublishTo{topic.logical_id}", "Effect": "Allow", "Action": ["sns:Publish"],
+                               "Resource": [f"arn:aws:sns:*:*:{stage.topic_name(topic)}"]})
+        elif isinstance(grant, SendToQueue):
+            queue = d.queue(grant.queue)
+            statements.append({"Sid": f"SendTo{queue.logical_id}", "Effect": "Allow", "Action": ["sqs:SendMessage"],
+                               "Resource": [f"arn:aws:sqs:*:*:{stage.queue_name(queue)}"]})
+        elif isinstance(grant, ConsumeQueue):
+            queue = d.queue(grant.queue)
+            statements.append({"Sid": f"Consume{queue.logical_id}", "Effect": "Allow", "Action": list(CONSUME_ACTIONS),
+                               "Resource": [f"arn:aws:sqs:*:*:{stage.queue_name(queue)}"]})
+        elif isinstance(grant, StartExecution):
+            machine = d.machine(grant.machine)
+            statements.append({"Sid": f"Start{machine.logical_id}", "Effect": "Allow",
+                               "Action": ["states:StartExecution"],
+                               "Resource": [f"arn:aws:states:*:*:stateMachine:{stage.state_machine_name(machine)}"]})
+        elif isinstance(grant, ReadSecrets):
+            statements.append({"Sid": "ReadStageSecrets", "Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"],
+                               # Secrets Manager appends -XXXXXX to a secret's ARN
+                               "Resource": [f"arn:aws:secretsmanager:*:*:secret:{stage.secrets_prefix}*"]})
+        else:
+            raise TypeError(f"unknown grant {grant!r}")
+    return statements
+
+
+def policy_for(stage: Stage, function: str) -> dict[str, Any]:
+    spec = stage.function(function)
+    statements: list[dict[str, Any]] = [{
+        "Sid": "OwnLogs",
+        "Effect": "Allow",
+        "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+        "Resource": [f"arn:aws:logs:*:*:log-group:{stage.lambda_log_group(function)}:log-stream:*"],
+    }]
+    if stage.xray:
+        statements.append({
+            "Sid": "Tracing",
+            "Effect": "Allow",
+            "Action": ["xray:PutTraceSegments", "xray:PutTelemetryRecords"],
+            "Resource": "*",  # X-Ray has no resource-level permissions for these actions
+        })
+    statements += grant_statements(stage, spec.grants)
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
+def render(policy: dict[str, Any]) -> str:
+    return json.dumps(policy, indent=2) + "\n"

@@ -1,0 +1,70 @@
+"""Per-stage settings (infra/stages.json): sizes, concurrency, log level, sender, tracing.
+
+A validated contract (pydantic, unknown fields rejected) so a typo in stages.json is named, not
+ignored. `python -m infra stage add staging --like dev` copies a stage's entry; the generated
+files (.chalice/config.json, policies, resources.yaml) then follow with `python -m infra generate`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+STAGES_FILE = Path(__file__).resolve().parent / "stages.json"
+STAGE_NAME = re.compile(r"^[a-z][a-z0-9]{0,15}$")
+
+
+class FunctionSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    memory: int | None = Field(default=None, ge=128, le=10240)
+    timeout: int | None = Field(default=None, ge=1, le=900)  # default: the description's
+    reserved_concurrency: int | None = Field(default=None, ge=0)
+
+
+class StageSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    memory: int = Field(default=256, ge=128, le=10240)  # for functions without their own
+    xray: bool = False
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    metrics_disabled: bool = False  # Powertools EMF off (the local stage: tests switch it on)
+    sender: str = Field(min_length=3)  # SENDER_EMAIL: the default From of reports
+    max_concurrency: int = Field(default=10, ge=1, le=40)  # the Map's MaxConcurrency
+    loopback: bool = False  # deployed into a plain-HTTP endpoint on 127.0.0.1 (no TLS to enforce)
+    bucket_names: dict[str, str] = Field(default_factory=dict)  # bucket key -> a name of your own (names are global)
+    functions: dict[str, FunctionSettings] = Field(default_factory=dict)
+
+
+def load(path: Path = STAGES_FILE) -> dict[str, StageSettings]:
+    data = json.loads(path.read_text())
+    stages = {}
+    for name, entry in data.items():
+        if not STAGE_NAME.match(name):
+            raise ValueError(f"{path.name}: stage name {name!r} must match {STAGE_NAME.pattern}")
+        try:
+            stages[name] = StageSettings.model_validate(entry)
+        except ValueError as exc:
+            raise ValueError(f"{path.name}: stage {name!r}: {exc}") from exc
+    return stages
+
+
+def add_stage(name: str, like: str, path: Path = STAGES_FILE) -> None:
+    """Copy stage `like`'s settings under `name` (bucket name overrides are not copied: names are global)."""
+    data = json.loads(path.read_text())
+    if not STAGE_NAME.match(name):
+        raise ValueError(f"stage name {name!r} must match {STAGE_NAME.pattern} (it goes into every resource name)")
+    if name in data:
+        raise ValueError(f"stage {name!r} exists already in {path.name}")
+    if like not in data:
+        raise ValueError(f"no stage {like!r} to copy in {path.name} (stages: {', '.join(sorted(data))})")
+    entry = json.loads(json.dumps(data[like]))
+    entry.pop("bucket_names", None)
+    entry.pop("loopback", None)
+    data[name] = entry
+    StageSettings.model_validate(entry)
+    path.write_text(json.dumps(data, indent=2) + "\n")

@@ -1,0 +1,301 @@
+"""The core both local modes share: `python -m local run` (in-process moto, local/runtime.py) and
+`python -m local serve` (moto's server + the real deploy.py path, local/serve.py).
+
+One `load_clients`, one environment set-up (the stage `local` of infra/description.py: every
+function's variables, derived from its grants, in this one process), one hook installation (the
+Lambda bridge, the Cost Explorer emulator, the SES outbox, the SQS poller, the engine's client
+reuse), one way to seed client configs. The resources themselves are made by infra/deployer.py,
+the same code as for AWS: no second list here.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+STAGE = "local"
+ACCOUNT_ID = "123456789012"
+REGION = "us-east-1"
+CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": REGION,
+    "AWS_REGION": REGION,
+    "MOTO_ACCOUNT_ID": ACCOUNT_ID,
+}
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def load_clients(path: Path) -> list[dict[str, Any] | str]:
+    """A JSON list; each entry is kept as written so a bad one is reported by the run, not here."""
+    try:
+        data = json.loads(Path(path).read_text())
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{path}: not valid JSON: {exc}") from exc
+    if not isinstance(data, list):
+        raise ValueError(f"{path}: expected a JSON list of client configs")
+    return [entry if isinstance(entry, dict) else json.dumps(entry) for entry in data]
+
+
+def store_client_config(client: dict[str, Any] | str, fallback_id: str) -> str:
+    """Store a config as written, under its client_id when it has a usable one (else `fallback_id`):
+    the run then reports what is wrong with it instead of the loader refusing the whole file."""
+    from chalicelib.core.store import table
+
+    parsed: Any = client
+    if isinstance(client, str):
+        try:
+            parsed = json.loads(client)
+        except ValueError:
+            parsed = None
+    client_id = parsed.get("client_id") if isinstance(parsed, dict) else None
+    # A DynamoDB sort key holds at most 1024 bytes ("CLIENT#<id>" in the run records).
+    if not isinstance(client_id, str) or not client_id.strip() or len(client_id.encode("utf-8", "replace")) > 1000:
+        client_id = fallback_id
+    table.put_client_config(client, client_id=client_id)
+    return client_id
+
+
+_LOADER: Any = None
+
+
+def fresh_default_session() -> Any:
+    """A new boto3 default session (it reads the current environment: endpoint, credentials) that
+    shares one botocore data loader with the previous ones: service models are parsed once per
+    process instead of once per local AWS (most of a client's creation time)."""
+    global _LOADER
+    import boto3
+    import botocore.session
+
+    core = botocore.session.get_session()
+    if _LOADER is None:
+        _LOADER = core.get_component("data_loader")
+    else:
+        core.register_component("data_loader", _LOADER)
+    boto3.setup_default_session(botocore_session=core)
+    return boto3.DEFAULT_SESSION
+
+
+def reset_project_caches() -> None:
+    """Forget the Lambda code's cached clients and settings (a fresh AWS, new variables)."""
+    from chalicelib.core.caches import reset_all
+
+    reset_all()
+
+
+def reuse_engine_lambda_clients() -> Callable[[], None]:
+    """moto's engine builds a new boto3 client for every Lambda task (several ms each, most of the
+    engine's per-task cost); reuse one per region for the life of this local AWS."""
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
+
+    original = lambda_eval_utils.boto_client_for
+    cache: dict[tuple[str, str], Any] = {}
+    lock = threading.Lock()
+
+    def cached(region: str, service: str, state_credentials: Any = None) -> Any:
+        if state_credentials:
+            return original(region=region, service=service, state_credentials=state_credentials)
+        with lock:
+            if (region, service) not in cache:
+                cache[(region, service)] = original(region=region, service=service)
+            return cache[(region, service)]
+
+    lambda_eval_utils.boto_client_for = cached
+    return lambda: setattr(lambda_eval_utils, "boto_client_for", original)
+
+
+def scale_retry_sleeps(scale: float) -> Callable[[], None]:
+    """moto's engine really sleeps between retries; scale those sleeps for local runs and tests."""
+    import types
+
+    from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+
+    original = retrier_decl.time
+    real_time = __import__("time")
+    retrier_decl.time = types.SimpleNamespace(sleep=lambda seconds: real_time.sleep(seconds * scale))  # type: ignore[attr-defined]
+    return lambda: setattr(retrier_decl, "time", original)
+
+
+class LocalRuntime:
+    """What `run` and `serve` have in common; subclasses provide the AWS (in-process or a server)."""
+
+    in_process = True
+
+    def __init__(self, out_dir: Path, costs: Any, clients: Iterable[dict[str, Any] | str] = (),
+                 retry_time_scale: float = 0.05, ce_page_size: int = 1000, estimated_from: Any = None,
+                 max_concurrency: int | None = None, env_overrides: dict[str, str] | None = None,
+                 project_dir: Path = ROOT, log: Callable[[str], None] = lambda line: None,
+                 poll_queues: bool = True):
+        self.out_dir = Path(out_dir)
+        self.costs = costs
+        self.clients = list(clients)
+        self.retry_time_scale = retry_time_scale
+        self.ce_page_size = ce_page_size
+        self.estimated_from = estimated_from
+        self.max_concurrency = max_concurrency
+        self.env_overrides = dict(env_overrides or {})
+        self.project_dir = Path(project_dir).resolve()
+        self.log = log
+        self.poll_queues = poll_queues
+        self.client_ids: list[str] = []
+        self._saved_env: dict[str, str | None] = {}
+        self._uninstall: list[Callable[[], None]] = []
+        self.poller: Any = None
+
+    # ---- environment ----------------------------------------------------------------------------
+
+    def set_env(self, values: dict[str, str]) -> None:
+        for key, value in values.items():
+            self._saved_env.setdefault(key, os.environ.get(key))
+            os.environ[key] = value
+
+    def restore_env(self) -> None:
+        for key, value in self._saved_env.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        self._saved_env.clear()
+
+    # ---- the steps both modes take -------------------------------------------------------------------
+
+    def deploy(self, session: Any, offline: bool = True) -> None:
+        """The stage `local`, deployed by infra/deployer.py; then this process takes the functions'
+        environment (they all run here)."""
+        from infra.deployer import Deployer
+        from infra.stage import load_stage
+
+        self.session = session
+        self.stage = load_stage(STAGE, self.project_dir)
+        deployer = Deployer(self.stage, session=session, offline=offline, out=self.log, in_process=self.in_process)
+        self.deploy_report = deployer.deploy()
+        self.deployer = deployer
+        self.account, self.region = deployer.account, deployer.region
+        self.state_machine_arn = deployer.state_machine_arn()
+        env = deployer.environment()
+        # Powertools idempotency keys carry the function name, as in Lambda: the deliver function's.
+        env["AWS_LAMBDA_FUNCTION_NAME"] = self.stage.function_name("deliver_report")
+        if self.max_concurrency is not None:
+            env["MAX_CONCURRENCY"] = str(self.max_concurrency)
+        self.set_env({**env, **self.env_overrides})
+        reset_project_caches()
+
+    @property
+    def alert_topic_arn(self) -> str:
+        return self.deployer.naming.arn(self.stage.description.alarm_topic)
+
+    def install_hooks(self) -> None:
+        """Registered on the default session, before any project client exists (clients copy the
+        session's handlers when created): the engine's Lambda client and the handlers' clients use it."""
+        import sys
+
+        from local.cost_explorer import LocalCostExplorer, install as install_cost_explorer
+        from local.lambda_bridge import LambdaBridge
+        from local.ses_outbox import SesOutbox
+        from local.sqs_poller import SqsPoller
+
+        if str(self.project_dir) not in sys.path:
+            sys.path.insert(0, str(self.project_dir))
+        from app import app
+
+        self.app = app
+        # Local time runs faster (retry sleeps are scaled), so the Lambda timeout that bounds an
+        # in-progress idempotency record is scaled alike, never below 3 s (well above a local send,
+        # even on a loaded machine).
+        self.bridge = LambdaBridge(dict(app.handler_map), function_prefix=f"{self.stage.prefix}-",
+                                   timeout_seconds=max(3.0, 60 * self.retry_time_scale))
+        self.cost_explorer = LocalCostExplorer(self.costs, page_size=self.ce_page_size,
+                                               estimated_from=self.estimated_from)
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        self.outbox = SesOutbox(self.out_dir)
+        self._uninstall += [
+            self.bridge.install(self.session),
+            install_cost_explorer(self.session, self.cost_explorer),
+            self.outbox.install(self.session),
+            reuse_engine_lambda_clients(),
+        ]
+        self.poller = SqsPoller.for_app(app, self.session, self.bridge, self.stage,
+                                        time_scale=self.retry_time_scale)
+        if self.poll_queues and self.poller.mappings:
+            self._uninstall.append(self.poller.start())
+
+    def seed_clients(self) -> None:
+        for client in self.clients:
+            self.put_client(client)
+
+    def put_client(self, client: dict[str, Any] | str) -> str:
+        """Store a config as written; one without a usable client_id becomes unknown-<n> (n = 1, 2, ...)."""
+        unnamed = sum(client_id.startswith("unknown-") for client_id in self.client_ids)
+        client_id = store_client_config(client, f"unknown-{unnamed + 1}")
+        self.client_ids.append(client_id)
+        return client_id
+
+    def uninstall_hooks(self) -> None:
+        for uninstall in reversed(self._uninstall):
+            uninstall()
+        self._uninstall.clear()
+
+    def install_faults(self, faults: Any) -> Callable[[], None]:
+        """Install wire-level fault injection (local.faults.WireFaults) for every project client.
+
+        botocore clients copy the session's handlers when created, so the cached project clients
+        are dropped first and re-created with the fault handlers in place."""
+        uninstall = faults.install(self.session)
+        reset_project_caches()
+        return uninstall
+
+    # ---- executions ------------------------------------------------------------------------------------
+
+    @property
+    def sfn(self) -> Any:
+        if not hasattr(self, "_sfn"):
+            self._sfn = self.session.client("stepfunctions")
+        return self._sfn
+
+    def start(self, run_input: dict[str, Any], name: str | None = None) -> str:
+        # AWS names an unnamed execution with a UUID; moto would name it "None", so name it here.
+        name = name or f"local-{run_input.get('report_type', 'run')}-{uuid.uuid4().hex[:12]}"
+        return self.sfn.start_execution(
+            stateMachineArn=self.state_machine_arn, name=name, input=json.dumps(run_input)
+        )["executionArn"]
+
+    def wait(self, execution_arn: str, timeout: float = 600, poll: float = 0.1, on_poll: Any = None) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while True:
+            described = self.sfn.describe_execution(executionArn=execution_arn)
+            if described["status"] != "RUNNING":
+                return described
+            if on_poll:
+                on_poll()
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"execution {execution_arn} still running after {timeout} s")
+            time.sleep(poll)
+
+    def run(self, run_input: dict[str, Any], name: str | None = None, timeout: float = 600) -> dict[str, Any]:
+        return self.wait(self.start(run_input, name), timeout)
+
+    def history(self, execution_arn: str) -> list[dict[str, Any]]:
+        events: list[dict[str, Any]] = []
+        kwargs: dict[str, Any] = {"executionArn": execution_arn, "maxResults": 1000}
+        while True:
+            page = self.sfn.get_execution_history(**kwargs)
+            events.extend(page["events"])
+            if not page.get("nextToken"):
+                return events
+            kwargs["nextToken"] = page["nextToken"]
+
+    def run_records(self, run_id: str) -> dict[str, dict[str, Any]]:
+        from chalicelib.core.store import table
+
+        return {item["client_id"]: item for item in table.iter_client_records(run_id)}
+
+    def read_artefact(self, key: str) -> str:
+        from chalicelib.core.store import artefacts
+
+        return artefacts.get_text(key)
