@@ -19,7 +19,13 @@ POLICIES_DIR = Path(".chalice") / "policies"
 
 
 def expected(project_dir: Path = ROOT) -> dict[Path, str]:
-    """{path relative to the project: content} of every generated file."""
+    """{path relative to the project: content} of every generated file (ValueError naming every
+    problem when the description, the app and the ASL files disagree: infra/checks.py)."""
+    from infra.checks import stage_problems
+
+    problems = [p for name in stage_names(project_dir) for p in stage_problems(load_stage(name, project_dir))]
+    if problems:
+        raise ValueError("; ".join(problems))
     files: dict[Path, str] = {Path(".chalice") / "config.json": chalice_config.render(project_dir),
                               Path(template.OUTPUT): template.render(project_dir)}
     for name in stage_names(project_dir):

@@ -147,7 +147,7 @@ class Stage:
 
     def queue_name(self, queue: Queue | str) -> str:
         queue = self._resolve(queue, self.description.queues, self.description.queue)
-        return f"{self.prefix}-{dashed(queue.key)}"
+        return c.queue_name(queue.key, self.name)
 
     def dlq_name(self, queue: Queue | str) -> str:
         return f"{self.queue_name(queue)}-dlq"
@@ -225,6 +225,7 @@ class Stage:
     def stage_environment(self) -> dict[str, str]:
         """What every function of the stage gets (config.json's stage environment_variables)."""
         env = {
+            c.ENV_STAGE: self.name,
             c.ENV_SENDER_EMAIL: self.settings.sender,
             c.ENV_MAX_CONCURRENCY: str(self.settings.max_concurrency),
             POWERTOOLS_SERVICE_NAME: c.SERVICE_NAME,
@@ -311,13 +312,16 @@ def load_stage(name: str, project_dir: Path = ROOT, description: Description = D
     if unknown:
         raise ValueError(f"infra/stages.json: stage {name!r} sizes function(s) {', '.join(unknown)} "
                          "that infra/description.py does not describe")
+    from infra.checks import app_problems
+
+    problems = app_problems(description, cached_app_functions(project_dir))
+    if problems:
+        raise ValueError("; ".join(problems))
     app = {f.name: f for f in cached_app_functions(project_dir)}
     tasks = {placeholder for machine in description.state_machines for placeholder in asl_placeholders(machine)}
     functions = []
     for function in description.functions:
-        source = app.get(function.name)
-        if source is None:
-            raise ValueError(f"infra/description.py describes function {function.name!r}, which app.py does not define")
+        source = app[function.name]
         sizes = settings.functions.get(function.name, stage_settings.FunctionSettings())
         kind = {"schedule": "trigger", "sqs": "consumer"}.get(source.kind) or (
             "task" if function.placeholder in tasks else "function")

@@ -44,6 +44,17 @@ ENV_SES_CONFIGURATION_SET = "SES_CONFIGURATION_SET"
 ENV_MAX_CONCURRENCY = "MAX_CONCURRENCY"
 ENV_IDEMPOTENCY_DAYS = "IDEMPOTENCY_DAYS"
 ENV_SECRETS_PREFIX = "SECRETS_PREFIX"
+ENV_STAGE = "APP_STAGE"  # the deployment stage (set on every function, and while chalice deploys)
 
 # ---- Secrets Manager: webhook URLs, API keys (never in configs or logs) ------------------------------
 SECRETS_PREFIX_TEMPLATE = APP_NAME + "/{stage}/"  # a stage's secrets are named <app>/<stage>/<name>
+
+
+# ---- SQS: queue names (infra/description.py declares the queues) ----------------------------------
+def queue_name(key: str, stage: str | None = None) -> str:
+    """The queue `key` of a stage: `<app>-<stage>-<key>`. A handler names its queue with it at import
+    time (`@bp.on_sqs_message(queue=queue_name("metrics"))`): the stage then comes from APP_STAGE,
+    which deploy.py sets while `chalice deploy` imports the app and every function has at run time."""
+    import os
+
+    return f"{APP_NAME}-{stage or os.environ.get(ENV_STAGE) or 'local'}-{key.replace('_', '-')}"

@@ -20,9 +20,11 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from chalicelib.core.constants import ENV_STAGE
 from infra import package_cache
 from infra.kinds import role
 from infra.kinds.base import Context, DeployError, code
+from infra.model import ConsumeQueue
 
 FINGERPRINT_TAG = "cost-reporter:deployed-inputs"
 CHALICE_MAIN = "import sys; from chalice.cli import main; sys.argv[0] = 'chalice'; sys.exit(main())"
@@ -128,6 +130,7 @@ def _chalice(ctx: Context, command: str) -> str:
     env = dict(os.environ)
     env["AWS_DEFAULT_REGION"] = ctx.region
     env["PYTHONDONTWRITEBYTECODE"] = "1"  # chalice hashes chalicelib/ including bytecode: keep it stable
+    env[ENV_STAGE] = stage.name  # SQS handlers name their stage's queue when chalice imports the app
     if ctx.offline:
         env["PIP_NO_INDEX"] = "1"  # never reach a registry: fail instead
     cmd = [sys.executable, "-c", CHALICE_MAIN, "--project-dir", str(stage.project_dir), command, "--stage", stage.name]
@@ -231,6 +234,12 @@ def cloudformation(stage: Any, n: Any) -> dict[str, Any]:
         variables = stage.environment(spec.name, n)
         if variables:
             properties["Environment"] = {"Variables": variables}
+        if spec.kind == "consumer":
+            # Chalice's SQS event (`<Function>SqsEventSource`) gets the stack's queue (which also orders
+            # the stack) and partial batch responses.
+            queue = next(stage.description.queue(g.queue) for g in spec.grants if isinstance(g, ConsumeQueue))
+            properties["Events"] = {f"{spec.logical_id}SqsEventSource": {"Properties": {
+                "Queue": n.arn(queue), "FunctionResponseTypes": ["ReportBatchItemFailures"]}}}
         resources[spec.logical_id] = {"Properties": properties}
         resources[f"{spec.logical_id}Role"] = {"Properties": {"RoleName": n.value(f"Function{spec.logical_id}")}}
     return resources
