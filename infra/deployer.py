@@ -75,16 +75,8 @@ class Deployer:
             endpoint = os.environ.get("AWS_ENDPOINT_URL")
             ctx.out(f"Deploying stage {stage.name!r} to account {ctx.account} in {ctx.region}"
                     + (f" at {endpoint}" if endpoint else ""))
-        for resource in d.tables:
-            table.ensure(ctx, resource)
-        for resource in d.buckets:
-            bucket.ensure(ctx, resource)
-        for resource in d.queues:
-            queue.ensure(ctx, resource)
-        for resource in d.topics:
-            topic.ensure(ctx, resource)
-        if d.email is not None:
-            ses.ensure(ctx, d.email)
+        for kind, resource in _foundations(d):
+            kind.ensure(ctx, resource)
         for machine in d.state_machines:
             log_group.ensure(ctx, stage.state_machine_log_group(machine))
         if self.in_process:
@@ -124,15 +116,14 @@ class Deployer:
         for group in [stage.lambda_log_group(s.name) for s in stage.functions] + \
                      [stage.state_machine_log_group(m) for m in d.state_machines]:
             log_group.delete(ctx, group)
-        if d.email is not None:
-            ses.delete(ctx, d.email)
-        for resource in d.topics:
-            topic.delete(ctx, resource)
-        for resource in d.queues:
-            queue.delete(ctx, resource)
-        for resource in d.buckets:
-            bucket.delete(ctx, resource)
-        for resource in d.tables:
-            table.delete(ctx, resource)
+        for kind, resource in reversed(_foundations(d)):
+            kind.delete(ctx, resource)
         ctx.out(f"Stage {stage.name!r}: {ctx.report.summary()}.")
         return ctx.report
+
+
+def _foundations(d: Any) -> list[tuple[Any, Any]]:
+    """(kind module, resource) of what the functions' configuration names, in creation order."""
+    found: list[tuple[Any, Any]] = [(table, r) for r in d.tables] + [(bucket, r) for r in d.buckets]
+    found += [(queue, r) for r in d.queues] + [(topic, r) for r in d.topics]
+    return found + ([(ses, d.email)] if d.email is not None else [])
