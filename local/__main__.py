@@ -2,13 +2,16 @@
 
 python -m local run [--clients FILE.json] [--costs FILE.csv] [--report-type daily|weekly|monthly]
                     [--as-of YYYY-MM-DD] [--client-id ID] [--force] [--out DIR]
+
+Exit codes: 0 every client delivered or skipped for a benign reason (already delivered, not ACTIVE,
+report type not enabled); 3 any client failed or was skipped as a problem; 1 the execution failed;
+2 unreadable or invalid input (files, options). It writes only its own files under --out.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import sys
 import time
 from datetime import date, timedelta
@@ -19,6 +22,17 @@ from chalicelib.core.constants import REPORT_TYPES
 
 SAMPLES = Path(__file__).resolve().parent / "samples"
 
+EXIT_OK, EXIT_EXECUTION_FAILED, EXIT_BAD_INPUT, EXIT_CLIENT_PROBLEMS = 0, 1, 2, 3
+
+
+def as_of_date(text: str) -> date:
+    try:
+        if len(text) == 10:
+            return date.fromisoformat(text)
+    except ValueError:
+        pass
+    raise argparse.ArgumentTypeError(f"as_of must be a date YYYY-MM-DD, got {text!r}")
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m local", description="Run the cost report pipeline locally.")
@@ -27,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--clients", type=Path, default=SAMPLES / "clients.json", help="JSON list of client configs")
     run.add_argument("--costs", type=Path, default=SAMPLES / "costs.csv", help="cost data CSV (date,account_id,service,amount[,record_type,currency])")
     run.add_argument("--report-type", choices=REPORT_TYPES, default="weekly")
-    run.add_argument("--as-of", type=date.fromisoformat, default=None, help="YYYY-MM-DD (default: the day after the last date in the cost data)")
+    run.add_argument("--as-of", type=as_of_date, default=None, help="YYYY-MM-DD (default: the day after the last date in the cost data)")
     run.add_argument("--client-id", default=None, help="run for this client only")
     run.add_argument("--force", action="store_true", help="re-send even if already delivered")
     run.add_argument("--out", type=Path, default=Path("out"), help="output folder (default: out/)")
@@ -45,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run_command(args: argparse.Namespace) -> int:
-    from local.core import load_clients
+    from local.core import client_id_of, load_clients
     from local.cost_explorer import CostData
 
     try:
@@ -53,29 +67,42 @@ def run_command(args: argparse.Namespace) -> int:
         costs = CostData.from_csv(args.costs)
     except (OSError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_BAD_INPUT
+    if args.client_id:
+        known = [cid for cid in map(client_id_of, clients) if cid]
+        if args.client_id not in known:
+            listed = ", ".join(known[:5]) + (f" and {len(known) - 5} more" if len(known) > 5 else "")
+            print(f"error: --client-id {args.client_id!r} is not in the clients file {args.clients} "
+                  f"(known: {listed or 'none'})", file=sys.stderr)
+            return EXIT_BAD_INPUT
     as_of = args.as_of or ((costs.last_day or date.today()) + timedelta(days=1))
     run_input: dict[str, Any] = {"report_type": args.report_type, "as_of": as_of.isoformat(), "force": args.force}
     if args.client_id:
         run_input["client_id"] = args.client_id
     summary = run_locally(clients, costs, run_input, args.out)
     print_table(summary)
-    return 0 if summary["execution_status"] == "SUCCEEDED" else 1
+    return exit_code(summary)
+
+
+def exit_code(summary: dict[str, Any]) -> int:
+    if summary["execution_status"] != "SUCCEEDED":
+        return EXIT_EXECUTION_FAILED
+    if any(c["problem"] for c in summary["clients"]):
+        return EXIT_CLIENT_PROBLEMS
+    return EXIT_OK
 
 
 def run_locally(clients: list[dict[str, Any] | str], costs: Any, run_input: dict[str, Any], out_dir: Path,
                 retry_time_scale: float = 0.05, progress: bool = True) -> dict[str, Any]:
     from local.runtime import LocalAWS
 
+    # Nothing under out_dir is deleted: files are only written (report.* of delivered clients are
+    # replaced, each message is a new .eml); summary.json says what this run delivered.
     out_dir.mkdir(parents=True, exist_ok=True)
-    for entry in clients:
-        client_id = entry.get("client_id") if isinstance(entry, dict) else None
-        if isinstance(client_id, str) and client_id and "/" not in client_id and client_id not in (".", ".."):
-            shutil.rmtree(out_dir / client_id, ignore_errors=True)
     as_of = date.fromisoformat(run_input["as_of"])
     started = time.perf_counter()
     with LocalAWS(out_dir=out_dir, costs=costs, clients=clients, retry_time_scale=retry_time_scale,
-                  estimated_from=as_of.replace(day=1)) as aws:
+                  estimated_from=open_month(as_of)) as aws:
         arn = aws.start(run_input)
         run_id = arn.rsplit(":", 1)[-1]
         show = _progress_printer(aws, run_id) if progress else None
@@ -88,6 +115,13 @@ def run_locally(clients: list[dict[str, Any] | str], costs: Any, run_input: dict
         _write_reports(aws, records, run_id, out_dir)
     (out_dir / "summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
     return summary
+
+
+def open_month(as_of: date) -> date:
+    """The first day Cost Explorer still marks estimated on the run date: the month of the last
+    complete day is open (its bill is not final). On 2026-11-01 October is estimated; on 2026-11-20
+    only November's days are."""
+    return (as_of - timedelta(days=1)).replace(day=1)
 
 
 def _progress_printer(aws: Any, run_id: str) -> Any:
@@ -108,7 +142,7 @@ def _progress_printer(aws: Any, run_id: str) -> Any:
 
 
 def _summary(aws: Any, described: dict[str, Any], run_id: str, records: dict[str, dict[str, Any]], elapsed: float) -> dict[str, Any]:
-    from chalicelib.reports.stages.summarize_run import STATUS_FOR_SUMMARY
+    from chalicelib.reports.stages.summarize_run import STATUS_FOR_SUMMARY, is_problem
 
     output = json.loads(described.get("output") or "{}")
     clients = []
@@ -121,6 +155,7 @@ def _summary(aws: Any, described: dict[str, Any], run_id: str, records: dict[str
             "category": record.get("category"),
             "recommended_action": record.get("recommended_action"),
             "message_id": record.get("message_id"),
+            "problem": is_problem(status, record),
         })
     return {
         "run_id": run_id,
@@ -161,7 +196,15 @@ def print_table(summary: dict[str, Any]) -> None:
           f"{counts['delivered']} delivered, {counts['skipped']} skipped, {counts['failed']} failed; "
           f"{summary['ce_requests']} Cost Explorer requests, {summary['emails_sent']} emails")
     if summary.get("execution_error"):
-        print(f"error: {summary['execution_error']}: {summary.get('execution_cause')}")
+        print(f"error: {summary['execution_error']}: {_cause(summary.get('execution_cause'))}")
+
+
+def _cause(cause: Any) -> str:
+    """The stage's own message out of the Lambda error JSON (never a stack trace)."""
+    try:
+        return str(json.loads(cause).get("errorMessage", cause))
+    except (TypeError, ValueError, AttributeError):
+        return str(cause)
 
 
 if __name__ == "__main__":

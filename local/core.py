@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import threading
 import time
 import uuid
@@ -33,21 +34,32 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def load_clients(path: Path) -> list[dict[str, Any] | str]:
-    """A JSON list; each entry is kept as written so a bad one is reported by the run, not here."""
+    """A JSON list; each entry is kept as written so a bad one is reported by the run, not here
+    (a duplicate client_id is refused here: the later entry would replace the earlier)."""
     try:
         data = json.loads(Path(path).read_text())
     except json.JSONDecodeError as exc:
         raise ValueError(f"{path}: not valid JSON: {exc}") from exc
     if not isinstance(data, list):
         raise ValueError(f"{path}: expected a JSON list of client configs")
-    return [entry if isinstance(entry, dict) else json.dumps(entry) for entry in data]
+    clients = [entry if isinstance(entry, dict) else json.dumps(entry) for entry in data]
+    try:
+        check_unique_client_ids(clients)
+    except ValueError as exc:
+        raise ValueError(f"{path}: {exc}") from None
+    return clients
 
 
-def store_client_config(client: dict[str, Any] | str, fallback_id: str) -> str:
-    """Store a config as written, under its client_id when it has a usable one (else `fallback_id`):
-    the run then reports what is wrong with it instead of the loader refusing the whole file."""
-    from chalicelib.core.store import table
+_CLIENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 
+
+def entry_key(position: int) -> str:
+    """Where an entry without a usable client_id is stored: its position in the list, written so that
+    it can never be a real client_id (`[` is not allowed in one)."""
+    return f"entry[{position}]"
+
+
+def client_id_of(client: dict[str, Any] | str) -> str | None:
     parsed: Any = client
     if isinstance(client, str):
         try:
@@ -55,9 +67,34 @@ def store_client_config(client: dict[str, Any] | str, fallback_id: str) -> str:
         except ValueError:
             parsed = None
     client_id = parsed.get("client_id") if isinstance(parsed, dict) else None
-    # A DynamoDB sort key holds at most 1024 bytes ("CLIENT#<id>" in the run records).
-    if not isinstance(client_id, str) or not client_id.strip() or len(client_id.encode("utf-8", "replace")) > 1000:
-        client_id = fallback_id
+    return client_id if isinstance(client_id, str) and _CLIENT_ID.fullmatch(client_id) else None
+
+
+def check_unique_client_ids(clients: list[dict[str, Any] | str]) -> None:
+    """Two entries with one client_id: refused, naming the id and both positions (the later one
+    would otherwise silently replace the earlier)."""
+    first: dict[str, int] = {}
+    for position, client in enumerate(clients):
+        client_id = client_id_of(client)
+        if client_id is None:
+            continue
+        if client_id in first:
+            raise ValueError(f"duplicate client_id {client_id!r}: entries [{first[client_id]}] and [{position}]")
+        first[client_id] = position
+
+
+def store_clients(clients: list[dict[str, Any] | str]) -> list[str]:
+    """Store every entry (see store_client_config); refuses duplicate client_ids first."""
+    check_unique_client_ids(clients)
+    return [store_client_config(client, entry_key(position)) for position, client in enumerate(clients)]
+
+
+def store_client_config(client: dict[str, Any] | str, fallback_id: str) -> str:
+    """Store a config as written, under its client_id when it has a valid one (else `fallback_id`,
+    its position): the run then reports what is wrong with it instead of refusing the whole file."""
+    from chalicelib.core.store import table
+
+    client_id = client_id_of(client) or fallback_id
     table.put_client_config(client, client_id=client_id)
     return client_id
 
@@ -226,15 +263,16 @@ class LocalRuntime:
             self._uninstall.append(self.poller.start())
 
     def seed_clients(self) -> None:
-        for client in self.clients:
-            self.put_client(client)
+        """Store every config as written; one without a valid client_id under entry[<position>]."""
+        self.client_ids = store_clients(self.clients)
 
-    def put_client(self, client: dict[str, Any] | str) -> str:
-        """Store a config as written; one without a usable client_id becomes unknown-<n> (n = 1, 2, ...)."""
-        unnamed = sum(client_id.startswith("unknown-") for client_id in self.client_ids)
-        client_id = store_client_config(client, f"unknown-{unnamed + 1}")
-        self.client_ids.append(client_id)
-        return client_id
+    def ledger_items(self) -> list[tuple[str, str]]:
+        """(pk, sk) of every delivery ledger entry."""
+        from chalicelib.core.constants import PK_DELIVERY_PREFIX
+        from chalicelib.core.settings import get_settings
+
+        items = self.session.resource("dynamodb").Table(get_settings().table_name).scan()["Items"]
+        return sorted((i["pk"], i["sk"]) for i in items if i["pk"].startswith(PK_DELIVERY_PREFIX))
 
     def uninstall_hooks(self) -> None:
         for uninstall in reversed(self._uninstall):

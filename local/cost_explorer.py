@@ -139,7 +139,16 @@ class CostData:
         by_day: dict[date, list[CostRow]] = defaultdict(list)
         by_day_account: dict[date, dict[str, list[CostRow]]] = defaultdict(lambda: defaultdict(list))
         currencies: dict[str, int] = defaultdict(int)
+        currency_of: dict[tuple[date, str, str], str] = {}
         for row in self.rows:
+            seen = currency_of.setdefault((row.date, row.account_id, row.service), row.currency)
+            if seen != row.currency:
+                # Cost Explorer answers one currency per account; adding EUR into USD would be a wrong total.
+                raise ValueError(
+                    f"account {row.account_id}, service {row.service!r} on {row.date.isoformat()} has amounts in "
+                    f"both {seen} and {row.currency}: the local Cost Explorer does not mix currencies within "
+                    f"one account, service and day"
+                )
             by_day[row.date].append(row)
             by_day_account[row.date][row.account_id].append(row)
             currencies[row.currency] += 1

@@ -141,7 +141,7 @@ def test_a_field_renamed_in_a_result_model_is_caught() -> None:
     renamed = create_model("CollectCostsResult", __base__=c.StrictModel, costs_key=(str, ...), ce_requests=(int, ...))
     problems = _problems(load("cost_report.asl.json"), collect_costs=Contract(input=c.ClientTask, result=renamed))
     assert any("RenderReport: input.collected.data_key: missing" in p for p in problems), problems
-    assert any("RenderReport: input.collected.costs_key: not a field of CollectCostsResult" in p for p in problems), problems
+    assert any("RenderReport: input.collected.costs_key: not a field of CostsToRender" in p for p in problems), problems
 
 
 def test_a_field_renamed_in_an_input_model_is_caught() -> None:

@@ -116,7 +116,9 @@ REPORT_TYPE = _weighted(
     (1, _verdict(NOT_STRING, "bad")),
 )
 AS_OF = _weighted(
-    (8, _verdict(st.dates(min_value=date(2, 1, 1)).map(date.isoformat), "ok")),
+    (8, _verdict(st.dates(min_value=date(2, 1, 1), max_value=STARTED_DAY + timedelta(days=1)).map(date.isoformat), "ok")),
+    # Later than tomorrow (UTC, from the execution's start): no costs yet, refused naming as_of.
+    (2, _verdict(st.dates(min_value=STARTED_DAY + timedelta(days=2)).map(date.isoformat), "bad")),
     (2, _verdict(st.none(), "ok")),
     # Year 1: some periods would start before 0001-01-01; refused (naming as_of) or run.
     (1, _verdict(st.dates(min_value=date(1, 1, 1), max_value=date(1, 12, 31)).map(date.isoformat), "any")),
@@ -302,8 +304,10 @@ NAME = st.one_of(
     st.builds(lambda a, b, c: a + b + c, _EDGE_CHAR, st.text(_NAME_CHAR, max_size=100), _EDGE_CHAR),
     st.builds(lambda a: a, _EDGE_CHAR),
 )
-ROLE_ARN = st.builds("arn:aws:iam::{}:role/{}".format, ACCOUNT, st.from_regex(r"[A-Za-z0-9+=,.@_/-]{1,40}", fullmatch=True))
-EXTERNAL_ID = st.from_regex(r"[A-Za-z0-9+=,.@:/_-]{2,60}", fullmatch=True)
+ROLE_ARN = st.builds("arn:aws:iam::{}:role/CostReporter{}".format, ACCOUNT, st.from_regex(r"[A-Za-z0-9+=,.@_-]{0,40}", fullmatch=True))
+EXTERNAL_ID = st.from_regex(r"[A-Za-z0-9+=,.@:/_-]{16,60}", fullmatch=True)
+# A per-client sender must be in the deployment's allowed sender domains (default: SENDER_EMAIL's, example.com).
+SENDER = st.builds("{}@example.com".format, st.from_regex(r"[a-z0-9][a-z0-9_+-]{0,15}", fullmatch=True))
 MONEY = st.decimals(min_value=Decimal("0.01"), max_value=Decimal("1000000000"), places=2)
 
 
@@ -336,9 +340,9 @@ def valid_configs(draw: Any) -> dict[str, Any]:
             "pct": st.decimals(min_value=0, max_value=1000, places=1).map(float),
             "absolute": st.decimals(min_value=0, max_value=10**6, places=2).map(str)}))
     if "sender" in optional:
-        config["sender"] = draw(EMAIL)
+        config["sender"] = draw(SENDER)
     if "reply_to" in optional:
-        config["reply_to"] = draw(st.lists(EMAIL, unique=True, max_size=3))
+        config["reply_to"] = draw(st.lists(SENDER, unique=True, max_size=3))
     return config
 
 
@@ -393,8 +397,9 @@ CONCRETE_BAD: dict[str, list[Any]] = {
     "reply_to": ["a@example.com", 5, {"a": 1}, *([a] for a in BAD_ADDRESSES[:8]),
                  [f"r{i}@example.com" for i in range(11)]],
     "role_arn": [42, "arn:aws:iam::123:role/x", "arn:aws:iam::123456789012:user/x", "role/x",
-                 "arn:aws:iam::123456789012:role/", "arn:aws:iam::123456789012:role/a b", "arn:aws:iam::123456789012:role/x\n"],
-    "external_id": ["a", "has space", "x" * 1225, "\u00e9\u00e9\u00e9", "ext\r\nid", 42, ["ab"]],
+                 "arn:aws:iam::123456789012:role/", "arn:aws:iam::123456789012:role/a b", "arn:aws:iam::123456789012:role/x\n",
+                 "arn:aws:iam::123456789012:role/OrganizationAccountAccessRole", "arn:aws:iam::123456789012:role/p/CostReporterX"],
+    "external_id": ["a", "has space", "x" * 1225, "fifteen-chars-x", "\u00e9\u00e9\u00e9", "ext\r\nid", 42, ["ab"]],
 }
 REQUIRED = {"client_id", "name", "status", "accounts", "recipients", "reports"}
 
@@ -456,7 +461,7 @@ def client_configs(draw: Any) -> dict[str, Any]:
     kind = draw(st.sampled_from(["mutated"] * 5 + ["valid"] * 4 + ["junk"]))
     if kind == "junk":
         text = draw(JUNK_DOCUMENTS)
-        return {"key": "unknown-1", "text": text, "bad": set(), "soft": set(), "maybe": set(), "junk": True, "config": None}
+        return {"key": "entry[0]", "text": text, "bad": set(), "soft": set(), "maybe": set(), "junk": True, "config": None}
     if kind == "mutated":
         fields = draw(st.sets(st.sampled_from([*CONCRETE_BAD, "missing", "extra", "role_pair", "stored_key",
                                                "odd_addresses"]),
@@ -502,7 +507,7 @@ def client_configs(draw: Any) -> dict[str, Any]:
                     config.setdefault("role_arn", draw(ROLE_ARN))
     text = json.dumps(config, ensure_ascii=draw(st.booleans()))
     client_id = config.get("client_id")
-    key = key_override or (client_id if isinstance(client_id, str) and client_id.strip() else "unknown-1")
+    key = key_override or (client_id if isinstance(client_id, str) and client_id.strip() else "entry[0]")
     soft -= bad
     maybe -= bad
     return {"key": key, "text": text, "bad": bad, "soft": soft, "maybe": maybe, "junk": False, "config": config}
@@ -700,9 +705,11 @@ def _engine_bad_configs(count: int = 46) -> list[tuple[str, Any, set[str]]]:
     """(stored key, config as written, fields its failure must name): every bad-value kind in turn."""
     from tests.factories import client_config
 
+    from local.core import client_id_of, entry_key
+
     cases: list[tuple[str, Any, set[str]]] = []
     fields = [*CONCRETE_BAD, "missing", "extra", "junk", "huge-key", "huge-client-id"]
-    unnamed = 0
+    first = 3  # the good clients come first in the list
     for i in range(count):
         field = fields[i % len(fields)]
         client_id = f"fuzz-{i:02d}"
@@ -711,8 +718,7 @@ def _engine_bad_configs(count: int = 46) -> list[tuple[str, Any, set[str]]]:
                                         recipients=[f"victim{i}@bad{i}.example"],
                                         sender=f"sender{i}@bad{i}.example", reply_to=[f"reply{i}@bad{i}.example"])
         if field == "junk":
-            unnamed += 1
-            cases.append((f"unknown-{unnamed}", '{"client_id": "fuzz", "recipients": ["victim@bad.example"]', {"<root>"}))
+            cases.append((entry_key(first + i), '{"client_id": "fuzz", "recipients": ["victim@bad.example"]', {"<root>"}))
             continue
         if field == "missing":
             config.pop(["name", "status", "accounts", "reports"][i % 4])
@@ -721,7 +727,7 @@ def _engine_bad_configs(count: int = 46) -> list[tuple[str, Any, set[str]]]:
             config["recipent\r\nBcc: evil@evil.example"] = ["evil@evil.example"]
             bad = {"recipent\r\nBcc: evil@evil.example"}
         elif field == "huge-client-id":
-            config["client_id"] = f"{i}" + "\u00e9" * 3000  # too long for a DynamoDB key: stored as unknown-<n>
+            config["client_id"] = f"{i}" + "\u00e9" * 3000  # not a valid id: stored under its position
             bad = {"client_id"}
         elif field == "huge-key":
             # a 150 KB field name: the reason stays small enough for records and the execution output
@@ -732,17 +738,11 @@ def _engine_bad_configs(count: int = 46) -> list[tuple[str, Any, set[str]]]:
             values = CONCRETE_BAD[field]
             config[field] = values[(i // len(fields)) % len(values)]
             if field == "role_arn":
-                config["external_id"] = "ext-ok-1"
+                config["external_id"] = "ext-ok-0123456789"
             if field == "external_id":
-                config["role_arn"] = "arn:aws:iam::123456789012:role/payer"
+                config["role_arn"] = "arn:aws:iam::123456789012:role/CostReporterPayer"
             bad = {field}
-        stored = config.get("client_id")
-        if not isinstance(stored, str) or not stored.strip() or len(stored.encode()) > 1000:
-            unnamed += 1
-            key = f"unknown-{unnamed}"
-        else:
-            key = stored
-        cases.append((key, config, bad))
+        cases.append((client_id_of(config) or entry_key(first + i), config, bad))
     return cases
 
 

@@ -24,7 +24,9 @@ def test_defaults_are_sensible():
     config = ClientConfig.model_validate(GOOD)
     assert config.cost_metric == "UnblendedCost"
     assert config.record_types_excluded() == ["Credit", "Refund"]
-    assert config.min_interval_for("daily") == 20 and config.min_interval_for("monthly") == 624
+    # The ledger decides what is due; min_interval_hours only spaces out forced re-sends (off by default).
+    assert config.min_interval_for("daily") == 0 and config.min_interval_for("monthly") == 0
+    assert config.send_empty_reports is False and config.shared_accounts == []
 
 
 @pytest.mark.parametrize(
@@ -50,7 +52,7 @@ def test_bad_config_names_the_field(patch, field):
 
 
 def test_role_arn_requires_external_id():
-    message = _error(ClientConfig, {**GOOD, "role_arn": "arn:aws:iam::999988887777:role/CostReader"})
+    message = _error(ClientConfig, {**GOOD, "role_arn": "arn:aws:iam::999988887777:role/CostReporterReadCosts"})
     assert "external_id is required" in message
 
 

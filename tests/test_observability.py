@@ -47,7 +47,7 @@ def test_emf_metrics_per_report_type(local_aws, capfd):
     totals = _metric_totals(capfd.readouterr().out)
     active = sum(c["status"] == "ACTIVE" for c in CLIENTS)
     assert totals == {"ExecutionStarted": 1, "ReportsGenerated": active, "EmailsSent": active,
-                      "ClientsProcessed": len(CLIENTS), "ExecutionSucceeded": 1}
+                      "ClientsProcessed": len(CLIENTS), "ClientsWithProblems": 0, "ExecutionSucceeded": 1}
 
 
 def _metric_totals(output: str) -> dict[str, float]:

@@ -164,7 +164,7 @@ def test_budget_section_present_only_with_budget() -> None:
 
 def test_text_part_has_same_facts() -> None:
     text = render_report(analyze(f.realistic_dataset())).text
-    assert "TOTAL SPEND: $11,976.80" in text
+    assert "TOTAL SPEND (estimated): $11,976.80" in text
     assert "Change: +$1,227.98 (+11.4%) vs $10,748.82" in text
     assert "BUDGET: $11,976.80 of $14,000.00 (85.5% used) - Approaching budget" in text
     assert "- Amazon DynamoDB: up $1,138.59 (+283.1%) to $1,540.77" in text
@@ -208,8 +208,8 @@ def test_csv_round_trips_amounts() -> None:
         assert D(row["previous_amount"]) == line.previous_amount.quantize(q)
         assert D(row["change_amount"]) == (line.current_amount - line.previous_amount).quantize(q)
         assert row["currency"] == "USD"
-        assert (row["period_start"], row["period_end"]) == ("2024-05-06", "2024-05-13")
-        assert (row["previous_start"], row["previous_end"]) == ("2024-04-29", "2024-05-06")
+        assert (row["period_start"], row["period_end"]) == ("2024-05-06", "2024-05-12")  # inclusive, as the email writes it
+        assert (row["previous_start"], row["previous_end"]) == ("2024-04-29", "2024-05-05")
         assert re.fullmatch(r"-?\d+\.\d{4}", row["current_amount"])
     assert rows[0]["current_amount"] == "1234.5679"
     assert rows[1]["current_amount"] == "-5.5000"

@@ -56,22 +56,24 @@ def test_eligibility_reasons(chalice_client):
     assert records["dailyonly"]["reason"] == "weekly reports are not enabled for this client"
     assert records["norecipients"]["reason"] == "no recipients configured"
     assert records["noaccounts"]["reason"] == "no accounts configured"
+    assert (records["dailyonly"]["problem"], records["norecipients"]["problem"], records["noaccounts"]["problem"]) == (
+        False, True, True)
     assert records["alpha"]["status"] == "pending"
 
 
-def test_minimum_interval_and_already_delivered(chalice_client):
+def test_the_ledger_decides_per_period_and_force_resends(chalice_client):
     run = _plan(chalice_client, {"report_type": "weekly", "as_of": AS_OF.isoformat()})["run"]
-    # A weekly report for the week before went out two hours ago.
+    # A weekly report for the week before went out moments ago: it does not block this week's.
     earlier = (AS_OF - timedelta(days=7)).isoformat()
     table.record_delivery("alpha", "weekly", earlier, "msg-1", "older-run")
     table.record_delivery("quick", "weekly", earlier, "msg-2", "older-run")
-    result = _eligibility(chalice_client, run)
-    assert result["client_ids"] == ["quick"]  # its minimum interval is 0 h
-    reason = {r["client_id"]: r for r in table.iter_run_items("run-1") if r["sk"].startswith("CLIENT#")}["alpha"]["reason"]
-    assert reason.startswith("minimum interval not met") and "144 h" in reason
+    assert _eligibility(chalice_client, run)["client_ids"] == ["alpha", "quick"]
 
     table.record_delivery("quick", "weekly", run["current"]["start"], "msg-3", "other-run")
-    assert _eligibility(chalice_client, run)["client_ids"] == []
+    assert _eligibility(chalice_client, run)["client_ids"] == ["alpha"]
+    records = {r["client_id"]: r for r in table.iter_run_items("run-1") if r["sk"].startswith("CLIENT#")}
+    assert records["quick"]["reason"].startswith("already delivered for 2026-11-09 to 2026-11-15 by run other-run")
+    assert records["quick"]["problem"] is False
 
     forced = _plan(chalice_client, {"report_type": "weekly", "as_of": AS_OF.isoformat(), "force": True}, name="run-2")["run"]
     assert _eligibility(chalice_client, forced)["client_ids"] == ["alpha", "quick"]

@@ -57,7 +57,8 @@ def test_broken_config_is_recorded_and_the_others_are_delivered(local_aws):
     assert records["broken"]["status"] == "failed"
     assert records["broken"]["category"] == "configuration"
     assert "recipients[0]" in records["broken"]["reason"]
-    assert records["unknown-1"]["status"] == "failed" and "invalid client config" in records["unknown-1"]["reason"]
+    # An entry without a usable client_id is named by its position in the list.
+    assert records["entry[5]"]["status"] == "failed" and "invalid client config" in records["entry[5]"]["reason"]
     assert sorted(_emails_by_client(aws)) == ["alpha", "bravo", "charlie"]
 
 

@@ -21,7 +21,6 @@ PK_DELIVERY_PREFIX = "DELIVERY#"  # DELIVERY#<client_id> / <type>#<period start>
 PK_RUN_PREFIX = "RUN#"  # RUN#<run_id> / META | CLIENT#<client_id> -> a run and its per-client records
 SK_RUN_META = "META"
 SK_CLIENT_PREFIX = "CLIENT#"
-SK_LAST_DELIVERY_PREFIX = "LAST#"  # DELIVERY#<client_id> / LAST#<type> -> the latest delivery of a type
 PK_RUNS = "RUNS"  # RUNS / <started_at>#<run_id> -> run history
 PK_IDEMPOTENCY_DELIVER = "idempotency#deliver"  # Powertools idempotency records of the deliver stage
 TTL_ATTRIBUTE = "expiration"  # the table's TTL attribute (Powertools idempotency expiry)
@@ -58,3 +57,10 @@ def queue_name(key: str, stage: str | None = None) -> str:
     import os
 
     return f"{APP_NAME}-{stage or os.environ.get(ENV_STAGE) or 'local'}-{key.replace('_', '-')}"
+
+# ---- Who may be read and who may send -----------------------------------------------------------------
+# A client's payer role must be named CostReporter... (docs/DEPLOY.md): collect_costs may assume no other role.
+PAYER_ROLE_NAME_PREFIX = "CostReporter"
+# Per-client sender/reply_to must be in one of these domains (comma-separated); default: SENDER_EMAIL's domain.
+ENV_ALLOWED_SENDER_DOMAINS = "ALLOWED_SENDER_DOMAINS"
+EXTERNAL_ID_MIN_LENGTH = 16  # a guessable ExternalId defeats its purpose (confused-deputy protection)

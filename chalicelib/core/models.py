@@ -6,15 +6,16 @@ contracts live in chalicelib/reports/contracts.py.
 
 from __future__ import annotations
 
-from datetime import date
+import re
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Annotated, Literal
 
+from email_validator import EmailNotValidError, validate_email
 from pydantic import (
     AfterValidator,
     BaseModel,
     ConfigDict,
-    EmailStr,
     Field,
     StringConstraints,
     ValidationError,
@@ -22,11 +23,18 @@ from pydantic import (
     model_validator,
 )
 
-from chalicelib.core.constants import REPORT_TYPES, ReportType  # noqa: F401 (REPORT_TYPES: re-exported)
+from chalicelib.core.constants import (  # noqa: F401 (REPORT_TYPES: re-exported)
+    EXTERNAL_ID_MIN_LENGTH,
+    PAYER_ROLE_NAME_PREFIX,
+    REPORT_TYPES,
+    ReportType,
+)
 from chalicelib.core.email import has_control_chars
 
 ClientStatus = Literal["ACTIVE", "PAUSED", "DISABLED"]
 CostMetric = Literal["UnblendedCost", "AmortizedCost", "NetAmortizedCost", "BlendedCost"]
+_PAYER_ROLE_ARN = re.compile(rf"arn:aws[a-z-]*:iam::[0-9]{{12}}:role/{PAYER_ROLE_NAME_PREFIX}[A-Za-z0-9+=,.@_-]{{0,52}}")
+
 
 def _no_control_chars(value: str) -> str:
     # Header-bound text: a CR/LF would let a config inject email headers (the sanitiser's definition).
@@ -37,16 +45,22 @@ def _no_control_chars(value: str) -> str:
 
 def _ascii_address(value: str) -> str:
     _no_control_chars(value)
+    value = value.strip()
     if not value.isascii():
         raise ValueError("must be an ASCII email address (SES needs punycode domains)")
     if "=?" in value:
         # RFC 2047 encoded-word syntax: the email library decodes it inside an address header
         raise ValueError("must not contain '=?' (email header encoded-word syntax)")
+    try:
+        validate_email(value, check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise ValueError(f"value is not a valid email address: {exc}") from None
+    # Kept as written (lower-cased): a punycode domain (xn--...) stays punycode, as SES needs it.
     return value.lower()
 
 
 HeaderText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), AfterValidator(_no_control_chars)]
-EmailAddress = Annotated[EmailStr, AfterValidator(_ascii_address)]
+EmailAddress = Annotated[str, StringConstraints(max_length=320), AfterValidator(_ascii_address)]
 AccountId = Annotated[str, StringConstraints(pattern=r"^[0-9]{12}$")]
 ClientId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")]
 Money = Annotated[Decimal, Field(allow_inf_nan=False)]
@@ -63,9 +77,6 @@ class ChangeAlert(StrictModel):
     absolute: Annotated[Decimal, Field(ge=0, allow_inf_nan=False)] = Decimal("50")
 
 
-DEFAULT_MIN_INTERVAL_HOURS: dict[str, int] = {"daily": 20, "weekly": 144, "monthly": 624}
-
-
 class ClientConfig(StrictModel):
     """One client: a set of AWS accounts, who gets the reports, and how they are built."""
 
@@ -77,15 +88,22 @@ class ClientConfig(StrictModel):
     reports: list[ReportType]
 
     # Payer access: assume this role (with its ExternalId) when costs live in another account.
-    role_arn: Annotated[str, StringConstraints(pattern=r"^arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]{1,512}$")] | None = None
-    external_id: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9+=,.@:/_-]{2,1224}$")] | None = None
+    # The role must be named CostReporter... (docs/DEPLOY.md): collect_costs may assume no other role.
+    role_arn: str | None = None
+    external_id: Annotated[str, StringConstraints(pattern=rf"^[A-Za-z0-9+=,.@:/_-]{{{EXTERNAL_ID_MIN_LENGTH},1224}}$")] | None = None
 
     cost_metric: CostMetric = "UnblendedCost"
     include_credits: bool = False
     include_refunds: bool = False
     include_tax: bool = True
-    # Hours that must pass between two deliveries of one report type (force bypasses).
+    # Whether a report is due is decided by the delivery ledger (client, report type, period) alone.
+    # This only limits *forced* re-sends of a period already delivered: none within this many hours
+    # of the last send of that same period (a repeated forced run does not flood the inbox). 0 = no limit.
     min_interval_hours: dict[ReportType, Annotated[int, Field(ge=0, le=24 * 400)]] = Field(default_factory=dict)
+    # Opt in to a "$0" report when Cost Explorer has no rows for any of the accounts in both periods.
+    send_empty_reports: bool = False
+    # Accounts this client knowingly shares with another client (both must declare it).
+    shared_accounts: list[AccountId] = Field(default_factory=list)
     # Budget per period of a report type, in the report currency. Bounded so the figures derived from it
     # (used %, remaining) stay within Decimal's 28 digits when rounded: 1e30 or 1e-30 crashed rendering.
     budgets: dict[ReportType, Annotated[Decimal, Field(ge=Decimal("0.01"), le=Decimal("1e12"), allow_inf_nan=False)]] = Field(default_factory=dict)
@@ -93,7 +111,24 @@ class ClientConfig(StrictModel):
     sender: EmailAddress | None = None
     reply_to: Annotated[list[EmailAddress], Field(max_length=10)] = Field(default_factory=list)
 
-    @field_validator("accounts", "reports", "recipients")
+    @field_validator("role_arn")
+    @classmethod
+    def _payer_role_name(cls, value: str | None) -> str | None:
+        if value is not None and not _PAYER_ROLE_ARN.fullmatch(value):
+            raise ValueError(
+                f"must be the ARN of a role named {PAYER_ROLE_NAME_PREFIX}... without a path, e.g. "
+                f"arn:aws:iam::111122223333:role/{PAYER_ROLE_NAME_PREFIX}ReadCosts (docs/DEPLOY.md)"
+            )
+        return value
+
+    @field_validator("external_id", mode="before")
+    @classmethod
+    def _external_id_long_enough(cls, value: object) -> object:
+        if isinstance(value, str) and len(value) < EXTERNAL_ID_MIN_LENGTH:
+            raise ValueError(f"must be at least {EXTERNAL_ID_MIN_LENGTH} characters (use a random value such as a UUID)")
+        return value
+
+    @field_validator("accounts", "reports", "recipients", "shared_accounts")
     @classmethod
     def _unique(cls, values: list[str]) -> list[str]:
         seen: set[str] = set()
@@ -108,10 +143,13 @@ class ClientConfig(StrictModel):
             raise ValueError("external_id is required when role_arn is set (confused-deputy protection)")
         if self.external_id and not self.role_arn:
             raise ValueError("external_id is set but role_arn is missing")
+        strangers = [a for a in self.shared_accounts if a not in self.accounts]
+        if strangers:
+            raise ValueError(f"shared_accounts: {', '.join(strangers)} not in accounts")
         return self
 
     def min_interval_for(self, report_type: str) -> int:
-        return self.min_interval_hours.get(report_type, DEFAULT_MIN_INTERVAL_HOURS[report_type])  # type: ignore[arg-type]
+        return self.min_interval_hours.get(report_type, 0)  # type: ignore[call-overload]
 
     def record_types_excluded(self) -> list[str]:
         excluded = []
@@ -125,7 +163,8 @@ class ClientConfig(StrictModel):
 
 
 class Period(StrictModel):
-    """A half-open date range [start, end), as Cost Explorer takes it."""
+    """A half-open date range [start, end), as Cost Explorer takes it. People read `label()` and
+    `last_day` (inclusive); `end` is for Cost Explorer and period math only."""
 
     start: date
     end: date
@@ -140,10 +179,12 @@ class Period(StrictModel):
     def days(self) -> int:
         return (self.end - self.start).days
 
-    def label(self) -> str:
-        from datetime import timedelta
+    @property
+    def last_day(self) -> date:
+        return self.end - timedelta(days=1)
 
-        last = self.end - timedelta(days=1)
+    def label(self) -> str:
+        last = self.last_day
         return self.start.isoformat() if last == self.start else f"{self.start.isoformat()} to {last.isoformat()}"
 
 
@@ -171,4 +212,57 @@ def parse_client_config(key: str, raw: str) -> ClientConfig | str:
         return f"invalid client config: {describe_validation_error(exc)}"
     if config.client_id != key:
         return f"invalid client config: client_id: {config.client_id!r} does not match its stored key {key!r}"
+    from chalicelib.core.settings import get_settings  # lazily: settings are for the stages only
+
+    outside = sender_outside_allowed_domains(config, get_settings().allowed_sender_domains)
+    if outside:
+        return f"invalid client config: {outside}"
     return config
+
+
+def sender_outside_allowed_domains(config: ClientConfig, allowed: tuple[str, ...]) -> str:
+    """'' when sender and reply_to are in the deployment's allowed sender domains, else the problem."""
+    for field, addresses in (("sender", [config.sender] if config.sender else []), ("reply_to", config.reply_to)):
+        for index, address in enumerate(addresses):
+            if address.rpartition("@")[2].lower() not in allowed:
+                where = field if field == "sender" else f"{field}[{index}]"
+                return (f"{where}: {address} is outside the allowed sender domains "
+                        f"({', '.join(allowed) or 'none configured'})")
+    return ""
+
+
+def duplicate_client_ids(stored: list[tuple[str, str]]) -> dict[str, list[str]]:
+    """client_id -> the stored keys of every config claiming it, for ids claimed more than once."""
+    import json
+
+    claims: dict[str, list[str]] = {}
+    for key, raw in stored:
+        try:
+            client_id = json.loads(raw).get("client_id")
+        except (ValueError, AttributeError):
+            continue
+        if isinstance(client_id, str):
+            claims.setdefault(client_id, []).append(key)
+    return {client_id: keys for client_id, keys in claims.items() if len(keys) > 1}
+
+
+def check_account_overlaps(configs: dict[str, ClientConfig | str]) -> dict[str, ClientConfig | str]:
+    """An account listed by two clients (not DISABLED) is an error for both, unless both declare it
+    in shared_accounts: one client's numbers must never reach another's inbox by a typo."""
+    owners: dict[str, list[str]] = {}
+    for client_id, config in configs.items():
+        if isinstance(config, ClientConfig) and config.status != "DISABLED":
+            for account in config.accounts:
+                owners.setdefault(account, []).append(client_id)
+    problems: dict[str, list[str]] = {}
+    for account, clients in owners.items():
+        shared_by_all = all(account in configs[c].shared_accounts for c in clients)  # type: ignore[union-attr]
+        if len(clients) < 2 or shared_by_all:
+            continue
+        for client_id in clients:
+            others = ", ".join(repr(c) for c in clients if c != client_id)
+            problems.setdefault(client_id, []).append(
+                f"accounts: {account} is also listed by client {others}; if they really share it, "
+                f"declare it in shared_accounts of both")
+    return {cid: (f"invalid client config: {'; '.join(problems[cid])}" if cid in problems else config)
+            for cid, config in configs.items()}

@@ -26,6 +26,14 @@ class Settings(BaseSettings):
     max_concurrency: int = Field(default=10, ge=1, le=40, validation_alias=c.ENV_MAX_CONCURRENCY)
     # Deliveries are deduplicated per (client, report type, period) for this long.
     idempotency_days: int = Field(default=40, ge=1, validation_alias=c.ENV_IDEMPOTENCY_DAYS)
+    # Domains a client's sender/reply_to may use, comma-separated (the deliver role's ses:FromAddress
+    # condition allows the same); empty: the default sender's own domain.
+    allowed_sender_domains_setting: str = Field(default="", validation_alias=c.ENV_ALLOWED_SENDER_DOMAINS)
+
+    @property
+    def allowed_sender_domains(self) -> tuple[str, ...]:
+        domains = tuple(d.strip().lower() for d in self.allowed_sender_domains_setting.split(",") if d.strip())
+        return domains or (self.default_sender.rpartition("@")[2].lower(),)
 
 
 @lru_cache(maxsize=1)

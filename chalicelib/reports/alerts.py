@@ -1,4 +1,5 @@
-"""The operator alert (SNS) sent when a run ends with failures: what failed, why, what to do."""
+"""The operator alert (SNS) sent when a run ends with problems: clients that failed and clients skipped
+for a reason that is not benign (no cost data, no recipients...): what, why, what to do."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ def alert_text(summary: RunSummary) -> str:
         by_category[failure.category or "unknown"].append(failure)
     lines = [
         f"Run {summary.run_id} ({summary.report_type}, period {summary.period.start.isoformat()} to "
-        f"{summary.period.end.isoformat()} exclusive): {summary.failed} failed, {summary.delivered} delivered, "
+        f"{summary.period.end.isoformat()}): {summary.failed} failed, {summary.delivered} delivered, "
         f"{summary.skipped} skipped.",
         "",
     ]
@@ -27,6 +28,11 @@ def alert_text(summary: RunSummary) -> str:
         for failure in failures:
             lines.append(f"  - {failure.client_id}: {(failure.reason or '')[:300]}")
         lines.append("")
+    if summary.problem_skips:
+        lines.append(f"[skipped, no report sent] {len(summary.problem_skips)} client(s). Fix the cause, then rerun the same input.")
+        for skip in summary.problem_skips:
+            lines.append(f"  - {skip.client_id}: {skip.reason[:300]}")
+        lines.append("")
     lines.append("Rerun the same execution input after fixing the cause: only the missing reports are sent.")
     return "\n".join(lines)
 
@@ -34,9 +40,10 @@ def alert_text(summary: RunSummary) -> str:
 def send_failure_alert(summary: RunSummary) -> str | None:
     """Publish to the operator topic when one is configured; returns the SNS message id."""
     topic = get_settings().alert_topic_arn
-    if not topic or not summary.failed:
+    if not topic or not summary.problems:
         return None
-    subject = header_safe(f"{APP_NAME}: {summary.failed} failed in {summary.report_type} run {summary.run_id}", 100)
+    subject = header_safe(f"{APP_NAME}: {summary.problems} client(s) without a report in {summary.report_type} "
+                          f"run {summary.run_id}", 100)
     try:
         return aws.client("sns").publish(TopicArn=topic, Subject=subject, Message=alert_text(summary))["MessageId"]
     except Exception as exc:  # noqa: BLE001

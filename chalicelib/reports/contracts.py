@@ -12,7 +12,7 @@ import re
 from datetime import date, datetime
 from typing import Any, Literal
 
-from pydantic import ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, StrictBool, field_validator
 
 from chalicelib.core.models import ClientConfig, ClientId, Money, Period, ReportType, StrictModel
 
@@ -25,7 +25,7 @@ class RunInput(StrictModel):
     report_type: ReportType
     as_of: date | None = None
     client_id: ClientId | None = None
-    force: bool = False
+    force: StrictBool = False  # "yes", 1 or "false" are refused: a typo must not force a re-send
 
     @field_validator("as_of", mode="before")
     @classmethod
@@ -65,6 +65,15 @@ class CostLine(StrictModel):
     previous_amount: Money
 
 
+class ChargeLine(StrictModel):
+    """A charge that is not usage (a credit, a refund, a monthly-posted fee), by account and record type."""
+
+    account_id: str
+    record_type: str
+    current_amount: Money
+    previous_amount: Money
+
+
 class CostDataset(StrictModel):
     """What collect writes to S3: the client's own costs for both periods plus a config snapshot."""
 
@@ -72,8 +81,13 @@ class CostDataset(StrictModel):
     run: RunContext
     currency: str = "USD"
     estimated: bool = False
-    lines: list[CostLine]
+    lines: list[CostLine]  # usage by service (every record type when charges_separated is false)
+    charges: list[ChargeLine] = Field(default_factory=list)
+    charges_separated: bool = False  # credits, refunds and monthly charges fetched apart (in `charges`)
     ce_requests: int = 0
+
+    def has_data(self) -> bool:
+        return bool(self.lines or self.charges)
 
 
 # ---- run-level states ---------------------------------------------------------------------------
@@ -118,19 +132,40 @@ class FailedClient(StrictModel):
     recommended_action: str | None
 
 
+class ProblemSkip(StrictModel):
+    """A client skipped for a reason that is not benign (no cost data, no recipients, ...)."""
+
+    client_id: str
+    category: str | None
+    reason: str
+
+
+class PeriodDays(StrictModel):
+    """A period as people read it: first and last day, both inclusive."""
+
+    start: date
+    end: date
+
+    @classmethod
+    def of(cls, period: Period) -> "PeriodDays":
+        return cls(start=period.start, end=period.last_day)
+
+
 class RunSummary(StrictModel):
     """$.summary, the execution output (OutputPath)."""
 
     run_id: str
     report_type: ReportType
-    period: Period
+    period: PeriodDays
     clients_total: int
     delivered: int
     skipped: int
     failed: int
+    problems: int  # failed + skipped as a problem
     ce_requests: int
-    status: Literal["completed", "completed_with_failures"]
+    status: Literal["completed", "completed_with_problems", "completed_with_failures"]
     failures: list[FailedClient]
+    problem_skips: list[ProblemSkip] = Field(default_factory=list)
     alert_message_id: str | None = None
 
 
@@ -138,14 +173,24 @@ class RunSummary(StrictModel):
 
 
 class CollectCostsResult(StrictModel):
-    """$.collected: where collect wrote the CostDataset."""
+    """$.collected: where collect wrote the CostDataset, or why there is no report (the HasCostData
+    choice sends the branch straight to RecordSuccess when `skip_reason` is a string)."""
+
+    data_key: str | None = None
+    skip_reason: str | None = None
+    ce_requests: int
+
+
+class CostsToRender(StrictModel):
+    """$.collected as RenderReport reads it: HasCostData sends only branches with data its way."""
 
     data_key: str
+    skip_reason: str | None = None
     ce_requests: int
 
 
 class RenderReportInput(ClientTask):
-    collected: CollectCostsResult
+    collected: CostsToRender
 
 
 class RenderReportResult(StrictModel):

@@ -2,7 +2,8 @@
 
 Five clients with daily costs from 2026-08-01 to 2026-11-21 inclusive (weekday/weekend pattern,
 slow growth, mild noise), monthly Tax and Support rows on the 1st, a few Credit rows and one
-Refund. Globex Logistics has a spike: Amazon EC2 compute +180% from Monday 2026-11-09 (the last
+Refund, and the other charges AWS posts once a month on the 1st: an RI recurring fee (Globex), a
+Savings Plans recurring fee (Northwind) and a Marketplace subscription (Acme). Globex Logistics has a spike: Amazon EC2 compute +180% from Monday 2026-11-09 (the last
 full week, Nov 9-15, against Nov 2-8). Rerunning the script reproduces the files byte for byte.
 
 `synthetic_clients(n, seed, start, end)` makes N synthetic clients (2 accounts x 12 services
@@ -92,6 +93,7 @@ CLIENTS: list[dict[str, Any]] = [
         "reports": ["daily", "weekly", "monthly"],
         "extra": {"budgets": {"weekly": 12000, "monthly": 52000}},
         "credits": [(date(2026, 9, 15), EC2, "-400.00"), (date(2026, 10, 15), EC2, "-400.00"), (date(2026, 11, 15), EC2, "-400.00")],
+        "monthly_fees": [("Fee", "Datadog Pro (AWS Marketplace)", "1150.00")],
     },
     {
         "client_id": "northwind-health",
@@ -106,6 +108,7 @@ CLIENTS: list[dict[str, Any]] = [
         "reports": ["daily", "weekly", "monthly"],
         "extra": {"budgets": {"monthly": 25000}, "cost_metric": "AmortizedCost", "change_alert": {"pct": "15", "absolute": "100"}},
         "refunds": [(date(2026, 10, 7), EC2_OTHER, "-42.17")],
+        "monthly_fees": [("SavingsPlanRecurringFee", "Savings Plans for AWS Compute usage", "2190.00")],
     },
     {
         "client_id": "globex-logistics",
@@ -120,6 +123,7 @@ CLIENTS: list[dict[str, Any]] = [
         "reports": ["daily", "weekly", "monthly"],
         "extra": {"budgets": {"weekly": 15000, "monthly": 58000}},
         "spike": True,
+        "monthly_fees": [("RIFee", EC2, "3066.00")],
     },
     {
         "client_id": "initech",
@@ -198,7 +202,7 @@ def make_samples(seed: int = SEED) -> tuple[list[dict[str, Any]], list[CostRow]]
         }
         if spec.get("payer"):
             payer = _account_ids(rng, 1, taken)[0]
-            config["role_arn"] = f"arn:aws:iam::{payer}:role/CostReportReader"
+            config["role_arn"] = f"arn:aws:iam::{payer}:role/CostReporterReadCosts"
             config["external_id"] = f"umbrella-{rng.getrandbits(64):016x}"
         configs.append(config)
 
@@ -240,6 +244,11 @@ def make_samples(seed: int = SEED) -> tuple[list[dict[str, Any]], list[CostRow]]
                     usage += support
                 rows.append(CostRow(day, account, TAX, (usage * TAX_RATE).quantize(CENT), "Tax"))
 
+        # Marketplace subscriptions, RI and Savings Plans recurring fees: the whole month, on the 1st.
+        for day in days:
+            if day.day == 1:
+                for record_type, service, amount in spec.get("monthly_fees", []):
+                    rows.append(CostRow(day, accounts[0], service, Decimal(amount), record_type))
         for day, service, amount in spec.get("credits", []):
             rows.append(CostRow(day, accounts[0], service, Decimal(amount), "Credit"))
         for day, service, amount in spec.get("refunds", []):

@@ -2,8 +2,8 @@
 
 One table, composite key (pk, sk):
   CLIENTS            / <client_id>            a client config, stored as the raw JSON a person wrote
-  DELIVERY#<client>  / <type>#<period start>  a delivered report (message id, run, time)
-  DELIVERY#<client>  / LAST#<type>            the latest delivery of a type (minimum-interval check)
+  DELIVERY#<client>  / <type>#<period start>  a delivered report (message id, run, time): the ledger
+                                              that decides whether a period's report is due
   RUN#<run_id>       / META | CLIENT#<id>     a run and its per-client records
   RUNS               / <started_at>#<run_id>  run history, newest last
   idempotency#...    / <hash>                 Powertools idempotency records (deliver stage)
@@ -25,7 +25,6 @@ from chalicelib.core.constants import (
     PK_RUN_PREFIX,
     PK_RUNS,
     SK_CLIENT_PREFIX,
-    SK_LAST_DELIVERY_PREFIX,
     SK_RUN_META,
 )
 from chalicelib.core.errors import ThrottlingError, aws_error_code, classify_aws_error
@@ -81,10 +80,6 @@ def delivery_key(client_id: str, report_type: str, period_start: str) -> dict[st
     return {"pk": f"{PK_DELIVERY_PREFIX}{client_id}", "sk": f"{report_type}#{period_start}"}
 
 
-def last_delivery_key(client_id: str, report_type: str) -> dict[str, str]:
-    return {"pk": f"{PK_DELIVERY_PREFIX}{client_id}", "sk": f"{SK_LAST_DELIVERY_PREFIX}{report_type}"}
-
-
 # BatchGetItem returns the keys it could not serve (throughput) as UnprocessedKeys: asked again with
 # exponential backoff (AWS's advice); still unserved after that, the stage fails with ThrottlingError
 # and the ASL retries it, rather than carry on as if those items did not exist.
@@ -117,20 +112,9 @@ def batch_get(keys: list[dict[str, str]]) -> dict[tuple[str, str], dict[str, Any
 
 
 def record_delivery(client_id: str, report_type: str, period_start: str, message_id: str, run_id: str) -> None:
-    now = utcnow().isoformat()
-    attrs = {"message_id": message_id, "run_id": run_id, "delivered_at": now}
-    table = _table()
-    _call("record delivery", table.put_item, Item={**delivery_key(client_id, report_type, period_start), **attrs})
-    # LAST# only moves forward in time, so a late retry never rewinds the minimum-interval clock.
-    try:
-        table.put_item(
-            Item={**last_delivery_key(client_id, report_type), **attrs, "period_start": period_start},
-            ConditionExpression="attribute_not_exists(delivered_at) OR delivered_at < :now",
-            ExpressionAttributeValues={":now": now},
-        )
-    except Exception as exc:  # noqa: BLE001
-        if aws_error_code(exc) != "ConditionalCheckFailedException":  # a newer delivery is recorded: keep it
-            raise classify_aws_error(exc, "record latest delivery") from exc
+    """The ledger entry of a period (its latest send: a forced re-send replaces it)."""
+    attrs = {"message_id": message_id, "run_id": run_id, "delivered_at": utcnow().isoformat()}
+    _call("record delivery", _table().put_item, Item={**delivery_key(client_id, report_type, period_start), **attrs})
 
 
 # ---- runs and per-client records -----------------------------------------------------------

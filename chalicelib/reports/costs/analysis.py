@@ -1,5 +1,12 @@
 """Turn a client's cost dataset into the facts of a report: numbers and flags. Pure: no I/O, no AWS.
 
+What a change is: services and accounts show usage, and the period-over-period change, the
+notable changes and the budget pace are computed on usage only. Credits and refunds are shown on
+their own lines and never move a service; charges AWS posts monthly on the 1st (record_types.py)
+have their own line in daily and weekly reports and are left out of their change and budget pace;
+monthly reports compare them month with month. The headline total is net: usage, credits, refunds
+and monthly charges together.
+
 Amounts stay full-precision Decimals here; the rendering package turns them into text (rounding,
 wording), so totals are not sums of rounded figures.
 """
@@ -14,7 +21,8 @@ from pydantic import BaseModel, ConfigDict
 
 from chalicelib.core.errors import DataValidationError
 from chalicelib.core.models import ChangeAlert, CostMetric, Period, ReportType
-from chalicelib.reports.contracts import CostDataset, CostLine
+from chalicelib.reports.contracts import ChargeLine, CostDataset, CostLine
+from chalicelib.reports.costs.record_types import CREDIT, REFUND, label as record_type_label
 
 ZERO = Decimal(0)
 HUNDRED = Decimal(100)
@@ -45,6 +53,14 @@ class AccountRow(_Frozen):
     services: int  # services with a non-zero amount in either period
 
 
+class ChargeRow(_Frozen):
+    """Charges of one kind posted monthly (Support, Tax, ...), all of the client's accounts."""
+
+    label: str
+    current: Decimal
+    previous: Decimal
+
+
 class BudgetStatus(_Frozen):
     budget: Decimal
     spent: Decimal
@@ -72,9 +88,9 @@ class CostReport(_Frozen):
     estimated: bool
     cost_metric: CostMetric
     excluded_record_types: list[str]  # e.g. ["Credit", "Refund"], shown in the footer
-    total_current: Decimal
+    total_current: Decimal  # net: usage + credits + refunds + monthly charges
     total_previous: Decimal
-    total_change: Decimal
+    total_change: Decimal  # of the compared figures: usage (+ monthly charges in a monthly report)
     total_change_pct: Decimal | None
     total_flagged: bool
     services: list[ServiceRow]  # current desc, then name
@@ -83,6 +99,20 @@ class CostReport(_Frozen):
     lines: list[CostLine]  # one per (account, service), sorted by account then service
     budget: BudgetStatus | None
     alerts: list[ChangeFlag]  # the total first, then services by the largest |change|
+    charges: list[ChargeLine] = []  # credits, refunds, monthly charges by account and record type
+    charges_apart: bool = False  # credits, refunds and monthly charges were fetched apart from usage
+    net_of_credits: bool = False  # credits or refunds are included in the figures
+    compared_current: Decimal = ZERO  # the figures total_change compares
+    compared_previous: Decimal = ZERO
+    usage_current: Decimal = ZERO
+    usage_previous: Decimal = ZERO
+    credits_current: Decimal = ZERO
+    credits_previous: Decimal = ZERO
+    refunds_current: Decimal = ZERO
+    refunds_previous: Decimal = ZERO
+    monthly_charges: list[ChargeRow] = []
+    monthly_charges_compared: bool = False  # monthly report: in the change; otherwise on a line apart
+    shared_accounts: list[str] = []  # accounts another client's report also covers
 
 
 # --- analysis ---
@@ -150,9 +180,18 @@ def analyze(dataset: CostDataset) -> CostReport:
             bucket[1] += line.previous_amount
         services_per_account[line.account_id] += 1
 
-    total_current = sum((v[0] for v in by_service.values()), ZERO)
-    total_previous = sum((v[1] for v in by_service.values()), ZERO)
+    usage_current = sum((v[0] for v in by_service.values()), ZERO)
+    usage_previous = sum((v[1] for v in by_service.values()), ZERO)
     gross = sum((v[0] for v in by_service.values() if v[0] > 0), ZERO)
+    credits, refunds, monthly = _charges(dataset)
+    monthly_rows = [ChargeRow(label=name, current=cur, previous=prev)
+                    for name, (cur, prev) in sorted(monthly.items(), key=lambda kv: (-kv[1][0], kv[0]))]
+    monthly_current = sum((r.current for r in monthly_rows), ZERO)
+    monthly_previous = sum((r.previous for r in monthly_rows), ZERO)
+    compare_monthly = run.report_type == "monthly"
+    # What the change, the notable changes and the budget pace are about.
+    total_current = usage_current + (monthly_current if compare_monthly else ZERO)
+    total_previous = usage_previous + (monthly_previous if compare_monthly else ZERO)
 
     services: list[ServiceRow] = []
     for name, (cur, prev) in by_service.items():
@@ -185,6 +224,7 @@ def analyze(dataset: CostDataset) -> CostReport:
         alerts.append(ChangeFlag(service=row.service, current=row.current, change=row.change, change_pct=row.change_pct))
 
     budget = client.budgets.get(run.report_type)
+    spent = total_current + credits[0] + refunds[0]  # net, without monthly charges outside monthly reports
     return CostReport(
         client_id=client.client_id,
         client_name=client.name,
@@ -195,8 +235,8 @@ def analyze(dataset: CostDataset) -> CostReport:
         estimated=dataset.estimated,
         cost_metric=client.cost_metric,
         excluded_record_types=client.record_types_excluded(),
-        total_current=total_current,
-        total_previous=total_previous,
+        total_current=usage_current + credits[0] + refunds[0] + monthly_current,
+        total_previous=usage_previous + credits[1] + refunds[1] + monthly_previous,
         total_change=total_change,
         total_change_pct=total_pct,
         total_flagged=total_flagged,
@@ -204,6 +244,41 @@ def analyze(dataset: CostDataset) -> CostReport:
         top_movers=movers[:TOP_MOVERS],
         accounts=accounts,
         lines=lines,
-        budget=budget_status(budget, total_current) if budget is not None else None,
+        budget=budget_status(budget, spent) if budget is not None else None,
         alerts=alerts,
+        charges=sorted(dataset.charges, key=lambda c: (c.account_id, c.record_type)),
+        charges_apart=dataset.charges_separated,
+        net_of_credits=client.include_credits or client.include_refunds,
+        compared_current=total_current,
+        compared_previous=total_previous,
+        usage_current=usage_current,
+        usage_previous=usage_previous,
+        credits_current=credits[0],
+        credits_previous=credits[1],
+        refunds_current=refunds[0],
+        refunds_previous=refunds[1],
+        monthly_charges=monthly_rows,
+        monthly_charges_compared=compare_monthly,
+        shared_accounts=list(client.shared_accounts),
     )
+
+
+def _charges(dataset: CostDataset) -> tuple[list[Decimal], list[Decimal], dict[str, list[Decimal]]]:
+    """Credits and refunds as [current, previous], and the monthly charges by label (record_types.py)."""
+    allowed = set(dataset.client.accounts)
+    credits, refunds = [ZERO, ZERO], [ZERO, ZERO]
+    monthly: dict[str, list[Decimal]] = defaultdict(lambda: [ZERO, ZERO])
+    for charge in dataset.charges:
+        if charge.account_id not in allowed:
+            # Tenant isolation, as for usage lines.
+            raise DataValidationError(
+                f"charge for account {charge.account_id!r} does not belong to client {dataset.client.client_id!r}")
+        if charge.record_type == CREDIT:
+            bucket = credits
+        elif charge.record_type == REFUND:
+            bucket = refunds
+        else:  # a record type posted monthly (or any other non-usage type fetched apart)
+            bucket = monthly[record_type_label(charge.record_type)]
+        bucket[0] += charge.current_amount
+        bucket[1] += charge.previous_amount
+    return credits, refunds, {k: v for k, v in monthly.items() if v[0] != 0 or v[1] != 0}

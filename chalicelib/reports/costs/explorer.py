@@ -1,30 +1,56 @@
 """Cost Explorer queries: both periods in one request, every page followed, only the client's accounts.
 
 Cost Explorer is billed per request ($0.01, every page counts), so one GetCostAndUsage covers the
-comparison and current periods together and is split by bucket date afterwards.
+comparison and current periods together and is split by bucket date afterwards. Credits, refunds
+and the charges posted monthly (record_types.py) are fetched apart, by account and record type, in
+a second request made only when they can matter: the two periods include a 1st of a month, or the
+client includes credits or refunds. Otherwise the one request covers everything, as before.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, NamedTuple
 
 from chalicelib.core import aws
 from chalicelib.core.constants import CE_REGION, ROLE_SESSION_PREFIX
 from chalicelib.core.errors import AuthorizationError, DataValidationError, classify_aws_error
 from chalicelib.core.models import ClientConfig
-from chalicelib.reports.contracts import CostLine, RunContext
+from chalicelib.reports.contracts import ChargeLine, CostLine, RunContext
+from chalicelib.reports.costs.record_types import SEPARATED_RECORD_TYPES
 
 MAX_PAGES = 200  # a runaway NextPageToken loop would cost real money
+# Larger than any real bill; keeps every figure derived from an amount within Decimal's 28 digits.
+MAX_AMOUNT = Decimal("1e15")
 
 
-def cost_request(config: ClientConfig, run: RunContext) -> dict[str, Any]:
+class FetchedCosts(NamedTuple):
+    lines: list[CostLine]
+    charges: list[ChargeLine]
+    charges_separated: bool
+    currency: str
+    estimated: bool
+    requests: int
+
+
+def separated_record_types(config: ClientConfig, run: RunContext) -> list[str]:
+    """The record types fetched apart for this run ([]: one request covers everything)."""
+    days = (run.current.end - run.previous.start).days
+    has_first = any((run.previous.start + timedelta(days=i)).day == 1 for i in range(days))
+    if not (has_first or config.include_credits or config.include_refunds):
+        return []
+    excluded = set(config.record_types_excluded())
+    return [t for t in SEPARATED_RECORD_TYPES if t not in excluded]
+
+
+def cost_request(config: ClientConfig, run: RunContext, separated: list[str] | None = None) -> dict[str, Any]:
+    """The usage request: by account and service, without the excluded and the separated record types."""
     accounts_filter = {"Dimensions": {"Key": "LINKED_ACCOUNT", "Values": list(config.accounts)}}
-    excluded = config.record_types_excluded()
-    if excluded:
-        cost_filter = {"And": [accounts_filter, {"Not": {"Dimensions": {"Key": "RECORD_TYPE", "Values": excluded}}}]}
+    left_out = [*config.record_types_excluded(), *(separated or [])]
+    if left_out:
+        cost_filter = {"And": [accounts_filter, {"Not": {"Dimensions": {"Key": "RECORD_TYPE", "Values": left_out}}}]}
     else:
         cost_filter = accounts_filter
     return {
@@ -34,6 +60,15 @@ def cost_request(config: ClientConfig, run: RunContext) -> dict[str, Any]:
         "GroupBy": [{"Type": "DIMENSION", "Key": "LINKED_ACCOUNT"}, {"Type": "DIMENSION", "Key": "SERVICE"}],
         "Filter": cost_filter,
     }
+
+
+def charges_request(config: ClientConfig, run: RunContext, separated: list[str]) -> dict[str, Any]:
+    """Credits, refunds and monthly charges: by account and record type."""
+    request = cost_request(config, run)
+    request["GroupBy"] = [{"Type": "DIMENSION", "Key": "LINKED_ACCOUNT"}, {"Type": "DIMENSION", "Key": "RECORD_TYPE"}]
+    request["Filter"] = {"And": [{"Dimensions": {"Key": "LINKED_ACCOUNT", "Values": list(config.accounts)}},
+                                 {"Dimensions": {"Key": "RECORD_TYPE", "Values": separated}}]}
+    return request
 
 
 def ce_client_for(config: ClientConfig) -> Any:
@@ -57,10 +92,35 @@ def ce_client_for(config: ClientConfig) -> Any:
     return aws.client_with_credentials("ce", reply["Credentials"], CE_REGION)
 
 
-def fetch_costs(config: ClientConfig, run: RunContext) -> tuple[list[CostLine], str, bool, int]:
-    """(lines, currency, estimated, requests made) for the client's accounts over both periods."""
+def fetch_costs(config: ClientConfig, run: RunContext) -> FetchedCosts:
+    """The client's accounts over both periods: usage by service, charges by record type."""
     ce = ce_client_for(config)
-    request = cost_request(config, run)
+    separated = separated_record_types(config, run)
+    usage, currencies, estimated, requests = _query(ce, cost_request(config, run, separated), config, run, "service")
+    charges: dict[tuple[str, str], list[Decimal]] = {}
+    if separated:
+        charges, more_currencies, more_estimated, more_requests = _query(
+            ce, charges_request(config, run, separated), config, run, "record type")
+        currencies |= more_currencies
+        estimated = estimated or more_estimated
+        requests += more_requests
+    if len(currencies) > 1:
+        raise DataValidationError(f"costs are in several currencies ({', '.join(sorted(currencies))})")
+    return FetchedCosts(
+        lines=[CostLine(account_id=account, service=service, current_amount=values[1], previous_amount=values[0])
+               for (account, service), values in sorted(usage.items())],
+        charges=[ChargeLine(account_id=account, record_type=kind, current_amount=values[1], previous_amount=values[0])
+                 for (account, kind), values in sorted(charges.items())],
+        charges_separated=bool(separated),
+        currency=currencies.pop() if currencies else "USD",
+        estimated=estimated,
+        requests=requests,
+    )
+
+
+def _query(ce: Any, request: dict[str, Any], config: ClientConfig, run: RunContext,
+           key_name: str) -> tuple[dict[tuple[str, str], list[Decimal]], set[str], bool, int]:
+    """Sums per (account, second group key) as [previous, current], currencies, estimated, requests."""
     metric = config.cost_metric
     allowed = set(config.accounts)
     sums: dict[tuple[str, str], list[Decimal]] = defaultdict(lambda: [Decimal(0), Decimal(0)])
@@ -81,23 +141,20 @@ def fetch_costs(config: ClientConfig, run: RunContext) -> tuple[list[CostLine], 
             slot = 1 if bucket_start >= run.current.start else 0
             estimated = estimated or (slot == 1 and bool(bucket.get("Estimated")))
             for group in bucket.get("Groups", []):
-                account, service = group["Keys"][0], group["Keys"][1]
+                account, key = group["Keys"][0], group["Keys"][1]
                 if account not in allowed:
                     # Never let another tenant's account into this client's data, whatever CE answers.
                     raise DataValidationError(f"Cost Explorer returned account {account} outside the client's accounts")
                 amount, unit = _amount(group["Metrics"], metric)
+                if abs(amount) >= MAX_AMOUNT:
+                    raise DataValidationError(
+                        f"Cost Explorer amount {amount} for account {account}, {key_name} {key} on {bucket_start.isoformat()} "
+                        f"is too large to report (the limit is {MAX_AMOUNT:,.0f}): check the cost data")
                 currencies.add(unit)
-                sums[(account, service)][slot] += amount
+                sums[(account, key)][slot] += amount
         token = page.get("NextPageToken")
         if not token:
-            break
-    if len(currencies) > 1:
-        raise DataValidationError(f"costs are in several currencies ({', '.join(sorted(currencies))})")
-    lines = [
-        CostLine(account_id=account, service=service, current_amount=values[1], previous_amount=values[0])
-        for (account, service), values in sorted(sums.items())
-    ]
-    return lines, (currencies.pop() if currencies else "USD"), estimated, requests
+            return sums, currencies, estimated, requests
 
 
 def _amount(metrics: dict[str, Any], metric: str) -> tuple[Decimal, str]:

@@ -8,7 +8,14 @@ from typing import Any
 from chalicelib.reports.costs.analysis import CostReport
 from chalicelib.reports.rendering.formatting import AMBER, GREEN, GREY, RED, change_colour, format_share
 from chalicelib.reports.rendering.jinja import environment
-from chalicelib.reports.rendering.wording import BUDGET_LABELS, alert_lines, footer_notes
+from chalicelib.reports.rendering.wording import (
+    BUDGET_LABELS,
+    alert_lines,
+    breakdown_lines,
+    change_label,
+    footer_notes,
+    headline,
+)
 
 # Gmail clips HTML bodies above ~102 KB and hides the rest behind a link.
 HTML_BUDGET_BYTES = 100_000
@@ -65,6 +72,10 @@ def context(report: CostReport, subject: str, max_services: int) -> dict[str, An
         "alerts": alerts[:MAX_HTML_ALERTS],
         "alerts_hidden": max(len(alerts) - MAX_HTML_ALERTS, 0),
         "notes": footer_notes(report),
+        "headline": headline(report),
+        "headline_text": headline(report, "TOTAL SPEND"),
+        "change_label": change_label(report),
+        "breakdown": breakdown_lines(report),
         "colours": {"red": RED, "green": GREEN, "grey": GREY},
     }
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from chalicelib.reports.costs.analysis import CostReport, ServiceRow
+from chalicelib.reports.costs.analysis import CostReport, ServiceRow, pct_change
 from chalicelib.reports.rendering.formatting import format_money, format_pct, format_signed_money
 from chalicelib.reports.rendering.html import context
 from chalicelib.reports.rendering.jinja import environment
@@ -42,6 +42,17 @@ def _service_text_rows(rows: list[ServiceRow], currency: str) -> list[list[str]]
     ]
 
 
+def _services_total(report: CostReport) -> list[str]:
+    """The services table adds up usage; the headline total (net) is above it."""
+    cur = report.currency
+    if report.charges_apart:
+        change = report.usage_current - report.usage_previous
+        return ["Total usage", format_money(report.usage_current, cur), format_money(report.usage_previous, cur),
+                format_signed_money(change, cur), format_pct(pct_change(report.usage_current, report.usage_previous))]
+    return ["Total", format_money(report.total_current, cur), format_money(report.total_previous, cur),
+            format_signed_money(report.total_change, cur), format_pct(report.total_change_pct)]
+
+
 def render_text(report: CostReport, subject: str) -> str:
     cur = report.currency
     return environment().get_template("report.txt.j2").render(
@@ -53,8 +64,7 @@ def render_text(report: CostReport, subject: str) -> str:
             "service_table": _text_table(
                 ["Service", *_HEADERS],
                 _service_text_rows(report.services, cur),
-                total=["Total", format_money(report.total_current, cur), format_money(report.total_previous, cur),
-                       format_signed_money(report.total_change, cur), format_pct(report.total_change_pct)],
+                total=_services_total(report),
             ),
             "mover_table": _text_table(["Service", *_HEADERS], _service_text_rows(report.top_movers, cur)),
             "account_table": _text_table(

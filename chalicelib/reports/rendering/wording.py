@@ -40,4 +40,40 @@ def footer_notes(report: CostReport) -> list[str]:
     if report.estimated:
         notes.append("Figures for the most recent days are estimated by AWS and may change until the bill closes.")
     notes.append(f"Compared with {report.previous.label()}. The attached CSV has every account and service.")
+    for account in report.shared_accounts:
+        # Never names the other client: that would be one tenant's data in another's inbox.
+        notes.append(f"Account {account} is shared with another client: its costs also appear in that client's report.")
     return notes
+
+
+def headline(report: CostReport, total: str = "Total spend") -> str:
+    """The headline total says what it is: net of credits and refunds when they are included."""
+    label = f"{total} (net of credits and refunds)" if report.net_of_credits else total
+    return label + (" (estimated)" if report.estimated else "")
+
+
+def change_label(report: CostReport) -> str:
+    if not report.charges_apart:
+        return "Change"
+    return "Change in usage and monthly charges" if report.monthly_charges_compared else "Change in usage"
+
+
+def breakdown_lines(report: CostReport) -> list[str]:
+    """Usage, credits, refunds and monthly charges, each on its own line (when fetched apart)."""
+    if not report.charges_apart:
+        return []
+    cur = report.currency
+    lines = [f"Usage: {format_money(report.usage_current, cur)} (previous {format_money(report.usage_previous, cur)})"]
+    if "Credit" not in report.excluded_record_types:
+        lines.append(f"Credits: {format_money(report.credits_current, cur)} (previous {format_money(report.credits_previous, cur)})")
+    if "Refund" not in report.excluded_record_types:
+        lines.append(f"Refunds: {format_money(report.refunds_current, cur)} (previous {format_money(report.refunds_previous, cur)})")
+    if report.monthly_charges_compared:
+        charges = [f"{r.label} {format_money(r.current, cur)} (was {format_money(r.previous, cur)})" for r in report.monthly_charges]
+        if charges:
+            lines.append("Monthly charges: " + ", ".join(charges))
+    else:
+        charges = [f"{r.label} {format_money(r.current, cur)}" for r in report.monthly_charges if r.current != 0]
+        if charges:
+            lines.append("Monthly charges posted on the 1st: " + ", ".join(charges) + " (not in the change above)")
+    return lines

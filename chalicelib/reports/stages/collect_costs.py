@@ -1,6 +1,13 @@
-"""collect: the client's costs for both periods, written to S3 as a CostDataset."""
+"""collect: the client's costs for both periods, written to S3 as a CostDataset.
+
+No rows at all for the client's accounts in both periods is not a report: collect answers
+`skip_reason` (the state machine records the client as skipped, a problem the operator alert
+lists) unless the client opted in with send_empty_reports.
+"""
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 from chalicelib.reports.costs.explorer import fetch_costs
 from chalicelib.core.errors import ConfigurationError
@@ -13,10 +20,19 @@ def collect(task: ClientTask) -> CollectCostsResult:
     run = task.run
     table.put_client_record(run.run_id, task.client_id, {"status": "running", "updated_at": table.utcnow().isoformat()})
     config = load_config(task.client_id)
-    lines, currency, estimated, requests = fetch_costs(config, run)
-    dataset = CostDataset(client=config, run=run, currency=currency, estimated=estimated, lines=lines, ce_requests=requests)
+    fetched = fetch_costs(config, run)
+    dataset = CostDataset(client=config, run=run, currency=fetched.currency, estimated=fetched.estimated,
+                          lines=fetched.lines, charges=fetched.charges, charges_separated=fetched.charges_separated,
+                          ce_requests=fetched.requests)
+    if not dataset.has_data() and not config.send_empty_reports:
+        last_day = run.current.end - timedelta(days=1)
+        return CollectCostsResult(
+            skip_reason=(f"no cost data for {', '.join(config.accounts)} from {run.previous.start.isoformat()} "
+                         f"to {last_day.isoformat()}: check the account ids or the payer role "
+                         f"(send_empty_reports: true sends a report anyway)"),
+            ce_requests=fetched.requests)
     key = artefacts.put_model(artefacts.artefact_key(run.run_id, task.client_id, "costs.json"), dataset)
-    return CollectCostsResult(data_key=key, ce_requests=requests)
+    return CollectCostsResult(data_key=key, ce_requests=fetched.requests)
 
 
 def load_config(client_id: str) -> ClientConfig:

@@ -1,7 +1,11 @@
 """eligibility: which clients get this run's report, and why each other one does not.
 
-A config that fails validation is recorded as failed (category configuration, reason naming the
-field) and never stops the others.
+A report is due when the delivery ledger has no entry for (client, report type, period): a send
+for one period never blocks another. A config that fails validation (or lists an account another
+client also lists, or a sender outside the allowed domains) is recorded as failed (category
+configuration, reason naming the field) and never stops the others. A skip is benign only when the
+period was already delivered, the client is not ACTIVE or the report type is not enabled; any other
+skip is a problem the operator alert lists.
 """
 
 from __future__ import annotations
@@ -10,9 +14,12 @@ from datetime import datetime
 from typing import Any
 
 from chalicelib.core.errors import ConfigurationError
-from chalicelib.core.models import ClientConfig, parse_client_config
+from chalicelib.core.models import ClientConfig, check_account_overlaps, duplicate_client_ids, parse_client_config
 from chalicelib.core.store import table
 from chalicelib.reports.contracts import EligibilityInput, EligibilityResult, RunContext
+
+# Skips that are not a problem: nothing was lost (the others are listed in the operator alert).
+BENIGN_SKIPS = frozenset({"already_delivered", "inactive", "not_enabled"})
 
 
 def eligibility(event: EligibilityInput) -> EligibilityResult:
@@ -28,9 +35,9 @@ def eligibility(event: EligibilityInput) -> EligibilityResult:
         if isinstance(config, str):
             records.append(_record(client_id, "failed", config, category="configuration"))
             continue
-        reason = _skip_reason(run, config, ledger, now)
+        kind, reason = _skip_reason(run, config, ledger, now)
         if reason:
-            records.append(_record(client_id, "skipped", reason))
+            records.append(skip_record(client_id, kind, reason))
         else:
             eligible.append(client_id)
             records.append(_record(client_id, "pending", ""))
@@ -53,51 +60,53 @@ INLINE_MAP_SOFT_LIMIT = 900
 
 
 def _load_configs(run: RunContext) -> dict[str, ClientConfig | str]:
-    """Each client's validated config, or the reason it is invalid."""
+    """Each client's validated config, or the reason it is invalid. Every config is read, even for a
+    one-client run: an account listed by two clients is an error for both."""
+    stored = list(table.iter_client_configs())
+    configs: dict[str, ClientConfig | str] = {key: parse_client_config(key, raw) for key, raw in stored}
+    for client_id, keys in duplicate_client_ids(stored).items():
+        for key in keys:
+            configs[key] = (f"invalid client config: client_id: duplicate client_id {client_id!r}, "
+                            f"stored as {' and '.join(repr(k) for k in keys)}")
+    configs = check_account_overlaps(configs)
     if run.client_id:
-        raw = table.get_client_config(run.client_id)
-        if raw is None:
+        if run.client_id not in configs:
             raise ConfigurationError(f"client_id: no client {run.client_id!r} is configured")
-        stored = [(run.client_id, raw)]
-    else:
-        stored = list(table.iter_client_configs())
-    configs: dict[str, ClientConfig | str] = {}
-    for key, raw in stored:
-        configs[key] = parse_client_config(key, raw)
+        return {run.client_id: configs[run.client_id]}
     return configs
 
 
 def _ledger(run: RunContext, client_ids: list[str]) -> dict[tuple[str, str], dict[str, Any]]:
-    keys = []
-    for client_id in client_ids:
-        keys.append(table.delivery_key(client_id, run.report_type, run.current.start.isoformat()))
-        keys.append(table.last_delivery_key(client_id, run.report_type))
+    keys = [table.delivery_key(client_id, run.report_type, run.current.start.isoformat()) for client_id in client_ids]
     return table.batch_get(keys)
 
 
-def _skip_reason(run: RunContext, config: ClientConfig, ledger: dict[tuple[str, str], dict[str, Any]], now: datetime) -> str:
+def _skip_reason(run: RunContext, config: ClientConfig, ledger: dict[tuple[str, str], dict[str, Any]],
+                 now: datetime) -> tuple[str, str]:
+    """(kind, reason) of a skip, or ("", "") when the report is due."""
     if config.status != "ACTIVE":
-        return f"status is {config.status}"
+        return "inactive", f"status is {config.status}"
     if run.report_type not in config.reports:
-        return f"{run.report_type} reports are not enabled for this client"
+        return "not_enabled", f"{run.report_type} reports are not enabled for this client"
     if not config.accounts:
-        return "no accounts configured"
+        return "configuration", "no accounts configured"
     if not config.recipients:
-        return "no recipients configured"
-    if run.force:
-        return ""
+        return "configuration", "no recipients configured"
     delivered = ledger.get(tuple(table.delivery_key(config.client_id, run.report_type, run.current.start.isoformat()).values()))
-    if delivered:
-        return (f"already delivered for {run.current.label()} by run {delivered.get('run_id')} "
-                f"(message {delivered.get('message_id')}); use force to re-send")
-    last = ledger.get(tuple(table.last_delivery_key(config.client_id, run.report_type).values()))
+    if not delivered:
+        return "", ""
+    already = (f"already delivered for {run.current.label()} by run {delivered.get('run_id')} "
+               f"(message {delivered.get('message_id')})")
+    if not run.force:
+        return "already_delivered", f"{already}; use force to re-send"
+    # min_interval_hours only spaces out forced re-sends of this same period: it never drops a period.
     min_hours = config.min_interval_for(run.report_type)
-    if last and min_hours:
-        elapsed_hours = (now - datetime.fromisoformat(last["delivered_at"])).total_seconds() / 3600
+    if min_hours and delivered.get("delivered_at"):
+        elapsed_hours = (now - datetime.fromisoformat(delivered["delivered_at"])).total_seconds() / 3600
         if elapsed_hours < min_hours:
-            return (f"minimum interval not met: last {run.report_type} report sent {elapsed_hours:.1f} h ago, "
-                    f"minimum is {min_hours} h; use force to re-send")
-    return ""
+            return "already_delivered", (f"{already} {elapsed_hours:.1f} h ago; a forced re-send waits "
+                                         f"min_interval_hours ({min_hours} h)")
+    return "", ""
 
 
 # A reason quotes the config's own field names: a huge one must not push the record past DynamoDB's
@@ -110,3 +119,10 @@ def _record(client_id: str, status: str, reason: str, category: str | None = Non
         reason = reason[: MAX_REASON_CHARS - 1] + "\u2026"
     return {"client_id": client_id, "status": status, "reason": reason, "category": category,
             "updated_at": table.utcnow().isoformat()}
+
+
+def skip_record(client_id: str, kind: str, reason: str) -> dict[str, Any]:
+    """A skipped client; `problem` unless the skip is benign (BENIGN_SKIPS)."""
+    problem = kind not in BENIGN_SKIPS
+    return {**_record(client_id, "skipped", reason, category=kind if problem else None),
+            "skip": kind, "problem": problem}

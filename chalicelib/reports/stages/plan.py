@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta, timezone
+
 from pydantic import ValidationError
 
 from chalicelib.core.errors import DataValidationError
@@ -24,6 +26,13 @@ def plan(event: PlanInput) -> PlanResult:
 
     started_at = parse_timestamp(event.started_at) or table.utcnow()
     as_of = run_input.as_of or started_at.date()
+    tomorrow = started_at.astimezone(timezone.utc).date() + timedelta(days=1)
+    if as_of > tomorrow:
+        # A period in the future has no costs yet: it would be a "$0" report that blocks the real one.
+        raise DataValidationError(
+            f"invalid execution input: as_of: {as_of.isoformat()} is later than tomorrow "
+            f"({tomorrow.isoformat()}, UTC); periods end before as_of, so use at most {tomorrow.isoformat()}"
+        )
     try:
         current, previous = report_periods(run_input.report_type, as_of)
     except OverflowError as exc:  # e.g. as_of 0001-01-01: the periods would start before year 1

@@ -7,6 +7,7 @@ from typing import Any
 from chalicelib.core.errors import error_details
 from chalicelib.core.store import table
 from chalicelib.reports.contracts import RecordResultInput, RecordResultOutput
+from chalicelib.reports.stages.eligibility import skip_record
 
 
 def record(event: RecordResultInput) -> RecordResultOutput:
@@ -17,8 +18,12 @@ def record(event: RecordResultInput) -> RecordResultOutput:
         attrs = {"status": "failed", "reason": details["message"] or details["error"], "category": details["category"],
                  "error": details["error"], "severity": details["severity"],
                  "recommended_action": details["recommended_action"], "updated_at": now}
+    elif event.collected is not None and event.collected.skip_reason is not None:
+        # No cost data: nothing sent, nothing in the ledger, and a problem for the operator alert.
+        attrs = {**skip_record(event.client_id, "no_data", event.collected.skip_reason),
+                 "ce_requests": event.collected.ce_requests, "updated_at": now}
     elif event.delivery is not None and event.delivery.duplicate:
-        attrs = {"status": "skipped", "reason": f"already delivered by run {event.delivery.sent_by_run}",
+        attrs = {**skip_record(event.client_id, "already_delivered", f"already delivered by run {event.delivery.sent_by_run}"),
                  "message_id": event.delivery.message_id, "updated_at": now}
     elif event.delivery is not None:
         attrs = {"status": "completed", "message_id": event.delivery.message_id,

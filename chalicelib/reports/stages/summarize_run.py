@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from typing import Any
 
 from chalicelib.core.metrics import publish
 from chalicelib.core.store import table
 from chalicelib.reports.alerts import send_failure_alert
-from chalicelib.reports.contracts import FailedClient, RunSummary, SummarizeRunInput
+from chalicelib.reports.contracts import FailedClient, PeriodDays, ProblemSkip, RunSummary, SummarizeRunInput
 
 STATUS_FOR_SUMMARY = {"completed": "delivered", "skipped": "skipped", "failed": "failed"}
 MAX_LISTED_FAILURES = 50  # keeps the execution output far below the 256 KB limit
@@ -23,22 +24,30 @@ def summarize(event: SummarizeRunInput) -> RunSummary:
         reason = item.get("reason", "") if status != "failed" or item.get("reason") else f"stopped while {item.get('status')}"
         clients.append({"client_id": item["client_id"], "status": status, "reason": reason,
                         "category": item.get("category"), "recommended_action": item.get("recommended_action"),
-                        "message_id": item.get("message_id"), "ce_requests": int(item.get("ce_requests", 0) or 0)})
+                        "message_id": item.get("message_id"), "ce_requests": int(item.get("ce_requests", 0) or 0),
+                        "problem": is_problem(status, item)})
     counts = Counter(c["status"] for c in clients)
+    problems = sum(c["problem"] for c in clients)
     summary = RunSummary(
         run_id=run.run_id,
         report_type=run.report_type,
-        period=run.current,
+        period=PeriodDays.of(run.current),
         clients_total=len(clients),
         delivered=counts["delivered"],
         skipped=counts["skipped"],
         failed=counts["failed"],
+        problems=problems,
         ce_requests=sum(c["ce_requests"] for c in clients),
-        status="completed_with_failures" if counts["failed"] else "completed",
+        status=("completed_with_failures" if counts["failed"] else
+                "completed_with_problems" if problems else "completed"),
         failures=[
             FailedClient(client_id=c["client_id"], category=c["category"], reason=c["reason"],
                          recommended_action=c["recommended_action"])
             for c in clients if c["status"] == "failed"
+        ][:MAX_LISTED_FAILURES],
+        problem_skips=[
+            ProblemSkip(client_id=c["client_id"], category=c["category"], reason=c["reason"])
+            for c in clients if c["status"] == "skipped" and c["problem"]
         ][:MAX_LISTED_FAILURES],
     )
     summary = summary.model_copy(update={"alert_message_id": send_failure_alert(summary)})
@@ -46,6 +55,14 @@ def summarize(event: SummarizeRunInput) -> RunSummary:
     table.update_run_meta(run.run_id, {"status": summary.status, "summary": json.dumps(summary_json),
                                        "finished_at": table.utcnow().isoformat()})
     table.put_run_history(run.run_id, run.started_at.isoformat(), summary_json)
-    outcome = "ExecutionFailed" if counts["failed"] else "ExecutionSucceeded"
-    publish(run.report_type, ClientsProcessed=len(clients), **{outcome: 1})
+    # A problem skip is a missing report too: the run does not count as a success for the alarms.
+    outcome = "ExecutionFailed" if problems else "ExecutionSucceeded"
+    publish(run.report_type, ClientsProcessed=len(clients), ClientsWithProblems=problems, **{outcome: 1})
     return summary
+
+
+def is_problem(status: str, item: dict[str, Any]) -> bool:
+    """A failed client, or one skipped for a reason that is not benign (eligibility.BENIGN_SKIPS)."""
+    if status == "failed":
+        return True
+    return status == "skipped" and bool(item.get("problem"))
