@@ -246,7 +246,8 @@ def _check_isolation(aws: Any, run_id: str, tenants: list[Tenant], noise: list[d
 # 1. the property test
 # ------------------------------------------------------------------------------------------------
 
-ROLES = [f"arn:aws:iam::{PAYER_ACCOUNTS[0]}:role/cost-report-read", f"arn:aws:iam::{PAYER_ACCOUNTS[1]}:role/billing/ce-read"]
+# Payer roles are named CostReporter... (docs/DEPLOY.md): the only roles collect_costs may assume.
+ROLES = [f"arn:aws:iam::{PAYER_ACCOUNTS[0]}:role/CostReporterRead", f"arn:aws:iam::{PAYER_ACCOUNTS[1]}:role/CostReporterCeRead"]
 
 
 @st.composite
@@ -283,7 +284,7 @@ def tenant_sets(draw: Any) -> tuple[list[Tenant], dict[str, set[str]], list[dict
         }
         if draw(st.booleans()):  # reads its costs through a payer role shared with others
             role = draw(st.sampled_from(ROLES))
-            external_id = draw(st.sampled_from(["shared-external-id-1", f"external-id-{client_id}"]))
+            external_id = draw(st.sampled_from(["shared-external-id-1", f"external-id-for-{client_id}"]))
             trust[role].add(external_id)
             config.update(role_arn=role, external_id=external_id)
         tenants.append(Tenant(config, rows))
@@ -342,8 +343,8 @@ def test_no_client_sees_another_clients_accounts_or_amounts(tmp_path_factory):
 # 2. AssumeRole with the client's ExternalId, or nothing
 # ------------------------------------------------------------------------------------------------
 
-PAYER_ROLE = f"arn:aws:iam::{PAYER_ACCOUNTS[0]}:role/cost-report-read"
-GOOD_EXTERNAL_ID = "acme-7f3c9a1e"
+PAYER_ROLE = f"arn:aws:iam::{PAYER_ACCOUNTS[0]}:role/CostReporterRead"
+GOOD_EXTERNAL_ID = "acme-7f3c9a1e-5d2b-4e80"
 
 
 def _external_id_clients() -> list[dict[str, Any]]:
@@ -352,7 +353,7 @@ def _external_id_clients() -> list[dict[str, Any]]:
     return [
         client_config("payer-good", ["510000000001", "510000000002"], role_arn=PAYER_ROLE, external_id=GOOD_EXTERNAL_ID,
                recipients=["finops@payer-good.example"]),
-        client_config("payer-wrong", ["520000000001"], role_arn=PAYER_ROLE, external_id="acme-guessed-id",
+        client_config("payer-wrong", ["520000000001"], role_arn=PAYER_ROLE, external_id="acme-guessed-external-id",
                recipients=["finops@payer-wrong.example"]),
         client_config("payer-missing", ["530000000001"], role_arn=PAYER_ROLE, recipients=["finops@payer-missing.example"]),
         client_config("direct", ["540000000001"], recipients=["finops@direct.example"]),
@@ -381,7 +382,7 @@ def test_cross_account_access_only_through_assume_role_with_the_clients_external
     assert (wrong["status"], wrong["category"], wrong["error"]) == ("failed", "authorization", "AuthorizationError")
     assert "ExternalId" in wrong["recommended_action"]
     assert "AccessDenied" in wrong["reason"] and "external_id" in wrong["reason"]
-    assert [c["ExternalId"] for c in sts.calls if c["RoleSessionName"] == "cost-report-payer-wrong"] == ["acme-guessed-id"]
+    assert [c["ExternalId"] for c in sts.calls if c["RoleSessionName"] == "cost-report-payer-wrong"] == ["acme-guessed-external-id"]
     assert not [c for c in ce.calls if c["accounts"] & {"520000000001"}]  # never reached Cost Explorer
 
     # a missing ExternalId never gets as far as AssumeRole: the config is refused, naming the field

@@ -12,7 +12,7 @@ import re
 from datetime import date, datetime
 from typing import Any, Literal
 
-from pydantic import ConfigDict, Field, StrictBool, field_validator
+from pydantic import ConfigDict, Field, StrictBool, ValidationInfo, field_validator
 
 from chalicelib.core.models import ClientConfig, ClientId, Money, Period, ReportType, StrictModel
 
@@ -34,6 +34,17 @@ class RunInput(StrictModel):
             raise ValueError("must be a date written YYYY-MM-DD")
         if value is not None and not isinstance(value, (str, date)):
             raise ValueError("must be a date written YYYY-MM-DD")
+        return value
+
+    @field_validator("as_of")
+    @classmethod
+    def _not_in_the_future(cls, value: date | None, info: ValidationInfo) -> date | None:
+        """Later than tomorrow (UTC, from the execution's start: plan passes `latest_as_of`): no costs
+        yet, so it could only be a "$0" report."""
+        latest = (info.context or {}).get("latest_as_of")
+        if value is not None and latest is not None and value > latest:
+            raise ValueError(f"{value.isoformat()} is later than tomorrow ({latest.isoformat()}, UTC); "
+                             f"periods end before as_of, so use at most {latest.isoformat()}")
         return value
 
 

@@ -19,20 +19,15 @@ def plan(event: PlanInput) -> PlanResult:
     raw_input = event.input
     if not isinstance(raw_input, dict):
         raise DataValidationError("input: the execution input must be a JSON object like {\"report_type\": \"weekly\"}")
+    started_at = parse_timestamp(event.started_at) or table.utcnow()
+    # A period in the future has no costs yet: it would be a "$0" report that blocks the real one.
+    tomorrow = started_at.astimezone(timezone.utc).date() + timedelta(days=1)
     try:
-        run_input = RunInput.model_validate(raw_input)
+        run_input = RunInput.model_validate(raw_input, context={"latest_as_of": tomorrow})
     except ValidationError as exc:
         raise DataValidationError(f"invalid execution input: {describe_validation_error(exc)}") from exc
 
-    started_at = parse_timestamp(event.started_at) or table.utcnow()
     as_of = run_input.as_of or started_at.date()
-    tomorrow = started_at.astimezone(timezone.utc).date() + timedelta(days=1)
-    if as_of > tomorrow:
-        # A period in the future has no costs yet: it would be a "$0" report that blocks the real one.
-        raise DataValidationError(
-            f"invalid execution input: as_of: {as_of.isoformat()} is later than tomorrow "
-            f"({tomorrow.isoformat()}, UTC); periods end before as_of, so use at most {tomorrow.isoformat()}"
-        )
     try:
         current, previous = report_periods(run_input.report_type, as_of)
     except OverflowError as exc:  # e.g. as_of 0001-01-01: the periods would start before year 1
