@@ -76,7 +76,7 @@ def test_batch_get_asks_again_for_unprocessed_keys(monkeypatch, stubborn: int) -
     resource = _Resource(stubborn)
     monkeypatch.setattr(table.aws, "resource", lambda service: resource)
     monkeypatch.setattr(table, "BATCH_GET_BACKOFF_SECONDS", 0)
-    keys = [table.delivery_key("acme", "weekly", "2026-11-09"), table.last_delivery_key("acme", "weekly")]
+    keys = [table.delivery_key("acme", "weekly", "2026-11-09"), table.delivery_key("acme", "weekly", "2026-11-02")]
     found = table.batch_get(keys)
     assert sorted(found) == sorted((k["pk"], k["sk"]) for k in keys) and resource.calls == stubborn + 1
 
@@ -86,5 +86,5 @@ def test_batch_get_raises_a_throttling_error_when_keys_stay_unprocessed(monkeypa
     monkeypatch.setattr(table.aws, "resource", lambda service: resource)
     monkeypatch.setattr(table, "BATCH_GET_BACKOFF_SECONDS", 0)
     with pytest.raises(ThrottlingError, match="2 keys still unprocessed"):
-        table.batch_get([table.delivery_key("acme", "weekly", "2026-11-09"), table.last_delivery_key("acme", "weekly")])
+        table.batch_get([table.delivery_key("acme", "weekly", "2026-11-09"), table.delivery_key("acme", "weekly", "2026-11-02")])
     assert resource.calls == table.BATCH_GET_ROUNDS
