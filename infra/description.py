@@ -70,9 +70,10 @@ DESCRIPTION = Description(
         Function("collect_costs", timeout=110, pipeline=True, grants=(
             TableItems("reports", ("dynamodb:GetItem",), (c.PK_CLIENTS,)),
             TableItems("reports", ("dynamodb:PutItem",), (f"{c.PK_RUN_PREFIX}*",)),  # its client record: running
-            BucketObjects("reports", RUNS, ("s3:PutObject",)),
+            # Its own artefact only: message.eml, which deliver trusts as the envelope, is render's.
+            BucketObjects("reports", RUNS, ("s3:PutObject",), keys=f"*/*/{c.COSTS_ARTEFACT}"),
             CostExplorer(),
-            AssumePayerRoles(c.ROLE_SESSION_PREFIX),
+            AssumePayerRoles(c.ROLE_SESSION_PREFIX, c.PAYER_ROLE_NAME_PREFIX),
         )),
         Function("render_report", timeout=50, pipeline=True, grants=(
             BucketObjects("reports", RUNS, ("s3:GetObject", "s3:PutObject")),

@@ -158,6 +158,7 @@ class BucketObjects:
     bucket: str
     prefix: str
     actions: tuple[str, ...]
+    keys: str = "*"  # under the prefix: e.g. "*/*/costs.json" for one artefact name only
 
 
 @dataclass(frozen=True)
@@ -171,11 +172,13 @@ class AssumePayerRoles:
     prefix the code uses, never a role of this same account."""
 
     session_prefix: str
+    role_name_prefix: str  # only roles named so (docs/DEPLOY.md tells clients the name)
 
 
 @dataclass(frozen=True)
 class SendEmail:
-    """ses:SendEmail/SendRawEmail from the account's identities through the configuration set."""
+    """ses:SendEmail (SESv2, raw content included) from the account's identities through the
+    configuration set, with a From address only in the stage's allowed sender domains."""
 
 
 @dataclass(frozen=True)

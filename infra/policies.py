@@ -6,9 +6,10 @@ as it is (`"autogen_policy": false` + `iam_policy_file`). What each grant become
                     matches (`dynamodb:LeadingKeys`)
   BucketObjects     object actions under the prefix; with GetObject also ListBucket of the prefix
   CostExplorer      `Resource: *` (Cost Explorer has no resource-level permissions)
-  AssumePayerRoles  any role, but only with an ExternalId, only with the code's session name
-                    prefix and never a role of this very account
-  SendEmail         from the account's identities through the stage's configuration set
+  AssumePayerRoles  roles named with the payer role prefix (CostReporter...), only with an ExternalId,
+                    only with the code's session name prefix and never a role of this very account
+  SendEmail         ses:SendEmail from the account's identities through the stage's configuration
+                    set, From only in the stage's allowed sender domains (ses:FromAddress)
   PublishTo / SendToQueue / ConsumeQueue / StartExecution / ReadSecrets   on that one resource
 Every function may also write its own log group, and X-Ray segments when the stage traces.
 Account and region are `*` in ARNs: Chalice does not template policy files, and names are unique
@@ -57,7 +58,7 @@ def grant_statements(stage: Stage, grants: tuple[Grant, ...]) -> list[dict[str, 
             bucket = stage.bucket_name(grant.bucket)
             sid = f"{d.bucket(grant.bucket).logical_id}{camel(grant.prefix)}"
             statements.append({"Sid": sid, "Effect": "Allow", "Action": list(grant.actions),
-                               "Resource": [f"arn:aws:s3:::{bucket}/{grant.prefix}*"]})
+                               "Resource": [f"arn:aws:s3:::{bucket}/{grant.prefix}{grant.keys}"]})
             if "s3:GetObject" in grant.actions:
                 statements.append({"Sid": f"{sid}List", "Effect": "Allow", "Action": ["s3:ListBucket"],
                                    "Resource": [f"arn:aws:s3:::{bucket}"],
@@ -70,7 +71,7 @@ def grant_statements(stage: Stage, grants: tuple[Grant, ...]) -> list[dict[str, 
                 "Sid": "ClientPayerRoles",
                 "Effect": "Allow",
                 "Action": ["sts:AssumeRole"],
-                "Resource": ["arn:aws:iam::*:role/*"],
+                "Resource": [f"arn:aws:iam::*:role/{grant.role_name_prefix}*"],
                 "Condition": {
                     "Null": {"sts:ExternalId": "false"},
                     "StringLike": {"sts:RoleSessionName": f"{grant.session_prefix}*"},
@@ -81,9 +82,11 @@ def grant_statements(stage: Stage, grants: tuple[Grant, ...]) -> list[dict[str, 
             statements.append({
                 "Sid": "SendThroughConfigurationSet",
                 "Effect": "Allow",
-                "Action": ["ses:SendEmail", "ses:SendRawEmail"],
+                "Action": ["ses:SendEmail"],
                 "Resource": ["arn:aws:ses:*:*:identity/*",
                              f"arn:aws:ses:*:*:configuration-set/{stage.configuration_set}"],
+                # The same domains eligibility allows for a client's sender (ALLOWED_SENDER_DOMAINS).
+                "Condition": {"StringLike": {"ses:FromAddress": [f"*@{d}" for d in stage.settings.sender_domains()]}},
             })
         elif isinstance(grant, PublishTo):
             topic = d.topic(grant.topic)

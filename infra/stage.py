@@ -227,6 +227,7 @@ class Stage:
         env = {
             c.ENV_STAGE: self.name,
             c.ENV_SENDER_EMAIL: self.settings.sender,
+            c.ENV_ALLOWED_SENDER_DOMAINS: ",".join(self.settings.sender_domains()),
             c.ENV_MAX_CONCURRENCY: str(self.settings.max_concurrency),
             POWERTOOLS_SERVICE_NAME: c.SERVICE_NAME,
             POWERTOOLS_LOG_LEVEL: self.settings.log_level,

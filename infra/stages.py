@@ -34,10 +34,17 @@ class StageSettings(BaseModel):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     metrics_disabled: bool = False  # Powertools EMF off (the local stage: tests switch it on)
     sender: str = Field(min_length=3)  # SENDER_EMAIL: the default From of reports
+    # Domains a client's own sender/reply_to may use (ALLOWED_SENDER_DOMAINS and the deliver role's
+    # ses:FromAddress condition); empty: the sender's own domain.
+    allowed_sender_domains: tuple[str, ...] = ()
     max_concurrency: int = Field(default=10, ge=1, le=40)  # the Map's MaxConcurrency
     loopback: bool = False  # deployed into a plain-HTTP endpoint on 127.0.0.1 (no TLS to enforce)
     bucket_names: dict[str, str] = Field(default_factory=dict)  # bucket key -> a name of your own (names are global)
     functions: dict[str, FunctionSettings] = Field(default_factory=dict)
+
+
+    def sender_domains(self) -> tuple[str, ...]:
+        return tuple(d.lower() for d in self.allowed_sender_domains) or (self.sender.rpartition("@")[2].lower(),)
 
 
 def load(path: Path = STAGES_FILE) -> dict[str, StageSettings]:

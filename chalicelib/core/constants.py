@@ -64,3 +64,4 @@ PAYER_ROLE_NAME_PREFIX = "CostReporter"
 # Per-client sender/reply_to must be in one of these domains (comma-separated); default: SENDER_EMAIL's domain.
 ENV_ALLOWED_SENDER_DOMAINS = "ALLOWED_SENDER_DOMAINS"
 EXTERNAL_ID_MIN_LENGTH = 16  # a guessable ExternalId defeats its purpose (confused-deputy protection)
+COSTS_ARTEFACT = "costs.json"  # runs/<run>/<client>/costs.json: the one object collect_costs may write

@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from chalicelib.reports.costs.explorer import fetch_costs
+from chalicelib.core.constants import COSTS_ARTEFACT
 from chalicelib.core.errors import ConfigurationError
 from chalicelib.core.models import ClientConfig, parse_client_config
 from chalicelib.core.store import artefacts, table
@@ -31,7 +32,7 @@ def collect(task: ClientTask) -> CollectCostsResult:
                          f"to {last_day.isoformat()}: check the account ids or the payer role "
                          f"(send_empty_reports: true sends a report anyway)"),
             ce_requests=fetched.requests)
-    key = artefacts.put_model(artefacts.artefact_key(run.run_id, task.client_id, "costs.json"), dataset)
+    key = artefacts.put_model(artefacts.artefact_key(run.run_id, task.client_id, COSTS_ARTEFACT), dataset)
     return CollectCostsResult(data_key=key, ce_requests=fetched.requests)
 
 
