@@ -5,7 +5,7 @@ functions, each kind rendered by its own module (infra/kinds/*.cloudformation), 
 install the same thing. Stage-dependent values come from a `StageConfig` mapping, selected by the
 `Stage` parameter, which must be the stage packaged:
 
-    chalice package --stage prod --merge-template resources.yaml out/
+    APP_STAGE=prod chalice package --stage prod --merge-template resources.yaml out/
     aws cloudformation deploy ... --parameter-overrides Stage=prod
 
 It also overrides, in Chalice's function resources, FunctionName and the roles' RoleName (so

@@ -62,6 +62,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def package(project: Path, stage: str, out: Path) -> dict[str, Any]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env["APP_STAGE"] = stage  # SQS handlers name their stage's queue (docs/DEPLOY.md, path 2)
     # chalice package reads credentials although it calls no AWS API: give it dummy ones
     env.update(OFFLINE_ENV, AWS_DEFAULT_REGION="us-east-1", PYTHONDONTWRITEBYTECODE="1", AWS_ACCESS_KEY_ID="testing",
                AWS_SECRET_ACCESS_KEY="testing", AWS_EC2_METADATA_DISABLED="true",
@@ -196,7 +197,12 @@ def handle_jobs(event):
     resources = packaged["Resources"]
     event = resources["HandleJobs"]["Properties"]["Events"]["HandleJobsSqsEventSource"]
     assert event["Type"] == "SQS"
-    assert event["Properties"]["Queue"] == {"Fn::GetAtt": ["TestJobsQueue", "Arn"]}
+    assert event["Properties"]["Queue"] == {
+        "Fn::Sub": "arn:${AWS::Partition}:sqs:${AWS::Region}:${AWS::AccountId}:cost-reporter-prod-test-jobs"}
+    assert resources["HandleJobs"]["DependsOn"] == ["TestJobsQueue"]  # the mapping waits for the queue
+    assert resources["TestJobsQueue"]["Properties"]["QueueName"] == {
+        "Fn::FindInMap": ["StageConfig", {"Ref": "Stage"}, "TestJobsQueueName"]}
+    assert packaged["Mappings"]["StageConfig"]["prod"]["TestJobsQueueName"] == "cost-reporter-prod-test-jobs"
     assert event["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     assert event["Properties"]["BatchSize"] == 5
     assert resources["TestJobsQueue"]["Properties"]["RedrivePolicy"] == {
