@@ -13,31 +13,33 @@ from __future__ import annotations
 from pathlib import Path
 
 from infra import chalice_config, policies, template
-from infra.stage import ROOT, load_stage, stage_names
+from infra.description import DESCRIPTION
+from infra.model import Description
+from infra.stage import ROOT, load_stages
 
 POLICIES_DIR = Path(".chalice") / "policies"
 
 
-def expected(project_dir: Path = ROOT) -> dict[Path, str]:
+def expected(project_dir: Path = ROOT, description: Description = DESCRIPTION) -> dict[Path, str]:
     """{path relative to the project: content} of every generated file (ValueError naming every
     problem when the description, the app and the ASL files disagree: infra/checks.py)."""
     from infra.checks import stage_problems
 
-    problems = [p for name in stage_names(project_dir) for p in stage_problems(load_stage(name, project_dir))]
+    stages = load_stages(project_dir, description)
+    problems = [p for stage in stages for p in stage_problems(stage)]
     if problems:
         raise ValueError("; ".join(problems))
-    files: dict[Path, str] = {Path(".chalice") / "config.json": chalice_config.render(project_dir),
-                              Path(template.OUTPUT): template.render(project_dir)}
-    for name in stage_names(project_dir):
-        stage = load_stage(name, project_dir)
+    files: dict[Path, str] = {Path(".chalice") / "config.json": chalice_config.render(stages),
+                              Path(template.OUTPUT): template.render(stages)}
+    for stage in stages:
         for spec in stage.functions:
             files[Path(".chalice") / spec.policy_file] = policies.render(policies.policy_for(stage, spec.name))
     return files
 
 
-def drift(project_dir: Path = ROOT) -> list[str]:
+def drift(project_dir: Path = ROOT, description: Description = DESCRIPTION) -> list[str]:
     """What differs: 'stale <path>', 'missing <path>' or 'left over <path>' (a policy file nothing generates)."""
-    wanted = expected(project_dir)
+    wanted = expected(project_dir, description)
     problems = []
     for relative, text in wanted.items():
         path = project_dir / relative
@@ -51,10 +53,10 @@ def drift(project_dir: Path = ROOT) -> list[str]:
     return problems
 
 
-def write(project_dir: Path = ROOT) -> list[str]:
+def write(project_dir: Path = ROOT, description: Description = DESCRIPTION) -> list[str]:
     """Write what differs, delete left-over policy files; returns what changed."""
     changed = []
-    wanted = expected(project_dir)
+    wanted = expected(project_dir, description)
     for relative, text in wanted.items():
         path = project_dir / relative
         if not path.exists() or path.read_text() != text:

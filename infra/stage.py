@@ -8,6 +8,7 @@ or queue consumers is read from the Chalice app itself (its event sources), not 
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import re
 import sys
 from dataclasses import dataclass
@@ -85,10 +86,16 @@ class FunctionSpec:
 
 
 def app_functions(project_dir: Path = ROOT) -> list[AppFunction]:
-    """Every Lambda function the Chalice app defines, with its event source."""
-    if str(project_dir) not in sys.path:
-        sys.path.insert(0, str(project_dir))
-    app = importlib.import_module("app").app
+    """Every Lambda function the Chalice app of `project_dir` defines, with its event source."""
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    if project_dir.resolve() == ROOT:
+        app = importlib.import_module("app").app
+    else:  # another project (a scratch copy): its own app.py, beside this repository's
+        spec = importlib.util.spec_from_file_location(f"app_{abs(hash(str(project_dir)))}", project_dir / "app.py")
+        module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+        spec.loader.exec_module(module)  # type: ignore[union-attr]
+        app = module.app
     found = [AppFunction(f.name, "lambda") for f in app.pure_lambda_functions]
     for source in app.event_sources:
         schedule = getattr(source, "schedule_expression", None)
@@ -337,6 +344,11 @@ def load_stage(name: str, project_dir: Path = ROOT, description: Description = D
         ))
     return Stage(name=name, project_dir=project_dir, settings=settings, functions=tuple(functions),
                  description=description)
+
+
+def load_stages(project_dir: Path = ROOT, description: Description = DESCRIPTION) -> list[Stage]:
+    """Every stage of infra/stages.json, resolved."""
+    return [load_stage(name, project_dir, description) for name in stage_names(project_dir)]
 
 
 PROJECT_FILES = ("app.py", "requirements.txt", "chalicelib", "statemachines", ".chalice/config.json", ".chalice/policies",

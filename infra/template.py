@@ -5,7 +5,7 @@ functions, each kind rendered by its own module (infra/kinds/*.cloudformation), 
 install the same thing. Stage-dependent values come from a `StageConfig` mapping, selected by the
 `Stage` parameter, which must be the stage packaged:
 
-    chalice package --stage prod --merge-template resources.yaml out/
+    APP_STAGE=prod chalice package --stage prod --merge-template resources.yaml out/
     aws cloudformation deploy ... --parameter-overrides Stage=prod
 
 It also overrides, in Chalice's function resources, FunctionName and the roles' RoleName (so
@@ -16,12 +16,11 @@ inlined (a file next to the template would not travel with `chalice package`'s o
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from infra.kinds import alarms, bucket, chalice_app, dashboard, queue, ses, state_machine, table, topic
 from infra.naming import CloudFormation, stage_values
-from infra.stage import ROOT, Stage, load_stage, stage_names
+from infra.stage import Stage
 
 OUTPUT = "resources.yaml"
 HEADER = """\
@@ -34,8 +33,8 @@ HEADER = """\
 """
 
 
-def build(project_dir: Path = ROOT) -> dict[str, Any]:
-    stages = [load_stage(name, project_dir) for name in stage_names(project_dir)]
+def build(stages: list[Stage]) -> dict[str, Any]:
+    """The merge template for these stages (all of one description: infra.stage.load_stages)."""
     reference: Stage = stages[0]
     d = reference.description
     n = CloudFormation()
@@ -83,11 +82,11 @@ def build(project_dir: Path = ROOT) -> dict[str, Any]:
     }
 
 
-def render(project_dir: Path = ROOT) -> str:
+def render(stages: list[Stage]) -> str:
     import yaml
 
     class Dumper(yaml.SafeDumper):
         def ignore_aliases(self, data: Any) -> bool:  # no &id001 anchors: plain, diffable YAML
             return True
 
-    return HEADER + yaml.dump(build(project_dir), Dumper=Dumper, sort_keys=False, width=120, allow_unicode=True)
+    return HEADER + yaml.dump(build(stages), Dumper=Dumper, sort_keys=False, width=120, allow_unicode=True)

@@ -62,6 +62,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def package(project: Path, stage: str, out: Path) -> dict[str, Any]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env["APP_STAGE"] = stage  # SQS handlers name their stage's queue (docs/DEPLOY.md, path 2)
     # chalice package reads credentials although it calls no AWS API: give it dummy ones
     env.update(OFFLINE_ENV, AWS_DEFAULT_REGION="us-east-1", PYTHONDONTWRITEBYTECODE="1", AWS_ACCESS_KEY_ID="testing",
                AWS_SECRET_ACCESS_KEY="testing", AWS_EC2_METADATA_DISABLED="true",
@@ -158,3 +159,56 @@ def test_policies_are_least_privilege() -> None:
             assert ("ses:SendEmail" in text) == (function.name == "deliver_report")
             assert ("states:StartExecution" in text) == (function.kind == "trigger")
             assert ("sns:Publish" in text) == (function.name == "summarize_run")
+
+
+def test_an_sqs_consumer_packages_with_its_queue_dlq_and_partial_batch_responses(tmp_path: Path) -> None:
+    """What the next subsystems add: one Queue entry, an on_sqs_message handler with its ConsumeQueue
+    grant. The packaged template wires Chalice's SQS event to the stack's queue, with partial batch
+    responses, and still passes cfn-lint with no error or warning."""
+    import dataclasses
+    import shutil
+
+    from infra.description import DESCRIPTION
+    from infra.model import ConsumeQueue, Function, Queue
+
+    project = copy_project(tmp_path / "project")
+    (project / "infra").mkdir()
+    shutil.copy(ROOT / "infra" / "stages.json", project / "infra" / "stages.json")
+    with (project / "app.py").open("a") as app:
+        app.write('''
+
+from chalicelib.core.constants import queue_name  # noqa: E402 (a test-only consumer)
+
+
+@app.on_sqs_message(queue=queue_name("test_jobs"), batch_size=5, name="handle_jobs")
+def handle_jobs(event):
+    return {"batchItemFailures": []}
+''')
+    jobs = Queue("test_jobs", visibility_timeout=60, max_receive_count=3)
+    description = dataclasses.replace(DESCRIPTION, queues=(jobs,), functions=(
+        *DESCRIPTION.functions, Function("handle_jobs", timeout=10, grants=(ConsumeQueue("test_jobs"),))))
+    generate.write(project, description)
+    assert generate.drift(project, description) == []
+    package_cache.seed(project)
+    packaged = package(project, "prod", tmp_path / "out")
+    findings = cfn_lint(tmp_path / "out" / "sam.yaml")
+    assert not [f for f in findings if f["Level"] in ("Error", "Warning")], json.dumps(findings, indent=1)
+
+    resources = packaged["Resources"]
+    event = resources["HandleJobs"]["Properties"]["Events"]["HandleJobsSqsEventSource"]
+    assert event["Type"] == "SQS"
+    assert event["Properties"]["Queue"] == {
+        "Fn::Sub": "arn:${AWS::Partition}:sqs:${AWS::Region}:${AWS::AccountId}:cost-reporter-prod-test-jobs"}
+    assert resources["HandleJobs"]["DependsOn"] == ["TestJobsQueue"]  # the mapping waits for the queue
+    assert resources["TestJobsQueue"]["Properties"]["QueueName"] == {
+        "Fn::FindInMap": ["StageConfig", {"Ref": "Stage"}, "TestJobsQueueName"]}
+    assert packaged["Mappings"]["StageConfig"]["prod"]["TestJobsQueueName"] == "cost-reporter-prod-test-jobs"
+    assert event["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert event["Properties"]["BatchSize"] == 5
+    assert resources["TestJobsQueue"]["Properties"]["RedrivePolicy"] == {
+        "deadLetterTargetArn": {"Fn::GetAtt": ["TestJobsDeadLetterQueue", "Arn"]}, "maxReceiveCount": 3}
+    assert resources["AlarmTestJobsDlqNotEmpty"]["Properties"]["Dimensions"] == [
+        {"Name": "QueueName", "Value": {"Fn::FindInMap": ["StageConfig", {"Ref": "Stage"}, "TestJobsDeadLetterQueueName"]}}]
+    statements = resources["HandleJobsRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+    consume, = [s for s in statements if s["Sid"] == "ConsumeTestJobsQueue"]
+    assert consume["Resource"] == ["arn:aws:sqs:*:*:cost-reporter-prod-test-jobs"]

@@ -234,12 +234,15 @@ def cloudformation(stage: Any, n: Any) -> dict[str, Any]:
         variables = stage.environment(spec.name, n)
         if variables:
             properties["Environment"] = {"Variables": variables}
+        resource: dict[str, Any] = {"Properties": properties}
         if spec.kind == "consumer":
-            # Chalice's SQS event (`<Function>SqsEventSource`) gets the stack's queue (which also orders
-            # the stack) and partial batch responses.
+            # Chalice's SQS event (`<Function>SqsEventSource`) names the queue by the ARN of the name the
+            # handler gave (APP_STAGE set while packaging); partial batch responses on; the function
+            # (so its event source mapping too) waits for the stack's queue.
             queue = next(stage.description.queue(g.queue) for g in spec.grants if isinstance(g, ConsumeQueue))
             properties["Events"] = {f"{spec.logical_id}SqsEventSource": {"Properties": {
-                "Queue": n.arn(queue), "FunctionResponseTypes": ["ReportBatchItemFailures"]}}}
-        resources[spec.logical_id] = {"Properties": properties}
+                "FunctionResponseTypes": ["ReportBatchItemFailures"]}}}
+            resource["DependsOn"] = [queue.logical_id]
+        resources[spec.logical_id] = resource
         resources[f"{spec.logical_id}Role"] = {"Properties": {"RoleName": n.value(f"Function{spec.logical_id}")}}
     return resources
