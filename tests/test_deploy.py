@@ -122,7 +122,7 @@ def test_first_deploy_creates_everything(deployed: dict[str, Any]) -> None:
     for resource in (f"DynamoDB table {stage.table_name()}", f"S3 bucket {stage.bucket_name()}",
                      f"SNS topic {stage.alert_topic_name}", f"SES configuration set {stage.configuration_set}",
                      f"state machine {stage.state_machine_name()}", f"IAM role {stage.state_machine_role_name()}",
-                     f"dashboard {stage.dashboard_name}", "Chalice app (10 functions, 3 schedules)"):
+                     f"dashboard {stage.dashboard_name}", "Chalice app (11 functions, 3 schedules)"):
         assert actions[resource] == "created", (resource, deployed["output"])
     assert "running: chalice deploy --stage prod" in deployed["output"]
     assert "Reusing existing deployment package" in deployed["output"]  # the offline package, no pip download
@@ -270,14 +270,14 @@ def test_a_changed_input_is_redeployed(deployed: dict[str, Any], endpoint: str, 
     finally:
         path.write_text(original)
     changed = {resource: action for action, resource, _ in actions if action != "unchanged"}
-    assert changed.pop("Chalice app (10 functions, 3 schedules)") == "updated"
+    assert changed.pop("Chalice app (11 functions, 3 schedules)") == "updated"
     # chalice reset the functions' variables to config.json's; deploy.py put the ARNs back
     assert set(changed) == {f"environment of cost-reporter-prod-{f}" for f in
                             ("daily_trigger", "weekly_trigger", "monthly_trigger", "summarize_run")}
     role = client(endpoint, "iam").get_role_policy(RoleName="cost-reporter-prod-plan", PolicyName="cost-reporter-prod-plan")
     assert role["PolicyDocument"]["Statement"][0]["Sid"] == "OwnLogStreams"
     output, actions = run_deploy(endpoint, project)  # the original policy again
-    assert ("updated", "Chalice app (10 functions, 3 schedules)", "chalice deploy") in actions
+    assert ("updated", "Chalice app (11 functions, 3 schedules)", "chalice deploy") in actions
 
 
 def test_teardown_leaves_nothing(deployed: dict[str, Any], endpoint: str, project: Path) -> None:

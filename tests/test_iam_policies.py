@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parents[1]
 POLICY_FILES = sorted((ROOT / ".chalice" / "policies").rglob("*.json"))
 
 # Actions AWS offers no resource-level permissions for: "Resource": "*" is the only form.
-NO_RESOURCE_LEVEL = {"ce:GetCostAndUsage", "xray:PutTraceSegments", "xray:PutTelemetryRecords"}
+NO_RESOURCE_LEVEL = {"ce:GetCostAndUsage", "ce:GetCostForecast", "xray:PutTraceSegments", "xray:PutTelemetryRecords"}
 
 
 def _statements(path: Path) -> list[dict]:

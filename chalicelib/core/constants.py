@@ -64,4 +64,7 @@ PAYER_ROLE_NAME_PREFIX = "CostReporter"
 # Per-client sender/reply_to must be in one of these domains (comma-separated); default: SENDER_EMAIL's domain.
 ENV_ALLOWED_SENDER_DOMAINS = "ALLOWED_SENDER_DOMAINS"
 EXTERNAL_ID_MIN_LENGTH = 16  # a guessable ExternalId defeats its purpose (confused-deputy protection)
-COSTS_ARTEFACT = "costs.json"  # runs/<run>/<client>/costs.json: the one object collect_costs may write
+COSTS_ARTEFACT = "costs.json"  # runs/<run>/<client>/costs.json: what collect_costs writes for render
+CONTEXT_ARTEFACT = "context.json"  # runs/<run>/<client>/context.json: trend, forecast, the why, names
+ON_DEMAND_RUN_PREFIX = "on-demand-"  # run id of report_pdf's renders: runs/on-demand-<time>-<id>/...
+ORGANIZATIONS_CACHE = "organizations"  # runs/<run>/organizations/<payer account>.json: names, once per run

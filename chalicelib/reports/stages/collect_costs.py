@@ -1,4 +1,5 @@
-"""collect: the client's costs for both periods, written to S3 as a CostDataset.
+"""collect: the client's costs for both periods, written to S3 as a CostDataset, and what the report
+needs beyond them (trend, month to date, forecast, the why, account names) as a ReportContext.
 
 No rows at all for the client's accounts in both periods is not a report: collect answers
 `skip_reason` (the state machine records the client as skipped, a problem the operator alert
@@ -9,19 +10,23 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from chalicelib.reports.costs.explorer import fetch_costs
-from chalicelib.core.constants import COSTS_ARTEFACT
+from chalicelib.core.constants import COSTS_ARTEFACT, CONTEXT_ARTEFACT
 from chalicelib.core.errors import ConfigurationError
 from chalicelib.core.models import ClientConfig, parse_client_config
 from chalicelib.core.store import artefacts, table
 from chalicelib.reports.contracts import ClientTask, CollectCostsResult, CostDataset
+from chalicelib.reports.costs.analysis import analyze
+from chalicelib.reports.costs.context import fetch_context
+from chalicelib.reports.costs.explorer import ce_client_for, fetch_costs, payer_credentials
 
 
 def collect(task: ClientTask) -> CollectCostsResult:
     run = task.run
     table.put_client_record(run.run_id, task.client_id, {"status": "running", "updated_at": table.utcnow().isoformat()})
     config = load_config(task.client_id)
-    fetched = fetch_costs(config, run)
+    credentials = payer_credentials(config)  # one AssumeRole serves Cost Explorer and Organizations
+    ce = ce_client_for(config, credentials)
+    fetched = fetch_costs(config, run, ce)
     dataset = CostDataset(client=config, run=run, currency=fetched.currency, estimated=fetched.estimated,
                           lines=fetched.lines, charges=fetched.charges, charges_separated=fetched.charges_separated,
                           ce_requests=fetched.requests)
@@ -33,7 +38,9 @@ def collect(task: ClientTask) -> CollectCostsResult:
                          f"(send_empty_reports: true sends a report anyway)"),
             ce_requests=fetched.requests)
     key = artefacts.put_model(artefacts.artefact_key(run.run_id, task.client_id, COSTS_ARTEFACT), dataset)
-    return CollectCostsResult(data_key=key, ce_requests=fetched.requests)
+    context = fetch_context(ce, config, run, analyze(dataset), credentials)
+    context_key = artefacts.put_model(artefacts.artefact_key(run.run_id, task.client_id, CONTEXT_ARTEFACT), context)
+    return CollectCostsResult(data_key=key, context_key=context_key, ce_requests=fetched.requests + context.ce_requests)
 
 
 def load_config(client_id: str) -> ClientConfig:
