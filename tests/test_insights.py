@@ -23,15 +23,21 @@ def _days(start: date, amounts: list[str]) -> list[ins.BucketTotal]:
 def test_windows_cover_trend_and_month_to_date() -> None:
     daily = Period(start=date(2026, 11, 21), end=date(2026, 11, 22))
     assert ins.trend_window("daily", daily) == Period(start=date(2026, 11, 8), end=date(2026, 11, 22))
-    assert ins.history_window("daily", daily) == (Period(start=date(2026, 11, 1), end=date(2026, 11, 22)), "DAILY")
+    assert ins.history_window("daily", daily, date(2026, 11, 22)) == (
+        Period(start=date(2026, 11, 1), end=date(2026, 11, 22)), "DAILY")
     early = Period(start=date(2026, 11, 2), end=date(2026, 11, 3))
-    assert ins.history_window("daily", early)[0].start == date(2026, 10, 20)  # 14 days reach back into October
-    assert ins.forecast_window("daily", daily) == Period(start=date(2026, 11, 22), end=date(2026, 12, 1))
-    last_day = Period(start=date(2026, 11, 30), end=date(2026, 12, 1))
-    assert ins.forecast_window("daily", last_day) is None  # the month is complete: nothing to forecast
+    assert ins.history_window("daily", early, date(2026, 11, 3))[0].start == date(2026, 10, 20)  # 14 days back
+    assert ins.forecast_window("daily", date(2026, 11, 22)) == Period(start=date(2026, 11, 22), end=date(2026, 12, 1))
+    assert ins.forecast_window("daily", date(2026, 12, 1)) is None  # November is complete: nothing to forecast
+    # A weekly report run on a Sunday: month to date (and the history) reach the day before the run.
+    week = Period(start=date(2026, 11, 9), end=date(2026, 11, 16))
+    assert ins.history_window("weekly", week, date(2026, 11, 22)) == (
+        Period(start=date(2026, 11, 1), end=date(2026, 11, 22)), "DAILY")
+    assert ins.month_to_date_window(date(2026, 11, 22)) == Period(start=date(2026, 11, 1), end=date(2026, 11, 22))
     monthly = Period(start=date(2026, 10, 1), end=date(2026, 11, 1))
-    assert ins.history_window("monthly", monthly) == (Period(start=date(2026, 5, 1), end=date(2026, 11, 1)), "MONTHLY")
-    assert ins.forecast_window("monthly", monthly) is None
+    assert ins.history_window("monthly", monthly, date(2026, 11, 1)) == (
+        Period(start=date(2026, 5, 1), end=date(2026, 11, 1)), "MONTHLY")
+    assert ins.forecast_window("monthly", date(2026, 11, 1)) is None
 
 
 def test_trend_has_every_bucket_and_highlights_the_period() -> None:
@@ -79,14 +85,15 @@ def test_month_to_date_forecast_and_budget_crossing_day() -> None:
     forecast = ins.ForecastFigures(start=date(2026, 11, 22), end=date(2026, 12, 1), total=D(1350),
                                    daily=_days(date(2026, 11, 22), ["150"] * 9))
     context = ins.ReportContext(granularity="DAILY", totals=totals, forecast=forecast)
-    mtd = ins.build_month_to_date("daily", current, context, monthly_budget=D(2500))
+    as_of = current.end
+    mtd = ins.build_month_to_date("daily", as_of, context, monthly_budget=D(2500))
     assert mtd.spent == D(2100) and mtd.projected == D(3450) and mtd.through == date(2026, 11, 21)
     assert mtd.outlook.status == "exceed"
     assert mtd.outlook.difference == D(950)
     assert mtd.outlook.crossing_day == date(2026, 11, 24)  # 2100 + 150*3 = 2550 > 2500 on the 24th
-    within = ins.build_month_to_date("daily", current, context, monthly_budget=D(5000)).outlook
+    within = ins.build_month_to_date("daily", as_of, context, monthly_budget=D(5000)).outlook
     assert within.status == "within" and within.crossing_day is None and within.difference == D(-1550)
-    over = ins.build_month_to_date("daily", current, context, monthly_budget=D(1000)).outlook
+    over = ins.build_month_to_date("daily", as_of, context, monthly_budget=D(1000)).outlook
     assert over.status == "over" and over.crossing_day == date(2026, 11, 11)  # 1,000 on the 10th, past it on the 11th
 
 
@@ -94,7 +101,7 @@ def test_no_forecast_keeps_month_to_date_and_says_why() -> None:
     current = Period(start=date(2026, 11, 21), end=date(2026, 11, 22))
     context = ins.ReportContext(granularity="DAILY", totals=_days(date(2026, 11, 1), ["10"] * 21),
                                 forecast_note="Cost Explorer has too little history to forecast")
-    mtd = ins.build_month_to_date("daily", current, context, monthly_budget=D(100))
+    mtd = ins.build_month_to_date("daily", current.end, context, monthly_budget=D(100))
     assert mtd.spent == D(210) and mtd.projected is None and mtd.outlook is None
     assert mtd.forecast_note
 

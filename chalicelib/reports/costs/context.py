@@ -66,7 +66,7 @@ def _amount(metrics: dict[str, Any], metric: str) -> Decimal:
 
 def history_request(config: ClientConfig, run: RunContext) -> dict[str, Any]:
     """The main request's filter and metric (so the figures agree), ungrouped, over the history window."""
-    window, granularity = insights.history_window(run.report_type, run.current)
+    window, granularity = insights.history_window(run.report_type, run.current, run.as_of)
     base = cost_request(config, run)
     return {"TimePeriod": {"Start": window.start.isoformat(), "End": window.end.isoformat()},
             "Granularity": granularity, "Metrics": base["Metrics"], "Filter": base["Filter"]}
@@ -81,7 +81,7 @@ def fetch_history(ce: Any, config: ClientConfig, run: RunContext) -> list[Bucket
 
 
 def forecast_request(config: ClientConfig, run: RunContext) -> dict[str, Any] | None:
-    window = insights.forecast_window(run.report_type, run.current)
+    window = insights.forecast_window(run.report_type, run.as_of)
     if window is None:
         return None
     return {"TimePeriod": {"Start": window.start.isoformat(), "End": window.end.isoformat()},
@@ -210,7 +210,7 @@ def fetch_context(ce: Any, config: ClientConfig, run: RunContext, report: CostRe
     if request is not None:
         figures, note = fetch_forecast(ce, request)
         requests += 1
-    elif not forecast and insights.forecast_window(run.report_type, run.current) is not None:
+    elif not forecast and insights.forecast_window(run.report_type, run.as_of) is not None:
         note = "No forecast for a past period"
     breakdown = None
     target = insights.why_target(report, insights.build_baseline(report, totals, config.change_alert))
@@ -223,4 +223,4 @@ def fetch_context(ce: Any, config: ClientConfig, run: RunContext, report: CostRe
         names = dict(config.account_names)
     return ReportContext(granularity="MONTHLY" if run.report_type == "monthly" else "DAILY", totals=totals,
                          forecast=figures, forecast_note=note, breakdown=breakdown, account_names=names,
-                         ce_requests=requests)
+                         ce_requests=requests, as_of=run.as_of)

@@ -77,6 +77,7 @@ class ReportContext(_Frozen):
     breakdown: UsageBreakdown | None = None
     account_names: dict[str, str] = Field(default_factory=dict)  # only the client's own accounts
     ce_requests: int = 0  # requests beyond the main GetCostAndUsage
+    as_of: date | None = None  # the run date the month to date and the forecast are computed for
 
 
 # ---- windows: which dates the extra requests cover ---------------------------------------------
@@ -102,28 +103,31 @@ def trend_window(report_type: str, current: Period) -> Period:
     return Period(start=current.end - timedelta(days=TREND_DAYS), end=current.end)
 
 
-def month_to_date_window(current: Period) -> Period:
-    """From the first of the month holding the report's last day up to the end of the report."""
-    return Period(start=month_start(current.end - timedelta(days=1)), end=current.end)
+def month_to_date_window(as_of: date) -> Period:
+    """Month to date as of the run: from the 1st of the month holding the day before as_of, to as_of.
+
+    As of the run, not the report period: Cost Explorer forecasts only from today on, so the actual
+    spend must reach the forecast's start (a weekly report run on a Wednesday counts Mon-Tue too)."""
+    return Period(start=month_start(as_of - timedelta(days=1)), end=as_of)
 
 
-def history_window(report_type: str, current: Period) -> tuple[Period, Granularity]:
+def history_window(report_type: str, current: Period, as_of: date) -> tuple[Period, Granularity]:
     """The one ungrouped request's period: the trend, plus month-to-date for daily/weekly."""
     trend = trend_window(report_type, current)
     if report_type == "monthly":
         return trend, "MONTHLY"
-    mtd = month_to_date_window(current)
-    return Period(start=min(trend.start, mtd.start), end=current.end), "DAILY"
+    mtd = month_to_date_window(as_of)
+    return Period(start=min(trend.start, mtd.start), end=max(current.end, mtd.end)), "DAILY"
 
 
-def forecast_window(report_type: str, current: Period) -> Period | None:
-    """The rest of the month after a daily/weekly report; None when that month is complete."""
+def forecast_window(report_type: str, as_of: date) -> Period | None:
+    """The rest of the month from as_of (daily/weekly reports); None when that month is complete."""
     if report_type == "monthly":
         return None
-    end = next_month(current.end - timedelta(days=1))
-    if current.end >= end:
+    end = next_month(as_of - timedelta(days=1))
+    if as_of >= end:
         return None
-    return Period(start=current.end, end=end)
+    return Period(start=as_of, end=end)
 
 
 # ---- what renderers read (ReportInsights) ------------------------------------------------------
@@ -269,15 +273,15 @@ def budget_outlook(budget: Decimal, month: date, totals: list[BucketTotal], spen
                          crossing_day=crossing)
 
 
-def build_month_to_date(report_type: str, current: Period, context: ReportContext,
+def build_month_to_date(report_type: str, as_of: date, context: ReportContext,
                         monthly_budget: Decimal | None) -> MonthToDate | None:
     if report_type == "monthly":
         return None
-    window = month_to_date_window(current)
+    window = month_to_date_window(as_of)
     in_month = [t for t in context.totals if window.start <= t.start < window.end]
     spent = sum((t.amount for t in in_month), ZERO)
     forecast = context.forecast
-    projected = spent + forecast.total if forecast else (spent if forecast_window(report_type, current) is None else None)
+    projected = spent + forecast.total if forecast else (spent if forecast_window(report_type, as_of) is None else None)
     outlook = None
     if monthly_budget is not None and projected is not None:
         outlook = budget_outlook(monthly_budget, window.start, in_month, spent, forecast)
@@ -349,7 +353,8 @@ def build_insights(report: CostReport, context: ReportContext, rule: ChangeAlert
     return ReportInsights(
         trend=build_trend(report.report_type, report.current, context.totals),
         baseline=baseline,
-        month_to_date=build_month_to_date(report.report_type, report.current, context, monthly_budget),
+        month_to_date=build_month_to_date(report.report_type, context.as_of or report.current.end, context,
+                                          monthly_budget),
         why=build_why(report, context.breakdown, baseline),
         # Defence in depth: a name is shown only for the client's own accounts.
         account_names={k: v for k, v in context.account_names.items() if k in allowed},
