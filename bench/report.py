@@ -38,8 +38,7 @@ def _run_context(report_type: str, as_of: date) -> Any:
 
 def collect_and_render(configs: list[Any], ce: Any, run: Any, render: bool, formats: tuple[str, ...] = ()) -> dict[str, Any]:
     from chalicelib.reports.costs.analysis import analyze
-    from chalicelib.reports.costs.explorer import fetch_costs
-    from chalicelib.reports.contracts import CostDataset
+    from chalicelib.reports.stages.collect_costs import collect_dataset
     from chalicelib.reports.rendering import render_report
     from chalicelib.reports.costs.context import fetch_context
     from chalicelib.reports.costs.insights import build_insights
@@ -47,8 +46,8 @@ def collect_and_render(configs: list[Any], ce: Any, run: Any, render: bool, form
     requests: Counter[str] = Counter()
     times: dict[str, list[float]] = {"email": [], "xlsx": [], "pdf": []}
     for config in configs:
-        lines, currency, estimated, main = fetch_costs(config, run, ce)
-        dataset = CostDataset(client=config, run=run, currency=currency, estimated=estimated, lines=lines)
+        dataset = collect_dataset(config, run, ce)
+        main = dataset.ce_requests
         report = analyze(dataset)
         context = fetch_context(ce, config, run, report, None)
         requests["main"] += main

@@ -79,8 +79,10 @@ def test_extra_cost_explorer_requests_are_counted_and_bounded(sample_run):
                   if r.account_id in config["accounts"] and date(2026, 11, 2) <= r.date < date(2026, 11, 16)
                   and r.record_type not in excluded}
         main_pages = math.ceil(len(groups) / 1000)  # the local Cost Explorer's page size
+        # issue 8: credits and refunds are fetched apart (one more request) when the client includes them
+        charges = 1 if config.get("include_credits") or config.get("include_refunds") else 0
         # history (1) + forecast (1: the month is not over) + the why (1, only with a flagged mover)
-        assert records[client_id]["ce_requests"] == main_pages + 2 + (client_id in why), client_id
+        assert records[client_id]["ce_requests"] == main_pages + charges + 2 + (client_id in why), client_id
     # What collect reported is what the (emulated) bill says.
     assert summary["ce_requests"] == sum(records[c]["ce_requests"] for c in DELIVERED)
 
@@ -116,8 +118,8 @@ def test_pdf_pages_and_headline_figures(sample_run, tmp_path):
     assert all(p.stat().st_size > 3_000 for p in pages)
     text = browser.pdf_text(pdf)
     facts = (out / "acme-retail" / "report.txt").read_text()
-    total = re.search(r"TOTAL SPEND: (\S+)", facts).group(1)
-    change = re.search(r"Change: (\S+ \(\S+\))", facts).group(1)
+    total = re.search(r"TOTAL SPEND[^:\n]*: (\S+)", facts).group(1)
+    change = re.search(r"Change[^:\n]*: (\S+ \(\S+\))", facts).group(1)
     month = re.search(r"November month to date \(1st to 21st\): (\S+)", facts).group(1)
     for figure in (total, change, month, "Production (7269 5959 6028)", "Daily totals, last 14 days"):
         assert figure in text, figure
@@ -133,9 +135,9 @@ def test_xlsx_has_summary_chart_services_accounts(sample_run):
     summary, services, accounts = (book[name] for name in book.sheetnames)
     assert len(summary._charts) == 1  # the native trend chart
     facts = (out / "acme-retail" / "report.txt").read_text()
-    total = Decimal(re.search(r"TOTAL SPEND: \$(\S+)", facts).group(1).replace(",", ""))
+    total = Decimal(re.search(r"TOTAL SPEND[^:\n]*: \$(\S+)", facts).group(1).replace(",", ""))
     # Full precision in the cell (sums stay exact), shown in cents by its number format.
-    assert summary["A4"].value == "Total spend"
+    assert summary["A4"].value.startswith("Total spend")
     assert Decimal(str(summary["B4"].value)).quantize(Decimal("0.01")) == total
     assert "$" in summary["B4"].number_format
     assert services.freeze_panes == "B2" and accounts.freeze_panes == "B2"

@@ -22,10 +22,10 @@ from chalicelib.core.errors import DataValidationError, classify_aws_error
 from chalicelib.core.periods import report_periods
 from chalicelib.core.settings import get_settings
 from chalicelib.core.store import artefacts
-from chalicelib.reports.contracts import CostDataset, OnDemandReportInput, OnDemandReportResult, RunContext
+from chalicelib.reports.contracts import OnDemandReportInput, OnDemandReportResult, RunContext
 from chalicelib.reports.costs.analysis import analyze
 from chalicelib.reports.costs.context import fetch_context
-from chalicelib.reports.costs.explorer import ce_client_for, fetch_costs, payer_credentials
+from chalicelib.reports.costs.explorer import ce_client_for, payer_credentials
 from chalicelib.reports.costs.insights import build_insights
 
 URL_EXPIRY_SECONDS = 3600
@@ -37,7 +37,7 @@ CONTENT_TYPES = {
 
 
 def report_pdf(request: OnDemandReportInput) -> OnDemandReportResult:
-    from chalicelib.reports.stages.collect_costs import load_config
+    from chalicelib.reports.stages.collect_costs import collect_dataset, load_config
 
     now = datetime.now(timezone.utc)
     try:
@@ -50,9 +50,8 @@ def report_pdf(request: OnDemandReportInput) -> OnDemandReportResult:
     config = load_config(request.client_id)
     credentials = payer_credentials(config)
     ce = ce_client_for(config, credentials)
-    lines, currency, estimated, requests = fetch_costs(config, run, ce)
-    dataset = CostDataset(client=config, run=run, currency=currency, estimated=estimated, lines=lines,
-                          ce_requests=requests)
+    dataset = collect_dataset(config, run, ce)
+    requests = dataset.ce_requests
     report = analyze(dataset)
     # Cost Explorer forecasts only from today on: a past period has its month to date, no forecast.
     context = fetch_context(ce, config, run, report, credentials, forecast=request.as_of >= now.date())

@@ -20,7 +20,7 @@ from typing import Any
 from chalicelib.core import aws
 from chalicelib.core.constants import ORGANIZATIONS_CACHE, RUNS_PREFIX
 from chalicelib.reports.costs.analysis import CostReport
-from chalicelib.reports.costs.explorer import cost_request
+from chalicelib.reports.costs.explorer import cost_request, separated_record_types
 from chalicelib.core.errors import AuthorizationError, ConfigurationError, DataValidationError, classify_aws_error
 from chalicelib.core.models import ClientConfig
 from chalicelib.reports.contracts import RunContext
@@ -64,10 +64,16 @@ def _amount(metrics: dict[str, Any], metric: str) -> Decimal:
     return value
 
 
+def usage_request(config: ClientConfig, run: RunContext) -> dict[str, Any]:
+    """The main usage request (its filter and metric): what the report's change compares. Credits,
+    refunds and monthly charges fetched apart stay out of the trend, the baseline and the forecast."""
+    return cost_request(config, run, separated_record_types(config, run))
+
+
 def history_request(config: ClientConfig, run: RunContext) -> dict[str, Any]:
     """The main request's filter and metric (so the figures agree), ungrouped, over the history window."""
     window, granularity = insights.history_window(run.report_type, run.current, run.as_of)
-    base = cost_request(config, run)
+    base = usage_request(config, run)
     return {"TimePeriod": {"Start": window.start.isoformat(), "End": window.end.isoformat()},
             "Granularity": granularity, "Metrics": base["Metrics"], "Filter": base["Filter"]}
 
@@ -86,7 +92,7 @@ def forecast_request(config: ClientConfig, run: RunContext) -> dict[str, Any] | 
         return None
     return {"TimePeriod": {"Start": window.start.isoformat(), "End": window.end.isoformat()},
             "Metric": FORECAST_METRIC[config.cost_metric], "Granularity": "DAILY",
-            "Filter": cost_request(config, run)["Filter"], "PredictionIntervalLevel": 80}
+            "Filter": usage_request(config, run)["Filter"], "PredictionIntervalLevel": 80}
 
 
 def fetch_forecast(ce: Any, request: dict[str, Any]) -> tuple[ForecastFigures | None, str | None]:
@@ -118,7 +124,7 @@ def fetch_forecast(ce: Any, request: dict[str, Any]) -> tuple[ForecastFigures | 
 
 
 def breakdown_request(config: ClientConfig, run: RunContext, service: str) -> dict[str, Any]:
-    base = cost_request(config, run)
+    base = usage_request(config, run)
     return {**base,
             "GroupBy": [{"Type": "DIMENSION", "Key": "USAGE_TYPE"}, {"Type": "DIMENSION", "Key": "REGION"}],
             "Filter": {"And": [base["Filter"], {"Dimensions": {"Key": "SERVICE", "Values": [service]}}]}}

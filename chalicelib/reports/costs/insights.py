@@ -233,13 +233,14 @@ def build_baseline(report: CostReport, totals: list[BucketTotal], rule: ChangeAl
         if not window:
             return Baseline(flagged=report.total_flagged)
         average = sum(window, ZERO) / len(window)
-        change = report.total_current - average
-        pct = pct_change(report.total_current, average)
+        # The compared figures (usage; issue 8): credits and monthly charges never make a day stand out.
+        change = report.compared_current - average
+        pct = pct_change(report.compared_current, average)
         return Baseline(average=average, average_days=len(window), change_vs_average=change,
                         change_vs_average_pct=pct, flagged=is_flagged(change, pct, rule))
     if report.report_type == "monthly" and report.current.days != report.previous.days:
-        cur = report.total_current / report.current.days
-        prev = report.total_previous / report.previous.days
+        cur = report.compared_current / report.current.days
+        prev = report.compared_previous / report.previous.days
         return Baseline(per_day_current=cur, per_day_previous=prev, per_day_change_pct=pct_change(cur, prev),
                         flagged=report.total_flagged)
     return Baseline(flagged=report.total_flagged)

@@ -9,12 +9,13 @@ lists) unless the client opted in with send_empty_reports.
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from chalicelib.core.constants import COSTS_ARTEFACT, CONTEXT_ARTEFACT
 from chalicelib.core.errors import ConfigurationError
 from chalicelib.core.models import ClientConfig, parse_client_config
 from chalicelib.core.store import artefacts, table
-from chalicelib.reports.contracts import ClientTask, CollectCostsResult, CostDataset
+from chalicelib.reports.contracts import ClientTask, CollectCostsResult, CostDataset, RunContext
 from chalicelib.reports.costs.analysis import analyze
 from chalicelib.reports.costs.context import fetch_context
 from chalicelib.reports.costs.explorer import ce_client_for, fetch_costs, payer_credentials
@@ -26,21 +27,26 @@ def collect(task: ClientTask) -> CollectCostsResult:
     config = load_config(task.client_id)
     credentials = payer_credentials(config)  # one AssumeRole serves Cost Explorer and Organizations
     ce = ce_client_for(config, credentials)
-    fetched = fetch_costs(config, run, ce)
-    dataset = CostDataset(client=config, run=run, currency=fetched.currency, estimated=fetched.estimated,
-                          lines=fetched.lines, charges=fetched.charges, charges_separated=fetched.charges_separated,
-                          ce_requests=fetched.requests)
+    dataset = collect_dataset(config, run, ce)
     if not dataset.has_data() and not config.send_empty_reports:
         last_day = run.current.end - timedelta(days=1)
         return CollectCostsResult(
             skip_reason=(f"no cost data for {', '.join(config.accounts)} from {run.previous.start.isoformat()} "
                          f"to {last_day.isoformat()}: check the account ids or the payer role "
                          f"(send_empty_reports: true sends a report anyway)"),
-            ce_requests=fetched.requests)
+            ce_requests=dataset.ce_requests)
     key = artefacts.put_model(artefacts.artefact_key(run.run_id, task.client_id, COSTS_ARTEFACT), dataset)
     context = fetch_context(ce, config, run, analyze(dataset), credentials)
     context_key = artefacts.put_model(artefacts.artefact_key(run.run_id, task.client_id, CONTEXT_ARTEFACT), context)
-    return CollectCostsResult(data_key=key, context_key=context_key, ce_requests=fetched.requests + context.ce_requests)
+    return CollectCostsResult(data_key=key, context_key=context_key, ce_requests=dataset.ce_requests + context.ce_requests)
+
+
+def collect_dataset(config: ClientConfig, run: RunContext, ce: Any) -> CostDataset:
+    """The client's costs for both periods (collect, and report_pdf on demand)."""
+    fetched = fetch_costs(config, run, ce)
+    return CostDataset(client=config, run=run, currency=fetched.currency, estimated=fetched.estimated,
+                       lines=fetched.lines, charges=fetched.charges, charges_separated=fetched.charges_separated,
+                       ce_requests=fetched.requests)
 
 
 def load_config(client_id: str) -> ClientConfig:
