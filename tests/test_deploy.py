@@ -147,10 +147,10 @@ def test_functions_schedules_and_their_permissions(deployed: dict[str, Any], end
         variables = config["Environment"]["Variables"]
         # exactly the stage's variables and those its grants give it, ARNs included
         assert variables == {**stage.stage_environment(), **stage.environment(spec.name, naming)}
-        assert variables.get("TABLE_NAME") == ("cost-reporter-prod" if spec.kind == "task" and spec.name != "render_report"
-                                               else None)
+        reads_clients = (spec.kind == "task" and spec.name != "render_report") or spec.name == "report_pdf"
+        assert variables.get("TABLE_NAME") == ("cost-reporter-prod" if reads_clients else None)
         assert variables.get("BUCKET_NAME") == ("cost-reporter-prod-reports" if spec.name in
-                                                ("collect_costs", "render_report", "deliver_report") else None)
+                                                ("collect_costs", "render_report", "deliver_report", "report_pdf") else None)
         assert variables.get("STATE_MACHINE_ARN") == (state_machine_arn if spec.kind == "trigger" else None)
         if spec.name == "summarize_run":
             assert variables["ALERT_TOPIC_ARN"] == "arn:aws:sns:us-east-1:123456789012:cost-reporter-prod-alerts"
