@@ -65,3 +65,18 @@ PAYER_ROLE_NAME_PREFIX = "CostReporter"
 ENV_ALLOWED_SENDER_DOMAINS = "ALLOWED_SENDER_DOMAINS"
 EXTERNAL_ID_MIN_LENGTH = 16  # a guessable ExternalId defeats its purpose (confused-deputy protection)
 COSTS_ARTEFACT = "costs.json"  # runs/<run>/<client>/costs.json: the one object collect_costs may write
+
+# ---- Run metrics and period summaries (issue 10; item layout in chalicelib/metrics/store.py) --------
+DEPLOYMENT_TENANT = "*"  # the tenant that stands for the whole deployment (client ids never contain "*")
+PK_METRICS_PREFIX = "METRICS#"  # METRICS#<tenant> / DAY#<YYYY-MM-DD> -> a day bucket (counters, histograms)
+PK_METRIC_EVENT_PREFIX = "METRICS#EVENT#"  # METRICS#EVENT#<event id> / EVENT -> an applied metric event
+PK_METRIC_TENANTS = "METRICS#TENANTS"  # METRICS#TENANTS / <tenant> -> every tenant that has summaries
+PK_SUMMARY_PREFIX = "SUMMARY#"  # SUMMARY#<tenant> / <period type>#<period start> -> a period summary
+PK_AGGREGATION_PREFIX = "AGGREGATION#"  # AGGREGATION#<run_id> / TENANT#<tenant> -> a tenant's aggregation outcome
+METRIC_EVENT_RETENTION_DAYS = 90  # applied event ids are kept this long (SQS keeps a message 14 days at most)
+ENV_METRICS_QUEUE_URL = "METRICS_QUEUE_URL"
+ENV_SUMMARY_TOPIC_ARN = "SUMMARY_TOPIC_ARN"
+ENV_AGGREGATION_STATE_MACHINE_ARN = "AGGREGATION_STATE_MACHINE_ARN"
+# Chalice binds @on_sqs_message to a queue name when the app is packaged (no per-stage value there).
+METRICS_QUEUE_NAME = f"{APP_NAME}-metrics"
+METRICS_BATCH_SIZE = 10
