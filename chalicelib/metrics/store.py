@@ -16,7 +16,6 @@ on one partition): nothing here scans, so cost grows with days x tenants, not wi
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Iterable, Iterator
 from datetime import date, timedelta
@@ -27,7 +26,7 @@ from ..core.constants import (DEPLOYMENT_TENANT, METRIC_EVENT_RETENTION_DAYS, PK
                               TTL_ATTRIBUTE)
 from .calendar import SummaryPeriod
 from .events import ClientOutcome, RunEnd
-from .tally import Tally, increments
+from .tally import Tally, bucket_changes
 
 Applied = Literal["applied", "duplicate"]
 
@@ -76,20 +75,14 @@ def apply_event(event: ClientOutcome | RunEnd) -> Applied:
 
     serializer = TypeSerializer()
     table_name = _settings().table_name
-    tenants = [DEPLOYMENT_TENANT] if isinstance(event, RunEnd) else [event.client_id, DEPLOYMENT_TENANT]
     event_item = {"pk": f"{PK_METRIC_EVENT_PREFIX}{event.event_id}", "sk": "EVENT", "kind": event.kind,
                   "day": event.day.isoformat(),
                   TTL_ATTRIBUTE: int(time.time()) + METRIC_EVENT_RETENTION_DAYS * 86400}
     transact: list[dict[str, Any]] = [{"Put": {
         "TableName": table_name, "Item": {k: serializer.serialize(v) for k, v in event_item.items()},
         "ConditionExpression": "attribute_not_exists(pk)"}}]
-    maxima_by_tenant: dict[str, dict[str, int]] = {}
-    for tenant in tenants:
-        deployment = tenant == DEPLOYMENT_TENANT
-        adds, maxima = increments(event, deployment)
-        maxima_by_tenant[tenant] = maxima
-        if deployment and isinstance(event, ClientOutcome):
-            adds["tenants"] = {event.client_id}  # set ADD: the day's active clients
+    changes = bucket_changes(event)
+    for tenant, adds, _ in changes:
         names = {f"#a{i}": name for i, name in enumerate(adds)}
         values = {f":a{i}": serializer.serialize(value) for i, value in enumerate(adds.values())}
         transact.append({"Update": {
@@ -106,7 +99,7 @@ def apply_event(event: ClientOutcome | RunEnd) -> Applied:
 
             raise classify_aws_error(exc, f"apply metric event {event.event_id}") from exc
         outcome = "duplicate"
-    for tenant, maxima in maxima_by_tenant.items():
+    for tenant, _, maxima in changes:
         for name, value in maxima.items():
             _raise_maximum(day_key(tenant, event.day), name, value)
     return outcome
@@ -221,7 +214,3 @@ def tenant_outcomes(run_id: str) -> list[dict[str, Any]]:
 
 def get_summary(tenant: str, period: SummaryPeriod) -> dict[str, Any] | None:
     return _call("read summary", _table().get_item, Key=summary_key(tenant, period), ConsistentRead=True).get("Item")
-
-
-def to_json(item: dict[str, Any]) -> str:
-    return json.dumps(item, default=str)

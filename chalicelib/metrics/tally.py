@@ -16,6 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ..core.constants import DEPLOYMENT_TENANT
 from . import histogram
 from .events import ClientOutcome, RunEnd
 
@@ -113,6 +114,20 @@ class Tally(BaseModel):
                 item[f"{measure}_ms_sum"] = durations.sum_ms
                 item[f"{measure}_ms_max"] = durations.max_ms
         return item
+
+
+def bucket_changes(event: ClientOutcome | RunEnd) -> list[tuple[str, dict[str, Any], dict[str, int]]]:
+    """[(tenant, attributes to ADD, maxima to raise)] for every day bucket one event changes: the
+    client's and the deployment's (which also collects the day's active clients as a set)."""
+    changes = []
+    tenants = [DEPLOYMENT_TENANT] if isinstance(event, RunEnd) else [event.client_id, DEPLOYMENT_TENANT]
+    for tenant in tenants:
+        deployment = tenant == DEPLOYMENT_TENANT
+        adds, maxima = increments(event, deployment)
+        if deployment and isinstance(event, ClientOutcome):
+            adds["tenants"] = {event.client_id}  # set ADD: idempotent, and inside the same transaction
+        changes.append((tenant, adds, maxima))
+    return changes
 
 
 def increments(event: ClientOutcome | RunEnd, deployment: bool) -> tuple[dict[str, Any], dict[str, int]]:
