@@ -116,12 +116,14 @@ def scan_session(table_name: str) -> Iterator[None]:
 
 
 def aggregate(run_input: dict[str, Any], name: str, started_at: str) -> dict[str, Any]:
-    from chalicelib.metrics import stages
+    """The state machine's path, stage by stage, each as its Lambda runs it."""
+    from chalicelib.core.observability import run_stage
+    from chalicelib.metrics.blueprint import STAGES
 
-    plan = stages.plan_aggregation({"input": run_input, "execution_name": name, "started_at": started_at})
+    plan = run_stage(STAGES["plan_aggregation"], {"input": run_input, "execution_name": name, "started_at": started_at})
     for tenant in plan["tenants"]:
-        stages.aggregate_tenant({"run": plan["run"], "tenant": tenant})
-    return stages.publish_summaries({"run": plan["run"], "tenants_planned": len(plan["tenants"])})
+        run_stage(STAGES["aggregate_tenant"], {"run": plan["run"], "tenant": tenant})
+    return run_stage(STAGES["publish_summaries"], {"run": plan["run"], "tenants_planned": len(plan["tenants"])})
 
 
 def scan_baseline(table: Any, run_input: dict[str, Any], started_at: str) -> int:

@@ -16,11 +16,9 @@ ENV = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_
 
 
 def reset_caches() -> None:
-    from chalicelib import aws
-    from chalicelib.settings import get_settings
+    from chalicelib.core.caches import reset_all
 
-    aws.reset_clients()
-    get_settings.cache_clear()
+    reset_all()
 
 
 @contextmanager

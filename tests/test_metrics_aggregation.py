@@ -8,7 +8,9 @@ from decimal import Decimal
 
 import pytest
 
-from chalicelib.errors import DataValidationError
+from chalicelib.core.errors import DataValidationError
+from chalicelib.core.observability import run_stage
+from chalicelib.metrics.blueprint import STAGES
 from chalicelib.metrics import stages, store
 from chalicelib.metrics.aggregation import summary_view
 from bench.metrics_data import seed
@@ -36,12 +38,17 @@ def aws_env():
         yield table, published
 
 
+def stage(name: str, event: dict) -> dict:
+    """A stage as its Lambda runs it (typed input parsed, result dumped to JSON)."""
+    return run_stage(STAGES[name], event)
+
+
 def aggregate(run_input: dict, name: str, started_at: str = "2026-11-19T02:00:00Z") -> dict:
     """The state machine's path, stage by stage (the ASL itself runs in test_metrics_state_machine)."""
-    plan = stages.plan_aggregation({"input": run_input, "execution_name": name, "started_at": started_at})
+    plan = stage("plan_aggregation", {"input": run_input, "execution_name": name, "started_at": started_at})
     for tenant in plan["tenants"]:
-        stages.aggregate_tenant({"run": plan["run"], "tenant": tenant})
-    return stages.publish_summaries({"run": plan["run"], "tenants_planned": len(plan["tenants"])})
+        stage("aggregate_tenant", {"run": plan["run"], "tenant": tenant})
+    return stage("publish_summaries", {"run": plan["run"], "tenants_planned": len(plan["tenants"])})
 
 
 def _views(tenant: str, period_type: str | None = None) -> dict[str, dict]:
@@ -77,8 +84,8 @@ def test_a_rerun_overwrites_and_the_publish_is_once_per_run(aws_env):
         store.apply_event(event)
     aggregate({"run_date": "2026-11-19"}, "manual-1")
     first = _views("*")
-    retried = stages.publish_summaries({"run": stages.plan_aggregation(
-        {"input": {"run_date": "2026-11-19"}, "execution_name": "manual-1", "started_at": "2026-11-19T02:00:00Z"})["run"],
+    retried = stage("publish_summaries", {"run": stage("plan_aggregation", {
+        "input": {"run_date": "2026-11-19"}, "execution_name": "manual-1", "started_at": "2026-11-19T02:00:00Z"})["run"],
         "tenants_planned": 5})
     aggregate({"run_date": "2026-11-19"}, "manual-2")
     second = _views("*")
@@ -139,7 +146,7 @@ def test_backfill_of_a_year_then_the_new_year_run_builds_the_year_from_months(aw
 ])
 def test_invalid_input_fails_the_plan_naming_the_field(aws_env, run_input, named):
     with pytest.raises(DataValidationError, match=named):
-        stages.plan_aggregation({"input": run_input, "execution_name": "bad", "started_at": "2026-11-19T02:00:00Z"})
+        stage("plan_aggregation", {"input": run_input, "execution_name": "bad", "started_at": "2026-11-19T02:00:00Z"})
 
 
 def test_a_day_without_runs_still_gets_a_deployment_summary(aws_env):

@@ -9,7 +9,7 @@ from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import Any
 
-from ..core.constants import PK_SUMMARY_PREFIX
+from chalicelib.core.constants import PK_SUMMARY_PREFIX
 from .calendar import SummaryPeriod
 from .tally import Tally
 

@@ -15,16 +15,14 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
+
+from chalicelib.core.models import StrictModel
 
 from .calendar import MAX_BACKFILL_DAYS, SummaryPeriod, backfill_periods, scheduled_periods
 
 
-class _Contract(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class AggregationInput(_Contract):
+class AggregationInput(StrictModel):
     """What the schedule sends and what a person types in the console."""
 
     backfill: bool = False
@@ -49,7 +47,7 @@ class AggregationInput(_Contract):
         return found
 
 
-class AggregationRun(_Contract):
+class AggregationRun(StrictModel):
     run_id: str = Field(min_length=1)
     mode: Literal["scheduled", "backfill"]
     run_date: date | None = None  # scheduled
@@ -64,24 +62,24 @@ class AggregationRun(_Contract):
         return scheduled_periods(self.run_date)  # type: ignore[arg-type]
 
 
-class PlanInput(_Contract):
+class PlanInput(StrictModel):
     input: Any = None
     execution_name: str = Field(min_length=1)
     started_at: datetime
 
 
-class PlanOutput(_Contract):
+class PlanOutput(StrictModel):
     run: AggregationRun
     tenants: list[str]
 
 
-class TenantTask(_Contract):
+class TenantTask(StrictModel):
     run: AggregationRun
     tenant: str = Field(min_length=1)
 
 
-class CaughtError(_Contract):
-    model_config = ConfigDict(extra="allow", frozen=True)
+class CaughtError(StrictModel):
+    """What a Catch writes at its ResultPath."""
 
     Error: str = ""
     Cause: str | None = None
@@ -91,12 +89,53 @@ class TenantFailure(TenantTask):
     error: CaughtError
 
 
-class TenantResult(_Contract):
+class TenantResult(StrictModel):
     tenant: str
     status: Literal["ok", "failed"]
     summaries_written: int = 0
 
 
-class PublishInput(_Contract):
+class PublishInput(StrictModel):
     run: AggregationRun
     tenants_planned: int = Field(ge=0)  # tenants the Map was given (a tenant with no outcome is counted missing)
+
+
+class DeploymentFigures(StrictModel):
+    """The deployment's counts for one period (what downstream alerting reads)."""
+
+    period_type: str
+    period_start: date
+    period_end: date
+    runs: int
+    runs_with_failures: int
+    clients_delivered: int
+    clients_skipped: int
+    clients_failed: int
+    emails_sent: int
+    ce_requests: int
+    spend_reported: float
+
+
+class FailedTenant(StrictModel):
+    tenant: str
+    error: str | None = None
+    category: str | None = None
+    reason: str | None = None
+
+
+class PublishedSummaries(StrictModel):
+    """The SNS message (and the execution output): counts, never report bodies."""
+
+    run_id: str
+    mode: Literal["scheduled", "backfill"]
+    run_date: date | None = None
+    start_date: date | None = None
+    end_date: date | None = None
+    periods: dict[str, int]  # period type -> periods summarized
+    tenants: int
+    tenants_failed: int
+    tenants_missing: int  # no outcome recorded at all (recording the failure failed too)
+    summaries_written: int
+    failed_tenants: list[FailedTenant]
+    deployment: list[DeploymentFigures]
+    message_id: str | None = None

@@ -17,7 +17,7 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
-from ..core.constants import ENV_METRICS_QUEUE_URL
+from chalicelib.core.constants import ENV_METRICS_QUEUE_URL
 
 ClientStatus = Literal["delivered", "skipped", "failed"]
 # The run records' client status -> the outcome counted (a client stuck mid-branch counts as failed).
@@ -57,7 +57,7 @@ METRIC_EVENT: TypeAdapter[ClientOutcome | RunEnd] = TypeAdapter(MetricEvent)
 
 
 def _milliseconds(start: object, end: object) -> int | None:
-    from ..periods import parse_timestamp
+    from chalicelib.core.periods import parse_timestamp
 
     started, ended = parse_timestamp(start), parse_timestamp(end)
     if started is None or ended is None or ended < started:
@@ -93,9 +93,9 @@ def run_end(run_id: str, report_type: str, run_started_at: datetime, finished_at
 def emit(events: Iterable[ClientOutcome | RunEnd]) -> int:
     """Send events to the metrics queue, 10 a request. Raises a taxonomy error if any is refused,
     so the stage's ASL Retry sends them again (same ids: the applier counts each once)."""
-    from .. import aws
-    from ..errors import ConfigurationError, ServiceUnavailableError, classify_aws_error
-    from ..settings import get_settings
+    from chalicelib.core import aws
+    from chalicelib.core.errors import ConfigurationError, ServiceUnavailableError, classify_aws_error
+    from chalicelib.core.settings import get_settings
 
     batch = list(events)
     if not batch:

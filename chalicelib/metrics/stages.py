@@ -1,6 +1,7 @@
 """The aggregation state machine's stages, its daily trigger, and the metrics queue's record handler.
 
-Each stage takes its contract (contracts.py) as a dict from the ASL and returns a plain dict.
+Each stage takes its input contract (contracts.py) and returns its result contract; run_stage
+parses and dumps them (a payload that does not match fails as a DataValidationError).
 """
 
 from __future__ import annotations
@@ -11,12 +12,12 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from ..core.constants import DEPLOYMENT_TENANT, ENV_AGGREGATION_STATE_MACHINE_ARN, ENV_SUMMARY_TOPIC_ARN
+from chalicelib.core.constants import DEPLOYMENT_TENANT, ENV_AGGREGATION_STATE_MACHINE_ARN, ENV_SUMMARY_TOPIC_ARN
 from . import store
-from .aggregation import VIEW_COUNTS, summaries_from_days, summary_view, yearly_from_months
+from .aggregation import summaries_from_days, summary_view, yearly_from_months
 from .calendar import PERIOD_TYPES, covered_days
-from .contracts import (AggregationInput, AggregationRun, PlanInput, PlanOutput, PublishInput, TenantFailure,
-                        TenantResult, TenantTask)
+from .contracts import (AggregationInput, AggregationRun, DeploymentFigures, FailedTenant, PlanInput, PlanOutput,
+                        PublishedSummaries, PublishInput, TenantFailure, TenantResult, TenantTask)
 from .events import METRIC_EVENT
 
 MAX_LISTED_FAILURES = 50  # keeps the SNS message and the execution output small
@@ -28,7 +29,7 @@ def _now() -> datetime:
 
 
 def _settings() -> Any:
-    from ..settings import get_settings
+    from chalicelib.core.settings import get_settings
 
     return get_settings()
 
@@ -43,13 +44,12 @@ def apply_metric_record(body: str) -> str:
 
 # ---- aggregation state machine --------------------------------------------------------------------
 
-def plan_aggregation(event: dict[str, Any]) -> dict[str, Any]:
-    """event: {"input": <execution input>, "execution_name", "started_at"} (set by the ASL).
+def plan_aggregation(plan: PlanInput) -> PlanOutput:
+    """The execution input, its name and start time (set by the ASL) -> the run and its tenants.
     Invalid input fails the execution here, naming the field."""
-    from ..errors import DataValidationError
-    from ..models import describe_validation_error
+    from chalicelib.core.errors import DataValidationError
+    from chalicelib.core.models import describe_validation_error
 
-    plan = PlanInput.model_validate(event)
     raw = {} if plan.input is None else plan.input
     if not isinstance(raw, dict):
         raise DataValidationError('input: the execution input must be a JSON object like {"backfill": true, '
@@ -72,13 +72,12 @@ def plan_aggregation(event: dict[str, Any]) -> dict[str, Any]:
     )
     span = covered_days(run.periods())
     clients = sorted(store.active_tenants(*span)) if span else []
-    return PlanOutput(run=run, tenants=[DEPLOYMENT_TENANT, *clients]).model_dump(mode="json")
+    return PlanOutput(run=run, tenants=[DEPLOYMENT_TENANT, *clients])
 
 
-def aggregate_tenant(event: dict[str, Any]) -> dict[str, Any]:
+def aggregate_tenant(task: TenantTask) -> TenantResult:
     """Every period of the run for one tenant: days/weeks/months from one Query of its day
     buckets, then years from its (just written) monthly summaries."""
-    task = TenantTask.model_validate(event)
     run, tenant = task.run, task.tenant
     keep_empty = tenant == DEPLOYMENT_TENANT
     periods = run.periods()
@@ -93,37 +92,35 @@ def aggregate_tenant(event: dict[str, Any]) -> dict[str, Any]:
             written += store.put_summaries(tenant, [item])
     store.put_tenant_outcome(run.run_id, tenant, {"status": "ok", "summaries_written": written,
                                                   "finished_at": _now().isoformat()})
-    return TenantResult(tenant=tenant, status="ok", summaries_written=written).model_dump()
+    return TenantResult(tenant=tenant, status="ok", summaries_written=written)
 
 
-def record_tenant_failure(event: dict[str, Any]) -> dict[str, Any]:
+def record_tenant_failure(failure: TenantFailure) -> TenantResult:
     """A tenant's caught error, recorded with its category; the Map goes on with the others."""
-    from ..errors import error_details
+    from chalicelib.core.errors import error_details
 
-    failure = TenantFailure.model_validate(event)
     details = error_details(failure.error.Error, failure.error.Cause)
     store.put_tenant_outcome(failure.run.run_id, failure.tenant, {
         "status": "failed", "error": details["error"], "category": details["category"],
         "reason": details["message"] or details["error"], "recommended_action": details["recommended_action"],
         "finished_at": _now().isoformat()})
-    return TenantResult(tenant=failure.tenant, status="failed").model_dump()
+    return TenantResult(tenant=failure.tenant, status="failed")
 
 
-def publish_summaries(event: dict[str, Any], lambda_context: Any = None) -> dict[str, Any]:
+def publish_summaries(publication: PublishInput, lambda_context: Any) -> PublishedSummaries:
     """One SNS message per aggregation run with what it wrote (counts, never report bodies)."""
-    from ..errors import ConfigurationError
+    from chalicelib.core.errors import ConfigurationError
 
-    publication = PublishInput.model_validate(event)
-    run = publication.run
     topic = _settings().summary_topic_arn
     if not topic:
         raise ConfigurationError(f"{ENV_SUMMARY_TOPIC_ARN}: environment variable not set for publish_summaries")
-    message = run_report(run, publication.tenants_planned)
-    reply = _idempotent_publish(lambda_context)(publication={"run_id": run.run_id}, topic=topic, message=message)
-    return {**message, "message_id": reply["message_id"]}
+    message = run_report(publication.run, publication.tenants_planned)
+    reply = _idempotent_publish(lambda_context)(publication={"run_id": publication.run.run_id}, topic=topic,
+                                                message=message.model_dump_json(exclude={"message_id"}))
+    return message.model_copy(update={"message_id": reply["message_id"]})
 
 
-def run_report(run: AggregationRun, tenants_planned: int) -> dict[str, Any]:
+def run_report(run: AggregationRun, tenants_planned: int) -> PublishedSummaries:
     outcomes = store.tenant_outcomes(run.run_id)
     failed = [o for o in outcomes if o.get("status") == "failed"]
     periods = run.periods()
@@ -133,23 +130,17 @@ def run_report(run: AggregationRun, tenants_planned: int) -> dict[str, Any]:
         item = store.get_summary(DEPLOYMENT_TENANT, period)
         if item:
             view = summary_view(item)
-            deployment.append({k: view[k] for k in ("period_type", "period_start", "period_end", *VIEW_COUNTS,
-                                                     "spend_reported")})
-    return {
-        "run_id": run.run_id,
-        "mode": run.mode,
-        **({"run_date": run.run_date.isoformat()} if run.run_date else {}),
-        **({"start_date": run.start_date.isoformat(), "end_date": run.end_date.isoformat()}  # type: ignore[union-attr]
-           if run.mode == "backfill" else {}),
-        "periods": {kind: sum(p.period_type == kind for p in periods) for kind in PERIOD_TYPES},
-        "tenants": tenants_planned,
-        "tenants_failed": len(failed),
-        "tenants_missing": max(0, tenants_planned - len(outcomes)),  # their failure could not even be recorded
-        "summaries_written": sum(int(o.get("summaries_written", 0)) for o in outcomes),
-        "failed_tenants": [{k: o.get(k) for k in ("tenant", "error", "category", "reason")}
-                           for o in failed][:MAX_LISTED_FAILURES],
-        "deployment": deployment,
-    }
+            deployment.append(DeploymentFigures(**{k: view[k] for k in DeploymentFigures.model_fields}))
+    return PublishedSummaries(
+        run_id=run.run_id, mode=run.mode, run_date=run.run_date, start_date=run.start_date, end_date=run.end_date,
+        periods={kind: sum(p.period_type == kind for p in periods) for kind in PERIOD_TYPES},
+        tenants=tenants_planned,
+        tenants_failed=len(failed),
+        tenants_missing=max(0, tenants_planned - len(outcomes)),
+        summaries_written=sum(int(o.get("summaries_written", 0)) for o in outcomes),
+        failed_tenants=[FailedTenant(**{k: o.get(k) for k in FailedTenant.model_fields}) for o in failed][:MAX_LISTED_FAILURES],
+        deployment=deployment,
+    )
 
 
 def _idempotent_publish(lambda_context: Any) -> Any:
@@ -166,19 +157,20 @@ def _idempotent_publish(lambda_context: Any) -> Any:
 def _persistence() -> Any:
     from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 
-    from .. import aws
+    from chalicelib.core import aws
 
     return DynamoDBPersistenceLayer(table_name=_settings().table_name, key_attr="pk", sort_key_attr="sk",
                                     static_pk_value="idempotency#publish_summaries", boto3_client=aws.client("dynamodb"))
 
 
-def _publish(publication: dict[str, Any], topic: str, message: dict[str, Any]) -> dict[str, Any]:
-    from .. import aws
-    from ..errors import classify_aws_error
+def _publish(publication: dict[str, Any], topic: str, message: str) -> dict[str, Any]:
+    from chalicelib.core import aws
+    from chalicelib.core.errors import classify_aws_error
 
-    subject = f"cost-reporter summaries: {message['summaries_written']} written, {message['tenants_failed']} tenant(s) failed"
+    counts = json.loads(message)
+    subject = f"cost-reporter summaries: {counts['summaries_written']} written, {counts['tenants_failed']} tenant(s) failed"
     try:
-        reply = aws.client("sns").publish(TopicArn=topic, Subject=subject[:100], Message=json.dumps(message))
+        reply = aws.client("sns").publish(TopicArn=topic, Subject=subject[:100], Message=message)
     except Exception as exc:  # noqa: BLE001
         raise classify_aws_error(exc, "SNS Publish summaries") from exc
     return {"message_id": reply["MessageId"]}
@@ -193,9 +185,9 @@ def scheduled_execution_name(run_date: str) -> str:
 def start_scheduled_aggregation(event_time: str | None) -> dict[str, Any]:
     """One execution per day, named after the day the event fired (EventBridge and async Lambda
     retries repeat a trigger; the second start hits ExecutionAlreadyExists)."""
-    from .. import aws
-    from ..errors import ConfigurationError, classify_aws_error
-    from ..periods import parse_timestamp
+    from chalicelib.core import aws
+    from chalicelib.core.errors import ConfigurationError, aws_error_code, classify_aws_error
+    from chalicelib.core.periods import parse_timestamp
 
     run_date = (parse_timestamp(event_time) or _now()).date().isoformat()
     name = scheduled_execution_name(run_date)
@@ -206,7 +198,7 @@ def start_scheduled_aggregation(event_time: str | None) -> dict[str, Any]:
         reply = aws.client("stepfunctions").start_execution(stateMachineArn=arn, name=name,
                                                             input=json.dumps({"run_date": run_date}))
     except Exception as exc:  # noqa: BLE001
-        if getattr(exc, "response", {}).get("Error", {}).get("Code") == "ExecutionAlreadyExists":
+        if aws_error_code(exc) == "ExecutionAlreadyExists":
             return {"status": "already_started", "execution_name": name}
         raise classify_aws_error(exc, "Step Functions StartExecution") from exc
     return {"status": "started", "execution_name": name, "execution_arn": reply["executionArn"]}

@@ -21,7 +21,7 @@ from collections.abc import Iterable, Iterator
 from datetime import date, timedelta
 from typing import Any, Literal
 
-from ..core.constants import (DEPLOYMENT_TENANT, METRIC_EVENT_RETENTION_DAYS, PK_AGGREGATION_PREFIX,
+from chalicelib.core.constants import (DEPLOYMENT_TENANT, METRIC_EVENT_RETENTION_DAYS, PK_AGGREGATION_PREFIX,
                               PK_METRIC_EVENT_PREFIX, PK_METRIC_TENANTS, PK_METRICS_PREFIX, PK_SUMMARY_PREFIX,
                               TTL_ATTRIBUTE)
 from .calendar import SummaryPeriod
@@ -32,19 +32,19 @@ Applied = Literal["applied", "duplicate"]
 
 
 def _settings() -> Any:
-    from ..settings import get_settings
+    from chalicelib.core.settings import get_settings
 
     return get_settings()
 
 
 def _table() -> Any:
-    from .. import aws
+    from chalicelib.core import aws
 
     return aws.dynamodb_table(_settings().table_name)
 
 
 def _call(doing: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
-    from ..errors import classify_aws_error
+    from chalicelib.core.errors import classify_aws_error
 
     try:
         return fn(*args, **kwargs)
@@ -71,7 +71,7 @@ def apply_event(event: ClientOutcome | RunEnd) -> Applied:
     the transaction and the maxima is repaired by the redelivery)."""
     from boto3.dynamodb.types import TypeSerializer
 
-    from .. import aws
+    from chalicelib.core import aws
 
     serializer = TypeSerializer()
     table_name = _settings().table_name
@@ -95,7 +95,7 @@ def apply_event(event: ClientOutcome | RunEnd) -> Applied:
         aws.client("dynamodb").transact_write_items(TransactItems=transact)
     except Exception as exc:  # noqa: BLE001
         if not _event_already_applied(exc):
-            from ..errors import classify_aws_error
+            from chalicelib.core.errors import classify_aws_error
 
             raise classify_aws_error(exc, f"apply metric event {event.event_id}") from exc
         outcome = "duplicate"
@@ -121,7 +121,7 @@ def _raise_maximum(key: dict[str, str], name: str, value: int) -> None:
                              ExpressionAttributeNames={"#m": name}, ExpressionAttributeValues={":v": value})
     except Exception as exc:  # noqa: BLE001
         if "ConditionalCheckFailed" not in type(exc).__name__ + str(exc):
-            from ..errors import classify_aws_error
+            from chalicelib.core.errors import classify_aws_error
 
             raise classify_aws_error(exc, f"raise {name}") from exc
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..core.constants import DEPLOYMENT_TENANT
+from chalicelib.core.constants import DEPLOYMENT_TENANT
 from . import histogram
 from .events import ClientOutcome, RunEnd
 
