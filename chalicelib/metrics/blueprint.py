@@ -9,36 +9,17 @@ from typing import Any
 
 from chalice import Blueprint, Cron
 
+from chalicelib.core.blueprints import stage_function
 from chalicelib.core.constants import METRICS_BATCH_SIZE, METRICS_QUEUE_NAME
-from chalicelib.core.observability import run_stage
 
 bp = Blueprint(__name__)
-STAGES: dict[str, str] = {
-    "plan_aggregation": "chalicelib.metrics.stages:plan_aggregation",
-    "aggregate_tenant": "chalicelib.metrics.stages:aggregate_tenant",
-    "record_tenant_failure": "chalicelib.metrics.stages:record_tenant_failure",
-    "publish_summaries": "chalicelib.metrics.stages:publish_summaries",
-}
+STAGES: dict[str, str] = {}
+_STAGES = "chalicelib.metrics.stages"
 
-
-@bp.lambda_function(name="plan_aggregation")
-def plan_aggregation(event: Any, context: Any) -> Any:
-    return run_stage(STAGES["plan_aggregation"], event, context)
-
-
-@bp.lambda_function(name="aggregate_tenant")
-def aggregate_tenant(event: Any, context: Any) -> Any:
-    return run_stage(STAGES["aggregate_tenant"], event, context)
-
-
-@bp.lambda_function(name="record_tenant_failure")
-def record_tenant_failure(event: Any, context: Any) -> Any:
-    return run_stage(STAGES["record_tenant_failure"], event, context)
-
-
-@bp.lambda_function(name="publish_summaries")
-def publish_summaries(event: Any, context: Any) -> Any:
-    return run_stage(STAGES["publish_summaries"], event, context)
+plan_aggregation = stage_function(bp, STAGES, "plan_aggregation", f"{_STAGES}:plan_aggregation")
+aggregate_tenant = stage_function(bp, STAGES, "aggregate_tenant", f"{_STAGES}:aggregate_tenant")
+record_tenant_failure = stage_function(bp, STAGES, "record_tenant_failure", f"{_STAGES}:record_tenant_failure")
+publish_summaries = stage_function(bp, STAGES, "publish_summaries", f"{_STAGES}:publish_summaries")
 
 
 @bp.schedule(Cron(0, 2, "*", "*", "?", "*"), name="aggregation_trigger")  # 02:00 UTC daily

@@ -90,6 +90,21 @@ def run_end(run_id: str, report_type: str, run_started_at: datetime, finished_at
                   had_failures=had_failures, duration_ms=_milliseconds(run_started_at.isoformat(), finished_at.isoformat()))
 
 
+def emit_client_outcome(run_id: str, run_started_at: datetime, record: Mapping[str, Any]) -> None:
+    """record_result: the client's outcome as soon as it is recorded."""
+    emit([client_outcome(run_id, run_started_at, record)])
+
+
+def emit_run_metrics(run_id: str, report_type: str, run_started_at: datetime, records: Sequence[Mapping[str, Any]]) -> None:
+    """summarize_run: every client's outcome (also those eligibility decided, which no branch
+    recorded; the ids record_result already sent are counted once) and the run's end."""
+    from chalicelib.core.store.table import utcnow
+
+    outcomes = [client_outcome(run_id, run_started_at, record) for record in records]
+    emit([*outcomes, run_end(run_id, report_type, run_started_at, utcnow(),
+                             had_failures=any(o.status == "failed" for o in outcomes))])
+
+
 def emit(events: Iterable[ClientOutcome | RunEnd]) -> int:
     """Send events to the metrics queue, 10 a request. Raises a taxonomy error if any is refused,
     so the stage's ASL Retry sends them again (same ids: the applier counts each once)."""

@@ -7,12 +7,14 @@ parses and dumps them (a payload that does not match fails as a DataValidationEr
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import timezone
 from typing import Any
 
 from pydantic import ValidationError
 
 from chalicelib.core.constants import DEPLOYMENT_TENANT, ENV_AGGREGATION_STATE_MACHINE_ARN, ENV_SUMMARY_TOPIC_ARN
+from chalicelib.core.store import table
+
 from . import store
 from .aggregation import summaries_from_days, summary_view, yearly_from_months
 from .calendar import PERIOD_TYPES, covered_days
@@ -22,10 +24,6 @@ from .events import METRIC_EVENT
 
 MAX_LISTED_FAILURES = 50  # keeps the SNS message and the execution output small
 MAX_DEPLOYMENT_PERIODS = 40  # a longer backfill lists the deployment's monthly and yearly figures only
-
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def _settings() -> Any:
@@ -91,7 +89,7 @@ def aggregate_tenant(task: TenantTask) -> TenantResult:
         if item:
             written += store.put_summaries(tenant, [item])
     store.put_tenant_outcome(run.run_id, tenant, {"status": "ok", "summaries_written": written,
-                                                  "finished_at": _now().isoformat()})
+                                                  "finished_at": table.utcnow().isoformat()})
     return TenantResult(tenant=tenant, status="ok", summaries_written=written)
 
 
@@ -103,7 +101,7 @@ def record_tenant_failure(failure: TenantFailure) -> TenantResult:
     store.put_tenant_outcome(failure.run.run_id, failure.tenant, {
         "status": "failed", "error": details["error"], "category": details["category"],
         "reason": details["message"] or details["error"], "recommended_action": details["recommended_action"],
-        "finished_at": _now().isoformat()})
+        "finished_at": table.utcnow().isoformat()})
     return TenantResult(tenant=failure.tenant, status="failed")
 
 
@@ -189,7 +187,7 @@ def start_scheduled_aggregation(event_time: str | None) -> dict[str, Any]:
     from chalicelib.core.errors import ConfigurationError, aws_error_code, classify_aws_error
     from chalicelib.core.periods import parse_timestamp
 
-    run_date = (parse_timestamp(event_time) or _now()).date().isoformat()
+    run_date = (parse_timestamp(event_time) or table.utcnow()).date().isoformat()
     name = scheduled_execution_name(run_date)
     arn = _settings().aggregation_state_machine_arn
     if not arn:

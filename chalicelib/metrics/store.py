@@ -24,6 +24,8 @@ from typing import Any, Literal
 from chalicelib.core.constants import (DEPLOYMENT_TENANT, METRIC_EVENT_RETENTION_DAYS, PK_AGGREGATION_PREFIX,
                               PK_METRIC_EVENT_PREFIX, PK_METRIC_TENANTS, PK_METRICS_PREFIX, PK_SUMMARY_PREFIX,
                               TTL_ATTRIBUTE)
+from chalicelib.core.store import table as project_table
+
 from .calendar import SummaryPeriod
 from .events import ClientOutcome, RunEnd
 from .tally import Tally, bucket_changes
@@ -38,18 +40,12 @@ def _settings() -> Any:
 
 
 def _table() -> Any:
-    from chalicelib.core import aws
-
-    return aws.dynamodb_table(_settings().table_name)
+    return project_table._table()
 
 
 def _call(doing: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
-    from chalicelib.core.errors import classify_aws_error
-
-    try:
-        return fn(*args, **kwargs)
-    except Exception as exc:  # noqa: BLE001 - translated into the taxonomy
-        raise classify_aws_error(exc, doing) from exc
+    """The project table's call wrapper: AWS errors become taxonomy errors."""
+    return project_table._call(doing, fn, *args, **kwargs)
 
 
 def day_key(tenant: str, day: date) -> dict[str, str]:

@@ -190,6 +190,7 @@ class CollectCostsResult(StrictModel):
     data_key: str | None = None
     skip_reason: str | None = None
     ce_requests: int
+    started_at: datetime | None = None  # when the client's branch began (its duration metric)
 
 
 class CostsToRender(StrictModel):
@@ -198,6 +199,7 @@ class CostsToRender(StrictModel):
     data_key: str
     skip_reason: str | None = None
     ce_requests: int
+    started_at: datetime | None = None
 
 
 class RenderReportInput(ClientTask):
@@ -210,6 +212,7 @@ class RenderReportResult(StrictModel):
     message_key: str
     html_bytes: int
     recipients: int
+    spend_reported: Money | None = None  # the report's current-period total (the spend metric)
 
 
 class DeliverReportInput(RenderReportInput):

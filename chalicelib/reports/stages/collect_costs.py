@@ -19,6 +19,7 @@ from chalicelib.reports.contracts import ClientTask, CollectCostsResult, CostDat
 
 def collect(task: ClientTask) -> CollectCostsResult:
     run = task.run
+    started_at = table.utcnow()
     table.put_client_record(run.run_id, task.client_id, {"status": "running", "updated_at": table.utcnow().isoformat()})
     config = load_config(task.client_id)
     fetched = fetch_costs(config, run)
@@ -31,9 +32,9 @@ def collect(task: ClientTask) -> CollectCostsResult:
             skip_reason=(f"no cost data for {', '.join(config.accounts)} from {run.previous.start.isoformat()} "
                          f"to {last_day.isoformat()}: check the account ids or the payer role "
                          f"(send_empty_reports: true sends a report anyway)"),
-            ce_requests=fetched.requests)
+            ce_requests=fetched.requests, started_at=started_at)
     key = artefacts.put_model(artefacts.artefact_key(run.run_id, task.client_id, COSTS_ARTEFACT), dataset)
-    return CollectCostsResult(data_key=key, ce_requests=fetched.requests)
+    return CollectCostsResult(data_key=key, ce_requests=fetched.requests, started_at=started_at)
 
 
 def load_config(client_id: str) -> ClientConfig:
