@@ -114,3 +114,36 @@ def test_a_malformed_message_raises_and_counts_nothing():
 def test_a_queue_body_round_trips_to_the_same_event():
     for event in sample_runs():
         assert METRIC_EVENT.validate_json(event.model_dump_json()) == event
+
+
+@pytest.fixture
+def cheap_transactions():
+    from local.dynamodb_transactions import install
+
+    uninstall = install()
+    yield
+    uninstall()
+
+
+def test_the_local_transaction_backup_is_still_all_or_nothing(cheap_transactions):
+    import boto3
+
+    with project_table() as table:
+        table.put_item(Item={"pk": "A", "sk": "x", "n": 1})
+        table.put_item(Item={"pk": "B", "sk": "x", "n": 1})
+        client = boto3.client("dynamodb")
+        with pytest.raises(client.exceptions.TransactionCanceledException):
+            client.transact_write_items(TransactItems=[
+                {"Update": {"TableName": table.name, "Key": {"pk": {"S": "A"}, "sk": {"S": "x"}},
+                            "UpdateExpression": "ADD n :one", "ExpressionAttributeValues": {":one": {"N": "1"}}}},
+                {"Put": {"TableName": table.name, "Item": {"pk": {"S": "C"}, "sk": {"S": "x"}}}},
+                {"Put": {"TableName": table.name, "Item": {"pk": {"S": "B"}, "sk": {"S": "x"}, "n": {"N": "9"}},
+                         "ConditionExpression": "attribute_not_exists(pk)"}},
+            ])
+        assert table.get_item(Key={"pk": "A", "sk": "x"})["Item"]["n"] == 1
+        assert table.get_item(Key={"pk": "B", "sk": "x"})["Item"]["n"] == 1
+        assert "Item" not in table.get_item(Key={"pk": "C", "sk": "x"})
+
+
+def test_duplicates_count_once_with_the_local_transaction_backup(cheap_transactions):
+    test_every_event_twice_in_shuffled_order_gives_the_same_buckets()
