@@ -72,6 +72,7 @@ PK_METRICS_PREFIX = "METRICS#"  # METRICS#<tenant> / DAY#<YYYY-MM-DD> -> a day b
 PK_METRIC_EVENT_PREFIX = "METRICS#EVENT#"  # METRICS#EVENT#<event id> / EVENT -> an applied metric event
 PK_METRIC_TENANTS = "METRICS#TENANTS"  # METRICS#TENANTS / <tenant> -> every tenant that has summaries
 PK_SUMMARY_PREFIX = "SUMMARY#"  # SUMMARY#<tenant> / <period type>#<period start> -> a period summary
+PK_IDEMPOTENCY_PUBLISH_SUMMARIES = "idempotency#publish_summaries"  # Powertools idempotency of the summary message
 PK_AGGREGATION_PREFIX = "AGGREGATION#"  # AGGREGATION#<run_id> / TENANT#<tenant> -> a tenant's aggregation outcome
 METRIC_EVENT_RETENTION_DAYS = 90  # applied event ids are kept this long (SQS keeps a message 14 days at most)
 ENV_METRICS_QUEUE_URL = "METRICS_QUEUE_URL"

@@ -12,7 +12,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from chalicelib.core.constants import DEPLOYMENT_TENANT, ENV_AGGREGATION_STATE_MACHINE_ARN, ENV_SUMMARY_TOPIC_ARN
+from chalicelib.core.constants import (DEPLOYMENT_TENANT, ENV_AGGREGATION_STATE_MACHINE_ARN, ENV_SUMMARY_TOPIC_ARN,
+                                       PK_IDEMPOTENCY_PUBLISH_SUMMARIES)
 from chalicelib.core.store import table
 
 from . import store
@@ -158,7 +159,7 @@ def _persistence() -> Any:
     from chalicelib.core import aws
 
     return DynamoDBPersistenceLayer(table_name=_settings().table_name, key_attr="pk", sort_key_attr="sk",
-                                    static_pk_value="idempotency#publish_summaries", boto3_client=aws.client("dynamodb"))
+                                    static_pk_value=PK_IDEMPOTENCY_PUBLISH_SUMMARIES, boto3_client=aws.client("dynamodb"))
 
 
 def _publish(publication: dict[str, Any], topic: str, message: str) -> dict[str, Any]:
