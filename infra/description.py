@@ -16,13 +16,16 @@ from infra.model import (
     AssumePayerRoles,
     Bucket,
     BucketObjects,
+    ConsumeQueue,
     CostExplorer,
     Description,
     EmailConfigurationSet,
     Function,
     PublishTo,
+    Queue,
     SecretsPrefix,
     SendEmail,
+    SendToQueue,
     StartExecution,
     StateMachine,
     Table,
@@ -48,14 +51,19 @@ DESCRIPTION = Description(
         Bucket("reports", env=c.ENV_BUCKET_NAME, suffix="-reports",
                expiring_prefixes=((RUNS, c.RUNS_EXPIRY_DAYS),)),
     ),
-    queues=(),
+    queues=(
+        # Run metric events (chalicelib/metrics): 6 x the consumer's 60 s timeout; DLQ after 5 receives.
+        Queue(c.METRICS_QUEUE, visibility_timeout=360, env=c.ENV_METRICS_QUEUE_URL),
+    ),
     topics=(
         Topic("alerts", env=c.ENV_ALERT_TOPIC_ARN, alarm_target=True),
+        Topic("summaries", env=c.ENV_SUMMARY_TOPIC_ARN),  # one message per aggregation run (counts)
     ),
     email=EmailConfigurationSet(env=c.ENV_SES_CONFIGURATION_SET),
     secrets=SecretsPrefix(env=c.ENV_SECRETS_PREFIX),
     state_machines=(
         StateMachine("cost_report", env=c.ENV_STATE_MACHINE_ARN),
+        StateMachine("aggregate_summaries", env=c.ENV_AGGREGATION_STATE_MACHINE_ARN),
     ),
     functions=(
         # Partition keys each function reads or writes: chalicelib/core/store/table.py.
@@ -88,14 +96,42 @@ DESCRIPTION = Description(
         )),
         Function("record_result", timeout=25, pipeline=True, grants=(
             TableItems("reports", ("dynamodb:PutItem",), (f"{c.PK_RUN_PREFIX}*",)),
+            SendToQueue(c.METRICS_QUEUE),  # the client's outcome
         )),
         Function("summarize_run", timeout=280, pipeline=True, grants=(
             TableItems("reports", ("dynamodb:Query", "dynamodb:UpdateItem"), (f"{c.PK_RUN_PREFIX}*",)),
             TableItems("reports", ("dynamodb:PutItem",), (c.PK_RUNS,)),
             PublishTo("alerts"),
+            SendToQueue(c.METRICS_QUEUE),  # every outcome and the run's end
         )),
         _trigger("daily_trigger"),
         _trigger("weekly_trigger"),
         _trigger("monthly_trigger"),
+        # ---- run metrics and summaries (chalicelib/metrics; item layout in chalicelib/metrics/store.py) ----
+        Function("apply_metric_events", timeout=60, grants=(
+            ConsumeQueue(c.METRICS_QUEUE),
+            # one TransactWriteItems per event: the event id (put) + the day buckets (ADD), then maxima
+            TableItems("reports", ("dynamodb:PutItem",), (f"{c.PK_METRIC_EVENT_PREFIX}*",)),
+            TableItems("reports", ("dynamodb:UpdateItem",), (f"{c.PK_METRICS_PREFIX}*",)),
+        )),
+        Function("plan_aggregation", timeout=110, pipeline=True, grants=(
+            TableItems("reports", ("dynamodb:Query",), (f"{c.PK_METRICS_PREFIX}*",)),  # the deployment's day buckets
+        )),
+        Function("aggregate_tenant", timeout=280, pipeline=True, grants=(
+            TableItems("reports", ("dynamodb:Query",), (f"{c.PK_METRICS_PREFIX}*", f"{c.PK_SUMMARY_PREFIX}*")),
+            TableItems("reports", ("dynamodb:BatchWriteItem",), (f"{c.PK_SUMMARY_PREFIX}*", c.PK_METRIC_TENANTS)),
+            TableItems("reports", ("dynamodb:PutItem",), (f"{c.PK_AGGREGATION_PREFIX}*",)),
+        )),
+        Function("record_tenant_failure", timeout=25, pipeline=True, grants=(
+            TableItems("reports", ("dynamodb:PutItem",), (f"{c.PK_AGGREGATION_PREFIX}*",)),
+        )),
+        Function("publish_summaries", timeout=50, pipeline=True, grants=(
+            TableItems("reports", ("dynamodb:Query",), (f"{c.PK_AGGREGATION_PREFIX}*",)),
+            TableItems("reports", ("dynamodb:GetItem",), (f"{c.PK_SUMMARY_PREFIX}*",)),
+            TableItems("reports", ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem",
+                                   "dynamodb:DeleteItem"), (c.PK_IDEMPOTENCY_PUBLISH_SUMMARIES,)),
+            PublishTo("summaries"),
+        )),
+        Function("aggregation_trigger", timeout=30, grants=(StartExecution("aggregate_summaries"),)),
     ),
 )

@@ -39,6 +39,10 @@ def summaries_command(period_type: str | None, client_id: str | None, as_json: b
 
         os.environ[ENV_TABLE_NAME] = load_stage("local").table_name("reports")  # what `local serve` deploys
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+    endpoint = os.environ.get("AWS_ENDPOINT_URL", "")
+    if endpoint.startswith(("http://127.0.0.1", "http://localhost")) and not os.environ.get("AWS_ACCESS_KEY_ID"):
+        # `local serve` accepts any credentials; boto3 still wants some
+        os.environ.update({"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"})
     reset_all()
     try:
         views = read_summaries(period_type, client_id)

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from chalicelib.core.constants import ENV_AGGREGATION_STATE_MACHINE_ARN, ENV_SUMMARY_TOPIC_ARN
+from chalicelib.metrics.calendar import scheduled_periods
 from local.lambda_bridge import FakeLambdaContext
 from local.summaries import read_summaries
 from tests.factories import AS_OF
@@ -75,8 +76,10 @@ def test_the_schedule_summarizes_yesterday_once_and_every_outcome_counts_once(aw
     assert (alpha["runs"], alpha["clients_delivered"], alpha["emails_sent"]) == (1, 1, 1)
     assert _by(views, "paused", "daily")["clients_skipped"] == 1
     (message,) = aws.published()
+    # the execution started today (wall clock): tomorrow's run may also close a week, month or year
+    periods = len(scheduled_periods(day + timedelta(days=1)))
     assert (message["run_id"], message["tenants"], message["tenants_failed"], message["summaries_written"]) == \
-           (f"aggregate-{day + timedelta(days=1)}", 5, 0, 5)
+           (f"aggregate-{day + timedelta(days=1)}", 5, 0, 5 * periods)
 
 
 def test_a_rerun_of_the_report_adds_a_run_of_skips_and_a_manual_aggregation_overwrites(aws):
@@ -127,6 +130,7 @@ def test_a_failing_tenant_is_recorded_and_the_others_go_on(aws):
     aws.bridge.fault_hook = None
     assert described["status"] == "SUCCEEDED", described
     output = json.loads(described["output"])
-    assert (output["tenants"], output["tenants_failed"], output["summaries_written"]) == (5, 1, 4)
+    periods = len(scheduled_periods(day + timedelta(days=1)))
+    assert (output["tenants"], output["tenants_failed"], output["summaries_written"]) == (5, 1, 4 * periods)
     assert output["failed_tenants"][0]["tenant"] == "bravo" and output["failed_tenants"][0]["category"] == "configuration"
     assert sorted({v["tenant"] for v in read_summaries("daily")}) == ["*", "alpha", "charlie", "paused"]

@@ -78,6 +78,5 @@ METRIC_EVENT_RETENTION_DAYS = 90  # applied event ids are kept this long (SQS ke
 ENV_METRICS_QUEUE_URL = "METRICS_QUEUE_URL"
 ENV_SUMMARY_TOPIC_ARN = "SUMMARY_TOPIC_ARN"
 ENV_AGGREGATION_STATE_MACHINE_ARN = "AGGREGATION_STATE_MACHINE_ARN"
-# Chalice binds @on_sqs_message to a queue name when the app is packaged (no per-stage value there).
-METRICS_QUEUE_NAME = f"{APP_NAME}-metrics"
+METRICS_QUEUE = "metrics"  # the queue's key in infra/description.py; its name is queue_name(METRICS_QUEUE)
 METRICS_BATCH_SIZE = 10

@@ -10,7 +10,7 @@ from typing import Any
 from chalice import Blueprint, Cron
 
 from chalicelib.core.blueprints import stage_function
-from chalicelib.core.constants import METRICS_BATCH_SIZE, METRICS_QUEUE_NAME
+from chalicelib.core.constants import METRICS_BATCH_SIZE, METRICS_QUEUE, queue_name
 
 bp = Blueprint(__name__)
 STAGES: dict[str, str] = {}
@@ -29,7 +29,7 @@ def aggregation_trigger(event: Any) -> Any:
     return start_scheduled_aggregation(event.time)
 
 
-@bp.on_sqs_message(queue=METRICS_QUEUE_NAME, batch_size=METRICS_BATCH_SIZE, name="apply_metric_events")
+@bp.on_sqs_message(queue=queue_name(METRICS_QUEUE), batch_size=METRICS_BATCH_SIZE, name="apply_metric_events")
 def apply_metric_events(event: Any) -> Any:
     """Partial batch failures (the event source mapping reports batch item failures): a bad or
     failing message is retried alone and ends in the DLQ after the receive limit."""
