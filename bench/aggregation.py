@@ -149,7 +149,7 @@ def scan_baseline(table: Any, run_input: dict[str, Any], started_at: str) -> int
     summaries = 0
     for tenant_days in days.values():
         for period in periods:
-            present = [tenant_days[d] for d in period.days() if d in tenant_days]
+            present = [tenant_days[d] for d in period.each_day() if d in tenant_days]
             if present:
                 Tally.total(present)
                 summaries += 1

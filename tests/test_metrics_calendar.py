@@ -57,7 +57,7 @@ def test_a_first_of_january_that_is_a_monday_summarizes_all_four():
 
 def test_february_of_a_leap_year_has_29_days():
     (monthly,) = [p for p in scheduled_periods(date(2024, 3, 1)) if p.period_type == "monthly"]
-    assert (monthly.start, monthly.end, len(list(monthly.days()))) == (date(2024, 2, 1), date(2024, 3, 1), 29)
+    assert (monthly.start, monthly.end, len(list(monthly.each_day()))) == (date(2024, 2, 1), date(2024, 3, 1), 29)
 
 
 @pytest.mark.parametrize("day", [date(2026, 1, 1) + timedelta(days=n) for n in range(0, 730, 17)])

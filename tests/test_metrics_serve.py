@@ -9,28 +9,12 @@ import os
 import subprocess
 import sys
 from datetime import timedelta, timezone
-from pathlib import Path
 from typing import Any
 
-import pytest
-
 from chalicelib.core.constants import ENV_AGGREGATION_STATE_MACHINE_ARN
-from infra.stage import ROOT, copy_project
+from infra.stage import ROOT
 from local.lambda_bridge import FakeLambdaContext
-from tests.factories import CLIENTS, all_accounts, cost_rows
-from tests.test_serve import WEEKLY, external_client, wait
-
-
-@pytest.fixture
-def server(tmp_path: Path):
-    from local.cost_explorer import CostData
-    from local.serve import LocalServer
-
-    costs = CostData.from_rows(cost_rows(all_accounts(CLIENTS)))
-    local = LocalServer(port=0, clients=CLIENTS, costs=costs, out_dir=tmp_path / "out",
-                        project_dir=copy_project(tmp_path / "project"), retry_time_scale=0.05, log=lambda line: None)
-    with local:
-        yield local
+from tests.test_serve import WEEKLY, external_client, server, wait  # noqa: F401 - `server`: the same fixture
 
 
 def summaries(endpoint: str, *args: str) -> list[dict[str, Any]]:

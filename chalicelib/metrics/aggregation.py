@@ -41,7 +41,7 @@ def summaries_from_days(tenant: str, periods: Iterable[SummaryPeriod], days: Map
     for period in periods:
         if period.period_type == "yearly":
             continue
-        present = [days[day] for day in period.days() if day in days]
+        present = [days[day] for day in period.each_day() if day in days]
         if present or keep_empty:
             items.append(summary_item(tenant, period, Tally.total(present), len(present), run_id))
     return items

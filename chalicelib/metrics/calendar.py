@@ -15,32 +15,24 @@ from collections.abc import Iterable, Iterator
 from datetime import date, timedelta
 from typing import Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, model_validator
+from chalicelib.core.models import Period
 
 PeriodType = Literal["daily", "weekly", "monthly", "yearly"]
 PERIOD_TYPES: tuple[str, ...] = get_args(PeriodType)
 MAX_BACKFILL_DAYS = 366
 
 
-class SummaryPeriod(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class SummaryPeriod(Period):
+    """A day, week, month or year: [start, end)."""
 
     period_type: PeriodType
-    start: date
-    end: date  # exclusive
-
-    @model_validator(mode="after")
-    def _ordered(self) -> "SummaryPeriod":
-        if self.end <= self.start:
-            raise ValueError("period end must be after its start")
-        return self
 
     @property
     def key(self) -> str:
         """`weekly#2026-11-16`: the summary's sort key, the same for every rerun."""
         return f"{self.period_type}#{self.start.isoformat()}"
 
-    def days(self) -> Iterator[date]:
+    def each_day(self) -> Iterator[date]:
         return day_range(self.start, self.end)
 
 
