@@ -25,7 +25,7 @@ def summary_item(tenant: str, period: SummaryPeriod, tally: Tally, days_with_dat
         "tenant": tenant,
         "period_type": period.period_type,
         "period_start": period.start.isoformat(),
-        "period_end": period.end.isoformat(),
+        "period_end": period.last_day.isoformat(),  # inclusive, as people read periods
         "days_with_data": days_with_data,
         "computed_by": run_id,
         **tally.to_item(),
