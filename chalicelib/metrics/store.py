@@ -103,10 +103,11 @@ def apply_event(event: ClientOutcome | RunEnd) -> Applied:
 
 def _event_already_applied(exc: BaseException) -> bool:
     """The transaction was cancelled by the event-id condition (the first item), nothing else."""
-    response = getattr(exc, "response", {}) or {}
-    if response.get("Error", {}).get("Code") != "TransactionCanceledException":
+    from chalicelib.core.errors import aws_error_code
+
+    if aws_error_code(exc) != "TransactionCanceledException":
         return False
-    reasons = response.get("CancellationReasons") or []
+    reasons = getattr(exc, "response", {}).get("CancellationReasons") or []
     return bool(reasons) and reasons[0].get("Code") == "ConditionalCheckFailed"
 
 
@@ -116,9 +117,9 @@ def _raise_maximum(key: dict[str, str], name: str, value: int) -> None:
                              ConditionExpression="attribute_not_exists(#m) OR #m < :v",
                              ExpressionAttributeNames={"#m": name}, ExpressionAttributeValues={":v": value})
     except Exception as exc:  # noqa: BLE001
-        if "ConditionalCheckFailed" not in type(exc).__name__ + str(exc):
-            from chalicelib.core.errors import classify_aws_error
+        from chalicelib.core.errors import aws_error_code, classify_aws_error
 
+        if aws_error_code(exc) != "ConditionalCheckFailedException":  # already as high: nothing to do
             raise classify_aws_error(exc, f"raise {name}") from exc
 
 
