@@ -1,5 +1,6 @@
 """`python -m local run`: the real pipeline on an in-process AWS, on sample or given data.
 
+python -m local scrape NAME [--as-of YYYY-MM-DD] [--dry-run]   (the market-signal scrapers, see local/scrape.py)
 python -m local run [--clients FILE.json] [--costs FILE.csv] [--report-type daily|weekly|monthly]
                     [--as-of YYYY-MM-DD] [--client-id ID] [--force] [--out DIR]
 
@@ -50,7 +51,18 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--clients", type=Path, default=SAMPLES / "clients.json", help="JSON list of client configs")
     serve.add_argument("--costs", type=Path, default=SAMPLES / "costs.csv", help="cost data CSV for the local Cost Explorer")
     serve.add_argument("--out", type=Path, default=Path("out"), help="emails land in OUT/<client_id>/ (default: out/)")
+    scrape = commands.add_parser("scrape", help="run a market-signal scraper's chunked job against the loopback fixture server")
+    scrape.add_argument("name", choices=("bond-issuance", "bdc-discount", "credit-fund", "bank-provision"))
+    scrape.add_argument("--as-of", type=date.fromisoformat, default=None, help="YYYY-MM-DD (default: today)")
+    scrape.add_argument("--dry-run", action="store_true", help="publish no alerts: show what would be sent")
+    scrape.add_argument("--chunk-size", type=int, default=2, help="items per chunk (default: 2, to show chunking)")
+    scrape.add_argument("--concurrency", type=int, default=3, help="chunks in parallel (Map MaxConcurrency)")
+    scrape.add_argument("--out", type=Path, default=Path("out"), help="output folder (default: out/)")
     args = parser.parse_args(argv)
+    if args.command == "scrape":
+        from local.scrape import scrape_command
+
+        return scrape_command(args.name, args.as_of, args.dry_run, args.chunk_size, args.concurrency, args.out)
     if args.command == "serve":
         from local.serve import serve_command
 

@@ -19,7 +19,7 @@ import pytest
 import yaml
 
 from infra import generate, package_cache
-from infra.model import TableItems
+from infra.model import StartExecution, TableItems
 from infra.naming import CloudFormation
 from infra.stage import ROOT, copy_project, load_stage, stage_names
 
@@ -98,9 +98,11 @@ def test_packaged_template_passes_cfn_lint(project: Path, tmp_path: Path, stage:
         by_type.setdefault(resource.get("Type", "?"), []).append(logical)
     assert len(by_type["AWS::CloudWatch::Alarm"]) == 5
     assert by_type["AWS::CloudWatch::Dashboard"] == ["Dashboard"]
-    for kind in ("AWS::DynamoDB::Table", "AWS::S3::Bucket", "AWS::SNS::Topic", "AWS::SES::ConfigurationSet",
-                 "AWS::SES::ConfigurationSetEventDestination", "AWS::Serverless::StateMachine"):
+    for kind in ("AWS::DynamoDB::Table", "AWS::S3::Bucket", "AWS::SES::ConfigurationSet",
+                 "AWS::SES::ConfigurationSetEventDestination"):
         assert len(by_type[kind]) == 1, kind
+    assert sorted(by_type["AWS::SNS::Topic"]) == sorted(t.logical_id for t in spec.description.topics)
+    assert sorted(by_type["AWS::Serverless::StateMachine"]) == sorted(m.logical_id for m in spec.description.state_machines)
     # every function from Chalice, named as deploy.py names it, resource names from the stack
     for function in spec.functions:
         properties = resources[function.logical_id]["Properties"]
@@ -116,8 +118,10 @@ def test_packaged_template_passes_cfn_lint(project: Path, tmp_path: Path, stage:
         role = resources[f"{function.logical_id}Role"]["Properties"]
         assert role["RoleName"] == properties["FunctionName"]  # payer roles trust it by name
         assert role["Policies"][0]["PolicyDocument"] == json.loads((project / ".chalice" / function.policy_file).read_text())
-        if function.kind == "trigger":
-            assert properties["Environment"]["Variables"]["STATE_MACHINE_ARN"] == {"Ref": "CostReportStateMachine"}
+        if function.kind == "trigger":  # the state machine it starts, a reference to the stack's
+            started = [g.machine for g in function.grants if isinstance(g, StartExecution)]
+            machine_spec = spec.description.machine(started[0])
+            assert properties["Environment"]["Variables"][machine_spec.env_name] == {"Ref": machine_spec.logical_id}
     mapping = packaged["Mappings"]["StageConfig"][stage]
     assert mapping["ReportsTableName"] == spec.table_name() and mapping["ReportsBucketName"] == spec.bucket_name()
     assert mapping[f"Function{spec.functions[0].logical_id}"] == spec.function_name(spec.functions[0].name)
@@ -158,7 +162,7 @@ def test_policies_are_least_privilege() -> None:
             assert ("ce:GetCostAndUsage" in text) == (function.name == "collect_costs")
             assert ("ses:SendEmail" in text) == (function.name == "deliver_report")
             assert ("states:StartExecution" in text) == (function.kind == "trigger")
-            assert ("sns:Publish" in text) == (function.name == "summarize_run")
+            assert ("sns:Publish" in text) == (function.name in ("summarize_run", "scrape_publish"))
 
 
 def test_an_sqs_consumer_packages_with_its_queue_dlq_and_partial_batch_responses(tmp_path: Path) -> None:

@@ -65,3 +65,14 @@ PAYER_ROLE_NAME_PREFIX = "CostReporter"
 ENV_ALLOWED_SENDER_DOMAINS = "ALLOWED_SENDER_DOMAINS"
 EXTERNAL_ID_MIN_LENGTH = 16  # a guessable ExternalId defeats its purpose (confused-deputy protection)
 COSTS_ARTEFACT = "costs.json"  # runs/<run>/<client>/costs.json: the one object collect_costs may write
+
+# ---- Market-signal scrapers (chalicelib/scraping) ---------------------------------------------------
+ScraperName = Literal["bond-issuance", "bdc-discount", "credit-fund", "bank-provision"]
+SCRAPER_NAMES: tuple[str, ...] = get_args(ScraperName)
+PK_SCRAPE_PREFIX = "SCRAPE#"  # SCRAPE#<scraper>#<as_of> / PLAN | CHUNK#<n> | RESULT | ALERT#<rule> | METRIC
+PK_RATE_LIMIT_PREFIX = "RATELIMIT#"  # RATELIMIT#<source> / BUCKET -> the next free request slot (ms)
+SCRAPE_METRIC_NAMESPACE = "MarketSignals"
+ENV_SCRAPE_STATE_MACHINE_ARN = "SCRAPE_STATE_MACHINE_ARN"
+ENV_SCRAPE_ALERT_TOPIC_ARN = "SCRAPE_ALERT_TOPIC_ARN"
+ENV_SCRAPE_CRITICAL_TOPIC_ARN = "SCRAPE_CRITICAL_TOPIC_ARN"
+ENV_SEC_USER_AGENT = "SEC_USER_AGENT"  # "Company contact@domain": SEC fair access; scrapers refuse to run without
