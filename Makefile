@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup run test bench clean
+.PHONY: setup run test bench bench-scrapers clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,6 +21,9 @@ test: setup
 
 bench: setup
 	$(BIN)/python -m bench.pipeline $(ARGS)
+
+bench-scrapers: setup
+	$(BIN)/python -m bench.scrapers $(ARGS)
 
 clean:
 	rm -rf $(VENV) out .pytest_cache

@@ -23,6 +23,7 @@ from infra.model import (
     Function,
     PublishTo,
     Queue,
+    ReadSecrets,
     SecretsPrefix,
     SendEmail,
     SendToQueue,
@@ -39,6 +40,19 @@ RUNS = c.RUNS_PREFIX
 def _trigger(name: str) -> Function:
     """A schedule handler (app.py: its cron) that starts a cost report execution."""
     return Function(name, timeout=30, grants=(StartExecution("cost_report"),))
+
+
+SCRAPE_JOB = (f"{c.PK_SCRAPE_PREFIX}*",)  # the chunked job's plan, checkpoints, result and ledger
+SEC_BUCKET = TableItems("reports", ("dynamodb:UpdateItem",), (f"{c.PK_RATE_LIMIT_PREFIX}*",))  # the SEC rate limit
+
+
+def _scraper_trigger(name: str) -> Function:
+    """A scraper's schedule handler (chalicelib/scraping/blueprint.py): starts a chunked job execution; a
+    manual dry run waits for it (DescribeExecution) and returns the results table (its RESULT item)."""
+    return Function(name, timeout=300, grants=(
+        StartExecution("chunked_job", watch=True),
+        TableItems("reports", ("dynamodb:GetItem",), SCRAPE_JOB),
+    ))
 
 
 DESCRIPTION = Description(
@@ -58,12 +72,16 @@ DESCRIPTION = Description(
     topics=(
         Topic("alerts", env=c.ENV_ALERT_TOPIC_ARN, alarm_target=True),
         Topic("summaries", env=c.ENV_SUMMARY_TOPIC_ARN),  # one message per aggregation run (counts)
+        # market-signal alerts of the scrapers: normal and critical (subscribe paging to the second)
+        Topic("market_alerts", env=c.ENV_SCRAPE_ALERT_TOPIC_ARN),
+        Topic("market_alerts_critical", env=c.ENV_SCRAPE_CRITICAL_TOPIC_ARN),
     ),
     email=EmailConfigurationSet(env=c.ENV_SES_CONFIGURATION_SET),
     secrets=SecretsPrefix(env=c.ENV_SECRETS_PREFIX),
     state_machines=(
         StateMachine("cost_report", env=c.ENV_STATE_MACHINE_ARN),
         StateMachine("aggregate_summaries", env=c.ENV_AGGREGATION_STATE_MACHINE_ARN),
+        StateMachine("chunked_job", env=c.ENV_SCRAPE_STATE_MACHINE_ARN),
     ),
     functions=(
         # Partition keys each function reads or writes: chalicelib/core/store/table.py.
@@ -133,5 +151,29 @@ DESCRIPTION = Description(
             PublishTo("summaries"),
         )),
         Function("aggregation_trigger", timeout=30, grants=(StartExecution("aggregate_summaries"),)),
+        # The market-signal scrapers (chalicelib/scraping/job/store.py: the SCRAPE# items; http.py: RATELIMIT#).
+        Function("scrape_plan", timeout=300, pipeline=True, grants=(
+            TableItems("reports", ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"), SCRAPE_JOB),
+            SEC_BUCKET,  # the bond search pages and the BDC NAV frame are SEC requests
+        )),
+        Function("scrape_chunk", timeout=300, pipeline=True, grants=(
+            TableItems("reports", ("dynamodb:GetItem", "dynamodb:UpdateItem"), SCRAPE_JOB),
+            SEC_BUCKET,
+            ReadSecrets(),  # the optional `scraping` secret (chalicelib/scraping/secrets.py)
+        )),
+        Function("scrape_aggregate", timeout=110, pipeline=True, grants=(
+            TableItems("reports", ("dynamodb:Query", "dynamodb:PutItem"), SCRAPE_JOB),
+        )),
+        Function("scrape_evaluate", timeout=50, pipeline=True, grants=(
+            TableItems("reports", ("dynamodb:GetItem",), SCRAPE_JOB),
+        )),
+        Function("scrape_publish", timeout=50, pipeline=True, grants=(
+            TableItems("reports", ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"), SCRAPE_JOB),
+            PublishTo("market_alerts"), PublishTo("market_alerts_critical"),
+        )),
+        _scraper_trigger("bond_issuance_trigger"),
+        _scraper_trigger("bdc_discount_trigger"),
+        _scraper_trigger("credit_fund_trigger"),
+        _scraper_trigger("bank_provision_trigger"),
     ),
 )

@@ -1,5 +1,6 @@
 """`python -m local run`: the real pipeline on an in-process AWS, on sample or given data.
 
+python -m local scrape NAME [--as-of YYYY-MM-DD] [--dry-run]   (the market-signal scrapers, see local/scrape.py)
 python -m local run [--clients FILE.json] [--costs FILE.csv] [--report-type daily|weekly|monthly]
                     [--as-of YYYY-MM-DD] [--client-id ID] [--force] [--out DIR]
 python -m local serve [--port 4566] ...
@@ -58,11 +59,22 @@ def main(argv: list[str] | None = None) -> int:
     summaries.add_argument("--client-id", default=None, help="one client's summaries (* for the deployment's)")
     summaries.add_argument("--json", action="store_true", help="a JSON list of summary objects")
     summaries.add_argument("--table", default=None, help="table name (default: TABLE_NAME, else the local stage's)")
+    scrape = commands.add_parser("scrape", help="run a market-signal scraper's chunked job against the loopback fixture server")
+    scrape.add_argument("name", choices=("bond-issuance", "bdc-discount", "credit-fund", "bank-provision"))
+    scrape.add_argument("--as-of", type=date.fromisoformat, default=None, help="YYYY-MM-DD (default: today)")
+    scrape.add_argument("--dry-run", action="store_true", help="publish no alerts: show what would be sent")
+    scrape.add_argument("--chunk-size", type=int, default=2, help="items per chunk (default: 2, to show chunking)")
+    scrape.add_argument("--concurrency", type=int, default=3, help="chunks in parallel (Map MaxConcurrency)")
+    scrape.add_argument("--out", type=Path, default=Path("out"), help="output folder (default: out/)")
     args = parser.parse_args(argv)
     if args.command == "summaries":
         from local.summaries import summaries_command
 
         return summaries_command(args.period, args.client_id, args.json, args.table)
+    if args.command == "scrape":
+        from local.scrape import scrape_command
+
+        return scrape_command(args.name, args.as_of, args.dry_run, args.chunk_size, args.concurrency, args.out)
     if args.command == "serve":
         from local.serve import serve_command
 

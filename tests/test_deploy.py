@@ -22,6 +22,7 @@ from typing import Any, Iterator
 import boto3
 import pytest
 
+from infra.model import TableItems
 from infra.naming import Concrete
 from infra.policies import policy_for
 from infra.stage import ROOT, copy_project, load_stage
@@ -119,13 +120,18 @@ def deployed(endpoint: str, project: Path) -> dict[str, Any]:
     return {"output": output, "actions": actions, "seconds": time.monotonic() - started}
 
 
+def chalice_app(stage: Any) -> str:
+    return f"Chalice app ({len(stage.functions)} functions, {len(stage.triggers)} schedules)"
+
+
 def test_first_deploy_creates_everything(deployed: dict[str, Any]) -> None:
     actions = {resource: action for action, resource, _ in deployed["actions"]}
     stage = load_stage(STAGE)
     for resource in (f"DynamoDB table {stage.table_name()}", f"S3 bucket {stage.bucket_name()}",
                      f"SNS topic {stage.alert_topic_name}", f"SES configuration set {stage.configuration_set}",
                      f"state machine {stage.state_machine_name('cost_report')}", f"IAM role {stage.state_machine_role_name('cost_report')}",
-                     f"dashboard {stage.dashboard_name}", CHALICE_APP):
+                     f"state machine {stage.state_machine_name('chunked_job')}",
+                     f"dashboard {stage.dashboard_name}", chalice_app(stage)):
         assert actions[resource] == "created", (resource, deployed["output"])
     assert "running: chalice deploy --stage prod" in deployed["output"]
     assert "Reusing existing deployment package" in deployed["output"]  # the offline package, no pip download
@@ -147,7 +153,7 @@ def test_functions_schedules_and_their_permissions(deployed: dict[str, Any], end
         config = function["Configuration"]
         assert config["FunctionArn"] == recorded[spec.name]
         assert (config["MemorySize"], config["Timeout"]) == (spec.memory, spec.timeout)
-        assert function["Concurrency"]["ReservedConcurrentExecutions"] == spec.reserved_concurrency
+        assert function.get("Concurrency", {}).get("ReservedConcurrentExecutions") == spec.reserved_concurrency
         assert config["TracingConfig"]["Mode"] == "Active"
         variables = config["Environment"]["Variables"]
         # exactly the stage's variables and those its grants give it, ARNs included
@@ -287,7 +293,8 @@ def test_a_changed_input_is_redeployed(deployed: dict[str, Any], endpoint: str, 
     # (those holding an ARN or URL chalice does not know: topics, queues, state machines)
     with_arns = [f.name for f in load_stage(STAGE, project).functions
                  if any(type(g).__name__ in ("PublishTo", "SendToQueue", "StartExecution") for g in f.grants)]
-    assert {"daily_trigger", "summarize_run", "record_result", "aggregation_trigger"} <= set(with_arns)
+    assert {"daily_trigger", "summarize_run", "record_result", "aggregation_trigger", "scrape_publish",
+            "bdc_discount_trigger"} <= set(with_arns)
     assert set(changed) == {f"environment of cost-reporter-prod-{f}" for f in with_arns}
     role = client(endpoint, "iam").get_role_policy(RoleName="cost-reporter-prod-plan", PolicyName="cost-reporter-prod-plan")
     assert role["PolicyDocument"]["Statement"][0]["Sid"] == "OwnLogStreams"

@@ -172,7 +172,7 @@ def test_policies_are_least_privilege() -> None:
             assert ("ce:GetCostAndUsage" in text) == (function.name == "collect_costs")
             assert ("ses:SendEmail" in text) == (function.name == "deliver_report")
             assert ("states:StartExecution" in text) == (function.kind == "trigger")
-            assert ("sns:Publish" in text) == (function.name in ("summarize_run", "publish_summaries"))
+            assert ("sns:Publish" in text) == (function.name in ("summarize_run", "publish_summaries", "scrape_publish"))
 
 
 def test_an_sqs_consumer_packages_with_its_queue_dlq_and_partial_batch_responses(tmp_path: Path) -> None:

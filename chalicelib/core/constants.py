@@ -80,3 +80,13 @@ ENV_SUMMARY_TOPIC_ARN = "SUMMARY_TOPIC_ARN"
 ENV_AGGREGATION_STATE_MACHINE_ARN = "AGGREGATION_STATE_MACHINE_ARN"
 METRICS_QUEUE = "metrics"  # the queue's key in infra/description.py; its name is queue_name(METRICS_QUEUE)
 METRICS_BATCH_SIZE = 10
+# ---- Market-signal scrapers (chalicelib/scraping) ---------------------------------------------------
+ScraperName = Literal["bond-issuance", "bdc-discount", "credit-fund", "bank-provision"]
+SCRAPER_NAMES: tuple[str, ...] = get_args(ScraperName)
+PK_SCRAPE_PREFIX = "SCRAPE#"  # SCRAPE#<scraper>#<as_of> / PLAN | CHUNK#<n> | RESULT | ALERT#<rule> | METRIC
+PK_RATE_LIMIT_PREFIX = "RATELIMIT#"  # RATELIMIT#<source> / BUCKET -> the next free request slot (ms)
+SCRAPE_METRIC_NAMESPACE = "MarketSignals"
+ENV_SCRAPE_STATE_MACHINE_ARN = "SCRAPE_STATE_MACHINE_ARN"
+ENV_SCRAPE_ALERT_TOPIC_ARN = "SCRAPE_ALERT_TOPIC_ARN"
+ENV_SCRAPE_CRITICAL_TOPIC_ARN = "SCRAPE_CRITICAL_TOPIC_ARN"
+ENV_SEC_USER_AGENT = "SEC_USER_AGENT"  # "Company contact@domain": SEC fair access; scrapers refuse to run without
