@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup run test bench bench-scrapers clean
+.PHONY: setup run test bench bench-scrapers bench-report clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -11,7 +11,16 @@ $(BIN)/.installed: requirements.txt requirements-dev.txt
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
-setup: $(BIN)/.installed
+# The report tests look at the output as a person does: headless Chromium lays the HTML out at
+# 375/900 px, poppler turns the PDF into pages and text. Debian packages, installed when missing.
+BROWSER_TOOLS := /usr/bin/chromium /usr/bin/pdftoppm /usr/bin/pdftotext
+
+$(BROWSER_TOOLS):
+	@echo "installing Debian chromium and poppler-utils (report tests)"
+	$(if $(filter 0,$(shell id -u)),,sudo) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(if $(filter 0,$(shell id -u)),,sudo) apt-get install -y -qq --no-install-recommends chromium poppler-utils
+
+setup: $(BIN)/.installed $(BROWSER_TOOLS)
 
 run: setup
 	$(BIN)/python -m local run $(ARGS)
@@ -24,6 +33,8 @@ bench: setup
 
 bench-scrapers: setup
 	$(BIN)/python -m bench.scrapers $(ARGS)
+bench-report: setup
+	$(BIN)/python -m bench.report $(ARGS)
 
 clean:
 	rm -rf $(VENV) out .pytest_cache

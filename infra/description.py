@@ -35,6 +35,8 @@ from infra.model import (
 )
 
 RUNS = c.RUNS_PREFIX
+# The report's Cost Explorer calls: costs, history and the why's usage types; the month's forecast.
+REPORT_CE_ACTIONS = ("ce:GetCostAndUsage", "ce:GetCostForecast")
 
 
 def _trigger(name: str) -> Function:
@@ -96,9 +98,13 @@ DESCRIPTION = Description(
         Function("collect_costs", timeout=110, pipeline=True, grants=(
             TableItems("reports", ("dynamodb:GetItem",), (c.PK_CLIENTS,)),
             TableItems("reports", ("dynamodb:PutItem",), (f"{c.PK_RUN_PREFIX}*",)),  # its client record: running
-            # Its own artefact only: message.eml, which deliver trusts as the envelope, is render's.
+            # Its own artefacts only (message.eml, which deliver trusts as the envelope, is render's),
+            # and the payer organizations' account names cached once per run.
             BucketObjects("reports", RUNS, ("s3:PutObject",), keys=f"*/*/{c.COSTS_ARTEFACT}"),
-            CostExplorer(),
+            BucketObjects("reports", RUNS, ("s3:PutObject",), keys=f"*/*/{c.CONTEXT_ARTEFACT}"),
+            BucketObjects("reports", RUNS, ("s3:GetObject", "s3:PutObject"), keys=f"*/{c.ORGANIZATIONS_CACHE}/*"),
+            CostExplorer(REPORT_CE_ACTIONS),
+            # organizations:ListAccounts runs as the payer role (its own policy grants it), not as us
             AssumePayerRoles(c.ROLE_SESSION_PREFIX, c.PAYER_ROLE_NAME_PREFIX),
         )),
         Function("render_report", timeout=50, pipeline=True, grants=(
@@ -121,6 +127,15 @@ DESCRIPTION = Description(
             TableItems("reports", ("dynamodb:PutItem",), (c.PK_RUNS,)),
             PublishTo("alerts"),
             SendToQueue(c.METRICS_QUEUE),  # every outcome and the run's end
+        )),
+        # A report on demand (invoked synchronously): the PDF of any past period, presigned for an hour
+        # (GetObject backs the presigned URL).
+        Function("report_pdf", timeout=110, grants=(
+            TableItems("reports", ("dynamodb:GetItem",), (c.PK_CLIENTS,)),
+            # only its own runs: runs/on-demand-<time>-<id>/... (its reports and the names cache)
+            BucketObjects("reports", RUNS, ("s3:GetObject", "s3:PutObject"), keys=f"{c.ON_DEMAND_RUN_PREFIX}*"),
+            CostExplorer(REPORT_CE_ACTIONS),
+            AssumePayerRoles(c.ROLE_SESSION_PREFIX, c.PAYER_ROLE_NAME_PREFIX),
         )),
         _trigger("daily_trigger"),
         _trigger("weekly_trigger"),

@@ -57,6 +57,9 @@ def grant_statements(stage: Stage, grants: tuple[Grant, ...]) -> list[dict[str, 
         elif isinstance(grant, BucketObjects):
             bucket = stage.bucket_name(grant.bucket)
             sid = f"{d.bucket(grant.bucket).logical_id}{camel(grant.prefix)}"
+            # Several grants on one prefix (different keys): Sids must be unique within a policy.
+            taken = sum(1 for s in statements if s["Sid"] == sid or s["Sid"].startswith(sid) and s["Sid"][len(sid):].isdigit())
+            sid += str(taken + 1) if taken else ""
             statements.append({"Sid": sid, "Effect": "Allow", "Action": list(grant.actions),
                                "Resource": [f"arn:aws:s3:::{bucket}/{grant.prefix}{grant.keys}"]})
             if "s3:GetObject" in grant.actions:

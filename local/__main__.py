@@ -5,6 +5,7 @@ python -m local run [--clients FILE.json] [--costs FILE.csv] [--report-type dail
                     [--as-of YYYY-MM-DD] [--client-id ID] [--force] [--out DIR]
 python -m local serve [--port 4566] ...
 python -m local summaries [--period daily|weekly|monthly|yearly] [--client-id ID] [--json]
+python -m local report --client-id ID [--format pdf|xlsx|html] [--report-type ...] [--as-of ...]
 
 Exit codes: 0 every client delivered or skipped for a benign reason (already delivered, not ACTIVE,
 report type not enabled); 3 any client failed or was skipped as a problem; 1 the execution failed;
@@ -48,6 +49,8 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--client-id", default=None, help="run for this client only")
     run.add_argument("--force", action="store_true", help="re-send even if already delivered")
     run.add_argument("--out", type=Path, default=Path("out"), help="output folder (default: out/)")
+    run.add_argument("--organizations", type=Path, default=SAMPLES / "organizations.json",
+                     help="payer account -> [{Id, Name}] answered by organizations:ListAccounts")
     serve = commands.add_parser("serve", help="a persistent local AWS endpoint on 127.0.0.1 with the app deployed into it")
     serve.add_argument("--port", type=int, default=4566, help="port on 127.0.0.1 (default: 4566)")
     serve.add_argument("--clients", type=Path, default=SAMPLES / "clients.json", help="JSON list of client configs")
@@ -66,6 +69,16 @@ def main(argv: list[str] | None = None) -> int:
     scrape.add_argument("--chunk-size", type=int, default=2, help="items per chunk (default: 2, to show chunking)")
     scrape.add_argument("--concurrency", type=int, default=3, help="chunks in parallel (Map MaxConcurrency)")
     scrape.add_argument("--out", type=Path, default=Path("out"), help="output folder (default: out/)")
+    report = commands.add_parser("report", help="render one client's report on demand (the report_pdf function) and print its path")
+    report.add_argument("--client-id", required=True)
+    report.add_argument("--format", choices=("pdf", "xlsx", "html"), default="pdf")
+    report.add_argument("--report-type", choices=("daily", "weekly", "monthly"), default="weekly")
+    report.add_argument("--as-of", type=date.fromisoformat, default=None, help="YYYY-MM-DD (default: the day after the last date in the cost data)")
+    report.add_argument("--clients", type=Path, default=SAMPLES / "clients.json", help="JSON list of client configs")
+    report.add_argument("--costs", type=Path, default=SAMPLES / "costs.csv", help="cost data CSV")
+    report.add_argument("--organizations", type=Path, default=SAMPLES / "organizations.json",
+                        help="payer account -> [{Id, Name}] answered by organizations:ListAccounts")
+    report.add_argument("--out", type=Path, default=Path("out"), help="output folder (default: out/)")
     args = parser.parse_args(argv)
     if args.command == "summaries":
         from local.summaries import summaries_command
@@ -75,6 +88,8 @@ def main(argv: list[str] | None = None) -> int:
         from local.scrape import scrape_command
 
         return scrape_command(args.name, args.as_of, args.dry_run, args.chunk_size, args.concurrency, args.out)
+    if args.command == "report":
+        return report_command(args)
     if args.command == "serve":
         from local.serve import serve_command
 
@@ -82,13 +97,23 @@ def main(argv: list[str] | None = None) -> int:
     return run_command(args)
 
 
-def run_command(args: argparse.Namespace) -> int:
-    from local.core import client_id_of, load_clients
+def _inputs(args: argparse.Namespace) -> tuple[list[dict[str, Any] | str], Any, dict[str, Any], date]:
+    """(clients, costs, organizations, as_of) from the command line; OSError/ValueError when unreadable."""
+    from local.core import load_clients
     from local.cost_explorer import CostData
+    from local.organizations import load as load_organizations
+
+    clients = load_clients(args.clients)
+    costs = CostData.from_csv(args.costs)
+    organizations = load_organizations(args.organizations)
+    return clients, costs, organizations, args.as_of or ((costs.last_day or date.today()) + timedelta(days=1))
+
+
+def run_command(args: argparse.Namespace) -> int:
+    from local.core import client_id_of
 
     try:
-        clients = load_clients(args.clients)
-        costs = CostData.from_csv(args.costs)
+        clients, costs, organizations, as_of = _inputs(args)
     except (OSError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -99,11 +124,10 @@ def run_command(args: argparse.Namespace) -> int:
             print(f"error: --client-id {args.client_id!r} is not in the clients file {args.clients} "
                   f"(known: {listed or 'none'})", file=sys.stderr)
             return EXIT_BAD_INPUT
-    as_of = args.as_of or ((costs.last_day or date.today()) + timedelta(days=1))
     run_input: dict[str, Any] = {"report_type": args.report_type, "as_of": as_of.isoformat(), "force": args.force}
     if args.client_id:
         run_input["client_id"] = args.client_id
-    summary = run_locally(clients, costs, run_input, args.out)
+    summary = run_locally(clients, costs, run_input, args.out, organizations=organizations)
     print_table(summary)
     return exit_code(summary)
 
@@ -116,8 +140,39 @@ def exit_code(summary: dict[str, Any]) -> int:
     return EXIT_OK
 
 
+def report_command(args: argparse.Namespace) -> int:
+    """Invoke report_pdf synchronously (through the Lambda bridge, as `aws lambda invoke` would) and
+    save what its report_key holds: the same function, stage code and S3 object as in AWS."""
+    from local.runtime import LocalAWS
+
+    try:
+        clients, costs, organizations, as_of = _inputs(args)
+    except (OSError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    payload = {"client_id": args.client_id, "report_type": args.report_type, "as_of": as_of.isoformat(),
+               "format": args.format}
+    with LocalAWS(out_dir=args.out, costs=costs, clients=clients, organizations=organizations,
+                  estimated_from=as_of.replace(day=1)) as aws:
+        reply = aws.session.client("lambda").invoke(FunctionName=aws.stage.function_name("report_pdf"),
+                                                    Payload=json.dumps(payload).encode())
+        result = json.loads(reply["Payload"].read())
+        if reply.get("FunctionError"):
+            print(f"error: {result.get('errorType')}: {result.get('errorMessage')}", file=sys.stderr)
+            return 1
+        body = aws.read_artefact_bytes(result["report_key"])
+    path = args.out / args.client_id / f"report-{args.report_type}-{as_of.isoformat()}.{args.format}"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(body)
+    print(f"s3 key: {result['report_key']} ({len(body):,} bytes, {result['ce_requests']} Cost Explorer requests; "
+          f"presigned URL valid 1 hour)", file=sys.stderr)
+    print(path)
+    return 0
+
+
 def run_locally(clients: list[dict[str, Any] | str], costs: Any, run_input: dict[str, Any], out_dir: Path,
-                retry_time_scale: float = 0.05, progress: bool = True) -> dict[str, Any]:
+                retry_time_scale: float = 0.05, progress: bool = True,
+                organizations: dict[str, list[dict[str, str]]] | None = None) -> dict[str, Any]:
     from local.runtime import LocalAWS
 
     # Nothing under out_dir is deleted: files are only written (report.* of delivered clients are
@@ -126,7 +181,7 @@ def run_locally(clients: list[dict[str, Any] | str], costs: Any, run_input: dict
     as_of = date.fromisoformat(run_input["as_of"])
     started = time.perf_counter()
     with LocalAWS(out_dir=out_dir, costs=costs, clients=clients, retry_time_scale=retry_time_scale,
-                  estimated_from=open_month(as_of)) as aws:
+                  estimated_from=open_month(as_of), organizations=organizations or {}) as aws:
         arn = aws.start(run_input)
         run_id = arn.rsplit(":", 1)[-1]
         show = _progress_printer(aws, run_id) if progress else None
@@ -203,6 +258,7 @@ def _summary(aws: Any, described: dict[str, Any], run_id: str, records: dict[str
             "recommended_action": record.get("recommended_action"),
             "message_id": record.get("message_id"),
             "problem": is_problem(status, record),
+            "ce_requests": int(record.get("ce_requests") or 0),
         })
     return {
         "run_id": run_id,
@@ -229,6 +285,10 @@ def _write_reports(aws: Any, records: dict[str, dict[str, Any]], run_id: str, ou
         folder.mkdir(parents=True, exist_ok=True)
         for name in ("report.html", "report.txt", "report.csv"):
             (folder / name).write_text(aws.read_artefact(artefact_key(run_id, client_id, name)))
+        present = set(aws.artefact_names(artefact_key(run_id, client_id, "")))
+        for name in ("report.xlsx", "report.pdf"):  # only for clients whose attachments ask for them
+            if name in present:
+                (folder / name).write_bytes(aws.read_artefact_bytes(artefact_key(run_id, client_id, name)))
 
 
 def print_table(summary: dict[str, Any]) -> None:

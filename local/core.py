@@ -180,7 +180,7 @@ class LocalRuntime:
                  retry_time_scale: float = 0.05, ce_page_size: int = 1000, estimated_from: Any = None,
                  max_concurrency: int | None = None, env_overrides: dict[str, str] | None = None,
                  project_dir: Path = ROOT, log: Callable[[str], None] = lambda line: None,
-                 poll_queues: bool = True):
+                 poll_queues: bool = True, organizations: dict[str, list[dict[str, str]]] | None = None):
         self.out_dir = Path(out_dir)
         self.costs = costs
         self.clients = list(clients)
@@ -192,6 +192,7 @@ class LocalRuntime:
         self.project_dir = Path(project_dir).resolve()
         self.log = log
         self.poll_queues = poll_queues
+        self.organizations = dict(organizations or {})  # payer account -> its accounts' names (ListAccounts)
         self.client_ids: list[str] = []
         self._saved_env: dict[str, str | None] = {}
         self._uninstall: list[Callable[[], None]] = []
@@ -247,6 +248,7 @@ class LocalRuntime:
         from local.cost_explorer import LocalCostExplorer, install as install_cost_explorer
         from local.dynamodb_transactions import install as cheap_transactions
         from local.lambda_bridge import LambdaBridge
+        from local.organizations import install as install_organizations
         from local.ses_outbox import SesOutbox
         from local.sqs_poller import SqsPoller
 
@@ -267,6 +269,7 @@ class LocalRuntime:
         self._uninstall += [
             self.bridge.install(self.session),
             install_cost_explorer(self.session, self.cost_explorer),
+            install_organizations(self.session, self.organizations),
             self.outbox.install(self.session),
             reuse_engine_lambda_clients(),
             cheap_transactions(),
@@ -352,3 +355,15 @@ class LocalRuntime:
         from chalicelib.core.store import artefacts
 
         return artefacts.get_text(key)
+
+    def read_artefact_bytes(self, key: str) -> bytes:
+        from chalicelib.core.store import artefacts
+
+        return artefacts.get_bytes(key)
+
+    def artefact_names(self, prefix: str) -> list[str]:
+        """Names of the objects under a key prefix (one page: a client's run folder is small)."""
+        from chalicelib.core.settings import get_settings
+
+        answer = self.session.client("s3").list_objects_v2(Bucket=get_settings().bucket_name, Prefix=prefix)
+        return [item["Key"][len(prefix):] for item in answer.get("Contents", [])]

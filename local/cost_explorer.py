@@ -36,6 +36,7 @@ import hashlib
 import hmac
 import json
 import re
+import statistics
 import threading
 import uuid
 from collections import defaultdict
@@ -59,7 +60,7 @@ __all__ = [
 # ---------------------------------------------------------------------------------------------
 
 REQUIRED_COLUMNS = ("date", "account_id", "service", "amount")
-OPTIONAL_COLUMNS = {"record_type": "Usage", "currency": "USD", "region": "global"}
+OPTIONAL_COLUMNS = {"record_type": "Usage", "currency": "USD", "region": "global", "usage_type": "NoUsageType"}
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _ACCOUNT_RE = re.compile(r"^\d{12}$")
 _CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
@@ -73,6 +74,7 @@ class CostRow(NamedTuple):
     record_type: str = "Usage"
     currency: str = "USD"
     region: str = "global"
+    usage_type: str = "NoUsageType"
 
 
 # The dimension a filter or GroupBy key reads from a row.
@@ -81,8 +83,9 @@ _DIMENSION_FIELD = {
     "SERVICE": 2,
     "RECORD_TYPE": 4,
     "REGION": 6,
+    "USAGE_TYPE": 7,
 }
-_GROUPABLE = ("SERVICE", "LINKED_ACCOUNT", "RECORD_TYPE", "REGION")
+_GROUPABLE = ("SERVICE", "LINKED_ACCOUNT", "RECORD_TYPE", "REGION", "USAGE_TYPE")
 
 
 def _row_error(source: str, line: int | str, column: str, problem: str, value: object) -> ValueError:
@@ -128,7 +131,8 @@ def _parse_row(values: Mapping[str, Any], source: str, line: int | str) -> CostR
     if not _CURRENCY_RE.match(currency):
         raise _row_error(source, line, "currency", "must be a 3-letter ISO currency code like USD", values.get("currency"))
     region = str(values.get("region") or "").strip() or OPTIONAL_COLUMNS["region"]
-    return CostRow(day, account, service, amount, record_type, currency, region)
+    usage_type = str(values.get("usage_type") or "").strip() or OPTIONAL_COLUMNS["usage_type"]
+    return CostRow(day, account, service, amount, record_type, currency, region, usage_type)
 
 
 class CostData:
@@ -261,6 +265,9 @@ class LoggedRequest(NamedTuple):
 # Request parsing
 # ---------------------------------------------------------------------------------------------
 
+_FORECAST_METRICS = {"AMORTIZED_COST", "BLENDED_COST", "NET_AMORTIZED_COST", "NET_UNBLENDED_COST", "UNBLENDED_COST"}
+FORECAST_HISTORY_DAYS = 14
+FORECAST_MIN_DAYS = 7  # fewer days with data: DataUnavailableException, as AWS answers a new account
 _COST_METRICS = {"UnblendedCost", "AmortizedCost", "NetAmortizedCost", "BlendedCost", "NetUnblendedCost"}
 _QUANTITY_METRICS = {"UsageQuantity", "NormalizedUsageAmount"}
 _EXPRESSION_ROOTS = ("And", "Or", "Not", "Dimensions", "Tags", "CostCategories", "ProductAttributes")
@@ -439,6 +446,7 @@ class LocalCostExplorer:
         page_size: int = 500,
         estimated_from: date | None = None,
         fault_hook: Callable[[dict], None] | None = None,
+        today: date | None = None,
     ):
         if page_size < 1:
             raise ValueError("page_size must be at least 1")
@@ -446,6 +454,7 @@ class LocalCostExplorer:
         self.page_size = page_size
         self.estimated_from = estimated_from
         self.fault_hook = fault_hook
+        self.today = today  # GetCostForecast refuses a Start before it (None: not checked)
         self._lock = threading.Lock()
         self._requests = 0
         self._succeeded = 0
@@ -491,7 +500,6 @@ class LocalCostExplorer:
 
     def get_cost_and_usage(self, **params: Any) -> dict:
         """Answer like AWS or raise CostExplorerError (the hook turns it into a ClientError)."""
-        period = params.get("TimePeriod") or {}
         accounts_logged: tuple[str, ...] | None = None
         try:
             if params.get("Filter") is not None:
@@ -499,16 +507,7 @@ class LocalCostExplorer:
                 accounts_logged = tuple(sorted(accounts)) if accounts is not None else None
         except CostExplorerError:
             accounts_logged = None
-        with self._lock:
-            self._requests += 1
-            self.log.append(LoggedRequest(accounts_logged, (str(period.get("Start")), str(period.get("End")))))
-            self.params_log.append(json.loads(json.dumps(params, default=str)))
-            fault = self._faults.pop(0) if self._faults else None
-        if fault is not None:
-            raise fault
-        if self.fault_hook is not None:
-            self.fault_hook(params)
-
+        self._count(params, accounts_logged)
         query = _parse_request(params)
         result = self._answer(query, params.get("NextPageToken"))
         with self._lock:
@@ -610,6 +609,79 @@ class LocalCostExplorer:
             day += timedelta(days=1)
         return {key: (amount, currencies[key]) for key, amount in sums.items()}
 
+    def _count(self, params: Mapping[str, Any], accounts_logged: tuple[str, ...] | None) -> None:
+        """Every call is a billed request: count and log it, then raise a queued or hooked fault."""
+        period = params.get("TimePeriod") or {}
+        with self._lock:
+            self._requests += 1
+            self.log.append(LoggedRequest(accounts_logged, (str(period.get("Start")), str(period.get("End")))))
+            self.params_log.append(json.loads(json.dumps(params, default=str)))
+            fault = self._faults.pop(0) if self._faults else None
+        if fault is not None:
+            raise fault
+        if self.fault_hook is not None:
+            self.fault_hook(params)  # type: ignore[arg-type]
+
+    # -- GetCostForecast ----------------------------------------------------------------------
+
+    def get_cost_forecast(self, **params: Any) -> dict:
+        """A forecast by a simple, documented method: every future day costs the mean daily total of
+        the FORECAST_HISTORY_DAYS days before Start (same Filter); the prediction interval is that mean
+        plus or minus z(level) standard deviations per day, summed. Counted and faulted like any call."""
+        self._count(params, None)
+        answer = self._forecast(params)
+        with self._lock:
+            self._succeeded += 1
+        return answer
+
+    def _forecast(self, params: Mapping[str, Any]) -> dict:
+        if not isinstance(params.get("TimePeriod"), Mapping):
+            raise _validation("TimePeriod is required")
+        start = _parse_day(params["TimePeriod"].get("Start"), "TimePeriod.Start")
+        end = _parse_day(params["TimePeriod"].get("End"), "TimePeriod.End")
+        if start >= end:
+            raise _validation("Start date (and hour) should be before end date (and hour)")
+        if self.today is not None and start < self.today:
+            raise _validation("Start date must be equal to or greater than the current date")
+        metric = params.get("Metric")
+        if metric not in _FORECAST_METRICS:
+            raise _validation(f"Metric must be one of {', '.join(sorted(_FORECAST_METRICS))}, got {metric!r}")
+        granularity = params.get("Granularity")
+        if granularity not in ("DAILY", "MONTHLY"):
+            raise _validation(f"Granularity must be DAILY or MONTHLY, got {granularity!r}")
+        level = params.get("PredictionIntervalLevel", 80)
+        if not isinstance(level, int) or not 51 <= level <= 99:
+            raise _validation("PredictionIntervalLevel must be an integer between 51 and 99")
+        predicate: Predicate | None = None
+        accounts: frozenset[str] | None = None
+        if params.get("Filter") is not None:
+            predicate, accounts = _compile_filter(params["Filter"])
+        history = []
+        for offset in range(FORECAST_HISTORY_DAYS, 0, -1):
+            day = start - timedelta(days=offset)
+            rows = [r for r in self.data.rows_for(day, accounts) if predicate is None or predicate(r)]
+            if rows:
+                history.append(sum((r.amount for r in rows), Decimal(0)))
+        if len(history) < FORECAST_MIN_DAYS:
+            raise CostExplorerError("DataUnavailableException", "Insufficient amount of historical data to generate a forecast.", 400)
+        mean = sum(history, Decimal(0)) / len(history)
+        spread = (sum(((h - mean) ** 2 for h in history), Decimal(0)) / len(history)).sqrt()
+        z = Decimal(str(statistics.NormalDist().inv_cdf(0.5 + level / 200)))
+        results = []
+        for bucket_start, bucket_end in _buckets(start, end, granularity):
+            days = (bucket_end - bucket_start).days
+            value = mean * days
+            margin = z * spread * days
+            results.append({
+                "TimePeriod": {"Start": bucket_start.isoformat(), "End": bucket_end.isoformat()},
+                "MeanValue": _amount(value.quantize(Decimal("0.0001"))),
+                "PredictionIntervalLowerBound": _amount((value - margin).quantize(Decimal("0.0001"))),
+                "PredictionIntervalUpperBound": _amount((value + margin).quantize(Decimal("0.0001"))),
+            })
+        total = mean * (end - start).days
+        return {"Total": {"Amount": _amount(total.quantize(Decimal("0.0001"))), "Unit": self.data.currency},
+                "ForecastResultsByTime": results}
+
     # -- paging tokens -------------------------------------------------------------------------
 
     @staticmethod
@@ -653,7 +725,11 @@ class LocalCostExplorer:
 # The botocore hook
 # ---------------------------------------------------------------------------------------------
 
-_EVENT = "before-call.cost-explorer.GetCostAndUsage"  # `ce` is an alias of the service id `cost-explorer`
+# `ce` is an alias of the service id `cost-explorer`; one handler answers both operations.
+_EVENTS = {
+    "before-call.cost-explorer.GetCostAndUsage": "get_cost_and_usage",
+    "before-call.cost-explorer.GetCostForecast": "get_cost_forecast",
+}
 
 
 def _events_of(target: Any) -> Any:
@@ -683,7 +759,7 @@ def _request_params(params: Mapping[str, Any]) -> dict:
 
 
 def install(session: Any, ce: LocalCostExplorer) -> Callable[[], None]:
-    """Answer `ce.GetCostAndUsage` from `ce` for clients created from `session` from now on.
+    """Answer `ce.GetCostAndUsage` and `ce.GetCostForecast` from `ce` for clients created from `session` from now on.
 
     `session` is a boto3 Session (e.g. boto3.DEFAULT_SESSION; None means boto3's default
     session), a botocore Session, or an existing client. Returns `uninstall()`.
@@ -693,14 +769,14 @@ def install(session: Any, ce: LocalCostExplorer) -> Callable[[], None]:
     events = _events_of(session)
     state = {"active": True}
 
-    def handler(params: dict, model: Any = None, **_: Any) -> tuple[Any, dict] | None:
+    def handler(params: dict, model: Any = None, event_name: str = "", **_: Any) -> tuple[Any, dict] | None:
         if not state["active"]:
             return None  # clients created while installed keep a copy of this handler
         url = params.get("url") or "https://ce.us-east-1.amazonaws.com/"
         request_id = str(uuid.uuid4())
         headers = {"x-amzn-requestid": request_id, "content-type": "application/x-amz-json-1.1"}
         try:
-            parsed = ce.get_cost_and_usage(**_request_params(params))
+            parsed = getattr(ce, _EVENTS[event_name])(**_request_params(params))
             status = 200
         except CostExplorerError as error:
             status = error.status
@@ -713,10 +789,12 @@ def install(session: Any, ce: LocalCostExplorer) -> Callable[[], None]:
         }
         return AWSResponse(url, status, headers, None), parsed
 
-    events.register(_EVENT, handler)
+    for event in _EVENTS:
+        events.register(event, handler)
 
     def uninstall() -> None:
         state["active"] = False
-        events.unregister(_EVENT, handler)
+        for event in _EVENTS:
+            events.unregister(event, handler)
 
     return uninstall

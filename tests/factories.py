@@ -110,3 +110,27 @@ def realistic_dataset() -> CostDataset:
         estimated=True,
         client={"name": "Acme Corp", "budgets": {"weekly": Decimal("14000")}},
     )
+
+
+def realistic_context(report_type: str = "weekly"):
+    """What collect would fetch for realistic_dataset(): 14 days of totals, a forecast, a breakdown."""
+    from datetime import timedelta
+
+    from chalicelib.reports.costs.insights import (BucketTotal, ForecastFigures, ReportContext, UsageBreakdown,
+                                                   UsageTypeLine)
+
+    start = date(2024, 4, 29)
+    totals = [BucketTotal(start=start + timedelta(days=i), amount=Decimal(1500 + 40 * i + (300 if i >= 7 else 0)))
+              for i in range(14)]
+    totals = [BucketTotal(start=date(2024, 5, 1) - timedelta(days=2), amount=Decimal(1500))] + totals[2:]
+    forecast = ForecastFigures(start=date(2024, 5, 13), end=date(2024, 6, 1), total=Decimal(40100),
+                               lower=Decimal(36000), upper=Decimal(44000),
+                               daily=[BucketTotal(start=date(2024, 5, 13) + timedelta(days=i), amount=Decimal(2110))
+                                      for i in range(19)])
+    breakdown = UsageBreakdown(service="Amazon DynamoDB", lines=[
+        UsageTypeLine(usage_type="WriteCapacityUnit-Hrs", region="us-east-1", current=Decimal("980.10"), previous=Decimal("120.00")),
+        UsageTypeLine(usage_type="ReadCapacityUnit-Hrs", region="us-east-1", current=Decimal("310.30"), previous=Decimal("150.00")),
+        UsageTypeLine(usage_type="TimedStorage-ByteHrs", region="eu-west-1", current=Decimal("250.37"), previous=Decimal("132.18")),
+    ])
+    return ReportContext(granularity="DAILY", totals=totals, forecast=forecast, breakdown=breakdown,
+                         account_names={ACCOUNTS[0]: "Production", ACCOUNTS[1]: "Staging"}, ce_requests=3)

@@ -529,3 +529,57 @@ def test_synthetic_clients_are_valid_and_disjoint():
     data = CostData.from_rows(rows)
     assert data.accounts == set(accounts)
     assert synthetic_clients(5, seed=1, start=date(2026, 11, 1), end=date(2026, 11, 15)) == (clients, rows)
+
+
+# --- GetCostForecast and USAGE_TYPE (issue 9) ---
+
+
+def test_forecast_is_the_trailing_daily_mean_with_an_interval(ce_client):
+    answer = ce_client.get_cost_forecast(
+        TimePeriod={"Start": "2026-11-22", "End": "2026-11-25"}, Metric="UNBLENDED_COST", Granularity="DAILY",
+        Filter={"Dimensions": {"Key": "LINKED_ACCOUNT", "Values": [A1]}},
+    )
+    history = [expected_sum(date(2026, 11, 8) + timedelta(days=i), date(2026, 11, 9) + timedelta(days=i), accounts=(A1,))
+               for i in range(14)]
+    mean = sum(history, Decimal(0)) / 14
+    assert Decimal(answer["Total"]["Amount"]) == (mean * 3).quantize(Decimal("0.0001"))
+    days = answer["ForecastResultsByTime"]
+    assert [d["TimePeriod"]["Start"] for d in days] == ["2026-11-22", "2026-11-23", "2026-11-24"]
+    for d in days:
+        assert Decimal(d["PredictionIntervalLowerBound"]) <= Decimal(d["MeanValue"]) <= Decimal(d["PredictionIntervalUpperBound"])
+
+
+def test_forecast_refuses_what_aws_refuses(fake_aws_env):
+    emulator = LocalCostExplorer(CostData.from_rows(ROWS), today=date(2026, 11, 22))
+    session = boto3.Session()
+    uninstall = install(session, emulator)
+    client = session.client("ce", region_name="us-east-1")
+    try:
+        base = {"Metric": "UNBLENDED_COST", "Granularity": "DAILY"}
+        with pytest.raises(ClientError, match="greater than the current date"):
+            client.get_cost_forecast(TimePeriod={"Start": "2026-11-21", "End": "2026-11-30"}, **base)
+        with pytest.raises(ClientError) as caught:  # no history before 2027: a new account
+            client.get_cost_forecast(TimePeriod={"Start": "2027-06-01", "End": "2027-06-30"}, **base)
+        assert caught.value.response["Error"]["Code"] == "DataUnavailableException"
+        assert emulator.requests == 2  # refused calls are billed too
+    finally:
+        uninstall()
+
+
+def test_usage_type_and_region_group_and_filter(fake_aws_env):
+    rows = [
+        CostRow(date(2026, 11, 1), A1, EC2, Decimal("7"), "Usage", "USD", "us-east-1", "BoxUsage:m5.xlarge"),
+        CostRow(date(2026, 11, 1), A1, EC2, Decimal("3"), "Usage", "USD", "eu-west-1", "EU-BoxUsage:m5.large"),
+        CostRow(date(2026, 11, 1), A1, S3, Decimal("1")),
+    ]
+    emulator = LocalCostExplorer(CostData(rows))
+    session = boto3.Session()
+    uninstall = install(session, emulator)
+    try:
+        answer = get(session.client("ce", region_name="us-east-1"), "2026-11-01", "2026-11-02",
+                     GroupBy=[{"Type": "DIMENSION", "Key": "USAGE_TYPE"}, {"Type": "DIMENSION", "Key": "REGION"}],
+                     Filter={"Dimensions": {"Key": "SERVICE", "Values": [EC2]}})
+    finally:
+        uninstall()
+    groups = {tuple(g["Keys"]): g["Metrics"]["UnblendedCost"]["Amount"] for g in answer["ResultsByTime"][0]["Groups"]}
+    assert groups == {("BoxUsage:m5.xlarge", "us-east-1"): "7", ("EU-BoxUsage:m5.large", "eu-west-1"): "3"}

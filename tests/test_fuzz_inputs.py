@@ -594,7 +594,7 @@ def _check_rendered(config: ClientConfig, lines: list[CostLine], report_type: st
     assert parser.attrs <= TEMPLATE_ATTRS, parser.attrs - TEMPLATE_ATTRS
     # Parsed as HTML, every untrusted string shown comes back as text, whole: none of it became markup.
     assert config.name in parser.data  # the header div shows the name exactly
-    hidden = re.search(r"(\d+) more services, see the attached CSV", html)
+    hidden = re.search(r"(\d+) more services, see the attachment", html)
     shown = report.services[: len(report.services) - (int(hidden.group(1)) if hidden else 0)]
     for row in shown:  # the services table may be capped to keep the email small
         assert row.service in parser.data, f"service name not intact as text: {row.service!r:.100}"

@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parents[1]
 POLICY_FILES = sorted((ROOT / ".chalice" / "policies").rglob("*.json"))
 
 # Actions AWS offers no resource-level permissions for: "Resource": "*" is the only form.
-NO_RESOURCE_LEVEL = {"ce:GetCostAndUsage", "xray:PutTraceSegments", "xray:PutTelemetryRecords"}
+NO_RESOURCE_LEVEL = {"ce:GetCostAndUsage", "ce:GetCostForecast", "xray:PutTraceSegments", "xray:PutTelemetryRecords"}
 
 
 def _statements(path: Path) -> list[dict]:
@@ -72,11 +72,14 @@ def test_deliver_may_send_only_from_the_allowed_sender_domains(stage):
 
 @pytest.mark.parametrize("stage", STAGES)
 def test_collect_costs_may_write_only_its_own_artefact_and_assume_only_payer_roles(stage):
-    from chalicelib.core.constants import COSTS_ARTEFACT, PAYER_ROLE_NAME_PREFIX
+    from chalicelib.core.constants import COSTS_ARTEFACT, CONTEXT_ARTEFACT, ORGANIZATIONS_CACHE, PAYER_ROLE_NAME_PREFIX
 
     statements = _policy(stage, "collect_costs")
     puts = [s for s in statements if "s3:PutObject" in _as_list(s["Action"])]
-    assert len(puts) == 1 and all(r.endswith(f"/runs/*/*/{COSTS_ARTEFACT}") for r in puts[0]["Resource"]), puts
+    # its artefacts (the costs, the report context) and the run's cache of payer account names
+    allowed = (f"/runs/*/*/{COSTS_ARTEFACT}", f"/runs/*/*/{CONTEXT_ARTEFACT}", f"/runs/*/{ORGANIZATIONS_CACHE}/*")
+    resources = [r for s in puts for r in s["Resource"]]
+    assert sorted(r[r.index("/runs/"):] for r in resources) == sorted(allowed), puts
     assert not any(r.endswith("message.eml") or r.endswith("runs/*") for s in puts for r in s["Resource"])
     roles = [s for s in statements if "sts:AssumeRole" in _as_list(s["Action"])]
     assert len(roles) == 1 and roles[0]["Resource"] == [f"arn:aws:iam::*:role/{PAYER_ROLE_NAME_PREFIX}*"]

@@ -76,3 +76,15 @@ def test_missing_required_field_is_named():
 )
 def test_bad_run_input_names_the_field(data, field):
     assert _error(RunInput, data).startswith(field + ":")
+
+
+def test_account_names_and_attachments():
+    config = ClientConfig.model_validate(GOOD)
+    assert config.attachments == ["csv"] and config.account_names == {}
+    named = ClientConfig.model_validate({**GOOD, "account_names": {"111122223333": " Prod "}, "attachments": ["csv", "pdf"]})
+    assert named.account_names == {"111122223333": "Prod"}
+    assert "account_names: 999999999999 not in the client's accounts" in _error(
+        ClientConfig, {**GOOD, "account_names": {"999999999999": "Other"}})
+    assert "attachments[0]" in _error(ClientConfig, {**GOOD, "attachments": ["docx"]})
+    assert "duplicate entries: pdf" in _error(ClientConfig, {**GOOD, "attachments": ["pdf", "pdf"]})
+    assert "control characters" in _error(ClientConfig, {**GOOD, "account_names": {"111122223333": "a\nb"}})

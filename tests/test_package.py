@@ -153,7 +153,7 @@ def test_generated_files_match_the_description() -> None:
 
 
 def test_policies_are_least_privilege() -> None:
-    allowed_star = {"ce:GetCostAndUsage", "xray:PutTraceSegments", "xray:PutTelemetryRecords"}
+    allowed_star = {"ce:GetCostAndUsage", "ce:GetCostForecast", "xray:PutTraceSegments", "xray:PutTelemetryRecords"}
     for stage_name in stage_names():
         stage = load_stage(stage_name)
         for function in stage.functions:
@@ -169,7 +169,7 @@ def test_policies_are_least_privilege() -> None:
                     if resource.startswith(("arn:aws:dynamodb", "arn:aws:s3", "arn:aws:sns", "arn:aws:states", "arn:aws:logs")):
                         assert stage.prefix in resource, (function.name, resource)
             text = json.dumps(document)
-            assert ("ce:GetCostAndUsage" in text) == (function.name == "collect_costs")
+            assert ("ce:GetCostAndUsage" in text) == (function.name in ("collect_costs", "report_pdf"))
             assert ("ses:SendEmail" in text) == (function.name == "deliver_report")
             assert ("states:StartExecution" in text) == (function.kind == "trigger")
             assert ("sns:Publish" in text) == (function.name in ("summarize_run", "publish_summaries", "scrape_publish"))

@@ -9,6 +9,7 @@ import pytest
 from jinja2 import StrictUndefined
 
 from chalicelib.reports.costs.analysis import CostReport, analyze
+from chalicelib.reports.costs.insights import build_insights
 from chalicelib.reports.rendering import (
     CSV_HEADER,
     HTML_BUDGET_BYTES,
@@ -66,8 +67,9 @@ def test_hostile_strings_escaped_in_html_and_raw_in_text() -> None:
 
 
 def test_html_has_no_remote_resources() -> None:
-    html = render_report(analyze(f.realistic_dataset())).html
-    assert "http://" not in html and "https://" not in html
+    html = render_report(*_realistic()).html
+    # The only address is the why-line's link (clicked, never loaded): Cost Explorer in the console.
+    assert re.findall(r"https?://[^/\"]+", html) == ["https://us-east-1.console.aws.amazon.com"]
     assert not re.search(r"<(img|script|link|iframe|svg|canvas)\b", html, re.I)
     assert "url(" not in html
     assert "@import" not in html and "@font-face" not in html
@@ -101,7 +103,7 @@ def test_worst_case_html_stays_under_gmail_clip() -> None:
     size = len(out.html.encode("utf-8"))
     assert size < HTML_BUDGET_BYTES, size
     hidden = 300 - MAX_HTML_SERVICES
-    assert f"{hidden} more services, see the attached CSV" in out.html
+    assert f"{hidden} more services, see the attachment" in out.html
     # Every service still reaches the CSV and the text part.
     assert len(list(csv.DictReader(io.StringIO(out.csv)))) == 900
     assert all(s.service in out.text for s in report.services)
@@ -110,7 +112,7 @@ def test_worst_case_html_stays_under_gmail_clip() -> None:
 def test_escaping_heavy_names_shrink_the_table_to_fit() -> None:
     out = render_report(_worst_case(name_char='"'))  # each " becomes &#34; (5x)
     assert len(out.html.encode("utf-8")) < HTML_BUDGET_BYTES
-    match = re.search(r"(\d+) more services, see the attached CSV", out.html)
+    match = re.search(r"(\d+) more services, see the attachment", out.html)
     assert match and int(match.group(1)) > 300 - MAX_HTML_SERVICES
 
 
@@ -124,27 +126,51 @@ def test_small_report_shows_every_service() -> None:
 # --- content ---
 
 
+def _realistic():
+    dataset = f.realistic_dataset()
+    report = analyze(dataset)
+    return report, build_insights(report, f.realistic_context(), dataset.client.change_alert, D(50000))
+
+
+def _section(html: str, title: str) -> str:
+    start = html.index(f">{title}</div>")
+    end = html.find("</table>", start)
+    return html[start:end]
+
+
 def test_html_sections_and_figures() -> None:
-    out = render_report(analyze(f.realistic_dataset()))
-    html = out.html
+    html = render_report(*_realistic()).html
     assert "Acme Corp" in html
     assert "2024-05-06 to 2024-05-12" in html and "2024-04-29 to 2024-05-05" in html
-    assert "$11,976.80" in html and "+$1,227.98" in html and "+11.4%" in html
-    assert "Notable changes" in html and "Amazon DynamoDB: up $1,138.59 (+283.1%)" in html
-    assert "Biggest changes" in html and "Top services" in html and "Accounts" in html
-    # Bar chart is table cells with % widths; the largest service fills the bar.
-    assert re.search(r'<td width="100%" height="14" bgcolor="#[0-9a-f]{6}"', html)
-    for account in f.ACCOUNTS:
-        assert account in html
+    assert "$11,976.80" in html and "+$1,227.98" in html and "(+11.4%)" in html
+    # Trend strip: 14 table cells, the 7 days of the report highlighted; no images, SVG or scripts.
+    assert html.count('bgcolor="#2563eb"') == 7 and html.count('bgcolor="#bfdbfe"') == 6  # one day had no spend
+    assert "Daily totals, last 14 days (peak $2,320.00)" in html
+    assert "May month to date (1st to 12th): $23,700.00" in html
+    assert "On track to exceed the $50,000.00 monthly budget by $13,800.00 on the 25th" in html
+    assert "Amazon DynamoDB rose $1,138.59 (+283.1%): these usage types explain $1,138.59 of it" in html
+    assert "WriteCapacityUnit-Hrs" in html and "+$860.10" in html
+    # One changes table, flagged rows marked; "Total" is only in the services table.
+    changes = _section(html, "Changes")
+    assert "&#9873; </span>Amazon DynamoDB" in changes and "Total" not in changes
+    assert html.count("<b>Total</b>") == 1
+    # Services carry their share bars; accounts their names.
+    services = _section(html, "Services")
+    assert "Amazon Elastic Compute Cloud - Compute" in services and "42.0%" in services
+    assert re.search(r'<td width="42%" height="3" bgcolor="#60a5fa"', html)
+    assert 'Production<span style="color:#6b7280;"> (1111 1111 1111)</span>' in html
+    assert "3333 3333 3333" in html
     assert "unblended cost" in html
     assert 'style="max-width:640px' in html
+    for tag in ("<img", "<svg", "<script", "<canvas"):
+        assert tag not in html
 
 
 def test_increase_red_decrease_green() -> None:
     up = render_report(_report([f.line(A1, "EC2", "200", "100")])).html
     down = render_report(_report([f.line(A1, "EC2", "100", "200")])).html
-    assert "color:#b91c1c;font-weight:bold;\">&#9650; +$100.00" in up
-    assert "color:#15803d;font-weight:bold;\">&#9660; -$100.00" in down
+    assert 'color:#b91c1c;font-weight:bold;"><span class="n">▲ +$100.00' in up
+    assert 'color:#15803d;font-weight:bold;"><span class="n">▼ -$100.00' in down
 
 
 def test_estimated_note_present_only_when_estimated() -> None:
@@ -157,30 +183,39 @@ def test_estimated_note_present_only_when_estimated() -> None:
 def test_budget_section_present_only_with_budget() -> None:
     with_budget = render_report(_report(client={"budgets": {"weekly": D(100)}}))
     without = render_report(_report())
-    assert "Budget:" in with_budget.html and "Over budget by $70.00" in with_budget.html
-    assert "BUDGET: $170.00 of $100.00 (170.0% used) - Over budget" in with_budget.text
-    assert "Budget:" not in without.html and "BUDGET" not in without.text
+    assert "Weekly budget: $170.00 of $100.00 (170.0% used)" in with_budget.html
+    assert "Over budget by $70.00" in with_budget.html
+    assert "WEEKLY BUDGET: $170.00 OF $100.00 (170.0% USED) - Over budget" in with_budget.text
+    assert "budget" not in without.html.lower() and "BUDGET" not in without.text
 
 
 def test_text_part_has_same_facts() -> None:
-    text = render_report(analyze(f.realistic_dataset())).text
+    out = render_report(*_realistic())
+    text = out.text
     assert "TOTAL SPEND (estimated): $11,976.80" in text
     assert "Change: +$1,227.98 (+11.4%) vs $10,748.82" in text
-    assert "BUDGET: $11,976.80 of $14,000.00 (85.5% used) - Approaching budget" in text
-    assert "- Amazon DynamoDB: up $1,138.59 (+283.1%) to $1,540.77" in text
-    assert "BIGGEST CHANGES" in text and "ACCOUNTS" in text
+    assert "WEEKLY BUDGET: $11,976.80 OF $14,000.00 (85.5% USED) - Approaching budget" in text
+    assert "[x] Sun 12 May       $2,320.00" in text and "[ ] Mon 29 Apr       $1,500.00" in text
+    # Every sentence of the HTML's insight blocks is in the text too, word for word.
+    for sentence in ("May month to date", "$23,700.00", "$40,100.00 more forecast by month end",
+                     "On track to exceed the $50,000.00 monthly budget by $13,800.00 on the 25th",
+                     "Amazon DynamoDB rose $1,138.59 (+283.1%): these usage types explain $1,138.59 of it",
+                     "- WriteCapacityUnit-Hrs (us-east-1): +$860.10", "Production (1111 1111 1111)"):
+        assert sentence in text, sentence
+    assert "* Amazon DynamoDB" in text and "CHANGES" in text and "ACCOUNTS" in text
     # Fixed-width columns: every figure row of the services table has the same length.
-    row = next(l for l in text.splitlines() if l.startswith("Amazon DynamoDB "))
+    row = next(l for l in text.splitlines() if l.startswith("Amazon DynamoDB  "))
+    other = next(l for l in text.splitlines() if l.startswith("Amazon Route 53 "))
     total = next(l for l in text.splitlines() if l.startswith("Total "))
-    assert len(row) == len(total)
-    assert row.split()[-4:] == ["$1,540.77", "$402.18", "+$1,138.59", "+283.1%"]
+    assert len(row) == len(other) and total.endswith("+11.4%") and len(total) < len(row)  # no share on Total
+    assert row.split()[-5:] == ["$1,540.77", "$402.18", "+$1,138.59", "+283.1%", "12.9%"]
 
 
 def test_long_service_name_gets_own_line_in_text() -> None:
     name = "A" * 80
     text = render_report(_report([f.line(A1, name, "5", "1")])).text
     lines = text.splitlines()
-    i = lines.index(name)
+    i = lines.index(name, lines.index("SERVICES"))
     assert lines[i + 1].strip().startswith("$5.00")
 
 

@@ -26,7 +26,9 @@ def test_every_active_client_is_delivered_and_only_its_own_data(local_aws):
     assert described["status"] == "SUCCEEDED", described
     summary = json.loads(described["output"])
     assert (summary["delivered"], summary["skipped"], summary["failed"]) == (3, 1, 0)
-    assert summary["ce_requests"] == 3  # one Cost Explorer request per client, both periods together
+    # Per client: the costs (both periods in one request), the history (trend, month to date) and
+    # the month's forecast; no change passes the thresholds, so no usage-type request for the why.
+    assert summary["ce_requests"] == 3 * 3
 
     records = aws.run_records("weekly-all")
     assert {cid: r["status"] for cid, r in records.items()} == {
@@ -71,7 +73,7 @@ def test_throttling_twice_is_retried_by_the_asl_and_visible_in_history(local_aws
     assert aws.run_records("weekly-throttled")["alpha"]["status"] == "completed"
     failures = [e for e in aws.history(arn) if e["type"] == "LambdaFunctionFailed"]
     assert [e["lambdaFunctionFailedEventDetails"]["error"] for e in failures] == ["ThrottlingError", "ThrottlingError"]
-    assert aws.cost_explorer.requests == 3
+    assert aws.cost_explorer.requests == 2 + 3  # the two throttled calls, then costs, history and forecast
     assert len(aws.outbox.sent) == 1
 
 

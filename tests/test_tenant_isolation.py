@@ -118,7 +118,8 @@ class TrustPolicies:
 
 @dataclass
 class CostExplorerCalls:
-    """Registered first on `before-call.cost-explorer.GetCostAndUsage`: who asked for which accounts."""
+    """Registered first on every Cost Explorer call the report makes (GetCostAndUsage: the costs,
+    the history, the usage types of the why; GetCostForecast): who asked for which accounts."""
 
     calls: list[dict[str, Any]] = field(default_factory=list)
 
@@ -133,7 +134,8 @@ def _install_spies(aws: Any, trust: dict[str, set[str]]) -> tuple[TrustPolicies,
     """Before any client is created: clients copy the session's handlers when they are made."""
     sts, ce = TrustPolicies(trust), CostExplorerCalls()
     aws.session.events.register("before-call.sts.AssumeRole", sts, unique_id="test-sts-trust")
-    aws.session.events.register_first("before-call.cost-explorer.GetCostAndUsage", ce, unique_id="test-ce-calls")
+    for operation in ("GetCostAndUsage", "GetCostForecast"):
+        aws.session.events.register_first(f"before-call.cost-explorer.{operation}", ce, unique_id=f"test-ce-{operation}")
     return sts, ce
 
 
@@ -198,6 +200,10 @@ def _documents(aws: Any, run_id: str, client_id: str) -> dict[str, str]:
     return docs
 
 
+def _spaced(account: str) -> str:
+    return " ".join(account[i:i + 4] for i in range(0, 12, 4))
+
+
 def _check_isolation(aws: Any, run_id: str, tenants: list[Tenant], noise: list[dict[str, str]]) -> int:
     """Asserts isolation for every pair of tenants; returns how many leak probes were made."""
     probes = 0
@@ -211,8 +217,8 @@ def _check_isolation(aws: Any, run_id: str, tenants: list[Tenant], noise: list[d
         assert docs["report.csv"] == build_csv(expected)
         assert docs["email.csv"].splitlines() == docs["report.csv"].splitlines()
         assert format_money(expected.total_current) in docs["report.html"]
-        for account in tenant.accounts:
-            assert account in docs["report.csv"] and account in docs["report.html"]
+        for account in tenant.accounts:  # the email shows ids spaced, "1111 2222 3333"
+            assert account in docs["report.csv"] and _spaced(account) in docs["report.html"]
         for other in tenants:
             if other is tenant:
                 continue
@@ -220,7 +226,8 @@ def _check_isolation(aws: Any, run_id: str, tenants: list[Tenant], noise: list[d
             for name, text in docs.items():
                 for account in other.accounts:
                     probes += 1
-                    assert account not in text, f"{other.client_id}'s account {account} in {tenant.client_id}'s {name}"
+                    assert account not in text and _spaced(account) not in text, (
+                        f"{other.client_id}'s account {account} in {tenant.client_id}'s {name}")
                 for figure in other_money - own_money:
                     probes += 1
                     assert figure not in text, f"{other.client_id}'s amount {figure} in {tenant.client_id}'s {name}"
@@ -230,7 +237,7 @@ def _check_isolation(aws: Any, run_id: str, tenants: list[Tenant], noise: list[d
                         assert figure not in text, f"{other.client_id}'s amount {figure} in {tenant.client_id}'s {name}"
         for name, text in docs.items():  # the payer accounts' own costs belong to nobody
             for account in PAYER_ACCOUNTS:
-                assert account not in text, (tenant.client_id, name, account)
+                assert account not in text and _spaced(account) not in text, (tenant.client_id, name, account)
             for figure in noise_money - own_money:
                 assert figure not in text, (tenant.client_id, name, figure)
         # the email goes to exactly this client's recipients
@@ -314,13 +321,15 @@ def test_no_client_sees_another_clients_accounts_or_amounts(tmp_path_factory):
             summary = json.loads(described["output"])
             assert (summary["delivered"], summary["failed"]) == (len(tenants), 0), summary
 
-            # one Cost Explorer call per client, for exactly its accounts, with the right credentials
-            by_accounts = {frozenset(call["accounts"]): call for call in ce.calls}
-            assert len(ce.calls) == len(tenants) == len(by_accounts)
+            # every Cost Explorer call of a client (costs, history, forecast, why) is for exactly its
+            # accounts, with the right credentials; one AssumeRole per role client serves them all
+            by_accounts: dict[frozenset[str], list[dict[str, Any]]] = {}
+            for call in ce.calls:
+                by_accounts.setdefault(frozenset(call["accounts"]), []).append(call)
+            assert set(by_accounts) == {frozenset(t.accounts) for t in tenants}
             role_tenants = [t for t in tenants if "role_arn" in t.config]
             assert len(sts.calls) == len(role_tenants)
-            for tenant in tenants:
-                call = by_accounts[frozenset(tenant.accounts)]
+            for tenant, call in ((t, c) for t in tenants for c in by_accounts[frozenset(t.accounts)]):
                 if "role_arn" in tenant.config:
                     issued = sts.issued[call["access_key"]]
                     assert (issued["RoleArn"], issued["ExternalId"], issued["RoleSessionName"]) == (
@@ -374,8 +383,8 @@ def test_cross_account_access_only_through_assume_role_with_the_clients_external
     assert records["payer-good"]["status"] == "completed"
     good_calls = [c for c in sts.calls if c["RoleSessionName"] == "cost-report-payer-good"]
     assert good_calls == [{"RoleArn": PAYER_ROLE, "ExternalId": GOOD_EXTERNAL_ID, "RoleSessionName": "cost-report-payer-good"}]
-    [good_ce] = [c for c in ce.calls if c["accounts"] == {"510000000001", "510000000002"}]
-    assert sts.issued[good_ce["access_key"]]["ExternalId"] == GOOD_EXTERNAL_ID
+    good_ce = [c for c in ce.calls if c["accounts"] == {"510000000001", "510000000002"}]
+    assert good_ce and all(sts.issued[c["access_key"]]["ExternalId"] == GOOD_EXTERNAL_ID for c in good_ce)
 
     # a wrong ExternalId: the trust policy refuses it; the client fails as an authorization error
     wrong = records["payer-wrong"]
@@ -393,8 +402,9 @@ def test_cross_account_access_only_through_assume_role_with_the_clients_external
 
     # the others are delivered; the direct client used the deployment's own credentials
     assert records["direct"]["status"] == "completed"
-    [direct_ce] = [c for c in ce.calls if c["accounts"] == {"540000000001"}]
-    assert direct_ce["access_key"] == aws.session.get_credentials().access_key and direct_ce["access_key"] not in sts.issued
+    direct_ce = [c for c in ce.calls if c["accounts"] == {"540000000001"}]
+    assert direct_ce and all(c["access_key"] == aws.session.get_credentials().access_key
+                             and c["access_key"] not in sts.issued for c in direct_ce)
     assert sorted(s["client_id"] for s in aws.outbox.sent) == ["direct", "payer-good"]
     summary = json.loads(described["output"])
     failures = {f["client_id"]: f for f in summary["failures"]}

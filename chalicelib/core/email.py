@@ -1,6 +1,7 @@
 """The one way this project builds an email, and the one header sanitiser.
 
-A message is multipart/alternative (text + HTML) with the CSV attached. Every header value goes
+A message is multipart/alternative (text + HTML) with the CSV attached, and the XLSX and PDF when the
+client asks for them. Every header value goes
 through `header_safe` first; the stdlib SMTP policy then RFC 2047-encodes non-ASCII text (and
 refuses CR/LF as a last line of defence), so nothing untrusted reaches a header raw. Config
 validation (chalicelib/core/models.py) refuses header-bound text with `has_control_chars`: the
@@ -17,6 +18,10 @@ from email.policy import SMTP
 from email.utils import formatdate, make_msgid
 
 SENDER_DISPLAY_NAME = "AWS Cost Reports"
+_ATTACHMENT_TYPES = {
+    "pdf": ("application", "pdf"),
+    "xlsx": ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+}
 
 # Characters that break a header line: C0/C1 controls (CR, LF, TAB, NUL, NEL, ...), lone surrogates,
 # and the Unicode line and paragraph separators.
@@ -50,10 +55,13 @@ def build_message(
     subject: str,
     text: str,
     html: str,
-    csv_body: str,
+    csv_body: str | None,
     csv_filename: str,
     extra_headers: dict[str, str],
+    files: dict[str, bytes] | None = None,
 ) -> bytes:
+    """`csv_body` None: no CSV (a client that asked for other attachments only); `files`: more
+    attachments by file name (.xlsx, .pdf), typed by their extension."""
     msg = EmailMessage(policy=SMTP)
     msg["From"] = Address(display_name=SENDER_DISPLAY_NAME, addr_spec=header_safe(sender))
     msg["To"] = ", ".join(header_safe(r) for r in recipients)
@@ -66,5 +74,9 @@ def build_message(
         msg[name] = header_safe(value)
     msg.set_content(text, subtype="plain", charset="utf-8")
     msg.add_alternative(html, subtype="html", charset="utf-8")
-    msg.add_attachment(csv_body.encode("utf-8"), maintype="text", subtype="csv", filename=header_safe(csv_filename, 120))
+    if csv_body is not None:
+        msg.add_attachment(csv_body.encode("utf-8"), maintype="text", subtype="csv", filename=header_safe(csv_filename, 120))
+    for filename, body in (files or {}).items():
+        maintype, subtype = _ATTACHMENT_TYPES[filename.rpartition(".")[2]]
+        msg.add_attachment(body, maintype=maintype, subtype=subtype, filename=header_safe(filename, 120))
     return msg.as_bytes()

@@ -35,6 +35,7 @@ ClientStatus = Literal["ACTIVE", "PAUSED", "DISABLED"]
 CostMetric = Literal["UnblendedCost", "AmortizedCost", "NetAmortizedCost", "BlendedCost"]
 _PAYER_ROLE_ARN = re.compile(rf"arn:aws[a-z-]*:iam::[0-9]{{12}}:role/{PAYER_ROLE_NAME_PREFIX}[A-Za-z0-9+=,.@_-]{{0,52}}")
 
+AttachmentFormat = Literal["csv", "xlsx", "pdf"]
 
 def _no_control_chars(value: str) -> str:
     # Header-bound text: a CR/LF would let a config inject email headers (the sanitiser's definition).
@@ -64,6 +65,7 @@ EmailAddress = Annotated[str, StringConstraints(max_length=320), AfterValidator(
 AccountId = Annotated[str, StringConstraints(pattern=r"^[0-9]{12}$")]
 ClientId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")]
 Money = Annotated[Decimal, Field(allow_inf_nan=False)]
+AccountName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), AfterValidator(_no_control_chars)]
 
 
 class StrictModel(BaseModel):
@@ -110,6 +112,10 @@ class ClientConfig(StrictModel):
     change_alert: ChangeAlert = ChangeAlert()
     sender: EmailAddress | None = None
     reply_to: Annotated[list[EmailAddress], Field(max_length=10)] = Field(default_factory=list)
+    # Shown as "Prod (1111 1111 1111)"; names from the payer's organization fill the gaps.
+    account_names: dict[AccountId, AccountName] = Field(default_factory=dict)
+    # Files attached to the email: the CSV, an Excel workbook, a PDF of the report.
+    attachments: Annotated[list[AttachmentFormat], Field(min_length=1)] = Field(default_factory=lambda: ["csv"])
 
     @field_validator("role_arn")
     @classmethod
@@ -128,7 +134,7 @@ class ClientConfig(StrictModel):
             raise ValueError(f"must be at least {EXTERNAL_ID_MIN_LENGTH} characters (use a random value such as a UUID)")
         return value
 
-    @field_validator("accounts", "reports", "recipients", "shared_accounts")
+    @field_validator("accounts", "reports", "recipients", "shared_accounts", "attachments")
     @classmethod
     def _unique(cls, values: list[str]) -> list[str]:
         seen: set[str] = set()
@@ -136,6 +142,13 @@ class ClientConfig(StrictModel):
         if duplicates:
             raise ValueError(f"duplicate entries: {', '.join(duplicates)}")
         return values
+
+    @model_validator(mode="after")
+    def _names_for_own_accounts(self) -> "ClientConfig":
+        unknown = sorted(set(self.account_names) - set(self.accounts))
+        if unknown:
+            raise ValueError(f"account_names: {', '.join(unknown)} not in the client's accounts")
+        return self
 
     @model_validator(mode="after")
     def _role_needs_external_id(self) -> "ClientConfig":

@@ -1,4 +1,5 @@
-"""The cost report subsystem's Lambda functions: seven Step Functions stages and three schedules.
+"""The cost report subsystem's Lambda functions: seven Step Functions stages, three schedules and
+report_pdf (a report on demand, invoked synchronously).
 
 Each line below is one Lambda: its function name and the stage it runs ("module:function").
 STAGES collects that map once; the handlers and the ASL contract test (tests/test_asl_contracts.py)
@@ -40,6 +41,8 @@ render_report = _stage("render_report", "chalicelib.reports.stages.render_report
 deliver_report = _stage("deliver_report", "chalicelib.reports.stages.deliver_report:deliver")
 record_result = _stage("record_result", "chalicelib.reports.stages.record_result:record")
 summarize_run = _stage("summarize_run", "chalicelib.reports.stages.summarize_run:summarize")
+# Not a state machine stage: invoked synchronously for a report on demand (a PDF of any past period).
+report_pdf = _stage("report_pdf", "chalicelib.reports.on_demand:report_pdf")
 
 daily_trigger = _schedule("daily", Cron(0, 8, "*", "*", "?", "*"))  # 08:00 UTC
 weekly_trigger = _schedule("weekly", Cron(0, 9, "?", "*", "MON", "*"))  # Monday 09:00 UTC

@@ -184,12 +184,14 @@ class RunSummary(StrictModel):
 
 
 class CollectCostsResult(StrictModel):
-    """$.collected: where collect wrote the CostDataset, or why there is no report (the HasCostData
-    choice sends the branch straight to RecordSuccess when `skip_reason` is a string)."""
+    """$.collected: where collect wrote the CostDataset and the ReportContext (trend, forecast, why),
+    or why there is no report (the HasCostData choice sends the branch straight to RecordSuccess when
+    `skip_reason` is a string)."""
 
     data_key: str | None = None
+    context_key: str | None = None
     skip_reason: str | None = None
-    ce_requests: int
+    ce_requests: int  # every Cost Explorer request of the client: main pages and the extra ones
     started_at: datetime | None = None  # when the client's branch began (its duration metric)
 
 
@@ -197,6 +199,7 @@ class CostsToRender(StrictModel):
     """$.collected as RenderReport reads it: HasCostData sends only branches with data its way."""
 
     data_key: str
+    context_key: str | None = None  # None: collected without a context (render shows no trend)
     skip_reason: str | None = None
     ce_requests: int
     started_at: datetime | None = None
@@ -243,6 +246,24 @@ class RecordResultInput(ClientTask):
     rendered: RenderReportResult | None = None
     delivery: DeliverReportResult | None = None
     error: CaughtError | None = None
+
+
+# ---- report_pdf: a report on demand (invoked synchronously, no state machine) ---------------------
+
+
+class OnDemandReportInput(StrictModel):
+    """{"client_id", "report_type", "as_of"}: the report whose period ends before as_of, any past one."""
+
+    client_id: ClientId
+    report_type: ReportType
+    as_of: date
+    format: Literal["pdf", "xlsx", "html"] = "pdf"
+
+
+class OnDemandReportResult(StrictModel):
+    report_key: str  # runs/on-demand-.../<client_id>/report.<format>, SSE-encrypted, expires with runs/
+    report_url: str  # presigned GET, valid ON_DEMAND_URL_SECONDS
+    ce_requests: int
 
 
 class RecordResultOutput(StrictModel):

@@ -3,8 +3,12 @@
 Five clients with daily costs from 2026-08-01 to 2026-11-21 inclusive (weekday/weekend pattern,
 slow growth, mild noise), monthly Tax and Support rows on the 1st, a few Credit rows and one
 Refund, and the other charges AWS posts once a month on the 1st: an RI recurring fee (Globex), a
-Savings Plans recurring fee (Northwind) and a Marketplace subscription (Acme). Globex Logistics has a spike: Amazon EC2 compute +180% from Monday 2026-11-09 (the last
-full week, Nov 9-15, against Nov 2-8). Rerunning the script reproduces the files byte for byte.
+Savings Plans recurring fee (Northwind) and a Marketplace subscription (Acme). Globex Logistics has
+a spike: Amazon EC2 compute +180% from Monday 2026-11-09 (the last full week, Nov 9-15, against
+Nov 2-8), mostly new p3.2xlarge usage (EC2 compute rows carry a usage type and region). Acme
+Retail names its accounts and asks for XLSX and PDF attachments; the payer of Umbrella Labs names
+its accounts in organizations.json (organizations:ListAccounts locally). Rerunning the script
+reproduces the files byte for byte.
 
 `synthetic_clients(n, seed, start, end)` makes N synthetic clients (2 accounts x 12 services
 each) for benchmarks; its rows are CostRow tuples, ready for `CostData(rows)` (no re-parsing) or
@@ -91,7 +95,8 @@ CLIENTS: list[dict[str, Any]] = [
         "domain": "acme-retail.example",
         "recipients": ["finops", "cto"],
         "reports": ["daily", "weekly", "monthly"],
-        "extra": {"budgets": {"weekly": 12000, "monthly": 52000}},
+        "extra": {"budgets": {"weekly": 12000, "monthly": 52000}, "attachments": ["csv", "xlsx", "pdf"]},
+        "account_names": ["Production", "Staging", "Data platform"],
         "credits": [(date(2026, 9, 15), EC2, "-400.00"), (date(2026, 10, 15), EC2, "-400.00"), (date(2026, 11, 15), EC2, "-400.00")],
         "monthly_fees": [("Fee", "Datadog Pro (AWS Marketplace)", "1150.00")],
     },
@@ -121,7 +126,7 @@ CLIENTS: list[dict[str, Any]] = [
         "domain": "globex-logistics.example",
         "recipients": ["finops", "platform-team", "cfo-office"],
         "reports": ["daily", "weekly", "monthly"],
-        "extra": {"budgets": {"weekly": 15000, "monthly": 58000}},
+        "extra": {"budgets": {"weekly": 15000, "monthly": 58000}, "attachments": ["csv", "pdf"]},
         "spike": True,
         "monthly_fees": [("RIFee", EC2, "3066.00")],
     },
@@ -161,6 +166,25 @@ CLIENTS: list[dict[str, Any]] = [
 ]
 
 
+OTHER_ORG_ACCOUNT = "899999999990"
+ORG_ACCOUNT_NAMES = ("Research", "Sandbox")
+
+
+def sample_organizations(configs: list[dict[str, Any]]) -> dict[str, list[dict[str, str]]]:
+    """payer account -> its organization's accounts (what organizations:ListAccounts answers there).
+
+    Each payer-role client's accounts are named; the organization also holds an account that is not
+    the client's, which must never show up in its report."""
+    organizations: dict[str, list[dict[str, str]]] = {}
+    for config in configs:
+        if not config.get("role_arn"):
+            continue
+        payer = config["role_arn"].split(":")[4]
+        members = [{"Id": a, "Name": f"{config['name'].split()[0]} {n}"} for a, n in zip(config["accounts"], ORG_ACCOUNT_NAMES)]
+        organizations[payer] = members + [{"Id": OTHER_ORG_ACCOUNT, "Name": "Shared Services"}]
+    return organizations
+
+
 def _account_ids(rng: random.Random, count: int, taken: set[str]) -> list[str]:
     ids = []
     while len(ids) < count:
@@ -173,6 +197,25 @@ def _account_ids(rng: random.Random, count: int, taken: set[str]) -> list[str]:
 
 def _money(value: float) -> Decimal:
     return Decimal(repr(round(value, 4))).quantize(CENT)
+
+
+# EC2 compute split by usage type and region (no random draws: the other figures stay as they were).
+# The spike is new GPU instances plus more c5: what the report's why-line should find.
+EC2_USAGE = [("BoxUsage:m5.xlarge", "us-east-1", Decimal("0.70")), ("BoxUsage:c5.2xlarge", "us-east-1", Decimal("0.20")),
+             ("EU-BoxUsage:m5.large", "eu-west-1", Decimal("0.10"))]
+EC2_SPIKE_USAGE = [("BoxUsage:p3.2xlarge", "us-east-1", Decimal("0.80")), ("BoxUsage:c5.2xlarge", "us-east-1", Decimal("0.20"))]
+
+
+def _split(amount: Decimal, shares: list[tuple[str, str, Decimal]]) -> list[tuple[str, str, Decimal]]:
+    parts = [(u, r, (amount * share).quantize(CENT)) for u, r, share in shares[:-1]]
+    return parts + [(shares[-1][0], shares[-1][1], amount - sum((p[2] for p in parts), Decimal(0)))]
+
+
+def _ec2_rows(day: date, account: str, base: Decimal, spike: Decimal) -> list[CostRow]:
+    sums: dict[tuple[str, str], Decimal] = {}
+    for usage, region, amount in _split(base, EC2_USAGE) + (_split(spike, EC2_SPIKE_USAGE) if spike else []):
+        sums[(usage, region)] = sums.get((usage, region), Decimal(0)) + amount
+    return [CostRow(day, account, EC2, amount, "Usage", "USD", region, usage) for (usage, region), amount in sums.items()]
 
 
 def _days(start: date, end: date) -> list[date]:
@@ -200,6 +243,8 @@ def make_samples(seed: int = SEED) -> tuple[list[dict[str, Any]], list[CostRow]]
             "reports": spec["reports"],
             **spec["extra"],
         }
+        if spec.get("account_names"):
+            config["account_names"] = dict(zip(accounts, spec["account_names"]))
         if spec.get("payer"):
             payer = _account_ids(rng, 1, taken)[0]
             config["role_arn"] = f"arn:aws:iam::{payer}:role/CostReporterReadCosts"
@@ -221,9 +266,13 @@ def make_samples(seed: int = SEED) -> tuple[list[dict[str, Any]], list[CostRow]]
                         value *= weekend
                     value *= rng.gauss(1.0, 0.04)
                     amount = _money(max(value, 0.01))
+                    base = amount
                     if spec.get("spike") and service == EC2 and day >= SPIKE_FROM:
                         amount = (amount * SPIKE_FACTOR).quantize(CENT)
-                    rows.append(CostRow(day, account, service, amount))
+                    if service == EC2:
+                        rows.extend(_ec2_rows(day, account, base, amount - base))
+                    else:
+                        rows.append(CostRow(day, account, service, amount))
                     month = day.replace(day=1)
                     usage_by_month[(account, month)] = usage_by_month.get((account, month), Decimal(0)) + amount
 
@@ -261,9 +310,13 @@ def make_samples(seed: int = SEED) -> tuple[list[dict[str, Any]], list[CostRow]]
 def write_csv(path: Path, rows: list[CostRow]) -> None:
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(["date", "account_id", "service", "amount", "record_type", "currency"])
+        writer.writerow(["date", "account_id", "service", "amount", "record_type", "currency", "region", "usage_type"])
         for row in rows:
-            writer.writerow([row.date.isoformat(), row.account_id, row.service, format(row.amount, "f"), row.record_type, row.currency])
+            # Region and usage type only where the data has them (EC2 compute); empty means the default.
+            region = "" if row.region == "global" else row.region
+            usage = "" if row.usage_type == "NoUsageType" else row.usage_type
+            writer.writerow([row.date.isoformat(), row.account_id, row.service, format(row.amount, "f"), row.record_type,
+                             row.currency, region, usage])
 
 
 def write_samples(directory: Path = HERE, seed: int = SEED) -> tuple[Path, Path]:
@@ -271,6 +324,7 @@ def write_samples(directory: Path = HERE, seed: int = SEED) -> tuple[Path, Path]
     clients_path = directory / "clients.json"
     costs_path = directory / "costs.csv"
     clients_path.write_text(json.dumps(configs, indent=2) + "\n", encoding="utf-8")
+    (directory / "organizations.json").write_text(json.dumps(sample_organizations(configs), indent=2) + "\n", encoding="utf-8")
     write_csv(costs_path, rows)
     return clients_path, costs_path
 

@@ -71,9 +71,17 @@ def charges_request(config: ClientConfig, run: RunContext, separated: list[str])
     return request
 
 
-def ce_client_for(config: ClientConfig) -> Any:
+def ce_client_for(config: ClientConfig, credentials: dict[str, str] | None = None) -> Any:
+    """Cost Explorer as the deployment, or as the client's payer role (credentials from payer_credentials)."""
     if not config.role_arn:
         return aws.client("ce", CE_REGION)
+    return aws.client_with_credentials("ce", credentials or payer_credentials(config), CE_REGION)
+
+
+def payer_credentials(config: ClientConfig) -> dict[str, str] | None:
+    """The payer role's temporary credentials (None without a role): one AssumeRole serves every call."""
+    if not config.role_arn:
+        return None
     try:
         reply = aws.client("sts").assume_role(
             RoleArn=config.role_arn,
@@ -89,12 +97,12 @@ def ce_client_for(config: ClientConfig) -> Any:
                 f"equal to the client's external_id"
             ) from exc
         raise error from exc
-    return aws.client_with_credentials("ce", reply["Credentials"], CE_REGION)
+    return reply["Credentials"]
 
 
-def fetch_costs(config: ClientConfig, run: RunContext) -> FetchedCosts:
+def fetch_costs(config: ClientConfig, run: RunContext, ce: Any = None) -> FetchedCosts:
     """The client's accounts over both periods: usage by service, charges by record type."""
-    ce = ce_client_for(config)
+    ce = ce or ce_client_for(config)
     separated = separated_record_types(config, run)
     usage, currencies, estimated, requests = _query(ce, cost_request(config, run, separated), config, run, "service")
     charges: dict[tuple[str, str], list[Decimal]] = {}

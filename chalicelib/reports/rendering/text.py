@@ -1,31 +1,28 @@
-"""The plain-text alternative: fixed-width tables, every alert and account (no size cap needed)."""
+"""The plain-text alternative from the ReportView: the same facts, fixed-width tables, no size cap."""
 
 from __future__ import annotations
 
-from chalicelib.reports.costs.analysis import CostReport, ServiceRow, pct_change
-from chalicelib.reports.rendering.formatting import format_money, format_pct, format_signed_money
-from chalicelib.reports.rendering.html import context
 from chalicelib.reports.rendering.jinja import environment
-from chalicelib.reports.rendering.wording import alert_lines
+from chalicelib.reports.rendering.view import ReportView
 
-# Column widths of the text tables (90 chars): wide enough that most AWS service
-# names fit on one line; longer ones get a line of their own.
-_TEXT_WIDTHS = (40, 13, 13, 14, 10)
-_HEADERS = ["Current", "Previous", "Change", "Change %"]
+# The name column of the text tables: wide enough that most AWS service names fit on one line;
+# longer ones get a line of their own. Figure columns are as wide as their widest cell.
+_TEXT_NAME_WIDTH = 40
+_TREND_BAR_WIDTH = 30
 
 
 def _text_table(headers: list[str], rows: list[list[str]], total: list[str] | None = None) -> list[str]:
     """Fixed-width columns: first column left, others right. A long name gets its own line."""
-    name_width, *num_widths = _TEXT_WIDTHS
+    every = [headers, *rows, *([total] if total else [])]
+    num_widths = [max(len(r[i]) for r in every) + 2 for i in range(1, len(headers))]
 
     def line(name: str, cells: list[str]) -> str:
-        # " " + rjust(w - 1): an oversized figure still keeps one space before it.
-        return (name.ljust(name_width) + "".join(" " + c.rjust(w - 1) for c, w in zip(cells, num_widths))).rstrip()
+        return (name.ljust(_TEXT_NAME_WIDTH) + "".join(c.rjust(w) for c, w in zip(cells, num_widths))).rstrip()
 
-    rule = "-" * sum(_TEXT_WIDTHS)
+    rule = "-" * (_TEXT_NAME_WIDTH + sum(num_widths))
     out = [line(headers[0], headers[1:]), rule]
     for name, *cells in rows:
-        if len(name) > name_width - 1:
+        if len(name) > _TEXT_NAME_WIDTH - 1:
             out.extend([name, line("", cells)])
         else:
             out.append(line(name, cells))
@@ -34,46 +31,34 @@ def _text_table(headers: list[str], rows: list[list[str]], total: list[str] | No
     return out
 
 
-def _service_text_rows(rows: list[ServiceRow], currency: str) -> list[list[str]]:
-    return [
-        [r.service, format_money(r.current, currency), format_money(r.previous, currency),
-         format_signed_money(r.change, currency), format_pct(r.change_pct)]
-        for r in rows
-    ]
+def _trend_lines(view: ReportView) -> list[str]:
+    """The trend as text bars: one line per day/month, the report's period marked [x]."""
+    lines = []
+    for bar in view.trend.bars:
+        title, _, amount = bar.title.partition(": ")
+        cells = "#" * max(round(bar.height * _TREND_BAR_WIDTH / 100), 1 if bar.amount > 0 else 0)
+        lines.append(f"{'[x]' if bar.current else '[ ]'} {title.ljust(11)} {amount.rjust(14)}  {cells}")
+    return lines
 
 
-def _services_total(report: CostReport) -> list[str]:
-    """The services table adds up usage; the headline total (net) is above it."""
-    cur = report.currency
-    if report.charges_apart:
-        change = report.usage_current - report.usage_previous
-        return ["Total usage", format_money(report.usage_current, cur), format_money(report.usage_previous, cur),
-                format_signed_money(change, cur), format_pct(pct_change(report.usage_current, report.usage_previous))]
-    return ["Total", format_money(report.total_current, cur), format_money(report.total_previous, cur),
-            format_signed_money(report.total_change, cur), format_pct(report.total_change_pct)]
-
-
-def render_text(report: CostReport, subject: str) -> str:
-    cur = report.currency
+def render_text(view: ReportView) -> str:
+    h = view.headline
     return environment().get_template("report.txt.j2").render(
         {
-            **context(report, subject, len(report.services)),
-            "alerts": alert_lines(report),  # text has no size limit worth capping for
-            "accounts": report.accounts,
-            "accounts_hidden": 0,
-            "service_table": _text_table(
-                ["Service", *_HEADERS],
-                _service_text_rows(report.services, cur),
-                total=_services_total(report),
+            "v": view,
+            "trend_lines": _trend_lines(view),
+            "change_table": _text_table(
+                ["Service", "Change", "Change %", "Now"],
+                [[("* " if c.flagged else "") + c.service, c.change, c.pct, c.now] for c in view.changes],
             ),
-            "mover_table": _text_table(["Service", *_HEADERS], _service_text_rows(report.top_movers, cur)),
+            "service_table": _text_table(
+                ["Service", "Current", "Previous", "Change", "Change %", "Share"],
+                [[s.service, s.current, s.previous, s.change, s.pct, s.share] for s in view.services],
+                total=[*view.services_total, ""],
+            ),
             "account_table": _text_table(
-                ["Account", *_HEADERS],
-                [
-                    [a.account_id, format_money(a.current, cur), format_money(a.previous, cur),
-                     format_signed_money(a.change, cur), format_pct(a.change_pct)]
-                    for a in report.accounts
-                ],
+                ["Account", "Services", "Current", "Previous", "Change", "Change %"],
+                [[a.label, str(a.services), a.current, a.previous, a.change, a.pct] for a in view.accounts],
             ),
         }
     )

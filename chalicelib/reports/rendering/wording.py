@@ -32,14 +32,20 @@ def alert_lines(report: CostReport) -> list[str]:
     return [alert_text(flag, report.currency) for flag in report.alerts]
 
 
-def footer_notes(report: CostReport) -> list[str]:
+_ATTACHMENT_NAMES = {"csv": "CSV", "xlsx": "Excel workbook", "pdf": "PDF"}
+
+
+def footer_notes(report: CostReport, attachments: list[str] | None = None) -> list[str]:
     notes = [f"Amounts are {_METRIC_LABELS.get(report.cost_metric, report.cost_metric)} in {report.currency}."]
     excluded = [_RECORD_TYPE_LABELS.get(t, t.lower()) for t in report.excluded_record_types]
     if excluded:
         notes.append(f"Excluded: {', '.join(excluded)}.")
     if report.estimated:
         notes.append("Figures for the most recent days are estimated by AWS and may change until the bill closes.")
-    notes.append(f"Compared with {report.previous.label()}. The attached CSV has every account and service.")
+    attached = [_ATTACHMENT_NAMES[a] for a in (attachments or ["csv"]) if a in _ATTACHMENT_NAMES]
+    has = "has" if len(attached) == 1 else "have"
+    notes.append(f"Compared with {report.previous.label()}. The attached {' and '.join(attached)} {has} every account "
+                 "and service.")
     for account in report.shared_accounts:
         # Never names the other client: that would be one tenant's data in another's inbox.
         notes.append(f"Account {account} is shared with another client: its costs also appear in that client's report.")

@@ -1,4 +1,5 @@
-"""collect: the client's costs for both periods, written to S3 as a CostDataset.
+"""collect: the client's costs for both periods, written to S3 as a CostDataset, and what the report
+needs beyond them (trend, month to date, forecast, the why, account names) as a ReportContext.
 
 No rows at all for the client's accounts in both periods is not a report: collect answers
 `skip_reason` (the state machine records the client as skipped, a problem the operator alert
@@ -8,13 +9,16 @@ lists) unless the client opted in with send_empty_reports.
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
-from chalicelib.reports.costs.explorer import fetch_costs
-from chalicelib.core.constants import COSTS_ARTEFACT
+from chalicelib.core.constants import COSTS_ARTEFACT, CONTEXT_ARTEFACT
 from chalicelib.core.errors import ConfigurationError
 from chalicelib.core.models import ClientConfig, parse_client_config
 from chalicelib.core.store import artefacts, table
-from chalicelib.reports.contracts import ClientTask, CollectCostsResult, CostDataset
+from chalicelib.reports.contracts import ClientTask, CollectCostsResult, CostDataset, RunContext
+from chalicelib.reports.costs.analysis import analyze
+from chalicelib.reports.costs.context import fetch_context
+from chalicelib.reports.costs.explorer import ce_client_for, fetch_costs, payer_credentials
 
 
 def collect(task: ClientTask) -> CollectCostsResult:
@@ -22,19 +26,29 @@ def collect(task: ClientTask) -> CollectCostsResult:
     started_at = table.utcnow()
     table.put_client_record(run.run_id, task.client_id, {"status": "running", "updated_at": table.utcnow().isoformat()})
     config = load_config(task.client_id)
-    fetched = fetch_costs(config, run)
-    dataset = CostDataset(client=config, run=run, currency=fetched.currency, estimated=fetched.estimated,
-                          lines=fetched.lines, charges=fetched.charges, charges_separated=fetched.charges_separated,
-                          ce_requests=fetched.requests)
+    credentials = payer_credentials(config)  # one AssumeRole serves Cost Explorer and Organizations
+    ce = ce_client_for(config, credentials)
+    dataset = collect_dataset(config, run, ce)
     if not dataset.has_data() and not config.send_empty_reports:
         last_day = run.current.end - timedelta(days=1)
         return CollectCostsResult(
             skip_reason=(f"no cost data for {', '.join(config.accounts)} from {run.previous.start.isoformat()} "
                          f"to {last_day.isoformat()}: check the account ids or the payer role "
                          f"(send_empty_reports: true sends a report anyway)"),
-            ce_requests=fetched.requests, started_at=started_at)
+            ce_requests=dataset.ce_requests, started_at=started_at)
     key = artefacts.put_model(artefacts.artefact_key(run.run_id, task.client_id, COSTS_ARTEFACT), dataset)
-    return CollectCostsResult(data_key=key, ce_requests=fetched.requests, started_at=started_at)
+    context = fetch_context(ce, config, run, analyze(dataset), credentials)
+    context_key = artefacts.put_model(artefacts.artefact_key(run.run_id, task.client_id, CONTEXT_ARTEFACT), context)
+    return CollectCostsResult(data_key=key, context_key=context_key, ce_requests=dataset.ce_requests + context.ce_requests,
+                              started_at=started_at)
+
+
+def collect_dataset(config: ClientConfig, run: RunContext, ce: Any) -> CostDataset:
+    """The client's costs for both periods (collect, and report_pdf on demand)."""
+    fetched = fetch_costs(config, run, ce)
+    return CostDataset(client=config, run=run, currency=fetched.currency, estimated=fetched.estimated,
+                       lines=fetched.lines, charges=fetched.charges, charges_separated=fetched.charges_separated,
+                       ce_requests=fetched.requests)
 
 
 def load_config(client_id: str) -> ClientConfig:

@@ -1,26 +1,38 @@
-"""render: HTML, text and CSV from the collected costs, and the MIME message deliver sends as is."""
+"""render: HTML, text, CSV (and the XLSX and PDF a client asks for) from the collected costs and
+context, and the MIME message deliver sends as is."""
 
 from __future__ import annotations
 
-from chalicelib.reports.costs.analysis import analyze
-from chalicelib.core.metrics import publish
 from chalicelib.core.email import build_message
+from chalicelib.core.metrics import publish
 from chalicelib.core.settings import get_settings
-from chalicelib.reports import rendering
 from chalicelib.core.store import artefacts
+from chalicelib.reports import rendering
 from chalicelib.reports.contracts import CostDataset, RenderReportInput, RenderReportResult
+from chalicelib.reports.costs.analysis import analyze
+from chalicelib.reports.costs.insights import ReportContext, build_insights
+
+ATTACHMENT_CONTENT_TYPES = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                            "pdf": "application/pdf"}
 
 
 def render(task: RenderReportInput) -> RenderReportResult:
     dataset = artefacts.get_model(task.collected.data_key, CostDataset)
     report = analyze(dataset)
-    rendered = rendering.render_report(report)
+    config = dataset.client
+    context_key = task.collected.context_key
+    context = artefacts.get_model(context_key, ReportContext) if context_key else ReportContext(
+        granularity="MONTHLY" if report.report_type == "monthly" else "DAILY")
+    insights = build_insights(report, context, config.change_alert, config.budgets.get("monthly"))
+    rendered = rendering.render_report(report, insights, list(config.attachments))
     key = lambda name: artefacts.artefact_key(task.run.run_id, task.client_id, name)  # noqa: E731
     # Kept as the run's archive (and what `python -m local run` writes out); deliver reads message.eml only.
     artefacts.put_text(key("report.html"), rendered.html, "text/html; charset=utf-8")
     artefacts.put_text(key("report.txt"), rendered.text, "text/plain; charset=utf-8")
     artefacts.put_text(key("report.csv"), rendered.csv, "text/csv; charset=utf-8")
-    config = dataset.client
+    for filename, body in rendered.files.items():
+        extension = filename.rpartition(".")[2]
+        artefacts.put_bytes(key(f"report.{extension}"), body, ATTACHMENT_CONTENT_TYPES[extension])
     message = build_message(
         sender=config.sender or get_settings().default_sender,
         recipients=list(config.recipients),
@@ -28,9 +40,10 @@ def render(task: RenderReportInput) -> RenderReportResult:
         subject=rendered.subject,
         text=rendered.text,
         html=rendered.html,
-        csv_body=rendered.csv,
+        csv_body=rendered.csv if "csv" in config.attachments else None,
         csv_filename=rendered.csv_filename,
         extra_headers={"X-Cost-Report-Client": task.client_id, "X-Cost-Report-Run": task.run.run_id},
+        files=rendered.files,
     )
     message_key = artefacts.put_bytes(key("message.eml"), message, "message/rfc822")
     publish(task.run.report_type, ReportsGenerated=1)

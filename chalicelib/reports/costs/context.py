@@ -1,0 +1,232 @@
+"""The Cost Explorer requests beyond the main one, and the payer's account names: a ReportContext.
+
+Per client and report (each Cost Explorer request is billed, $0.01):
+- one GetCostAndUsage without GroupBy over the history window (trend, 7-day average, month to
+  date): one page whatever the client's size;
+- one GetCostForecast for daily/weekly reports while the month is not over;
+- one GetCostAndUsage grouped by USAGE_TYPE and REGION for the top mover, only when it crosses
+  the client's alert thresholds; one page at most (a longer answer is marked partial).
+Account names come from the config and, for payer-role clients, organizations:ListAccounts,
+looked up once per run and payer (cached in S3 under the run) and filtered to the client's accounts.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from chalicelib.core import aws
+from chalicelib.core.constants import ORGANIZATIONS_CACHE, RUNS_PREFIX
+from chalicelib.reports.costs.analysis import CostReport
+from chalicelib.reports.costs.explorer import cost_request, separated_record_types
+from chalicelib.core.errors import AuthorizationError, ConfigurationError, DataValidationError, classify_aws_error
+from chalicelib.core.models import ClientConfig
+from chalicelib.reports.contracts import RunContext
+from chalicelib.core.observability import logger
+
+from . import insights
+from .insights import BucketTotal, ForecastFigures, ReportContext, UsageBreakdown, UsageTypeLine
+
+# Metric names differ between GetCostAndUsage and GetCostForecast.
+FORECAST_METRIC = {
+    "UnblendedCost": "UNBLENDED_COST",
+    "AmortizedCost": "AMORTIZED_COST",
+    "NetAmortizedCost": "NET_AMORTIZED_COST",
+    "BlendedCost": "BLENDED_COST",
+}
+# Cost Explorer answers these when it cannot forecast (new accounts, a start before today): the
+# report says so instead of failing.
+_NO_FORECAST = {"DataUnavailableException": "Cost Explorer has too little history to forecast yet",
+                "ValidationException": "Cost Explorer forecasts only from today on"}
+
+
+def _call(ce: Any, operation: str, doing: str, **params: Any) -> dict[str, Any]:
+    try:
+        return getattr(ce, operation)(**params)
+    except Exception as exc:  # noqa: BLE001
+        raise classify_aws_error(exc, doing) from exc
+
+
+def _error_code(exc: BaseException) -> str:
+    response = getattr(exc, "response", None) or {}
+    return str(response.get("Error", {}).get("Code", ""))
+
+
+def _amount(metrics: dict[str, Any], metric: str) -> Decimal:
+    try:
+        value = Decimal(str(metrics[metric]["Amount"]))
+    except Exception as exc:  # noqa: BLE001
+        raise DataValidationError(f"Cost Explorer answer without a valid {metric} amount") from exc
+    if not value.is_finite():
+        raise DataValidationError(f"Cost Explorer returned a non-finite {metric} amount")
+    return value
+
+
+def usage_request(config: ClientConfig, run: RunContext) -> dict[str, Any]:
+    """The main usage request (its filter and metric): what the report's change compares. Credits,
+    refunds and monthly charges fetched apart stay out of the trend, the baseline and the forecast."""
+    return cost_request(config, run, separated_record_types(config, run))
+
+
+def history_request(config: ClientConfig, run: RunContext) -> dict[str, Any]:
+    """The main request's filter and metric (so the figures agree), ungrouped, over the history window."""
+    window, granularity = insights.history_window(run.report_type, run.current, run.as_of)
+    base = usage_request(config, run)
+    return {"TimePeriod": {"Start": window.start.isoformat(), "End": window.end.isoformat()},
+            "Granularity": granularity, "Metrics": base["Metrics"], "Filter": base["Filter"]}
+
+
+def fetch_history(ce: Any, config: ClientConfig, run: RunContext) -> list[BucketTotal]:
+    answer = _call(ce, "get_cost_and_usage", "Cost Explorer GetCostAndUsage (history)", **history_request(config, run))
+    return [
+        BucketTotal(start=date.fromisoformat(b["TimePeriod"]["Start"]), amount=_amount(b.get("Total", {}), config.cost_metric))
+        for b in answer.get("ResultsByTime", [])
+    ]
+
+
+def forecast_request(config: ClientConfig, run: RunContext) -> dict[str, Any] | None:
+    window = insights.forecast_window(run.report_type, run.as_of)
+    if window is None:
+        return None
+    return {"TimePeriod": {"Start": window.start.isoformat(), "End": window.end.isoformat()},
+            "Metric": FORECAST_METRIC[config.cost_metric], "Granularity": "DAILY",
+            "Filter": usage_request(config, run)["Filter"], "PredictionIntervalLevel": 80}
+
+
+def fetch_forecast(ce: Any, request: dict[str, Any]) -> tuple[ForecastFigures | None, str | None]:
+    try:
+        answer = ce.get_cost_forecast(**request)
+    except Exception as exc:  # noqa: BLE001
+        note = _NO_FORECAST.get(_error_code(exc))
+        if note is None:
+            raise classify_aws_error(exc, "Cost Explorer GetCostForecast") from exc
+        return None, note
+
+    def number(value: Any) -> Decimal | None:
+        return None if value is None else Decimal(str(value))
+
+    days = [
+        BucketTotal(start=date.fromisoformat(r["TimePeriod"]["Start"]), amount=Decimal(str(r["MeanValue"])))
+        for r in answer.get("ForecastResultsByTime", [])
+    ]
+    lower = sum((Decimal(str(r["PredictionIntervalLowerBound"])) for r in answer.get("ForecastResultsByTime", [])
+                 if r.get("PredictionIntervalLowerBound") is not None), Decimal(0)) if days else None
+    upper = sum((Decimal(str(r["PredictionIntervalUpperBound"])) for r in answer.get("ForecastResultsByTime", [])
+                 if r.get("PredictionIntervalUpperBound") is not None), Decimal(0)) if days else None
+    period = request["TimePeriod"]
+    total = number(answer.get("Total", {}).get("Amount"))
+    if total is None or not total.is_finite():
+        raise DataValidationError("Cost Explorer GetCostForecast answered without a Total amount")
+    return ForecastFigures(start=date.fromisoformat(period["Start"]), end=date.fromisoformat(period["End"]),
+                           total=total, lower=lower, upper=upper, daily=days), None
+
+
+def breakdown_request(config: ClientConfig, run: RunContext, service: str) -> dict[str, Any]:
+    base = usage_request(config, run)
+    return {**base,
+            "GroupBy": [{"Type": "DIMENSION", "Key": "USAGE_TYPE"}, {"Type": "DIMENSION", "Key": "REGION"}],
+            "Filter": {"And": [base["Filter"], {"Dimensions": {"Key": "SERVICE", "Values": [service]}}]}}
+
+
+def fetch_breakdown(ce: Any, config: ClientConfig, run: RunContext, service: str) -> UsageBreakdown:
+    """ONE request, never a second page: the why-line is worth one cent, not a loop."""
+    answer = _call(ce, "get_cost_and_usage", "Cost Explorer GetCostAndUsage (usage types)",
+                   **breakdown_request(config, run, service))
+    sums: dict[tuple[str, str], list[Decimal]] = {}
+    for bucket in answer.get("ResultsByTime", []):
+        slot = 0 if date.fromisoformat(bucket["TimePeriod"]["Start"]) >= run.current.start else 1
+        for group in bucket.get("Groups", []):
+            usage_type, region = (list(group["Keys"]) + ["", ""])[:2]
+            pair = sums.setdefault((usage_type, region), [Decimal(0), Decimal(0)])
+            pair[slot] += _amount(group["Metrics"], config.cost_metric)
+    lines = [UsageTypeLine(usage_type=u, region=r, current=c, previous=p) for (u, r), (c, p) in sorted(sums.items())]
+    return UsageBreakdown(service=service, lines=lines, partial=bool(answer.get("NextPageToken")))
+
+
+# ---- account names -----------------------------------------------------------------------------
+
+
+_org_cache: dict[tuple[str, str], dict[str, str]] = {}  # (run_id, payer) -> names, per warm container
+
+
+def _payer_of(config: ClientConfig) -> str | None:
+    return config.role_arn.split(":")[4] if config.role_arn else None
+
+
+def organization_names(run: RunContext, config: ClientConfig, credentials: dict[str, str] | None) -> dict[str, str]:
+    """Every account name in the payer's organization, once per run and payer (S3 cache under the run)."""
+    payer = _payer_of(config)
+    if payer is None or credentials is None:
+        return {}
+    key = (run.run_id, payer)
+    if key in _org_cache:
+        return _org_cache[key]
+    from chalicelib.core.settings import get_settings
+
+    bucket = get_settings().bucket_name
+    s3_key = f"{RUNS_PREFIX}{run.run_id}/{ORGANIZATIONS_CACHE}/{payer}.json"
+    s3 = aws.client("s3")
+    try:
+        names = json.loads(s3.get_object(Bucket=bucket, Key=s3_key)["Body"].read())
+    except Exception as exc:  # noqa: BLE001
+        if _error_code(exc) not in ("NoSuchKey", "404"):
+            raise classify_aws_error(exc, f"read s3://{bucket}/{s3_key}") from exc
+        names = _list_accounts(config, credentials)
+        s3.put_object(Bucket=bucket, Key=s3_key, Body=json.dumps(names).encode(), ContentType="application/json",
+                      ServerSideEncryption="AES256")
+    _org_cache[key] = names
+    return names
+
+
+def _list_accounts(config: ClientConfig, credentials: dict[str, str]) -> dict[str, str]:
+    """Names are a courtesy: a role without organizations:ListAccounts (or a payer outside an
+    organization) gives none, cached as such, and the report shows spaced ids."""
+    try:
+        org = aws.client_with_credentials("organizations", credentials, "us-east-1")
+        names: dict[str, str] = {}
+        for page in org.get_paginator("list_accounts").paginate():
+            for account in page.get("Accounts", []):
+                if account.get("Id") and account.get("Name"):
+                    names[str(account["Id"])] = str(account["Name"])[:100]
+        return names
+    except Exception as exc:  # noqa: BLE001
+        logger().warning("no account names from the payer's organization",
+                       extra={"client_id": config.client_id, "error": f"{type(exc).__name__}: {exc}"[:300]})
+        return {}
+
+
+def account_names(run: RunContext, config: ClientConfig, credentials: dict[str, str] | None) -> dict[str, str]:
+    """The config's names win; the organization fills the rest; only the client's own accounts."""
+    names = {a: n for a, n in organization_names(run, config, credentials).items() if a in config.accounts}
+    names.update(config.account_names)
+    return names
+
+
+# ---- all of it ---------------------------------------------------------------------------------
+
+
+def fetch_context(ce: Any, config: ClientConfig, run: RunContext, report: CostReport,
+                  credentials: dict[str, str] | None, forecast: bool = True) -> ReportContext:
+    requests = 1
+    totals = fetch_history(ce, config, run)
+    figures, note = None, None
+    request = forecast_request(config, run) if forecast else None
+    if request is not None:
+        figures, note = fetch_forecast(ce, request)
+        requests += 1
+    elif not forecast and insights.forecast_window(run.report_type, run.as_of) is not None:
+        note = "No forecast for a past period"
+    breakdown = None
+    target = insights.why_target(report, insights.build_baseline(report, totals, config.change_alert))
+    if target is not None:
+        breakdown = fetch_breakdown(ce, config, run, target.service)
+        requests += 1
+    try:
+        names = account_names(run, config, credentials)
+    except (AuthorizationError, ConfigurationError):
+        names = dict(config.account_names)
+    return ReportContext(granularity="MONTHLY" if run.report_type == "monthly" else "DAILY", totals=totals,
+                         forecast=figures, forecast_note=note, breakdown=breakdown, account_names=names,
+                         ce_requests=requests, as_of=run.as_of)

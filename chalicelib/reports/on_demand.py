@@ -1,0 +1,96 @@
+"""report_pdf: a report for any past period, on demand, invoked synchronously.
+
+    {"client_id": "acme-retail", "report_type": "weekly", "as_of": "2026-11-23"}
+ -> {"report_key": "runs/on-demand-.../acme-retail/report.pdf", "report_url": <presigned GET, 1 hour>}
+
+The same code path as a scheduled run (collect's Cost Explorer requests, the analysis, the one
+ReportView, the PDF writer), without sending anything. `format` ("pdf" by default, "xlsx", "html")
+lets `python -m local report` ask for the other renderings. The object is stored encrypted (SSE)
+under the runs/ prefix, so it expires with the run artefacts.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timezone
+from functools import lru_cache
+from typing import Any
+
+from chalicelib.core.caches import register
+from chalicelib.core.constants import ON_DEMAND_RUN_PREFIX
+from chalicelib.core.errors import DataValidationError, classify_aws_error
+from chalicelib.core.periods import report_periods
+from chalicelib.core.settings import get_settings
+from chalicelib.core.store import artefacts
+from chalicelib.reports.contracts import OnDemandReportInput, OnDemandReportResult, RunContext
+from chalicelib.reports.costs.analysis import analyze
+from chalicelib.reports.costs.context import fetch_context
+from chalicelib.reports.costs.explorer import ce_client_for, payer_credentials
+from chalicelib.reports.costs.insights import build_insights
+
+URL_EXPIRY_SECONDS = 3600
+CONTENT_TYPES = {
+    "pdf": "application/pdf",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "html": "text/html; charset=utf-8",
+}
+
+
+def report_pdf(request: OnDemandReportInput) -> OnDemandReportResult:
+    from chalicelib.reports.stages.collect_costs import collect_dataset, load_config
+
+    now = datetime.now(timezone.utc)
+    try:
+        current, previous = report_periods(request.report_type, request.as_of)
+    except OverflowError as exc:
+        raise DataValidationError(f"as_of: {request.as_of.isoformat()} is too early for {request.report_type} periods") from exc
+    run = RunContext(run_id=f"{ON_DEMAND_RUN_PREFIX}{now:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}", report_type=request.report_type,
+                     as_of=request.as_of, current=current, previous=previous, client_id=request.client_id,
+                     started_at=now)
+    config = load_config(request.client_id)
+    credentials = payer_credentials(config)
+    ce = ce_client_for(config, credentials)
+    dataset = collect_dataset(config, run, ce)
+    requests = dataset.ce_requests
+    report = analyze(dataset)
+    # Cost Explorer forecasts only from today on: a past period has its month to date, no forecast.
+    context = fetch_context(ce, config, run, report, credentials, forecast=request.as_of >= now.date())
+    insights = build_insights(report, context, config.change_alert, config.budgets.get("monthly"))
+    body = render_one(report, insights, request.format, list(config.attachments))
+    key = artefacts.put_bytes(artefacts.artefact_key(run.run_id, request.client_id, f"report.{request.format}"), body,
+                              CONTENT_TYPES[request.format])
+    bucket = get_settings().bucket_name
+    try:
+        url = presigning_client().generate_presigned_url(
+            "get_object", Params={"Bucket": bucket, "Key": key}, ExpiresIn=URL_EXPIRY_SECONDS)
+    except Exception as exc:  # noqa: BLE001
+        raise classify_aws_error(exc, f"presign s3://{bucket}/{key}") from exc
+    return OnDemandReportResult(report_key=key, report_url=url, ce_requests=requests + context.ce_requests)
+
+
+@register
+@lru_cache(maxsize=1)
+def presigning_client() -> Any:
+    """SigV4 presigned URLs (boto3 still signs S3 URLs with SigV2 in us-east-1 unless told)."""
+    import boto3
+    from botocore.config import Config
+
+    return boto3.client("s3", config=Config(signature_version="s3v4"))
+
+
+def render_one(report: Any, insights: Any, fmt: str, attachments: list[str]) -> bytes:
+    """Only the asked-for writer is imported (ReportLab or XlsxWriter, never both)."""
+    from chalicelib.reports.rendering.html import render_html
+    from chalicelib.reports.rendering.subject import build_subject
+    from chalicelib.reports.rendering.view import build_view
+
+    view = build_view(report, insights, attachments)
+    if fmt == "pdf":
+        from chalicelib.reports.rendering.pdf import build_pdf
+
+        return build_pdf(view)
+    if fmt == "xlsx":
+        from chalicelib.reports.rendering.xlsx import build_xlsx
+
+        return build_xlsx(view)
+    return render_html(view, build_subject(report)).encode("utf-8")
