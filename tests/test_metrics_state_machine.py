@@ -70,7 +70,8 @@ def test_the_schedule_summarizes_yesterday_once_and_every_outcome_counts_once(aw
     assert (deployment["period_start"], deployment["runs"], deployment["clients_delivered"],
             deployment["clients_skipped"], deployment["clients_failed"], deployment["emails_sent"]) == \
            (day.isoformat(), 1, 3, 1, 0, 3)
-    assert deployment["ce_requests"] == 3 and deployment["spend_reported"] > 0
+    # every Cost Explorer request the emulator answered for the run (costs, trend, forecast, why) counted once
+    assert deployment["ce_requests"] == aws.cost_explorer.requests > 0 and deployment["spend_reported"] > 0
     assert deployment["client_duration"]["count"] == 3 and deployment["run_duration"]["count"] == 1
     alpha = _by(views, "alpha", "daily")
     assert (alpha["runs"], alpha["clients_delivered"], alpha["emails_sent"]) == (1, 1, 1)
