@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup run test bench bench-report clean
+.PHONY: setup run test bench bench-scrapers bench-report clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,8 @@ test: setup
 bench: setup
 	$(BIN)/python -m bench.pipeline $(ARGS)
 
+bench-scrapers: setup
+	$(BIN)/python -m bench.scrapers $(ARGS)
 bench-report: setup
 	$(BIN)/python -m bench.report $(ARGS)
 

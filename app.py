@@ -3,9 +3,13 @@
 from chalice import Chalice
 
 from chalicelib.core.constants import APP_NAME
+from chalicelib.metrics.blueprint import bp as metrics
 from chalicelib.reports.blueprint import bp as reports
+from chalicelib.scraping.blueprint import bp as scraping
 
 # configure_logs=False: Chalice would add a plain-text stdout handler to the APP_NAME logger, the very
 # logger Powertools uses for its JSON lines, and every log line would be written twice.
 app = Chalice(app_name=APP_NAME, configure_logs=False)
 app.register_blueprint(reports)
+app.register_blueprint(metrics)
+app.register_blueprint(scraping)

@@ -16,13 +16,17 @@ from infra.model import (
     AssumePayerRoles,
     Bucket,
     BucketObjects,
+    ConsumeQueue,
     CostExplorer,
     Description,
     EmailConfigurationSet,
     Function,
     PublishTo,
+    Queue,
+    ReadSecrets,
     SecretsPrefix,
     SendEmail,
+    SendToQueue,
     StartExecution,
     StateMachine,
     Table,
@@ -40,6 +44,19 @@ def _trigger(name: str) -> Function:
     return Function(name, timeout=30, grants=(StartExecution("cost_report"),))
 
 
+SCRAPE_JOB = (f"{c.PK_SCRAPE_PREFIX}*",)  # the chunked job's plan, checkpoints, result and ledger
+SEC_BUCKET = TableItems("reports", ("dynamodb:UpdateItem",), (f"{c.PK_RATE_LIMIT_PREFIX}*",))  # the SEC rate limit
+
+
+def _scraper_trigger(name: str) -> Function:
+    """A scraper's schedule handler (chalicelib/scraping/blueprint.py): starts a chunked job execution; a
+    manual dry run waits for it (DescribeExecution) and returns the results table (its RESULT item)."""
+    return Function(name, timeout=300, grants=(
+        StartExecution("chunked_job", watch=True),
+        TableItems("reports", ("dynamodb:GetItem",), SCRAPE_JOB),
+    ))
+
+
 DESCRIPTION = Description(
     app_name=c.APP_NAME,
     log_retention_days=30,
@@ -50,14 +67,23 @@ DESCRIPTION = Description(
         Bucket("reports", env=c.ENV_BUCKET_NAME, suffix="-reports",
                expiring_prefixes=((RUNS, c.RUNS_EXPIRY_DAYS),)),
     ),
-    queues=(),
+    queues=(
+        # Run metric events (chalicelib/metrics): 6 x the consumer's 60 s timeout; DLQ after 5 receives.
+        Queue(c.METRICS_QUEUE, visibility_timeout=360, env=c.ENV_METRICS_QUEUE_URL),
+    ),
     topics=(
         Topic("alerts", env=c.ENV_ALERT_TOPIC_ARN, alarm_target=True),
+        Topic("summaries", env=c.ENV_SUMMARY_TOPIC_ARN),  # one message per aggregation run (counts)
+        # market-signal alerts of the scrapers: normal and critical (subscribe paging to the second)
+        Topic("market_alerts", env=c.ENV_SCRAPE_ALERT_TOPIC_ARN),
+        Topic("market_alerts_critical", env=c.ENV_SCRAPE_CRITICAL_TOPIC_ARN),
     ),
     email=EmailConfigurationSet(env=c.ENV_SES_CONFIGURATION_SET),
     secrets=SecretsPrefix(env=c.ENV_SECRETS_PREFIX),
     state_machines=(
         StateMachine("cost_report", env=c.ENV_STATE_MACHINE_ARN),
+        StateMachine("aggregate_summaries", env=c.ENV_AGGREGATION_STATE_MACHINE_ARN),
+        StateMachine("chunked_job", env=c.ENV_SCRAPE_STATE_MACHINE_ARN),
     ),
     functions=(
         # Partition keys each function reads or writes: chalicelib/core/store/table.py.
@@ -94,11 +120,13 @@ DESCRIPTION = Description(
         )),
         Function("record_result", timeout=25, pipeline=True, grants=(
             TableItems("reports", ("dynamodb:PutItem",), (f"{c.PK_RUN_PREFIX}*",)),
+            SendToQueue(c.METRICS_QUEUE),  # the client's outcome
         )),
         Function("summarize_run", timeout=280, pipeline=True, grants=(
             TableItems("reports", ("dynamodb:Query", "dynamodb:UpdateItem"), (f"{c.PK_RUN_PREFIX}*",)),
             TableItems("reports", ("dynamodb:PutItem",), (c.PK_RUNS,)),
             PublishTo("alerts"),
+            SendToQueue(c.METRICS_QUEUE),  # every outcome and the run's end
         )),
         # A report on demand (invoked synchronously): the PDF of any past period, presigned for an hour
         # (GetObject backs the presigned URL).
@@ -112,5 +140,55 @@ DESCRIPTION = Description(
         _trigger("daily_trigger"),
         _trigger("weekly_trigger"),
         _trigger("monthly_trigger"),
+        # ---- run metrics and summaries (chalicelib/metrics; item layout in chalicelib/metrics/store.py) ----
+        Function("apply_metric_events", timeout=60, grants=(
+            ConsumeQueue(c.METRICS_QUEUE),
+            # one TransactWriteItems per event: the event id (put) + the day buckets (ADD), then maxima
+            TableItems("reports", ("dynamodb:PutItem",), (f"{c.PK_METRIC_EVENT_PREFIX}*",)),
+            TableItems("reports", ("dynamodb:UpdateItem",), (f"{c.PK_METRICS_PREFIX}*",)),
+        )),
+        Function("plan_aggregation", timeout=110, pipeline=True, grants=(
+            TableItems("reports", ("dynamodb:Query",), (f"{c.PK_METRICS_PREFIX}*",)),  # the deployment's day buckets
+        )),
+        Function("aggregate_tenant", timeout=280, pipeline=True, grants=(
+            TableItems("reports", ("dynamodb:Query",), (f"{c.PK_METRICS_PREFIX}*", f"{c.PK_SUMMARY_PREFIX}*")),
+            TableItems("reports", ("dynamodb:BatchWriteItem",), (f"{c.PK_SUMMARY_PREFIX}*", c.PK_METRIC_TENANTS)),
+            TableItems("reports", ("dynamodb:PutItem",), (f"{c.PK_AGGREGATION_PREFIX}*",)),
+        )),
+        Function("record_tenant_failure", timeout=25, pipeline=True, grants=(
+            TableItems("reports", ("dynamodb:PutItem",), (f"{c.PK_AGGREGATION_PREFIX}*",)),
+        )),
+        Function("publish_summaries", timeout=50, pipeline=True, grants=(
+            TableItems("reports", ("dynamodb:Query",), (f"{c.PK_AGGREGATION_PREFIX}*",)),
+            TableItems("reports", ("dynamodb:GetItem",), (f"{c.PK_SUMMARY_PREFIX}*",)),
+            TableItems("reports", ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem",
+                                   "dynamodb:DeleteItem"), (c.PK_IDEMPOTENCY_PUBLISH_SUMMARIES,)),
+            PublishTo("summaries"),
+        )),
+        Function("aggregation_trigger", timeout=30, grants=(StartExecution("aggregate_summaries"),)),
+        # The market-signal scrapers (chalicelib/scraping/job/store.py: the SCRAPE# items; http.py: RATELIMIT#).
+        Function("scrape_plan", timeout=300, pipeline=True, grants=(
+            TableItems("reports", ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"), SCRAPE_JOB),
+            SEC_BUCKET,  # the bond search pages and the BDC NAV frame are SEC requests
+        )),
+        Function("scrape_chunk", timeout=300, pipeline=True, grants=(
+            TableItems("reports", ("dynamodb:GetItem", "dynamodb:UpdateItem"), SCRAPE_JOB),
+            SEC_BUCKET,
+            ReadSecrets(),  # the optional `scraping` secret (chalicelib/scraping/secrets.py)
+        )),
+        Function("scrape_aggregate", timeout=110, pipeline=True, grants=(
+            TableItems("reports", ("dynamodb:Query", "dynamodb:PutItem"), SCRAPE_JOB),
+        )),
+        Function("scrape_evaluate", timeout=50, pipeline=True, grants=(
+            TableItems("reports", ("dynamodb:GetItem",), SCRAPE_JOB),
+        )),
+        Function("scrape_publish", timeout=50, pipeline=True, grants=(
+            TableItems("reports", ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"), SCRAPE_JOB),
+            PublishTo("market_alerts"), PublishTo("market_alerts_critical"),
+        )),
+        _scraper_trigger("bond_issuance_trigger"),
+        _scraper_trigger("bdc_discount_trigger"),
+        _scraper_trigger("credit_fund_trigger"),
+        _scraper_trigger("bank_provision_trigger"),
     ),
 )

@@ -201,6 +201,7 @@ class ConsumeQueue:
 @dataclass(frozen=True)
 class StartExecution:
     machine: str
+    watch: bool = False  # also DescribeExecution on its executions (a trigger that waits for a dry run)
 
 
 @dataclass(frozen=True)

@@ -108,6 +108,10 @@ def grant_statements(stage: Stage, grants: tuple[Grant, ...]) -> list[dict[str, 
             statements.append({"Sid": f"Start{machine.logical_id}", "Effect": "Allow",
                                "Action": ["states:StartExecution"],
                                "Resource": [f"arn:aws:states:*:*:stateMachine:{stage.state_machine_name(machine)}"]})
+            if grant.watch:
+                statements.append({"Sid": f"Watch{machine.logical_id}", "Effect": "Allow",
+                                   "Action": ["states:DescribeExecution"],
+                                   "Resource": [f"arn:aws:states:*:*:execution:{stage.state_machine_name(machine)}:*"]})
         elif isinstance(grant, ReadSecrets):
             statements.append({"Sid": "ReadStageSecrets", "Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"],
                                # Secrets Manager appends -XXXXXX to a secret's ARN

@@ -241,6 +241,8 @@ class Stage:
         }
         if self.settings.metrics_disabled:
             env[POWERTOOLS_METRICS_DISABLED] = "true"
+        if self.settings.sec_user_agent:
+            env[c.ENV_SEC_USER_AGENT] = self.settings.sec_user_agent
         return env
 
     def environment(self, function: str, naming: Any = None) -> dict[str, Any]:

@@ -37,6 +37,9 @@ class StageSettings(BaseModel):
     # Domains a client's own sender/reply_to may use (ALLOWED_SENDER_DOMAINS and the deliver role's
     # ses:FromAddress condition); empty: the sender's own domain.
     allowed_sender_domains: tuple[str, ...] = ()
+    # SEC_USER_AGENT: "<who> <contact address>", declared on every SEC request (fair access); the scrapers
+    # refuse to run without a contact address, so a stage without it runs no scraper
+    sec_user_agent: str = ""
     max_concurrency: int = Field(default=10, ge=1, le=40)  # the Map's MaxConcurrency
     loopback: bool = False  # deployed into a plain-HTTP endpoint on 127.0.0.1 (no TLS to enforce)
     bucket_names: dict[str, str] = Field(default_factory=dict)  # bucket key -> a name of your own (names are global)

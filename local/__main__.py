@@ -1,7 +1,10 @@
 """`python -m local run`: the real pipeline on an in-process AWS, on sample or given data.
 
+python -m local scrape NAME [--as-of YYYY-MM-DD] [--dry-run]   (the market-signal scrapers, see local/scrape.py)
 python -m local run [--clients FILE.json] [--costs FILE.csv] [--report-type daily|weekly|monthly]
                     [--as-of YYYY-MM-DD] [--client-id ID] [--force] [--out DIR]
+python -m local serve [--port 4566] ...
+python -m local summaries [--period daily|weekly|monthly|yearly] [--client-id ID] [--json]
 python -m local report --client-id ID [--format pdf|xlsx|html] [--report-type ...] [--as-of ...]
 
 Exit codes: 0 every client delivered or skipped for a benign reason (already delivered, not ACTIVE,
@@ -53,6 +56,19 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--clients", type=Path, default=SAMPLES / "clients.json", help="JSON list of client configs")
     serve.add_argument("--costs", type=Path, default=SAMPLES / "costs.csv", help="cost data CSV for the local Cost Explorer")
     serve.add_argument("--out", type=Path, default=Path("out"), help="emails land in OUT/<client_id>/ (default: out/)")
+    summaries = commands.add_parser("summaries", help="print the stored run summaries of the AWS this points at "
+                                    "(AWS_ENDPOINT_URL of `local serve`, or a deployed stage)")
+    summaries.add_argument("--period", choices=("daily", "weekly", "monthly", "yearly"), default=None)
+    summaries.add_argument("--client-id", default=None, help="one client's summaries (* for the deployment's)")
+    summaries.add_argument("--json", action="store_true", help="a JSON list of summary objects")
+    summaries.add_argument("--table", default=None, help="table name (default: TABLE_NAME, else the local stage's)")
+    scrape = commands.add_parser("scrape", help="run a market-signal scraper's chunked job against the loopback fixture server")
+    scrape.add_argument("name", choices=("bond-issuance", "bdc-discount", "credit-fund", "bank-provision"))
+    scrape.add_argument("--as-of", type=date.fromisoformat, default=None, help="YYYY-MM-DD (default: today)")
+    scrape.add_argument("--dry-run", action="store_true", help="publish no alerts: show what would be sent")
+    scrape.add_argument("--chunk-size", type=int, default=2, help="items per chunk (default: 2, to show chunking)")
+    scrape.add_argument("--concurrency", type=int, default=3, help="chunks in parallel (Map MaxConcurrency)")
+    scrape.add_argument("--out", type=Path, default=Path("out"), help="output folder (default: out/)")
     report = commands.add_parser("report", help="render one client's report on demand (the report_pdf function) and print its path")
     report.add_argument("--client-id", required=True)
     report.add_argument("--format", choices=("pdf", "xlsx", "html"), default="pdf")
@@ -64,6 +80,14 @@ def main(argv: list[str] | None = None) -> int:
                         help="payer account -> [{Id, Name}] answered by organizations:ListAccounts")
     report.add_argument("--out", type=Path, default=Path("out"), help="output folder (default: out/)")
     args = parser.parse_args(argv)
+    if args.command == "summaries":
+        from local.summaries import summaries_command
+
+        return summaries_command(args.period, args.client_id, args.json, args.table)
+    if args.command == "scrape":
+        from local.scrape import scrape_command
+
+        return scrape_command(args.name, args.as_of, args.dry_run, args.chunk_size, args.concurrency, args.out)
     if args.command == "report":
         return report_command(args)
     if args.command == "serve":
@@ -168,6 +192,7 @@ def run_locally(clients: list[dict[str, Any] | str], costs: Any, run_input: dict
         records = aws.run_records(run_id)
         summary = _summary(aws, described, run_id, records, elapsed)
         _write_reports(aws, records, run_id, out_dir)
+        summary["summaries"] = _aggregate_own_run(aws, described, out_dir)
     (out_dir / "summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
     return summary
 
@@ -177,6 +202,28 @@ def open_month(as_of: date) -> date:
     complete day is open (its bill is not final). On 2026-11-01 October is estimated; on 2026-11-20
     only November's days are."""
     return (as_of - timedelta(days=1)).replace(day=1)
+
+
+def _aggregate_own_run(aws: Any, described: dict[str, Any], out_dir: Path) -> dict[str, Any]:
+    """Apply the run's metric events (the SQS poller, drained), then aggregate the periods of its day
+    (the aggregation state machine with a one-day backfill) and write DIR/summaries.json."""
+    import os
+    import uuid
+    from datetime import timezone
+
+    from chalicelib.core.constants import ENV_AGGREGATION_STATE_MACHINE_ARN
+    from local.summaries import read_summaries
+
+    aws.poller.drain(settle=True)
+    started = described["startDate"]
+    day = (started.astimezone(timezone.utc) if started.tzinfo else started).date().isoformat()
+    arn = aws.sfn.start_execution(stateMachineArn=os.environ[ENV_AGGREGATION_STATE_MACHINE_ARN],
+                                  name=f"local-aggregate-{uuid.uuid4().hex[:12]}",
+                                  input=json.dumps({"backfill": True, "start_date": day, "end_date": day}))["executionArn"]
+    aggregated = aws.wait(arn)
+    views = read_summaries()
+    (out_dir / "summaries.json").write_text(json.dumps(views, indent=2, default=str) + "\n")
+    return {"execution_status": aggregated["status"], "day": day, "written": len(views), "file": str(out_dir / "summaries.json")}
 
 
 def _progress_printer(aws: Any, run_id: str) -> Any:
@@ -257,6 +304,10 @@ def print_table(summary: dict[str, Any]) -> None:
           f"{summary['ce_requests']} Cost Explorer requests, {summary['emails_sent']} emails")
     if summary.get("execution_error"):
         print(f"error: {summary['execution_error']}: {_cause(summary.get('execution_cause'))}")
+    aggregated = summary.get("summaries")
+    if aggregated:
+        print(f"run summaries of {aggregated['day']} (aggregation {aggregated['execution_status']}): "
+              f"{aggregated['written']} in {aggregated['file']}")
 
 
 def _cause(cause: Any) -> str:

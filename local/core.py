@@ -159,6 +159,18 @@ def scale_retry_sleeps(scale: float) -> Callable[[], None]:
     return lambda: setattr(retrier_decl, "time", original)
 
 
+def detach_moto_event_source_mappings() -> None:
+    """The SQS poller is the event source mapping here. moto's own (made by `chalice deploy`) would,
+    on every SendMessage, receive a batch and try to run the function in Docker: without Docker the
+    batch is made visible again with its receive count raised, so messages reach the DLQ unhandled."""
+    from moto.sqs.models import sqs_backends
+
+    for account, regions in sqs_backends.items():
+        for region, backend in regions.items():
+            for queue in backend.queues.values():
+                queue.lambda_event_source_mappings.clear()
+
+
 class LocalRuntime:
     """What `run` and `serve` have in common; subclasses provide the AWS (in-process or a server)."""
 
@@ -234,6 +246,7 @@ class LocalRuntime:
         import sys
 
         from local.cost_explorer import LocalCostExplorer, install as install_cost_explorer
+        from local.dynamodb_transactions import install as cheap_transactions
         from local.lambda_bridge import LambdaBridge
         from local.organizations import install as install_organizations
         from local.ses_outbox import SesOutbox
@@ -259,7 +272,9 @@ class LocalRuntime:
             install_organizations(self.session, self.organizations),
             self.outbox.install(self.session),
             reuse_engine_lambda_clients(),
+            cheap_transactions(),
         ]
+        detach_moto_event_source_mappings()
         self.poller = SqsPoller.for_app(app, self.session, self.bridge, self.stage,
                                         time_scale=self.retry_time_scale)
         if self.poll_queues and self.poller.mappings:

@@ -154,7 +154,8 @@ def test_a_consumer_slower_than_its_queue_allows_is_refused() -> None:
 def test_a_state_machine_is_one_entry_plus_its_asl(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import infra.stage
 
-    shutil.copy(ROOT / "statemachines" / "cost_report.asl.json", tmp_path / "cost_report.asl.json")
+    for asl in (ROOT / "statemachines").glob("*.asl.json"):
+        shutil.copy(asl, tmp_path / asl.name)
     (tmp_path / "fan_out.asl.json").write_text(json.dumps({"StartAt": "Go", "States": {"Go": {
         "Type": "Task", "Resource": "${PlanFunctionArn}",
         "Parameters": {"queue": "${EventsQueueUrl}", "bucket": "${ReportsBucketName}"}, "End": True}}}))

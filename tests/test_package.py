@@ -19,7 +19,7 @@ import pytest
 import yaml
 
 from infra import generate, package_cache
-from infra.model import TableItems
+from infra.model import StartExecution, TableItems
 from infra.naming import CloudFormation
 from infra.stage import ROOT, copy_project, load_stage, stage_names
 
@@ -96,11 +96,21 @@ def test_packaged_template_passes_cfn_lint(project: Path, tmp_path: Path, stage:
     by_type: dict[str, list[str]] = {}
     for logical, resource in resources.items():
         by_type.setdefault(resource.get("Type", "?"), []).append(logical)
-    assert len(by_type["AWS::CloudWatch::Alarm"]) == 5
+    # the five of the pipeline, plus one per dead-letter queue
+    assert len(by_type["AWS::CloudWatch::Alarm"]) == 5 + len(spec.description.queues)
+    assert "AlarmMetricsDlqNotEmpty" in by_type["AWS::CloudWatch::Alarm"]
+    # an SQS consumer's event: Chalice's queue reference, partial batch responses, after the queue
+    consumer = resources["ApplyMetricEvents"]
+    event = consumer["Properties"]["Events"]["ApplyMetricEventsSqsEventSource"]["Properties"]
+    assert event["FunctionResponseTypes"] == ["ReportBatchItemFailures"] and list(event["Queue"]) == ["Fn::Sub"]
+    assert consumer["DependsOn"] == ["MetricsQueue"]
     assert by_type["AWS::CloudWatch::Dashboard"] == ["Dashboard"]
-    for kind in ("AWS::DynamoDB::Table", "AWS::S3::Bucket", "AWS::SNS::Topic", "AWS::SES::ConfigurationSet",
-                 "AWS::SES::ConfigurationSetEventDestination", "AWS::Serverless::StateMachine"):
-        assert len(by_type[kind]) == 1, kind
+    described = spec.description
+    for kind, count in (("AWS::DynamoDB::Table", len(described.tables)), ("AWS::S3::Bucket", len(described.buckets)),
+                        ("AWS::SNS::Topic", len(described.topics)), ("AWS::SQS::Queue", 2 * len(described.queues)),
+                        ("AWS::SES::ConfigurationSet", 1), ("AWS::SES::ConfigurationSetEventDestination", 1),
+                        ("AWS::Serverless::StateMachine", len(described.state_machines))):
+        assert len(by_type.get(kind, [])) == count, kind
     # every function from Chalice, named as deploy.py names it, resource names from the stack
     for function in spec.functions:
         properties = resources[function.logical_id]["Properties"]
@@ -116,19 +126,23 @@ def test_packaged_template_passes_cfn_lint(project: Path, tmp_path: Path, stage:
         role = resources[f"{function.logical_id}Role"]["Properties"]
         assert role["RoleName"] == properties["FunctionName"]  # payer roles trust it by name
         assert role["Policies"][0]["PolicyDocument"] == json.loads((project / ".chalice" / function.policy_file).read_text())
-        if function.kind == "trigger":
-            assert properties["Environment"]["Variables"]["STATE_MACHINE_ARN"] == {"Ref": "CostReportStateMachine"}
+        if function.kind == "trigger":  # the machine it starts, by reference
+            (machine_key,) = [g.machine for g in function.grants if isinstance(g, StartExecution)]
+            machine_spec = spec.description.machine(machine_key)
+            assert variables[machine_spec.env_name] == {"Ref": machine_spec.logical_id}
     mapping = packaged["Mappings"]["StageConfig"][stage]
     assert mapping["ReportsTableName"] == spec.table_name() and mapping["ReportsBucketName"] == spec.bucket_name()
     assert mapping[f"Function{spec.functions[0].logical_id}"] == spec.function_name(spec.functions[0].name)
     # the state machine: every ASL placeholder substituted with a Chalice function's ARN
+    for machine_spec in spec.description.state_machines:
+        machine = resources[machine_spec.logical_id]["Properties"]
+        placeholders = set(re.findall(r"\$\{([A-Za-z0-9_]+)\}", (ROOT / "statemachines" / machine_spec.asl_file).read_text()))
+        substitutions = machine["DefinitionSubstitutions"]
+        assert placeholders <= set(substitutions)
+        for name in placeholders:
+            logical = substitutions[name]["Fn::GetAtt"][0]
+            assert resources[logical]["Type"] == "AWS::Serverless::Function"
     machine = resources["CostReportStateMachine"]["Properties"]
-    placeholders = set(re.findall(r"\$\{([A-Za-z0-9_]+)\}", (ROOT / "statemachines" / "cost_report.asl.json").read_text()))
-    substitutions = machine["DefinitionSubstitutions"]
-    assert placeholders <= set(substitutions)
-    for name in placeholders:
-        logical = substitutions[name]["Fn::GetAtt"][0]
-        assert resources[logical]["Type"] == "AWS::Serverless::Function"
     assert machine["Tracing"] == {"Enabled": True} and machine["Logging"]["Level"] == "ERROR"
     assert machine["Definition"] == json.loads((ROOT / "statemachines" / "cost_report.asl.json").read_text())
 
@@ -158,7 +172,7 @@ def test_policies_are_least_privilege() -> None:
             assert ("ce:GetCostAndUsage" in text) == (function.name in ("collect_costs", "report_pdf"))
             assert ("ses:SendEmail" in text) == (function.name == "deliver_report")
             assert ("states:StartExecution" in text) == (function.kind == "trigger")
-            assert ("sns:Publish" in text) == (function.name == "summarize_run")
+            assert ("sns:Publish" in text) == (function.name in ("summarize_run", "publish_summaries", "scrape_publish"))
 
 
 def test_an_sqs_consumer_packages_with_its_queue_dlq_and_partial_batch_responses(tmp_path: Path) -> None:
@@ -185,7 +199,7 @@ def handle_jobs(event):
     return {"batchItemFailures": []}
 ''')
     jobs = Queue("test_jobs", visibility_timeout=60, max_receive_count=3)
-    description = dataclasses.replace(DESCRIPTION, queues=(jobs,), functions=(
+    description = dataclasses.replace(DESCRIPTION, queues=(*DESCRIPTION.queues, jobs), functions=(
         *DESCRIPTION.functions, Function("handle_jobs", timeout=10, grants=(ConsumeQueue("test_jobs"),))))
     generate.write(project, description)
     assert generate.drift(project, description) == []

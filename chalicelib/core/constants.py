@@ -64,6 +64,32 @@ PAYER_ROLE_NAME_PREFIX = "CostReporter"
 # Per-client sender/reply_to must be in one of these domains (comma-separated); default: SENDER_EMAIL's domain.
 ENV_ALLOWED_SENDER_DOMAINS = "ALLOWED_SENDER_DOMAINS"
 EXTERNAL_ID_MIN_LENGTH = 16  # a guessable ExternalId defeats its purpose (confused-deputy protection)
+COSTS_ARTEFACT = "costs.json"  # runs/<run>/<client>/costs.json: the one object collect_costs may write
+
+# ---- Run metrics and period summaries (issue 10; item layout in chalicelib/metrics/store.py) --------
+DEPLOYMENT_TENANT = "*"  # the tenant that stands for the whole deployment (client ids never contain "*")
+PK_METRICS_PREFIX = "METRICS#"  # METRICS#<tenant> / DAY#<YYYY-MM-DD> -> a day bucket (counters, histograms)
+PK_METRIC_EVENT_PREFIX = "METRICS#EVENT#"  # METRICS#EVENT#<event id> / EVENT -> an applied metric event
+PK_METRIC_TENANTS = "METRICS#TENANTS"  # METRICS#TENANTS / <tenant> -> every tenant that has summaries
+PK_SUMMARY_PREFIX = "SUMMARY#"  # SUMMARY#<tenant> / <period type>#<period start> -> a period summary
+PK_IDEMPOTENCY_PUBLISH_SUMMARIES = "idempotency#publish_summaries"  # Powertools idempotency of the summary message
+PK_AGGREGATION_PREFIX = "AGGREGATION#"  # AGGREGATION#<run_id> / TENANT#<tenant> -> a tenant's aggregation outcome
+METRIC_EVENT_RETENTION_DAYS = 90  # applied event ids are kept this long (SQS keeps a message 14 days at most)
+ENV_METRICS_QUEUE_URL = "METRICS_QUEUE_URL"
+ENV_SUMMARY_TOPIC_ARN = "SUMMARY_TOPIC_ARN"
+ENV_AGGREGATION_STATE_MACHINE_ARN = "AGGREGATION_STATE_MACHINE_ARN"
+METRICS_QUEUE = "metrics"  # the queue's key in infra/description.py; its name is queue_name(METRICS_QUEUE)
+METRICS_BATCH_SIZE = 10
+# ---- Market-signal scrapers (chalicelib/scraping) ---------------------------------------------------
+ScraperName = Literal["bond-issuance", "bdc-discount", "credit-fund", "bank-provision"]
+SCRAPER_NAMES: tuple[str, ...] = get_args(ScraperName)
+PK_SCRAPE_PREFIX = "SCRAPE#"  # SCRAPE#<scraper>#<as_of> / PLAN | CHUNK#<n> | RESULT | ALERT#<rule> | METRIC
+PK_RATE_LIMIT_PREFIX = "RATELIMIT#"  # RATELIMIT#<source> / BUCKET -> the next free request slot (ms)
+SCRAPE_METRIC_NAMESPACE = "MarketSignals"
+ENV_SCRAPE_STATE_MACHINE_ARN = "SCRAPE_STATE_MACHINE_ARN"
+ENV_SCRAPE_ALERT_TOPIC_ARN = "SCRAPE_ALERT_TOPIC_ARN"
+ENV_SCRAPE_CRITICAL_TOPIC_ARN = "SCRAPE_CRITICAL_TOPIC_ARN"
+ENV_SEC_USER_AGENT = "SEC_USER_AGENT"  # "Company contact@domain": SEC fair access; scrapers refuse to run without
 COSTS_ARTEFACT = "costs.json"  # runs/<run>/<client>/costs.json: what collect_costs writes for render
 CONTEXT_ARTEFACT = "context.json"  # runs/<run>/<client>/context.json: trend, forecast, the why, names
 ON_DEMAND_RUN_PREFIX = "on-demand-"  # run id of report_pdf's renders: runs/on-demand-<time>-<id>/...

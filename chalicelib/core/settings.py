@@ -29,6 +29,11 @@ class Settings(BaseSettings):
     # Domains a client's sender/reply_to may use, comma-separated (the deliver role's ses:FromAddress
     # condition allows the same); empty: the default sender's own domain.
     allowed_sender_domains_setting: str = Field(default="", validation_alias=c.ENV_ALLOWED_SENDER_DOMAINS)
+    # Run metrics (chalicelib/metrics): the queue events go to, the topic each aggregation announces
+    # its summaries on, and the aggregation state machine the daily schedule starts.
+    metrics_queue_url: str = Field(default="", validation_alias=c.ENV_METRICS_QUEUE_URL)
+    summary_topic_arn: str = Field(default="", validation_alias=c.ENV_SUMMARY_TOPIC_ARN)
+    aggregation_state_machine_arn: str = Field(default="", validation_alias=c.ENV_AGGREGATION_STATE_MACHINE_ARN)
 
     @property
     def allowed_sender_domains(self) -> tuple[str, ...]:

@@ -192,6 +192,7 @@ class CollectCostsResult(StrictModel):
     context_key: str | None = None
     skip_reason: str | None = None
     ce_requests: int  # every Cost Explorer request of the client: main pages and the extra ones
+    started_at: datetime | None = None  # when the client's branch began (its duration metric)
 
 
 class CostsToRender(StrictModel):
@@ -201,6 +202,7 @@ class CostsToRender(StrictModel):
     context_key: str | None = None  # None: collected without a context (render shows no trend)
     skip_reason: str | None = None
     ce_requests: int
+    started_at: datetime | None = None
 
 
 class RenderReportInput(ClientTask):
@@ -213,6 +215,7 @@ class RenderReportResult(StrictModel):
     message_key: str
     html_bytes: int
     recipients: int
+    spend_reported: Money | None = None  # the report's current-period total (the spend metric)
 
 
 class DeliverReportInput(RenderReportInput):

@@ -172,7 +172,11 @@ def ensure_batch_item_failures(ctx: Context) -> None:
         if spec.kind != "consumer":
             continue
         name = ctx.stage.function_name(spec.name)
-        for mapping in lam.list_event_source_mappings(FunctionName=name).get("EventSourceMappings", []):
+        # By the mapping's function ARN: moto filters FunctionName by the exact string Chalice gave (an ARN).
+        mappings = [m for page in lam.get_paginator("list_event_source_mappings").paginate()
+                    for m in page.get("EventSourceMappings", [])
+                    if m.get("FunctionArn", "").split(":function:", 1)[-1].split(":", 1)[0] == name]
+        for mapping in mappings:
             resource = f"event source mapping {name} <- {mapping.get('EventSourceArn', '?').rsplit(':', 1)[-1]}"
             if "ReportBatchItemFailures" in (mapping.get("FunctionResponseTypes") or []):
                 ctx.report.add(resource, "unchanged")

@@ -23,6 +23,7 @@ from chalicelib.reports.costs.explorer import ce_client_for, fetch_costs, payer_
 
 def collect(task: ClientTask) -> CollectCostsResult:
     run = task.run
+    started_at = table.utcnow()
     table.put_client_record(run.run_id, task.client_id, {"status": "running", "updated_at": table.utcnow().isoformat()})
     config = load_config(task.client_id)
     credentials = payer_credentials(config)  # one AssumeRole serves Cost Explorer and Organizations
@@ -34,11 +35,12 @@ def collect(task: ClientTask) -> CollectCostsResult:
             skip_reason=(f"no cost data for {', '.join(config.accounts)} from {run.previous.start.isoformat()} "
                          f"to {last_day.isoformat()}: check the account ids or the payer role "
                          f"(send_empty_reports: true sends a report anyway)"),
-            ce_requests=dataset.ce_requests)
+            ce_requests=dataset.ce_requests, started_at=started_at)
     key = artefacts.put_model(artefacts.artefact_key(run.run_id, task.client_id, COSTS_ARTEFACT), dataset)
     context = fetch_context(ce, config, run, analyze(dataset), credentials)
     context_key = artefacts.put_model(artefacts.artefact_key(run.run_id, task.client_id, CONTEXT_ARTEFACT), context)
-    return CollectCostsResult(data_key=key, context_key=context_key, ce_requests=dataset.ce_requests + context.ce_requests)
+    return CollectCostsResult(data_key=key, context_key=context_key, ce_requests=dataset.ce_requests + context.ce_requests,
+                              started_at=started_at)
 
 
 def collect_dataset(config: ClientConfig, run: RunContext, ce: Any) -> CostDataset:

@@ -6,6 +6,7 @@ from typing import Any
 
 from chalicelib.core.errors import error_details
 from chalicelib.core.store import table
+from chalicelib.metrics.events import emit_client_outcome
 from chalicelib.reports.contracts import RecordResultInput, RecordResultOutput
 from chalicelib.reports.stages.eligibility import skip_record
 
@@ -33,5 +34,10 @@ def record(event: RecordResultInput) -> RecordResultOutput:
         from chalicelib.core.errors import DataValidationError
 
         raise DataValidationError("record_result: neither `delivery` nor `error` in the branch state")
+    if event.collected is not None and event.collected.started_at is not None:
+        attrs["started_at"] = event.collected.started_at.isoformat()  # with updated_at: the client's duration
+    if attrs["status"] == "completed" and event.rendered is not None:
+        attrs["spend_reported"] = event.rendered.spend_reported
     table.put_client_record(event.run.run_id, event.client_id, attrs)
+    emit_client_outcome(event.run.run_id, event.run.started_at, {"client_id": event.client_id, **attrs})
     return RecordResultOutput(client_id=event.client_id, status=attrs["status"])

@@ -48,4 +48,4 @@ def render(task: RenderReportInput) -> RenderReportResult:
     message_key = artefacts.put_bytes(key("message.eml"), message, "message/rfc822")
     publish(task.run.report_type, ReportsGenerated=1)
     return RenderReportResult(message_key=message_key, html_bytes=len(rendered.html.encode("utf-8")),
-                              recipients=len(config.recipients))
+                              recipients=len(config.recipients), spend_reported=report.total_current)

@@ -8,6 +8,7 @@ from typing import Any
 
 from chalicelib.core.metrics import publish
 from chalicelib.core.store import table
+from chalicelib.metrics.events import emit_run_metrics
 from chalicelib.reports.alerts import send_failure_alert
 from chalicelib.reports.contracts import FailedClient, PeriodDays, ProblemSkip, RunSummary, SummarizeRunInput
 
@@ -18,7 +19,8 @@ MAX_LISTED_FAILURES = 50  # keeps the execution output far below the 256 KB limi
 def summarize(event: SummarizeRunInput) -> RunSummary:
     run = event.run
     clients = []
-    for item in table.iter_client_records(run.run_id):
+    records = list(table.iter_client_records(run.run_id))
+    for item in records:
         # A branch that never reached record (should not happen: every path records) counts as failed.
         status = STATUS_FOR_SUMMARY.get(item.get("status", ""), "failed")
         reason = item.get("reason", "") if status != "failed" or item.get("reason") else f"stopped while {item.get('status')}"
@@ -50,6 +52,8 @@ def summarize(event: SummarizeRunInput) -> RunSummary:
             for c in clients if c["status"] == "skipped" and c["problem"]
         ][:MAX_LISTED_FAILURES],
     )
+    # Every outcome (those eligibility decided too) and the run's end; ids already sent by record count once.
+    emit_run_metrics(run.run_id, run.report_type, run.started_at, records)
     summary = summary.model_copy(update={"alert_message_id": send_failure_alert(summary)})
     summary_json = summary.model_dump(mode="json")
     table.update_run_meta(run.run_id, {"status": summary.status, "summary": json.dumps(summary_json),

@@ -1,0 +1,213 @@
+"""The metrics subsystem's items in the project table. Every read is by key (GetItem or Query
+on one partition): nothing here scans, so cost grows with days x tenants, not with runs.
+
+  pk                          sk                          what
+  METRICS#<tenant>            DAY#<YYYY-MM-DD>            day bucket: a tally (tally.py), ADDed by events;
+                                                          the deployment's (tenant "*") also holds
+                                                          `tenants`, the set of clients active that day
+  METRICS#EVENT#<event id>    EVENT                       an applied event (written in the same
+                                                          transaction as its increments); TTL `expiration`
+  SUMMARY#<tenant>            <type>#<YYYY-MM-DD>         a period summary (put: reruns overwrite)
+  METRICS#TENANTS             <tenant>                    every tenant with summaries (the reader's index)
+  AGGREGATION#<run id>        TENANT#<tenant>             a tenant's outcome in one aggregation run
+
+<tenant> is a client id or "*" (the whole deployment); days are UTC days of execution start.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Iterator
+from datetime import date, timedelta
+from typing import Any, Literal
+
+from chalicelib.core.constants import (DEPLOYMENT_TENANT, METRIC_EVENT_RETENTION_DAYS, PK_AGGREGATION_PREFIX,
+                              PK_METRIC_EVENT_PREFIX, PK_METRIC_TENANTS, PK_METRICS_PREFIX, PK_SUMMARY_PREFIX,
+                              TTL_ATTRIBUTE)
+from chalicelib.core.store import table as project_table
+
+from .calendar import SummaryPeriod
+from .events import ClientOutcome, RunEnd
+from .tally import Tally, bucket_changes
+
+Applied = Literal["applied", "duplicate"]
+
+
+def _settings() -> Any:
+    from chalicelib.core.settings import get_settings
+
+    return get_settings()
+
+
+def _table() -> Any:
+    return project_table._table()
+
+
+def _call(doing: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
+    """The project table's call wrapper: AWS errors become taxonomy errors."""
+    return project_table._call(doing, fn, *args, **kwargs)
+
+
+def day_key(tenant: str, day: date) -> dict[str, str]:
+    return {"pk": f"{PK_METRICS_PREFIX}{tenant}", "sk": f"DAY#{day.isoformat()}"}
+
+
+def summary_key(tenant: str, period: SummaryPeriod) -> dict[str, str]:
+    return {"pk": f"{PK_SUMMARY_PREFIX}{tenant}", "sk": period.key}
+
+
+# ---- applying events -------------------------------------------------------------------------
+
+def apply_event(event: ClientOutcome | RunEnd) -> Applied:
+    """Count one event exactly once: its id and its increments are written in ONE transaction
+    (the id with attribute_not_exists), so a redelivered event cancels the whole write.
+
+    Maxima cannot be added, so they are raised after the transaction with a conditional SET;
+    raising a maximum twice changes nothing, so it is also done for a duplicate (a crash between
+    the transaction and the maxima is repaired by the redelivery)."""
+    from boto3.dynamodb.types import TypeSerializer
+
+    from chalicelib.core import aws
+
+    serializer = TypeSerializer()
+    table_name = _settings().table_name
+    event_item = {"pk": f"{PK_METRIC_EVENT_PREFIX}{event.event_id}", "sk": "EVENT", "kind": event.kind,
+                  "day": event.day.isoformat(),
+                  TTL_ATTRIBUTE: int(time.time()) + METRIC_EVENT_RETENTION_DAYS * 86400}
+    transact: list[dict[str, Any]] = [{"Put": {
+        "TableName": table_name, "Item": {k: serializer.serialize(v) for k, v in event_item.items()},
+        "ConditionExpression": "attribute_not_exists(pk)"}}]
+    changes = bucket_changes(event)
+    for tenant, adds, _ in changes:
+        names = {f"#a{i}": name for i, name in enumerate(adds)}
+        values = {f":a{i}": serializer.serialize(value) for i, value in enumerate(adds.values())}
+        transact.append({"Update": {
+            "TableName": table_name,
+            "Key": {k: serializer.serialize(v) for k, v in day_key(tenant, event.day).items()},
+            "UpdateExpression": "ADD " + ", ".join(f"#a{i} :a{i}" for i in range(len(adds))),
+            "ExpressionAttributeNames": names, "ExpressionAttributeValues": values}})
+    outcome: Applied = "applied"
+    try:
+        aws.client("dynamodb").transact_write_items(TransactItems=transact)
+    except Exception as exc:  # noqa: BLE001
+        if not _event_already_applied(exc):
+            from chalicelib.core.errors import classify_aws_error
+
+            raise classify_aws_error(exc, f"apply metric event {event.event_id}") from exc
+        outcome = "duplicate"
+    for tenant, _, maxima in changes:
+        for name, value in maxima.items():
+            _raise_maximum(day_key(tenant, event.day), name, value)
+    return outcome
+
+
+def _event_already_applied(exc: BaseException) -> bool:
+    """The transaction was cancelled by the event-id condition (the first item), nothing else."""
+    from chalicelib.core.errors import aws_error_code
+
+    if aws_error_code(exc) != "TransactionCanceledException":
+        return False
+    reasons = getattr(exc, "response", {}).get("CancellationReasons") or []
+    return bool(reasons) and reasons[0].get("Code") == "ConditionalCheckFailed"
+
+
+def _raise_maximum(key: dict[str, str], name: str, value: int) -> None:
+    try:
+        _table().update_item(Key=key, UpdateExpression="SET #m = :v",
+                             ConditionExpression="attribute_not_exists(#m) OR #m < :v",
+                             ExpressionAttributeNames={"#m": name}, ExpressionAttributeValues={":v": value})
+    except Exception as exc:  # noqa: BLE001
+        from chalicelib.core.errors import aws_error_code, classify_aws_error
+
+        if aws_error_code(exc) != "ConditionalCheckFailedException":  # already as high: nothing to do
+            raise classify_aws_error(exc, f"raise {name}") from exc
+
+
+# ---- reading buckets and summaries (Query on one partition, every page) ------------------------
+
+def _query(doing: str, **kwargs: Any) -> Iterator[dict[str, Any]]:
+    table = _table()
+    while True:
+        page = _call(doing, table.query, **kwargs)
+        yield from page.get("Items", [])
+        if "LastEvaluatedKey" not in page:
+            return
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def _between(pk: str, low: str, high: str, **extra: Any) -> dict[str, Any]:
+    return {"KeyConditionExpression": "pk = :pk AND sk BETWEEN :lo AND :hi",
+            "ExpressionAttributeValues": {":pk": pk, ":lo": low, ":hi": high}, **extra}
+
+
+def day_tallies(tenant: str, start: date, end: date) -> dict[date, Tally]:
+    """A tenant's day buckets in [start, end) (days without one are absent)."""
+    last = end - timedelta(days=1)
+    query = _between(f"{PK_METRICS_PREFIX}{tenant}", f"DAY#{start.isoformat()}", f"DAY#{last.isoformat()}",
+                     ConsistentRead=True)
+    return {date.fromisoformat(item["sk"][4:]): Tally.from_item(item) for item in _query("read day buckets", **query)}
+
+
+def active_tenants(start: date, end: date) -> set[str]:
+    """Clients with at least one event in [start, end), from the deployment's day buckets."""
+    last = end - timedelta(days=1)
+    query = _between(f"{PK_METRICS_PREFIX}{DEPLOYMENT_TENANT}", f"DAY#{start.isoformat()}", f"DAY#{last.isoformat()}",
+                     ProjectionExpression="tenants", ConsistentRead=True)
+    found: set[str] = set()
+    for item in _query("read active tenants", **query):
+        found.update(item.get("tenants", ()))
+    return found
+
+
+def monthly_summaries(tenant: str, year: int) -> list[dict[str, Any]]:
+    query = _between(f"{PK_SUMMARY_PREFIX}{tenant}", f"monthly#{year:04d}-01-01", f"monthly#{year:04d}-12-01",
+                     ConsistentRead=True)
+    return list(_query("read monthly summaries", **query))
+
+
+def summaries(tenant: str, period_type: str | None = None) -> list[dict[str, Any]]:
+    """A tenant's stored summaries, optionally of one period type, oldest first."""
+    if period_type:
+        query = {"KeyConditionExpression": "pk = :pk AND begins_with(sk, :type)",
+                 "ExpressionAttributeValues": {":pk": f"{PK_SUMMARY_PREFIX}{tenant}", ":type": f"{period_type}#"}}
+    else:
+        query = {"KeyConditionExpression": "pk = :pk", "ExpressionAttributeValues": {":pk": f"{PK_SUMMARY_PREFIX}{tenant}"}}
+    return list(_query("read summaries", **query))
+
+
+def summary_tenants() -> list[str]:
+    query = {"KeyConditionExpression": "pk = :pk", "ExpressionAttributeValues": {":pk": PK_METRIC_TENANTS}}
+    return [item["sk"] for item in _query("read summary tenants", **query)]
+
+
+# ---- writing summaries and aggregation outcomes ---------------------------------------------------
+
+def put_summaries(tenant: str, items: Iterable[dict[str, Any]]) -> int:
+    """Write summary items (deterministic keys: a rerun overwrites) and register the tenant."""
+    written = 0
+
+    def write() -> None:
+        nonlocal written
+        with _table().batch_writer(overwrite_by_pkeys=["pk", "sk"]) as writer:
+            for item in items:
+                writer.put_item(Item=item)
+                written += 1
+            writer.put_item(Item={"pk": PK_METRIC_TENANTS, "sk": tenant})
+
+    _call("write summaries", write)
+    return written
+
+
+def put_tenant_outcome(run_id: str, tenant: str, attrs: dict[str, Any]) -> None:
+    item = {"pk": f"{PK_AGGREGATION_PREFIX}{run_id}", "sk": f"TENANT#{tenant}", "tenant": tenant, **attrs}
+    _call("record tenant outcome", _table().put_item, Item=item)
+
+
+def tenant_outcomes(run_id: str) -> list[dict[str, Any]]:
+    query = {"KeyConditionExpression": "pk = :pk", "ExpressionAttributeValues": {":pk": f"{PK_AGGREGATION_PREFIX}{run_id}"},
+             "ConsistentRead": True}
+    return list(_query("read tenant outcomes", **query))
+
+
+def get_summary(tenant: str, period: SummaryPeriod) -> dict[str, Any] | None:
+    return _call("read summary", _table().get_item, Key=summary_key(tenant, period), ConsistentRead=True).get("Item")

@@ -1,0 +1,1 @@
+"""Pure parsers of the sources' formats: text in, typed values out, no I/O (tested on the real samples)."""

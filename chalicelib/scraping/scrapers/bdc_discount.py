@@ -1,0 +1,91 @@
+"""BDC discount to NAV: the latest close (Yahoo chart JSON) against the latest NAV per share (XBRL).
+
+Plan: the configured BDCs; one SEC frames request (`NetAssetValuePerShare`, the last completed quarter,
+instant) gives the NAV of the BDCs that filed it. Process: NAV from the frame, else from companyconcept
+(the latest fact filed before as-of); the close from the chart for the days before as-of. No price (a
+delisted symbol, an empty answer) fails the BDC with Yahoo's reason: no number is made up.
+Alert: the sector's average discount past a threshold.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from statistics import mean
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from ...core.errors import DataValidationError
+from ..job.contracts import Alert, ItemOutcome, Summary
+from ..parsers import xbrl
+from ..parsers.yahoo import latest_close
+from ..secrets import scraper_secrets
+from .base import JobContext, cik10, filed_by, sec_json_or_none
+
+CONCEPT = "NetAssetValuePerShare"
+PRICE_LOOKBACK_DAYS = 10  # covers long weekends and holidays
+
+
+class BdcDiscount:
+    name = "bdc-discount"
+
+    def plan(self, job: JobContext) -> list[dict[str, Any]]:
+        period = xbrl.frame_period(job.as_of, instant=True)
+        document = sec_json_or_none(job, f"{job.settings.sec_data_url}/api/xbrl/frames/us-gaap/{CONCEPT}/USD-per-shares/{period}.json")
+        in_frame = xbrl.parse_frame(document).by_cik() if document else {}
+        items = []
+        for bdc in job.settings.bdc_discount.bdcs:
+            row = in_frame.get(bdc.cik)
+            items.append({"key": bdc.ticker, "cik": bdc.cik, "name": bdc.name, "ticker": bdc.ticker,
+                          "nav": row.val if row else None, "nav_date": row.end.isoformat() if row else None,
+                          "nav_source": f"frames {period}" if row else None})
+        return items
+
+    def process(self, item: dict[str, Any], job: JobContext) -> ItemOutcome:
+        nav, nav_date, source = item.get("nav"), item.get("nav_date"), item.get("nav_source")
+        if nav is None:
+            document = job.sec_json(f"{job.settings.sec_data_url}/api/xbrl/companyconcept/CIK{cik10(item['cik'])}/us-gaap/{CONCEPT}.json")
+            fact = xbrl.latest([f for f in xbrl.concept_facts(document) if filed_by(f.filed, job.as_of)], unit="USD/shares")
+            if fact is None:
+                raise DataValidationError(f"{item['name']}: no {CONCEPT} fact filed before {job.as_of}")
+            nav, nav_date, source = fact.val, fact.end.isoformat(), f"companyconcept {fact.form} {fact.accn}"
+        if nav <= 0:
+            raise DataValidationError(f"{item['name']}: NAV per share {nav} is not positive")
+        end = datetime(job.as_of.year, job.as_of.month, job.as_of.day, tzinfo=timezone.utc)
+        query = urlencode({"period1": int((end - timedelta(days=PRICE_LOOKBACK_DAYS)).timestamp()),
+                           "period2": int(end.timestamp()), "interval": "1d"})
+        key = scraper_secrets().prices_api_key  # optional (Secrets Manager): a keyed price endpoint
+        chart = job.http.get(f"{job.settings.prices_url}/v8/finance/chart/{quote(item['ticker'])}?{query}",
+                             headers={"X-API-KEY": key.get_secret_value()} if key else None).json()
+        close = latest_close(chart, item["ticker"])
+        if close.close is None:
+            raise DataValidationError(f"no price: {close.reason}")
+        discount = round((nav - close.close) / nav * 100, 2)
+        return ItemOutcome(key=item["key"], status="ok", data={
+            "name": item["name"], "ticker": item["ticker"], "price": close.close, "price_date": close.session.isoformat() if close.session else None,
+            "nav": nav, "nav_date": nav_date, "nav_source": source, "discount_pct": discount})
+
+    def aggregate(self, outcomes: list[ItemOutcome], job: JobContext) -> Summary:
+        ok = [o for o in outcomes if o.status == "ok"]
+        rows = [{"ticker": o.key, "status": o.status, "price": o.data.get("price"), "nav": o.data.get("nav"),
+                 "discount_pct": o.data.get("discount_pct"), "nav_date": o.data.get("nav_date"),
+                 "nav_source": o.data.get("nav_source"), "reason": o.reason} for o in outcomes]
+        discounts = [float(o.data["discount_pct"]) for o in ok]
+        return Summary(headline={"average_discount_pct": round(mean(discounts), 2) if discounts else None,
+                                 "widest_discount_pct": max(discounts) if discounts else None,
+                                 "bdc_count": len(ok)}, rows=rows)
+
+    def alerts(self, summary: Summary, job: JobContext) -> list[Alert]:
+        config = job.settings.bdc_discount
+        average = summary.headline.get("average_discount_pct")
+        if average is None or average < config.alert_discount_pct:
+            return []
+        critical = average >= config.critical_discount_pct
+        lines = [f"{r['ticker']}: price {r['price']:g} vs NAV {r['nav']:g} ({r['discount_pct']:+.1f}% discount)"
+                 for r in sorted(summary.rows, key=lambda r: -(r["discount_pct"] or -999)) if r["status"] == "ok"]
+        return [Alert(rule="sector-discount", severity="critical" if critical else "normal",
+                      title=f"BDCs trade {average:.1f}% below NAV on average",
+                      message="\n".join(lines), value=float(average),
+                      threshold=config.critical_discount_pct if critical else config.alert_discount_pct)]
+
+
+SCRAPER = BdcDiscount()
