@@ -169,13 +169,20 @@ class SqsPoller:
         to handlers; raises TimeoutError after `timeout` seconds."""
         deadline = time.monotonic() + timeout
         handed = 0
+        quiet = 0  # consecutive polls that found the queues drained
         while True:
             with self._lock:
                 got = sum(self.poll(mapping) for mapping in self.mappings)
             handed += got
-            if got == 0:
+            if got:
+                quiet = 0
+            else:
                 counts = [self.in_flight(mapping) for mapping in self.mappings]
-                if not any(visible for visible, _ in counts) and (not settle or not any(flight for _, flight in counts)):
+                drained = not any(visible for visible, _ in counts) and (not settle or not any(flight for _, flight in counts))
+                # Confirmed by a second poll: the two counts are read at different instants, so a
+                # message turning visible between them is counted in neither.
+                quiet = quiet + 1 if drained else 0
+                if quiet >= 2:
                     return handed
                 time.sleep(POLL_INTERVAL)
             if time.monotonic() > deadline:
