@@ -2,10 +2,14 @@
 
 from chalice import Chalice
 
+from chalicelib.budgets.blueprint import bp as budgets
 from chalicelib.core.constants import APP_NAME
+from chalicelib.notify.blueprint import bp as notify
 from chalicelib.reports.blueprint import bp as reports
 
 # configure_logs=False: Chalice would add a plain-text stdout handler to the APP_NAME logger, the very
 # logger Powertools uses for its JSON lines, and every log line would be written twice.
 app = Chalice(app_name=APP_NAME, configure_logs=False)
 app.register_blueprint(reports)
+app.register_blueprint(budgets)
+app.register_blueprint(notify)

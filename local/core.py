@@ -236,6 +236,7 @@ class LocalRuntime:
         from local.cost_explorer import LocalCostExplorer, install as install_cost_explorer
         from local.lambda_bridge import LambdaBridge
         from local.organizations import install as install_organizations
+        from local.notify_runtime import LocalNotifications
         from local.ses_outbox import SesOutbox
         from local.sqs_poller import SqsPoller
 
@@ -260,6 +261,8 @@ class LocalRuntime:
             self.outbox.install(self.session),
             reuse_engine_lambda_clients(),
         ]
+        self.notify = LocalNotifications(self)  # webhooks to a loopback server, files per channel
+        self._uninstall.append(self.notify.close)
         self.poller = SqsPoller.for_app(app, self.session, self.bridge, self.stage,
                                         time_scale=self.retry_time_scale)
         if self.poll_queues and self.poller.mappings:
@@ -268,6 +271,7 @@ class LocalRuntime:
     def seed_clients(self) -> None:
         """Store every config as written; one without a valid client_id under entry[<position>]."""
         self.client_ids = store_clients(self.clients)
+        self.notify.seed_secrets(self.clients)
 
     def ledger_items(self) -> list[tuple[str, str]]:
         """(pk, sk) of every delivery ledger entry."""

@@ -116,13 +116,24 @@ def deployed(endpoint: str, project: Path) -> dict[str, Any]:
     return {"output": output, "actions": actions, "seconds": time.monotonic() - started}
 
 
+def _naming(stage: Any, endpoint: str) -> Concrete:
+    """The deployed names; queue URLs as this endpoint gives them."""
+    sqs = client(endpoint, "sqs")
+    urls = {q.key: sqs.get_queue_url(QueueName=stage.queue_name(q))["QueueUrl"] for q in stage.description.queues}
+    return Concrete(stage, "us-east-1", "123456789012", urls=urls)
+
+
+def _app_label(stage: Any) -> str:
+    return f"Chalice app ({len(stage.functions)} functions, {len(stage.triggers)} schedules)"
+
+
 def test_first_deploy_creates_everything(deployed: dict[str, Any]) -> None:
     actions = {resource: action for action, resource, _ in deployed["actions"]}
     stage = load_stage(STAGE)
     for resource in (f"DynamoDB table {stage.table_name()}", f"S3 bucket {stage.bucket_name()}",
                      f"SNS topic {stage.alert_topic_name}", f"SES configuration set {stage.configuration_set}",
-                     f"state machine {stage.state_machine_name()}", f"IAM role {stage.state_machine_role_name()}",
-                     f"dashboard {stage.dashboard_name}", "Chalice app (11 functions, 3 schedules)"):
+                     f"state machine {stage.state_machine_name('cost_report')}", f"IAM role {stage.state_machine_role_name('cost_report')}",
+                     f"dashboard {stage.dashboard_name}", _app_label(stage)):
         assert actions[resource] == "created", (resource, deployed["output"])
     assert "running: chalice deploy --stage prod" in deployed["output"]
     assert "Reusing existing deployment package" in deployed["output"]  # the offline package, no pip download
@@ -134,25 +145,30 @@ def test_functions_schedules_and_their_permissions(deployed: dict[str, Any], end
     deployed_file = json.loads((project / ".chalice" / "deployed" / f"{STAGE}.json").read_text())
     recorded = {r["name"]: r["lambda_arn"] for r in deployed_file["resources"] if r["resource_type"] == "lambda_function"}
     assert sorted(recorded) == sorted(spec.name for spec in stage.functions)
-    state_machine_arn = f"arn:aws:states:us-east-1:123456789012:stateMachine:{stage.state_machine_name()}"
-    naming = Concrete(stage, "us-east-1", "123456789012")
+    machine_arn = "arn:aws:states:us-east-1:123456789012:stateMachine:{}".format
+    naming = _naming(stage, endpoint)
     for spec in stage.functions:
         name = stage.function_name(spec.name)
         function = lam.get_function(FunctionName=name)
         config = function["Configuration"]
         assert config["FunctionArn"] == recorded[spec.name]
         assert (config["MemorySize"], config["Timeout"]) == (spec.memory, spec.timeout)
-        assert function["Concurrency"]["ReservedConcurrentExecutions"] == spec.reserved_concurrency
+        assert function.get("Concurrency", {}).get("ReservedConcurrentExecutions") == spec.reserved_concurrency
         assert config["TracingConfig"]["Mode"] == "Active"
         variables = config["Environment"]["Variables"]
         # exactly the stage's variables and those its grants give it, ARNs included
         assert variables == {**stage.stage_environment(), **stage.environment(spec.name, naming)}
-        reads_clients = (spec.kind == "task" and spec.name != "render_report") or spec.name == "report_pdf"
-        assert variables.get("TABLE_NAME") == ("cost-reporter-prod" if reads_clients else None)
+        assert variables.get("TABLE_NAME") == ("cost-reporter-prod" if spec.kind in ("task", "consumer")
+                                               or spec.name == "report_pdf" else None)
         assert variables.get("BUCKET_NAME") == ("cost-reporter-prod-reports" if spec.name in
                                                 ("collect_costs", "render_report", "deliver_report", "report_pdf") else None)
-        assert variables.get("STATE_MACHINE_ARN") == (state_machine_arn if spec.kind == "trigger" else None)
-        if spec.name == "summarize_run":
+        starts = {"budget_trigger": None}.get(spec.name, stage.state_machine_name("cost_report")) if spec.kind == "trigger" else None
+        assert variables.get("STATE_MACHINE_ARN") == (machine_arn(starts) if starts else None)
+        if spec.name == "budget_trigger":
+            assert variables["BUDGET_STATE_MACHINE_ARN"] == machine_arn(stage.state_machine_name("budget_check"))
+        if spec.name in ("render_report", "summarize_run", "budget_alert"):  # they queue notifications
+            assert variables["NOTIFY_QUEUE_URL"].endswith("/cost-reporter-prod-notify")
+        if spec.name == "notify_consumer":  # it publishes them, operator alerts included
             assert variables["ALERT_TOPIC_ARN"] == "arn:aws:sns:us-east-1:123456789012:cost-reporter-prod-alerts"
         # Least privilege: the function's own role holds exactly the generated policy file.
         role_name = config["Role"].rsplit("/", 1)[1]
@@ -166,8 +182,11 @@ def test_functions_schedules_and_their_permissions(deployed: dict[str, Any], end
             assert rule["ScheduleExpression"] == spec.schedule and rule["State"] == "ENABLED"
             targets = events.list_targets_by_rule(Rule=f"{name}-event")["Targets"]
             assert [t["Arn"] for t in targets] == [config["FunctionArn"]]
-    # The app consumes no queues: no event source mapping (SQS or other) was created.
-    assert lam.list_event_source_mappings()["EventSourceMappings"] == []
+    # One SQS event source mapping: the notification queue's consumer, with partial batch responses.
+    mapping, = lam.list_event_source_mappings()["EventSourceMappings"]
+    assert mapping["EventSourceArn"].endswith(":cost-reporter-prod-notify")
+    assert mapping["FunctionArn"] == recorded["notify_consumer"]
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]  # set by deploy.py (Chalice does not)
 
 
 def test_table_bucket_topic_and_configuration_set(deployed: dict[str, Any], endpoint: str) -> None:
@@ -200,7 +219,7 @@ def test_table_bucket_topic_and_configuration_set(deployed: dict[str, Any], endp
 def test_state_machine_invokes_only_deployed_functions(deployed: dict[str, Any], endpoint: str, project: Path) -> None:
     sfn, lam, iam = client(endpoint, "stepfunctions"), client(endpoint, "lambda"), client(endpoint, "iam")
     stage = load_stage(STAGE, project)
-    arn = f"arn:aws:states:us-east-1:123456789012:stateMachine:{stage.state_machine_name()}"
+    arn = f"arn:aws:states:us-east-1:123456789012:stateMachine:{stage.state_machine_name('cost_report')}"
     machine = sfn.describe_state_machine(stateMachineArn=arn)
     assert "${" not in machine["definition"]
     definition = json.loads(machine["definition"])
@@ -211,14 +230,14 @@ def test_state_machine_invokes_only_deployed_functions(deployed: dict[str, Any],
     for task_arn in task_arns:
         assert task_arn in deployed_arns, task_arn
         lam.get_function(FunctionName=task_arn)  # resolves
-    assert machine["roleArn"] == f"arn:aws:iam::123456789012:role/{stage.state_machine_role_name()}"
+    assert machine["roleArn"] == f"arn:aws:iam::123456789012:role/{stage.state_machine_role_name('cost_report')}"
     assert machine["tracingConfiguration"] == {"enabled": True}
     logging = machine["loggingConfiguration"]
     assert logging["level"] == "ERROR"
     assert logging["destinations"][0]["cloudWatchLogsLogGroup"]["logGroupArn"].endswith(
-        f":log-group:{stage.state_machine_log_group()}:*")
+        f":log-group:{stage.state_machine_log_group('cost_report')}:*")
     # Its role may invoke exactly the functions the definition uses (and their versions), nothing else.
-    policy = iam.get_role_policy(RoleName=stage.state_machine_role_name(), PolicyName="invoke-project-functions")
+    policy = iam.get_role_policy(RoleName=stage.state_machine_role_name("cost_report"), PolicyName="invoke-project-functions")
     invoke = [s for s in policy["PolicyDocument"]["Statement"] if "lambda:InvokeFunction" in json.dumps(s["Action"])]
     assert len(invoke) == 1
     assert sorted(invoke[0]["Resource"]) == sorted({*task_arns, *(f"{a}:*" for a in task_arns)})
@@ -230,16 +249,20 @@ def test_monitoring_and_log_retention(deployed: dict[str, Any], endpoint: str, p
     alarms = {a["AlarmName"]: a for a in cw.describe_alarms(AlarmNamePrefix="cost-reporter-prod-")["MetricAlarms"]}
     topic = "arn:aws:sns:us-east-1:123456789012:cost-reporter-prod-alerts"
     assert sorted(alarms) == sorted(f"cost-reporter-prod-{kind}" for kind in (
-        "lambda-errors", "duration-near-timeout", "report-missing", "executions-failed", "ses-bounces-complaints"))
+        "lambda-errors", "duration-near-timeout", "report-missing", "executions-failed", "ses-bounces-complaints",
+        "notify-dlq-not-empty"))  # a notification reached the dead-letter queue
+    dlq_alarm = alarms["cost-reporter-prod-notify-dlq-not-empty"]
+    assert dlq_alarm["Dimensions"] == [{"Name": "QueueName", "Value": "cost-reporter-prod-notify-dlq"}]
     for alarm in alarms.values():
         assert alarm["AlarmActions"] == [topic]
     metrics = {m["Id"]: m for m in alarms["cost-reporter-prod-lambda-errors"]["Metrics"]}
     assert sum("MetricStat" in m for m in metrics.values()) == len(stage.functions)
     body = json.loads(cw.get_dashboard(DashboardName="cost-reporter-prod")["DashboardBody"])
     text = json.dumps(body)
-    assert stage.state_machine_name() in text and "EmailsSent" in text and "${" not in text
+    assert stage.state_machine_name("cost_report") in text and "EmailsSent" in text and "${" not in text
     groups = {g["logGroupName"]: g.get("retentionInDays") for g in logs.describe_log_groups()["logGroups"]}
-    expected = [stage.lambda_log_group(f.name) for f in stage.functions] + [stage.state_machine_log_group()]
+    expected = [stage.lambda_log_group(f.name) for f in stage.functions] + [
+        stage.state_machine_log_group(m) for m in stage.description.state_machines]
     assert {name: groups.get(name) for name in expected} == {name: 30 for name in expected}
 
 
@@ -248,7 +271,7 @@ def test_second_deploy_changes_nothing(deployed: dict[str, Any], endpoint: str, 
     stage = load_stage(STAGE, project)
     before = {f["FunctionName"]: (f["LastModified"], f["CodeSha256"]) for f in lam.list_functions()["Functions"]}
     machine_before = sfn.describe_state_machine(
-        stateMachineArn=f"arn:aws:states:us-east-1:123456789012:stateMachine:{stage.state_machine_name()}")
+        stateMachineArn=f"arn:aws:states:us-east-1:123456789012:stateMachine:{stage.state_machine_name('cost_report')}")
     output, actions = run_deploy(endpoint, project)
     assert actions and {action for action, _, _ in actions} == {"unchanged"}, output
     assert "running: chalice" not in output
@@ -270,14 +293,17 @@ def test_a_changed_input_is_redeployed(deployed: dict[str, Any], endpoint: str, 
     finally:
         path.write_text(original)
     changed = {resource: action for action, resource, _ in actions if action != "unchanged"}
-    assert changed.pop("Chalice app (11 functions, 3 schedules)") == "updated"
-    # chalice reset the functions' variables to config.json's; deploy.py put the ARNs back
-    assert set(changed) == {f"environment of cost-reporter-prod-{f}" for f in
-                            ("daily_trigger", "weekly_trigger", "monthly_trigger", "summarize_run")}
+    stage = load_stage(STAGE, project)
+    assert changed.pop(_app_label(stage)) == "updated"
+    # chalice reset the functions' variables to config.json's; deploy.py put the ARNs (and queue URLs) back
+    naming = _naming(stage, endpoint)
+    with_arns = [f.name for f in stage.functions if set(stage.environment(f.name, naming)) - set(stage.environment(f.name))]
+    assert {"daily_trigger", "summarize_run", "notify_consumer", "budget_trigger"} <= set(with_arns)
+    assert set(changed) == {f"environment of cost-reporter-prod-{f}" for f in with_arns}
     role = client(endpoint, "iam").get_role_policy(RoleName="cost-reporter-prod-plan", PolicyName="cost-reporter-prod-plan")
     assert role["PolicyDocument"]["Statement"][0]["Sid"] == "OwnLogStreams"
     output, actions = run_deploy(endpoint, project)  # the original policy again
-    assert ("updated", "Chalice app (11 functions, 3 schedules)", "chalice deploy") in actions
+    assert ("updated", _app_label(stage), "chalice deploy") in actions
 
 
 def test_teardown_leaves_nothing(deployed: dict[str, Any], endpoint: str, project: Path) -> None:

@@ -96,11 +96,19 @@ def test_packaged_template_passes_cfn_lint(project: Path, tmp_path: Path, stage:
     by_type: dict[str, list[str]] = {}
     for logical, resource in resources.items():
         by_type.setdefault(resource.get("Type", "?"), []).append(logical)
-    assert len(by_type["AWS::CloudWatch::Alarm"]) == 5
+    assert len(by_type["AWS::CloudWatch::Alarm"]) == 5 + len(spec.description.queues)  # + a DLQ alarm per queue
+    assert "AlarmNotifyDlqNotEmpty" in by_type["AWS::CloudWatch::Alarm"]
     assert by_type["AWS::CloudWatch::Dashboard"] == ["Dashboard"]
-    for kind in ("AWS::DynamoDB::Table", "AWS::S3::Bucket", "AWS::SNS::Topic", "AWS::SES::ConfigurationSet",
-                 "AWS::SES::ConfigurationSetEventDestination", "AWS::Serverless::StateMachine"):
+    for kind in ("AWS::DynamoDB::Table", "AWS::S3::Bucket", "AWS::SES::ConfigurationSet",
+                 "AWS::SES::ConfigurationSetEventDestination"):
         assert len(by_type[kind]) == 1, kind
+    assert len(by_type["AWS::SNS::Topic"]) == len(spec.description.topics)
+    assert len(by_type["AWS::Serverless::StateMachine"]) == len(spec.description.state_machines)
+    assert len(by_type["AWS::SQS::Queue"]) == 2 * len(spec.description.queues)  # each with its DLQ
+    consumer = resources["NotifyConsumer"]
+    assert consumer["DependsOn"] == ["NotifyQueue"]
+    event, = consumer["Properties"]["Events"].values()
+    assert event["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     # every function from Chalice, named as deploy.py names it, resource names from the stack
     for function in spec.functions:
         properties = resources[function.logical_id]["Properties"]
@@ -116,8 +124,10 @@ def test_packaged_template_passes_cfn_lint(project: Path, tmp_path: Path, stage:
         role = resources[f"{function.logical_id}Role"]["Properties"]
         assert role["RoleName"] == properties["FunctionName"]  # payer roles trust it by name
         assert role["Policies"][0]["PolicyDocument"] == json.loads((project / ".chalice" / function.policy_file).read_text())
-        if function.kind == "trigger":
-            assert properties["Environment"]["Variables"]["STATE_MACHINE_ARN"] == {"Ref": "CostReportStateMachine"}
+        if function.kind == "trigger":  # the machine it starts
+            started = {"budget_trigger": ("BUDGET_STATE_MACHINE_ARN", "BudgetCheckStateMachine")}.get(
+                function.name, ("STATE_MACHINE_ARN", "CostReportStateMachine"))
+            assert properties["Environment"]["Variables"][started[0]] == {"Ref": started[1]}
     mapping = packaged["Mappings"]["StageConfig"][stage]
     assert mapping["ReportsTableName"] == spec.table_name() and mapping["ReportsBucketName"] == spec.bucket_name()
     assert mapping[f"Function{spec.functions[0].logical_id}"] == spec.function_name(spec.functions[0].name)
@@ -155,10 +165,14 @@ def test_policies_are_least_privilege() -> None:
                     if resource.startswith(("arn:aws:dynamodb", "arn:aws:s3", "arn:aws:sns", "arn:aws:states", "arn:aws:logs")):
                         assert stage.prefix in resource, (function.name, resource)
             text = json.dumps(document)
-            assert ("ce:GetCostAndUsage" in text) == (function.name in ("collect_costs", "report_pdf"))
-            assert ("ses:SendEmail" in text) == (function.name == "deliver_report")
+            assert ("ce:GetCostAndUsage" in text) == (function.name in ("collect_costs", "budget_spend", "report_pdf"))
+            assert ("ce:GetCostForecast" in text) <= (function.name in ("budget_spend", "collect_costs", "report_pdf"))
+            assert ("ses:SendEmail" in text) == (function.name in ("deliver_report", "notify_consumer"))
             assert ("states:StartExecution" in text) == (function.kind == "trigger")
-            assert ("sns:Publish" in text) == (function.name == "summarize_run")
+            # every notification (operator alerts included) is published by the queue's consumer only
+            assert ("sns:Publish" in text) == (function.name == "notify_consumer")
+            assert ("secretsmanager:GetSecretValue" in text) == (function.name == "notify_consumer")
+            assert ("sqs:SendMessage" in text) == (function.name in ("render_report", "summarize_run", "budget_alert"))
 
 
 def test_an_sqs_consumer_packages_with_its_queue_dlq_and_partial_batch_responses(tmp_path: Path) -> None:
@@ -185,7 +199,7 @@ def handle_jobs(event):
     return {"batchItemFailures": []}
 ''')
     jobs = Queue("test_jobs", visibility_timeout=60, max_receive_count=3)
-    description = dataclasses.replace(DESCRIPTION, queues=(jobs,), functions=(
+    description = dataclasses.replace(DESCRIPTION, queues=(*DESCRIPTION.queues, jobs), functions=(
         *DESCRIPTION.functions, Function("handle_jobs", timeout=10, grants=(ConsumeQueue("test_jobs"),))))
     generate.write(project, description)
     assert generate.drift(project, description) == []

@@ -65,7 +65,7 @@ def test_execution_through_the_endpoint_delivers_reports(server: Any) -> None:
     sfn = external_client(server.endpoint)
     assert server.endpoint.startswith("http://127.0.0.1:")
     machines = sfn.list_state_machines()["stateMachines"]
-    assert [m["name"] for m in machines] == ["cost-reporter-local-cost-report"]
+    assert sorted(m["name"] for m in machines) == ["cost-reporter-local-budget-check", "cost-reporter-local-cost-report"]
     arn = sfn.start_execution(stateMachineArn=server.state_machine_arn, name="weekly-first",
                               input=json.dumps(WEEKLY))["executionArn"]
     described = wait(sfn, arn)

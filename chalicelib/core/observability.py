@@ -86,3 +86,15 @@ def _is_retried_by_the_asl(exc: Exception) -> bool:
     from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAlreadyInProgressError
 
     return isinstance(exc, IdempotencyAlreadyInProgressError)
+
+
+def stage_lambda(bp: Any, stages: dict[str, str], name: str, target: str) -> Callable[..., Any]:
+    """Declare Lambda function `name` on blueprint `bp`, running the stage `target` ("module:function")
+    through run_stage (typed in, JSON out), and record it in the blueprint's `stages` table."""
+    stages[name] = target
+
+    def handler(event: Any, context: Any) -> Any:
+        return run_stage(target, event, context)
+
+    handler.__name__ = handler.__qualname__ = name  # Chalice's handler string: the blueprint module's attribute
+    return bp.lambda_function(name=name)(handler)

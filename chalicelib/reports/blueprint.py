@@ -11,7 +11,7 @@ from typing import Any, Callable
 
 from chalice import Blueprint, Cron
 
-from chalicelib.core.observability import run_stage
+from chalicelib.core.observability import stage_lambda
 
 bp = Blueprint(__name__)
 STAGES: dict[str, str] = {}
@@ -19,13 +19,7 @@ STAGES: dict[str, str] = {}
 
 def _stage(name: str, target: str) -> Callable[..., Any]:
     """Lambda function `name`, running the stage `target` through run_stage (typed in, JSON out)."""
-    STAGES[name] = target
-
-    def handler(event: Any, context: Any) -> Any:
-        return run_stage(target, event, context)
-
-    handler.__name__ = handler.__qualname__ = name  # Chalice's handler string: this module's attribute
-    return bp.lambda_function(name=name)(handler)
+    return stage_lambda(bp, STAGES, name, target)
 
 
 def _schedule(report_type: str, cron: Cron) -> Callable[..., Any]:

@@ -172,7 +172,9 @@ def ensure_batch_item_failures(ctx: Context) -> None:
         if spec.kind != "consumer":
             continue
         name = ctx.stage.function_name(spec.name)
-        for mapping in lam.list_event_source_mappings(FunctionName=name).get("EventSourceMappings", []):
+        # The ARN (AWS takes a name or an ARN; moto filters on what Chalice registered: the ARN)
+        function = ctx.function_arns.get(spec.name) or name
+        for mapping in lam.list_event_source_mappings(FunctionName=function).get("EventSourceMappings", []):
             resource = f"event source mapping {name} <- {mapping.get('EventSourceArn', '?').rsplit(':', 1)[-1]}"
             if "ReportBatchItemFailures" in (mapping.get("FunctionResponseTypes") or []):
                 ctx.report.add(resource, "unchanged")

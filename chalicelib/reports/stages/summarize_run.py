@@ -50,7 +50,7 @@ def summarize(event: SummarizeRunInput) -> RunSummary:
             for c in clients if c["status"] == "skipped" and c["problem"]
         ][:MAX_LISTED_FAILURES],
     )
-    summary = summary.model_copy(update={"alert_message_id": send_failure_alert(summary)})
+    summary = summary.model_copy(update={"alert_notification_id": send_failure_alert(summary)})
     summary_json = summary.model_dump(mode="json")
     table.update_run_meta(run.run_id, {"status": summary.status, "summary": json.dumps(summary_json),
                                        "finished_at": table.utcnow().isoformat()})
