@@ -2,8 +2,10 @@
 
 from chalice import Chalice
 
+from chalicelib.budgets.blueprint import bp as budgets
 from chalicelib.core.constants import APP_NAME
 from chalicelib.metrics.blueprint import bp as metrics
+from chalicelib.notify.blueprint import bp as notify
 from chalicelib.reports.blueprint import bp as reports
 from chalicelib.scraping.blueprint import bp as scraping
 
@@ -13,3 +15,5 @@ app = Chalice(app_name=APP_NAME, configure_logs=False)
 app.register_blueprint(reports)
 app.register_blueprint(metrics)
 app.register_blueprint(scraping)
+app.register_blueprint(budgets)
+app.register_blueprint(notify)

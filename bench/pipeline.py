@@ -16,7 +16,6 @@ import os
 import tempfile
 import time
 from datetime import date
-from pathlib import Path
 
 
 def main() -> None:
@@ -28,7 +27,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from local.cost_explorer import CostData
-    from local.runtime import LocalAWS
+    from bench.common import quiet_local_aws, timed_execution
     from local.samples.make_samples import synthetic_clients
 
     os.environ["POWERTOOLS_LOG_LEVEL"] = "ERROR"
@@ -37,15 +36,9 @@ def main() -> None:
     costs = CostData.from_rows(rows)
     build_seconds = time.perf_counter() - build_started
 
-    with tempfile.TemporaryDirectory() as out, LocalAWS(
-        out_dir=Path(out), costs=costs, clients=clients, retry_time_scale=0.01, max_concurrency=args.concurrency,
-        env_overrides={"POWERTOOLS_LOG_LEVEL": "ERROR"},
-    ) as aws:
-        started = time.perf_counter()
-        cpu_started = time.process_time()
-        described = aws.wait(aws.start({"report_type": args.report_type, "as_of": args.as_of.isoformat()}), timeout=3600, poll=1.0)
-        wall = time.perf_counter() - started
-        process_cpu = time.process_time() - cpu_started
+    with tempfile.TemporaryDirectory() as out, quiet_local_aws(out, costs, clients, args.concurrency) as aws:
+        arn = aws.start({"report_type": args.report_type, "as_of": args.as_of.isoformat()})
+        described, wall, process_cpu = timed_execution(aws, arn)
         stage_cpu = dict(aws.bridge.cpu_seconds)
         summary = json.loads(described.get("output") or "{}")
         stage_seconds = dict(aws.bridge.seconds)

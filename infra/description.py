@@ -20,11 +20,13 @@ from infra.model import (
     CostExplorer,
     Description,
     EmailConfigurationSet,
+    ConsumeQueue,
     Function,
     PublishTo,
     Queue,
     ReadSecrets,
     SecretsPrefix,
+    SendToQueue,
     SendEmail,
     SendToQueue,
     StartExecution,
@@ -37,6 +39,15 @@ from infra.model import (
 RUNS = c.RUNS_PREFIX
 # The report's Cost Explorer calls: costs, history and the why's usage types; the month's forecast.
 REPORT_CE_ACTIONS = ("ce:GetCostAndUsage", "ce:GetCostForecast")
+
+
+# A producer of notifications: records it once (chalicelib/notify/ledger.py) and sends it to the queue.
+_QUEUES_NOTIFICATIONS = (
+    TableItems("reports", ("dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem"), (f"{c.PK_NOTIFICATION_PREFIX}*",)),
+    SendToQueue("notify"),
+)
+_READS_CLIENTS = TableItems("reports", ("dynamodb:GetItem",), (c.PK_CLIENTS,))
+_BUDGET_OUTCOMES = f"{c.PK_BUDGET_RUN_PREFIX}*"
 
 
 def _trigger(name: str) -> Function:
@@ -70,6 +81,9 @@ DESCRIPTION = Description(
     queues=(
         # Run metric events (chalicelib/metrics): 6 x the consumer's 60 s timeout; DLQ after 5 receives.
         Queue(c.METRICS_QUEUE, visibility_timeout=360, env=c.ENV_METRICS_QUEUE_URL),
+        # Every notification (budget, change alert, operator alert): chalicelib/notify. DLQ after 5 receives.
+        Queue("notify", visibility_timeout=c.NOTIFY_VISIBILITY_TIMEOUT_SECONDS, max_receive_count=c.NOTIFY_MAX_RECEIVES,
+              env=c.ENV_NOTIFY_QUEUE_URL),
     ),
     topics=(
         Topic("alerts", env=c.ENV_ALERT_TOPIC_ARN, alarm_target=True),
@@ -77,6 +91,9 @@ DESCRIPTION = Description(
         # market-signal alerts of the scrapers: normal and critical (subscribe paging to the second)
         Topic("market_alerts", env=c.ENV_SCRAPE_ALERT_TOPIC_ARN),
         Topic("market_alerts_critical", env=c.ENV_SCRAPE_CRITICAL_TOPIC_ARN),
+        # Clients' budget and change alerts by SNS: subscribe per client with a filter policy on the
+        # `client_id` message attribute (a client's `notifications.sns_topic_arn` names this topic).
+        Topic("client_alerts"),
     ),
     email=EmailConfigurationSet(env=c.ENV_SES_CONFIGURATION_SET),
     secrets=SecretsPrefix(env=c.ENV_SECRETS_PREFIX),
@@ -84,6 +101,7 @@ DESCRIPTION = Description(
         StateMachine("cost_report", env=c.ENV_STATE_MACHINE_ARN),
         StateMachine("aggregate_summaries", env=c.ENV_AGGREGATION_STATE_MACHINE_ARN),
         StateMachine("chunked_job", env=c.ENV_SCRAPE_STATE_MACHINE_ARN),
+        StateMachine("budget_check", env=c.ENV_BUDGET_STATE_MACHINE_ARN),
     ),
     functions=(
         # Partition keys each function reads or writes: chalicelib/core/store/table.py.
@@ -109,6 +127,7 @@ DESCRIPTION = Description(
         )),
         Function("render_report", timeout=50, pipeline=True, grants=(
             BucketObjects("reports", RUNS, ("s3:GetObject", "s3:PutObject")),
+            *_QUEUES_NOTIFICATIONS,  # change alerts
         )),
         Function("deliver_report", timeout=50, pipeline=True, grants=(
             # Powertools idempotency (get/put/update/delete of its record) + the delivery ledger.
@@ -125,8 +144,8 @@ DESCRIPTION = Description(
         Function("summarize_run", timeout=280, pipeline=True, grants=(
             TableItems("reports", ("dynamodb:Query", "dynamodb:UpdateItem"), (f"{c.PK_RUN_PREFIX}*",)),
             TableItems("reports", ("dynamodb:PutItem",), (c.PK_RUNS,)),
-            PublishTo("alerts"),
             SendToQueue(c.METRICS_QUEUE),  # every outcome and the run's end
+            *_QUEUES_NOTIFICATIONS,  # the operator alert
         )),
         # A report on demand (invoked synchronously): the PDF of any past period, presigned for an hour
         # (GetObject backs the presigned URL).
@@ -190,5 +209,38 @@ DESCRIPTION = Description(
         _scraper_trigger("bdc_discount_trigger"),
         _scraper_trigger("credit_fund_trigger"),
         _scraper_trigger("bank_provision_trigger"),
+        # ---- budgets (statemachines/budget_check.asl.json, chalicelib/budgets) ----
+        Function("budget_plan", timeout=280, pipeline=True, grants=(
+            TableItems("reports", ("dynamodb:Query", "dynamodb:GetItem"), (c.PK_CLIENTS,)),
+            TableItems("reports", ("dynamodb:PutItem",), (_BUDGET_OUTCOMES,)),
+        )),
+        Function("budget_spend", timeout=110, pipeline=True, grants=(
+            _READS_CLIENTS,
+            CostExplorer(("ce:GetCostAndUsage", "ce:GetCostForecast")),
+            AssumePayerRoles(c.ROLE_SESSION_PREFIX, c.PAYER_ROLE_NAME_PREFIX),
+        )),
+        Function("budget_alert", timeout=50, pipeline=True, grants=(
+            _READS_CLIENTS,
+            TableItems("reports", ("dynamodb:PutItem", "dynamodb:GetItem"), (f"{c.PK_BUDGET_PREFIX}*",)),  # crossings
+            TableItems("reports", ("dynamodb:PutItem",), (_BUDGET_OUTCOMES,)),
+            *_QUEUES_NOTIFICATIONS,
+        )),
+        Function("budget_record", timeout=25, pipeline=True, grants=(
+            TableItems("reports", ("dynamodb:PutItem",), (_BUDGET_OUTCOMES,)),
+        )),
+        Function("budget_summary", timeout=280, pipeline=True, grants=(
+            TableItems("reports", ("dynamodb:Query",), (_BUDGET_OUTCOMES,)),
+        )),
+        Function("budget_trigger", timeout=30, grants=(StartExecution("budget_check"),)),
+        # ---- notifications (chalicelib/notify): the queue's consumer, every channel ----
+        Function("notify_consumer", timeout=c.NOTIFY_HANDLER_TIMEOUT_SECONDS, grants=(
+            ConsumeQueue("notify"),
+            TableItems("reports", ("dynamodb:UpdateItem", "dynamodb:GetItem", "dynamodb:Query"),
+                       (f"{c.PK_NOTIFICATION_PREFIX}*",)),
+            SendEmail(),
+            PublishTo("alerts"),  # operator alerts
+            PublishTo("client_alerts"),
+            ReadSecrets(),  # webhook URLs, under the stage's prefix only
+        )),
     ),
 )

@@ -5,6 +5,8 @@ python -m local run [--clients FILE.json] [--costs FILE.csv] [--report-type dail
                     [--as-of YYYY-MM-DD] [--client-id ID] [--force] [--out DIR]
 python -m local serve [--port 4566] ...
 python -m local summaries [--period daily|weekly|monthly|yearly] [--client-id ID] [--json]
+python -m local budgets [--clients FILE.json] [--costs FILE.csv] [--as-of YYYY-MM-DD] [--client-id ID]
+                        [--reruns N] [--out DIR]
 python -m local report --client-id ID [--format pdf|xlsx|html] [--report-type ...] [--as-of ...]
 
 Exit codes: 0 every client delivered or skipped for a benign reason (already delivered, not ACTIVE,
@@ -51,6 +53,17 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--out", type=Path, default=Path("out"), help="output folder (default: out/)")
     run.add_argument("--organizations", type=Path, default=SAMPLES / "organizations.json",
                      help="payer account -> [{Id, Name}] answered by organizations:ListAccounts")
+    budgets = commands.add_parser("budgets", help="run the budget check state machine, then deliver its notifications")
+    budgets.add_argument("--clients", type=Path, default=SAMPLES / "clients.json", help="JSON list of client configs")
+    budgets.add_argument("--costs", type=Path, default=SAMPLES / "costs.csv", help="cost data CSV for the local Cost Explorer")
+    budgets.add_argument("--organizations", type=Path, default=SAMPLES / "organizations.json",
+                         help="payer account -> [{Id, Name}] answered by organizations:ListAccounts")
+    budgets.add_argument("--as-of", type=as_of_date, default=None,
+                         help="YYYY-MM-DD (default: the day after the last date in the cost data, the emulator's today)")
+    budgets.add_argument("--client-id", default=None, help="check this client only")
+    budgets.add_argument("--reruns", type=int, default=0, choices=range(0, 11), metavar="N",
+                         help="start N more executions with the same input afterwards (shows nothing is sent twice)")
+    budgets.add_argument("--out", type=Path, default=Path("out"), help="notifications land in OUT/notifications/<client_id>/")
     serve = commands.add_parser("serve", help="a persistent local AWS endpoint on 127.0.0.1 with the app deployed into it")
     serve.add_argument("--port", type=int, default=4566, help="port on 127.0.0.1 (default: 4566)")
     serve.add_argument("--clients", type=Path, default=SAMPLES / "clients.json", help="JSON list of client configs")
@@ -90,6 +103,10 @@ def main(argv: list[str] | None = None) -> int:
         return scrape_command(args.name, args.as_of, args.dry_run, args.chunk_size, args.concurrency, args.out)
     if args.command == "report":
         return report_command(args)
+    if args.command == "budgets":
+        from local.budgets_command import budgets_command
+
+        return budgets_command(args)
     if args.command == "serve":
         from local.serve import serve_command
 
@@ -190,7 +207,9 @@ def run_locally(clients: list[dict[str, Any] | str], costs: Any, run_input: dict
             print(file=sys.stderr)
         elapsed = time.perf_counter() - started
         records = aws.run_records(run_id)
+        aws.notify.drain()  # change alerts and the operator alert, through the notification queue
         summary = _summary(aws, described, run_id, records, elapsed)
+        summary["notifications_sent"] = aws.notify.sent_per_channel()
         _write_reports(aws, records, run_id, out_dir)
         summary["summaries"] = _aggregate_own_run(aws, described, out_dir)
     (out_dir / "summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
@@ -302,6 +321,10 @@ def print_table(summary: dict[str, Any]) -> None:
     print(f"\nexecution {summary['execution_status']} in {summary['elapsed_seconds']} s: "
           f"{counts['delivered']} delivered, {counts['skipped']} skipped, {counts['failed']} failed; "
           f"{summary['ce_requests']} Cost Explorer requests, {summary['emails_sent']} emails")
+    sent = summary.get("notifications_sent") or {}
+    if sent:
+        print("notifications sent: " + ", ".join(f"{channel} {count}" for channel, count in sent.items())
+              + " (files under notifications/<client_id>/)")
     if summary.get("execution_error"):
         print(f"error: {summary['execution_error']}: {_cause(summary.get('execution_cause'))}")
     aggregated = summary.get("summaries")

@@ -249,6 +249,7 @@ class LocalRuntime:
         from local.dynamodb_transactions import install as cheap_transactions
         from local.lambda_bridge import LambdaBridge
         from local.organizations import install as install_organizations
+        from local.notify_runtime import LocalNotifications
         from local.ses_outbox import SesOutbox
         from local.sqs_poller import SqsPoller
 
@@ -275,6 +276,8 @@ class LocalRuntime:
             cheap_transactions(),
         ]
         detach_moto_event_source_mappings()
+        self.notify = LocalNotifications(self)  # webhooks to a loopback server, files per channel
+        self._uninstall.append(self.notify.close)
         self.poller = SqsPoller.for_app(app, self.session, self.bridge, self.stage,
                                         time_scale=self.retry_time_scale)
         if self.poll_queues and self.poller.mappings:
@@ -283,6 +286,7 @@ class LocalRuntime:
     def seed_clients(self) -> None:
         """Store every config as written; one without a valid client_id under entry[<position>]."""
         self.client_ids = store_clients(self.clients)
+        self.notify.seed_secrets(self.clients)
 
     def ledger_items(self) -> list[tuple[str, str]]:
         """(pk, sk) of every delivery ledger entry."""

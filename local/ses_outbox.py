@@ -1,4 +1,5 @@
-"""SES captured: every SendEmail (v2, raw content) is written as an .eml under <out>/<client_id>/."""
+"""SES captured: every SendEmail (v2, raw content) is written as an .eml under <out>/<client_id>/
+(notifications: <out>/notifications/<client_id>/<notification id>.email.eml)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,8 @@ from botocore.awsrequest import AWSResponse
 class SesOutbox:
     def __init__(self, out_dir: Path) -> None:
         self.out_dir = out_dir
-        self.sent: list[dict[str, Any]] = []
+        self.sent: list[dict[str, Any]] = []  # reports
+        self.notifications: list[dict[str, Any]] = []  # alerts sent by the notification queue's email channel
         self.fault_hook: Callable[[dict[str, Any]], None] | None = None
         self._lock = threading.Lock()
 
@@ -34,13 +36,18 @@ class SesOutbox:
         tags = {t["Name"]: t["Value"] for t in request.get("EmailTags", [])}
         client_id = tags.get("client_id") or "unknown"
         message_id = f"local-{uuid.uuid4()}"
-        folder = self.out_dir / client_id
+        if tags.get("notification_id"):  # a notification: one file per (notification, channel)
+            folder = self.out_dir / "notifications" / client_id
+            name = f"{tags['notification_id']}.email.eml"
+        else:
+            folder = self.out_dir / client_id
+            name = f"{message_id}.eml"
         folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"{message_id}.eml"
+        path = folder / name
         path.write_bytes(raw)
         parsed_message = message_from_bytes(raw, policy=default_policy)
         with self._lock:
-            self.sent.append({
+            (self.notifications if tags.get("notification_id") else self.sent).append({
                 "message_id": message_id,
                 "client_id": client_id,
                 "to": request.get("Destination", {}).get("ToAddresses", []),

@@ -20,7 +20,8 @@ def local_aws(tmp_path):
 
     def make(clients: list[Any] = CLIENTS, rows: list[dict[str, Any]] | None = None, **kwargs: Any) -> LocalAWS:
         data = CostData.from_rows(rows if rows is not None else cost_rows(all_accounts(clients)))
-        aws = LocalAWS(out_dir=tmp_path / "out", costs=data, clients=clients, retry_time_scale=0.05, **kwargs)
+        kwargs.setdefault("retry_time_scale", 0.05)
+        aws = LocalAWS(out_dir=tmp_path / "out", costs=data, clients=clients, **kwargs)
         opened.append(aws.__enter__())
         return aws
 

@@ -120,6 +120,13 @@ def deployed(endpoint: str, project: Path) -> dict[str, Any]:
     return {"output": output, "actions": actions, "seconds": time.monotonic() - started}
 
 
+def _naming(stage: Any, endpoint: str) -> Concrete:
+    """The deployed names; queue URLs as this endpoint gives them."""
+    sqs = client(endpoint, "sqs")
+    urls = {q.key: sqs.get_queue_url(QueueName=stage.queue_name(q))["QueueUrl"] for q in stage.description.queues}
+    return Concrete(stage, "us-east-1", "123456789012", urls=urls)
+
+
 def chalice_app(stage: Any) -> str:
     return f"Chalice app ({len(stage.functions)} functions, {len(stage.triggers)} schedules)"
 
@@ -131,6 +138,7 @@ def test_first_deploy_creates_everything(deployed: dict[str, Any]) -> None:
                      f"SNS topic {stage.alert_topic_name}", f"SES configuration set {stage.configuration_set}",
                      f"state machine {stage.state_machine_name('cost_report')}", f"IAM role {stage.state_machine_role_name('cost_report')}",
                      f"state machine {stage.state_machine_name('chunked_job')}",
+                     f"state machine {stage.state_machine_name('budget_check')}",
                      f"dashboard {stage.dashboard_name}", chalice_app(stage)):
         assert actions[resource] == "created", (resource, deployed["output"])
     assert "running: chalice deploy --stage prod" in deployed["output"]
@@ -143,10 +151,8 @@ def test_functions_schedules_and_their_permissions(deployed: dict[str, Any], end
     deployed_file = json.loads((project / ".chalice" / "deployed" / f"{STAGE}.json").read_text())
     recorded = {r["name"]: r["lambda_arn"] for r in deployed_file["resources"] if r["resource_type"] == "lambda_function"}
     assert sorted(recorded) == sorted(spec.name for spec in stage.functions)
-    state_machine_arn = f"arn:aws:states:us-east-1:123456789012:stateMachine:{stage.state_machine_name('cost_report')}"
-    queue_urls = {q.key: client(endpoint, "sqs").get_queue_url(QueueName=stage.queue_name(q))["QueueUrl"]
-                  for q in stage.description.queues}
-    naming = Concrete(stage, "us-east-1", "123456789012", urls=queue_urls)
+    machine_arn = "arn:aws:states:us-east-1:123456789012:stateMachine:{}".format
+    naming = _naming(stage, endpoint)
     for spec in stage.functions:
         name = stage.function_name(spec.name)
         function = lam.get_function(FunctionName=name)
@@ -161,9 +167,15 @@ def test_functions_schedules_and_their_permissions(deployed: dict[str, Any], end
         kinds = {type(grant).__name__ for grant in spec.grants}
         assert variables.get("TABLE_NAME") == ("cost-reporter-prod" if "TableItems" in kinds else None)
         assert variables.get("BUCKET_NAME") == ("cost-reporter-prod-reports" if "BucketObjects" in kinds else None)
-        starts = [grant.machine for grant in spec.grants if type(grant).__name__ == "StartExecution"]
-        assert variables.get("STATE_MACHINE_ARN") == (state_machine_arn if starts == ["cost_report"] else None)
-        if spec.name == "summarize_run":
+        for machine in (grant.machine for grant in spec.grants if type(grant).__name__ == "StartExecution"):
+            machine_spec = stage.description.machine(machine)
+            assert variables[machine_spec.env_name] == machine_arn(stage.state_machine_name(machine))
+        queues = [grant.queue for grant in spec.grants if type(grant).__name__ == "SendToQueue"]
+        if "notify" in queues:  # those that queue notifications: render, summarize_run, budget_alert
+            assert variables["NOTIFY_QUEUE_URL"].endswith("/cost-reporter-prod-notify")
+        if spec.name in ("summarize_run", "notify_consumer"):
+            assert ("notify" in queues) == (spec.name == "summarize_run")
+        if spec.name == "notify_consumer":  # it publishes every notification, operator alerts included
             assert variables["ALERT_TOPIC_ARN"] == "arn:aws:sns:us-east-1:123456789012:cost-reporter-prod-alerts"
         # Least privilege: the function's own role holds exactly the generated policy file.
         role_name = config["Role"].rsplit("/", 1)[1]
@@ -177,13 +189,17 @@ def test_functions_schedules_and_their_permissions(deployed: dict[str, Any], end
             assert rule["ScheduleExpression"] == spec.schedule and rule["State"] == "ENABLED"
             targets = events.list_targets_by_rule(Rule=f"{name}-event")["Targets"]
             assert [t["Arn"] for t in targets] == [config["FunctionArn"]]
-    # One SQS event source mapping per consumer, on its stage's queue, with partial batch responses.
+    # One SQS event source mapping per consumer, on its stage's queue, with partial batch responses
+    # (set by deploy.py: Chalice does not).
     mappings = lam.list_event_source_mappings()["EventSourceMappings"]
-    consumers = [spec for spec in stage.functions if spec.kind == "consumer"]
-    assert sorted(m["FunctionArn"] for m in mappings) == sorted(recorded[spec.name] for spec in consumers)
+    consumers = {recorded[spec.name]: spec for spec in stage.functions if spec.kind == "consumer"}
+    assert sorted(m["FunctionArn"] for m in mappings) == sorted(consumers)
+    assert {"apply_metric_events", "notify_consumer"} <= {spec.name for spec in consumers.values()}
     for mapping in mappings:
-        assert mapping["EventSourceArn"] == "arn:aws:sqs:us-east-1:123456789012:cost-reporter-prod-metrics"
-        assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"] and mapping["BatchSize"] == 10
+        consumed, = [g.queue for g in consumers[mapping["FunctionArn"]].grants if type(g).__name__ == "ConsumeQueue"]
+        queue, = [q for q in stage.description.queues if q.key == consumed]
+        assert mapping["EventSourceArn"] == f"arn:aws:sqs:us-east-1:123456789012:{stage.queue_name(queue)}"
+        assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
 
 
 def test_table_bucket_topic_and_configuration_set(deployed: dict[str, Any], endpoint: str) -> None:
@@ -248,6 +264,8 @@ def test_monitoring_and_log_retention(deployed: dict[str, Any], endpoint: str, p
     assert sorted(alarms) == sorted(f"cost-reporter-prod-{kind}" for kind in (
         "lambda-errors", "duration-near-timeout", "report-missing", "executions-failed", "ses-bounces-complaints",
         *(f"{queue.key}-dlq-not-empty" for queue in stage.description.queues)))
+    dlq_alarm = alarms["cost-reporter-prod-notify-dlq-not-empty"]  # a notification reached the dead-letter queue
+    assert dlq_alarm["Dimensions"] == [{"Name": "QueueName", "Value": "cost-reporter-prod-notify-dlq"}]
     for alarm in alarms.values():
         assert alarm["AlarmActions"] == [topic]
     metrics = {m["Id"]: m for m in alarms["cost-reporter-prod-lambda-errors"]["Metrics"]}
@@ -289,12 +307,12 @@ def test_a_changed_input_is_redeployed(deployed: dict[str, Any], endpoint: str, 
         path.write_text(original)
     changed = {resource: action for action, resource, _ in actions if action != "unchanged"}
     assert changed.pop(CHALICE_APP) == "updated"
-    # chalice reset the functions' variables to config.json's; deploy.py put the ARNs back
-    # (those holding an ARN or URL chalice does not know: topics, queues, state machines)
-    with_arns = [f.name for f in load_stage(STAGE, project).functions
-                 if any(type(g).__name__ in ("PublishTo", "SendToQueue", "StartExecution") for g in f.grants)]
+    # chalice reset the functions' variables to config.json's; deploy.py put the ARNs (and queue URLs) back
+    stage = load_stage(STAGE, project)
+    naming = _naming(stage, endpoint)
+    with_arns = [f.name for f in stage.functions if set(stage.environment(f.name, naming)) - set(stage.environment(f.name))]
     assert {"daily_trigger", "summarize_run", "record_result", "aggregation_trigger", "scrape_publish",
-            "bdc_discount_trigger"} <= set(with_arns)
+            "bdc_discount_trigger", "notify_consumer", "budget_trigger"} <= set(with_arns)
     assert set(changed) == {f"environment of cost-reporter-prod-{f}" for f in with_arns}
     role = client(endpoint, "iam").get_role_policy(RoleName="cost-reporter-prod-plan", PolicyName="cost-reporter-prod-plan")
     assert role["PolicyDocument"]["Statement"][0]["Sid"] == "OwnLogStreams"

@@ -31,6 +31,7 @@ def _alert_messages(aws) -> list[str]:
         aws.session.client("sns").subscribe(TopicArn=aws.alert_topic_arn, Protocol="sqs", Endpoint=arn,
                                             Attributes={"RawMessageDelivery": "true"})
         return []
+    aws.notify.drain()  # the alert travels through the notification queue
     messages = sqs.receive_message(QueueUrl=aws._alert_queue, MaxNumberOfMessages=10).get("Messages", [])
     return [m["Body"] for m in messages]
 
@@ -92,7 +93,7 @@ def test_no_alert_when_every_skip_is_benign(local_aws):
     aws = local_aws(clients=[ALPHA, PAUSED])
     _alert_messages(aws)
     summary = _summary(aws.run({"report_type": "weekly", "as_of": "2026-11-18"}, name="w-ok"))
-    assert summary["problems"] == 0 and summary["alert_message_id"] is None
+    assert summary["problems"] == 0 and summary["alert_notification_id"] is None
     assert _alert_messages(aws) == []
 
 

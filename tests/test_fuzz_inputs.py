@@ -334,7 +334,14 @@ def valid_configs(draw: Any) -> dict[str, Any]:
         config["min_interval_hours"] = draw(st.dictionaries(st.sampled_from(REPORT_TYPES), st.integers(0, 24 * 400)))
     if "budgets" in optional:
         # JSON has no Decimal: half as numbers, half as strings (both are accepted)
-        config["budgets"] = draw(st.dictionaries(st.sampled_from(REPORT_TYPES), MONEY.map(str) | MONEY.map(float)))
+        config["budgets"] = draw(st.one_of(
+            st.dictionaries(st.sampled_from(REPORT_TYPES), MONEY.map(str) | MONEY.map(float)),
+            st.lists(st.fixed_dictionaries({"amount": MONEY.map(str)}, optional={
+                "period": st.sampled_from(["weekly", "monthly", "quarterly", "yearly"]),
+                "thresholds": st.lists(st.fixed_dictionaries(
+                    {"percent": st.integers(1, 1000)}, optional={"on": st.sampled_from(["actual", "forecast"])}),
+                    min_size=1, max_size=3, unique_by=lambda t: (t["percent"], t.get("on", "actual")))}),
+                max_size=3, unique_by=lambda b: (b.get("period", "monthly"), Decimal(b["amount"])))))
     if "change_alert" in optional:
         config["change_alert"] = draw(st.fixed_dictionaries({}, optional={
             "pct": st.decimals(min_value=0, max_value=1000, places=1).map(float),
@@ -387,7 +394,10 @@ CONCRETE_BAD: dict[str, list[Any]] = {
     "include_tax": ["nope", None, {"x": 1}],
     "min_interval_hours": [[], "24", 5, {"weekly": -1}, {"weekly": 9601}, {"weekly": 1.5}, {"weekly": "x"},
                            {"yearly": 5}, {"weekly": None}, {"weekly": 10**30}],
-    "budgets": [[], "500", 5, {"weekly": 0}, {"weekly": -5}, {"weekly": float("nan")}, {"weekly": float("inf")},
+    "budgets": [[1], [{}], "500", 5, [{"amount": 5, "period": "fortnightly"}], [{"amount": 5, "thresholds": []}],
+                [{"amount": 5, "thresholds": [{"percent": 0}]}], [{"amount": 5, "thresholds": [{"percent": 80, "on": "maybe"}]}],
+                [{"amount": 5, "thresholds": [{"percent": 80}, {"percent": 80, "on": "actual"}]}],
+                [{"amount": 5}, {"amount": "5.00", "period": "monthly"}], [{"amount": 5, "extra": 1}], {"weekly": 0}, {"weekly": -5}, {"weekly": float("nan")}, {"weekly": float("inf")},
                 {"weekly": float("-inf")}, {"weekly": "NaN"}, {"weekly": "Infinity"}, {"weekly": "abc"},
                 {"fortnightly": 5}, {"weekly": None}, {"weekly": 1e30}, {"weekly": "1e-30"}, {"weekly": [1]},
                 {"weekly": "1" + "0" * 40}],
@@ -428,8 +438,10 @@ def _bad_value(field: str) -> Any:
         extra.append(BAD_ADDRESS)
     if field.startswith("include_"):
         extra.append(NOT_BOOL)
-    if field in ("min_interval_hours", "budgets", "change_alert"):
+    if field in ("min_interval_hours", "change_alert"):
         extra.append(NOT_DICT)
+    if field == "budgets":  # a list of budgets or the older mapping form; an empty list is no budget
+        extra.append(st.one_of(st.lists(st.integers(), min_size=1, max_size=2), st.text(max_size=12), st.integers(), st.booleans()))
     if field == "budgets":
         extra.append(st.dictionaries(st.sampled_from(REPORT_TYPES),
                                      st.decimals(max_value=0, allow_nan=False, allow_infinity=False).map(str), min_size=1))

@@ -115,7 +115,8 @@ def test_environment_and_policies_are_derived_from_the_grants() -> None:
                                                  "EVENTS_QUEUE_URL": "https://sqs.example/111122223333/q"}
     assert stage.environment("daily_trigger", naming) == {
         "STATE_MACHINE_ARN": "arn:aws:states:eu-west-1:111122223333:stateMachine:cost-reporter-prod-cost-report"}
-    assert stage.environment("render_report") == {"BUCKET_NAME": "cost-reporter-prod-reports"}
+    assert stage.environment("render_report") == {"BUCKET_NAME": "cost-reporter-prod-reports",  # + its change alerts
+                                                  "TABLE_NAME": "cost-reporter-prod"}
     assert stage.environment("plan", CloudFormation())["EVENTS_QUEUE_URL"] == {"Ref": "EventsQueue"}
     statements = {s["Sid"]: s for s in policy_for(stage, "plan")["Statement"]}
     assert statements["SendToEventsQueue"]["Action"] == ["sqs:SendMessage"]
@@ -154,8 +155,8 @@ def test_a_consumer_slower_than_its_queue_allows_is_refused() -> None:
 def test_a_state_machine_is_one_entry_plus_its_asl(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import infra.stage
 
-    for asl in (ROOT / "statemachines").glob("*.asl.json"):
-        shutil.copy(asl, tmp_path / asl.name)
+    for existing in (ROOT / "statemachines").glob("*.asl.json"):  # the description's machines, then one more
+        shutil.copy(existing, tmp_path / existing.name)
     (tmp_path / "fan_out.asl.json").write_text(json.dumps({"StartAt": "Go", "States": {"Go": {
         "Type": "Task", "Resource": "${PlanFunctionArn}",
         "Parameters": {"queue": "${EventsQueueUrl}", "bucket": "${ReportsBucketName}"}, "End": True}}}))

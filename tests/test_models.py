@@ -41,8 +41,11 @@ def test_defaults_are_sensible():
         ({"reports": ["hourly"]}, "reports[0]"),
         ({"status": "ENABLED"}, "status"),
         ({"sender": "x@y.example\nTo: z@w.example"}, "sender"),
-        ({"budgets": {"weekly": "NaN"}}, "budgets.weekly"),
-        ({"budgets": {"weekly": -5}}, "budgets.weekly"),
+        ({"budgets": {"weekly": "NaN"}}, "budgets[0].amount"),
+        ({"budgets": {"weekly": -5}}, "budgets[0].amount"),
+        ({"budgets": [{"amount": 100, "period": "fortnightly"}]}, "budgets[0].period"),
+        ({"budgets": [{"amount": 100, "thresholds": [{"percent": 80, "on": "guess"}]}]}, "budgets[0].thresholds[0].on"),
+        ({"notifications": {"slack_secret": "https://hooks.slack.com/services/x"}}, "notifications.slack_secret"),
         ({"recipent": ["x@y.example"]}, "recipent"),
     ],
 )

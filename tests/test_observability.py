@@ -1,4 +1,4 @@
-"""Operator alert (SNS) on failures and EMF metrics with the report type as dimension."""
+"""Operator alert (SNS, through the notification queue) on failures and EMF metrics with the report type as dimension."""
 
 from __future__ import annotations
 
@@ -24,7 +24,8 @@ def test_a_run_with_failures_alerts_operators_with_category_and_action(local_aws
     aws.cost_explorer.fail_next(1, code="AccessDeniedException", message="no access")
     described = aws.run({**WEEKLY, "client_id": "alpha"}, name="alerting")
     summary = json.loads(described["output"])
-    assert summary["failed"] == 1 and summary["alert_message_id"]
+    assert summary["failed"] == 1 and summary["alert_notification_id"].startswith("operator-")
+    assert aws.notify.drain()["failed"] == 0  # the alert travels through the notification queue
     [message] = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10)["Messages"]
     body = message["Body"]
     assert "[authorization] 1 client(s)" in body and "ExternalId" in body and "alpha" in body
@@ -35,7 +36,8 @@ def test_a_clean_run_sends_no_alert(local_aws):
     aws = local_aws()
     sqs, queue_url = _subscribe_queue(aws)
     summary = json.loads(aws.run(WEEKLY, name="clean")["output"])
-    assert summary["failed"] == 0 and summary["alert_message_id"] is None
+    assert summary["failed"] == 0 and summary["alert_notification_id"] is None
+    aws.notify.drain()
     assert sqs.receive_message(QueueUrl=queue_url).get("Messages", []) == []
 
 

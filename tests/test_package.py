@@ -19,7 +19,7 @@ import pytest
 import yaml
 
 from infra import generate, package_cache
-from infra.model import StartExecution, TableItems
+from infra.model import SendToQueue, StartExecution, TableItems
 from infra.naming import CloudFormation
 from infra.stage import ROOT, copy_project, load_stage, stage_names
 
@@ -104,6 +104,10 @@ def test_packaged_template_passes_cfn_lint(project: Path, tmp_path: Path, stage:
     event = consumer["Properties"]["Events"]["ApplyMetricEventsSqsEventSource"]["Properties"]
     assert event["FunctionResponseTypes"] == ["ReportBatchItemFailures"] and list(event["Queue"]) == ["Fn::Sub"]
     assert consumer["DependsOn"] == ["MetricsQueue"]
+    notify = resources["NotifyConsumer"]
+    assert notify["DependsOn"] == ["NotifyQueue"] and "AlarmNotifyDlqNotEmpty" in by_type["AWS::CloudWatch::Alarm"]
+    event, = notify["Properties"]["Events"].values()
+    assert event["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     assert by_type["AWS::CloudWatch::Dashboard"] == ["Dashboard"]
     described = spec.description
     for kind, count in (("AWS::DynamoDB::Table", len(described.tables)), ("AWS::S3::Bucket", len(described.buckets)),
@@ -169,10 +173,16 @@ def test_policies_are_least_privilege() -> None:
                     if resource.startswith(("arn:aws:dynamodb", "arn:aws:s3", "arn:aws:sns", "arn:aws:states", "arn:aws:logs")):
                         assert stage.prefix in resource, (function.name, resource)
             text = json.dumps(document)
-            assert ("ce:GetCostAndUsage" in text) == (function.name in ("collect_costs", "report_pdf"))
-            assert ("ses:SendEmail" in text) == (function.name == "deliver_report")
+            assert ("ce:GetCostAndUsage" in text) == (function.name in ("collect_costs", "budget_spend", "report_pdf"))
+            assert ("ce:GetCostForecast" in text) <= (function.name in ("budget_spend", "collect_costs", "report_pdf"))
+            assert ("ses:SendEmail" in text) == (function.name in ("deliver_report", "notify_consumer"))
             assert ("states:StartExecution" in text) == (function.kind == "trigger")
-            assert ("sns:Publish" in text) == (function.name in ("summarize_run", "publish_summaries", "scrape_publish"))
+            # client and operator notifications are published by the queue's consumer only
+            assert ("sns:Publish" in text) == (function.name in ("notify_consumer", "publish_summaries", "scrape_publish"))
+            assert ("secretsmanager:GetSecretValue" in text) == (function.name in ("notify_consumer", "scrape_chunk"))
+            queues = {g.queue for g in function.grants if isinstance(g, SendToQueue)}
+            assert ("notify" in queues) == (function.name in ("render_report", "summarize_run", "budget_alert"))
+            assert ("sqs:SendMessage" in text) == bool(queues)
 
 
 def test_an_sqs_consumer_packages_with_its_queue_dlq_and_partial_batch_responses(tmp_path: Path) -> None:

@@ -65,7 +65,8 @@ def test_execution_through_the_endpoint_delivers_reports(server: Any) -> None:
     sfn = external_client(server.endpoint)
     assert server.endpoint.startswith("http://127.0.0.1:")
     machines = sfn.list_state_machines()["stateMachines"]
-    assert sorted(m["name"] for m in machines) == ["cost-reporter-local-aggregate-summaries", "cost-reporter-local-chunked-job",
+    assert sorted(m["name"] for m in machines) == ["cost-reporter-local-aggregate-summaries", "cost-reporter-local-budget-check",
+                                                    "cost-reporter-local-chunked-job",
                                                     "cost-reporter-local-cost-report"]
     assert server.state_machine_arn.endswith(":cost-reporter-local-cost-report")
     arn = sfn.start_execution(stateMachineArn=server.state_machine_arn, name="weekly-first",

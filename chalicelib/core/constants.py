@@ -94,3 +94,18 @@ COSTS_ARTEFACT = "costs.json"  # runs/<run>/<client>/costs.json: what collect_co
 CONTEXT_ARTEFACT = "context.json"  # runs/<run>/<client>/context.json: trend, forecast, the why, names
 ON_DEMAND_RUN_PREFIX = "on-demand-"  # run id of report_pdf's renders: runs/on-demand-<time>-<id>/...
 ORGANIZATIONS_CACHE = "organizations"  # runs/<run>/organizations/<payer account>.json: names, once per run
+
+# ---- Budgets and notifications (issue 11) -----------------------------------------------------------
+PK_BUDGET_PREFIX = "BUDGET#"  # BUDGET#<client_id> / <budget key>#<period start>#<threshold key> -> a crossing, once
+PK_NOTIFICATION_PREFIX = "NOTIFY#"  # NOTIFY#<notification id> / META | CHANNEL#<channel> -> queued/sent/failed
+PK_BUDGET_RUN_PREFIX = "BUDGETRUN#"  # BUDGETRUN#<run_id> / CLIENT#<client_id> -> one client's check outcome
+NOTIFY_MAX_RECEIVES = 5  # the notification queue's redrive policy: the 5th failed receive moves it to the DLQ
+NOTIFY_HANDLER_TIMEOUT_SECONDS = 60  # the SQS consumer's Lambda timeout
+NOTIFY_VISIBILITY_TIMEOUT_SECONDS = 6 * NOTIFY_HANDLER_TIMEOUT_SECONDS  # AWS: at least 6x the function timeout
+NOTIFY_BATCH_SIZE = 10
+OPERATOR_CLIENT_ID = "_operator"  # the pseudo client of operator alerts (run failures)
+WEBHOOK_USER_AGENT = f"{APP_NAME}-notify/1.0 (+https://github.com/cost-reporter)"
+WEBHOOK_TIMEOUT_SECONDS = 10.0  # default of the WEBHOOK_TIMEOUT_SECONDS setting
+ENV_NOTIFY_QUEUE_URL = "NOTIFY_QUEUE_URL"
+ENV_BUDGET_STATE_MACHINE_ARN = "BUDGET_STATE_MACHINE_ARN"
+ENV_WEBHOOK_TIMEOUT_SECONDS = "WEBHOOK_TIMEOUT_SECONDS"

@@ -16,6 +16,7 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import formatdate, make_msgid
+from typing import Any
 
 SENDER_DISPLAY_NAME = "AWS Cost Reports"
 _ATTACHMENT_TYPES = {
@@ -80,3 +81,24 @@ def build_message(
         maintype, subtype = _ATTACHMENT_TYPES[filename.rpartition(".")[2]]
         msg.add_attachment(body, maintype=maintype, subtype=subtype, filename=header_safe(filename, 120))
     return msg.as_bytes()
+
+
+def send_raw(raw: bytes, *, sender: str, recipients: list[str], tags: dict[str, str], doing: str = "SES SendEmail") -> str:
+    """Send a built message through SES v2 (with the deployment's configuration set); the SES message id.
+    Tags are SES EmailTags (names and values: letters, digits, `_` and `-` only, as SES requires)."""
+    from chalicelib.core import aws
+    from chalicelib.core.errors import classify_aws_error
+    from chalicelib.core.settings import get_settings
+
+    request: dict[str, Any] = {
+        "FromEmailAddress": sender,
+        "Destination": {"ToAddresses": recipients},
+        "Content": {"Raw": {"Data": raw}},
+        "EmailTags": [{"Name": name, "Value": value} for name, value in tags.items()],
+    }
+    if get_settings().configuration_set:
+        request["ConfigurationSetName"] = get_settings().configuration_set
+    try:
+        return str(aws.client("sesv2").send_email(**request)["MessageId"])
+    except Exception as exc:  # noqa: BLE001
+        raise classify_aws_error(exc, doing) from exc

@@ -14,6 +14,7 @@ from typing import Annotated, Literal
 from email_validator import EmailNotValidError, validate_email
 from pydantic import (
     AfterValidator,
+    BeforeValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -72,11 +73,100 @@ class StrictModel(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def _refuse_duplicates(keys: list[str], what: str) -> None:
+    seen: set[str] = set()
+    duplicates = sorted({k for k in keys if k in seen or seen.add(k)})  # type: ignore[func-returns-value]
+    if duplicates:
+        raise ValueError(f"duplicate {what}: {', '.join(duplicates)}")
+
+
+def _iso_date_only(value: object) -> object:
+    if isinstance(value, str) and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        raise ValueError("must be a date written YYYY-MM-DD")
+    if value is not None and not isinstance(value, (str, date)):
+        raise ValueError("must be a date written YYYY-MM-DD")
+    return value
+
+
+# An execution input's date: only YYYY-MM-DD (pydantic would also take a timestamp or a number).
+IsoDate = Annotated[date, BeforeValidator(_iso_date_only)]
+
+
 class ChangeAlert(StrictModel):
     """A change is flagged when it passes BOTH thresholds (keeps tiny services quiet)."""
 
     pct: Annotated[Decimal, Field(ge=0, allow_inf_nan=False)] = Decimal("20")
     absolute: Annotated[Decimal, Field(ge=0, allow_inf_nan=False)] = Decimal("50")
+
+
+# ---- budgets ----------------------------------------------------------------------------------------
+# "daily" and "weekly" budgets come from the older `{"weekly": 12000}` form: they feed the budget bar of
+# those reports; the daily budget check evaluates the weekly, monthly, quarterly and yearly ones.
+BudgetPeriod = Literal["daily", "weekly", "monthly", "quarterly", "yearly"]
+BUDGET_PERIODS: tuple[str, ...] = ("daily", "weekly", "monthly", "quarterly", "yearly")
+BudgetAmount = Annotated[Decimal, Field(ge=Decimal("0.01"), le=Decimal("1e12"), allow_inf_nan=False)]
+
+
+class BudgetThreshold(StrictModel):
+    """Alert when spend reaches `percent` of the budget: spent so far (actual) or expected by the
+    period's end (forecast: actual to date plus Cost Explorer's forecast for the rest)."""
+
+    percent: Annotated[Decimal, Field(gt=0, le=1000, allow_inf_nan=False)]
+    on: Literal["actual", "forecast"] = "actual"
+
+    @property
+    def key(self) -> str:
+        return f"{self.on}-{self.percent.normalize():f}"
+
+
+DEFAULT_THRESHOLDS = (BudgetThreshold(percent=Decimal(80), on="actual"), BudgetThreshold(percent=Decimal(100), on="forecast"))
+
+
+class Budget(StrictModel):
+    """A spending limit per period, in the report currency. Bounded so derived figures (used %,
+    remaining) stay within Decimal's 28 digits when rounded: 1e30 or 1e-30 crashed rendering."""
+
+    amount: BudgetAmount
+    period: BudgetPeriod = "monthly"
+    thresholds: Annotated[list[BudgetThreshold], Field(min_length=1, max_length=10)] = Field(
+        default_factory=lambda: list(DEFAULT_THRESHOLDS))
+
+    @field_validator("thresholds")
+    @classmethod
+    def _distinct_thresholds(cls, thresholds: list[BudgetThreshold]) -> list[BudgetThreshold]:
+        _refuse_duplicates([t.key for t in thresholds], "thresholds")
+        return thresholds
+
+    @property
+    def key(self) -> str:
+        """Names this budget in the once-per-crossing ledger: a changed amount re-arms its thresholds."""
+        return f"{self.period}-{self.amount.normalize():f}"
+
+
+def _budgets_from_mapping(value: object) -> object:
+    """The older form `{"monthly": 5000}` is read as `[{"amount": 5000, "period": "monthly"}]`."""
+    if isinstance(value, dict):
+        return [{"amount": amount, "period": period} for period, amount in value.items()]
+    return value
+
+
+# ---- notification channels -------------------------------------------------------------------------
+# A secret name under the deployment's secrets prefix (env SECRETS_PREFIX, `<app>/<stage>/`): the Lambda can read
+# nothing else, and the URL itself never appears in a config, a message or a log.
+SecretName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9/_+=.@-]{0,200}$")]
+SnsTopicArn = Annotated[str, StringConstraints(pattern=r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}$")]
+
+
+class NotificationChannels(StrictModel):
+    """Where a client's alerts (budget, change) go. Email to `alert_recipients`, or to the report
+    `recipients` when that list is empty; chat webhooks by the name of the secret holding the URL."""
+
+    email: bool = True
+    alert_recipients: Annotated[list[EmailAddress], Field(max_length=50)] = Field(default_factory=list)
+    sns_topic_arn: SnsTopicArn | None = None
+    slack_secret: SecretName | None = None
+    teams_secret: SecretName | None = None
+    webhook_secret: SecretName | None = None
 
 
 class ClientConfig(StrictModel):
@@ -106,10 +196,9 @@ class ClientConfig(StrictModel):
     send_empty_reports: bool = False
     # Accounts this client knowingly shares with another client (both must declare it).
     shared_accounts: list[AccountId] = Field(default_factory=list)
-    # Budget per period of a report type, in the report currency. Bounded so the figures derived from it
-    # (used %, remaining) stay within Decimal's 28 digits when rounded: 1e30 or 1e-30 crashed rendering.
-    budgets: dict[ReportType, Annotated[Decimal, Field(ge=Decimal("0.01"), le=Decimal("1e12"), allow_inf_nan=False)]] = Field(default_factory=dict)
+    budgets: Annotated[list[Budget], BeforeValidator(_budgets_from_mapping), Field(max_length=20)] = Field(default_factory=list)
     change_alert: ChangeAlert = ChangeAlert()
+    notifications: NotificationChannels = NotificationChannels()
     sender: EmailAddress | None = None
     reply_to: Annotated[list[EmailAddress], Field(max_length=10)] = Field(default_factory=list)
     # Shown as "Prod (1111 1111 1111)"; names from the payer's organization fill the gaps.
@@ -137,10 +226,7 @@ class ClientConfig(StrictModel):
     @field_validator("accounts", "reports", "recipients", "shared_accounts", "attachments")
     @classmethod
     def _unique(cls, values: list[str]) -> list[str]:
-        seen: set[str] = set()
-        duplicates = sorted({v for v in values if v in seen or seen.add(v)})  # type: ignore[func-returns-value]
-        if duplicates:
-            raise ValueError(f"duplicate entries: {', '.join(duplicates)}")
+        _refuse_duplicates(values, "entries")
         return values
 
     @model_validator(mode="after")
@@ -160,6 +246,19 @@ class ClientConfig(StrictModel):
         if strangers:
             raise ValueError(f"shared_accounts: {', '.join(strangers)} not in accounts")
         return self
+
+    @field_validator("budgets")
+    @classmethod
+    def _one_budget_per_period_and_amount(cls, budgets: list[Budget]) -> list[Budget]:
+        _refuse_duplicates([b.key for b in budgets], "budgets")
+        return budgets
+
+    def budget_for(self, period: str) -> Decimal | None:
+        """The budget shown in a report of this period (the first one of that period)."""
+        return next((b.amount for b in self.budgets if b.period == period), None)
+
+    def alert_recipients(self) -> list[str]:
+        return list(self.notifications.alert_recipients or self.recipients)
 
     def min_interval_for(self, report_type: str) -> int:
         return self.min_interval_hours.get(report_type, 0)  # type: ignore[call-overload]

@@ -48,3 +48,25 @@ def parse_timestamp(value: object) -> datetime | None:
     except ValueError:
         return None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+def budget_period(period: str, day: date) -> Period:
+    """The budget period (half-open) that holds `day`: its week (Monday first), month, quarter or year.
+
+    The budget check looks at the period of the last complete day (as_of - 1): on the 1st the month
+    just ended gets its final check; from the 2nd on, the new month is watched.
+    """
+    if period == "daily":
+        return Period(start=day, end=day + timedelta(days=1))
+    if period == "weekly":
+        start = day - timedelta(days=day.weekday())
+        return Period(start=start, end=start + timedelta(days=7))
+    if period == "monthly":
+        start = _month_start(day)
+        return Period(start=start, end=_month_start(start + timedelta(days=31)))
+    if period == "quarterly":
+        start = date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
+        return Period(start=start, end=_month_start(start + timedelta(days=31 * 3)))
+    if period == "yearly":
+        return Period(start=date(day.year, 1, 1), end=date(day.year + 1, 1, 1))
+    raise ValueError(f"period: unknown budget period {period!r}")

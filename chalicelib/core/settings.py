@@ -24,6 +24,11 @@ class Settings(BaseSettings):
     configuration_set: str = Field(default="", validation_alias=c.ENV_SES_CONFIGURATION_SET)
     alert_topic_arn: str = Field(default="", validation_alias=c.ENV_ALERT_TOPIC_ARN)
     max_concurrency: int = Field(default=10, ge=1, le=40, validation_alias=c.ENV_MAX_CONCURRENCY)
+    notify_queue_url: str = Field(default="", validation_alias=c.ENV_NOTIFY_QUEUE_URL)
+    budget_state_machine_arn: str = Field(default="", validation_alias=c.ENV_BUDGET_STATE_MACHINE_ARN)
+    secrets_prefix: str = Field(default=f"{c.APP_NAME}/", validation_alias=c.ENV_SECRETS_PREFIX)
+    webhook_timeout_seconds: float = Field(default=c.WEBHOOK_TIMEOUT_SECONDS, gt=0, le=30,
+                                           validation_alias=c.ENV_WEBHOOK_TIMEOUT_SECONDS)
     # Deliveries are deduplicated per (client, report type, period) for this long.
     idempotency_days: int = Field(default=40, ge=1, validation_alias=c.ENV_IDEMPOTENCY_DAYS)
     # Domains a client's sender/reply_to may use, comma-separated (the deliver role's ses:FromAddress

@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from pydantic import ConfigDict, Field, StrictBool, ValidationInfo, field_validator
 
-from chalicelib.core.models import ClientConfig, ClientId, Money, Period, ReportType, StrictModel
+from chalicelib.core.models import ClientConfig, ClientId, IsoDate, Money, Period, ReportType, StrictModel
 
 # ---- the execution input and what every state carries ------------------------------------------
 
@@ -23,18 +23,9 @@ class RunInput(StrictModel):
     """The execution input: what the schedule sends and what a person types in the console."""
 
     report_type: ReportType
-    as_of: date | None = None
+    as_of: IsoDate | None = None
     client_id: ClientId | None = None
     force: StrictBool = False  # "yes", 1 or "false" are refused: a typo must not force a re-send
-
-    @field_validator("as_of", mode="before")
-    @classmethod
-    def _iso_date_only(cls, value: object) -> object:
-        if isinstance(value, str) and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-            raise ValueError("must be a date written YYYY-MM-DD")
-        if value is not None and not isinstance(value, (str, date)):
-            raise ValueError("must be a date written YYYY-MM-DD")
-        return value
 
     @field_validator("as_of")
     @classmethod
@@ -177,7 +168,7 @@ class RunSummary(StrictModel):
     status: Literal["completed", "completed_with_problems", "completed_with_failures"]
     failures: list[FailedClient]
     problem_skips: list[ProblemSkip] = Field(default_factory=list)
-    alert_message_id: str | None = None
+    alert_notification_id: str | None = None  # the operator alert, queued (chalicelib/notify)
 
 
 # ---- one client's branch (the Map item and what each task adds to it) ---------------------------

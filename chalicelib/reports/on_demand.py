@@ -55,7 +55,7 @@ def report_pdf(request: OnDemandReportInput) -> OnDemandReportResult:
     report = analyze(dataset)
     # Cost Explorer forecasts only from today on: a past period has its month to date, no forecast.
     context = fetch_context(ce, config, run, report, credentials, forecast=request.as_of >= now.date())
-    insights = build_insights(report, context, config.change_alert, config.budgets.get("monthly"))
+    insights = build_insights(report, context, config.change_alert, config.budget_for("monthly"))
     body = render_one(report, insights, request.format, list(config.attachments))
     key = artefacts.put_bytes(artefacts.artefact_key(run.run_id, request.client_id, f"report.{request.format}"), body,
                               CONTENT_TYPES[request.format])

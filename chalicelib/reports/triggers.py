@@ -31,6 +31,11 @@ def start_scheduled_run(report_type: str, event_time: str | None) -> dict[str, A
     if not state_machine_arn:
         raise ConfigurationError("STATE_MACHINE_ARN: environment variable not set for the trigger function")
     run_input = {"report_type": report_type, "as_of": as_of.isoformat()}
+    return start_execution_once(state_machine_arn, name, run_input)
+
+
+def start_execution_once(state_machine_arn: str, name: str, run_input: dict[str, Any]) -> dict[str, Any]:
+    """Start a named execution; a repeat of the name is reported as already started, not an error."""
     try:
         reply = aws.client("stepfunctions").start_execution(
             stateMachineArn=state_machine_arn, name=name, input=json.dumps(run_input)
@@ -40,4 +45,3 @@ def start_scheduled_run(report_type: str, event_time: str | None) -> dict[str, A
             return {"status": "already_started", "execution_name": name}
         raise classify_aws_error(exc, "Step Functions StartExecution") from exc
     return {"status": "started", "execution_name": name, "execution_arn": reply["executionArn"]}
-

@@ -95,7 +95,10 @@ CLIENTS: list[dict[str, Any]] = [
         "domain": "acme-retail.example",
         "recipients": ["finops", "cto"],
         "reports": ["daily", "weekly", "monthly"],
-        "extra": {"budgets": {"weekly": 12000, "monthly": 52000}, "attachments": ["csv", "xlsx", "pdf"]},
+        # The older budget form; by 2026-11-21 about 82% of the monthly budget is spent (crosses 80% actual)
+        # and the month is forecast past 100%. Alerts by email and Slack + Teams (secrets by name).
+        "extra": {"budgets": {"weekly": 12000, "monthly": 52000}, "attachments": ["csv", "xlsx", "pdf"],
+                  "notifications": {"slack_secret": "acme-retail/slack", "teams_secret": "acme-retail/teams"}},
         "account_names": ["Production", "Staging", "Data platform"],
         "credits": [(date(2026, 9, 15), EC2, "-400.00"), (date(2026, 10, 15), EC2, "-400.00"), (date(2026, 11, 15), EC2, "-400.00")],
         "monthly_fees": [("Fee", "Datadog Pro (AWS Marketplace)", "1150.00")],
@@ -111,7 +114,13 @@ CLIENTS: list[dict[str, Any]] = [
         "domain": "northwind-health.example",
         "recipients": ["finops", "it-billing"],
         "reports": ["daily", "weekly", "monthly"],
-        "extra": {"budgets": {"monthly": 25000}, "cost_metric": "AmortizedCost", "change_alert": {"pct": "15", "absolute": "100"}},
+        # About 78% spent by 2026-11-21 but forecast past 100% of the month: a forecast-only alert, to a
+        # separate alert list and a generic JSON webhook. A yearly budget with its own threshold stays quiet.
+        "extra": {"budgets": [{"amount": 26000, "period": "monthly"},
+                              {"amount": 300000, "period": "yearly", "thresholds": [{"percent": 50, "on": "actual"}]}],
+                  "cost_metric": "AmortizedCost", "change_alert": {"pct": "15", "absolute": "100"},
+                  "notifications": {"alert_recipients": ["cost-alerts@northwind-health.example"],
+                                    "webhook_secret": "northwind-health/webhook"}},
         "refunds": [(date(2026, 10, 7), EC2_OTHER, "-42.17")],
         "monthly_fees": [("SavingsPlanRecurringFee", "Savings Plans for AWS Compute usage", "2190.00")],
     },
@@ -126,7 +135,10 @@ CLIENTS: list[dict[str, Any]] = [
         "domain": "globex-logistics.example",
         "recipients": ["finops", "platform-team", "cfo-office"],
         "reports": ["daily", "weekly", "monthly"],
-        "extra": {"budgets": {"weekly": 15000, "monthly": 58000}, "attachments": ["csv", "pdf"]},
+        # The EC2 spike: over budget (actual past 100%, checked as 80% actual + 100% forecast); its alerts
+        # also go to an SNS topic.
+        "extra": {"budgets": {"weekly": 15000, "monthly": 58000}, "attachments": ["csv", "pdf"],
+                  "notifications": {"sns_topic_arn": "arn:aws:sns:us-east-1:123456789012:cost-reporter-local-client-alerts"}},
         "spike": True,
         "monthly_fees": [("RIFee", EC2, "3066.00")],
     },

@@ -223,7 +223,7 @@ def analyze(dataset: CostDataset) -> CostReport:
     for row in sorted((r for r in services if r.flagged), key=lambda r: (-abs(r.change), r.service)):
         alerts.append(ChangeFlag(service=row.service, current=row.current, change=row.change, change_pct=row.change_pct))
 
-    budget = client.budgets.get(run.report_type)
+    budget = client.budget_for(run.report_type)
     spent = total_current + credits[0] + refunds[0]  # net, without monthly charges outside monthly reports
     return CostReport(
         client_id=client.client_id,

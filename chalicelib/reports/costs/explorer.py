@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
+from collections.abc import Iterator
 from typing import Any, NamedTuple
 
 from chalicelib.core import aws
@@ -24,6 +25,13 @@ from chalicelib.reports.costs.record_types import SEPARATED_RECORD_TYPES
 MAX_PAGES = 200  # a runaway NextPageToken loop would cost real money
 # Larger than any real bill; keeps every figure derived from an amount within Decimal's 28 digits.
 MAX_AMOUNT = Decimal("1e15")
+# GetCostForecast names its metrics differently from GetCostAndUsage.
+FORECAST_METRIC = {
+    "UnblendedCost": "UNBLENDED_COST",
+    "AmortizedCost": "AMORTIZED_COST",
+    "NetAmortizedCost": "NET_AMORTIZED_COST",
+    "BlendedCost": "BLENDED_COST",
+}
 
 
 class FetchedCosts(NamedTuple):
@@ -45,14 +53,18 @@ def separated_record_types(config: ClientConfig, run: RunContext) -> list[str]:
     return [t for t in SEPARATED_RECORD_TYPES if t not in excluded]
 
 
+def client_filter(config: ClientConfig, also_left_out: list[str] | None = None) -> dict[str, Any]:
+    """The client's accounts, without the record types it excludes (and `also_left_out`)."""
+    accounts_filter = {"Dimensions": {"Key": "LINKED_ACCOUNT", "Values": list(config.accounts)}}
+    left_out = [*config.record_types_excluded(), *(also_left_out or [])]
+    if left_out:
+        return {"And": [accounts_filter, {"Not": {"Dimensions": {"Key": "RECORD_TYPE", "Values": left_out}}}]}
+    return accounts_filter
+
+
 def cost_request(config: ClientConfig, run: RunContext, separated: list[str] | None = None) -> dict[str, Any]:
     """The usage request: by account and service, without the excluded and the separated record types."""
-    accounts_filter = {"Dimensions": {"Key": "LINKED_ACCOUNT", "Values": list(config.accounts)}}
-    left_out = [*config.record_types_excluded(), *(separated or [])]
-    if left_out:
-        cost_filter = {"And": [accounts_filter, {"Not": {"Dimensions": {"Key": "RECORD_TYPE", "Values": left_out}}}]}
-    else:
-        cost_filter = accounts_filter
+    cost_filter = client_filter(config, separated)
     return {
         "TimePeriod": {"Start": run.previous.start.isoformat(), "End": run.current.end.isoformat()},
         "Granularity": "MONTHLY" if run.report_type == "monthly" else "DAILY",
@@ -69,6 +81,59 @@ def charges_request(config: ClientConfig, run: RunContext, separated: list[str])
     request["Filter"] = {"And": [{"Dimensions": {"Key": "LINKED_ACCOUNT", "Values": list(config.accounts)}},
                                  {"Dimensions": {"Key": "RECORD_TYPE", "Values": separated}}]}
     return request
+
+
+def spend_between(ce: Any, config: ClientConfig, start: date, end: date) -> tuple[Decimal, str, int]:
+    """(total, currency, requests) of the client's spend in [start, end) (a budget's period so far):
+    MONTHLY buckets without groups, so no other tenant's rows can appear; a year is one page."""
+    request = {"TimePeriod": {"Start": start.isoformat(), "End": end.isoformat()}, "Granularity": "MONTHLY",
+               "Metrics": [config.cost_metric], "Filter": client_filter(config)}
+    total, currencies, requests = Decimal(0), set(), 0
+    for page in pages(ce, request):
+        requests += 1
+        for bucket in page.get("ResultsByTime", []):
+            amount, unit = _amount(bucket.get("Total") or {}, config.cost_metric)
+            total += amount
+            currencies.add(unit)
+    if len(currencies) > 1:
+        raise DataValidationError(f"costs are in several currencies ({', '.join(sorted(currencies))})")
+    return total, (currencies.pop() if currencies else "USD"), requests
+
+
+def forecast_between(ce: Any, config: ClientConfig, start: date, end: date) -> tuple[Decimal | None, str]:
+    """(forecast spend in [start, end), "") or (None, why) when Cost Explorer has no forecast
+    (DataUnavailableException: too little history; a Start in the past). Throttling and 5xx raise."""
+    request = {"TimePeriod": {"Start": start.isoformat(), "End": end.isoformat()},
+               "Metric": FORECAST_METRIC[config.cost_metric], "Granularity": "MONTHLY", "Filter": client_filter(config)}
+    try:
+        reply = ce.get_cost_forecast(**request)
+    except Exception as exc:  # noqa: BLE001
+        error = classify_aws_error(exc, "Cost Explorer GetCostForecast")
+        if isinstance(error, DataValidationError):
+            return None, str(error)
+        raise error from exc
+    try:
+        amount = Decimal(str(reply["Total"]["Amount"]))
+    except (KeyError, InvalidOperation, TypeError) as exc:
+        raise DataValidationError(f"GetCostForecast answer without a valid Total: {reply.get('Total')!r:.200}") from exc
+    if not amount.is_finite() or abs(amount) >= MAX_AMOUNT:
+        raise DataValidationError(f"GetCostForecast returned an unusable amount {amount}")
+    return amount, ""
+
+
+def pages(ce: Any, request: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """Every page of a GetCostAndUsage (each one a billed request), at most MAX_PAGES."""
+    token: str | None = None
+    for _ in range(MAX_PAGES):
+        try:
+            page = ce.get_cost_and_usage(**request, **({"NextPageToken": token} if token else {}))
+        except Exception as exc:  # noqa: BLE001
+            raise classify_aws_error(exc, "Cost Explorer GetCostAndUsage") from exc
+        yield page
+        token = page.get("NextPageToken")
+        if not token:
+            return
+    raise DataValidationError(f"Cost Explorer returned more than {MAX_PAGES} pages; refusing to continue")
 
 
 def ce_client_for(config: ClientConfig, credentials: dict[str, str] | None = None) -> Any:
@@ -135,14 +200,7 @@ def _query(ce: Any, request: dict[str, Any], config: ClientConfig, run: RunConte
     currencies: set[str] = set()
     estimated = False
     requests = 0
-    token: str | None = None
-    while True:
-        if requests >= MAX_PAGES:
-            raise DataValidationError(f"Cost Explorer returned more than {MAX_PAGES} pages; refusing to continue")
-        try:
-            page = ce.get_cost_and_usage(**request, **({"NextPageToken": token} if token else {}))
-        except Exception as exc:  # noqa: BLE001
-            raise classify_aws_error(exc, "Cost Explorer GetCostAndUsage") from exc
+    for page in pages(ce, request):
         requests += 1
         for bucket in page.get("ResultsByTime", []):
             bucket_start = date.fromisoformat(bucket["TimePeriod"]["Start"])
@@ -160,9 +218,7 @@ def _query(ce: Any, request: dict[str, Any], config: ClientConfig, run: RunConte
                         f"is too large to report (the limit is {MAX_AMOUNT:,.0f}): check the cost data")
                 currencies.add(unit)
                 sums[(account, key)][slot] += amount
-        token = page.get("NextPageToken")
-        if not token:
-            return sums, currencies, estimated, requests
+    return sums, currencies, estimated, requests
 
 
 def _amount(metrics: dict[str, Any], metric: str) -> tuple[Decimal, str]:

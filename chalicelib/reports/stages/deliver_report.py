@@ -20,7 +20,7 @@ from typing import Any, Callable
 from chalicelib.core import aws
 from chalicelib.core.caches import register
 from chalicelib.core.constants import PK_IDEMPOTENCY_DELIVER
-from chalicelib.core.errors import classify_aws_error
+from chalicelib.core.email import send_raw
 from chalicelib.core.metrics import publish
 from chalicelib.core.observability import logger, mask_address
 from chalicelib.core.settings import get_settings
@@ -89,25 +89,13 @@ def _send(delivery: dict[str, Any], message_key: str, run_id: str, attempt: str)
     raw = artefacts.get_bytes(message_key)
     headers = BytesHeaderParser().parsebytes(raw)
     recipients = [address for _, address in getaddresses(headers.get_all("To", []))]
-    request: dict[str, Any] = {
-        "FromEmailAddress": parseaddr(headers.get("From", ""))[1] or get_settings().default_sender,
-        "Destination": {"ToAddresses": recipients},
-        "Content": {"Raw": {"Data": raw}},
-        "EmailTags": [
-            {"Name": "client_id", "Value": delivery["client_id"]},
-            {"Name": "report_type", "Value": delivery["report_type"]},
-        ],
-    }
-    if get_settings().configuration_set:
-        request["ConfigurationSetName"] = get_settings().configuration_set
-    try:
-        reply = aws.client("sesv2").send_email(**request)
-    except Exception as exc:  # noqa: BLE001
-        raise classify_aws_error(exc, "SES SendEmail") from exc
+    message_id = send_raw(raw, sender=parseaddr(headers.get("From", ""))[1] or get_settings().default_sender,
+                          recipients=recipients,
+                          tags={"client_id": delivery["client_id"], "report_type": delivery["report_type"]})
     # Nothing may raise between the send and returning: the idempotency record completes after this.
     logger().info(
         "report sent",
-        extra={"client_id": delivery["client_id"], "message_id": reply["MessageId"],
+        extra={"client_id": delivery["client_id"], "message_id": message_id,
                "recipients": [mask_address(r) for r in recipients]},
     )
-    return {"message_id": reply["MessageId"], "run_id": run_id, "attempt": attempt}
+    return {"message_id": message_id, "run_id": run_id, "attempt": attempt}

@@ -24,7 +24,7 @@ BENIGN_SKIPS = frozenset({"already_delivered", "inactive", "not_enabled"})
 
 def eligibility(event: EligibilityInput) -> EligibilityResult:
     run = event.run
-    configs = _load_configs(run)
+    configs = load_configs(run.client_id)
     eligible: list[str] = []
     records: list[dict[str, Any]] = []
     now = table.utcnow()
@@ -59,9 +59,10 @@ def eligibility(event: EligibilityInput) -> EligibilityResult:
 INLINE_MAP_SOFT_LIMIT = 900
 
 
-def _load_configs(run: RunContext) -> dict[str, ClientConfig | str]:
-    """Each client's validated config, or the reason it is invalid. Every config is read, even for a
-    one-client run: an account listed by two clients is an error for both."""
+def load_configs(only: str | None) -> dict[str, ClientConfig | str]:
+    """Each client's validated config, or the reason it is invalid (all clients, or only client `only`).
+    Every config is read, even for a one-client run: an account listed by two clients is an error for
+    both. The budget check reads them the same way."""
     stored = list(table.iter_client_configs())
     configs: dict[str, ClientConfig | str] = {key: parse_client_config(key, raw) for key, raw in stored}
     for client_id, keys in duplicate_client_ids(stored).items():
@@ -69,10 +70,10 @@ def _load_configs(run: RunContext) -> dict[str, ClientConfig | str]:
             configs[key] = (f"invalid client config: client_id: duplicate client_id {client_id!r}, "
                             f"stored as {' and '.join(repr(k) for k in keys)}")
     configs = check_account_overlaps(configs)
-    if run.client_id:
-        if run.client_id not in configs:
-            raise ConfigurationError(f"client_id: no client {run.client_id!r} is configured")
-        return {run.client_id: configs[run.client_id]}
+    if only:
+        if only not in configs:
+            raise ConfigurationError(f"client_id: no client {only!r} is configured")
+        return {only: configs[only]}
     return configs
 
 

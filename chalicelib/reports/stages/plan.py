@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import timedelta, timezone
+from typing import Any, TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from chalicelib.core.errors import DataValidationError
 from chalicelib.core.metrics import publish
@@ -15,18 +16,25 @@ from chalicelib.core.store import table
 from chalicelib.reports.contracts import PlanInput, PlanResult, RunContext, RunInput
 
 
-def plan(event: PlanInput) -> PlanResult:
-    raw_input = event.input
+InputModel = TypeVar("InputModel", bound=BaseModel)
+
+
+def parse_execution_input(raw_input: Any, model: type[InputModel], example: str,
+                          context: dict[str, Any] | None = None) -> InputModel:
+    """The execution input as `model`; anything else fails the execution naming the field."""
     if not isinstance(raw_input, dict):
-        raise DataValidationError("input: the execution input must be a JSON object like {\"report_type\": \"weekly\"}")
-    started_at = parse_timestamp(event.started_at) or table.utcnow()
-    # A period in the future has no costs yet: it would be a "$0" report that blocks the real one.
-    tomorrow = started_at.astimezone(timezone.utc).date() + timedelta(days=1)
+        raise DataValidationError(f"input: the execution input must be a JSON object like {example}")
     try:
-        run_input = RunInput.model_validate(raw_input, context={"latest_as_of": tomorrow})
+        return model.model_validate(raw_input, context=context)
     except ValidationError as exc:
         raise DataValidationError(f"invalid execution input: {describe_validation_error(exc)}") from exc
 
+
+def plan(event: PlanInput) -> PlanResult:
+    started_at = parse_timestamp(event.started_at) or table.utcnow()
+    # A period in the future has no costs yet: it would be a "$0" report that blocks the real one.
+    tomorrow = started_at.astimezone(timezone.utc).date() + timedelta(days=1)
+    run_input = parse_execution_input(event.input, RunInput, '{"report_type": "weekly"}', context={"latest_as_of": tomorrow})
     as_of = run_input.as_of or started_at.date()
     try:
         current, previous = report_periods(run_input.report_type, as_of)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from chalicelib.core.email import build_message
 from chalicelib.core.metrics import publish
 from chalicelib.core.settings import get_settings
+from chalicelib.reports.change_alerts import change_notification
 from chalicelib.core.store import artefacts
 from chalicelib.reports import rendering
 from chalicelib.reports.contracts import CostDataset, RenderReportInput, RenderReportResult
@@ -23,7 +24,7 @@ def render(task: RenderReportInput) -> RenderReportResult:
     context_key = task.collected.context_key
     context = artefacts.get_model(context_key, ReportContext) if context_key else ReportContext(
         granularity="MONTHLY" if report.report_type == "monthly" else "DAILY")
-    insights = build_insights(report, context, config.change_alert, config.budgets.get("monthly"))
+    insights = build_insights(report, context, config.change_alert, config.budget_for("monthly"))
     rendered = rendering.render_report(report, insights, list(config.attachments))
     key = lambda name: artefacts.artefact_key(task.run.run_id, task.client_id, name)  # noqa: E731
     # Kept as the run's archive (and what `python -m local run` writes out); deliver reads message.eml only.
@@ -46,6 +47,11 @@ def render(task: RenderReportInput) -> RenderReportResult:
         files=rendered.files,
     )
     message_key = artefacts.put_bytes(key("message.eml"), message, "message/rfc822")
+    alert = change_notification(report, config)
+    if alert is not None:  # queued once per (client, report type, period), whatever repeats
+        from chalicelib.notify.queue import enqueue
+
+        enqueue(alert)
     publish(task.run.report_type, ReportsGenerated=1)
     return RenderReportResult(message_key=message_key, html_bytes=len(rendered.html.encode("utf-8")),
                               recipients=len(config.recipients), spend_reported=report.total_current)

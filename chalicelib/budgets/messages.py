@@ -1,0 +1,59 @@
+"""The budget notification: what crossed, the figures behind it, in plain text (channels escape)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from chalicelib.core.models import Budget, BudgetThreshold, ClientConfig
+from chalicelib.reports.rendering.formatting import format_money
+from chalicelib.notify.models import Fact, Notification, Route, notification_id
+from chalicelib.budgets.evaluation import describe_threshold, used_pct, watched_amount
+from chalicelib.budgets.models import BudgetSpend
+
+
+
+def budget_notification_id(client_id: str, spend: BudgetSpend, crossed: list[BudgetThreshold]) -> str:
+    return notification_id("budget", client_id, spend.budget_key, spend.period.start.isoformat(),
+                           *sorted(t.key for t in crossed))
+
+
+def budget_notification(config: ClientConfig, budget: Budget, spend: BudgetSpend, announced: list[BudgetThreshold],
+                        nid: str, created_at: object) -> Notification:
+    cur = spend.currency
+    over = any(t.percent >= 100 for t in announced)
+    if spend.actual >= budget.amount:
+        headline = "exceeded"
+    elif over:
+        headline = "forecast to be exceeded"
+    else:
+        headline = "threshold reached"
+    actual_pct = used_pct(spend.actual, budget.amount)
+    summary = f"Spend so far is {format_money(spend.actual, cur)} of {format_money(budget.amount, cur)} ({actual_pct}%)"
+    if spend.forecast_total is not None:
+        summary += (f"; the forecast for the whole period is {format_money(spend.forecast_total, cur)} "
+                    f"({used_pct(spend.forecast_total, budget.amount)}%).")
+    else:
+        summary += f"; no forecast ({spend.forecast_note or 'not available'})."
+    facts = [
+        Fact(label="Budget", value=f"{format_money(budget.amount, cur)} {budget.period}"),
+        Fact(label="Period", value=spend.period.label()),
+        Fact(label="Actual to date", value=f"{format_money(spend.actual, cur)} ({actual_pct}%)"),
+        Fact(label="Forecast for the period",
+             value=format_money(spend.forecast_total, cur) if spend.forecast_total is not None else "not available"),
+        Fact(label="Thresholds crossed", value=", ".join(describe_threshold(t) for t in announced)),
+    ]
+    return Notification(
+        notification_id=nid,
+        kind="budget",
+        client_id=config.client_id,
+        client_name=config.name,
+        severity="critical" if over else "warning",
+        title=f"{config.name}: {budget.period} budget {headline} ({spend.period.label()})",
+        summary=summary,
+        facts=facts,
+        details=[f"Crossed: {describe_threshold(t)}, that is {format_money(budget.amount * t.percent / 100, cur)}: "
+                 f"{'spent' if t.on == 'actual' else 'forecast'} {format_money(watched_amount(t, spend.actual, spend.forecast_total) or Decimal(0), cur)}"
+                 for t in announced],
+        created_at=created_at,
+        route=Route.for_client(config),
+    )

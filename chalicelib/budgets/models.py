@@ -1,0 +1,120 @@
+"""The budget check's execution input and stage contracts (statemachines/budget_check.asl.json):
+each stage's input as the ASL passes it and its result as the next state reads it; run_stage parses
+and dumps through them and tests/test_asl_contracts.py checks them against the ASL."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Literal
+
+from pydantic import Field
+
+from chalicelib.core.models import ClientId, IsoDate, Money, Period, StrictModel
+from chalicelib.reports.contracts import CaughtError
+
+
+class BudgetCheckInput(StrictModel):
+    """What the daily schedule sends and what a person types: `{"as_of": "2026-11-22", "client_id": "acme"}`,
+    both optional (as_of defaults to the execution's start date, UTC)."""
+
+    as_of: IsoDate | None = None
+    client_id: ClientId | None = None
+
+
+class BudgetRun(StrictModel):
+    run_id: str
+    as_of: date
+    client_id: str | None = None
+    started_at: datetime
+    max_concurrency: int = 10
+
+
+class BudgetPlanInput(StrictModel):
+    """PlanBudgetCheck's Parameters; `input` is validated by the stage (a bad one names the field)."""
+
+    input: Any = None
+    execution_name: str | None = None
+    started_at: str | None = None
+
+
+class BudgetPlanResult(StrictModel):
+    """ResultPath "$": `client_ids` are the Map's items."""
+
+    run: BudgetRun
+    client_ids: list[ClientId]
+    skipped: int
+
+
+class BudgetTask(StrictModel):
+    """A Map item: one client of one budget check."""
+
+    run: BudgetRun
+    client_id: ClientId
+
+
+class BudgetSpend(StrictModel):
+    """One budget's figures on the check date."""
+
+    budget_key: str
+    period: Period
+    actual: Money
+    forecast_total: Money | None  # actual + forecast for the rest of the period; None: no forecast
+    forecast_note: str = ""
+    currency: str = "USD"
+
+
+class ClientSpend(StrictModel):
+    """$.spend: what SpendAndForecast hands to EvaluateAndNotify (a few numbers per budget)."""
+
+    client_id: ClientId
+    budgets: list[BudgetSpend]
+    ce_requests: int = 0
+
+
+class BudgetAlertInput(BudgetTask):
+    spend: ClientSpend
+
+
+class BudgetRecordInput(BudgetTask):
+    """RecordFailure: what the branch had when it failed, plus the caught `error`."""
+
+    spend: ClientSpend | None = None
+    error: CaughtError
+
+
+class ClientOutcome(StrictModel):
+    client_id: str
+    status: Literal["checked", "skipped", "failed"]
+    reason: str = ""
+    crossed: list[str] = Field(default_factory=list)
+    notification_ids: list[str] = Field(default_factory=list)
+    queued: int = 0
+
+
+class BudgetSummaryInput(StrictModel):
+    run: BudgetRun
+
+
+class ClientSummary(StrictModel):
+    client_id: str
+    status: str
+    reason: str = ""
+    category: str | None = None
+    crossed: list[str] = Field(default_factory=list)
+    notifications_queued: int = 0
+    ce_requests: int = 0
+
+
+class BudgetSummary(StrictModel):
+    """$.summary, the execution output."""
+
+    run_id: str
+    as_of: date
+    clients_total: int
+    checked: int
+    skipped: int
+    failed: int
+    notifications_queued: int
+    ce_requests: int
+    status: Literal["completed", "completed_with_failures"]
+    clients: list[ClientSummary]  # at most MAX_LISTED_CLIENTS: far below the 256 KB output limit

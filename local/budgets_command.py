@@ -1,0 +1,83 @@
+"""`python -m local budgets`: the budget check state machine on an in-process AWS, then the
+notification queue drained the way Lambda's event source mapping would (webhooks to a loopback
+server, SES and SNS captured), everything accepted written under OUT/notifications/<client_id>/."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+
+def budgets_command(args: argparse.Namespace) -> int:
+    from local.__main__ import EXIT_BAD_INPUT, _inputs
+
+    try:
+        clients, costs, _organizations, as_of = _inputs(args)
+    except (OSError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    run_input: dict[str, Any] = {"as_of": as_of.isoformat()}
+    if args.client_id:
+        run_input["client_id"] = args.client_id
+    summary = check_locally(clients, costs, run_input, args.out, reruns=args.reruns)
+    print_summary(summary)
+    return 0 if all(run["execution_status"] == "SUCCEEDED" for run in summary["runs"]) else 1
+
+
+def check_locally(clients: list[Any], costs: Any, run_input: dict[str, Any], out_dir: Path, reruns: int = 0) -> dict[str, Any]:
+    from local.runtime import LocalAWS
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    runs = []
+    with LocalAWS(out_dir=out_dir, costs=costs, clients=clients) as aws:
+        for attempt in range(1 + reruns):
+            name = f"local-budget-{run_input['as_of']}-{attempt}"
+            described = aws.wait(aws.notify.start_budget_check(run_input, name))
+            output = json.loads(described.get("output") or "{}")
+            drained = aws.notify.drain()
+            runs.append({"execution": name, "execution_status": described["status"],
+                         "execution_error": described.get("error"), "execution_cause": described.get("cause"),
+                         "notifications_queued": output.get("notifications_queued", 0),
+                         "sent_so_far": aws.notify.sent_per_channel(), "queue": drained, "output": output})
+        summary = {
+            "as_of": run_input["as_of"],
+            "runs": runs,
+            "clients": runs[0]["output"].get("clients", []),
+            "notifications_sent_per_channel": aws.notify.sent_per_channel(),
+            "duplicates_after_reruns": _duplicates(runs),
+            "dead_letter_queue_depth": aws.notify.dlq_depth(),
+            "ce_requests": aws.cost_explorer.requests,
+            "elapsed_seconds": round(time.perf_counter() - started, 3),
+        }
+    (out_dir / "budgets_summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
+    return summary
+
+
+def _duplicates(runs: list[dict[str, Any]]) -> int:
+    """Sends made by the reruns (each file is one accepted send: a repeat would have added one)."""
+    first = sum(runs[0]["sent_so_far"].values())
+    return sum(runs[-1]["sent_so_far"].values()) - first
+
+
+def print_summary(summary: dict[str, Any]) -> None:
+    clients = summary["clients"]
+    width = max([len("client")] + [len(c["client_id"]) for c in clients])
+    print(f"\nbudget check as of {summary['as_of']}\n")
+    print(f"{'client'.ljust(width)}  {'status':8}  detail")
+    print(f"{'-' * width}  {'-' * 8}  {'-' * 40}")
+    for c in clients:
+        detail = ", ".join(c.get("crossed") or []) or c.get("reason") or "nothing crossed"
+        print(f"{c['client_id'].ljust(width)}  {c['status']:8}  {detail[:100]}")
+    for run in summary["runs"]:
+        error = f" ({run['execution_error']}: {run['execution_cause']})" if run.get("execution_error") else ""
+        print(f"\n{run['execution']}: {run['execution_status']}{error}, {run['notifications_queued']} notification(s) queued, "
+              f"queue: {run['queue']['received']} received, {run['queue']['failed']} failed")
+    per_channel = ", ".join(f"{k} {v}" for k, v in summary["notifications_sent_per_channel"].items()) or "none"
+    print(f"\nsent per channel: {per_channel}; duplicates after {len(summary['runs']) - 1} rerun(s): "
+          f"{summary['duplicates_after_reruns']}; dead-letter queue: {summary['dead_letter_queue_depth']}; "
+          f"{summary['ce_requests']} Cost Explorer requests; {summary['elapsed_seconds']} s")
