@@ -21,6 +21,7 @@ from infra.model import (
     EmailConfigurationSet,
     Function,
     PublishTo,
+    RunMapChildren,
     SecretsPrefix,
     SendEmail,
     StartExecution,
@@ -57,7 +58,12 @@ DESCRIPTION = Description(
     email=EmailConfigurationSet(env=c.ENV_SES_CONFIGURATION_SET),
     secrets=SecretsPrefix(env=c.ENV_SECRETS_PREFIX),
     state_machines=(
-        StateMachine("cost_report", env=c.ENV_STATE_MACHINE_ARN),
+        # ProcessClients is a Distributed Map: it reads the eligible ids (runs/<run>/eligible.json)
+        # and runs one child execution of this machine per client.
+        StateMachine("cost_report", env=c.ENV_STATE_MACHINE_ARN, grants=(
+            RunMapChildren("cost_report"),
+            BucketObjects("reports", RUNS, ("s3:GetObject",), keys=f"*/{c.ELIGIBLE_IDS_OBJECT}"),
+        )),
     ),
     functions=(
         # Partition keys each function reads or writes: chalicelib/core/store/table.py.
@@ -68,10 +74,10 @@ DESCRIPTION = Description(
             TableItems("reports", ("dynamodb:Query", "dynamodb:GetItem"), (c.PK_CLIENTS,)),
             TableItems("reports", ("dynamodb:BatchGetItem",), (f"{c.PK_DELIVERY_PREFIX}*",)),
             TableItems("reports", ("dynamodb:BatchWriteItem",), (f"{c.PK_RUN_PREFIX}*",)),
+            BucketObjects("reports", RUNS, ("s3:PutObject",), keys=f"*/{c.ELIGIBLE_IDS_OBJECT}"),  # the Map's items
         )),
         Function("collect_costs", timeout=110, pipeline=True, grants=(
             TableItems("reports", ("dynamodb:GetItem",), (c.PK_CLIENTS,)),
-            TableItems("reports", ("dynamodb:PutItem",), (f"{c.PK_RUN_PREFIX}*",)),  # its client record: running
             # Its own artefacts only (message.eml, which deliver trusts as the envelope, is render's),
             # and the payer organizations' account names cached once per run.
             BucketObjects("reports", RUNS, ("s3:PutObject",), keys=f"*/*/{c.COSTS_ARTEFACT}"),
