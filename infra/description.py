@@ -58,11 +58,14 @@ DESCRIPTION = Description(
     email=EmailConfigurationSet(env=c.ENV_SES_CONFIGURATION_SET),
     secrets=SecretsPrefix(env=c.ENV_SECRETS_PREFIX),
     state_machines=(
-        # ProcessClients is a Distributed Map: it reads the eligible ids (runs/<run>/eligible.json)
-        # and runs one child execution of this machine per client.
+        # ProcessClients is a Distributed Map: it reads the eligible ids (runs/<run>/eligible.json),
+        # runs one child execution of this machine per client and writes their results
+        # (ResultWriter, runs/map-results/...; multipart for large ones).
         StateMachine("cost_report", env=c.ENV_STATE_MACHINE_ARN, grants=(
             RunMapChildren("cost_report"),
             BucketObjects("reports", RUNS, ("s3:GetObject",), keys=f"*/{c.ELIGIBLE_IDS_OBJECT}"),
+            BucketObjects("reports", RUNS, ("s3:PutObject", "s3:GetObject", "s3:ListMultipartUploadParts",
+                                            "s3:AbortMultipartUpload"), keys=f"{c.MAP_RESULTS_PREFIX}*"),
         )),
     ),
     functions=(
