@@ -149,8 +149,10 @@ def test_functions_schedules_and_their_permissions(deployed: dict[str, Any], end
         assert variables == {**stage.stage_environment(), **stage.environment(spec.name, naming)}
         reads_clients = (spec.kind == "task" and spec.name != "render_report") or spec.name == "report_pdf"
         assert variables.get("TABLE_NAME") == ("cost-reporter-prod" if reads_clients else None)
+        # eligibility writes the Distributed Map's items (runs/<run>/eligible.json)
         assert variables.get("BUCKET_NAME") == ("cost-reporter-prod-reports" if spec.name in
-                                                ("collect_costs", "render_report", "deliver_report", "report_pdf") else None)
+                                                ("eligibility", "collect_costs", "render_report", "deliver_report",
+                                                 "report_pdf") else None)
         assert variables.get("STATE_MACHINE_ARN") == (state_machine_arn if spec.kind == "trigger" else None)
         if spec.name == "summarize_run":
             assert variables["ALERT_TOPIC_ARN"] == "arn:aws:sns:us-east-1:123456789012:cost-reporter-prod-alerts"
