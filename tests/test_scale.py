@@ -69,8 +69,9 @@ def test_summary_carries_the_counts_the_bill_is_computed_from(tmp_path):
     summary = json.loads((tmp_path / "summary.json").read_text())
     usage = summary["usage"]
     assert usage["ce_requests"] == 3 and usage["ses_recipients"] == 3
-    # Plan, Eligibility, Map, SummarizeRun in the parent; four tasks in each of three children.
-    assert usage["state_transitions"] == 4 + 3 * 4
+    # Plan, Eligibility, Map, SummarizeRun in the parent; in each of three delivered children
+    # CollectCosts, HasCostData, RenderReport, DeliverReport, RecordSuccess; no retry.
+    assert usage["state_transitions"] == 4 + 3 * 5
     assert usage["lambda"]["collect_costs"]["invocations"] == 3
     assert usage["stage_calls"]["dynamodb write"] >= 3 * 5  # idempotency x2, ledger x2, record per client
     lines = {line.line: line for line in bill(usage, memory_by_function("prod"))}
