@@ -30,6 +30,9 @@ class LocalAWS(LocalRuntime):
         # moto warns on every parse that it does not enforce ToleratedFailurePercentage (our children
         # catch their errors, so nothing here depends on it): keep that out of the run's output.
         logging.getLogger("moto.stepfunctions.parser.asl.parse.preprocessor").setLevel(logging.ERROR)
+        # The engine logs at ERROR every exception it evaluates, a Choice's missing optional path
+        # (HasCostData) included; what fails a state is in the execution's status and history.
+        logging.getLogger("moto.stepfunctions.parser.asl.component.eval_component").setLevel(logging.CRITICAL)
         try:
             fresh_default_session()
             reset_project_caches()
