@@ -61,7 +61,7 @@ def bill(usage: dict[str, Any], memory_mb: dict[str, int], duration: str = "cpu_
     invocations = sum(spec["invocations"] for spec in lambdas.values())
     gb_seconds = sum(memory_mb.get(name, memory_mb["*"]) / 1024 * spec[duration] for name, spec in lambdas.items())
     lines = [
-        BillLine("Cost Explorer GetCostAndUsage", usage["ce_requests"], PRICES["ce"].unit, PRICES["ce"].usd),
+        BillLine("Cost Explorer requests", usage["ce_requests"], PRICES["ce"].unit, PRICES["ce"].usd),
         BillLine("Step Functions Standard transitions", usage["state_transitions"], PRICES["states"].unit, PRICES["states"].usd),
         BillLine("Lambda requests", invocations, PRICES["lambda requests"].unit, PRICES["lambda requests"].usd),
         BillLine("Lambda duration", gb_seconds, PRICES["lambda duration"].unit, PRICES["lambda duration"].usd),
