@@ -1,70 +1,166 @@
-"""Benchmark: N synthetic clients through the local run (real ASL on moto's engine, stages in process).
+"""Benchmark: N synthetic clients through the local run, against the engine floor, with ratios.
 
-python -m bench.pipeline [--clients 1000] [--concurrency 40] [--report-type weekly]
+python -m bench.pipeline [--clients 300 1000] [--concurrency 10] [--report-type weekly]
+                         [--modes floor,pipeline,progress,no-progress]
 
-Prints clients/s, Cost Explorer requests per client and how CPU time splits between the engine
-(moto's interpreter, its threads and polling) and our stages (CPU time of the threads inside the
-Chalice handlers, including the emulated AWS calls they make). CPU time, not wall time: with the
-GIL, concurrent branches mostly wait for each other, and that wait is nobody's work.
+For each N it measures, in this one process (the real ASL on moto's engine, stages in process):
+- floor: the same state machine shape (Plan, Eligibility writing the ids for the ItemReader, the
+  Distributed Map with its four tasks per client, SummarizeRun) with no-op handlers: what the
+  engine alone costs per client here;
+- pipeline: the real stages, execution only (start to finish);
+- progress / no-progress: whole-process `python -m local run` (set up the in-process AWS, seed the
+  clients, run, write every report and summary.json) with and without the progress display.
+It prints time per client against the floor (aim <= 2.5x), whole-process clients/s (aim >= 10),
+the progress display's cost (aim: within 5%), the AWS calls per client our stages make by service,
+and the process's peak memory. The machine is shared: figures move; ratios from one run hold.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import json
 import os
+import resource
+import sys
 import tempfile
 import time
-from datetime import date
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+MODES = ("floor", "pipeline", "progress", "no-progress")
 
 
-def main() -> None:
+def noop_handlers(client_ids: list[str]) -> dict[str, Any]:
+    """Handlers that do nothing but what the state machine's shape needs to run: plan returns the
+    run (the Map reads its max_concurrency), eligibility writes the ids the ItemReader reads."""
+    import boto3
+
+    def plan(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        return {"run": {"run_id": event["execution_name"], "max_concurrency": int(os.environ["MAX_CONCURRENCY"])}}
+
+    def eligibility(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        bucket, key = os.environ["BUCKET_NAME"], f"runs/{event['run']['run_id']}/eligible.json"
+        boto3.client("s3").put_object(Bucket=bucket, Key=key, Body=json.dumps(client_ids).encode())
+        return {"items": {"bucket": bucket, "key": key}, "eligible": len(client_ids)}
+
+    def noop(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        return {}
+
+    return {"plan": plan, "eligibility": eligibility, "collect_costs": noop, "render_report": noop,
+            "deliver_report": noop, "record_result": noop, "summarize_run": noop}
+
+
+def execution_seconds(clients: list[dict[str, Any]], costs: Any, run_input: dict[str, Any], concurrency: int,
+                      overrides: dict[str, Any] | None = None) -> tuple[float, dict[str, Any], dict[str, Any]]:
+    """(seconds from start to finish of one execution, its description, its measured usage)."""
+    from local import usage
+    from local.runtime import LocalAWS
+
+    with tempfile.TemporaryDirectory() as out, LocalAWS(
+        out_dir=Path(out), costs=costs, clients=clients if overrides is None else (), retry_time_scale=0.01,
+        max_concurrency=concurrency, env_overrides={"POWERTOOLS_LOG_LEVEL": "ERROR"},
+        handler_overrides=overrides or {},
+    ) as aws:
+        usage.reset(aws)
+        started = time.perf_counter()
+        described = aws.wait(aws.start(run_input), timeout=7200, poll=0.1)
+        seconds = time.perf_counter() - started
+        return seconds, described, usage.measure(aws)
+
+
+def whole_process_seconds(clients: list[dict[str, Any]], costs: Any, run_input: dict[str, Any], concurrency: int,
+                          progress: bool) -> tuple[float, float, dict[str, Any]]:
+    """`python -m local run` in process, progress display on or off (its output discarded):
+    (wall seconds, CPU seconds of this process, summary)."""
+    from local.__main__ import run_locally
+
+    os.environ["MAX_CONCURRENCY"] = str(concurrency)
+    with tempfile.TemporaryDirectory() as out, contextlib.redirect_stderr(io.StringIO()):
+        started, cpu_started = time.perf_counter(), time.process_time()
+        summary = run_locally(clients, costs, run_input, Path(out), retry_time_scale=0.01, progress=progress)
+        return time.perf_counter() - started, time.process_time() - cpu_started, summary
+
+
+def _rss_mb() -> float:
+    """Resident memory now (Linux /proc), MB."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return float("nan")
+
+
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--clients", type=int, default=1000)
-    parser.add_argument("--concurrency", type=int, default=40)
+    parser.add_argument("--clients", type=int, nargs="+", default=[300, 1000])
+    parser.add_argument("--concurrency", type=int, default=10)
     parser.add_argument("--report-type", default="weekly", choices=("daily", "weekly", "monthly"))
     parser.add_argument("--as-of", type=date.fromisoformat, default=date(2026, 11, 18))
-    args = parser.parse_args()
+    parser.add_argument("--modes", default=",".join(MODES), help=f"comma-separated subset of {','.join(MODES)}")
+    args = parser.parse_args(argv)
+    modes = [m for m in args.modes.split(",") if m]
+    unknown = sorted(set(modes) - set(MODES))
+    if unknown:
+        parser.error(f"--modes: unknown {', '.join(unknown)} (choose from {', '.join(MODES)})")
 
     from local.cost_explorer import CostData
-    from bench.common import quiet_local_aws, timed_execution
     from local.samples.make_samples import synthetic_clients
 
     os.environ["POWERTOOLS_LOG_LEVEL"] = "ERROR"
-    build_started = time.perf_counter()
-    clients, rows = synthetic_clients(args.clients, seed=42, start=date(2026, 8, 1), end=args.as_of)
-    costs = CostData.from_rows(rows)
-    build_seconds = time.perf_counter() - build_started
+    run_input = {"report_type": args.report_type, "as_of": args.as_of.isoformat()}
+    print(f"{args.report_type} runs, MaxConcurrency {args.concurrency}, {os.cpu_count()} cores, "
+          f"load average {os.getloadavg()[0]:.1f} at start")
+    for n in args.clients:
+        built = time.perf_counter()
+        # Only the days the report reads (two periods), so the data's memory does not drown the run's.
+        days = 70 if args.report_type == "monthly" else 16
+        clients, rows = synthetic_clients(n, seed=42, start=args.as_of - timedelta(days=days), end=args.as_of)
+        costs = CostData.from_rows(rows)
+        print(f"\n{n:,} clients ({len(rows):,} cost rows, built in {time.perf_counter() - built:.1f} s, not timed; "
+              f"process memory now {_rss_mb():,.0f} MB)")
+        figures: dict[str, float] = {}
+        if "floor" in modes:
+            seconds, described, _ = execution_seconds(clients, costs, run_input, args.concurrency,
+                                                      noop_handlers([c["client_id"] for c in clients]))
+            figures["floor"] = seconds
+            print(f"  engine floor (no-op handlers)    {described['status']:9} {seconds:7.1f} s  "
+                  f"{seconds / n * 1000:6.1f} ms/client")
+        if "pipeline" in modes:
+            seconds, described, used = execution_seconds(clients, costs, run_input, args.concurrency)
+            figures["pipeline"] = seconds
+            summary = json.loads(described.get("output") or "{}")
+            ratio = f"  {seconds / figures['floor']:.2f}x the floor (aim <= 2.5x)" if "floor" in figures else ""
+            print(f"  pipeline (execution only)        {described['status']:9} {seconds:7.1f} s  "
+                  f"{seconds / n * 1000:6.1f} ms/client{ratio}")
+            print(f"    delivered {summary.get('delivered')} / skipped {summary.get('skipped')} / failed {summary.get('failed')}; "
+                  f"Cost Explorer requests {used['ce_requests'] / n:.2f} per client (aim 1; 2 when the periods hold a 1st "
+                  f"of a month: credits, refunds and monthly charges are then fetched apart); "
+                  f"state transitions {used['state_transitions'] / n:.1f} per client")
+            print("    AWS calls per client by our stages: "
+                  + ", ".join(f"{line} {count / n:.2f}" for line, count in used["stage_calls"].items()))
+            print("    AWS calls per client by the engine: "
+                  + ", ".join(f"{line} {count / n:.2f}" for line, count in used["engine_calls"].items()))
+        for mode, progress in (("progress", True), ("no-progress", False)):
+            if mode not in modes:
+                continue
+            seconds, cpu, summary = whole_process_seconds(clients, costs, run_input, args.concurrency, progress)
+            figures[mode], figures[f"{mode} cpu"] = seconds, cpu
+            statuses = [c["status"] for c in summary["clients"]]
+            print(f"  whole process, {mode:11}      {summary['execution_status']:9} {seconds:7.1f} s  "
+                  f"{n / seconds:6.1f} clients/s (aim >= 10)  CPU {cpu:6.1f} s  delivered {statuses.count('delivered')}")
+        if "progress" in figures and "no-progress" in figures:
+            # CPU time is what the display adds; wall time on a shared machine also measures the neighbours.
+            print(f"  progress display costs {figures['progress cpu'] / figures['no-progress cpu'] - 1:+.1%} CPU, "
+                  f"{figures['progress'] / figures['no-progress'] - 1:+.1%} wall of the whole process (aim: within 5%)")
+        print(f"  peak memory of this process so far: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MB "
+              f"(now {_rss_mb():,.0f} MB)")
+    return 0
 
-    with tempfile.TemporaryDirectory() as out, quiet_local_aws(out, costs, clients, args.concurrency) as aws:
-        arn = aws.start({"report_type": args.report_type, "as_of": args.as_of.isoformat()})
-        described, wall, process_cpu = timed_execution(aws, arn)
-        stage_cpu = dict(aws.bridge.cpu_seconds)
-        summary = json.loads(described.get("output") or "{}")
-        stage_seconds = dict(aws.bridge.seconds)
-        invocations = dict(aws.bridge.invocations)
-        ce_requests = aws.cost_explorer.requests
-        emails = len(aws.outbox.sent)
-
-    processed = summary.get("clients_total", 0)
-    stage_cpu_total = sum(stage_cpu.values())
-    print(f"clients: {args.clients} (data: {len(rows):,} cost rows, built in {build_seconds:.1f} s)")
-    print(f"execution: {described['status']} in {wall:.1f} s -> {processed / wall:.1f} clients/s "
-          f"(MaxConcurrency {args.concurrency}, {os.cpu_count()} cores)")
-    print(f"delivered {summary.get('delivered')} / skipped {summary.get('skipped')} / failed {summary.get('failed')}; "
-          f"emails {emails}")
-    print(f"Cost Explorer requests: {ce_requests} -> {ce_requests / max(processed, 1):.2f} per client")
-    print(f"CPU: process {process_cpu:.1f} s = {process_cpu / max(processed, 1) * 1000:.1f} ms per client")
-    print(f"  stages (our handlers and the emulated AWS calls they make): {stage_cpu_total:.1f} s "
-          f"= {stage_cpu_total / max(process_cpu, 1e-9):.0%}")
-    print(f"  engine (moto's ASL interpreter, its threads, our polling): {process_cpu - stage_cpu_total:.1f} s "
-          f"= {1 - stage_cpu_total / max(process_cpu, 1e-9):.0%}")
-    for name in sorted(stage_cpu, key=stage_cpu.get, reverse=True):
-        print(f"  {name:16} {invocations[name]:6d} calls  {stage_cpu[name] / max(invocations[name], 1) * 1000:6.1f} ms CPU/call  "
-              f"{stage_seconds[name] / max(invocations[name], 1) * 1000:7.1f} ms wall/call")
-    print(f"ratios: {processed / wall / 20:.2f}x the 20 clients/s aim; "
-          f"{ce_requests / max(processed, 1):.2f} CE requests per client (aim: 1; 2 when the periods hold a 1st "
-          f"of a month: credits, refunds and monthly charges are then fetched apart)")
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

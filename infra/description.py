@@ -25,8 +25,8 @@ from infra.model import (
     PublishTo,
     Queue,
     ReadSecrets,
+    RunMapChildren,
     SecretsPrefix,
-    SendToQueue,
     SendEmail,
     SendToQueue,
     StartExecution,
@@ -98,7 +98,15 @@ DESCRIPTION = Description(
     email=EmailConfigurationSet(env=c.ENV_SES_CONFIGURATION_SET),
     secrets=SecretsPrefix(env=c.ENV_SECRETS_PREFIX),
     state_machines=(
-        StateMachine("cost_report", env=c.ENV_STATE_MACHINE_ARN),
+        # ProcessClients is a Distributed Map: it reads the eligible ids (runs/<run>/eligible.json),
+        # runs one child execution of this machine per client and writes their results
+        # (ResultWriter, runs/map-results/...; multipart for large ones).
+        StateMachine("cost_report", env=c.ENV_STATE_MACHINE_ARN, grants=(
+            RunMapChildren("cost_report"),
+            BucketObjects("reports", RUNS, ("s3:GetObject",), keys=f"*/{c.ELIGIBLE_IDS_OBJECT}"),
+            BucketObjects("reports", RUNS, ("s3:PutObject", "s3:GetObject", "s3:ListMultipartUploadParts",
+                                            "s3:AbortMultipartUpload"), keys=f"{c.MAP_RESULTS_PREFIX}*"),
+        )),
         StateMachine("aggregate_summaries", env=c.ENV_AGGREGATION_STATE_MACHINE_ARN),
         StateMachine("chunked_job", env=c.ENV_SCRAPE_STATE_MACHINE_ARN),
         StateMachine("budget_check", env=c.ENV_BUDGET_STATE_MACHINE_ARN),
@@ -112,10 +120,10 @@ DESCRIPTION = Description(
             TableItems("reports", ("dynamodb:Query", "dynamodb:GetItem"), (c.PK_CLIENTS,)),
             TableItems("reports", ("dynamodb:BatchGetItem",), (f"{c.PK_DELIVERY_PREFIX}*",)),
             TableItems("reports", ("dynamodb:BatchWriteItem",), (f"{c.PK_RUN_PREFIX}*",)),
+            BucketObjects("reports", RUNS, ("s3:PutObject",), keys=f"*/{c.ELIGIBLE_IDS_OBJECT}"),  # the Map's items
         )),
         Function("collect_costs", timeout=110, pipeline=True, grants=(
             TableItems("reports", ("dynamodb:GetItem",), (c.PK_CLIENTS,)),
-            TableItems("reports", ("dynamodb:PutItem",), (f"{c.PK_RUN_PREFIX}*",)),  # its client record: running
             # Its own artefacts only (message.eml, which deliver trusts as the envelope, is render's),
             # and the payer organizations' account names cached once per run.
             BucketObjects("reports", RUNS, ("s3:PutObject",), keys=f"*/*/{c.COSTS_ARTEFACT}"),

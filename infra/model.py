@@ -205,12 +205,20 @@ class StartExecution:
 
 
 @dataclass(frozen=True)
+class RunMapChildren:
+    """A state machine whose Distributed Map runs child executions of itself: it starts them
+    (states:StartExecution on itself) and describes/stops them (its executions)."""
+
+    machine: str
+
+
+@dataclass(frozen=True)
 class ReadSecrets:
     """secretsmanager:GetSecretValue on the stage's secrets prefix."""
 
 
 Grant = Union[TableItems, BucketObjects, CostExplorer, AssumePayerRoles, SendEmail, PublishTo, SendToQueue,
-              ConsumeQueue, StartExecution, ReadSecrets]
+              ConsumeQueue, StartExecution, RunMapChildren, ReadSecrets]
 
 
 @dataclass(frozen=True)

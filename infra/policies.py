@@ -11,6 +11,7 @@ as it is (`"autogen_policy": false` + `iam_policy_file`). What each grant become
   SendEmail         ses:SendEmail from the account's identities through the stage's configuration
                     set, From only in the stage's allowed sender domains (ses:FromAddress)
   PublishTo / SendToQueue / ConsumeQueue / StartExecution / ReadSecrets   on that one resource
+  RunMapChildren    a Distributed Map's children: start the machine, describe/stop its executions
 Every function may also write its own log group, and X-Ray segments when the stage traces.
 Account and region are `*` in ARNs: Chalice does not template policy files, and names are unique
 per stage (another account's resource would also need its own resource policy to let us in).
@@ -31,6 +32,7 @@ from infra.model import (
     ReadSecrets,
     SendEmail,
     SendToQueue,
+    RunMapChildren,
     StartExecution,
     TableItems,
     camel,
@@ -112,6 +114,16 @@ def grant_statements(stage: Stage, grants: tuple[Grant, ...]) -> list[dict[str, 
                 statements.append({"Sid": f"Watch{machine.logical_id}", "Effect": "Allow",
                                    "Action": ["states:DescribeExecution"],
                                    "Resource": [f"arn:aws:states:*:*:execution:{stage.state_machine_name(machine)}:*"]})
+        elif isinstance(grant, RunMapChildren):
+            machine = d.machine(grant.machine)
+            name = stage.state_machine_name(machine)
+            statements.append({"Sid": f"RunMapChildrenOf{machine.logical_id}", "Effect": "Allow",
+                               "Action": ["states:StartExecution"],
+                               "Resource": [f"arn:aws:states:*:*:stateMachine:{name}"]})
+            statements.append({"Sid": f"WatchMapChildrenOf{machine.logical_id}", "Effect": "Allow",
+                               "Action": ["states:DescribeExecution", "states:StopExecution"],
+                               "Resource": [f"arn:aws:states:*:*:execution:{name}/*",
+                                            f"arn:aws:states:*:*:execution:{name}:*"]})
         elif isinstance(grant, ReadSecrets):
             statements.append({"Sid": "ReadStageSecrets", "Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"],
                                # Secrets Manager appends -XXXXXX to a secret's ARN

@@ -128,7 +128,12 @@ def reset_project_caches() -> None:
 
 def reuse_engine_lambda_clients() -> Callable[[], None]:
     """moto's engine builds a new boto3 client for every Lambda task (several ms each, most of the
-    engine's per-task cost); reuse one per region for the life of this local AWS."""
+    engine's per-task cost); reuse one per (region, service) for the life of this local AWS.
+
+    The engine passes the execution's credentials on every call, but `boto_client_for` ignores them
+    (it always uses fixed test keys), so they are not part of the key: a cache that fell back to the
+    uncached path whenever credentials were passed would never hit (FIELD_NOTES; 8x the engine's
+    speed measured by `python -m bench.pipeline --modes floor`)."""
     from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
 
     original = lambda_eval_utils.boto_client_for
@@ -136,8 +141,6 @@ def reuse_engine_lambda_clients() -> Callable[[], None]:
     lock = threading.Lock()
 
     def cached(region: str, service: str, state_credentials: Any = None) -> Any:
-        if state_credentials:
-            return original(region=region, service=service, state_credentials=state_credentials)
         with lock:
             if (region, service) not in cache:
                 cache[(region, service)] = original(region=region, service=service)
@@ -180,7 +183,8 @@ class LocalRuntime:
                  retry_time_scale: float = 0.05, ce_page_size: int = 1000, estimated_from: Any = None,
                  max_concurrency: int | None = None, env_overrides: dict[str, str] | None = None,
                  project_dir: Path = ROOT, log: Callable[[str], None] = lambda line: None,
-                 poll_queues: bool = True, organizations: dict[str, list[dict[str, str]]] | None = None):
+                 poll_queues: bool = True, organizations: dict[str, list[dict[str, str]]] | None = None,
+                 handler_overrides: dict[str, Any] | None = None):
         self.out_dir = Path(out_dir)
         self.costs = costs
         self.clients = list(clients)
@@ -193,6 +197,8 @@ class LocalRuntime:
         self.log = log
         self.poll_queues = poll_queues
         self.organizations = dict(organizations or {})  # payer account -> its accounts' names (ListAccounts)
+        # Lambda handlers replaced by function name (bench.pipeline's engine floor runs no-op ones).
+        self.handler_overrides = dict(handler_overrides or {})
         self.client_ids: list[str] = []
         self._saved_env: dict[str, str | None] = {}
         self._uninstall: list[Callable[[], None]] = []
@@ -245,8 +251,10 @@ class LocalRuntime:
         session's handlers when created): the engine's Lambda client and the handlers' clients use it."""
         import sys
 
+        from local.aws_calls import AwsCallCounter
         from local.cost_explorer import LocalCostExplorer, install as install_cost_explorer
         from local.dynamodb_transactions import install as cheap_transactions
+        from local.engine_counters import EngineEvents
         from local.lambda_bridge import LambdaBridge
         from local.organizations import install as install_organizations
         from local.notify_runtime import LocalNotifications
@@ -261,13 +269,19 @@ class LocalRuntime:
         # Local time runs faster (retry sleeps are scaled), so the Lambda timeout that bounds an
         # in-progress idempotency record is scaled alike, never below 3 s (well above a local send,
         # even on a loaded machine).
-        self.bridge = LambdaBridge(dict(app.handler_map), function_prefix=f"{self.stage.prefix}-",
+        self.bridge = LambdaBridge({**app.handler_map, **self.handler_overrides}, function_prefix=f"{self.stage.prefix}-",
                                    timeout_seconds=max(3.0, 60 * self.retry_time_scale))
         self.cost_explorer = LocalCostExplorer(self.costs, page_size=self.ce_page_size,
                                                estimated_from=self.estimated_from)
         self.out_dir.mkdir(parents=True, exist_ok=True)
         self.outbox = SesOutbox(self.out_dir)
+        # What the run is billed by (local/usage.py): every AWS call by owner, the engine's events.
+        self.aws_calls = AwsCallCounter()
+        self.bridge.stage_marker = self.aws_calls
+        self.engine_events = EngineEvents()
         self._uninstall += [
+            self.aws_calls.install(self.session),
+            self.engine_events.install(),
             self.bridge.install(self.session),
             install_cost_explorer(self.session, self.cost_explorer),
             install_organizations(self.session, self.organizations),
@@ -302,10 +316,12 @@ class LocalRuntime:
         self._uninstall.clear()
 
     def install_faults(self, faults: Any) -> Callable[[], None]:
-        """Install wire-level fault injection (local.faults.WireFaults) for every project client.
+        """Install wire-level fault injection (local.faults.WireFaults) for every call our stages make
+        (not the engine's own: Step Functions retries its ItemReader reads inside the service).
 
         botocore clients copy the session's handlers when created, so the cached project clients
         are dropped first and re-created with the fault handlers in place."""
+        faults.only_when = self.aws_calls.in_stage
         uninstall = faults.install(self.session)
         reset_project_caches()
         return uninstall

@@ -38,12 +38,17 @@ class WireFaults:
         self.rate = rate
         self.services = services
         self.enabled = True
+        # When set, only calls for which it answers True get faults (LocalAWS: calls our stages make;
+        # the engine's own S3 reads for the Map's ItemReader are retried inside Step Functions in AWS).
+        self.only_when: Callable[[], bool] | None = None
         self.injected: Counter[str] = Counter()
         self._rng = random.Random(seed)
         self._lock = threading.Lock()
 
     def _handler(self, service: str) -> Callable[..., Any]:
         def handle(request: Any, **_: Any) -> AWSResponse | None:
+            if self.only_when is not None and not self.only_when():
+                return None
             with self._lock:
                 hit = self.enabled and self._rng.random() < self.rate
                 if hit:

@@ -52,6 +52,8 @@ class LambdaBridge:
         # Fault injection for tests: called before the handler, and after it with its result.
         self.fault_hook: Callable[[str, Any], None] | None = None
         self.after_hook: Callable[[str, Any, Any], None] | None = None
+        # Told when a handler starts and ends on this thread (the AWS call counter's owner mark).
+        self.stage_marker: Any = None
         self._lock = threading.Lock()
 
     def function_name(self, url_path: str) -> str:
@@ -66,6 +68,8 @@ class LambdaBridge:
         handler = self.handlers.get(name)
         started = time.perf_counter()
         cpu_started = time.thread_time()
+        if self.stage_marker:
+            self.stage_marker.enter_stage()
         try:
             if handler is None:
                 raise LookupError(f"no Chalice lambda_function named {name!r}")
@@ -76,6 +80,8 @@ class LambdaBridge:
                 self.after_hook(name, event, result)
             return result
         finally:
+            if self.stage_marker:
+                self.stage_marker.leave_stage()
             with self._lock:
                 self.invocations[name] += 1
                 self.seconds[name] += time.perf_counter() - started

@@ -7,6 +7,7 @@ fed by the local poller (local/core.py installs all of it, as for `local serve`)
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from local.core import CREDENTIALS, LocalRuntime, fresh_default_session, reset_project_caches, scale_retry_sleeps, store_client_config
@@ -26,6 +27,12 @@ class LocalAWS(LocalRuntime):
         self.set_env(CREDENTIALS)
         self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
         self._mock.start()
+        # moto warns on every parse that it does not enforce ToleratedFailurePercentage (our children
+        # catch their errors, so nothing here depends on it): keep that out of the run's output.
+        logging.getLogger("moto.stepfunctions.parser.asl.parse.preprocessor").setLevel(logging.ERROR)
+        # The engine logs at ERROR every exception it evaluates, a Choice's missing optional path
+        # (HasCostData) included; what fails a state is in the execution's status and history.
+        logging.getLogger("moto.stepfunctions.parser.asl.component.eval_component").setLevel(logging.CRITICAL)
         try:
             fresh_default_session()
             reset_project_caches()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import base64
 import threading
 import uuid
-from email import message_from_bytes
+from email.parser import BytesHeaderParser
 from email.policy import default as default_policy
 from pathlib import Path
 from typing import Any, Callable
@@ -45,7 +45,7 @@ class SesOutbox:
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / name
         path.write_bytes(raw)
-        parsed_message = message_from_bytes(raw, policy=default_policy)
+        parsed_message = BytesHeaderParser(policy=default_policy).parsebytes(raw)  # the subject only: headers suffice
         with self._lock:
             (self.notifications if tags.get("notification_id") else self.sent).append({
                 "message_id": message_id,

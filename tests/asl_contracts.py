@@ -413,6 +413,12 @@ class Checker:
 
     # -- tasks and maps -----------------------------------------------------------------------
 
+    def _s3_location(self, spec: dict[str, Any], effective: Shape, context: dict[str, Shape], where: str,
+                     required: tuple[str, ...]) -> None:
+        """A Distributed Map's ItemReader/ResultWriter Parameters, evaluated on the state's input."""
+        location = self._template(spec.get("Parameters", {}), effective, context, where)
+        self.problems.extend(_s3_fields_are_strings(location, required, where))
+
     def _task(self, state: dict[str, Any], effective: Shape, where: str, context: dict[str, Shape]) -> Shape:
         resource = str(state.get("Resource", ""))
         payload = self._parameters(state, effective, context, where)
@@ -445,6 +451,8 @@ class Checker:
 
     def _map(self, state: dict[str, Any], effective: Shape, where: str, context: dict[str, Shape]) -> Shape:
         if "ItemReader" in state:
+            # Where the items are is in the state: the reader's Bucket and Key must be paths to strings.
+            self._s3_location(state["ItemReader"], effective, context, f"{where}: ItemReader", ("Bucket", "Key"))
             item = ANY  # items come from S3 (Distributed Map): their shape is not in the state
         else:
             items = select(effective, state.get("ItemsPath", "$"))
@@ -463,8 +471,20 @@ class Checker:
             return Arr(ANY)
         ends = self._walk(processor, item_input, where, scope)
         if "ResultWriter" in state:
+            self._s3_location(state["ResultWriter"], effective, context, f"{where}: ResultWriter", ("Bucket",))
             return ANY
         return Arr(ends[0] if len({repr(e) for e in ends}) == 1 else ANY)
+
+
+def _s3_fields_are_strings(location: Shape, required: tuple[str, ...], where: str) -> list[str]:
+    problems = []
+    for name in required:
+        value = location.get(name) if isinstance(location, Obj) else None
+        if value is None:
+            problems.append(f"{where}: Parameters.{name} missing")
+        elif not (isinstance(value, Leaf) and (value.annotation is Any or _strip(value.annotation) is str)):
+            problems.append(f"{where}: Parameters.{name} is {describe(value)}, an S3 {name.lower()} must be a string")
+    return problems
 
 
 def placeholder_function(names: list[str]) -> Callable[[str], str | None]:

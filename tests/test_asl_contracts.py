@@ -130,9 +130,16 @@ def test_a_renamed_parameter_is_caught() -> None:
 
 def test_a_path_to_a_field_that_does_not_exist_is_caught() -> None:
     machine = copy.deepcopy(load("cost_report.asl.json"))
-    machine["States"]["ProcessClients"]["ItemsPath"] = "$.eligibility.clients"
+    machine["States"]["ProcessClients"]["ItemReader"]["Parameters"]["Key.$"] = "$.eligibility.clients.key"
     problems = _problems(machine)
-    assert any("ProcessClients: $.eligibility.clients: no field 'clients' in EligibilityResult" in p for p in problems), problems
+    assert any("ProcessClients: $.eligibility.clients.key: no field 'clients' in EligibilityResult" in p for p in problems), problems
+
+
+def test_an_item_reader_pointing_at_an_object_instead_of_a_key_is_caught() -> None:
+    machine = copy.deepcopy(load("cost_report.asl.json"))
+    machine["States"]["ProcessClients"]["ItemReader"]["Parameters"]["Key.$"] = "$.eligibility.items"
+    problems = _problems(machine)
+    assert any("ProcessClients: ItemReader: Parameters.Key is" in p and "must be a string" in p for p in problems), problems
 
 
 def test_a_field_renamed_in_a_result_model_is_caught() -> None:
@@ -177,7 +184,7 @@ LOOP_AND_DISTRIBUTED = {
         "Init": {"Type": "Pass", "Result": {"round": 0}, "ResultPath": "$.loop", "Next": "Eligibility"},
         "Eligibility": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
                         "Parameters": {"FunctionName": "${EligibilityFunctionArn}", "Payload": {"run.$": "$.run"}},
-                        "ResultSelector": {"client_ids.$": "$.Payload.client_ids"},
+                        "ResultSelector": {"items.$": "$.Payload.items"},
                         "ResultPath": "$.eligibility", "Next": "More?"},
         "More?": {"Type": "Choice", "Choices": [{"Variable": "$.loop.round", "NumericLessThan": 3, "Next": "Again"}],
                   "Default": "Fan"},
@@ -185,7 +192,8 @@ LOOP_AND_DISTRIBUTED = {
                   "ResultPath": "$.loop", "Next": "Eligibility"},
         "Fan": {"Type": "Map", "ItemReader": {"Resource": "arn:aws:states:::s3:getObject",
                                               "ReaderConfig": {"InputType": "JSON"},
-                                              "Parameters": {"Bucket": "b", "Key": "k"}},
+                                              "Parameters": {"Bucket.$": "$.eligibility.items.bucket",
+                                                             "Key.$": "$.eligibility.items.key"}},
                 "ItemSelector": {"run.$": "$.run", "client_id.$": "$$.Map.Item.Value.client_id"},
                 "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
                                   "StartAt": "Collect",

@@ -137,15 +137,18 @@ def test_packaged_template_passes_cfn_lint(project: Path, tmp_path: Path, stage:
     mapping = packaged["Mappings"]["StageConfig"][stage]
     assert mapping["ReportsTableName"] == spec.table_name() and mapping["ReportsBucketName"] == spec.bucket_name()
     assert mapping[f"Function{spec.functions[0].logical_id}"] == spec.function_name(spec.functions[0].name)
-    # the state machine: every ASL placeholder substituted with a Chalice function's ARN
+    # each state machine: every ASL placeholder substituted with a Chalice function's ARN or a resource of the stack
     for machine_spec in spec.description.state_machines:
         machine = resources[machine_spec.logical_id]["Properties"]
         placeholders = set(re.findall(r"\$\{([A-Za-z0-9_]+)\}", (ROOT / "statemachines" / machine_spec.asl_file).read_text()))
         substitutions = machine["DefinitionSubstitutions"]
         assert placeholders <= set(substitutions)
         for name in placeholders:
-            logical = substitutions[name]["Fn::GetAtt"][0]
-            assert resources[logical]["Type"] == "AWS::Serverless::Function"
+            if name.endswith("FunctionArn"):
+                logical = substitutions[name]["Fn::GetAtt"][0]
+                assert resources[logical]["Type"] == "AWS::Serverless::Function"
+            else:  # a resource's name (the Distributed Map's ResultWriter bucket): a reference into the stack
+                assert resources[substitutions[name]["Ref"]]["Type"] in ("AWS::S3::Bucket", "AWS::DynamoDB::Table"), name
     machine = resources["CostReportStateMachine"]["Properties"]
     assert machine["Tracing"] == {"Enabled": True} and machine["Logging"]["Level"] == "ERROR"
     assert machine["Definition"] == json.loads((ROOT / "statemachines" / "cost_report.asl.json").read_text())

@@ -83,9 +83,12 @@ def test_execution_through_the_endpoint_delivers_reports(server: Any) -> None:
     listed = sfn.list_executions(stateMachineArn=server.state_machine_arn)["executions"]
     assert [e["name"] for e in listed] == ["weekly-first"]
     history = sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"]
-    scheduled = [e for e in history if e["type"] == "LambdaFunctionScheduled"]
-    assert any("cost-reporter-local-deliver_report" in e["lambdaFunctionScheduledEventDetails"]["resource"]
-               for e in scheduled)
+    scheduled = [e["lambdaFunctionScheduledEventDetails"]["resource"] for e in history if e["type"] == "LambdaFunctionScheduled"]
+    assert any("cost-reporter-local-summarize_run" in resource for resource in scheduled)
+    # the clients ran as the Distributed Map's child executions: its Map Run counts them
+    map_run = next(e for e in history if e["type"] == "MapRunStarted")["mapRunStartedEventDetails"]["mapRunArn"]
+    counts = sfn.describe_map_run(mapRunArn=map_run)["itemCounts"]
+    assert (counts["total"], counts["succeeded"], counts["failed"]) == (3, 3, 0)
 
     # "rerun with the same input" (as from the console): nothing is sent twice
     rerun = sfn.start_execution(stateMachineArn=server.state_machine_arn, input=described["input"])["executionArn"]

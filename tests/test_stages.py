@@ -48,10 +48,23 @@ def _eligibility(chalice_client, run):
     return chalice_client.lambda_.invoke("eligibility", {"run": run}).payload
 
 
+def _eligible_ids(result):
+    """The ids the Distributed Map's ItemReader will read: a JSON list in S3, counted in the output."""
+    import json
+
+    from chalicelib.core.settings import get_settings
+    from chalicelib.core.store import artefacts
+
+    assert result["items"]["bucket"] == get_settings().bucket_name
+    ids = json.loads(artefacts.get_text(result["items"]["key"]))
+    assert result["eligible"] == len(ids)
+    return ids
+
+
 def test_eligibility_reasons(chalice_client):
     run = _plan(chalice_client, {"report_type": "weekly", "as_of": AS_OF.isoformat()})["run"]
     result = _eligibility(chalice_client, run)
-    assert result["client_ids"] == ["alpha", "quick"]
+    assert _eligible_ids(result) == ["alpha", "quick"]
     records = {r["client_id"]: r for r in table.iter_run_items("run-1") if r["sk"].startswith("CLIENT#")}
     assert records["dailyonly"]["reason"] == "weekly reports are not enabled for this client"
     assert records["norecipients"]["reason"] == "no recipients configured"
@@ -67,13 +80,13 @@ def test_the_ledger_decides_per_period_and_force_resends(chalice_client):
     earlier = (AS_OF - timedelta(days=7)).isoformat()
     table.record_delivery("alpha", "weekly", earlier, "msg-1", "older-run")
     table.record_delivery("quick", "weekly", earlier, "msg-2", "older-run")
-    assert _eligibility(chalice_client, run)["client_ids"] == ["alpha", "quick"]
+    assert _eligible_ids(_eligibility(chalice_client, run)) == ["alpha", "quick"]
 
     table.record_delivery("quick", "weekly", run["current"]["start"], "msg-3", "other-run")
-    assert _eligibility(chalice_client, run)["client_ids"] == ["alpha"]
+    assert _eligible_ids(_eligibility(chalice_client, run)) == ["alpha"]
     records = {r["client_id"]: r for r in table.iter_run_items("run-1") if r["sk"].startswith("CLIENT#")}
     assert records["quick"]["reason"].startswith("already delivered for 2026-11-09 to 2026-11-15 by run other-run")
     assert records["quick"]["problem"] is False
 
     forced = _plan(chalice_client, {"report_type": "weekly", "as_of": AS_OF.isoformat(), "force": True}, name="run-2")["run"]
-    assert _eligibility(chalice_client, forced)["client_ids"] == ["alpha", "quick"]
+    assert _eligible_ids(_eligibility(chalice_client, forced)) == ["alpha", "quick"]

@@ -64,16 +64,32 @@ def test_broken_config_is_recorded_and_the_others_are_delivered(local_aws):
     assert sorted(_emails_by_client(aws)) == ["alpha", "bravo", "charlie"]
 
 
-def test_throttling_twice_is_retried_by_the_asl_and_visible_in_history(local_aws):
+def test_throttling_twice_is_retried_inside_the_child_and_visible_in_our_logs(local_aws):
+    """ProcessClients is a Distributed Map: each client's retries happen in its child execution,
+    whose history moto does not expose (AWS shows it under the Map Run). Our stage logs show them."""
+    import io
+    import logging
+
+    from chalicelib.core.observability import logger
+
     aws = local_aws()
     aws.cost_explorer.fail_next(2, code="LimitExceededException")
-    arn = aws.start({**WEEKLY, "client_id": "alpha"}, name="weekly-throttled")
-    described = aws.wait(arn)
+    # The JSON lines exactly as CloudWatch gets them (formatted on the stage's own thread).
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logger().registered_formatter)
+    logger().addHandler(handler)
+    try:
+        described = aws.run({**WEEKLY, "client_id": "alpha"}, name="weekly-throttled")
+    finally:
+        logger().removeHandler(handler)
     assert described["status"] == "SUCCEEDED"
     assert aws.run_records("weekly-throttled")["alpha"]["status"] == "completed"
-    failures = [e for e in aws.history(arn) if e["type"] == "LambdaFunctionFailed"]
-    assert [e["lambdaFunctionFailedEventDetails"]["error"] for e in failures] == ["ThrottlingError", "ThrottlingError"]
+    logged = [json.loads(line) for line in stream.getvalue().splitlines()]
+    failed = [(entry["stage"], entry["client_id"], entry["error"]) for entry in logged if entry.get("message") == "stage failed"]
+    assert failed == [("collect", "alpha", "ThrottlingError")] * 2
     assert aws.cost_explorer.requests == 2 + 3  # the two throttled calls, then costs, history and forecast
+    assert aws.engine_events.task_retries == 2  # the engine retried the task; nothing in Python looped
     assert len(aws.outbox.sent) == 1
 
 

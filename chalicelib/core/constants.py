@@ -28,6 +28,8 @@ TTL_ATTRIBUTE = "expiration"  # the table's TTL attribute (Powertools idempotenc
 # ---- S3: the reports bucket's key prefixes --------------------------------------------------------
 RUNS_PREFIX = "runs/"  # runs/<run_id>/<client_id>/<artefact>; expires after RUNS_EXPIRY_DAYS
 RUNS_EXPIRY_DAYS = 30
+ELIGIBLE_IDS_OBJECT = "eligible.json"  # runs/<run_id>/eligible.json: the Distributed Map's items (ItemReader)
+MAP_RESULTS_PREFIX = "map-results/"  # runs/map-results/<map run id>/: its ResultWriter (set in the ASL)
 
 # ---- Cost Explorer through a client's payer role ----------------------------------------------------
 ROLE_SESSION_PREFIX = "cost-report-"  # RoleSessionName = ROLE_SESSION_PREFIX + client_id (IAM condition)

@@ -70,7 +70,9 @@ AccountName = Annotated[str, StringConstraints(strip_whitespace=True, min_length
 
 
 class StrictModel(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # defer_build: a model's validator is built when it first validates, not at import: each Lambda
+    # builds only the few models it uses (cold start; `python -m bench.cold_import`).
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 def _refuse_duplicates(keys: list[str], what: str) -> None:

@@ -114,10 +114,17 @@ class EligibilityInput(StrictModel):
     run: RunContext
 
 
-class EligibilityResult(StrictModel):
-    """$.eligibility; `client_ids` are the Map's items."""
+class ItemsLocation(StrictModel):
+    """Where eligibility wrote the eligible client ids (a JSON list): the Map's ItemReader reads it."""
 
-    client_ids: list[ClientId]
+    bucket: str
+    key: str
+
+
+class EligibilityResult(StrictModel):
+    """$.eligibility; the Map's items are the ids at `items` (never inline: 256 KB payload limit)."""
+
+    items: ItemsLocation
     eligible: int
     skipped: int
     invalid: int
@@ -224,7 +231,7 @@ class DeliverReportResult(StrictModel):
 class CaughtError(StrictModel):
     """What a Catch writes at its ResultPath (Step Functions' own field names)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, defer_build=True)
 
     error: str = Field(alias="Error")
     cause: str | None = Field(default=None, alias="Cause")

@@ -7,7 +7,7 @@ from typing import TypeVar
 from pydantic import BaseModel, ValidationError
 
 from chalicelib.core import aws
-from chalicelib.core.constants import RUNS_PREFIX
+from chalicelib.core.constants import ELIGIBLE_IDS_OBJECT, RUNS_PREFIX
 from chalicelib.core.errors import DataValidationError, classify_aws_error
 from chalicelib.core.settings import get_settings
 
@@ -17,6 +17,18 @@ M = TypeVar("M", bound=BaseModel)
 def artefact_key(run_id: str, client_id: str, name: str) -> str:
     # Tenant isolation by prefix: a run's objects for a client live under its own prefix only.
     return f"{RUNS_PREFIX}{run_id}/{client_id}/{name}"
+
+
+def eligible_ids_key(run_id: str) -> str:
+    return f"{RUNS_PREFIX}{run_id}/{ELIGIBLE_IDS_OBJECT}"
+
+
+def put_eligible_ids(run_id: str, client_ids: list[str]) -> dict[str, str]:
+    """The run's eligible client ids as a JSON list: what the Distributed Map's ItemReader reads."""
+    import json
+
+    key = put_text(eligible_ids_key(run_id), json.dumps(client_ids), "application/json")
+    return {"bucket": get_settings().bucket_name, "key": key}
 
 
 def put_text(key: str, body: str, content_type: str) -> str:

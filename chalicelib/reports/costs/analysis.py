@@ -31,7 +31,7 @@ TOP_MOVERS = 5
 
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class ServiceRow(_Frozen):

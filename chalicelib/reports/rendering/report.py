@@ -16,7 +16,7 @@ from chalicelib.reports.rendering.view import build_view
 
 
 class RenderedReport(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     subject: str
     html: str

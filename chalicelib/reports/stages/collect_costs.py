@@ -24,7 +24,6 @@ from chalicelib.reports.costs.explorer import ce_client_for, fetch_costs, payer_
 def collect(task: ClientTask) -> CollectCostsResult:
     run = task.run
     started_at = table.utcnow()
-    table.put_client_record(run.run_id, task.client_id, {"status": "running", "updated_at": table.utcnow().isoformat()})
     config = load_config(task.client_id)
     credentials = payer_credentials(config)  # one AssumeRole serves Cost Explorer and Organizations
     ce = ce_client_for(config, credentials)

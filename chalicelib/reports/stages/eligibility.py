@@ -15,7 +15,7 @@ from typing import Any
 
 from chalicelib.core.errors import ConfigurationError
 from chalicelib.core.models import ClientConfig, check_account_overlaps, duplicate_client_ids, parse_client_config
-from chalicelib.core.store import table
+from chalicelib.core.store import artefacts, table
 from chalicelib.reports.contracts import EligibilityInput, EligibilityResult, RunContext
 
 # Skips that are not a problem: nothing was lost (the others are listed in the operator alert).
@@ -42,21 +42,14 @@ def eligibility(event: EligibilityInput) -> EligibilityResult:
             eligible.append(client_id)
             records.append(_record(client_id, "pending", ""))
     table.put_client_records(run.run_id, records)
-    if len(eligible) > INLINE_MAP_SOFT_LIMIT:
-        from chalicelib.core.observability import logger
-
-        logger().warning("eligible clients near the inline Map history limit (25,000 events): "
-                         "switch ProcessClients to a DISTRIBUTED Map", extra={"eligible": len(eligible)})
+    # The Distributed Map reads the ids from S3 (ItemReader): the state output stays a few bytes
+    # whatever the number of clients (256 KB payload limit).
     return EligibilityResult(
-        client_ids=eligible,
+        items=artefacts.put_eligible_ids(run.run_id, eligible),
         eligible=len(eligible),
         skipped=sum(r["status"] == "skipped" for r in records),
         invalid=sum(r["status"] == "failed" for r in records),
     )
-
-
-# About 22 history events per client: above this an inline Map nears the 25,000-event limit.
-INLINE_MAP_SOFT_LIMIT = 900
 
 
 def load_configs(only: str | None) -> dict[str, ClientConfig | str]:
