@@ -88,3 +88,19 @@ def test_batch_get_raises_a_throttling_error_when_keys_stay_unprocessed(monkeypa
     with pytest.raises(ThrottlingError, match="2 keys still unprocessed"):
         table.batch_get([table.delivery_key("acme", "weekly", "2026-11-09"), table.delivery_key("acme", "weekly", "2026-11-02")])
     assert resource.calls == table.BATCH_GET_ROUNDS
+
+
+def test_a_caught_error_name_is_classified_by_what_it_means() -> None:
+    from chalicelib.core.errors import error_details
+
+    assert error_details("ThrottlingError")["category"] == "throttling"
+    # Powertools' idempotency store unreachable, or the same delivery in progress: transient, not a rule
+    assert error_details("IdempotencyPersistenceLayerError", '{"errorMessage": "Failed to save"}') == {
+        "error": "IdempotencyPersistenceLayerError", "category": "service_unavailable", "severity": "medium",
+        "recommended_action": "An AWS service returned 5xx; retried automatically. Rerun the same input later.",
+        "message": "Failed to save"}
+    assert error_details("IdempotencyAlreadyInProgressError")["category"] == "service_unavailable"
+    assert error_details("Lambda.Unknown")["category"] == "service_unavailable"
+    # an unexpected exception is not dressed up as a business rule
+    unknown = error_details("KeyError", '{"errorMessage": "\'total\'"}')
+    assert unknown["category"] == "unknown" and unknown["message"] == "'total'"

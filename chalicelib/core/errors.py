@@ -159,14 +159,25 @@ def classify_aws_error(exc: BaseException, doing: str) -> CostReportError:
     return BusinessLogicError(f"{doing}: {type(exc).__name__}: {exc}")
 
 
+# Error names raised by libraries (not ours) that mean "a service or a concurrent attempt was in the
+# way": Powertools' idempotency store unreachable (DynamoDB errors after boto3's retries), or the
+# same delivery still in progress elsewhere; the engine's own task timeout.
+_TRANSIENT_ERROR_NAMES: dict[str, type[CostReportError]] = {
+    "IdempotencyPersistenceLayerError": ServiceUnavailableError,
+    "IdempotencyAlreadyInProgressError": ServiceUnavailableError,
+    "States.Timeout": ServiceUnavailableError,
+    "States.TaskFailed": ServiceUnavailableError,
+}
+
+
 def error_details(error_name: str, cause: str | None = None) -> dict[str, str]:
     """Category, severity and recommended action for an ASL error name (as caught by a Catch)."""
-    cls = ERROR_CLASSES.get(error_name)
+    cls = ERROR_CLASSES.get(error_name) or _TRANSIENT_ERROR_NAMES.get(error_name)
     if cls is None:
-        if error_name.startswith("Lambda.") or error_name in ("States.Timeout", "States.TaskFailed"):
+        if error_name.startswith("Lambda."):
             cls = ServiceUnavailableError
-        else:
-            cls = BusinessLogicError
+        else:  # an error nobody classified (a bug, most likely): say so rather than guess a rule
+            cls = CostReportError
     return {
         "error": error_name,
         "category": cls.category,
