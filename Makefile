@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet "pip<26.3"  # chalice 1.34 requires pip<26.3 (it packages with pip)
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	touch $@
 

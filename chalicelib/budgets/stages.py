@@ -43,7 +43,8 @@ from chalicelib.core.settings import get_settings
 from chalicelib.core.store import table
 from chalicelib.notify.models import Route
 from chalicelib.notify.queue import enqueue
-from chalicelib.reports.costs.explorer import ce_client_for, forecast_between, spend_between
+from chalicelib.reports.costs.context import fetch_forecast
+from chalicelib.reports.costs.explorer import ce_client_for, forecast_query, spend_between
 from chalicelib.reports.stages.collect_costs import load_config
 from chalicelib.reports.stages.eligibility import load_configs
 from chalicelib.reports.stages.plan import parse_execution_input
@@ -97,9 +98,11 @@ def spend(event: BudgetTask) -> ClientSpend:
             forecast_total: Decimal | None = actual  # the period is over: its total is known
             note = ""
             if as_of < period.end:
-                remaining, note = forecast_between(ce, config, as_of, period.end)
+                # The same request and answer handling as the report's forecast, one MONTHLY total.
+                forecast, why_none = fetch_forecast(ce, forecast_query(config, as_of, period.end, "MONTHLY"))
                 requests += 1
-                forecast_total = actual + remaining if remaining is not None else None
+                note = why_none or ""
+                forecast_total = actual + forecast.total if forecast is not None else None
             by_period[key] = (actual, forecast_total, note, currency)
         actual, forecast_total, note, currency = by_period[key]
         figures.append(BudgetSpend(budget_key=budget.key, period=period, actual=actual, forecast_total=forecast_total,

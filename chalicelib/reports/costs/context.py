@@ -20,7 +20,7 @@ from typing import Any
 from chalicelib.core import aws
 from chalicelib.core.constants import ORGANIZATIONS_CACHE, RUNS_PREFIX
 from chalicelib.reports.costs.analysis import CostReport
-from chalicelib.reports.costs.explorer import cost_request, separated_record_types
+from chalicelib.reports.costs.explorer import MAX_AMOUNT, cost_request, forecast_query, separated_record_types
 from chalicelib.core.errors import AuthorizationError, ConfigurationError, DataValidationError, classify_aws_error
 from chalicelib.core.models import ClientConfig
 from chalicelib.reports.contracts import RunContext
@@ -29,13 +29,6 @@ from chalicelib.core.observability import logger
 from . import insights
 from .insights import BucketTotal, ForecastFigures, ReportContext, UsageBreakdown, UsageTypeLine
 
-# Metric names differ between GetCostAndUsage and GetCostForecast.
-FORECAST_METRIC = {
-    "UnblendedCost": "UNBLENDED_COST",
-    "AmortizedCost": "AMORTIZED_COST",
-    "NetAmortizedCost": "NET_AMORTIZED_COST",
-    "BlendedCost": "BLENDED_COST",
-}
 # Cost Explorer answers these when it cannot forecast (new accounts, a start before today): the
 # report says so instead of failing.
 _NO_FORECAST = {"DataUnavailableException": "Cost Explorer has too little history to forecast yet",
@@ -90,19 +83,17 @@ def forecast_request(config: ClientConfig, run: RunContext) -> dict[str, Any] | 
     window = insights.forecast_window(run.report_type, run.as_of)
     if window is None:
         return None
-    return {"TimePeriod": {"Start": window.start.isoformat(), "End": window.end.isoformat()},
-            "Metric": FORECAST_METRIC[config.cost_metric], "Granularity": "DAILY",
-            "Filter": usage_request(config, run)["Filter"], "PredictionIntervalLevel": 80}
+    return {**forecast_query(config, window.start, window.end), "Filter": usage_request(config, run)["Filter"]}
 
 
 def fetch_forecast(ce: Any, request: dict[str, Any]) -> tuple[ForecastFigures | None, str | None]:
     try:
         answer = ce.get_cost_forecast(**request)
     except Exception as exc:  # noqa: BLE001
-        note = _NO_FORECAST.get(_error_code(exc))
-        if note is None:
+        code = _error_code(exc)
+        if code not in _NO_FORECAST:
             raise classify_aws_error(exc, "Cost Explorer GetCostForecast") from exc
-        return None, note
+        return None, f"{_NO_FORECAST[code]} ({code})"
 
     def number(value: Any) -> Decimal | None:
         return None if value is None else Decimal(str(value))
@@ -117,8 +108,8 @@ def fetch_forecast(ce: Any, request: dict[str, Any]) -> tuple[ForecastFigures | 
                  if r.get("PredictionIntervalUpperBound") is not None), Decimal(0)) if days else None
     period = request["TimePeriod"]
     total = number(answer.get("Total", {}).get("Amount"))
-    if total is None or not total.is_finite():
-        raise DataValidationError("Cost Explorer GetCostForecast answered without a Total amount")
+    if total is None or not total.is_finite() or abs(total) >= MAX_AMOUNT:
+        raise DataValidationError(f"Cost Explorer GetCostForecast answered without a usable Total amount: {total}")
     return ForecastFigures(start=date.fromisoformat(period["Start"]), end=date.fromisoformat(period["End"]),
                            total=total, lower=lower, upper=upper, daily=days), None
 

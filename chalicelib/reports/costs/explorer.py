@@ -100,25 +100,12 @@ def spend_between(ce: Any, config: ClientConfig, start: date, end: date) -> tupl
     return total, (currencies.pop() if currencies else "USD"), requests
 
 
-def forecast_between(ce: Any, config: ClientConfig, start: date, end: date) -> tuple[Decimal | None, str]:
-    """(forecast spend in [start, end), "") or (None, why) when Cost Explorer has no forecast
-    (DataUnavailableException: too little history; a Start in the past). Throttling and 5xx raise."""
-    request = {"TimePeriod": {"Start": start.isoformat(), "End": end.isoformat()},
-               "Metric": FORECAST_METRIC[config.cost_metric], "Granularity": "MONTHLY", "Filter": client_filter(config)}
-    try:
-        reply = ce.get_cost_forecast(**request)
-    except Exception as exc:  # noqa: BLE001
-        error = classify_aws_error(exc, "Cost Explorer GetCostForecast")
-        if isinstance(error, DataValidationError):
-            return None, str(error)
-        raise error from exc
-    try:
-        amount = Decimal(str(reply["Total"]["Amount"]))
-    except (KeyError, InvalidOperation, TypeError) as exc:
-        raise DataValidationError(f"GetCostForecast answer without a valid Total: {reply.get('Total')!r:.200}") from exc
-    if not amount.is_finite() or abs(amount) >= MAX_AMOUNT:
-        raise DataValidationError(f"GetCostForecast returned an unusable amount {amount}")
-    return amount, ""
+def forecast_query(config: ClientConfig, start: date, end: date, granularity: str = "DAILY") -> dict[str, Any]:
+    """GetCostForecast for the client's spend in [start, end) (its accounts, without the record
+    types it excludes); the report adds the separated types to the filter's exclusions."""
+    return {"TimePeriod": {"Start": start.isoformat(), "End": end.isoformat()},
+            "Metric": FORECAST_METRIC[config.cost_metric], "Granularity": granularity,
+            "Filter": client_filter(config), "PredictionIntervalLevel": 80}
 
 
 def pages(ce: Any, request: dict[str, Any]) -> Iterator[dict[str, Any]]:
