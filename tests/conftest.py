@@ -10,6 +10,12 @@ import pytest
 from tests.factories import CLIENTS, all_accounts, cost_rows
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    # `make test` runs the suite in two phases: everything else on one worker per core (pytest-xdist),
+    # then these alone, because they assert rates and waits measured on the wall clock.
+    config.addinivalue_line("markers", "timing: asserts wall-clock rates or waits; run serially after the parallel phase")
+
+
 @pytest.fixture
 def local_aws(tmp_path):
     """A factory: local_aws(clients=..., rows=...) -> an entered LocalAWS, closed after the test."""

@@ -138,6 +138,7 @@ def test_partial_batch_failure_retries_only_the_failed_record_and_channel(env):
     assert int(status["CHANNEL#slack"]["attempts"]) == 3 and int(status["CHANNEL#email"]["attempts"]) == 1
 
 
+@pytest.mark.timing  # measures rates or waits on the clock: run in the serial phase (Makefile)
 def test_last_receive_lands_in_the_dlq_permanent_4xx_is_not_retried_and_urls_stay_out_of_logs(env, capfd, caplog):
     aws, notify, server = env
     from chalicelib.core.observability import logger

@@ -121,6 +121,7 @@ def test_retried_lambda_service_error_after_send_sends_once_within_the_same_run(
     assert {r["status"] for r in aws.run_records("lost-responses").values()} == {"completed"}
 
 
+@pytest.mark.timing  # measures rates or waits on the clock: run in the serial phase (Makefile)
 def test_concurrent_duplicate_starts_send_once(local_aws):
     aws = local_aws(clients=THREE)
     arns = [aws.start(WEEKLY, name=f"dup-{i}") for i in range(3)]

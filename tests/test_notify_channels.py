@@ -97,6 +97,7 @@ def test_status_classification(server, mode, error):
     assert url not in str(caught.value) and "/acme" not in str(caught.value)  # the URL is a secret
 
 
+@pytest.mark.timing  # measures rates or waits on the clock: run in the serial phase (Makefile)
 def test_timeout_is_retryable_and_bounded(server):
     import time
 

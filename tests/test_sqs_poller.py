@@ -24,6 +24,9 @@ from infra.stage import load_stage
 from local.lambda_bridge import LambdaBridge
 from local.sqs_poller import SqsPoller, app_mappings
 
+# Visibility timeouts and receive counts on the clock: the serial phase of the suite (Makefile).
+pytestmark = pytest.mark.timing
+
 JOBS = Queue("test_jobs", visibility_timeout=20, max_receive_count=2)  # 20 s -> 1 s at time scale 0.05
 SCALE = 0.05
 

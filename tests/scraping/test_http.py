@@ -125,6 +125,7 @@ def _burst(server, make_limiter, workers=8, per_worker=6):
     return errors, time.monotonic() - began
 
 
+@pytest.mark.timing  # measures rates or waits on the clock: run in the serial phase (Makefile)
 def test_shared_limit_holds_across_concurrent_clients(server, table):
     errors, elapsed = _burst(server, lambda: DynamoDbRateLimiter(table, "sec", rate_per_second=10, max_wait_seconds=30))
     assert errors == []
@@ -133,6 +134,7 @@ def test_shared_limit_holds_across_concurrent_clients(server, table):
     assert elapsed >= 4.5  # 48 requests at 10/s need at least 4.7 s (5.2 s at the limiter's 9.1/s spacing)
 
 
+@pytest.mark.timing  # measures rates or waits on the clock: run in the serial phase (Makefile)
 def test_without_the_limiter_the_same_burst_breaks_the_limit(server):
     errors, _ = _burst(server, None)
     assert errors == []

@@ -6,10 +6,15 @@ from __future__ import annotations
 import json
 import time
 
+import pytest
+
 from local.fixture_server import FixtureServer
 from local.scrape_fixtures import SYNTHETIC_CIK, FixtureData
 
 from .conftest import AS_OF
+
+# Requests per second at the server: the serial phase of the suite (Makefile), not beside another worker.
+pytestmark = pytest.mark.timing
 
 FUNDS = 40
 
