@@ -71,6 +71,12 @@ def bill(usage: dict[str, Any], memory_mb: dict[str, int], duration: str = "cpu_
         BillLine("DynamoDB writes", units.get("dynamodb write", 0), PRICES["dynamodb write"].unit, PRICES["dynamodb write"].usd),
         BillLine("DynamoDB reads", units.get("dynamodb read", 0), PRICES["dynamodb read"].unit, PRICES["dynamodb read"].usd),
         BillLine("SNS publish", units.get("sns", 0), PRICES["sns"].unit, PRICES["sns"].usd),
+        # Each message our stages send is received and deleted once more by the event source mapping
+        # (the local poller's idle polls are not AWS's long polls: a fixed cost per queue, not per run).
+        BillLine("SQS requests (send, receive, delete)", 3 * int(usage.get("stage_request_units", {}).get("sqs", 0)),
+                 PRICES["sqs"].unit, PRICES["sqs"].usd),
+        BillLine("Secrets Manager reads", units.get("secretsmanager", 0), PRICES["secretsmanager"].unit,
+                 PRICES["secretsmanager"].usd),
         BillLine("STS AssumeRole", units.get("sts", 0), PRICES["sts"].unit, PRICES["sts"].usd),
     ]
     return lines

@@ -16,6 +16,8 @@ at scale. Change a price here and every figure follows.
 | DynamoDB on-demand write   | write request unit (1 KB item)        | 0.000000625    |
 | DynamoDB on-demand read    | read request unit (4 KB, consistent)  | 0.000000125    |
 | SNS publish                | request                               | 0.0000005      |
+| SQS standard queue         | request (send, receive, delete)       | 0.0000004      |
+| Secrets Manager API        | request (GetSecretValue)              | 0.000005       |
 | STS AssumeRole             | request                               | 0 (no charge)  |
 
 Not in the bill (not per run, or not measurable locally): storage (S3 GB-month, DynamoDB GB-month),
@@ -43,5 +45,7 @@ PRICES: dict[str, UnitPrice] = {
     "dynamodb write": UnitPrice(0.625 / 1_000_000, "write request unit"),
     "dynamodb read": UnitPrice(0.125 / 1_000_000, "read request unit"),
     "sns": UnitPrice(0.50 / 1_000_000, "request"),
+    "sqs": UnitPrice(0.40 / 1_000_000, "request"),
+    "secretsmanager": UnitPrice(0.05 / 10_000, "request"),
     "sts": UnitPrice(0.0, "request"),
 }

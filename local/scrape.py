@@ -37,7 +37,7 @@ class LocalScrape:
 
     def __enter__(self) -> "LocalScrape":
         from local.cost_explorer import CostData
-        from local.moto_fixes import atomic_dynamodb_writes
+        from local.moto_fixes import atomic_dynamodb
         from local.runtime import LocalAWS
 
         self._undo: list[Callable[[], None]] = []
@@ -60,7 +60,7 @@ class LocalScrape:
             "SCRAPE_DEADLINE_MARGIN_SECONDS": str(self.deadline_margin_seconds),
             **self.env_overrides,
         }
-        self._undo.append(atomic_dynamodb_writes())
+        self._undo.append(atomic_dynamodb())
         self.aws = LocalAWS(out_dir=self.out_dir, costs=CostData.from_rows([]), retry_time_scale=self.retry_time_scale,
                             env_overrides=env)
         self.aws.__enter__()
