@@ -27,9 +27,9 @@ def server():
 
 @pytest.fixture
 def table():
-    from local.moto_fixes import atomic_dynamodb_writes
+    from local.moto_fixes import atomic_dynamodb
 
-    undo = atomic_dynamodb_writes()  # conditional writes atomic across threads, as in DynamoDB
+    undo = atomic_dynamodb()  # conditional writes atomic across threads, as in DynamoDB
     with mock_aws():
         dynamodb = boto3.resource("dynamodb", region_name="us-east-1")
         yield dynamodb.create_table(
