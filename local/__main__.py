@@ -126,21 +126,29 @@ def _inputs(args: argparse.Namespace) -> tuple[list[dict[str, Any] | str], Any, 
     return clients, costs, organizations, args.as_of or ((costs.last_day or date.today()) + timedelta(days=1))
 
 
-def run_command(args: argparse.Namespace) -> int:
+def unknown_client_id(args: argparse.Namespace, clients: list[Any]) -> str | None:
+    """The error for a --client-id that is not in the clients file (listing known ids), else None."""
     from local.core import client_id_of
 
+    if not args.client_id:
+        return None
+    known = [cid for cid in map(client_id_of, clients) if cid]
+    if args.client_id in known:
+        return None
+    listed = ", ".join(known[:5]) + (f" and {len(known) - 5} more" if len(known) > 5 else "")
+    return f"--client-id {args.client_id!r} is not in the clients file {args.clients} (known: {listed or 'none'})"
+
+
+def run_command(args: argparse.Namespace) -> int:
     try:
         clients, costs, organizations, as_of = _inputs(args)
     except (OSError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    if args.client_id:
-        known = [cid for cid in map(client_id_of, clients) if cid]
-        if args.client_id not in known:
-            listed = ", ".join(known[:5]) + (f" and {len(known) - 5} more" if len(known) > 5 else "")
-            print(f"error: --client-id {args.client_id!r} is not in the clients file {args.clients} "
-                  f"(known: {listed or 'none'})", file=sys.stderr)
-            return EXIT_BAD_INPUT
+    unknown = unknown_client_id(args, clients)
+    if unknown:
+        print(f"error: {unknown}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     run_input: dict[str, Any] = {"report_type": args.report_type, "as_of": as_of.isoformat(), "force": args.force}
     if args.client_id:
         run_input["client_id"] = args.client_id

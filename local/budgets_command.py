@@ -13,12 +13,16 @@ from typing import Any
 
 
 def budgets_command(args: argparse.Namespace) -> int:
-    from local.__main__ import EXIT_BAD_INPUT, _inputs
+    from local.__main__ import EXIT_BAD_INPUT, _inputs, unknown_client_id
 
     try:
         clients, costs, _organizations, as_of = _inputs(args)
     except (OSError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    unknown = unknown_client_id(args, clients)
+    if unknown:
+        print(f"error: {unknown}", file=sys.stderr)
         return EXIT_BAD_INPUT
     run_input: dict[str, Any] = {"as_of": as_of.isoformat()}
     if args.client_id:
@@ -74,7 +78,11 @@ def print_summary(summary: dict[str, Any]) -> None:
         detail = ", ".join(c.get("crossed") or []) or c.get("reason") or "nothing crossed"
         print(f"{c['client_id'].ljust(width)}  {c['status']:8}  {detail[:100]}")
     for run in summary["runs"]:
-        error = f" ({run['execution_error']}: {run['execution_cause']})" if run.get("execution_error") else ""
+        error = ""
+        if run.get("execution_error"):  # the Lambda error's message, not its JSON and stack trace
+            from chalicelib.core.errors import error_details
+
+            error = f" ({run['execution_error']}: {error_details(run['execution_error'], run['execution_cause'])['message']})"
         print(f"\n{run['execution']}: {run['execution_status']}{error}, {run['notifications_queued']} notification(s) queued, "
               f"queue: {run['queue']['received']} received, {run['queue']['failed']} failed")
     per_channel = ", ".join(f"{k} {v}" for k, v in summary["notifications_sent_per_channel"].items()) or "none"

@@ -167,3 +167,27 @@ def test_the_local_cost_explorer_refuses_mixed_currencies_in_one_account_service
     assert code == 2
     err = capsys.readouterr().err
     assert "EUR" in err and "USD" in err and "111111111111" in err and "AWS Lambda" in err and "2026-11-10" in err
+
+
+def test_local_budgets_on_the_samples_sends_each_channel_once_across_a_rerun(tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["budgets", "--reruns", "1", "--out", str(out)]) == 0
+    summary = json.loads((out / "budgets_summary.json").read_text())
+    assert summary["duplicates_after_reruns"] == 0 and summary["dead_letter_queue_depth"] == 0
+    assert [run["execution_status"] for run in summary["runs"]] == ["SUCCEEDED", "SUCCEEDED"]
+    assert summary["runs"][1]["notifications_queued"] == 0  # the rerun finds every crossing claimed
+    # every notification a channel accepted is one file per channel, under its client's folder
+    written: dict[str, int] = {}
+    for path in (out / "notifications").rglob("*.*"):
+        channel = path.name.split(".")[-2]
+        written[channel] = written.get(channel, 0) + 1
+    assert written == summary["notifications_sent_per_channel"]
+    assert {"email", "slack", "teams", "sns", "webhook"} <= set(written)
+    printed = capsys.readouterr().out
+    assert "duplicates after 1 rerun(s): 0" in printed and "initech" in printed  # the paused client is listed
+
+
+def test_local_budgets_names_an_unknown_client_id(tmp_path, capsys):
+    assert main(["budgets", "--client-id", "nosuch", "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert "nosuch" in err and "acme-retail" in err and "Traceback" not in err
