@@ -63,3 +63,44 @@ def test_a_partition_query_answers_what_moto_answers(table: Any, query: dict[str
         undo()
     assert _pages(table, **query) == expected  # undone
     assert any(expected) == (query["ExpressionAttributeValues"][":p"] != "nobody")  # the cases are not vacuous
+
+
+def test_the_fast_sqs_clock_keeps_visibility_counts_and_retention(monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+
+    from moto import mock_aws
+
+    from local.moto_fixes import fast_sqs_clock
+
+    for key, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                       "AWS_DEFAULT_REGION": "us-east-1"}.items():
+        monkeypatch.setenv(key, value)
+    undo = fast_sqs_clock()
+    try:
+        with mock_aws():
+            sqs = boto3.client("sqs")
+            url = sqs.create_queue(QueueName="q", Attributes={"MessageRetentionPeriod": "60"})["QueueUrl"]
+            sqs.send_message_batch(QueueUrl=url, Entries=[{"Id": str(i), "MessageBody": f"m{i}"} for i in range(6)])
+
+            def receive(visibility: int) -> list[str]:
+                answer = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=visibility)
+                return sorted(m["Body"] for m in answer.get("Messages", []))
+
+            assert receive(1) == [f"m{i}" for i in range(6)]
+            assert receive(1) == []  # in flight for a second
+            attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+            assert (attributes["ApproximateNumberOfMessages"], attributes["ApproximateNumberOfMessagesNotVisible"]) == ("0", "6")
+            time.sleep(1.2)
+            assert receive(30) == [f"m{i}" for i in range(6)]  # visible again after the timeout
+            # retention: a message older than the queue's retention period is never handed out
+            sqs.set_queue_attributes(QueueUrl=url, Attributes={"MessageRetentionPeriod": "60", "VisibilityTimeout": "0"})
+            sqs.send_message(QueueUrl=url, MessageBody="old")
+            import moto.sqs.models as sqs_models
+
+            queue = next(iter(sqs_models.sqs_backends["123456789012"]["us-east-1"].queues.values()))
+            old = next(m for m in queue._messages if m.body == "old")
+            old.sent_timestamp -= 61_000  # sent 61 s ago
+            assert receive(30) == []
+    finally:
+        undo()
+    assert not getattr(__import__("moto.sqs.models", fromlist=["unix_time"]).unix_time, "_fast", False)  # undone
