@@ -104,3 +104,11 @@ def test_a_caught_error_name_is_classified_by_what_it_means() -> None:
     # an unexpected exception is not dressed up as a business rule
     unknown = error_details("KeyError", '{"errorMessage": "\'total\'"}')
     assert unknown["category"] == "unknown" and unknown["message"] == "'total'"
+
+
+def test_a_non_aws_exception_is_unclassified_not_a_business_rule() -> None:
+    from chalicelib.core.errors import CostReportError, classify_aws_error
+
+    error = classify_aws_error(RuntimeError("dictionary changed size during iteration"), "read monthly summaries")
+    assert type(error) is CostReportError and error.category == "unknown"
+    assert str(error) == "read monthly summaries: RuntimeError: dictionary changed size during iteration"

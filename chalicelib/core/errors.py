@@ -156,7 +156,8 @@ def classify_aws_error(exc: BaseException, doing: str) -> CostReportError:
         return ServiceUnavailableError(message) if status == 0 else BusinessLogicError(message)
     if isinstance(exc, (BotoConnectionError, HTTPClientError, TimeoutError, ConnectionError)):
         return NetworkError(f"{doing}: {type(exc).__name__}: {exc}")
-    return BusinessLogicError(f"{doing}: {type(exc).__name__}: {exc}")
+    # Not an AWS answer at all (a bug, or a library's own failure): unclassified, not a business rule.
+    return CostReportError(f"{doing}: {type(exc).__name__}: {exc}")
 
 
 # Error names raised by libraries (not ours) that mean "a service or a concurrent attempt was in the
