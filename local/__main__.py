@@ -205,6 +205,8 @@ def run_locally(clients: list[dict[str, Any] | str], costs: Any, run_input: dict
     # replaced, each message is a new .eml); summary.json says what this run delivered.
     out_dir.mkdir(parents=True, exist_ok=True)
     as_of = date.fromisoformat(run_input["as_of"])
+    # Every wait is bounded, by the run's size: 2 s per client is 4x the slowest rate measured here.
+    bound = max(600.0, 2.0 * len(clients))
     started = time.perf_counter()
     with LocalAWS(out_dir=out_dir, costs=costs, clients=clients, retry_time_scale=retry_time_scale,
                   estimated_from=open_month(as_of), organizations=organizations or {}) as aws:
@@ -212,19 +214,19 @@ def run_locally(clients: list[dict[str, Any] | str], costs: Any, run_input: dict
         arn = aws.start(run_input)
         run_id = arn.rsplit(":", 1)[-1]
         show = _progress_printer(aws, arn) if progress else None
-        described = aws.wait(arn, on_poll=show, poll=0.1)
+        described = aws.wait(arn, on_poll=show, poll=0.1, timeout=bound)
         if show:
             show(final=True)  # the finished counts, however short the run
             print(file=sys.stderr)
         elapsed = time.perf_counter() - started
         measured = usage.measure(aws)
         records = aws.run_records(run_id)
-        aws.notify.drain()  # change alerts and the operator alert, through the notification queue
+        aws.notify.drain(timeout=bound)  # change alerts, the operator alert, the metric events
         summary = _summary(aws, described, run_id, records, elapsed)
         summary["notifications_sent"] = aws.notify.sent_per_channel()
         summary["usage"] = measured
         _write_reports(aws, records, run_id, out_dir)
-        summary["summaries"] = _aggregate_own_run(aws, described, out_dir)
+        summary["summaries"] = _aggregate_own_run(aws, described, out_dir, bound)
     (out_dir / "summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
     return summary
 
@@ -236,7 +238,7 @@ def open_month(as_of: date) -> date:
     return (as_of - timedelta(days=1)).replace(day=1)
 
 
-def _aggregate_own_run(aws: Any, described: dict[str, Any], out_dir: Path) -> dict[str, Any]:
+def _aggregate_own_run(aws: Any, described: dict[str, Any], out_dir: Path, timeout: float) -> dict[str, Any]:
     """Apply the run's metric events (the SQS poller, drained), then aggregate the periods of its day
     (the aggregation state machine with a one-day backfill) and write DIR/summaries.json."""
     import os
@@ -246,13 +248,13 @@ def _aggregate_own_run(aws: Any, described: dict[str, Any], out_dir: Path) -> di
     from chalicelib.core.constants import ENV_AGGREGATION_STATE_MACHINE_ARN
     from local.summaries import read_summaries
 
-    aws.poller.drain(settle=True)
+    aws.poller.drain(settle=True, timeout=timeout)
     started = described["startDate"]
     day = (started.astimezone(timezone.utc) if started.tzinfo else started).date().isoformat()
     arn = aws.sfn.start_execution(stateMachineArn=os.environ[ENV_AGGREGATION_STATE_MACHINE_ARN],
                                   name=f"local-aggregate-{uuid.uuid4().hex[:12]}",
                                   input=json.dumps({"backfill": True, "start_date": day, "end_date": day}))["executionArn"]
-    aggregated = aws.wait(arn)
+    aggregated = aws.wait(arn, timeout=timeout)
     views = read_summaries()
     (out_dir / "summaries.json").write_text(json.dumps(views, indent=2, default=str) + "\n")
     return {"execution_status": aggregated["status"], "day": day, "written": len(views), "file": str(out_dir / "summaries.json")}

@@ -354,7 +354,19 @@ class LocalRuntime:
             if on_poll:
                 on_poll()
             if time.monotonic() > deadline:
-                raise TimeoutError(f"execution {execution_arn} still running after {timeout} s")
+                # Stopped before the in-process AWS is torn down: a branch still running would
+                # otherwise go on calling the (now unmocked) real endpoints.
+                try:
+                    self.sfn.stop_execution(executionArn=execution_arn, error="LocalTimeout",
+                                            cause=f"still running after {timeout} s")
+                    stopped = "stopped"
+                    for _ in range(100):  # moto aborts the branches asynchronously: wait for it (bounded)
+                        if self.sfn.describe_execution(executionArn=execution_arn)["status"] != "RUNNING":
+                            break
+                        time.sleep(0.1)
+                except Exception as exc:  # noqa: BLE001 - moto refuses to stop a worker still starting
+                    stopped = f"could not be stopped: {type(exc).__name__}"
+                raise TimeoutError(f"execution {execution_arn} still running after {timeout} s ({stopped})")
             time.sleep(poll)
 
     def run(self, run_input: dict[str, Any], name: str | None = None, timeout: float = 600) -> dict[str, Any]:

@@ -91,3 +91,13 @@ def test_call_counter_bills_batch_operations_per_item():
     assert request_units("PutItem", {}) == 1
     assert (category("dynamodb", "Query"), category("dynamodb", "UpdateItem")) == ("dynamodb read", "dynamodb write")
     assert (category("s3", "GetObject"), category("s3", "PutObject"), category("sts", "AssumeRole")) == ("s3 get", "s3 put", "sts")
+
+
+def test_a_wait_past_its_bound_stops_the_execution_before_the_local_aws_goes(local_aws):
+    import pytest
+
+    aws = local_aws()
+    arn = aws.start({"report_type": "weekly", "as_of": AS_OF.isoformat()})
+    with pytest.raises(TimeoutError, match="stopped"):
+        aws.wait(arn, timeout=0.5)  # the branches take seconds
+    assert aws.sfn.describe_execution(executionArn=arn)["status"] == "ABORTED"
