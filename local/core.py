@@ -254,7 +254,7 @@ class LocalRuntime:
         from local.aws_calls import AwsCallCounter
         from local.cost_explorer import LocalCostExplorer, install as install_cost_explorer
         from local.dynamodb_transactions import install as cheap_transactions
-        from local.moto_fixes import atomic_dynamodb, fast_sqs_clock, partition_queries
+        from local.moto_fixes import atomic_dynamodb, atomic_s3, fast_sqs_clock, partition_queries
         from local.engine_counters import EngineEvents
         from local.lambda_bridge import LambdaBridge
         from local.organizations import install as install_organizations
@@ -290,6 +290,7 @@ class LocalRuntime:
             reuse_engine_lambda_clients(),
             cheap_transactions(),
             atomic_dynamodb(),  # concurrent "Lambdas" in one process: DynamoDB's atomicity, not moto's races
+            atomic_s3(),  # and S3's: two writers of one key, the last one wins
             partition_queries(),  # a Query reads its partition, not a sort of the whole table
             fast_sqs_clock(),  # a receive costs O(batch), not O(queue) datetime steps per message
         ]

@@ -122,3 +122,35 @@ def fast_sqs_clock() -> Callable[[], None]:
         sqs_models.SQSBackend.is_message_valid_based_on_retention_period = original_valid
 
     return undo
+
+
+_s3_lock = threading.RLock()
+
+
+def atomic_s3() -> Callable[[], None]:
+    """Serialise moto's S3 object and bucket requests. Two "Lambdas" writing the same key at once
+    (clients of one payer caching its account names) made moto dispose the first key's buffer while
+    it was still computing that key's ETag ("I/O operation on closed file"), a failure S3 never
+    gives: the last writer wins. Returns the function that undoes it (idempotent when nested)."""
+    from moto.s3.responses import S3Response
+
+    originals: dict[str, Any] = {}
+    for name in ("key_response", "bucket_response"):
+        method = getattr(S3Response, name)
+        if getattr(method, "_atomic", False):
+            continue
+
+        @functools.wraps(method)
+        def locked(self: Any, *args: Any, __method: Any = method, **kwargs: Any) -> Any:
+            with _s3_lock:
+                return __method(self, *args, **kwargs)
+
+        locked._atomic = True  # type: ignore[attr-defined]
+        originals[name] = method
+        setattr(S3Response, name, locked)
+
+    def undo() -> None:
+        for name, method in originals.items():
+            setattr(S3Response, name, method)
+
+    return undo

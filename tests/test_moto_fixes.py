@@ -104,3 +104,39 @@ def test_the_fast_sqs_clock_keeps_visibility_counts_and_retention(monkeypatch: p
     finally:
         undo()
     assert not getattr(__import__("moto.sqs.models", fromlist=["unix_time"]).unix_time, "_fast", False)  # undone
+
+
+def test_concurrent_writers_of_one_s3_key_all_succeed_and_the_last_wins(monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    from moto import mock_aws
+
+    from local.moto_fixes import atomic_s3
+
+    for key, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                       "AWS_DEFAULT_REGION": "us-east-1"}.items():
+        monkeypatch.setenv(key, value)
+    undo = atomic_s3()
+    try:
+        with mock_aws():
+            s3 = boto3.client("s3")
+            s3.create_bucket(Bucket="shared-bucket")
+            errors: list[BaseException] = []
+
+            def write(n: int) -> None:
+                try:
+                    for _ in range(20):
+                        s3.put_object(Bucket="shared-bucket", Key="shared.json", Body=f'{{"writer": {n}}}'.encode())
+                except BaseException as exc:  # noqa: BLE001 - collected for the assertion
+                    errors.append(exc)
+
+            threads = [threading.Thread(target=write, args=(n,)) for n in range(4)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(timeout=60)
+            assert errors == []
+            body = s3.get_object(Bucket="shared-bucket", Key="shared.json")["Body"].read()
+            assert body in {f'{{"writer": {n}}}'.encode() for n in range(4)}
+    finally:
+        undo()
