@@ -24,30 +24,36 @@ _OPERATIONS = ("put_item", "update_item", "delete_item", "transact_write_items",
 _lock = threading.RLock()
 
 
-def atomic_dynamodb() -> Callable[[], None]:
-    """Serialise moto's DynamoDB item operations; returns the function that undoes it (idempotent when nested)."""
-    from moto.dynamodb.responses import DynamoHandler
-
+def _serialise(cls: Any, names: tuple[str, ...], lock: Any) -> Callable[[], None]:
+    """Wrap methods `names` of moto handler class `cls` in `lock`; returns the function that undoes
+    it. Idempotent when nested: a method already wrapped by an outer caller is left alone."""
     originals: dict[str, Any] = {}
-    for name in _OPERATIONS:
-        method = getattr(DynamoHandler, name)
+    for name in names:
+        method = getattr(cls, name)
         if getattr(method, "_atomic", False):
-            continue  # already patched by an outer caller
+            continue
 
         @functools.wraps(method)
         def locked(self: Any, *args: Any, __method: Any = method, **kwargs: Any) -> Any:
-            with _lock:
+            with lock:
                 return __method(self, *args, **kwargs)
 
         locked._atomic = True  # type: ignore[attr-defined]
         originals[name] = method
-        setattr(DynamoHandler, name, locked)
+        setattr(cls, name, locked)
 
     def undo() -> None:
         for name, method in originals.items():
-            setattr(DynamoHandler, name, method)
+            setattr(cls, name, method)
 
     return undo
+
+
+def atomic_dynamodb() -> Callable[[], None]:
+    """Serialise moto's DynamoDB item operations; returns the function that undoes it (idempotent when nested)."""
+    from moto.dynamodb.responses import DynamoHandler
+
+    return _serialise(DynamoHandler, _OPERATIONS, _lock)
 
 
 def partition_queries() -> Callable[[], None]:
@@ -134,23 +140,4 @@ def atomic_s3() -> Callable[[], None]:
     gives: the last writer wins. Returns the function that undoes it (idempotent when nested)."""
     from moto.s3.responses import S3Response
 
-    originals: dict[str, Any] = {}
-    for name in ("key_response", "bucket_response"):
-        method = getattr(S3Response, name)
-        if getattr(method, "_atomic", False):
-            continue
-
-        @functools.wraps(method)
-        def locked(self: Any, *args: Any, __method: Any = method, **kwargs: Any) -> Any:
-            with _s3_lock:
-                return __method(self, *args, **kwargs)
-
-        locked._atomic = True  # type: ignore[attr-defined]
-        originals[name] = method
-        setattr(S3Response, name, locked)
-
-    def undo() -> None:
-        for name, method in originals.items():
-            setattr(S3Response, name, method)
-
-    return undo
+    return _serialise(S3Response, ("key_response", "bucket_response"), _s3_lock)

@@ -11,13 +11,17 @@ import pytest
 from local.moto_fixes import partition_queries
 
 
-@pytest.fixture
-def table(monkeypatch: pytest.MonkeyPatch) -> Any:
-    from moto import mock_aws
-
+@pytest.fixture(autouse=True)
+def credentials(monkeypatch: pytest.MonkeyPatch) -> None:
     for key, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
                        "AWS_DEFAULT_REGION": "us-east-1"}.items():
         monkeypatch.setenv(key, value)
+
+
+@pytest.fixture
+def table() -> Any:
+    from moto import mock_aws
+
     with mock_aws():
         boto3.client("dynamodb").create_table(
             TableName="t", BillingMode="PAY_PER_REQUEST",
@@ -65,16 +69,13 @@ def test_a_partition_query_answers_what_moto_answers(table: Any, query: dict[str
     assert any(expected) == (query["ExpressionAttributeValues"][":p"] != "nobody")  # the cases are not vacuous
 
 
-def test_the_fast_sqs_clock_keeps_visibility_counts_and_retention(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_fast_sqs_clock_keeps_visibility_counts_and_retention() -> None:
     import time
 
     from moto import mock_aws
 
     from local.moto_fixes import fast_sqs_clock
 
-    for key, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                       "AWS_DEFAULT_REGION": "us-east-1"}.items():
-        monkeypatch.setenv(key, value)
     undo = fast_sqs_clock()
     try:
         with mock_aws():
@@ -106,16 +107,13 @@ def test_the_fast_sqs_clock_keeps_visibility_counts_and_retention(monkeypatch: p
     assert not getattr(__import__("moto.sqs.models", fromlist=["unix_time"]).unix_time, "_fast", False)  # undone
 
 
-def test_concurrent_writers_of_one_s3_key_all_succeed_and_the_last_wins(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_concurrent_writers_of_one_s3_key_all_succeed_and_the_last_wins() -> None:
     import threading
 
     from moto import mock_aws
 
     from local.moto_fixes import atomic_s3
 
-    for key, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                       "AWS_DEFAULT_REGION": "us-east-1"}.items():
-        monkeypatch.setenv(key, value)
     undo = atomic_s3()
     try:
         with mock_aws():
