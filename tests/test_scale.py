@@ -96,8 +96,11 @@ def test_call_counter_bills_batch_operations_per_item():
 def test_a_wait_past_its_bound_stops_the_execution_before_the_local_aws_goes(local_aws):
     import pytest
 
+    import time
+
     aws = local_aws()
+    aws.bridge.fault_hook = lambda name, event: name == "collect_costs" and time.sleep(3)  # a slow branch
     arn = aws.start({"report_type": "weekly", "as_of": AS_OF.isoformat()})
     with pytest.raises(TimeoutError, match="stopped"):
-        aws.wait(arn, timeout=0.5)  # the branches take seconds
+        aws.wait(arn, timeout=1.0)
     assert aws.sfn.describe_execution(executionArn=arn)["status"] == "ABORTED"
