@@ -67,7 +67,7 @@ def plan(event: BudgetPlanInput) -> BudgetPlanResult:
             _put_outcome(run.run_id, ClientOutcome(client_id=key, status="skipped", reason=_short(reason)))
             skipped += 1
         else:
-            eligible.append(checked(config))  # type: ignore[arg-type] (a str has a reason)
+            eligible.append(checked(config))  # type: ignore[arg-type]  (an invalid config always has a reason)
     return BudgetPlanResult(run=run, clients=eligible, skipped=skipped)
 
 
