@@ -43,7 +43,8 @@ def noop_handlers(client_ids: list[str]) -> dict[str, Any]:
 
     def eligibility(event: dict[str, Any], context: Any) -> dict[str, Any]:
         bucket, key = os.environ["BUCKET_NAME"], f"runs/{event['run']['run_id']}/eligible.json"
-        boto3.client("s3").put_object(Bucket=bucket, Key=key, Body=json.dumps(client_ids).encode())
+        items = [{"client_id": client_id, "fingerprint": "0" * 32} for client_id in client_ids]  # the Map item's shape
+        boto3.client("s3").put_object(Bucket=bucket, Key=key, Body=json.dumps(items).encode())
         return {"items": {"bucket": bucket, "key": key}, "eligible": len(client_ids)}
 
     def noop(event: dict[str, Any], context: Any) -> dict[str, Any]:

@@ -33,9 +33,15 @@ CREDENTIALS = {
 ROOT = Path(__file__).resolve().parent.parent
 
 
+# DynamoDB's item limit (400 KB) less room for the keys: a config the table cannot hold.
+MAX_STORED_CONFIG_BYTES = 400 * 1024 - 1024
+
+
 def load_clients(path: Path) -> list[dict[str, Any] | str]:
-    """A JSON list; each entry is kept as written so a bad one is reported by the run, not here
-    (a duplicate client_id is refused here: the later entry would replace the earlier)."""
+    """A JSON list; each entry is kept as written so a bad one is reported by the run, not here.
+    Refused here, naming the entry: a duplicate client_id (the later entry would replace the earlier)
+    and an entry too large to be stored at all (DynamoDB refuses it: no run could report it), with
+    what the config loader finds wrong in it."""
     try:
         data = json.loads(Path(path).read_text())
     except json.JSONDecodeError as exc:
@@ -45,6 +51,7 @@ def load_clients(path: Path) -> list[dict[str, Any] | str]:
     clients = [entry if isinstance(entry, dict) else json.dumps(entry) for entry in data]
     try:
         check_unique_client_ids(clients)
+        check_storable(clients)
     except ValueError as exc:
         raise ValueError(f"{path}: {exc}") from None
     return clients
@@ -81,6 +88,24 @@ def check_unique_client_ids(clients: list[dict[str, Any] | str]) -> None:
         if client_id in first:
             raise ValueError(f"duplicate client_id {client_id!r}: entries [{first[client_id]}] and [{position}]")
         first[client_id] = position
+
+
+def check_storable(clients: list[dict[str, Any] | str]) -> None:
+    """An entry larger than a table item can hold is refused, naming its position, its client and
+    every problem the config loader (chalicelib/core/clients.py, the runs' own rules) finds in it."""
+    from chalicelib.core.clients import check_configs
+
+    texts = [client if isinstance(client, str) else json.dumps(client, default=str) for client in clients]
+    too_large = [position for position, text in enumerate(texts) if len(text.encode("utf-8")) > MAX_STORED_CONFIG_BYTES]
+    if not too_large:
+        return
+    keys = [client_id_of(client) or entry_key(position) for position, client in enumerate(clients)]
+    verdicts = check_configs(list(zip(keys, texts)))
+    position = too_large[0]
+    verdict = verdicts[keys[position]]
+    problems = verdict if isinstance(verdict, str) else "the config is valid but holds too much"
+    raise ValueError(f"entry [{position}] (client {keys[position]!r}) is {len(texts[position].encode('utf-8')):,} bytes, "
+                     f"more than a stored config can hold ({MAX_STORED_CONFIG_BYTES:,} bytes): {problems}")
 
 
 def store_clients(clients: list[dict[str, Any] | str]) -> list[str]:

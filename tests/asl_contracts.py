@@ -9,8 +9,9 @@ compatible with its annotation), and the result the state stores is the stage's 
 a field renamed on either side is a finding, without running the state machine.
 
 Shapes: `Obj` (an object with known keys, `open` when other keys may exist), `Arr`, `Leaf` (a
-scalar annotation; `ANY` when unknown). Unknown inputs (a Distributed Map's ItemReader, a non-Lambda
-service integration's result) are ANY: nothing is asserted about them.
+scalar annotation; `ANY` when unknown). Unknown inputs (a Distributed Map's ItemReader unless its
+items' model is given, a non-Lambda service integration's result) are ANY: nothing is asserted
+about them.
 """
 
 from __future__ import annotations
@@ -279,6 +280,9 @@ class Checker:
     contracts: dict[str, Contract]
     function_of: Callable[[str], str | None]
     execution_input: Shape = ANY
+    # Map state name -> the model of each item its ItemReader reads from S3 (what the stage that
+    # wrote the object dumps); a reader not listed here has items of unknown shape (ANY).
+    item_readers: dict[str, type[BaseModel]] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
     tasks_checked: list[str] = field(default_factory=list)
     max_visits: int = 10_000
@@ -453,7 +457,9 @@ class Checker:
         if "ItemReader" in state:
             # Where the items are is in the state: the reader's Bucket and Key must be paths to strings.
             self._s3_location(state["ItemReader"], effective, context, f"{where}: ItemReader", ("Bucket", "Key"))
-            item = ANY  # items come from S3 (Distributed Map): their shape is not in the state
+            # items come from S3 (Distributed Map): their shape is not in the state, only in their writer's model
+            reader_model = self.item_readers.get(where.rsplit("/", 1)[-1])
+            item = model_shape(reader_model) if reader_model else ANY
         else:
             items = select(effective, state.get("ItemsPath", "$"))
             if isinstance(items, Leaf) and items.annotation is Any:

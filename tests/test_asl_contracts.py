@@ -42,9 +42,16 @@ def contracts() -> dict[str, Contract]:
     return found
 
 
+def item_readers() -> dict[str, Any]:
+    """Map state -> the model of the items its ItemReader reads (what eligibility writes to S3)."""
+    from chalicelib.core.clients import CheckedClient
+
+    return {"ProcessClients": CheckedClient}
+
+
 def checker(overrides: dict[str, Contract] | None = None) -> Checker:
     table = {**contracts(), **(overrides or {})}
-    return Checker(contracts=table, function_of=placeholder_function(list(table)))
+    return Checker(contracts=table, function_of=placeholder_function(list(table)), item_readers=item_readers())
 
 
 def load(name: str) -> dict[str, Any]:
@@ -173,6 +180,17 @@ def test_a_type_mismatch_is_caught() -> None:
     assert any("CollectCosts: input.client_id: int where str is expected" in p for p in problems), problems
 
 
+def test_a_map_item_field_that_its_writer_does_not_write_is_caught() -> None:
+    for name, state in (("cost_report.asl.json", "ProcessClients"), ("budget_check.asl.json", "CheckClients")):
+        machine = copy.deepcopy(load(name))
+        machine["States"][state]["ItemSelector"]["fingerprint.$"] = "$$.Map.Item.Value.config_hash"
+        problems = checker().check(machine, name)
+        assert any("no field 'config_hash' in CheckedClient" in p for p in problems), problems
+        del machine["States"][state]["ItemSelector"]["fingerprint.$"]  # a child would load an unchecked config
+        problems = checker().check(machine, name)
+        assert any("input.fingerprint: missing, required by" in p for p in problems), problems
+
+
 # ---- the walk handles every kind of state the next state machines use ------------------------------
 
 LOOP_AND_DISTRIBUTED = {
@@ -194,7 +212,8 @@ LOOP_AND_DISTRIBUTED = {
                                               "ReaderConfig": {"InputType": "JSON"},
                                               "Parameters": {"Bucket.$": "$.eligibility.items.bucket",
                                                              "Key.$": "$.eligibility.items.key"}},
-                "ItemSelector": {"run.$": "$.run", "client_id.$": "$$.Map.Item.Value.client_id"},
+                "ItemSelector": {"run.$": "$.run", "client_id.$": "$$.Map.Item.Value.client_id",
+                                 "fingerprint.$": "$$.Map.Item.Value.fingerprint"},
                 "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
                                   "StartAt": "Collect",
                                   "States": {"Collect": {"Type": "Task", "Resource": "${CollectCostsFunctionArn}",

@@ -49,16 +49,18 @@ def _eligibility(chalice_client, run):
 
 
 def _eligible_ids(result):
-    """The ids the Distributed Map's ItemReader will read: a JSON list in S3, counted in the output."""
+    """The ids of the items the Distributed Map's ItemReader will read: a JSON list in S3, counted in
+    the output, each item a client id with the fingerprint of the config eligibility checked."""
     import json
 
+    from chalicelib.core.clients import CheckedClient
     from chalicelib.core.settings import get_settings
     from chalicelib.core.store import artefacts
 
     assert result["items"]["bucket"] == get_settings().bucket_name
-    ids = json.loads(artefacts.get_text(result["items"]["key"]))
-    assert result["eligible"] == len(ids)
-    return ids
+    items = [CheckedClient.model_validate(item) for item in json.loads(artefacts.get_text(result["items"]["key"]))]
+    assert result["eligible"] == len(items)
+    return [item.client_id for item in items]
 
 
 def test_eligibility_reasons(chalice_client):

@@ -9,7 +9,8 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from chalicelib.core.models import ClientId, IsoDate, Money, Period, StrictModel
+from chalicelib.core.clients import CheckedClient, Fingerprint
+from chalicelib.core.models import AsOfDate, ClientId, Money, Period, StrictModel
 from chalicelib.reports.contracts import CaughtError
 
 
@@ -17,7 +18,7 @@ class BudgetCheckInput(StrictModel):
     """What the daily schedule sends and what a person types: `{"as_of": "2026-11-22", "client_id": "acme"}`,
     both optional (as_of defaults to the execution's start date, UTC)."""
 
-    as_of: IsoDate | None = None
+    as_of: AsOfDate | None = None  # at most tomorrow (UTC) from the execution's start, as for a report run
     client_id: ClientId | None = None
 
 
@@ -38,18 +39,20 @@ class BudgetPlanInput(StrictModel):
 
 
 class BudgetPlanResult(StrictModel):
-    """ResultPath "$": `client_ids` are the Map's items."""
+    """ResultPath "$": `clients` are the Map's items, each with the fingerprint of the config plan
+    checked against every other client (chalicelib/core/clients.py)."""
 
     run: BudgetRun
-    client_ids: list[ClientId]
+    clients: list[CheckedClient]
     skipped: int
 
 
 class BudgetTask(StrictModel):
-    """A Map item: one client of one budget check."""
+    """A Map item: one client of one budget check; spend and alert use the config plan checked or none."""
 
     run: BudgetRun
     client_id: ClientId
+    fingerprint: Fingerprint
 
 
 class BudgetSpend(StrictModel):

@@ -34,10 +34,11 @@ from chalicelib.budgets.models import (
     ClientSummary,
 )
 from chalicelib.core import aws
+from chalicelib.core.clients import CheckedClient, checked, load_checked, load_configs
 from chalicelib.core.constants import PK_BUDGET_RUN_PREFIX
 from chalicelib.core.errors import classify_aws_error, error_details
 from chalicelib.core.metrics import publish
-from chalicelib.core.models import ClientConfig
+from chalicelib.core.models import ClientConfig, latest_as_of
 from chalicelib.core.periods import parse_timestamp
 from chalicelib.core.settings import get_settings
 from chalicelib.core.store import table
@@ -45,8 +46,6 @@ from chalicelib.notify.models import Route
 from chalicelib.notify.queue import enqueue
 from chalicelib.reports.costs.context import fetch_forecast
 from chalicelib.reports.costs.explorer import ce_client_for, forecast_query, spend_between
-from chalicelib.reports.stages.collect_costs import load_config
-from chalicelib.reports.stages.eligibility import load_configs
 from chalicelib.reports.stages.plan import parse_execution_input
 
 MAX_REASON_CHARS = 1000
@@ -54,20 +53,22 @@ MAX_LISTED_CLIENTS = 200
 
 
 def plan(event: BudgetPlanInput) -> BudgetPlanResult:
-    check_input = parse_execution_input(event.input, BudgetCheckInput, '{"as_of": "2026-11-22"}')
     started_at = parse_timestamp(event.started_at) or table.utcnow()
+    check_input = parse_execution_input(event.input, BudgetCheckInput, '{"as_of": "2026-11-22"}',
+                                        context={"latest_as_of": latest_as_of(started_at)})
     run = BudgetRun(run_id=event.execution_name or f"budget-{started_at:%Y%m%dT%H%M%S}",
                     as_of=check_input.as_of or started_at.date(), client_id=check_input.client_id,
                     started_at=started_at, max_concurrency=get_settings().max_concurrency)
-    eligible, skipped = [], 0
+    eligible: list[CheckedClient] = []
+    skipped = 0
     for key, config in load_configs(run.client_id).items():
         reason = config if isinstance(config, str) else skip_reason(config)
         if reason:
             _put_outcome(run.run_id, ClientOutcome(client_id=key, status="skipped", reason=_short(reason)))
             skipped += 1
         else:
-            eligible.append(key)
-    return BudgetPlanResult(run=run, client_ids=eligible, skipped=skipped)
+            eligible.append(checked(config))  # type: ignore[arg-type]  (an invalid config always has a reason)
+    return BudgetPlanResult(run=run, clients=eligible, skipped=skipped)
 
 
 def skip_reason(config: ClientConfig) -> str:
@@ -83,7 +84,7 @@ def skip_reason(config: ClientConfig) -> str:
 
 
 def spend(event: BudgetTask) -> ClientSpend:
-    config = load_config(event.client_id)
+    config = load_checked(event.client_id, event.fingerprint)
     ce = ce_client_for(config)
     as_of = event.run.as_of
     by_period: dict[tuple[date, date], tuple[Decimal, Decimal | None, str, str]] = {}
@@ -111,7 +112,7 @@ def spend(event: BudgetTask) -> ClientSpend:
 
 
 def alert(event: BudgetAlertInput) -> ClientOutcome:
-    config = load_config(event.client_id)
+    config = load_checked(event.client_id, event.fingerprint)
     budgets = {budget.key: budget for budget in config.budgets}
     crossed_names: list[str] = []
     notification_ids: list[str] = []

@@ -30,6 +30,13 @@ class ConfigurationError(CostReportError):
     recommended_action = "Fix the client configuration field named in the message, then rerun the same input."
 
 
+class ConfigChangedError(ConfigurationError):
+    """A client's config was edited after its run checked it against every other client."""
+
+    recommended_action = ("The client's config was edited while the run was in flight; rerun the same input: "
+                          "the new config is checked against every other client first.")
+
+
 class AuthorizationError(CostReportError):
     category = "authorization"
     severity = "high"
@@ -75,6 +82,7 @@ ERROR_CLASSES: dict[str, type[CostReportError]] = {
     cls.__name__: cls
     for cls in (
         ConfigurationError,
+        ConfigChangedError,
         AuthorizationError,
         NetworkError,
         ThrottlingError,

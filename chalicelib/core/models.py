@@ -7,7 +7,7 @@ contracts live in chalicelib/reports/contracts.py.
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Annotated, Literal
 
@@ -20,6 +20,7 @@ from pydantic import (
     Field,
     StringConstraints,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -90,8 +91,47 @@ def _iso_date_only(value: object) -> object:
     return value
 
 
-# An execution input's date: only YYYY-MM-DD (pydantic would also take a timestamp or a number).
-IsoDate = Annotated[date, BeforeValidator(_iso_date_only)]
+# Every period derived from an input date (a previous month, a 6-month trend, a budget year, a summary
+# year) reaches at most a year back or ahead: a year of margin on each side of the calendar's range
+# (years 1 to 9999) keeps that date math from overflowing, whatever the report or summary type.
+EARLIEST_INPUT_DATE = date(2, 1, 1)
+LATEST_INPUT_DATE = date(9998, 12, 31)
+
+
+def _within_calendar_margin(value: date) -> date:
+    if not EARLIEST_INPUT_DATE <= value <= LATEST_INPUT_DATE:
+        raise ValueError(f"{value.isoformat()} is out of range: use a date from {EARLIEST_INPUT_DATE.isoformat()} "
+                         f"to {LATEST_INPUT_DATE.isoformat()}")
+    return value
+
+
+def latest_as_of(now: datetime) -> date:
+    """The latest `as_of` worth asking for at `now`: tomorrow (UTC). Periods end before as_of, so a
+    later one covers days that have no costs yet."""
+    return now.astimezone(timezone.utc).date() + timedelta(days=1)
+
+
+def refuse_future_as_of(as_of: date, latest: date) -> date:
+    """The one rule for `as_of` in every input (report runs, reports on demand, budget checks): later
+    than `latest` (latest_as_of) could only give a "$0, within budget" answer."""
+    if as_of > latest:
+        raise ValueError(f"{as_of.isoformat()} is later than tomorrow ({latest.isoformat()}, UTC); periods end "
+                         f"before as_of and later days have no costs yet, so use at most {latest.isoformat()}")
+    return as_of
+
+
+def _as_of_in_reach(value: date, info: ValidationInfo) -> date:
+    # `latest_as_of` from the validation context: the execution's start (plan passes it, so a retried
+    # plan decides the same); without one (a report on demand), tomorrow from now.
+    latest = (info.context or {}).get("latest_as_of") or latest_as_of(datetime.now(timezone.utc))
+    return _within_calendar_margin(refuse_future_as_of(value, latest))
+
+
+# An input's date (execution inputs): only YYYY-MM-DD (pydantic would also take a timestamp or a
+# number), within the range every derived period fits in.
+IsoDate = Annotated[date, BeforeValidator(_iso_date_only), AfterValidator(_within_calendar_margin)]
+# The `as_of` of a report run, a report on demand or a budget check: an IsoDate no later than tomorrow.
+AsOfDate = Annotated[date, BeforeValidator(_iso_date_only), AfterValidator(_as_of_in_reach)]
 
 
 class ChangeAlert(StrictModel):
@@ -319,7 +359,8 @@ def describe_validation_error(exc: ValidationError, prefix: str = "") -> str:
 
 
 def parse_client_config(key: str, raw: str) -> ClientConfig | str:
-    """A stored config (raw JSON, kept as written) as a ClientConfig, or why it is invalid."""
+    """A stored config (raw JSON, kept as written) as a ClientConfig, or why it is invalid: the per-client
+    rules. Configs are loaded through chalicelib/core/clients.py, which adds the cross-client ones."""
     try:
         config = ClientConfig.model_validate_json(raw)
     except ValidationError as exc:
@@ -343,40 +384,3 @@ def sender_outside_allowed_domains(config: ClientConfig, allowed: tuple[str, ...
                 return (f"{where}: {address} is outside the allowed sender domains "
                         f"({', '.join(allowed) or 'none configured'})")
     return ""
-
-
-def duplicate_client_ids(stored: list[tuple[str, str]]) -> dict[str, list[str]]:
-    """client_id -> the stored keys of every config claiming it, for ids claimed more than once."""
-    import json
-
-    claims: dict[str, list[str]] = {}
-    for key, raw in stored:
-        try:
-            client_id = json.loads(raw).get("client_id")
-        except (ValueError, AttributeError):
-            continue
-        if isinstance(client_id, str):
-            claims.setdefault(client_id, []).append(key)
-    return {client_id: keys for client_id, keys in claims.items() if len(keys) > 1}
-
-
-def check_account_overlaps(configs: dict[str, ClientConfig | str]) -> dict[str, ClientConfig | str]:
-    """An account listed by two clients (not DISABLED) is an error for both, unless both declare it
-    in shared_accounts: one client's numbers must never reach another's inbox by a typo."""
-    owners: dict[str, list[str]] = {}
-    for client_id, config in configs.items():
-        if isinstance(config, ClientConfig) and config.status != "DISABLED":
-            for account in config.accounts:
-                owners.setdefault(account, []).append(client_id)
-    problems: dict[str, list[str]] = {}
-    for account, clients in owners.items():
-        shared_by_all = all(account in configs[c].shared_accounts for c in clients)  # type: ignore[union-attr]
-        if len(clients) < 2 or shared_by_all:
-            continue
-        for client_id in clients:
-            others = ", ".join(repr(c) for c in clients if c != client_id)
-            problems.setdefault(client_id, []).append(
-                f"accounts: {account} is also listed by client {others}; if they really share it, "
-                f"declare it in shared_accounts of both")
-    return {cid: (f"invalid client config: {'; '.join(problems[cid])}" if cid in problems else config)
-            for cid, config in configs.items()}

@@ -15,9 +15,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, StrictBool
 
-from chalicelib.core.models import StrictModel
+from chalicelib.core.models import IsoDate, StrictModel
 
 from .calendar import MAX_BACKFILL_DAYS, SummaryPeriod, backfill_periods, scheduled_periods
 
@@ -25,10 +25,11 @@ from .calendar import MAX_BACKFILL_DAYS, SummaryPeriod, backfill_periods, schedu
 class AggregationInput(StrictModel):
     """What the schedule sends and what a person types in the console."""
 
-    backfill: bool = False
-    start_date: date | None = None
-    end_date: date | None = None
-    run_date: date | None = None  # act as the schedule would on this day (default: the execution's start day)
+    backfill: StrictBool = False  # a JSON boolean: "yes" or 1 is refused, naming the field
+    # YYYY-MM-DD within IsoDate's range: every day, week, month and year they touch fits the calendar
+    start_date: IsoDate | None = None
+    end_date: IsoDate | None = None
+    run_date: IsoDate | None = None  # act as the schedule would on this day (default: the execution's start day)
 
     def problems(self) -> list[str]:
         """Cross-field rules, each naming its field (pydantic checks the types first)."""

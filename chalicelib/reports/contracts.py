@@ -12,9 +12,10 @@ import re
 from datetime import date, datetime
 from typing import Any, Literal
 
-from pydantic import ConfigDict, Field, StrictBool, ValidationInfo, field_validator
+from pydantic import ConfigDict, Field, StrictBool
 
-from chalicelib.core.models import ClientConfig, ClientId, IsoDate, Money, Period, ReportType, StrictModel
+from chalicelib.core.clients import Fingerprint
+from chalicelib.core.models import AsOfDate, ClientConfig, ClientId, Money, Period, ReportType, StrictModel
 
 # ---- the execution input and what every state carries ------------------------------------------
 
@@ -23,20 +24,9 @@ class RunInput(StrictModel):
     """The execution input: what the schedule sends and what a person types in the console."""
 
     report_type: ReportType
-    as_of: IsoDate | None = None
+    as_of: AsOfDate | None = None  # at most tomorrow (UTC) from the execution's start
     client_id: ClientId | None = None
     force: StrictBool = False  # "yes", 1 or "false" are refused: a typo must not force a re-send
-
-    @field_validator("as_of")
-    @classmethod
-    def _not_in_the_future(cls, value: date | None, info: ValidationInfo) -> date | None:
-        """Later than tomorrow (UTC, from the execution's start: plan passes `latest_as_of`): no costs
-        yet, so it could only be a "$0" report."""
-        latest = (info.context or {}).get("latest_as_of")
-        if value is not None and latest is not None and value > latest:
-            raise ValueError(f"{value.isoformat()} is later than tomorrow ({latest.isoformat()}, UTC); "
-                             f"periods end before as_of, so use at most {latest.isoformat()}")
-        return value
 
 
 class RunContext(StrictModel):
@@ -54,10 +44,16 @@ class RunContext(StrictModel):
 
 
 class ClientTask(StrictModel):
-    """A Map item: one client of one run."""
+    """A Map item: one client of one run. `fingerprint` names the config eligibility checked against
+    every other client (chalicelib/core/clients.py); collect reports on that config or on none."""
 
     run: RunContext
     client_id: ClientId
+    fingerprint: Fingerprint | None = None  # every stage after collect carries it along, unused
+
+
+class CollectCostsInput(ClientTask):
+    fingerprint: Fingerprint
 
 
 class CostLine(StrictModel):
@@ -254,7 +250,7 @@ class OnDemandReportInput(StrictModel):
 
     client_id: ClientId
     report_type: ReportType
-    as_of: date
+    as_of: AsOfDate  # later than tomorrow (UTC) is refused, as for a run
     format: Literal["pdf", "xlsx", "html"] = "pdf"
 
 

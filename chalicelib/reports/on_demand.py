@@ -3,8 +3,9 @@
     {"client_id": "acme-retail", "report_type": "weekly", "as_of": "2026-11-23"}
  -> {"report_key": "runs/on-demand-.../acme-retail/report.pdf", "report_url": <presigned GET, 1 hour>}
 
-The same code path as a scheduled run (collect's Cost Explorer requests, the analysis, the one
-ReportView, the PDF writer), without sending anything. `format` ("pdf" by default, "xlsx", "html")
+The same code path as a scheduled run (the config loader with every cross-client rule, collect's
+Cost Explorer requests, the analysis, the one ReportView, the PDF writer), without sending anything.
+`as_of` is refused later than tomorrow (UTC), as for a run. `format` ("pdf" by default, "xlsx", "html")
 lets `python -m local report` ask for the other renderings. The object is stored encrypted (SSE)
 under the runs/ prefix, so it expires with the run artefacts.
 """
@@ -18,7 +19,7 @@ from typing import Any
 
 from chalicelib.core.caches import register
 from chalicelib.core.constants import ON_DEMAND_RUN_PREFIX
-from chalicelib.core.errors import DataValidationError, classify_aws_error
+from chalicelib.core.errors import classify_aws_error
 from chalicelib.core.periods import report_periods
 from chalicelib.core.settings import get_settings
 from chalicelib.core.store import artefacts
@@ -37,17 +38,17 @@ CONTENT_TYPES = {
 
 
 def report_pdf(request: OnDemandReportInput) -> OnDemandReportResult:
-    from chalicelib.reports.stages.collect_costs import collect_dataset, load_config
+    from chalicelib.core.clients import load_client
+    from chalicelib.reports.stages.collect_costs import collect_dataset
 
     now = datetime.now(timezone.utc)
-    try:
-        current, previous = report_periods(request.report_type, request.as_of)
-    except OverflowError as exc:
-        raise DataValidationError(f"as_of: {request.as_of.isoformat()} is too early for {request.report_type} periods") from exc
+    current, previous = report_periods(request.report_type, request.as_of)  # as_of: an AsOfDate, periods fit
     run = RunContext(run_id=f"{ON_DEMAND_RUN_PREFIX}{now:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}", report_type=request.report_type,
                      as_of=request.as_of, current=current, previous=previous, client_id=request.client_id,
                      started_at=now)
-    config = load_config(request.client_id)
+    # No run planned this client: every config is read and every cross-client rule applied (a client
+    # listing another's account gets a ConfigurationError here, as the scheduled run records).
+    config = load_client(request.client_id)
     credentials = payer_credentials(config)
     ce = ce_client_for(config, credentials)
     dataset = collect_dataset(config, run, ce)

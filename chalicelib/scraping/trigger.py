@@ -15,10 +15,11 @@ import time
 from datetime import date, datetime, timezone
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, StrictBool, ValidationError
 
 from ..core.errors import (ERROR_CLASSES, AuthorizationError, BusinessLogicError, ConfigurationError, CostReportError,
                            DataValidationError, NetworkError, ServiceUnavailableError, ThrottlingError)
+from ..core.models import IsoDate
 
 STATUS_BY_ERROR: dict[type[CostReportError], int] = {
     DataValidationError: 400,  # the event or the execution input is invalid
@@ -35,8 +36,8 @@ ANSWER_MARGIN_MS = 3000  # the trigger answers this long before its own timeout
 
 class ManualDetail(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    test: bool = False  # a dry run
-    as_of: date | None = None
+    test: StrictBool = False  # a dry run (a JSON boolean: "yes" is refused)
+    as_of: IsoDate | None = None
 
 
 def scheduled_execution_name(scraper: str, as_of: date) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -23,11 +24,10 @@ def eligible_ids_key(run_id: str) -> str:
     return f"{RUNS_PREFIX}{run_id}/{ELIGIBLE_IDS_OBJECT}"
 
 
-def put_eligible_ids(run_id: str, client_ids: list[str]) -> dict[str, str]:
-    """The run's eligible client ids as a JSON list: what the Distributed Map's ItemReader reads."""
-    import json
-
-    key = put_text(eligible_ids_key(run_id), json.dumps(client_ids), "application/json")
+def put_eligible_items(run_id: str, items: Sequence[BaseModel]) -> dict[str, str]:
+    """The run's Map items as a JSON list of objects: what the Distributed Map's ItemReader reads."""
+    body = "[" + ",".join(item.model_dump_json() for item in items) + "]"
+    key = put_text(eligible_ids_key(run_id), body, "application/json")
     return {"bucket": get_settings().bucket_name, "key": key}
 
 

@@ -12,19 +12,20 @@ from datetime import timedelta
 from typing import Any
 
 from chalicelib.core.constants import COSTS_ARTEFACT, CONTEXT_ARTEFACT
-from chalicelib.core.errors import ConfigurationError
-from chalicelib.core.models import ClientConfig, parse_client_config
+from chalicelib.core.clients import load_checked
+from chalicelib.core.models import ClientConfig
 from chalicelib.core.store import artefacts, table
-from chalicelib.reports.contracts import ClientTask, CollectCostsResult, CostDataset, RunContext
+from chalicelib.reports.contracts import CollectCostsInput, CollectCostsResult, CostDataset, RunContext
 from chalicelib.reports.costs.analysis import analyze
 from chalicelib.reports.costs.context import fetch_context
 from chalicelib.reports.costs.explorer import ce_client_for, fetch_costs, payer_credentials
 
 
-def collect(task: ClientTask) -> CollectCostsResult:
+def collect(task: CollectCostsInput) -> CollectCostsResult:
     run = task.run
     started_at = table.utcnow()
-    config = load_config(task.client_id)
+    # The config eligibility checked against every other client, or none (ConfigChangedError).
+    config = load_checked(task.client_id, task.fingerprint)
     credentials = payer_credentials(config)  # one AssumeRole serves Cost Explorer and Organizations
     ce = ce_client_for(config, credentials)
     dataset = collect_dataset(config, run, ce)
@@ -49,12 +50,3 @@ def collect_dataset(config: ClientConfig, run: RunContext, ce: Any) -> CostDatas
                        lines=fetched.lines, charges=fetched.charges, charges_separated=fetched.charges_separated,
                        ce_requests=fetched.requests)
 
-
-def load_config(client_id: str) -> ClientConfig:
-    raw = table.get_client_config(client_id)
-    if raw is None:
-        raise ConfigurationError(f"client_id: no client {client_id!r} is configured")
-    parsed = parse_client_config(client_id, raw)
-    if isinstance(parsed, str):
-        raise ConfigurationError(parsed)
-    return parsed

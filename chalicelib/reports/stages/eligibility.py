@@ -2,10 +2,10 @@
 
 A report is due when the delivery ledger has no entry for (client, report type, period): a send
 for one period never blocks another. A config that fails validation (or lists an account another
-client also lists, or a sender outside the allowed domains) is recorded as failed (category
-configuration, reason naming the field) and never stops the others. A skip is benign only when the
-period was already delivered, the client is not ACTIVE or the report type is not enabled; any other
-skip is a problem the operator alert lists.
+client also lists, or a sender outside the allowed domains: chalicelib/core/clients.py applies every
+rule) is recorded as failed (category configuration, reason naming the field) and never stops the
+others. A skip is benign only when the period was already delivered, the client is not ACTIVE or
+the report type is not enabled; any other skip is a problem the operator alert lists.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from chalicelib.core.errors import ConfigurationError
-from chalicelib.core.models import ClientConfig, check_account_overlaps, duplicate_client_ids, parse_client_config
+from chalicelib.core.clients import CheckedClient, checked, load_configs
+from chalicelib.core.models import ClientConfig
 from chalicelib.core.store import artefacts, table
 from chalicelib.reports.contracts import EligibilityInput, EligibilityResult, RunContext
 
@@ -25,7 +25,7 @@ BENIGN_SKIPS = frozenset({"already_delivered", "inactive", "not_enabled"})
 def eligibility(event: EligibilityInput) -> EligibilityResult:
     run = event.run
     configs = load_configs(run.client_id)
-    eligible: list[str] = []
+    eligible: list[CheckedClient] = []
     records: list[dict[str, Any]] = []
     now = table.utcnow()
     valid = {cid: cfg for cid, cfg in configs.items() if isinstance(cfg, ClientConfig)}
@@ -39,35 +39,18 @@ def eligibility(event: EligibilityInput) -> EligibilityResult:
         if reason:
             records.append(skip_record(client_id, kind, reason))
         else:
-            eligible.append(client_id)
+            eligible.append(checked(config))
             records.append(_record(client_id, "pending", ""))
     table.put_client_records(run.run_id, records)
-    # The Distributed Map reads the ids from S3 (ItemReader): the state output stays a few bytes
-    # whatever the number of clients (256 KB payload limit).
+    # The Distributed Map reads the items from S3 (ItemReader): the state output stays a few bytes
+    # whatever the number of clients (256 KB payload limit). Each item carries the fingerprint of the
+    # config checked here: the child reports on that config or on none (core/clients.py).
     return EligibilityResult(
-        items=artefacts.put_eligible_ids(run.run_id, eligible),
+        items=artefacts.put_eligible_items(run.run_id, eligible),
         eligible=len(eligible),
         skipped=sum(r["status"] == "skipped" for r in records),
         invalid=sum(r["status"] == "failed" for r in records),
     )
-
-
-def load_configs(only: str | None) -> dict[str, ClientConfig | str]:
-    """Each client's validated config, or the reason it is invalid (all clients, or only client `only`).
-    Every config is read, even for a one-client run: an account listed by two clients is an error for
-    both. The budget check reads them the same way."""
-    stored = list(table.iter_client_configs())
-    configs: dict[str, ClientConfig | str] = {key: parse_client_config(key, raw) for key, raw in stored}
-    for client_id, keys in duplicate_client_ids(stored).items():
-        for key in keys:
-            configs[key] = (f"invalid client config: client_id: duplicate client_id {client_id!r}, "
-                            f"stored as {' and '.join(repr(k) for k in keys)}")
-    configs = check_account_overlaps(configs)
-    if only:
-        if only not in configs:
-            raise ConfigurationError(f"client_id: no client {only!r} is configured")
-        return {only: configs[only]}
-    return configs
 
 
 def _ledger(run: RunContext, client_ids: list[str]) -> dict[tuple[str, str], dict[str, Any]]:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import timedelta, timezone
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
 from chalicelib.core.errors import DataValidationError
 from chalicelib.core.metrics import publish
-from chalicelib.core.models import describe_validation_error
+from chalicelib.core.models import describe_validation_error, latest_as_of
 from chalicelib.core.periods import parse_timestamp, report_periods
 from chalicelib.core.settings import get_settings
 from chalicelib.core.store import table
@@ -33,15 +32,11 @@ def parse_execution_input(raw_input: Any, model: type[InputModel], example: str,
 def plan(event: PlanInput) -> PlanResult:
     started_at = parse_timestamp(event.started_at) or table.utcnow()
     # A period in the future has no costs yet: it would be a "$0" report that blocks the real one.
-    tomorrow = started_at.astimezone(timezone.utc).date() + timedelta(days=1)
-    run_input = parse_execution_input(event.input, RunInput, '{"report_type": "weekly"}', context={"latest_as_of": tomorrow})
+    run_input = parse_execution_input(event.input, RunInput, '{"report_type": "weekly"}',
+                                      context={"latest_as_of": latest_as_of(started_at)})
     as_of = run_input.as_of or started_at.date()
-    try:
-        current, previous = report_periods(run_input.report_type, as_of)
-    except OverflowError as exc:  # e.g. as_of 0001-01-01: the periods would start before year 1
-        raise DataValidationError(
-            f"invalid execution input: as_of: {as_of.isoformat()} is too early for {run_input.report_type} periods"
-        ) from exc
+    # as_of is within IsoDate's range: the periods fit in the calendar.
+    current, previous = report_periods(run_input.report_type, as_of)
     run = RunContext(
         run_id=event.execution_name or f"manual-{started_at:%Y%m%dT%H%M%S}",
         report_type=run_input.report_type,

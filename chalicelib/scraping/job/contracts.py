@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from ...core.constants import ScraperName
+from ...core.models import IsoDate
 
 
 class _Contract(BaseModel):
@@ -18,8 +19,8 @@ class JobInput(_Contract):
     """The execution input: what schedules send and what a person types in the console."""
 
     scraper: ScraperName
-    as_of: date | None = None  # default: the execution's start date (UTC)
-    dry_run: bool = False  # no alerts published, no metric recorded: results only
+    as_of: IsoDate | None = None  # default: the execution's start date (UTC)
+    dry_run: StrictBool = False  # no alerts published, no metric recorded: results only ("yes" is refused)
 
 
 class JobRef(_Contract):

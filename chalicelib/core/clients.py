@@ -1,0 +1,147 @@
+"""The one loader of client configs: every path that reads a client's config goes through here.
+
+A config is valid when it passes the per-client rules (`parse_client_config` in core/models.py) AND
+every cross-client rule below (`check_configs`): a client_id claimed by two stored configs, an
+account listed by two clients that are not DISABLED unless both declare it in `shared_accounts`.
+Three ways in, one per kind of caller:
+
+  load_configs(only)                 every stored config with every rule (one Query of the CLIENTS
+                                     partition): eligibility and the budget check's plan
+  load_client(client_id)             one client, every rule applied: paths without a run (report_pdf,
+                                     `python -m local report`); it reads every config, as the rules need
+  load_checked(client_id, fingerprint)
+                                     a Map child (collect, budget spend and alert): its own config by
+                                     key (one GetItem, never a scan: 50,000 children must not read
+                                     50,000 configs each), valid on its own and identical to what its
+                                     run's plan validated against every other client (the fingerprint
+                                     in its Map item); a config edited since then stops that client
+
+README "Client configuration" says why the fingerprint rather than a re-check in every child.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from typing import Annotated
+
+from pydantic import StringConstraints
+
+from chalicelib.core.errors import ConfigChangedError, ConfigurationError
+from chalicelib.core.models import ClientConfig, ClientId, StrictModel, parse_client_config
+
+# sha256 of the validated config, first 128 bits: detects any edit; short enough that the budget
+# check's inline Map items (id + fingerprint) stay small.
+FINGERPRINT_HEX_CHARS = 32
+Fingerprint = Annotated[str, StringConstraints(pattern=rf"^[0-9a-f]{{{FINGERPRINT_HEX_CHARS}}}$")]
+
+
+class CheckedClient(StrictModel):
+    """A Map item: a client whose config passed every rule when the run was planned, and which config."""
+
+    client_id: ClientId
+    fingerprint: Fingerprint
+
+
+def config_fingerprint(config: ClientConfig) -> str:
+    """Names one validated config: the same content (whatever its key order or spacing) gives the same value."""
+    canonical = json.dumps(config.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:FINGERPRINT_HEX_CHARS]
+
+
+def checked(config: ClientConfig) -> CheckedClient:
+    return CheckedClient(client_id=config.client_id, fingerprint=config_fingerprint(config))
+
+
+# ---- the rules --------------------------------------------------------------------------------------
+
+
+def check_configs(stored: Sequence[tuple[str, str]]) -> dict[str, ClientConfig | str]:
+    """(stored key, raw JSON) of every client -> each one's validated config, or why it is invalid
+    (the per-client rules, then every cross-client rule)."""
+    configs: dict[str, ClientConfig | str] = {key: parse_client_config(key, raw) for key, raw in stored}
+    for client_id, keys in duplicate_client_ids(stored).items():
+        for key in keys:
+            configs[key] = (f"invalid client config: client_id: duplicate client_id {client_id!r}, "
+                            f"stored as {' and '.join(repr(k) for k in keys)}")
+    return check_account_overlaps(configs)
+
+
+def duplicate_client_ids(stored: Sequence[tuple[str, str]]) -> dict[str, list[str]]:
+    """client_id -> the stored keys of every config claiming it, for ids claimed more than once."""
+    claims: dict[str, list[str]] = {}
+    for key, raw in stored:
+        try:
+            client_id = json.loads(raw).get("client_id")
+        except (ValueError, AttributeError):
+            continue
+        if isinstance(client_id, str):
+            claims.setdefault(client_id, []).append(key)
+    return {client_id: keys for client_id, keys in claims.items() if len(keys) > 1}
+
+
+def check_account_overlaps(configs: dict[str, ClientConfig | str]) -> dict[str, ClientConfig | str]:
+    """An account listed by two clients (not DISABLED) is an error for both, unless both declare it
+    in shared_accounts: one client's numbers must never reach another's inbox by a typo."""
+    owners: dict[str, list[str]] = {}
+    for client_id, config in configs.items():
+        if isinstance(config, ClientConfig) and config.status != "DISABLED":
+            for account in config.accounts:
+                owners.setdefault(account, []).append(client_id)
+    problems: dict[str, list[str]] = {}
+    for account, clients in owners.items():
+        shared_by_all = all(account in configs[c].shared_accounts for c in clients)  # type: ignore[union-attr]
+        if len(clients) < 2 or shared_by_all:
+            continue
+        for client_id in clients:
+            others = ", ".join(repr(c) for c in clients if c != client_id)
+            problems.setdefault(client_id, []).append(
+                f"accounts: {account} is also listed by client {others}; if they really share it, "
+                f"declare it in shared_accounts of both")
+    return {cid: (f"invalid client config: {'; '.join(problems[cid])}" if cid in problems else config)
+            for cid, config in configs.items()}
+
+
+# ---- the three ways in ------------------------------------------------------------------------------
+
+
+def load_configs(only: str | None = None) -> dict[str, ClientConfig | str]:
+    """Each client's validated config, or the reason it is invalid (all clients, or only client `only`).
+    Every config is read, even for one client: an account listed by two clients is an error for both."""
+    from chalicelib.core.store import table
+
+    configs = check_configs(list(table.iter_client_configs()))
+    if only:
+        if only not in configs:
+            raise ConfigurationError(f"client_id: no client {only!r} is configured")
+        return {only: configs[only]}
+    return configs
+
+
+def load_client(client_id: str) -> ClientConfig:
+    """One client's config with every rule applied, for a path without a run (a report on demand).
+    Reads every config (the cross-client rules need them): fine for one synchronous request, never
+    done per Map child."""
+    verdict = load_configs(client_id)[client_id]
+    if isinstance(verdict, str):
+        raise ConfigurationError(verdict)
+    return verdict
+
+
+def load_checked(client_id: str, fingerprint: str) -> ClientConfig:
+    """A Map child's config: read by key, valid on its own, and the very config its run validated
+    against every other client (same fingerprint). Anything else stops this client, never the run."""
+    from chalicelib.core.store import table
+
+    raw = table.get_client_config(client_id)
+    if raw is None:
+        raise ConfigurationError(f"client_id: no client {client_id!r} is configured (removed during the run?)")
+    parsed = parse_client_config(client_id, raw)
+    if isinstance(parsed, str):
+        raise ConfigurationError(parsed)
+    if config_fingerprint(parsed) != fingerprint:
+        raise ConfigChangedError(
+            f"config changed during the run: client {client_id!r} was edited after this run checked it against "
+            f"the other clients, so nothing was collected or sent from the unchecked config; rerun the same input")
+    return parsed
