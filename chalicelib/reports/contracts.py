@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 from pydantic import ConfigDict, Field, StrictBool, ValidationInfo, field_validator
 
+from chalicelib.core.amounts import StoredAmount
 from chalicelib.core.models import ClientConfig, ClientId, IsoDate, Money, Period, ReportType, StrictModel
 
 # ---- the execution input and what every state carries ------------------------------------------
@@ -213,7 +214,7 @@ class RenderReportResult(StrictModel):
     message_key: str
     html_bytes: int
     recipients: int
-    spend_reported: Money | None = None  # the report's current-period total (the spend metric)
+    spend_reported: StoredAmount | None = None  # the report's current-period total (the spend metric), as stored
 
 
 class DeliverReportInput(RenderReportInput):
