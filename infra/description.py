@@ -173,6 +173,8 @@ DESCRIPTION = Description(
             # one TransactWriteItems per event: the event id (put) + the day buckets (ADD), then maxima
             TableItems("reports", ("dynamodb:PutItem",), (f"{c.PK_METRIC_EVENT_PREFIX}*",)),
             TableItems("reports", ("dynamodb:UpdateItem",), (f"{c.PK_METRICS_PREFIX}*",)),
+            # is the outcome's client a client? (an unknown id is counted for the deployment only)
+            TableItems("reports", ("dynamodb:GetItem",), (c.PK_CLIENTS,)),
         )),
         Function("plan_aggregation", timeout=110, pipeline=True, grants=(
             TableItems("reports", ("dynamodb:Query",), (f"{c.PK_METRICS_PREFIX}*",)),  # the deployment's day buckets

@@ -33,12 +33,17 @@ def budgets_command(args: argparse.Namespace) -> int:
 
 
 def check_locally(clients: list[Any], costs: Any, run_input: dict[str, Any], out_dir: Path, reruns: int = 0) -> dict[str, Any]:
+    from datetime import date
+
+    from local.__main__ import open_month
     from local.runtime import LocalAWS
 
     out_dir.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     runs = []
-    with LocalAWS(out_dir=out_dir, costs=costs, clients=clients) as aws:
+    # Cost Explorer marks the open month estimated, as on the run date (local/__main__.open_month).
+    estimated_from = open_month(date.fromisoformat(run_input["as_of"]))
+    with LocalAWS(out_dir=out_dir, costs=costs, clients=clients, estimated_from=estimated_from) as aws:
         for attempt in range(1 + reruns):
             name = f"local-budget-{run_input['as_of']}-{attempt}"
             described = aws.wait(aws.notify.start_budget_check(run_input, name))

@@ -279,7 +279,7 @@ class LocalRuntime:
         from local.aws_calls import AwsCallCounter
         from local.cost_explorer import LocalCostExplorer, install as install_cost_explorer
         from local.dynamodb_transactions import install as cheap_transactions
-        from local.moto_fixes import atomic_dynamodb, atomic_s3, fast_sqs_clock, partition_queries
+        from local.moto_fixes import atomic_dynamodb, atomic_s3, exact_number_arithmetic, fast_sqs_clock, partition_queries
         from local.engine_counters import EngineEvents
         from local.lambda_bridge import LambdaBridge
         from local.organizations import install as install_organizations
@@ -298,7 +298,10 @@ class LocalRuntime:
         self.bridge = LambdaBridge({**app.handler_map, **self.handler_overrides}, function_prefix=f"{self.stage.prefix}-",
                                    timeout_seconds=max(3.0, 60 * self.retry_time_scale))
         self.cost_explorer = LocalCostExplorer(self.costs, page_size=self.ce_page_size,
-                                               estimated_from=self.estimated_from)
+                                               estimated_from=self.estimated_from,
+                                               account_names={str(m["Id"]): str(m["Name"])
+                                                              for members in self.organizations.values()
+                                                              for m in members if m.get("Id") and m.get("Name")})
         self.out_dir.mkdir(parents=True, exist_ok=True)
         self.outbox = SesOutbox(self.out_dir)
         # What the run is billed by (local/usage.py): every AWS call by owner, the engine's events.
@@ -318,6 +321,7 @@ class LocalRuntime:
             atomic_s3(),  # and S3's: two writers of one key, the last one wins
             partition_queries(),  # a Query reads its partition, not a sort of the whole table
             fast_sqs_clock(),  # a receive costs O(batch), not O(queue) datetime steps per message
+            exact_number_arithmetic(),  # ADD of "1E-10" (a sub-cent amount) as DynamoDB does it
         ]
         detach_moto_event_source_mappings()
         self.notify = LocalNotifications(self)  # webhooks to a loopback server, files per channel

@@ -2,7 +2,12 @@
 
 moto's own Cost Explorer returns canned results whatever the request says, so it cannot
 check tenant isolation, periods or paging. This emulator implements the real request
-semantics on top of an indexed in-memory dataset:
+semantics on top of an indexed in-memory dataset, and answers in the real response shape:
+botocore's service model for `ce` (the output shapes) and the AWS CLI's documented example of
+`get-cost-and-usage` (amounts as plain-digit strings with Cost Explorer's precision, never
+rounded here; Unit; Estimated per bucket; GroupDefinitions and "Total": {} when grouped; TAG keys
+"Key$value"; DimensionValueAttributes naming linked accounts; NextPageToken paging).
+tests/test_cost_explorer_shape.py checks every answer against that model.
 
     data = CostData.from_csv("local/samples/costs.csv")
     ce = LocalCostExplorer(data, page_size=500, estimated_from=date(2026, 11, 19))
@@ -42,7 +47,7 @@ import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Context, Decimal, InvalidOperation, localcontext
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Mapping, NamedTuple, Sequence
 
@@ -52,6 +57,7 @@ __all__ = [
     "CostExplorerError",
     "LoggedRequest",
     "LocalCostExplorer",
+    "format_amount",
     "install",
 ]
 
@@ -60,7 +66,8 @@ __all__ = [
 # ---------------------------------------------------------------------------------------------
 
 REQUIRED_COLUMNS = ("date", "account_id", "service", "amount")
-OPTIONAL_COLUMNS = {"record_type": "Usage", "currency": "USD", "region": "global", "usage_type": "NoUsageType"}
+OPTIONAL_COLUMNS = {"record_type": "Usage", "currency": "USD", "region": "global", "usage_type": "NoUsageType",
+                    "usage_quantity": "0", "usage_unit": "N/A", "tags": ""}
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _ACCOUNT_RE = re.compile(r"^\d{12}$")
 _CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
@@ -75,6 +82,15 @@ class CostRow(NamedTuple):
     currency: str = "USD"
     region: str = "global"
     usage_type: str = "NoUsageType"
+    usage_quantity: Decimal = Decimal(0)
+    usage_unit: str = "N/A"  # "Hrs", "GB-Mo", ...: what UsageQuantity's Unit says when a group has one unit
+    tags: tuple[tuple[str, str], ...] = ()  # (key, value) pairs, sorted: cost allocation tags
+
+    def tag(self, key: str) -> str | None:
+        for name, value in self.tags:
+            if name == key:
+                return value
+        return None
 
 
 # The dimension a filter or GroupBy key reads from a row.
@@ -90,6 +106,39 @@ _GROUPABLE = ("SERVICE", "LINKED_ACCOUNT", "RECORD_TYPE", "REGION", "USAGE_TYPE"
 
 def _row_error(source: str, line: int | str, column: str, problem: str, value: object) -> ValueError:
     return ValueError(f"{source}, line {line}, column {column!r}: {problem} (got {value!r})")
+
+
+def _parse_decimal(raw: Any, source: str, line: int | str, column: str) -> Decimal:
+    if isinstance(raw, Decimal):
+        amount = raw
+    elif isinstance(raw, (int, float)) and not isinstance(raw, bool):
+        amount = Decimal(str(raw))
+    else:
+        try:
+            amount = Decimal(str(raw if raw is not None else "").strip())
+        except InvalidOperation:
+            raise _row_error(source, line, column, "must be a decimal number", raw) from None
+    if not amount.is_finite():
+        raise _row_error(source, line, column, "must be a finite number (no NaN/Infinity)", raw)
+    return amount
+
+
+def _parse_tags(raw: Any, source: str, line: int | str) -> tuple[tuple[str, str], ...]:
+    """A JSON object of tag key -> value (as FOCUS and CUR files write tags), or empty."""
+    if raw in (None, "", ()):
+        return ()
+    if isinstance(raw, tuple):
+        return tuple(sorted(raw))
+    parsed = raw
+    if isinstance(raw, str):
+        try:
+            parsed = json.loads(raw)
+        except ValueError:
+            raise _row_error(source, line, "tags", 'must be a JSON object like {"Environment": "Prod"}', raw) from None
+    if not isinstance(parsed, Mapping) or not all(isinstance(k, str) and k and isinstance(v, str)
+                                                  for k, v in parsed.items()):
+        raise _row_error(source, line, "tags", 'must be a JSON object of non-empty keys and string values', raw)
+    return tuple(sorted(parsed.items()))
 
 
 def _parse_row(values: Mapping[str, Any], source: str, line: int | str) -> CostRow:
@@ -113,18 +162,7 @@ def _parse_row(values: Mapping[str, Any], source: str, line: int | str) -> CostR
     if not service:
         raise _row_error(source, line, "service", "must not be empty", values.get("service"))
 
-    raw_amount = values.get("amount")
-    if isinstance(raw_amount, Decimal):
-        amount = raw_amount
-    elif isinstance(raw_amount, (int, float)) and not isinstance(raw_amount, bool):
-        amount = Decimal(str(raw_amount))
-    else:
-        try:
-            amount = Decimal(str(raw_amount if raw_amount is not None else "").strip())
-        except InvalidOperation:
-            raise _row_error(source, line, "amount", "must be a decimal number", raw_amount) from None
-    if not amount.is_finite():
-        raise _row_error(source, line, "amount", "must be a finite number (no NaN/Infinity)", raw_amount)
+    amount = _parse_decimal(values.get("amount"), source, line, "amount")
 
     record_type = str(values.get("record_type") or "").strip() or OPTIONAL_COLUMNS["record_type"]
     currency = str(values.get("currency") or "").strip() or OPTIONAL_COLUMNS["currency"]
@@ -132,7 +170,11 @@ def _parse_row(values: Mapping[str, Any], source: str, line: int | str) -> CostR
         raise _row_error(source, line, "currency", "must be a 3-letter ISO currency code like USD", values.get("currency"))
     region = str(values.get("region") or "").strip() or OPTIONAL_COLUMNS["region"]
     usage_type = str(values.get("usage_type") or "").strip() or OPTIONAL_COLUMNS["usage_type"]
-    return CostRow(day, account, service, amount, record_type, currency, region, usage_type)
+    raw_quantity = values.get("usage_quantity")
+    quantity = Decimal(0) if raw_quantity in (None, "") else _parse_decimal(raw_quantity, source, line, "usage_quantity")
+    unit = str(values.get("usage_unit") or "").strip() or OPTIONAL_COLUMNS["usage_unit"]
+    tags = _parse_tags(values.get("tags"), source, line)
+    return CostRow(day, account, service, amount, record_type, currency, region, usage_type, quantity, unit, tags)
 
 
 class CostData:
@@ -313,8 +355,10 @@ def _compile_filter(expression: Any, path: str = "Filter") -> tuple[Predicate, f
     if root == "Not":
         inner, _ = _compile_filter(expression["Not"], f"{path}.Not")
         return (lambda row: not inner(row)), None
+    if root == "Tags":
+        return _compile_tag_filter(expression["Tags"], f"{path}.Tags"), None
     if root != "Dimensions":
-        raise _validation(f"{path}.{root}: the local Cost Explorer has no {root} data; filter by Dimensions only")
+        raise _validation(f"{path}.{root}: the local Cost Explorer has no {root} data; filter by Dimensions or Tags")
 
     dimension = expression["Dimensions"]
     key = dimension.get("Key")
@@ -335,6 +379,27 @@ def _compile_filter(expression: Any, path: str = "Filter") -> tuple[Predicate, f
     index = _DIMENSION_FIELD[key]
     accounts = wanted if key == "LINKED_ACCOUNT" else None
     return (lambda row: row[index] in wanted), accounts
+
+
+def _compile_tag_filter(tag: Any, path: str) -> Predicate:
+    """{"Key": "Environment", "Values": ["Prod"]} matches rows tagged Environment=Prod;
+    "MatchOptions": ["ABSENT"] matches rows without the tag (Cost Explorer's untagged costs)."""
+    if not isinstance(tag, Mapping):
+        raise _validation(f"{path} must be a TagValues object")
+    key = tag.get("Key")
+    if not isinstance(key, str) or not key:
+        raise _validation(f"{path}.Key is required")
+    options = tag.get("MatchOptions") or ["EQUALS"]
+    bad = [o for o in options if o not in ("EQUALS", "CASE_SENSITIVE", "ABSENT")]
+    if bad:
+        raise _validation(f"{path}.MatchOptions: the local Cost Explorer supports EQUALS, CASE_SENSITIVE and ABSENT, got {bad[0]!r}")
+    if "ABSENT" in options:
+        return lambda row: row.tag(key) is None
+    values = tag.get("Values")
+    if not isinstance(values, list) or not values:
+        raise _validation(f"{path}.Values must be a non-empty list")
+    wanted = frozenset(str(v) for v in values)
+    return lambda row: row.tag(key) in wanted
 
 
 @dataclass(frozen=True)
@@ -387,13 +452,19 @@ def _parse_request(params: Mapping[str, Any]) -> _Query:
     definitions = []
     for i, group in enumerate(group_by):
         kind, key = group.get("Type"), group.get("Key")
-        if kind != "DIMENSION":
-            raise _validation(f"GroupBy[{i}].Type {kind!r} is not supported by the local Cost Explorer (DIMENSION only)")
-        if key not in _GROUPABLE:
-            raise _validation(f"GroupBy[{i}].Key {key!r} must be one of {', '.join(_GROUPABLE)}")
-        if key in keys:
+        if kind == "TAG":
+            if not isinstance(key, str) or not key:
+                raise _validation(f"GroupBy[{i}].Key: a TAG group needs the tag key")
+            name = f"{_TAG_GROUP}{key}"
+        elif kind == "DIMENSION":
+            if key not in _GROUPABLE:
+                raise _validation(f"GroupBy[{i}].Key {key!r} must be one of {', '.join(_GROUPABLE)}")
+            name = key
+        else:
+            raise _validation(f"GroupBy[{i}].Type {kind!r} is not supported by the local Cost Explorer (DIMENSION or TAG)")
+        if name in keys:
             raise _validation(f"GroupBy[{i}]: duplicate group key {key!r}")
-        keys.append(key)
+        keys.append(name)
         definitions.append({"Type": kind, "Key": key})
 
     predicate: Predicate | None = None
@@ -419,15 +490,52 @@ def _buckets(start: date, end: date, granularity: str) -> list[tuple[date, date]
     return buckets
 
 
-def _amount(value: Decimal) -> str:
-    if value == 0:
-        return "0"
-    return format(value, "f")
+_TAG_GROUP = "TAG:"  # a TAG group in _Query.group_by: "TAG:<tag key>" (dimension names have no colon)
+# Sums are exact: the emulator never rounds what the data says (default contexts keep 28 digits).
+_EXACT = Context(prec=1000)
+
+
+def _group_key(name: str) -> Callable[[CostRow], str]:
+    """What one GroupBy entry reads from a row; a TAG key answers "Key$value" ("Key$" untagged), as AWS does."""
+    if name.startswith(_TAG_GROUP):
+        key = name[len(_TAG_GROUP):]
+        return lambda row: f"{key}${row.tag(key) or ''}"
+    index = _DIMENSION_FIELD[name]
+    return lambda row: row[index]
+
+
+def format_amount(value: Decimal) -> str:
+    """An amount as Cost Explorer writes it: plain digits (never an exponent), no trailing zeros,
+    "0" for zero ("40.3527508453", "0.0000035", "389"). Nothing is rounded: every digit the data
+    has is kept."""
+    text = format(value, "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text in ("", "-0") else text
+
+
+FORECAST_PLACES = Decimal("1e-10")  # a forecast is computed, not data: written with Cost Explorer's 10 decimals
 
 
 # ---------------------------------------------------------------------------------------------
 # The emulator
 # ---------------------------------------------------------------------------------------------
+
+
+class _Sum:
+    """One group of one bucket: cost, currency, usage quantity and its unit (None once units mix)."""
+
+    __slots__ = ("amount", "currency", "quantity", "usage_unit")
+
+    def __init__(self, amount: Decimal, currency: str, quantity: Decimal, usage_unit: str):
+        self.amount, self.currency, self.quantity = amount, currency, quantity
+        self.usage_unit: str | None = None if usage_unit == "N/A" else usage_unit
+
+    def add(self, row: CostRow) -> None:
+        self.amount += row.amount
+        self.quantity += row.usage_quantity
+        if self.usage_unit != row.usage_unit:
+            self.usage_unit = None
 
 _TOKEN_KEY = b"local-cost-explorer/next-page-token/v1"
 
@@ -447,6 +555,7 @@ class LocalCostExplorer:
         estimated_from: date | None = None,
         fault_hook: Callable[[dict], None] | None = None,
         today: date | None = None,
+        account_names: Mapping[str, str] | None = None,
     ):
         if page_size < 1:
             raise ValueError("page_size must be at least 1")
@@ -455,6 +564,8 @@ class LocalCostExplorer:
         self.estimated_from = estimated_from
         self.fault_hook = fault_hook
         self.today = today  # GetCostForecast refuses a Start before it (None: not checked)
+        # DimensionValueAttributes' description of a linked account (AWS gives the account's name)
+        self.account_names = dict(account_names or {})
         self._lock = threading.Lock()
         self._requests = 0
         self._succeeded = 0
@@ -519,13 +630,18 @@ class LocalCostExplorer:
         aggregated = [self._aggregate(query, start, end) for start, end in buckets]
         unit = self.data.currency
 
-        def metrics_for(amount: Decimal, currency: str) -> dict:
+        def metrics_for(total: "_Sum | None") -> dict:
             out = {}
             for metric in query.metrics:
-                if metric in _QUANTITY_METRICS:
-                    out[metric] = {"Amount": "0", "Unit": "N/A"}
+                if metric == "UsageQuantity":
+                    # One unit when every row of the group has it ("Hrs"); mixed units read "N/A", as in AWS.
+                    out[metric] = {"Amount": format_amount(total.quantity) if total else "0",
+                                   "Unit": (total.usage_unit or "N/A") if total else "N/A"}
+                elif metric in _QUANTITY_METRICS:
+                    out[metric] = {"Amount": "0", "Unit": "N/A"}  # no normalized units in the cost file
                 else:
-                    out[metric] = {"Amount": _amount(amount), "Unit": currency}
+                    out[metric] = {"Amount": format_amount(total.amount) if total else "0",
+                                   "Unit": total.currency if total else unit}
             return out
 
         def bucket_header(start: date, end: date) -> dict:
@@ -540,11 +656,8 @@ class LocalCostExplorer:
         if not query.group_by:
             results = []
             for (start, end), groups in zip(buckets, aggregated):
-                total = sum((amount for amount, _ in groups.values()), Decimal(0))
-                currency = next(iter(groups.values()))[1] if groups else unit
-                results.append(
-                    {**bucket_header(start, end), "Total": metrics_for(total, currency), "Groups": [], "Estimated": estimated(end)}
-                )
+                results.append({**bucket_header(start, end), "Total": metrics_for(groups.get(())), "Groups": [],
+                                "Estimated": estimated(end)})
             if token is not None:
                 self._decode_token(token, query, total=0)
             response["ResultsByTime"] = results
@@ -576,8 +689,8 @@ class LocalCostExplorer:
                     continue
                 chosen = []
             entries = []
-            for keys, (amount, currency) in chosen:
-                entries.append({"Keys": list(keys), "Metrics": metrics_for(amount, currency)})
+            for keys, total in chosen:
+                entries.append({"Keys": list(keys), "Metrics": metrics_for(total)})
                 if "LINKED_ACCOUNT" in query.group_by:
                     account = keys[query.group_by.index("LINKED_ACCOUNT")]
                     if account not in seen_accounts:
@@ -586,28 +699,33 @@ class LocalCostExplorer:
 
         response["GroupDefinitions"] = [dict(d) for d in query.group_definitions]
         response["ResultsByTime"] = results
+        # AWS describes each linked account on the page by its name (the account id when it has none).
         response["DimensionValueAttributes"] = [
-            {"Value": account, "Attributes": {"description": account}} for account in seen_accounts
+            {"Value": account, "Attributes": {"description": self.account_names.get(account, account)}}
+            for account in seen_accounts
         ]
         if not last_page:
             response["NextPageToken"] = self._encode_token(page_end, query)
         return response
 
-    def _aggregate(self, query: _Query, start: date, end: date) -> dict[tuple[str, ...], tuple[Decimal, str]]:
-        fields = [_DIMENSION_FIELD[key] for key in query.group_by]
-        sums: dict[tuple[str, ...], Decimal] = {}
-        currencies: dict[tuple[str, ...], str] = {}
+    def _aggregate(self, query: _Query, start: date, end: date) -> dict[tuple[str, ...], "_Sum"]:
+        readers = [_group_key(name) for name in query.group_by]
+        sums: dict[tuple[str, ...], _Sum] = {}
         predicate = query.predicate
         day = start
-        while day < end:
-            for row in self.data.rows_for(day, query.accounts):
-                if predicate is not None and not predicate(row):
-                    continue
-                key = tuple(row[i] for i in fields)
-                sums[key] = sums.get(key, Decimal(0)) + row.amount
-                currencies.setdefault(key, row.currency)
-            day += timedelta(days=1)
-        return {key: (amount, currencies[key]) for key, amount in sums.items()}
+        with localcontext(_EXACT):
+            while day < end:
+                for row in self.data.rows_for(day, query.accounts):
+                    if predicate is not None and not predicate(row):
+                        continue
+                    key = tuple(read(row) for read in readers)
+                    total = sums.get(key)
+                    if total is None:
+                        sums[key] = _Sum(row.amount, row.currency, row.usage_quantity, row.usage_unit)
+                    else:
+                        total.add(row)
+                day += timedelta(days=1)
+        return sums
 
     def _count(self, params: Mapping[str, Any], accounts_logged: tuple[str, ...] | None) -> None:
         """Every call is a billed request: count and log it, then raise a queued or hooked fault."""
@@ -629,7 +747,8 @@ class LocalCostExplorer:
         the FORECAST_HISTORY_DAYS days before Start (same Filter); the prediction interval is that mean
         plus or minus z(level) standard deviations per day, summed. Counted and faulted like any call."""
         self._count(params, None)
-        answer = self._forecast(params)
+        with localcontext(Context(prec=60)):  # 10 decimals of a large forecast need more than 28 digits
+            answer = self._forecast(params)
         with self._lock:
             self._succeeded += 1
         return answer
@@ -674,12 +793,12 @@ class LocalCostExplorer:
             margin = z * spread * days
             results.append({
                 "TimePeriod": {"Start": bucket_start.isoformat(), "End": bucket_end.isoformat()},
-                "MeanValue": _amount(value.quantize(Decimal("0.0001"))),
-                "PredictionIntervalLowerBound": _amount((value - margin).quantize(Decimal("0.0001"))),
-                "PredictionIntervalUpperBound": _amount((value + margin).quantize(Decimal("0.0001"))),
+                "MeanValue": format_amount(value.quantize(FORECAST_PLACES)),
+                "PredictionIntervalLowerBound": format_amount((value - margin).quantize(FORECAST_PLACES)),
+                "PredictionIntervalUpperBound": format_amount((value + margin).quantize(FORECAST_PLACES)),
             })
         total = mean * (end - start).days
-        return {"Total": {"Amount": _amount(total.quantize(Decimal("0.0001"))), "Unit": self.data.currency},
+        return {"Total": {"Amount": format_amount(total.quantize(FORECAST_PLACES)), "Unit": self.data.currency},
                 "ForecastResultsByTime": results}
 
     # -- paging tokens -------------------------------------------------------------------------

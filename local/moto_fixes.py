@@ -141,3 +141,44 @@ def atomic_s3() -> Callable[[], None]:
     from moto.s3.responses import S3Response
 
     return _serialise(S3Response, ("key_response", "bucket_response"), _s3_lock)
+
+
+def exact_number_arithmetic() -> Callable[[], None]:
+    """DynamoDB adds numbers exactly, to 38 significant digits, whatever notation they were sent in.
+    moto's ADD parses an operand as an integer unless it holds a ".", so a number boto3 serializes
+    in exponent notation (Decimal("1E-10"), a sub-cent amount with 10 decimals, is sent as "1E-10")
+    failed the whole transaction with ValueError, and its digits were added in a 28-digit context.
+    The same arithmetic with Decimal for every non-integer, in DynamoDB's 38 digits. Returns the
+    function that undoes it (idempotent when nested)."""
+    from decimal import Context, Decimal
+
+    from moto.dynamodb.models.dynamo_type import DDBType, DynamoType
+
+    if getattr(DynamoType.__add__, "_exact", False):
+        return lambda: None
+    original_add, original_sub = DynamoType.__add__, DynamoType.__sub__
+    context = Context(prec=38)
+
+    def number(value: str) -> Decimal | int:
+        return int(value) if value.lstrip("-").isdigit() else Decimal(value)
+
+    def arithmetic(original: Any, operation: Callable[[Any, Any], Any]) -> Any:
+        @functools.wraps(original)
+        def exact(self: Any, other: Any) -> Any:
+            if self.type != DDBType.NUMBER or other.type != DDBType.NUMBER:
+                return original(self, other)
+            left, right = number(self.value), number(other.value)
+            if isinstance(left, int) and isinstance(right, int):
+                return DynamoType({DDBType.NUMBER: str(operation(left, right))})
+            return DynamoType({DDBType.NUMBER: str(context.create_decimal(operation(Decimal(left), Decimal(right))))})
+
+        exact._exact = True  # type: ignore[attr-defined]
+        return exact
+
+    DynamoType.__add__ = arithmetic(original_add, lambda a, b: context.add(a, b) if isinstance(a, Decimal) else a + b)
+    DynamoType.__sub__ = arithmetic(original_sub, lambda a, b: context.subtract(a, b) if isinstance(a, Decimal) else a - b)
+
+    def undo() -> None:
+        DynamoType.__add__, DynamoType.__sub__ = original_add, original_sub  # type: ignore[method-assign]
+
+    return undo

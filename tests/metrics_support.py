@@ -29,7 +29,10 @@ def project_table(extra_env: dict[str, str] | None = None) -> Iterator[Any]:
 
     saved = {key: os.environ.get(key) for key in {*ENV, *(extra_env or {})}}
     os.environ.update({**ENV, **(extra_env or {})})
+    from local.moto_fixes import exact_number_arithmetic
+
     with mock_aws():
+        undo_arithmetic = exact_number_arithmetic()  # numbers added as DynamoDB adds them (any notation)
         boto3.setup_default_session()
         reset_caches()
         dynamodb = boto3.client("dynamodb")
@@ -43,6 +46,7 @@ def project_table(extra_env: dict[str, str] | None = None) -> Iterator[Any]:
         try:
             yield boto3.resource("dynamodb").Table(TABLE)
         finally:
+            undo_arithmetic()
             reset_caches()
     for key, value in saved.items():
         if value is None:

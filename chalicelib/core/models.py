@@ -65,7 +65,8 @@ def _ascii_address(value: str) -> str:
 HeaderText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), AfterValidator(_no_control_chars)]
 EmailAddress = Annotated[str, StringConstraints(max_length=320), AfterValidator(_ascii_address)]
 AccountId = Annotated[str, StringConstraints(pattern=r"^[0-9]{12}$")]
-ClientId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")]
+CLIENT_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+ClientId = Annotated[str, StringConstraints(pattern=CLIENT_ID_PATTERN.pattern)]
 Money = Annotated[Decimal, Field(allow_inf_nan=False)]
 AccountName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), AfterValidator(_no_control_chars)]
 

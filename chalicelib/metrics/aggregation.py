@@ -15,7 +15,7 @@ from .tally import Tally
 
 # The flat figures every summary view has (the `summaries --json` and summaries.json shape).
 VIEW_COUNTS: tuple[str, ...] = ("runs", "runs_with_failures", "clients_delivered", "clients_skipped", "clients_failed",
-                                "emails_sent", "ce_requests")
+                                "emails_sent", "ce_requests", "clients_unknown")
 
 
 def summary_item(tenant: str, period: SummaryPeriod, tally: Tally, days_with_data: int, run_id: str) -> dict[str, Any]:

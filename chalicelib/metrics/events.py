@@ -17,6 +17,7 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
+from chalicelib.core.amounts import StoredAmount
 from chalicelib.core.constants import ENV_METRICS_QUEUE_URL
 
 ClientStatus = Literal["delivered", "skipped", "failed"]
@@ -41,7 +42,8 @@ class ClientOutcome(_Event):
     category: Category | None = None  # error category of a failed client
     emails_sent: int = Field(default=0, ge=0, le=1)
     ce_requests: int = Field(default=0, ge=0)
-    spend_reported: Decimal = Field(default=Decimal(0), allow_inf_nan=False, max_digits=20, decimal_places=6)
+    # Any finite precision is accepted (Cost Explorer answers 10 decimals): quantized, never refused.
+    spend_reported: StoredAmount = Decimal(0)
     duration_ms: int | None = Field(default=None, ge=0)
 
 

@@ -21,7 +21,7 @@ from .aggregation import summaries_from_days, summary_view, yearly_from_months
 from .calendar import PERIOD_TYPES, covered_days
 from .contracts import (AggregationInput, AggregationRun, DeploymentFigures, FailedTenant, PlanInput, PlanOutput,
                         PublishedSummaries, PublishInput, TenantFailure, TenantResult, TenantTask)
-from .events import METRIC_EVENT
+from .events import METRIC_EVENT, ClientOutcome
 
 MAX_LISTED_FAILURES = 50  # keeps the SNS message and the execution output small
 MAX_DEPLOYMENT_PERIODS = 40  # a longer backfill lists the deployment's monthly and yearly figures only
@@ -37,8 +37,16 @@ def _settings() -> Any:
 
 def apply_metric_record(body: str) -> str:
     """One SQS message body -> one event applied exactly once. A malformed body raises, so the
-    record is reported as a batch item failure and ends in the DLQ after the receive limit."""
-    return store.apply_event(METRIC_EVENT.validate_json(body))
+    record is reported as a batch item failure and ends in the DLQ after the receive limit.
+    A client outcome whose client is not known is counted for the deployment only (no tenant)."""
+    event = METRIC_EVENT.validate_json(body)
+    unknown = store.unknown_client_reason(event.client_id) if isinstance(event, ClientOutcome) else None
+    if unknown:
+        from chalicelib.core.observability import logger
+
+        logger().warning("metric event of an unknown client: counted for the deployment only",
+                         extra={"event_id": event.event_id[:200], "reason": unknown})
+    return store.apply_event(event, unknown_client=unknown)
 
 
 # ---- aggregation state machine --------------------------------------------------------------------

@@ -24,6 +24,7 @@ from typing import Any, Literal
 from chalicelib.core.constants import (DEPLOYMENT_TENANT, METRIC_EVENT_RETENTION_DAYS, PK_AGGREGATION_PREFIX,
                               PK_METRIC_EVENT_PREFIX, PK_METRIC_TENANTS, PK_METRICS_PREFIX, PK_SUMMARY_PREFIX,
                               TTL_ATTRIBUTE)
+from chalicelib.core.caches import register as register_cache
 from chalicelib.core.store import table as project_table
 
 from .calendar import SummaryPeriod
@@ -58,9 +59,12 @@ def summary_key(tenant: str, period: SummaryPeriod) -> dict[str, str]:
 
 # ---- applying events -------------------------------------------------------------------------
 
-def apply_event(event: ClientOutcome | RunEnd) -> Applied:
+def apply_event(event: ClientOutcome | RunEnd, unknown_client: str | None = None) -> Applied:
     """Count one event exactly once: its id and its increments are written in ONE transaction
     (the id with attribute_not_exists), so a redelivered event cancels the whole write.
+
+    `unknown_client`: why the outcome's client is not a tenant (unknown_client_reason); it is then
+    counted for the deployment only, and the reason is kept on the applied-event item.
 
     Maxima cannot be added, so they are raised after the transaction with a conditional SET;
     raising a maximum twice changes nothing, so it is also done for a duplicate (a crash between
@@ -74,10 +78,12 @@ def apply_event(event: ClientOutcome | RunEnd) -> Applied:
     event_item = {"pk": f"{PK_METRIC_EVENT_PREFIX}{event.event_id}", "sk": "EVENT", "kind": event.kind,
                   "day": event.day.isoformat(),
                   TTL_ATTRIBUTE: int(time.time()) + METRIC_EVENT_RETENTION_DAYS * 86400}
+    if unknown_client:
+        event_item["tenant_rejected"] = unknown_client
     transact: list[dict[str, Any]] = [{"Put": {
         "TableName": table_name, "Item": {k: serializer.serialize(v) for k, v in event_item.items()},
         "ConditionExpression": "attribute_not_exists(pk)"}}]
-    changes = bucket_changes(event)
+    changes = bucket_changes(event, known_client=not unknown_client)
     for tenant, adds, _ in changes:
         names = {f"#a{i}": name for i, name in enumerate(adds)}
         values = {f":a{i}": serializer.serialize(value) for i, value in enumerate(adds.values())}
@@ -99,6 +105,30 @@ def apply_event(event: ClientOutcome | RunEnd) -> Applied:
         for name, value in maxima.items():
             _raise_maximum(day_key(tenant, event.day), name, value)
     return outcome
+
+
+_known_clients: set[str] = set()  # ids with a stored config, per warm container (a client stays known)
+
+
+@register_cache
+def _forget_known_clients() -> None:
+    _known_clients.clear()
+
+
+def unknown_client_reason(client_id: str) -> str | None:
+    """None when `client_id` is a client (a valid id with a config stored under it), else why not.
+    Outcomes of anything else (an invalid config entry stored under its position, `entry[3]`; a
+    deleted client; a forged message) are counted for the deployment only and never make a tenant."""
+    from chalicelib.core.models import CLIENT_ID_PATTERN
+
+    if client_id in _known_clients:
+        return None
+    if not CLIENT_ID_PATTERN.fullmatch(client_id):
+        return f"{client_id[:80]!r} is not a valid client id"
+    if project_table.get_client_config(client_id) is None:
+        return f"no client config is stored under {client_id!r}"
+    _known_clients.add(client_id)
+    return None
 
 
 def _event_already_applied(exc: BaseException) -> bool:

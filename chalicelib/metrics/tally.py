@@ -3,6 +3,7 @@
 Stored flat on the DynamoDB item (UpdateItem ADD cannot add into a map that may not exist yet):
   runs, runs_with_failures, clients_delivered, clients_skipped, clients_failed,
   emails_sent, ce_requests, spend_reported          counters
+  clients_unknown                                    outcomes of ids with no client config (deployment only)
   failed#<category>                                  failed clients per error category
   client_ms_h00..h17, client_ms_sum, client_ms_max  per-client durations (histogram.py)
   run_ms_h00..h17,    run_ms_sum,    run_ms_max     run durations (deployment tenant only)
@@ -21,7 +22,7 @@ from . import histogram
 from .events import ClientOutcome, RunEnd
 
 COUNTERS: tuple[str, ...] = ("runs", "runs_with_failures", "clients_delivered", "clients_skipped", "clients_failed",
-                             "emails_sent", "ce_requests")
+                             "emails_sent", "ce_requests", "clients_unknown")
 FAILED_PREFIX = "failed#"
 MEASURES: tuple[str, ...] = ("client", "run")
 
@@ -64,6 +65,7 @@ class Tally(BaseModel):
     clients_failed: int = 0
     emails_sent: int = 0
     ce_requests: int = 0
+    clients_unknown: int = 0  # client outcomes counted for the deployment only (no such client: no tenant)
     spend_reported: Decimal = Decimal(0)
     failed_by_category: dict[str, int] = Field(default_factory=dict)
     client: Durations = Field(default_factory=Durations)
@@ -116,16 +118,24 @@ class Tally(BaseModel):
         return item
 
 
-def bucket_changes(event: ClientOutcome | RunEnd) -> list[tuple[str, dict[str, Any], dict[str, int]]]:
+def bucket_changes(event: ClientOutcome | RunEnd, known_client: bool = True) -> list[tuple[str, dict[str, Any], dict[str, int]]]:
     """[(tenant, attributes to ADD, maxima to raise)] for every day bucket one event changes: the
-    client's and the deployment's (which also collects the day's active clients as a set)."""
+    client's and the deployment's (which also collects the day's active clients as a set).
+
+    An outcome whose client is not known (`known_client` False: no config stored under its id) changes
+    the deployment's bucket only, counted in `clients_unknown`, and never joins `tenants`: it makes
+    no tenant of its own in the summaries."""
     changes = []
-    tenants = [DEPLOYMENT_TENANT] if isinstance(event, RunEnd) else [event.client_id, DEPLOYMENT_TENANT]
+    attributed = isinstance(event, ClientOutcome) and known_client
+    tenants = [event.client_id, DEPLOYMENT_TENANT] if attributed else [DEPLOYMENT_TENANT]
     for tenant in tenants:
         deployment = tenant == DEPLOYMENT_TENANT
         adds, maxima = increments(event, deployment)
         if deployment and isinstance(event, ClientOutcome):
-            adds["tenants"] = {event.client_id}  # set ADD: idempotent, and inside the same transaction
+            if attributed:
+                adds["tenants"] = {event.client_id}  # set ADD: idempotent, and inside the same transaction
+            else:
+                adds["clients_unknown"] = 1
         changes.append((tenant, adds, maxima))
     return changes
 

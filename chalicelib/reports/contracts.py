@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 from pydantic import ConfigDict, Field, StrictBool
 
+from chalicelib.core.amounts import StoredAmount
 from chalicelib.core.clients import Fingerprint
 from chalicelib.core.models import AsOfDate, ClientConfig, ClientId, Money, Period, ReportType, StrictModel
 
@@ -209,7 +210,7 @@ class RenderReportResult(StrictModel):
     message_key: str
     html_bytes: int
     recipients: int
-    spend_reported: Money | None = None  # the report's current-period total (the spend metric)
+    spend_reported: StoredAmount | None = None  # the report's current-period total (the spend metric), as stored
 
 
 class DeliverReportInput(RenderReportInput):

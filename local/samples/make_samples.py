@@ -10,6 +10,14 @@ Retail names its accounts and asks for XLSX and PDF attachments; the payer of Um
 its accounts in organizations.json (organizations:ListAccounts locally). Rerunning the script
 reproduces the files byte for byte.
 
+Precision as Cost Explorer has it: usage amounts carry up to 10 decimals ("310.1234567891";
+written without trailing zeros, as Cost Explorer writes them); the first account of each client
+with at most 20 services has a few sub-cent daily lines (AWS X-Ray, Amazon EventBridge, AWS
+Systems Manager: fractions of a cent, drawn from a second random stream so the other figures keep
+their story); tax, support, monthly fees, credits and refunds are whole cents, as invoiced. EC2
+compute rows carry their usage quantity in hours ("Hrs") and an `Environment` tag (the EU rows
+are untagged).
+
 `synthetic_clients(n, seed, start, end)` makes N synthetic clients (2 accounts x 12 services
 each) for benchmarks; its rows are CostRow tuples, ready for `CostData(rows)` (no re-parsing) or
 `CostData.from_rows(rows)` (validated).
@@ -29,7 +37,7 @@ from typing import Any
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from local.cost_explorer import CostRow  # noqa: E402
+from local.cost_explorer import CostRow, format_amount  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 START = date(2026, 8, 1)
@@ -37,7 +45,14 @@ END = date(2026, 11, 22)  # exclusive: the last day with data is 2026-11-21
 SEED = 20261122
 SPIKE_FROM = date(2026, 11, 9)
 SPIKE_FACTOR = Decimal("2.8")  # +180%
-CENT = Decimal("0.0001")
+PLACES = Decimal("1e-10")  # Cost Explorer's precision for usage amounts
+CENT = Decimal("0.01")  # invoiced charges: tax, support, fees
+# Sub-cent services (daily USD for one account): drawn from their own random stream.
+SUB_CENT_SERVICES = {"AWS X-Ray": 0.0041, "Amazon EventBridge": 0.0000237, "AWS Systems Manager": 0.00086}
+# On-demand hourly prices of the EC2 usage types (what a row's usage quantity in hours is derived from).
+EC2_HOURLY = {"BoxUsage:m5.xlarge": Decimal("0.192"), "BoxUsage:c5.2xlarge": Decimal("0.34"),
+              "EU-BoxUsage:m5.large": Decimal("0.107"), "BoxUsage:p3.2xlarge": Decimal("3.06")}
+HOURS = Decimal("1e-9")
 
 EC2 = "Amazon Elastic Compute Cloud - Compute"
 EC2_OTHER = "EC2 - Other"
@@ -208,7 +223,7 @@ def _account_ids(rng: random.Random, count: int, taken: set[str]) -> list[str]:
 
 
 def _money(value: float) -> Decimal:
-    return Decimal(repr(round(value, 4))).quantize(CENT)
+    return Decimal(repr(round(value, 10))).quantize(PLACES)
 
 
 # EC2 compute split by usage type and region (no random draws: the other figures stay as they were).
@@ -219,15 +234,17 @@ EC2_SPIKE_USAGE = [("BoxUsage:p3.2xlarge", "us-east-1", Decimal("0.80")), ("BoxU
 
 
 def _split(amount: Decimal, shares: list[tuple[str, str, Decimal]]) -> list[tuple[str, str, Decimal]]:
-    parts = [(u, r, (amount * share).quantize(CENT)) for u, r, share in shares[:-1]]
+    parts = [(u, r, (amount * share).quantize(PLACES)) for u, r, share in shares[:-1]]
     return parts + [(shares[-1][0], shares[-1][1], amount - sum((p[2] for p in parts), Decimal(0)))]
 
 
-def _ec2_rows(day: date, account: str, base: Decimal, spike: Decimal) -> list[CostRow]:
+def _ec2_rows(day: date, account: str, base: Decimal, spike: Decimal, environment: str) -> list[CostRow]:
     sums: dict[tuple[str, str], Decimal] = {}
     for usage, region, amount in _split(base, EC2_USAGE) + (_split(spike, EC2_SPIKE_USAGE) if spike else []):
         sums[(usage, region)] = sums.get((usage, region), Decimal(0)) + amount
-    return [CostRow(day, account, EC2, amount, "Usage", "USD", region, usage) for (usage, region), amount in sums.items()]
+    return [CostRow(day, account, EC2, amount, "Usage", "USD", region, usage, (amount / EC2_HOURLY[usage]).quantize(HOURS),
+                    "Hrs", () if region == "eu-west-1" else (("Environment", environment),))
+            for (usage, region), amount in sums.items()]
 
 
 def _days(start: date, end: date) -> list[date]:
@@ -236,6 +253,7 @@ def _days(start: date, end: date) -> list[date]:
 
 def make_samples(seed: int = SEED) -> tuple[list[dict[str, Any]], list[CostRow]]:
     rng = random.Random(seed)
+    tiny = random.Random(seed + 1)  # the sub-cent lines: the main stream's draws stay as they were
     taken: set[str] = set()
     configs: list[dict[str, Any]] = []
     rows: list[CostRow] = []
@@ -280,13 +298,23 @@ def make_samples(seed: int = SEED) -> tuple[list[dict[str, Any]], list[CostRow]]
                     amount = _money(max(value, 0.01))
                     base = amount
                     if spec.get("spike") and service == EC2 and day >= SPIKE_FROM:
-                        amount = (amount * SPIKE_FACTOR).quantize(CENT)
+                        amount = (amount * SPIKE_FACTOR).quantize(PLACES)
                     if service == EC2:
-                        rows.extend(_ec2_rows(day, account, base, amount - base))
+                        environment = "Production" if a_index == 0 else "Staging"
+                        rows.extend(_ec2_rows(day, account, base, amount - base, environment))
                     else:
                         rows.append(CostRow(day, account, service, amount))
                     month = day.replace(day=1)
                     usage_by_month[(account, month)] = usage_by_month.get((account, month), Decimal(0)) + amount
+
+        for service, daily in SUB_CENT_SERVICES.items():
+            if spec["services"] > 20:
+                break  # Globex's portfolio is full enough (every client stays within 25 services)
+            for day in days:
+                amount = _money(daily * tiny.uniform(0.4, 1.6))
+                rows.append(CostRow(day, accounts[0], service, amount))
+                month = day.replace(day=1)
+                usage_by_month[(accounts[0], month)] = usage_by_month.get((accounts[0], month), Decimal(0)) + amount
 
         # Tax and support are charged on the 1st of the month for the month before.
         for account in accounts:
@@ -322,13 +350,17 @@ def make_samples(seed: int = SEED) -> tuple[list[dict[str, Any]], list[CostRow]]
 def write_csv(path: Path, rows: list[CostRow]) -> None:
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(["date", "account_id", "service", "amount", "record_type", "currency", "region", "usage_type"])
+        writer.writerow(["date", "account_id", "service", "amount", "record_type", "currency", "region", "usage_type",
+                         "usage_quantity", "usage_unit", "tags"])
         for row in rows:
-            # Region and usage type only where the data has them (EC2 compute); empty means the default.
+            # Region, usage type, quantity and tags only where the data has them (EC2 compute); empty means the default.
             region = "" if row.region == "global" else row.region
             usage = "" if row.usage_type == "NoUsageType" else row.usage_type
-            writer.writerow([row.date.isoformat(), row.account_id, row.service, format(row.amount, "f"), row.record_type,
-                             row.currency, region, usage])
+            quantity = format_amount(row.usage_quantity) if row.usage_quantity else ""
+            unit = "" if row.usage_unit == "N/A" else row.usage_unit
+            tags = json.dumps(dict(row.tags), separators=(",", ":")) if row.tags else ""
+            writer.writerow([row.date.isoformat(), row.account_id, row.service, format_amount(row.amount), row.record_type,
+                             row.currency, region, usage, quantity, unit, tags])
 
 
 def write_samples(directory: Path = HERE, seed: int = SEED) -> tuple[Path, Path]:

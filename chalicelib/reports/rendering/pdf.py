@@ -4,6 +4,12 @@ Lambda). Imported only when a client asks for "pdf" or report_pdf runs.
 
 ReportLab's Paragraph reads a small XML markup: every string from a config or Cost Explorer is
 escaped before it goes into one, so a service named "<font size=90>" is printed, not obeyed.
+
+A table row cannot split across pages: a name of thousands of characters (Cost Explorer puts no
+limit on a service or usage type name) would make a row taller than the page and ReportLab would
+refuse the whole document (LayoutError), so no email would go out. Names in table cells are
+shortened to CELL_TEXT_LIMIT characters here, with a note saying so; the HTML, the text part and the
+CSV keep them in full.
 """
 
 from __future__ import annotations
@@ -15,6 +21,13 @@ from xml.sax.saxutils import escape, quoteattr
 from .view import ReportView
 
 PAGE_MARGIN_MM = 16
+CELL_TEXT_LIMIT = 120  # characters of a name in a table cell (about 6 lines in the narrowest column)
+SHORTENED_NOTE = (f"Names longer than {CELL_TEXT_LIMIT} characters are shortened in this PDF (ending in \u2026); "
+                  "the email and the CSV show them in full.")
+
+
+def shorten(text: str, limit: int = CELL_TEXT_LIMIT) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "\u2026"
 
 
 def pdf_filename(view: ReportView, period_start: str) -> str:
@@ -98,6 +111,15 @@ def build_pdf(view: ReportView) -> bytes:
         t.setStyle(grid)
         return t
 
+    shortened: list[str] = []
+
+    def name(text: str) -> str:
+        """A name for a table cell: escaped, and shortened when longer than a row can hold."""
+        short = shorten(text)
+        if short != text:
+            shortened.append(text)
+        return escape(short)
+
     def num(text: str, hex_colour: str | None = None) -> Any:
         if hex_colour:
             return Paragraph(f'<font color="{hex_colour}">{escape(text)}</font>', cell_right)
@@ -108,14 +130,14 @@ def build_pdf(view: ReportView) -> bytes:
         story.append(p(view.why.sentence))
         if view.why.rows:
             story.append(table(["Usage type", "Region", "Change"],
-                               [[Paragraph(escape(u.usage_type), cell), Paragraph(escape(u.region), cell), num(u.change)]
+                               [[Paragraph(name(u.usage_type), cell), Paragraph(name(u.region), cell), num(u.change)]
                                 for u in view.why.rows], [0.55, 0.2, 0.25]))
         story.append(Paragraph(f'<link href={quoteattr(view.why.console_url)} color="#2563EB">'
                                "Open this service and period in Cost Explorer</link>", small))
 
     if view.changes:
         story.append(p("Changes", h2))
-        rows = [[Paragraph(("<b>%s</b>" if c.flagged else "%s") % escape(c.service), cell), num(c.change, c.colour),
+        rows = [[Paragraph(("<b>%s</b>" if c.flagged else "%s") % name(c.service), cell), num(c.change, c.colour),
                  num(c.pct, c.colour), num(c.now)] for c in view.changes]
         story.append(table(["Service", "Change", "%", "Now"], rows, [0.52, 0.18, 0.12, 0.18]))
         if view.changes_flagged:
@@ -123,20 +145,22 @@ def build_pdf(view: ReportView) -> bytes:
             story.append(p("Bold: the change passes the alert thresholds." + more, small))
 
     story.append(p("Services", h2))
-    rows = [[Paragraph(("<b>%s</b>" if s.flagged else "%s") % escape(s.service), cell), num(s.current), num(s.previous),
+    rows = [[Paragraph(("<b>%s</b>" if s.flagged else "%s") % name(s.service), cell), num(s.current), num(s.previous),
              num(s.change, s.colour), num(s.pct, s.colour), num(s.share)] for s in view.services]
     label, *figures = view.services_total
     rows.append([Paragraph(f"<b>{escape(label)}</b>", cell), *(num(x) for x in figures), num("")])
     story.append(table(["Service", "Current", "Previous", "Change", "%", "Share"], rows, [0.36, 0.14, 0.14, 0.14, 0.11, 0.11]))
 
     story.append(p("Accounts", h2))
-    rows = [[Paragraph(escape(a.label), cell), num(str(a.services)), num(a.current), num(a.previous),
+    rows = [[Paragraph(name(a.label), cell), num(str(a.services)), num(a.current), num(a.previous),
              num(f"{a.change} ({a.pct})", a.colour)] for a in view.accounts]
     story.append(table(["Account", "Services", "Current", "Previous", "Change"], rows, [0.36, 0.1, 0.16, 0.16, 0.22]))
 
     story.append(Spacer(1, 10))
     for note in view.notes:
         story.append(p(note, small))
+    if shortened:
+        story.append(p(SHORTENED_NOTE, small))
 
     out = io.BytesIO()
     footer = f"{view.client_name} - {view.kind} AWS cost report - {view.period}"
