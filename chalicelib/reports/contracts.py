@@ -15,6 +15,7 @@ from typing import Any, Literal
 from pydantic import ConfigDict, Field, StrictBool, ValidationInfo, field_validator
 
 from chalicelib.core.models import ClientConfig, ClientId, IsoDate, Money, Period, ReportType, StrictModel
+from chalicelib.core.run_problems import FailedClient, ProblemSkip
 
 # ---- the execution input and what every state carries ------------------------------------------
 
@@ -132,21 +133,6 @@ class EligibilityResult(StrictModel):
 
 class SummarizeRunInput(StrictModel):
     run: RunContext
-
-
-class FailedClient(StrictModel):
-    client_id: str
-    category: str | None
-    reason: str
-    recommended_action: str | None
-
-
-class ProblemSkip(StrictModel):
-    """A client skipped for a reason that is not benign (no cost data, no recipients, ...)."""
-
-    client_id: str
-    category: str | None
-    reason: str
 
 
 class PeriodDays(StrictModel):
