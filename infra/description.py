@@ -231,7 +231,9 @@ DESCRIPTION = Description(
         )),
         Function("budget_alert", timeout=50, pipeline=True, grants=(
             _READS_CLIENTS,
-            TableItems("reports", ("dynamodb:PutItem", "dynamodb:GetItem"), (f"{c.PK_BUDGET_PREFIX}*",)),  # crossings
+            # crossings and their outbox (chalicelib/budgets/crossings.py): one TransactWriteItems of puts
+            # claims them with their notification; the queued announcement is deleted
+            TableItems("reports", ("dynamodb:PutItem", "dynamodb:Query", "dynamodb:DeleteItem"), (f"{c.PK_BUDGET_PREFIX}*",)),
             TableItems("reports", ("dynamodb:PutItem",), (_BUDGET_OUTCOMES,)),
             *_QUEUES_NOTIFICATIONS,
         )),
@@ -240,6 +242,7 @@ DESCRIPTION = Description(
         )),
         Function("budget_summary", timeout=280, pipeline=True, grants=(
             TableItems("reports", ("dynamodb:Query",), (_BUDGET_OUTCOMES,)),
+            *_QUEUES_NOTIFICATIONS,  # the operator alert
         )),
         Function("budget_trigger", timeout=30, grants=(StartExecution("budget_check"),)),
         # ---- notifications (chalicelib/notify): the queue's consumer, every channel ----

@@ -52,7 +52,9 @@ def check_locally(clients: list[Any], costs: Any, run_input: dict[str, Any], out
             runs.append({"execution": name, "execution_status": described["status"],
                          "execution_error": described.get("error"), "execution_cause": described.get("cause"),
                          "notifications_queued": output.get("notifications_queued", 0),
-                         "sent_so_far": aws.notify.sent_per_channel(), "queue": drained, "output": output})
+                         "problems": output.get("problems", 0),
+                         "sent_so_far": aws.notify.sent_per_channel(), "operator_alerts_so_far": _operator_alerts(aws),
+                         "queue": drained, "output": output})
         summary = {
             "as_of": run_input["as_of"],
             "runs": runs,
@@ -67,10 +69,16 @@ def check_locally(clients: list[Any], costs: Any, run_input: dict[str, Any], out
     return summary
 
 
+def _operator_alerts(aws: Any) -> int:
+    """Operator alerts published: each run with problems sends its own (not a repeat)."""
+    return sum(1 for published in aws.notify.published if published.get("TopicArn") == aws.alert_topic_arn)
+
+
 def _duplicates(runs: list[dict[str, Any]]) -> int:
-    """Sends made by the reruns (each file is one accepted send: a repeat would have added one)."""
-    first = sum(runs[0]["sent_so_far"].values())
-    return sum(runs[-1]["sent_so_far"].values()) - first
+    """Client notifications sent by the reruns (each file is one accepted send: a repeat would have
+    added one); the reruns' own operator alerts are not repeats."""
+    first = sum(runs[0]["sent_so_far"].values()) - runs[0]["operator_alerts_so_far"]
+    return sum(runs[-1]["sent_so_far"].values()) - runs[-1]["operator_alerts_so_far"] - first
 
 
 def print_summary(summary: dict[str, Any]) -> None:
@@ -88,8 +96,9 @@ def print_summary(summary: dict[str, Any]) -> None:
             from chalicelib.core.errors import error_details
 
             error = f" ({run['execution_error']}: {error_details(run['execution_error'], run['execution_cause'])['message']})"
-        print(f"\n{run['execution']}: {run['execution_status']}{error}, {run['notifications_queued']} notification(s) queued, "
-              f"queue: {run['queue']['received']} received, {run['queue']['failed']} failed")
+        problems = f", {run['problems']} problem(s) in the operator alert" if run.get("problems") else ""
+        print(f"\n{run['execution']}: {run['execution_status']}{error}, {run['notifications_queued']} notification(s) queued"
+              f"{problems}, queue: {run['queue']['received']} received, {run['queue']['failed']} failed")
     per_channel = ", ".join(f"{k} {v}" for k, v in summary["notifications_sent_per_channel"].items()) or "none"
     print(f"\nsent per channel: {per_channel}; duplicates after {len(summary['runs']) - 1} rerun(s): "
           f"{summary['duplicates_after_reruns']}; dead-letter queue: {summary['dead_letter_queue_depth']}; "

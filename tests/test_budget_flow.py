@@ -100,15 +100,43 @@ def test_budget_check_notifies_once_per_crossing_across_reruns_and_days(env, tmp
     assert next_day["notifications_queued"] == 0 and _sent(aws, server) == first
 
 
-def test_new_period_rearms_and_retry_of_same_attempt_keeps_its_claim(env):
-    from chalicelib.budgets import crossings
-    from chalicelib.core.models import BudgetThreshold
+def test_new_period_rearms_a_repeat_claims_nothing_and_a_concurrent_claim_wins_once(env):
+    from datetime import datetime, timezone
 
-    threshold = BudgetThreshold(percent=D(80), on="actual")
-    assert crossings.claim("over", "monthly-100", "2026-11-01", [threshold], "budget-" + "a" * 32) == [threshold]
-    assert crossings.claim("over", "monthly-100", "2026-11-01", [threshold], "budget-" + "a" * 32) == [threshold]  # same attempt
-    assert crossings.claim("over", "monthly-100", "2026-11-01", [threshold], "budget-" + "b" * 32) == []  # already alerted
-    assert crossings.claim("over", "monthly-100", "2026-12-01", [threshold], "budget-" + "c" * 32) == [threshold]  # new period
+    from chalicelib.budgets import crossings
+    from chalicelib.core.errors import ServiceUnavailableError
+    from chalicelib.core.models import BudgetThreshold
+    from chalicelib.notify.models import Notification, Route
+
+    def announcement(tag: str):
+        def announce(new):
+            return Notification(notification_id=f"budget-{tag * 32}", kind="budget", client_id="over", client_name="Over",
+                                severity="warning", title=f"{len(new)} crossed", summary="-",
+                                created_at=datetime(2026, 11, 20, tzinfo=timezone.utc), route=Route(email_to=["a@over.example"]))
+        return announce
+
+    eighty, hundred = BudgetThreshold(percent=D(80), on="actual"), BudgetThreshold(percent=D(100), on="forecast")
+    assert crossings.claim_new("over", "monthly-100", "2026-11-01", [eighty], announcement("a")) == [eighty]
+    assert crossings.claim_new("over", "monthly-100", "2026-11-01", [eighty], announcement("b")) == []  # already claimed
+    assert crossings.claim_new("over", "monthly-100", "2026-12-01", [eighty], announcement("c")) == [eighty]  # new period
+
+    def claimed_by_another_check_meanwhile(new):  # its transaction lands between this one's read and write
+        crossings.claim_new("over", "monthly-100", "2026-11-01", new, announcement("d"))
+        return announcement("e")(new)
+
+    assert crossings.claim_new("over", "monthly-100", "2026-11-01", [eighty, hundred], claimed_by_another_check_meanwhile) == []
+
+    def sqs_down(notification):
+        raise ServiceUnavailableError("SQS SendMessage notification: ServiceUnavailable")
+
+    with pytest.raises(ServiceUnavailableError):
+        crossings.announce_pending("over", sqs_down)
+    queued = []
+    announced = crossings.announce_pending("over", lambda n: queued.append(n.notification_id) or True)
+    # The three claims made, each announced once, in the order claimed; the one that lost the race never.
+    assert queued == ["budget-" + "a" * 32, "budget-" + "c" * 32, "budget-" + "d" * 32]
+    assert [a.crossed for a in announced] == [["monthly-100:actual-80"], ["monthly-100:actual-80"], ["monthly-100:forecast-100"]]
+    assert crossings.announce_pending("over", lambda n: queued.append(n.notification_id) or True) == []
 
 
 def _status(notification_id: str) -> dict[str, dict]:

@@ -1,5 +1,6 @@
 """Budget check entry points through chalice.test.Client on the in-process AWS: the daily trigger,
-input validation, a manual one-client run, and a client whose forecast Cost Explorer cannot make."""
+input validation, a manual one-client run, a client whose forecast Cost Explorer cannot make, and
+one without any cost data (a problem for the operator alert)."""
 
 from __future__ import annotations
 
@@ -69,3 +70,32 @@ def test_all_clients_default_as_of_and_skips_named(aws):
     assert by_id["nobudget"]["status"] == "skipped" and "budget" in by_id["nobudget"]["reason"]
     assert by_id["bravo"]["crossed"] == [] and by_id["alpha"]["crossed"]
     assert summary["ce_requests"] == 2 * 3  # one GetCostAndUsage and one GetCostForecast per checked client
+
+
+def test_a_client_without_any_cost_data_is_a_problem_named_in_the_operator_alert(local_aws):
+    aws = local_aws(clients=[
+        client("alpha", ["111111111111"], budgets={"monthly": 10**6}),
+        client("ghost", ["888888888881", "888888888882"], budgets=[{"amount": 100, "period": "weekly"}]),
+        # Rows until October only: the new month has none yet, the weeks before have: not a problem.
+        client("late", ["999999999991"], budgets={"monthly": 10**6}),
+    ], rows=ROWS + cost_rows(["999999999991"], start=date(2026, 10, 1), end=date(2026, 11, 1)))
+    described = aws.wait(aws.notify.start_budget_check({"as_of": "2026-11-02"}, "no-data"))
+    assert described["status"] == "SUCCEEDED", described
+    summary = json.loads(described["output"])
+    by_id = {c["client_id"]: c for c in summary["clients"]}
+    ghost = by_id.pop("ghost")
+    assert ghost["status"] == "skipped" and ghost["category"] == "no_data" and ghost["problem"] is True
+    # The weekly period checked (Oct 26 - Nov 1) had no row, nor the 31 days before the check.
+    assert ghost["reason"].startswith("no cost data for 888888888881, 888888888882 from 2026-10-02 to 2026-11-01"), ghost
+    assert {cid: (c["status"], c["problem"]) for cid, c in by_id.items()} == {"alpha": ("checked", False),
+                                                                             "late": ("checked", False)}
+    assert (summary["problems"], summary["status"]) == (1, "completed_with_problems")
+    assert summary["alert_notification_id"].startswith("operator-")
+
+    aws.notify.drain()  # the operator alert travels through the notification queue to the operator topic
+    (alert,) = [p for p in aws.notify.published if p["TopicArn"] == aws.alert_topic_arn]
+    message = alert["Message"]
+    assert "1 client(s) whose budgets were not checked" in message
+    assert "[skipped, budgets not checked] 1 client(s)" in message
+    assert "- ghost: no cost data for 888888888881, 888888888882 from 2026-10-02 to 2026-11-01" in message
+    assert "- alpha:" not in message and "- late:" not in message

@@ -7,6 +7,7 @@ import json
 from collections import Counter
 
 import pytest
+from botocore.config import Config
 
 from local.cost_explorer import CostExplorerError
 from local.faults import RandomFaults, WireFaults
@@ -206,3 +207,23 @@ def test_random_transient_faults_at_30_percent_for_100_clients(local_aws, monkey
     assert all(records[c]["status"] in ("completed", "failed") for c in records)
     # (a branch whose message went out but whose later steps ran out of retries is recorded failed too)
     assert sum(r["status"] == "failed" for r in records.values()) >= lost_first
+
+
+@pytest.mark.parametrize("reaches_service", [True, False])
+def test_a_wire_fault_loses_the_answer_or_with_reaches_service_false_refuses_the_request(local_aws, reaches_service):
+    aws = local_aws(clients=THREE[:1])
+    sqs = aws.session.client("sqs")
+    queue_url = sqs.create_queue(QueueName="wire-faults")["QueueUrl"]
+    wire = WireFaults(rate=1.0, services=("sqs",), reaches_service=reaches_service)
+    uninstall = wire.install(aws.session)
+    try:
+        faulty = aws.session.client("sqs", config=Config(retries={"mode": "standard", "max_attempts": 2}))
+        with pytest.raises(faulty.exceptions.ClientError, match="ServiceUnavailable"):
+            faulty.send_message(QueueUrl=queue_url, MessageBody="x")
+    finally:
+        uninstall()
+        wire.enabled = False
+    depth = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["ApproximateNumberOfMessages"])
+    # Every attempt failed for the caller; by default each one still reached the queue (lost answers).
+    assert wire.injected["sqs"] >= 2
+    assert int(depth["Attributes"]["ApproximateNumberOfMessages"]) == (wire.injected["sqs"] if reaches_service else 0)

@@ -191,3 +191,22 @@ def test_local_budgets_names_an_unknown_client_id(tmp_path, capsys):
     assert main(["budgets", "--client-id", "nosuch", "--out", str(tmp_path / "out")]) == 2
     err = capsys.readouterr().err
     assert "nosuch" in err and "acme-retail" in err and "Traceback" not in err
+
+
+def test_local_budgets_names_a_client_without_cost_data_as_a_problem_and_its_alert_is_no_duplicate(tmp_path, capsys):
+    clients = [client("alpha", ["111111111111"], budgets={"monthly": 10**6}),
+               client("ghost", ["888888888881"], budgets={"monthly": 100})]
+    clients_path, costs_path = _write_inputs(tmp_path, clients)
+    out = tmp_path / "out"
+    assert main(["budgets", "--clients", str(clients_path), "--costs", str(costs_path), "--as-of", "2026-11-20",
+                 "--reruns", "1", "--out", str(out)]) == 0
+    summary = json.loads((out / "budgets_summary.json").read_text())
+    ghost = next(c for c in summary["clients"] if c["client_id"] == "ghost")
+    assert ghost["status"] == "skipped" and ghost["problem"] is True
+    assert ghost["reason"].startswith("no cost data for 888888888881 from 2026-10-20 to 2026-11-19")
+    assert [run["problems"] for run in summary["runs"]] == [1, 1]  # each run's own operator alert...
+    assert summary["notifications_sent_per_channel"] == {"sns": 2}
+    assert summary["duplicates_after_reruns"] == 0  # ...is not a repeat
+    printed = capsys.readouterr().out
+    assert "no cost data for 888888888881" in printed
+    assert "1 problem(s) in the operator alert" in printed

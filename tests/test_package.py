@@ -184,7 +184,7 @@ def test_policies_are_least_privilege() -> None:
             assert ("sns:Publish" in text) == (function.name in ("notify_consumer", "publish_summaries", "scrape_publish"))
             assert ("secretsmanager:GetSecretValue" in text) == (function.name in ("notify_consumer", "scrape_chunk"))
             queues = {g.queue for g in function.grants if isinstance(g, SendToQueue)}
-            assert ("notify" in queues) == (function.name in ("render_report", "summarize_run", "budget_alert"))
+            assert ("notify" in queues) == (function.name in ("render_report", "summarize_run", "budget_alert", "budget_summary"))
             assert ("sqs:SendMessage" in text) == bool(queues)
 
 

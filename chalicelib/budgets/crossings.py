@@ -1,54 +1,158 @@
-"""Once per crossing: a threshold alerts once per (client, budget, period, threshold).
+"""Once per crossing: each threshold crossing is announced exactly once, also when its first
+announcement failed. The client's partition holds the claims and, until it is queued, the
+announcement that goes with them (an outbox):
 
-  BUDGET#<client_id> / <budget key>#<period start>#<threshold key>  -> notification id, claimed at
+  BUDGET#<client_id> / <budget key>#<period start>#<threshold key>  -> the claim: notification id, claimed at
+  BUDGET#<client_id> / OUTBOX#<notification id>                     -> a notification not yet queued
 
-Each newly crossed threshold is claimed with a conditional put carrying the id of the notification
-that announces it. A rerun, a retry or the next day finds the claim and leaves the threshold out;
-only a repeat of the very attempt that made the claim (same notification id: a retry after a crash
-between the claim and the enqueue) keeps it, so that notification is still sent, once. A new period
-has a new key: its thresholds are armed again. A changed amount is a new budget key, armed too.
+`claim_new` claims the crossed thresholds nobody claimed yet and writes the notification announcing
+them in ONE transaction: the claims and their announcement exist together or not at all. A rerun, a
+retry or the next day finds the claims and claims nothing again; a new period (or a changed amount,
+a new budget key) re-arms the thresholds.
+
+`announce_pending` then queues every announcement still in the client's outbox (this check's, and
+any an earlier one could not queue: SQS down through every retry, a crash before the queue), in the
+order claimed, and removes each once queued. Its notification id is stable (derived from what it
+announces), so queueing it again after a half-done attempt is harmless: the notify ledger queues an
+id once and its consumer sends it once per channel. A crossing left pending yesterday and a new one
+today are two notifications: yesterday's as it was written (the figures of its day), today's with
+today's; each goes out once.
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import Any, Callable, NamedTuple
 
 from chalicelib.core import aws
-from chalicelib.core.constants import PK_BUDGET_PREFIX
-from chalicelib.core.errors import classify_aws_error
+from chalicelib.core.constants import PK_BUDGET_PREFIX, TTL_ATTRIBUTE
+from chalicelib.core.errors import CostReportError, DataValidationError, ThrottlingError, aws_error_code, classify_aws_error
 from chalicelib.core.models import BudgetThreshold
-from chalicelib.notify.ledger import utcnow
 from chalicelib.core.settings import get_settings
+from chalicelib.core.store import table
+from chalicelib.notify.models import Notification
 
 RETENTION_DAYS = 400  # longer than a yearly budget's period
+OUTBOX = "OUTBOX#"
+MAX_CLAIM_ATTEMPTS = 3  # another check claiming the same budget at the same time: read again, at most this often
 
 
-def crossing_key(client_id: str, budget_key: str, period_start: str, threshold: BudgetThreshold) -> dict[str, str]:
-    return {"pk": f"{PK_BUDGET_PREFIX}{client_id}", "sk": f"{budget_key}#{period_start}#{threshold.key}"}
+class Announcement(NamedTuple):
+    notification_id: str
+    crossed: list[str]  # "<budget key>:<threshold key>" for each threshold it announces
+    queued_now: bool  # False: an earlier attempt had already put it on the queue
 
 
-def claim(client_id: str, budget_key: str, period_start: str, thresholds: list[BudgetThreshold],
-          notification_id: str) -> list[BudgetThreshold]:
-    """The thresholds this notification announces: newly claimed, or claimed earlier by this same id."""
-    table = aws.dynamodb_table(get_settings().table_name)
-    now = utcnow()
-    mine = []
-    for threshold in thresholds:
-        key = crossing_key(client_id, budget_key, period_start, threshold)
-        item: dict[str, Any] = {**key, "notification_id": notification_id, "claimed_at": now.isoformat(),
-                                "expiration": int((now + timedelta(days=RETENTION_DAYS)).timestamp())}
+def crossing_key(client_id: str, budget_key: str, period_start: str, threshold_key: str) -> dict[str, str]:
+    return {"pk": f"{PK_BUDGET_PREFIX}{client_id}", "sk": f"{budget_key}#{period_start}#{threshold_key}"}
+
+
+def claim_new(client_id: str, budget_key: str, period_start: str, crossed: list[BudgetThreshold],
+              announce: Callable[[list[BudgetThreshold]], Notification]) -> list[BudgetThreshold]:
+    """Claim the crossed thresholds not claimed before, together with `announce(new thresholds)`,
+    the notification announcing them; the thresholds claimed now ([] when none is new)."""
+    for _ in range(MAX_CLAIM_ATTEMPTS):
+        claimed = _claimed_threshold_keys(client_id, budget_key, period_start)
+        new = [threshold for threshold in crossed if threshold.key not in claimed]
+        if not new:
+            return []
+        notification = announce(new)
         try:
-            table.put_item(Item=item, ConditionExpression="attribute_not_exists(pk)")
-            mine.append(threshold)
+            aws.client("dynamodb").transact_write_items(
+                TransactItems=_claim_items(client_id, budget_key, period_start, new, notification))
+            return new
+        except Exception as exc:  # noqa: BLE001
+            if not _claimed_meanwhile(exc):
+                raise classify_aws_error(exc, "claim budget crossings") from exc
+    raise ThrottlingError(f"budget {budget_key} of {client_id}: its crossings were claimed by another check "
+                          f"{MAX_CLAIM_ATTEMPTS} times while this one claimed them; retried")
+
+
+def announce_pending(client_id: str, enqueue: Callable[[Notification], bool]) -> list[Announcement]:
+    """Queue every announcement of the client still in its outbox, oldest first, removing each once
+    queued. When one cannot be queued the others still are; then the first error is raised (the
+    branch retries, or fails and the next check queues it)."""
+    done: list[Announcement] = []
+    errors: list[CostReportError] = []
+    for item in sorted(_outbox(client_id), key=lambda item: (item.get("claimed_at", ""), item["sk"])):
+        try:
+            notification = _stored_notification(item)
+            queued_now = enqueue(notification)
+            _remove(item)
+        except CostReportError as exc:
+            errors.append(exc)
             continue
-        except Exception as exc:  # noqa: BLE001
-            if "ConditionalCheckFailed" not in str(exc) and "ConditionalCheckFailed" not in type(exc).__name__:
-                raise classify_aws_error(exc, "claim budget crossing") from exc
+        done.append(Announcement(notification.notification_id, [f"{item['budget_key']}:{key}" for key in item["thresholds"]],
+                                 queued_now))
+    if errors:
+        raise errors[0]
+    return done
+
+
+def _claimed_threshold_keys(client_id: str, budget_key: str, period_start: str) -> set[str]:
+    prefix = f"{budget_key}#{period_start}#"
+    return {item["sk"][len(prefix):] for item in _query(client_id, prefix)}
+
+
+def _outbox(client_id: str) -> list[dict[str, Any]]:
+    return list(_query(client_id, OUTBOX))
+
+
+def _query(client_id: str, sk_prefix: str) -> list[dict[str, Any]]:
+    dynamo = aws.dynamodb_table(get_settings().table_name)
+    kwargs: dict[str, Any] = {"KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)", "ConsistentRead": True,
+                              "ExpressionAttributeValues": {":pk": f"{PK_BUDGET_PREFIX}{client_id}", ":prefix": sk_prefix}}
+    items: list[dict[str, Any]] = []
+    while True:
         try:
-            existing = table.get_item(Key=key, ConsistentRead=True).get("Item") or {}
+            page = dynamo.query(**kwargs)
         except Exception as exc:  # noqa: BLE001
-            raise classify_aws_error(exc, "read budget crossing") from exc
-        if existing.get("notification_id") == notification_id:
-            mine.append(threshold)
-    return mine
+            raise classify_aws_error(exc, "read budget crossings") from exc
+        items.extend(page.get("Items", []))
+        if "LastEvaluatedKey" not in page:
+            return items
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def _claim_items(client_id: str, budget_key: str, period_start: str, new: list[BudgetThreshold],
+                 notification: Notification) -> list[dict[str, Any]]:
+    from boto3.dynamodb.types import TypeSerializer
+
+    serialize = TypeSerializer().serialize
+    now = table.utcnow()
+    common = {"notification_id": notification.notification_id, "claimed_at": now.isoformat(),
+              TTL_ATTRIBUTE: int((now + timedelta(days=RETENTION_DAYS)).timestamp())}
+    items = [{**crossing_key(client_id, budget_key, period_start, threshold.key), **common} for threshold in new]
+    items.append({"pk": f"{PK_BUDGET_PREFIX}{client_id}", "sk": f"{OUTBOX}{notification.notification_id}", **common,
+                  "budget_key": budget_key, "period_start": period_start, "thresholds": [t.key for t in new],
+                  "notification": notification.model_dump_json()})
+    table_name = get_settings().table_name
+    return [{"Put": {"TableName": table_name, "Item": {k: serialize(v) for k, v in item.items()},
+                     "ConditionExpression": "attribute_not_exists(pk)"}} for item in items]
+
+
+def _claimed_meanwhile(exc: BaseException) -> bool:
+    """The transaction was cancelled by a claim's condition: another check claimed one first."""
+    if aws_error_code(exc) != "TransactionCanceledException":
+        return False
+    reasons = getattr(exc, "response", {}).get("CancellationReasons") or []
+    return any(reason.get("Code") == "ConditionalCheckFailed" for reason in reasons)
+
+
+def _stored_notification(item: dict[str, Any]) -> Notification:
+    from pydantic import ValidationError
+
+    try:
+        return Notification.model_validate_json(item["notification"])
+    except ValidationError as exc:  # written by an older version of the notification contract
+        from chalicelib.core.models import describe_validation_error
+
+        raise DataValidationError(f"budget announcement {item['sk'][len(OUTBOX):]} of {item['pk'][len(PK_BUDGET_PREFIX):]} "
+                                  f"cannot be read: {describe_validation_error(exc)}") from exc
+
+
+def _remove(item: dict[str, Any]) -> None:
+    try:
+        aws.dynamodb_table(get_settings().table_name).delete_item(Key={"pk": item["pk"], "sk": item["sk"]})
+    except Exception as exc:  # noqa: BLE001
+        raise classify_aws_error(exc, "record budget announcement queued") from exc

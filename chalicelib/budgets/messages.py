@@ -1,15 +1,17 @@
-"""The budget notification: what crossed, the figures behind it, in plain text (channels escape)."""
+"""The budget notification: what crossed, the figures behind it, in plain text (channels escape);
+and the operator alert of a check with problems."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 
+from chalicelib.core.constants import APP_NAME
 from chalicelib.core.models import Budget, BudgetThreshold, ClientConfig
+from chalicelib.core.run_problems import FailedClient, ProblemSkip, problem_lines
 from chalicelib.reports.rendering.formatting import format_money
 from chalicelib.notify.models import Fact, Notification, Route, notification_id
 from chalicelib.budgets.evaluation import describe_threshold, used_pct, watched_amount
-from chalicelib.budgets.models import BudgetSpend
-
+from chalicelib.budgets.models import BudgetSpend, BudgetSummary
 
 
 def budget_notification_id(client_id: str, spend: BudgetSpend, crossed: list[BudgetThreshold]) -> str:
@@ -57,3 +59,16 @@ def budget_notification(config: ClientConfig, budget: Budget, spend: BudgetSpend
         created_at=created_at,
         route=Route.for_client(config),
     )
+
+
+def problems_alert(summary: BudgetSummary, failures: list[FailedClient],
+                   skips: list[ProblemSkip]) -> tuple[str, str, list[str]]:
+    """(title, headline, lines) of the operator alert: each failed client and each client without
+    cost data, with the reason and what to do."""
+    title = f"{APP_NAME}: {summary.problems} client(s) whose budgets were not checked in budget check {summary.run_id}"
+    headline = (f"Budget check {summary.run_id} (as of {summary.as_of.isoformat()}): {summary.failed} failed, "
+                f"{summary.checked} checked, {summary.skipped} skipped.")
+    lines = problem_lines(failures, skips, "[skipped, budgets not checked]",
+                          "Rerun the same execution input after fixing the cause: a crossing already announced is "
+                          "not announced again, one not yet announced is.")
+    return title, headline, lines

@@ -67,11 +67,13 @@ class BudgetSpend(StrictModel):
 
 
 class ClientSpend(StrictModel):
-    """$.spend: what SpendAndForecast hands to EvaluateAndNotify (a few numbers per budget)."""
+    """$.spend: what SpendAndForecast hands to EvaluateAndNotify (a few numbers per budget), or why
+    the budgets cannot be checked: `no_cost_data` names the accounts and days without any row."""
 
     client_id: ClientId
     budgets: list[BudgetSpend]
     ce_requests: int = 0
+    no_cost_data: str | None = None
 
 
 class BudgetAlertInput(BudgetTask):
@@ -106,6 +108,7 @@ class ClientSummary(StrictModel):
     crossed: list[str] = Field(default_factory=list)
     notifications_queued: int = 0
     ce_requests: int = 0
+    problem: bool = False  # failed, or skipped for a reason that is not benign (no cost data)
 
 
 class BudgetSummary(StrictModel):
@@ -117,7 +120,9 @@ class BudgetSummary(StrictModel):
     checked: int
     skipped: int
     failed: int
+    problems: int  # failed + skipped as a problem: each listed in the operator alert
     notifications_queued: int
     ce_requests: int
-    status: Literal["completed", "completed_with_failures"]
+    status: Literal["completed", "completed_with_problems", "completed_with_failures"]
     clients: list[ClientSummary]  # at most MAX_LISTED_CLIENTS: far below the 256 KB output limit
+    alert_notification_id: str | None = None  # the operator alert, queued (chalicelib/notify)

@@ -17,6 +17,7 @@ from pydantic import ConfigDict, Field, StrictBool
 from chalicelib.core.amounts import StoredAmount
 from chalicelib.core.clients import Fingerprint
 from chalicelib.core.models import AsOfDate, ClientConfig, ClientId, Money, Period, ReportType, StrictModel
+from chalicelib.core.run_problems import FailedClient, ProblemSkip
 
 # ---- the execution input and what every state carries ------------------------------------------
 
@@ -129,21 +130,6 @@ class EligibilityResult(StrictModel):
 
 class SummarizeRunInput(StrictModel):
     run: RunContext
-
-
-class FailedClient(StrictModel):
-    client_id: str
-    category: str | None
-    reason: str
-    recommended_action: str | None
-
-
-class ProblemSkip(StrictModel):
-    """A client skipped for a reason that is not benign (no cost data, no recipients, ...)."""
-
-    client_id: str
-    category: str | None
-    reason: str
 
 
 class PeriodDays(StrictModel):

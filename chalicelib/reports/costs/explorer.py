@@ -83,21 +83,34 @@ def charges_request(config: ClientConfig, run: RunContext, separated: list[str])
     return request
 
 
-def spend_between(ce: Any, config: ClientConfig, start: date, end: date) -> tuple[Decimal, str, int]:
-    """(total, currency, requests) of the client's spend in [start, end) (a budget's period so far):
-    MONTHLY buckets without groups, so no other tenant's rows can appear; a year is one page."""
+class SpendBetween(NamedTuple):
+    total: Decimal
+    currency: str
+    requests: int
+    accounts_with_data: frozenset[str]  # empty: Cost Explorer has no row at all for the client's accounts
+
+
+def spend_between(ce: Any, config: ClientConfig, start: date, end: date) -> SpendBetween:
+    """The client's spend in [start, end) (a budget's period so far): MONTHLY buckets by account (a
+    year is one page for a few hundred accounts), so an account without any row is told apart from
+    one that spent nothing. Only the client's accounts are counted, whatever Cost Explorer answers."""
     request = {"TimePeriod": {"Start": start.isoformat(), "End": end.isoformat()}, "Granularity": "MONTHLY",
-               "Metrics": [config.cost_metric], "Filter": client_filter(config)}
-    total, currencies, requests = Decimal(0), set(), 0
+               "Metrics": [config.cost_metric], "Filter": client_filter(config),
+               "GroupBy": [{"Type": "DIMENSION", "Key": "LINKED_ACCOUNT"}]}
+    allowed = set(config.accounts)
+    total, currencies, requests, with_data = Decimal(0), set(), 0, set()
     for page in pages(ce, request):
         requests += 1
         for bucket in page.get("ResultsByTime", []):
-            amount, unit = _amount(bucket.get("Total") or {}, config.cost_metric)
-            total += amount
-            currencies.add(unit)
+            for group in bucket.get("Groups", []):
+                account = _own_account(group["Keys"][0], allowed)
+                amount, unit = _amount(group["Metrics"], config.cost_metric)
+                total += amount
+                currencies.add(unit)
+                with_data.add(account)
     if len(currencies) > 1:
         raise DataValidationError(f"costs are in several currencies ({', '.join(sorted(currencies))})")
-    return total, (currencies.pop() if currencies else "USD"), requests
+    return SpendBetween(total, currencies.pop() if currencies else "USD", requests, frozenset(with_data))
 
 
 def forecast_query(config: ClientConfig, start: date, end: date, granularity: str = "DAILY") -> dict[str, Any]:
@@ -194,10 +207,7 @@ def _query(ce: Any, request: dict[str, Any], config: ClientConfig, run: RunConte
             slot = 1 if bucket_start >= run.current.start else 0
             estimated = estimated or (slot == 1 and bool(bucket.get("Estimated")))
             for group in bucket.get("Groups", []):
-                account, key = group["Keys"][0], group["Keys"][1]
-                if account not in allowed:
-                    # Never let another tenant's account into this client's data, whatever CE answers.
-                    raise DataValidationError(f"Cost Explorer returned account {account} outside the client's accounts")
+                account, key = _own_account(group["Keys"][0], allowed), group["Keys"][1]
                 amount, unit = _amount(group["Metrics"], metric)
                 if abs(amount) >= MAX_AMOUNT:
                     raise DataValidationError(
@@ -206,6 +216,13 @@ def _query(ce: Any, request: dict[str, Any], config: ClientConfig, run: RunConte
                 currencies.add(unit)
                 sums[(account, key)][slot] += amount
     return sums, currencies, estimated, requests
+
+
+def _own_account(account: str, allowed: set[str]) -> str:
+    """Never let another tenant's account into this client's data, whatever Cost Explorer answers."""
+    if account not in allowed:
+        raise DataValidationError(f"Cost Explorer returned account {account} outside the client's accounts")
+    return account
 
 
 def _amount(metrics: dict[str, Any], metric: str) -> tuple[Decimal, str]:

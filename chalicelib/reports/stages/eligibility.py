@@ -5,7 +5,8 @@ for one period never blocks another. A config that fails validation (or lists an
 client also lists, or a sender outside the allowed domains: chalicelib/core/clients.py applies every
 rule) is recorded as failed (category configuration, reason naming the field) and never stops the
 others. A skip is benign only when the period was already delivered, the client is not ACTIVE or
-the report type is not enabled; any other skip is a problem the operator alert lists.
+the report type is not enabled; any other skip is a problem the operator alert lists
+(chalicelib/core/run_problems.py).
 """
 
 from __future__ import annotations
@@ -15,11 +16,9 @@ from typing import Any
 
 from chalicelib.core.clients import CheckedClient, checked, load_configs
 from chalicelib.core.models import ClientConfig
+from chalicelib.core.run_problems import short_reason, skip_record
 from chalicelib.core.store import artefacts, table
 from chalicelib.reports.contracts import EligibilityInput, EligibilityResult, RunContext
-
-# Skips that are not a problem: nothing was lost (the others are listed in the operator alert).
-BENIGN_SKIPS = frozenset({"already_delivered", "inactive", "not_enabled"})
 
 
 def eligibility(event: EligibilityInput) -> EligibilityResult:
@@ -86,20 +85,6 @@ def _skip_reason(run: RunContext, config: ClientConfig, ledger: dict[tuple[str, 
     return "", ""
 
 
-# A reason quotes the config's own field names: a huge one must not push the record past DynamoDB's
-# 400 KB item limit or the run summary past the 256 KB Step Functions payload limit.
-MAX_REASON_CHARS = 1000
-
-
 def _record(client_id: str, status: str, reason: str, category: str | None = None) -> dict[str, Any]:
-    if len(reason) > MAX_REASON_CHARS:
-        reason = reason[: MAX_REASON_CHARS - 1] + "\u2026"
-    return {"client_id": client_id, "status": status, "reason": reason, "category": category,
+    return {"client_id": client_id, "status": status, "reason": short_reason(reason), "category": category,
             "updated_at": table.utcnow().isoformat()}
-
-
-def skip_record(client_id: str, kind: str, reason: str) -> dict[str, Any]:
-    """A skipped client; `problem` unless the skip is benign (BENIGN_SKIPS)."""
-    problem = kind not in BENIGN_SKIPS
-    return {**_record(client_id, "skipped", reason, category=kind if problem else None),
-            "skip": kind, "problem": problem}

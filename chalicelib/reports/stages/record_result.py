@@ -8,7 +8,7 @@ from chalicelib.core.errors import error_details
 from chalicelib.core.store import table
 from chalicelib.metrics.events import emit_client_outcome
 from chalicelib.reports.contracts import RecordResultInput, RecordResultOutput
-from chalicelib.reports.stages.eligibility import skip_record
+from chalicelib.core.run_problems import skip_record
 
 
 def record(event: RecordResultInput) -> RecordResultOutput:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from typing import Any
 
 from chalicelib.core.metrics import publish
+from chalicelib.core.run_problems import FailedClient, ProblemSkip, is_problem
 from chalicelib.core.store import table
 from chalicelib.metrics.events import emit_run_metrics
 from chalicelib.reports.alerts import send_failure_alert
-from chalicelib.reports.contracts import FailedClient, PeriodDays, ProblemSkip, RunSummary, SummarizeRunInput
+from chalicelib.reports.contracts import PeriodDays, RunSummary, SummarizeRunInput
 
 STATUS_FOR_SUMMARY = {"completed": "delivered", "skipped": "skipped", "failed": "failed"}
 MAX_LISTED_FAILURES = 50  # keeps the execution output far below the 256 KB limit
@@ -63,10 +63,3 @@ def summarize(event: SummarizeRunInput) -> RunSummary:
     outcome = "ExecutionFailed" if problems else "ExecutionSucceeded"
     publish(run.report_type, ClientsProcessed=len(clients), ClientsWithProblems=problems, **{outcome: 1})
     return summary
-
-
-def is_problem(status: str, item: dict[str, Any]) -> bool:
-    """A failed client, or one skipped for a reason that is not benign (eligibility.BENIGN_SKIPS)."""
-    if status == "failed":
-        return True
-    return status == "skipped" and bool(item.get("problem"))
