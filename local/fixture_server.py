@@ -4,6 +4,8 @@ the sample shapes (local/scrape_fixtures.py), a request log for rate checks, and
 Base URLs: http://127.0.0.1:<port>/<host>/... with <host> one of data.sec.gov, efts.sec.gov,
 www.sec.gov, query1.finance.yahoo.com (`settings_env()` gives the SCRAPE_* variables pointing at it).
 Like the SEC, it refuses (403) an SEC request whose User-Agent declares no contact address.
+Every request is logged with its headers, redirects included (`Redirect` rules answer 3xx chains, on this
+server or toward another origin such as a second FixtureServer).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 from local.scrape_fixtures import FixtureData
 
@@ -34,6 +36,26 @@ class Fault:
     times: int = 1
 
 
+REDIRECT_HOP = "redirect_hop"  # the query parameter that numbers the hops of a redirect chain
+
+
+@dataclass
+class Redirect:
+    """Answer `status` with a Location to requests whose path contains `path_contains`.
+
+    A chain of `hops` redirects: the same path with `redirect_hop=<n>` added, on this server or, with
+    `to_base_url`, on another origin (a second FixtureServer), which answers the last hop. `times` chains are
+    started (the hops of a started chain are always answered). `location` instead answers that fixed Location
+    (a loop, a downgrade to http) to the next `times` requests."""
+
+    path_contains: str
+    hops: int = 1
+    status: int = 302
+    to_base_url: str = ""
+    times: int = 1
+    location: str | None = None
+
+
 @dataclass
 class LoggedRequest:
     at: float  # time.monotonic() when the request arrived
@@ -41,6 +63,8 @@ class LoggedRequest:
     path: str
     status: int = 0
     api_key: str | None = None  # the X-API-KEY header, when sent
+    headers: dict[str, str] = field(default_factory=dict)  # every header as received
+    query: str = ""
 
 
 @dataclass
@@ -51,6 +75,7 @@ class FixtureServer:
     def __post_init__(self) -> None:
         self.log: list[LoggedRequest] = []
         self.faults: list[Fault] = []
+        self.redirects: list[Redirect] = []
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
 
@@ -114,22 +139,52 @@ class FixtureServer:
 
     # ---- answering ---------------------------------------------------------------------------------------
 
-    def answer(self, host: str, path: str, query: dict[str, list[str]], user_agent: str) -> tuple[int, str, bytes]:
+    def answer(self, host: str, path: str, query: dict[str, list[str]], user_agent: str) -> tuple[int, str, bytes, str | None]:
+        """(status, content type, body, Location or None)."""
         with self._lock:
             for fault in self.faults:
                 if fault.times > 0 and fault.path_contains in path:
                     fault.times -= 1
-                    return fault.status, "text/plain", f"injected {fault.status}".encode()
+                    return fault.status, "text/plain", f"injected {fault.status}".encode(), None
+            location = self._redirect(host, path, query)
+        if location is not None:
+            status, target = location
+            return status, "text/plain", f"moved to {target}".encode(), target
         if self.delay_seconds:
             time.sleep(self.delay_seconds)
         if host in SEC_HOSTS and not _CONTACT.search(user_agent):
-            return 403, "text/html", b"Your Request Originates from an Undeclared Automated Tool"
+            return 403, "text/html", b"Your Request Originates from an Undeclared Automated Tool", None
         body = self._route(host, path, query)
         if body is None:
-            return 404, "text/plain", b"Not Found"
+            return 404, "text/plain", b"Not Found", None
         if isinstance(body, str):
-            return 200, "text/html" if body.lstrip().startswith("<") else "text/plain", body.encode()
-        return 200, "application/json", json.dumps(body).encode()
+            return 200, "text/html" if body.lstrip().startswith("<") else "text/plain", body.encode(), None
+        return 200, "application/json", json.dumps(body).encode(), None
+
+    def _redirect(self, host: str, path: str, query: dict[str, list[str]]) -> tuple[int, str] | None:
+        """(status, Location) when a Redirect rule answers this request (called under the lock)."""
+        try:
+            hop = int(query.get(REDIRECT_HOP, ["0"])[0])
+        except ValueError:
+            hop = 0
+        for rule in self.redirects:
+            if rule.path_contains not in path:
+                continue
+            if rule.location is not None:
+                if rule.times > 0:
+                    rule.times -= 1
+                    return rule.status, rule.location
+                continue
+            if hop == 0 and rule.times <= 0:
+                continue
+            if hop >= rule.hops:
+                return None  # the chain's last hop: answered normally
+            if hop == 0:
+                rule.times -= 1
+            following = {k: v[0] for k, v in query.items() if k != REDIRECT_HOP}
+            following[REDIRECT_HOP] = str(hop + 1)
+            return rule.status, f"{rule.to_base_url}/{host}{path}?{urlencode(following)}"
+        return None
 
     def _route(self, host: str, path: str, query: dict[str, list[str]]) -> Any:
         data = self.data
@@ -168,16 +223,21 @@ def _handler_for(server: FixtureServer) -> type[BaseHTTPRequestHandler]:
             arrived = time.monotonic()
             parts = urlsplit(self.path)
             host, _, rest = parts.path.lstrip("/").partition("/")
-            entry = LoggedRequest(at=arrived, host=host, path="/" + rest, api_key=self.headers.get("X-API-KEY"))
+            entry = LoggedRequest(at=arrived, host=host, path="/" + rest, api_key=self.headers.get("X-API-KEY"),
+                                  headers=dict(self.headers.items()), query=parts.query)
             with server._lock:
                 server.log.append(entry)
+            location = None
             try:
-                status, kind, body = server.answer(host, "/" + rest, parse_qs(parts.query), self.headers.get("User-Agent", ""))
+                status, kind, body, location = server.answer(
+                    host, "/" + rest, parse_qs(parts.query), self.headers.get("User-Agent", ""))
             except Exception as exc:  # noqa: BLE001 - a bad request is a 400, never a dead server
                 status, kind, body = 400, "text/plain", f"bad request: {exc}".encode()
             entry.status = status
             self.send_response(status)
             self.send_header("Content-Type", kind)
+            if location is not None:
+                self.send_header("Location", location)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)

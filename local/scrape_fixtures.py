@@ -163,6 +163,11 @@ class FixtureData:
     companies: dict[int, str] = field(default_factory=dict)
     synthetic_funds: int = 0  # extra filers with BDC and bank facts (CIKs from SYNTHETIC_CIK): load tests, benchmarks
     synthetic_filings: int = 0  # extra priced 424B2s of the tech issuers in the searched week (benchmarks)
+    # Hostile answers (validation tests). Values are served as given, NaN and infinities as the JSON literals
+    # NaN/Infinity Python writes, strings and booleans as JSON strings and booleans.
+    close_overrides: dict[str, Any] = field(default_factory=dict)  # ticker -> the last requested bar's close
+    future_closes: dict[str, Any] = field(default_factory=dict)  # ticker -> close of an extra bar 2 days after the range
+    fact_overrides: dict[tuple[int, str], Any] = field(default_factory=dict)  # (cik, concept) -> its latest fact's val
 
     def __post_init__(self) -> None:
         from chalicelib.scraping.settings import BANKS, BDCS, TECH_ISSUERS
@@ -248,6 +253,10 @@ class FixtureData:
         if bank is not None:
             concept, last_two = bank
             us_gaap[concept] = _concept(concept, "USD", _duration_facts(cik, _series(last_two)))
+        for (override_cik, concept), value in self.fact_overrides.items():
+            if override_cik == cik and concept in us_gaap:
+                for facts in us_gaap[concept]["units"].values():
+                    max(facts, key=lambda f: (f["end"], f.get("start") or ""))["val"] = value
         # the real sample's dei block shape, re-labelled for this filer
         dei = sample_json("sec_companyfacts_CIK0000320193_AAPL_subset.json")["facts"]["dei"]
         return {"cik": cik, "entityName": name, "facts": {"dei": dei, "us-gaap": us_gaap}}
@@ -297,6 +306,12 @@ class FixtureData:
             day += timedelta(days=1)
         if closes:
             closes[-1] = bdc["price"]
+            if symbol in self.close_overrides:
+                closes[-1] = self.close_overrides[symbol]
+        if symbol in self.future_closes:  # a source that ignores the requested range: a bar dated after it
+            later = last + timedelta(days=2)
+            stamps.append(int(datetime(later.year, later.month, later.day, 13, 30, tzinfo=timezone.utc).timestamp()))
+            closes = [*closes, self.future_closes[symbol]]
         result["meta"].update({"symbol": symbol, "regularMarketPrice": bdc["price"], "longName": symbol, "shortName": symbol})
         result["timestamp"] = stamps
         result["indicators"] = {"quote": [{"open": closes, "high": closes, "low": closes, "close": closes,

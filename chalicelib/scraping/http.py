@@ -9,17 +9,25 @@ without read-modify-write races, so the rate holds across Lambdas; the cost is o
 Retries: urllib3 retries only a failed connection (nothing reached the server); a 429 or 503 answer is
 raised as ThrottlingError / ServiceUnavailableError and the state machine's Retry backs off (with jitter)
 and re-runs the chunk from its checkpoint. No retry loop here.
+
+Redirects are followed here, not by urllib3, one hop at a time, because each hop is a request: it takes a
+token from the limiter of the URL it goes to (an SEC hop from the SEC budget), and the caller's headers
+(an `X-API-KEY`; anything a caller adds is treated as a credential) go only to the origin (scheme, host,
+port) of the URL they were given for. At most MAX_REDIRECTS hops, never the same URL twice, https only
+(http only to a loopback address, for local runs), never from a public host to this machine or a private
+address.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import threading
 import time
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Callable, Protocol
-from urllib.parse import urlsplit
+from urllib.parse import urldefrag, urljoin, urlsplit
 
 from ..core import constants as c
 from ..core.caches import register
@@ -27,6 +35,10 @@ from ..core.errors import (AuthorizationError, ConfigurationError, DataValidatio
                            ServiceUnavailableError, ThrottlingError, classify_aws_error)
 
 MAX_BODY_BYTES = 64 * 1024 * 1024  # companyfacts of a large bank is tens of MB; anything bigger is not an answer
+MAX_REDIRECTS = 5  # hops followed for one GET; the SEC and Yahoo use one at most
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+_DEFAULT_PORTS = {"https": 443, "http": 80}
+_SCHEME_RULE = "only https URLs are fetched (http only to a loopback address, for local runs)"
 
 
 class Limiter(Protocol):
@@ -119,23 +131,104 @@ class Response:
         try:
             return json.loads(self.body)
         except ValueError as exc:
-            raise DataValidationError(f"{self.url}: answer is not JSON ({exc})") from exc
+            raise DataValidationError(f"{_where(self.url)}: answer is not JSON ({exc})") from exc
+
+
+@dataclass(frozen=True)
+class UrlScope:
+    """The URLs one limiter governs: under one of `prefixes` (the configured base URLs; locally the fixture
+    server stands in for each SEC host under a path), or on a host that is one of `host_suffixes` or a
+    subdomain of one (any SEC host a redirect leads to)."""
+
+    prefixes: tuple[str, ...] = ()
+    host_suffixes: tuple[str, ...] = ()
+
+    def covers(self, url: str) -> bool:
+        parts = urlsplit(url)
+        for prefix in self.prefixes:
+            base = urlsplit(prefix)
+            root = base.path.rstrip("/")
+            if origin(prefix) == origin(url) and (parts.path == root or parts.path.startswith(root + "/")):
+                return True
+        host = (parts.hostname or "").lower()
+        return any(host == suffix or host.endswith("." + suffix) for suffix in self.host_suffixes)
+
+
+def origin(url: str) -> tuple[str, str, int | None]:
+    """(scheme, host, port): where a credential given with `url` may be sent."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    return scheme, (parts.hostname or "").lower(), port or _DEFAULT_PORTS.get(scheme)
+
+
+def url_problem(url: str) -> str | None:
+    """Why `url` may not be fetched, or None: https, or http to a loopback address; a host; no user:password."""
+    parts = urlsplit(url)
+    try:
+        parts.port
+    except ValueError:
+        return f"{_where(url)}: not a valid port ({_SCHEME_RULE})"
+    scheme, host = parts.scheme.lower(), parts.hostname or ""
+    if not host:
+        return f"{scheme or 'no scheme'}:// URL without a host ({_SCHEME_RULE})"
+    if parts.username is not None or parts.password is not None:
+        return f"a URL carrying a user name or password is refused ({_SCHEME_RULE})"
+    if scheme == "https" or (scheme == "http" and _is_loopback(host)):
+        return None
+    return f"{scheme or 'no scheme'}://{host} refused: {_SCHEME_RULE}"
+
+
+def hop_problem(first: str, target: str) -> str | None:
+    """Why a redirect from a request for `first` may not go to `target`, or None. Besides the URL rule, a
+    request to a public host is never led to this machine or a private network (the Lambda runtime API
+    and the instance metadata listen there): only a local run, whose first URL is loopback, stays local."""
+    problem = url_problem(target)
+    if problem or _is_loopback(urlsplit(first).hostname or ""):
+        return problem
+    host = urlsplit(target).hostname or ""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return f"{host} is this machine, not a public host" if host.lower() == "localhost" else None
+    return None if address.is_global else f"{host} is not a public address"
+
+
+def _is_loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 class HttpClient:
-    """GET with a declared User-Agent, timeouts, an optional limiter per call, and errors in the taxonomy."""
+    """GET with a declared User-Agent, timeouts, redirects followed hop by hop through the limiters, and
+    errors in the taxonomy.
+
+    `limiters` by name; `scopes` maps a limiter name to the URLs it governs. A hop is charged to the limiter
+    the caller named when it stays on the first URL's origin, else to the limiter whose scope covers it."""
 
     def __init__(self, user_agent: str, connect_timeout: float, read_timeout: float,
-                 limiters: dict[str, Limiter] | None = None) -> None:
+                 limiters: dict[str, Limiter] | None = None, scopes: dict[str, UrlScope] | None = None) -> None:
         import urllib3
 
         self.user_agent = user_agent
         self.limiters = limiters or {}
+        self.scopes = scopes or {}
+        unknown = sorted(set(self.scopes) - set(self.limiters))
+        if unknown:
+            raise ConfigurationError(f"URL scopes for limiters that do not exist: {', '.join(unknown)}")
         self._pool = urllib3.PoolManager(
             num_pools=8, maxsize=16, block=False,
             timeout=urllib3.Timeout(connect=connect_timeout, read=read_timeout),
-            # one retry of a failed connection (no request reached the server); status codes are not retried here
-            retries=urllib3.Retry(total=1, connect=1, read=0, status=0, other=0, redirect=3, raise_on_status=False),
+            # one retry of a failed connection (no request reached the server); status codes are not retried
+            # here; redirects are answered to us (followed in get_or_none, one limited hop at a time)
+            retries=urllib3.Retry(total=1, connect=1, read=0, status=0, other=0, redirect=False, raise_on_status=False),
         )
         self.requests = 0
         self._count_lock = threading.Lock()
@@ -147,26 +240,66 @@ class HttpClient:
         return reply
 
     def get_or_none(self, url: str, *, limiter: str | None = None, headers: dict[str, str] | None = None) -> Response | None:
-        """None for a 404 (a day without an index file, a filer without XBRL); other errors as in `get`."""
+        """None for a 404 (a day without an index file, a filer without XBRL); other errors as in `get`.
+
+        `headers` are the caller's (an API key): sent to `url`'s origin only, never to another host a
+        redirect leads to."""
+        if limiter is not None and limiter not in self.limiters:
+            raise ConfigurationError(f"no rate limiter named {limiter!r}")
+        problem = url_problem(url)
+        if problem:
+            raise ConfigurationError(f"GET {_where(url)}: {problem}")
+        home = origin(url)
+        current, visited, hops = url, {url}, 0
+        while True:
+            at_home = origin(current) == home
+            self._acquire(current, limiter if at_home else None)
+            status, body, location = self._send(current, headers if at_home else None)
+            if status not in REDIRECT_STATUSES:
+                return self._answer(current, status, body)
+            if hops == MAX_REDIRECTS:
+                raise DataValidationError(f"GET {_where(url)}: more than {MAX_REDIRECTS} redirects")
+            hops += 1
+            current = self._next_hop(url, current, status, location, visited)
+
+    def _acquire(self, url: str, named: str | None) -> None:
+        name = named or next((n for n, scope in self.scopes.items() if scope.covers(url)), None)
+        if name is not None:
+            self.limiters[name].acquire()
+
+    def _send(self, url: str, extra_headers: dict[str, str] | None) -> tuple[int, bytes, str | None]:
+        """One request: (status, body, Location header)."""
         import urllib3
 
-        if limiter is not None:
-            if limiter not in self.limiters:
-                raise ConfigurationError(f"no rate limiter named {limiter!r}")
-            self.limiters[limiter].acquire()
         with self._count_lock:
             self.requests += 1
         try:
             reply = self._pool.request("GET", url, headers={"User-Agent": self.user_agent,
-                                                           "Accept-Encoding": "gzip, deflate", **(headers or {})},
-                                       preload_content=False)
+                                                           "Accept-Encoding": "gzip, deflate", **(extra_headers or {})},
+                                       preload_content=False, redirect=False)
             body = reply.read(MAX_BODY_BYTES + 1, decode_content=True)
             reply.release_conn()
         except urllib3.exceptions.HTTPError as exc:
             raise NetworkError(f"GET {_where(url)}: {type(exc).__name__}: {exc}") from exc
         if len(body) > MAX_BODY_BYTES:
             raise DataValidationError(f"GET {_where(url)}: answer larger than {MAX_BODY_BYTES} bytes")
-        status = reply.status
+        return reply.status, body, reply.headers.get("Location")
+
+    @staticmethod
+    def _next_hop(url: str, current: str, status: int, location: str | None, visited: set[str]) -> str:
+        if not location or not location.strip():
+            raise DataValidationError(f"GET {_where(url)}: HTTP {status} redirect from {_where(current)} with no Location")
+        target = urldefrag(urljoin(current, location.strip())).url
+        problem = hop_problem(url, target)
+        if problem:
+            raise DataValidationError(f"GET {_where(url)}: redirect to {_where(target)} not followed: {problem}")
+        if target in visited:
+            raise DataValidationError(f"GET {_where(url)}: redirect loop (back to {_where(target)})")
+        visited.add(target)
+        return target
+
+    @staticmethod
+    def _answer(url: str, status: int, body: bytes) -> Response | None:
         if status == 429:
             raise ThrottlingError(f"GET {_where(url)}: 429 Too Many Requests")
         if status in (500, 502, 503, 504):
@@ -176,7 +309,7 @@ class HttpClient:
                                      "contact address, and the rate within fair access?)")
         if status == 404:
             return None
-        if status >= 400:
+        if status >= 300:
             raise DataValidationError(f"GET {_where(url)}: HTTP {status}")
         return Response(url=url, status=status, body=body)
 
@@ -197,10 +330,12 @@ def http_client() -> HttpClient:
     """The process's client: reused across warm invocations (keeps connections open)."""
     from ..core import aws
     from ..core.settings import get_settings
-    from .settings import get_scraping_settings
+    from .settings import SEC_DOMAIN, get_scraping_settings
 
     settings = get_scraping_settings()
     sec = DynamoDbRateLimiter(aws.dynamodb_table(get_settings().table_name), "sec",
                               settings.sec_requests_per_second, settings.rate_limit_max_wait_seconds)
+    sec_urls = UrlScope(prefixes=(settings.sec_data_url, settings.sec_search_url, settings.sec_archives_url),
+                        host_suffixes=(SEC_DOMAIN,))
     return HttpClient(settings.contact_user_agent(), settings.http_connect_timeout, settings.http_read_timeout,
-                      limiters={"sec": sec})
+                      limiters={"sec": sec}, scopes={"sec": sec_urls})

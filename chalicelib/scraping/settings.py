@@ -86,6 +86,7 @@ class BankProvisionConfig(BaseModel):
 
 
 _CONTACT = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}")
+SEC_DOMAIN = "sec.gov"  # every host under it shares the SEC request budget (redirects included)
 
 
 class ScrapingSettings(BaseSettings):
@@ -96,7 +97,7 @@ class ScrapingSettings(BaseSettings):
     sec_data_url: str = "https://data.sec.gov"
     sec_search_url: str = "https://efts.sec.gov"
     sec_archives_url: str = "https://www.sec.gov"
-    prices_url: str = "https://query1.finance.yahoo.com"
+    prices_url: str = "https://query1.finance.yahoo.com"  # the X-API-KEY (secrets.py) is sent to its origin only
     # At most this many SEC requests per second for the whole deployment (a token bucket in DynamoDB).
     sec_requests_per_second: float = Field(default=10.0, gt=0, le=10.0)
     rate_limit_max_wait_seconds: float = Field(default=5.0, gt=0, le=60)
@@ -117,6 +118,16 @@ class ScrapingSettings(BaseSettings):
     bdc_discount: BdcDiscountConfig = Field(default_factory=BdcDiscountConfig)
     credit_fund: CreditFundConfig = Field(default_factory=CreditFundConfig)
     bank_provision: BankProvisionConfig = Field(default_factory=BankProvisionConfig)
+
+    @field_validator("sec_data_url", "sec_search_url", "sec_archives_url", "prices_url")
+    @classmethod
+    def _https(cls, url: str) -> str:
+        from .http import url_problem
+
+        problem = url_problem(url)
+        if problem:
+            raise ValueError(problem)
+        return url.rstrip("/")
 
     @model_validator(mode="after")
     def _margin_covers_one_request(self) -> "ScrapingSettings":

@@ -14,6 +14,8 @@ from chalicelib.scraping.parsers.yahoo import latest_close
 
 from .samples import sample_json, sample_text
 
+AS_OF = date(2026, 11, 22)
+
 
 def test_daily_form_index_columns_and_forms():
     entries = parse_form_index(sample_text("edgar_daily_form_idx_20200318_excerpt.txt"))
@@ -112,21 +114,83 @@ def test_full_text_search_shape():
 
 
 def test_yahoo_chart_latest_close():
-    close = latest_close(sample_json("yahoo_chart_v8_AAPL_1d_scheb_fixture.json"), "AAPL")
+    close = latest_close(sample_json("yahoo_chart_v8_AAPL_1d_scheb_fixture.json"), "AAPL", date(2024, 10, 14))
     assert close.reason == ""
     assert close.session == date(2024, 10, 11)
     assert close.close == pytest.approx(227.55, abs=0.01)
 
 
 def test_yahoo_no_data_gives_no_price_and_a_reason():
-    close = latest_close(sample_json("yahoo_chart_v8_nodata_CAPIO.ST_scheb_fixture.json"), "CAPIO.ST")
+    close = latest_close(sample_json("yahoo_chart_v8_nodata_CAPIO.ST_scheb_fixture.json"), "CAPIO.ST", date(2024, 10, 14))
     assert close.close is None and close.session is None
     assert "no price data" in close.reason and "CAPIO.ST" in close.reason
 
 
 def test_yahoo_error_answer_and_garbage():
     error = {"chart": {"result": None, "error": {"code": "Not Found", "description": "No data found, symbol may be delisted"}}}
-    assert "delisted" in latest_close(error, "X").reason
-    assert latest_close("not json", "X").close is None
+    assert "delisted" in latest_close(error, "X", AS_OF).reason
+    assert latest_close("not json", "X", AS_OF).close is None
     nulls = {"chart": {"result": [{"timestamp": [1, 2], "indicators": {"quote": [{"close": [None, None]}]}}], "error": None}}
-    assert "null closes" in latest_close(nulls, "X").reason
+    assert "null closes" in latest_close(nulls, "X", AS_OF).reason
+
+
+def _chart(stamps, closes, **meta):
+    return {"chart": {"result": [{"meta": meta, "timestamp": stamps,
+                                  "indicators": {"quote": [{"close": closes}]}}], "error": None}}
+
+
+DAY = 86_400
+FRIDAY = 1795181400  # 2026-11-20 13:30 UTC, the session before AS_OF (a Sunday)
+
+
+@pytest.mark.parametrize("bad", [0, -5, float("nan"), float("inf"), "abc", "18.5", True, {"v": 1}])
+def test_yahoo_a_bad_latest_close_gives_no_price_never_an_older_one(bad):
+    close = latest_close(_chart([FRIDAY - DAY, FRIDAY], [18.4, bad]), "ARCC", AS_OF)
+    assert close.close is None and close.session == date(2026, 11, 20)
+    assert "ARCC" in close.reason and "close" in close.reason and repr(bad) in close.reason
+
+
+def test_yahoo_bars_after_as_of_are_ignored_and_null_is_a_session_without_trade():
+    chart = _chart([FRIDAY - DAY, FRIDAY, FRIDAY + 3 * DAY], [18.4, None, 1.0], gmtoffset=-18000)
+    close = latest_close(chart, "ARCC", AS_OF)
+    assert (close.close, close.session) == (18.4, date(2026, 11, 19))
+    only_later = latest_close(_chart([FRIDAY + 3 * DAY], [1.0]), "ARCC", AS_OF)
+    assert only_later.close is None and "on or before 2026-11-22" in only_later.reason
+    # a bar dated on as-of itself is known on that date
+    assert latest_close(_chart([FRIDAY, FRIDAY + 2 * DAY], [18.4, 18.6]), "ARCC", AS_OF).close == 18.6
+
+
+@pytest.mark.parametrize("stamps,closes,reason", [
+    ([FRIDAY, "x"], [18.4, 18.5], "timestamp[1]"),
+    ([FRIDAY, 1e30], [18.4, 18.5], "timestamp[1]"),
+    ([FRIDAY], [18.4, 18.5], "1 timestamps but 2 closes"),
+    ("abc", [18.4], "not lists"),
+])
+def test_yahoo_malformed_bars_give_no_price(stamps, closes, reason):
+    close = latest_close(_chart(stamps, closes), "ARCC", AS_OF)
+    assert close.close is None and reason in close.reason
+
+
+@pytest.mark.parametrize("val,problem", [(float("nan"), "not a finite number"), ("12.5", "not a number (str)"),
+                                         (True, "not a number (bool)"), (None, "missing")])
+def test_xbrl_a_bad_val_names_the_concept_period_and_field(val, problem):
+    facts = {"facts": {"us-gaap": {"Assets": {"units": {"USD": [
+        {"end": "2026-06-30", "val": 5.0, "accn": "a-1", "filed": "2026-08-01"},
+        {"end": "2026-09-30", "val": val, "accn": "a-2", "filed": "2026-11-01"}]}}}}}
+    with pytest.raises(DataValidationError) as raised:
+        xbrl.company_facts(facts, "Assets", as_of=AS_OF)
+    message = str(raised.value)
+    assert "Assets" in message and "2026-09-30" in message and "a-2" in message and "val" in message and problem in message
+    # point in time: a fact filed on or after as-of did not exist then, so its value is not looked at
+    known = xbrl.company_facts(facts, "Assets", as_of=date(2026, 10, 1))
+    assert [(f.end, f.val) for f in known] == [(date(2026, 6, 30), 5.0)]
+
+
+def test_frames_reject_a_bad_row_alone():
+    document = {"tag": "NetAssetValuePerShare", "ccp": "CY2026Q3I", "uom": "USD/shares", "data": [
+        {"cik": 1, "entityName": "A", "end": "2026-09-30", "val": 19.8},
+        {"cik": 2, "entityName": "B", "end": "2026-09-30", "val": float("nan")},
+        {"cik": 3, "entityName": "C", "end": "2026-09-30", "val": "abc"}]}
+    frame = xbrl.parse_frame(document)
+    assert list(frame.by_cik()) == [1]
+    assert set(frame.rejected) == {2, 3} and "not a finite number" in frame.rejected[2] and "'abc'" in frame.rejected[3]

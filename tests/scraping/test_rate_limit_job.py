@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from local.fixture_server import FixtureServer
+from local.fixture_server import FixtureServer, Redirect
 from local.scrape_fixtures import SYNTHETIC_CIK, FixtureData
 
 from .conftest import AS_OF
@@ -50,3 +50,22 @@ def test_two_executions_at_once_share_the_same_budget(local_scrape):
         assert local.wait(arn)["status"] == "SUCCEEDED"
     assert len(local.fixture.requests()) == 40
     assert local.fixture.max_in_any_window(1.0) <= 10, local.fixture.densest_window()
+
+
+@pytest.mark.parametrize("hops", [1, 2])
+def test_redirect_hops_are_paced_like_any_request(local_scrape, hops):
+    """Every companyfacts answer is a chain of redirects on the SEC host: each fund costs 1 + hops requests
+    at the server, and the 10/s limit holds for all of them (each hop takes its own token)."""
+    funds = 20
+    local = local_scrape(chunk_size=5, max_concurrency=4, fixture=FixtureServer(FixtureData(synthetic_funds=funds)),
+                         env_overrides=funds_env(funds))
+    local.fixture.redirects.append(Redirect("/api/xbrl/companyfacts/", hops=hops, status=301, times=10 * funds))
+    began = time.monotonic()
+    described = local.run({"scraper": "credit-fund", "as_of": AS_OF.isoformat()})
+    elapsed = time.monotonic() - began
+    assert described["status"] == "SUCCEEDED", described.get("cause")
+    assert json.loads(described["output"])["summary"]["counts"]["ok"] == funds
+    requests = local.fixture.requests()
+    assert [r.status for r in requests].count(301) == hops * funds and len(requests) == (1 + hops) * funds
+    assert local.fixture.max_in_any_window(1.0) <= 10, local.fixture.densest_window()
+    assert elapsed >= ((1 + hops) * funds - 10) / 10

@@ -11,9 +11,15 @@ from typing import Any
 
 from ...core.errors import DataValidationError, error_details
 from ...core.observability import logger
+from .. import figures
 from .contracts import (AggregateRequest, AggregateResult, ChunkRequest, ChunkResult, EvaluateResult, ItemOutcome,
                         JobRef, PlanRequest, PlanResult, PublishResult)
-from .store import JobStore, items_of, outcomes_of
+from .store import JobStore, items_of
+
+# What bad data raises in code that reads it (a missing key, a wrong type, a division by zero): one item's
+# failure, never the chunk's. Taxonomy errors other than DataValidationError (throttling, network, 5xx,
+# configuration) still stop the chunk and go to the state machine.
+_DATA_ERRORS = (ValueError, TypeError, KeyError, IndexError, AttributeError, ArithmeticError)
 
 
 def _context(job: JobRef) -> Any:
@@ -28,6 +34,33 @@ def _scraper(job: JobRef) -> Any:
     from ..scrapers import scraper_for
 
     return scraper_for(job.scraper)
+
+
+def vetted(outcome: ItemOutcome, rules: dict[str, figures.FigureRule], rejected: str) -> ItemOutcome:
+    """The outcome if its figures meet the scraper's rules. An "ok" outcome with a bad figure becomes a failed
+    one, with the reason and without its figures, so no headline or alert is computed from it; a failed or
+    skipped outcome only loses the bad figures."""
+    if outcome.status == "ok":
+        problem = figures.checked(outcome.data, rules, outcome.key)
+        if problem is None:
+            return outcome
+        data = {k: v for k, v in outcome.data.items() if k not in rules}
+        return ItemOutcome(key=outcome.key, status="failed", reason=f"{rejected}: {problem}"[:1000], data=data)
+    bad = {k for k in rules if k in outcome.data and figures.checked(outcome.data, {k: rules[k]}, outcome.key)}
+    if not bad:
+        return outcome
+    return outcome.model_copy(update={"data": {k: v for k, v in outcome.data.items() if k not in bad}})
+
+
+def _stored_outcome(text: Any, key: str, rules: dict[str, figures.FigureRule]) -> ItemOutcome:
+    """A stored outcome, checked again: Aggregate never trusts (or crashes on) what the table holds."""
+    from pydantic import ValidationError
+
+    try:
+        outcome = ItemOutcome.model_validate_json(text)
+    except (ValidationError, ValueError, TypeError) as exc:
+        return ItemOutcome(key=key, status="failed", reason=f"stored outcome unreadable: {str(exc)[:300]}")
+    return vetted(outcome, rules, "stored result rejected")
 
 
 def plan(request: PlanRequest) -> PlanResult:
@@ -66,8 +99,9 @@ def process_chunk(request: ChunkRequest, context: Any) -> ChunkResult:
     """Process items from the checkpoint until done or until the Lambda's deadline approaches.
 
     Each item's outcome is written with the cursor move in one conditional write. A bad answer about an
-    item (DataValidationError) is that item's recorded failure; anything else stops the chunk where its
-    checkpoint is and goes to the state machine (Retry for throttling/network/5xx, then Catch).
+    item (DataValidationError, a figure that breaks its rule, or a ValueError/TypeError/... raised reading
+    it) is that item's recorded failure; any other error stops the chunk where its checkpoint is and goes
+    to the state machine (Retry for throttling/network/5xx, then Catch).
     """
     from ..settings import get_scraping_settings
 
@@ -89,9 +123,13 @@ def process_chunk(request: ChunkRequest, context: Any) -> ChunkResult:
             break
         item = items[cursor]
         try:
-            outcome = scraper.process(item, job_context)
+            outcome = vetted(scraper.process(item, job_context), scraper.figure_rules, "result rejected")
         except DataValidationError as exc:
             outcome = ItemOutcome(key=item["key"], status="failed", reason=str(exc)[:1000])
+        except _DATA_ERRORS as exc:
+            logger().exception("item failed on unexpected data", extra={"job": job.job_id, "item": item["key"]})
+            outcome = ItemOutcome(key=item["key"], status="failed",
+                                  reason=f"unexpected answer: {type(exc).__name__}: {exc}"[:1000])
         if not store.advance(index, cursor, outcome, size):
             # Another invocation moved this chunk on (a duplicate delivery): continue from where it is.
             record = store.chunk(index)
@@ -106,11 +144,15 @@ def aggregate(request: AggregateRequest) -> AggregateResult:
     """Every planned item ends with an outcome: its own, or failed with the reason its chunk stopped."""
     job = request.job
     store = JobStore(job.job_id)
+    rules = _scraper(job).figure_rules
     stopped = {entry.chunk: entry.error for entry in request.chunks if entry.error}
     outcomes: list[ItemOutcome] = []
     for record in sorted(store.chunks(), key=lambda r: r["sk"]):
         index = int(record["sk"].split("#")[1])
-        done = outcomes_of(record)
+        items = items_of(record)
+        # outcomes are appended in cursor order: the n-th belongs to the n-th item
+        done = [_stored_outcome(text, items[n]["key"] if n < len(items) else f"chunk {index} #{n}", rules)
+                for n, text in enumerate(record.get("outcomes", []))]
         outcomes.extend(done)
         error = stopped.get(index)
         if error:
@@ -118,8 +160,7 @@ def aggregate(request: AggregateRequest) -> AggregateResult:
             reason = f"not processed: chunk {index} stopped: {details['error']}: {details['message']}"[:1000]
         else:
             reason = f"not processed: chunk {index} did not finish in this execution; rerun the same input to resume"
-        outcomes.extend(ItemOutcome(key=item["key"], status="failed", reason=reason)
-                        for item in items_of(record)[len(done):])
+        outcomes.extend(ItemOutcome(key=item["key"], status="failed", reason=reason) for item in items[len(done):])
     summary = _scraper(job).aggregate(outcomes, _context(job))
     counts = {status: sum(o.status == status for o in outcomes) for status in ("ok", "failed", "skipped")}
     status = "complete" if counts["failed"] == 0 else "partial"

@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from ...core.errors import DataValidationError
+from ..figures import finite
 
 
 class Fact(BaseModel):
@@ -32,32 +33,56 @@ class Fact(BaseModel):
         return (self.end - self.start).days + 1 if self.start else None
 
 
-def _facts_of(concept: str, units: dict[str, Any], source: str) -> list[Fact]:
+def known_at(filed: date | None, end: date, as_of: date) -> bool:
+    """Point in time: a fact counts only if it was filed before the run's as-of date, for a period ending on
+    or before it (a later filing did not exist on that date; a later period cannot have been reported)."""
+    return (filed is None or filed < as_of) and end <= as_of
+
+
+def _facts_of(concept: str, units: dict[str, Any], source: str, as_of: date | None) -> list[Fact]:
+    """The facts known at `as_of` (all of them when None); each one's `val` must be a finite number.
+
+    One bad value among them fails the whole concept: the consumer picks periods from these facts, and
+    dropping a bad one would silently put an older figure in its place."""
     out = []
     for unit, rows in units.items():
         if not isinstance(rows, list):
             raise DataValidationError(f"{source}: {concept} units.{unit} is not a list")
         for row in rows:
+            if not isinstance(row, dict):
+                raise DataValidationError(f"{source}: {concept} fact {str(row)[:120]} is malformed: not an object")
+            fields = {k: row.get(k) for k in Fact.model_fields if k in row and k != "val"}
             try:
-                out.append(Fact(concept=concept, unit=unit, **{k: row.get(k) for k in Fact.model_fields if k in row}))
-            except (ValidationError, AttributeError, TypeError) as exc:
+                fact = Fact(concept=concept, unit=unit, val=0.0, **fields)
+            except (ValidationError, TypeError) as exc:
                 raise DataValidationError(f"{source}: {concept} fact {str(row)[:120]} is malformed: {exc}") from exc
+            if as_of is not None and not known_at(fact.filed, fact.end, as_of):
+                continue
+            val = finite(row.get("val"), f"{source}: {concept} ({unit}) fact for the period ending {fact.end}"
+                                         f"{f' (accession {fact.accn})' if fact.accn else ''}: val")
+            out.append(fact.model_copy(update={"val": val}))
     return out
 
 
-def company_facts(document: Any, concept: str, taxonomy: str = "us-gaap") -> list[Fact]:
-    """All facts of one concept in a companyfacts document ([] when the filer never reported it)."""
+def company_facts(document: Any, concept: str, taxonomy: str = "us-gaap", as_of: date | None = None) -> list[Fact]:
+    """All facts of one concept in a companyfacts document ([] when the filer never reported it); with
+    `as_of`, only the facts known at that date."""
     if not isinstance(document, dict) or not isinstance(document.get("facts"), dict):
         raise DataValidationError("companyfacts: no 'facts' object")
-    entry = document["facts"].get(taxonomy, {}).get(concept)
-    return _facts_of(concept, entry.get("units", {}), "companyfacts") if entry else []
+    taxonomy_facts = document["facts"].get(taxonomy)
+    entry = taxonomy_facts.get(concept) if isinstance(taxonomy_facts, dict) else None
+    if not entry:
+        return []
+    if not isinstance(entry, dict) or not isinstance(entry.get("units", {}), dict):
+        raise DataValidationError(f"companyfacts: {concept} has no 'units' object")
+    return _facts_of(concept, entry.get("units", {}), "companyfacts", as_of)
 
 
-def concept_facts(document: Any) -> list[Fact]:
-    """Facts of a companyconcept document."""
+def concept_facts(document: Any, as_of: date | None = None) -> list[Fact]:
+    """Facts of a companyconcept document (with `as_of`, only those known at that date)."""
     if not isinstance(document, dict) or not isinstance(document.get("units"), dict) or "tag" not in document:
         raise DataValidationError("companyconcept: expected 'tag' and 'units'")
-    return _facts_of(str(document["tag"]), document["units"], "companyconcept")
+    return _facts_of(str(document["tag"]), document["units"], "companyconcept", as_of)
 
 
 def latest(facts: list[Fact], unit: str | None = None, forms: tuple[str, ...] = ()) -> Fact | None:
@@ -94,20 +119,33 @@ class Frame(BaseModel):
     period: str  # the frame's calendar period, e.g. CY2026Q2 or CY2025Q3I
     unit: str
     rows: list[FrameRow]
+    rejected: dict[int, str] = {}  # cik -> why its row was not taken (a value that is not a finite number)
 
     def by_cik(self) -> dict[int, FrameRow]:
         return {row.cik: row for row in self.rows}
 
 
 def parse_frame(document: Any) -> Frame:
+    """The frame's rows; a row with a bad value is rejected on its own (the frame lists many filers), a
+    document without the frame's shape is a DataValidationError."""
     if not isinstance(document, dict) or not isinstance(document.get("data"), list):
         raise DataValidationError("frames: expected a 'data' list")
     try:
-        rows = [FrameRow(cik=r["cik"], entity_name=r.get("entityName", ""), end=r["end"], val=r["val"],
-                         accn=r.get("accn", ""), start=r.get("start")) for r in document["data"]]
-        return Frame(tag=document["tag"], period=document["ccp"], unit=document["uom"], rows=rows)
-    except (KeyError, TypeError, ValidationError) as exc:
-        raise DataValidationError(f"frames: malformed document: {exc}") from exc
+        header = {"tag": str(document["tag"]), "period": str(document["ccp"]), "unit": str(document["uom"])}
+    except KeyError as exc:
+        raise DataValidationError(f"frames: malformed document: no {exc}") from exc
+    rows, rejected = [], {}
+    for index, r in enumerate(document["data"]):
+        try:
+            row = FrameRow(cik=r["cik"], entity_name=r.get("entityName", ""), end=r["end"], val=0.0,
+                           accn=r.get("accn", ""), start=r.get("start"))
+        except (KeyError, TypeError, AttributeError, ValidationError) as exc:
+            raise DataValidationError(f"frames: malformed row {index}: {str(exc)[:300]}") from exc
+        try:
+            rows.append(row.model_copy(update={"val": finite(r.get("val"), f"frames {header['period']} CIK {row.cik}: val")}))
+        except DataValidationError as exc:
+            rejected[row.cik] = str(exc)
+    return Frame(**header, rows=rows, rejected=rejected)
 
 
 def frame_period(as_of: date, instant: bool) -> str:

@@ -4,7 +4,8 @@ Banks tag the provision differently; per filer the concept with the most recent 
 ProvisionForLoanLeaseAndOtherLosses, ProvisionForLoanLossesExpensed and
 FinancingReceivableExcludingAccruedInterestCreditLossExpenseReversal (companyfacts, filed before as-of).
 Quarters are the 3-month facts of 10-Qs; Q4 is the 10-K year less the 9-month year-to-date.
-Alert: a quarter-over-quarter rise past a threshold.
+Alert: a quarter-over-quarter rise past a threshold. A provision can be negative (a release) but must be a
+finite number (figures.py): a bad one fails that bank with the reason.
 """
 
 from __future__ import annotations
@@ -13,9 +14,10 @@ from statistics import mean
 from typing import Any
 
 from ...core.errors import DataValidationError
+from .. import figures
 from ..job.contracts import Alert, ItemOutcome, Summary
 from ..parsers import xbrl
-from .base import JobContext, company_facts_document, company_items, filed_by
+from .base import JobContext, company_facts_document, company_items
 
 CONCEPTS = ("ProvisionForLoanLeaseAndOtherLosses", "ProvisionForLoanLossesExpensed",
             "FinancingReceivableExcludingAccruedInterestCreditLossExpenseReversal")
@@ -23,6 +25,7 @@ CONCEPTS = ("ProvisionForLoanLeaseAndOtherLosses", "ProvisionForLoanLossesExpens
 
 class BankProvision:
     name = "bank-provision"
+    figure_rules = {"provision_usd": figures.finite, "previous_usd": figures.finite, "change_pct": figures.finite_or_none}
 
     def plan(self, job: JobContext) -> list[dict[str, Any]]:
         return company_items(job.settings.bank_provision.banks)
@@ -31,7 +34,7 @@ class BankProvision:
         document = company_facts_document(job, item["cik"])
         best: tuple[str, list[xbrl.Fact]] | None = None
         for concept in CONCEPTS:
-            facts = [f for f in xbrl.company_facts(document, concept) if f.unit == "USD" and filed_by(f.filed, job.as_of)]
+            facts = [f for f in xbrl.company_facts(document, concept, as_of=job.as_of) if f.unit == "USD"]
             quarters = xbrl.quarters_with_q4(facts)
             if len(quarters) >= 2 and (best is None or quarters[-1].end > best[1][-1].end):
                 best = (concept, quarters)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Protocol
 
+from ..figures import FigureRule
 from ..http import HttpClient
 from ..job.contracts import Alert, ItemOutcome, Summary
 from ..settings import ScrapingSettings
@@ -27,14 +28,18 @@ class JobContext:
 
 class Scraper(Protocol):
     name: str
+    # The figures of an "ok" outcome and the rule each must meet (chalicelib/scraping/figures.py): checked
+    # before the outcome is stored and again when stored outcomes are aggregated.
+    figure_rules: dict[str, FigureRule]
 
     def plan(self, job: JobContext) -> list[dict[str, Any]]:
         """The work items (small JSON objects, each with a unique `key`)."""
 
     def process(self, item: dict[str, Any], job: JobContext) -> ItemOutcome:
         """One item's outcome. Raise DataValidationError for a bad or missing answer about this item (it is
-        recorded as failed with the reason); retryable errors (throttling, network, 5xx) stop the chunk at its
-        checkpoint and the state machine retries it."""
+        recorded as failed with the reason): every figure read from a source is checked where it is parsed
+        (figures.py). Retryable errors (throttling, network, 5xx) stop the chunk at its checkpoint and the
+        state machine retries it."""
 
     def aggregate(self, outcomes: list[ItemOutcome], job: JobContext) -> Summary:
         """Headline figures from the items that succeeded (never filled in for the ones that did not)."""
@@ -54,11 +59,6 @@ def company_items(companies: Any) -> list[dict[str, Any]]:
 
 def company_facts_document(job: JobContext, cik: int) -> Any:
     return job.sec_json(f"{job.settings.sec_data_url}/api/xbrl/companyfacts/CIK{cik10(cik)}.json")
-
-
-def filed_by(fact_filed: date | None, as_of: date) -> bool:
-    """Point in time: a fact counts only if it was filed before the run's as-of date."""
-    return fact_filed is None or fact_filed < as_of
 
 
 def sec_json_or_none(job: JobContext, url: str) -> Any:

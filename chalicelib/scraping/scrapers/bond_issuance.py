@@ -4,7 +4,8 @@ Plan: EDGAR full-text search for the forms filed in the `lookback_days` before a
 daily form indexes of those days (`plan_source: daily-index`); kept: filers in the issuer CIK list (or
 the SIC list). Item: one filing. Process: fetch the document, parse the cover (amount, coupon, maturity
 per tranche). A preliminary supplement or a rejected document (exchange offer, structured note) is
-skipped with the reason and never counted. Alert: the week's total notional past a threshold.
+skipped with the reason and never counted. Alert: the week's total notional past a threshold. A deal's
+amount must be a whole number of dollars above zero (figures.py).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from ...core.errors import DataValidationError
+from .. import figures
 from ..job.contracts import Alert, ItemOutcome, Summary
 from ..parsers.efts import parse_search
 from ..parsers.form_index import parse_form_index, unique_filings
@@ -23,8 +25,25 @@ from .base import JobContext
 MAX_SEARCH_PAGES = 100  # the full-text search pages by 100 and stops at 10,000 hits
 
 
+def _tranches(value: Any, what: str) -> Any:
+    """The rule for a deal's tranches: a non-empty list of {amount_usd (above 0 or null), coupon_pct (finite
+    or null), floating (bool), maturity (text)}."""
+    if not isinstance(value, list) or not value:
+        raise DataValidationError(f"{what} is {str(value)[:80]!r}: not a list of tranches")
+    for index, tranche in enumerate(value):
+        where = f"{what}[{index}]"
+        if not isinstance(tranche, dict) or not isinstance(tranche.get("floating"), bool) \
+                or not isinstance(tranche.get("maturity"), str):
+            raise DataValidationError(f"{where} is {str(tranche)[:80]!r}: not a tranche")
+        if tranche.get("amount_usd") is not None:
+            figures.positive(tranche["amount_usd"], f"{where}.amount_usd")
+        figures.finite_or_none(tranche.get("coupon_pct"), f"{where}.coupon_pct")
+    return value
+
+
 class BondIssuance:
     name = "bond-issuance"
+    figure_rules = {"amount_usd": figures.positive, "tranches": _tranches}
 
     def plan(self, job: JobContext) -> list[dict[str, Any]]:
         config = job.settings.bond_issuance

@@ -3,7 +3,8 @@
 Form PF is confidential (the SEC publishes only aggregate Private Fund Statistics), so private credit
 marks are read from public filings instead: the BDCs' XBRL `InvestmentOwnedAtFairValue` and
 `InvestmentOwnedAtCost` (companyfacts, instants at quarter ends, filed before as-of). Alert: a fund's
-fair value / cost fell by more than a threshold (percentage points) in its latest quarter.
+fair value / cost fell by more than a threshold (percentage points) in its latest quarter. Fair values
+and costs must be finite numbers above zero (figures.py): a bad one fails that fund with the reason.
 """
 
 from __future__ import annotations
@@ -12,15 +13,18 @@ from statistics import mean
 from typing import Any
 
 from ...core.errors import DataValidationError
+from .. import figures
 from ..job.contracts import Alert, ItemOutcome, Summary
 from ..parsers import xbrl
-from .base import JobContext, company_facts_document, company_items, filed_by
+from .base import JobContext, company_facts_document, company_items
 
 FAIR_VALUE, COST = "InvestmentOwnedAtFairValue", "InvestmentOwnedAtCost"
 
 
 class CreditFund:
     name = "credit-fund"
+    figure_rules = {"fair_value_usd": figures.positive, "cost_usd": figures.positive, "mark_pct": figures.finite,
+                    "previous_mark_pct": figures.finite, "change_pp": figures.finite}
 
     def plan(self, job: JobContext) -> list[dict[str, Any]]:
         return company_items(job.settings.credit_fund.funds)
@@ -29,8 +33,7 @@ class CreditFund:
         document = company_facts_document(job, item["cik"])
 
         def by_end(concept: str) -> dict[Any, xbrl.Fact]:
-            facts = [f for f in xbrl.company_facts(document, concept) if f.unit == "USD" and f.start is None
-                     and filed_by(f.filed, job.as_of)]
+            facts = [f for f in xbrl.company_facts(document, concept, as_of=job.as_of) if f.unit == "USD" and f.start is None]
             if not facts:
                 raise DataValidationError(f"{item['name']}: no {concept} facts filed before {job.as_of} in XBRL")
             return xbrl.by_period_end(facts)
@@ -40,8 +43,12 @@ class CreditFund:
         if len(ends) < 2:
             raise DataValidationError(f"{item['name']}: fair value and cost for two quarter ends are needed, found {len(ends)}")
         latest, previous = ends[-1], ends[-2]
-        ratio = fair[latest].val / cost[latest].val * 100
-        prior = fair[previous].val / cost[previous].val * 100
+
+        def mark(end: Any) -> float:
+            value = figures.positive(fair[end].val, f"{item['name']}: {FAIR_VALUE} at {end}")
+            return value / figures.positive(cost[end].val, f"{item['name']}: {COST} at {end}") * 100
+
+        ratio, prior = mark(latest), mark(previous)
         return ItemOutcome(key=item["key"], status="ok", data={
             "name": item["name"], "period_end": latest.isoformat(), "fair_value_usd": fair[latest].val,
             "cost_usd": cost[latest].val, "mark_pct": round(ratio, 2), "previous_mark_pct": round(prior, 2),
