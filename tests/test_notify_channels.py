@@ -11,7 +11,7 @@ import pytest
 
 from chalicelib.core.errors import ConfigurationError, NetworkError, ServiceUnavailableError, ThrottlingError
 from chalicelib.notify.channels import email, slack, sns, teams, webhook
-from chalicelib.notify.http import post_json
+from chalicelib.notify.http import parse_target, post_json
 from chalicelib.notify.models import Fact, Notification, Route, notification_id
 from local.webhook_server import WebhookServer
 
@@ -69,6 +69,10 @@ def test_sns_subject_is_ascii_and_short():
 
 # ---- the HTTP client --------------------------------------------------------------------------
 
+def _target(url: str):
+    return parse_target("acme/slack", url)
+
+
 @pytest.fixture
 def server():
     with WebhookServer(hold_seconds=1.5) as running:
@@ -76,7 +80,7 @@ def server():
 
 
 def test_post_sends_json_with_user_agent_and_timeout(server):
-    result = post_json(server.url("slack", "acme"), {"text": "hi"}, headers={"X-Notification-Id": "n1"})
+    result = post_json(_target(server.url("slack", "acme")), {"text": "hi"}, headers={"X-Notification-Id": "n1"})
     assert result.status == 200
     (post,) = server.accepted()
     assert post.json() == {"text": "hi"} and post.headers["User-Agent"].startswith("cost-reporter-notify/")
@@ -90,38 +94,41 @@ def test_post_sends_json_with_user_agent_and_timeout(server):
 def test_status_classification(server, mode, error):
     url = server.url("slack", "acme", mode=mode)
     with pytest.raises(error) as caught:
-        post_json(url, {"text": "hi"})
+        post_json(_target(url), {"text": "hi"})
     from chalicelib.notify.consumer import QUEUE_RETRIED
 
     assert isinstance(caught.value, QUEUE_RETRIED) is (mode in ("status/429", "status/500", "status/503"))
     assert url not in str(caught.value) and "/acme" not in str(caught.value)  # the URL is a secret
+    assert "secret acme/slack (host 127.0.0.1)" in str(caught.value)  # named by the secret's name
 
 
 @pytest.mark.timing  # measures rates or waits on the clock: run in the serial phase (Makefile)
-def test_timeout_is_retryable_and_bounded(server):
+def test_a_post_sent_whole_but_unanswered_is_unconfirmed_and_bounded(server):
     import time
 
+    from chalicelib.notify.http import DeliveryUnconfirmed
+
     started = time.monotonic()
-    with pytest.raises(NetworkError, match="no answer within 0.3 s"):
-        post_json(server.url("slack", "acme", mode="slow"), {"text": "hi"}, timeout=0.3)
+    with pytest.raises(DeliveryUnconfirmed, match="no answer within 0.3 s"):
+        post_json(_target(server.url("slack", "acme", mode="slow")), {"text": "hi"}, timeout=0.3)
     assert time.monotonic() - started < 1.4
 
 
 def test_connection_refused_is_retryable():
     with pytest.raises(NetworkError):
-        post_json("http://127.0.0.1:9/hook", {"x": 1}, timeout=1)
+        post_json(_target("http://127.0.0.1:9/hook"), {"x": 1}, timeout=1)
 
 
 def test_same_host_redirect_followed_other_host_refused(server):
-    assert post_json(server.url("teams", "acme", mode="redirect-same"), {"a": 1}).status == 200
+    assert post_json(_target(server.url("teams", "acme", mode="redirect-same")), {"a": 1}).status == 200
     assert [p.path for p in server.accepted()] == ["/ok/teams/acme"]
     with pytest.raises(ConfigurationError, match="another host"):
-        post_json(server.url("teams", "acme", mode="redirect-other"), {"a": 1})
+        post_json(_target(server.url("teams", "acme", mode="redirect-other")), {"a": 1})
     assert len(server.accepted()) == 1  # nothing was posted to the other host
 
 
 def test_only_https_or_loopback_http():
     with pytest.raises(ConfigurationError, match="https"):
-        post_json("http://hooks.example.com/services/x", {"a": 1})
+        _target("http://hooks.example.com/services/x")
     with pytest.raises(ConfigurationError):
-        post_json("file:///etc/passwd", {"a": 1})
+        _target("file:///etc/passwd")
