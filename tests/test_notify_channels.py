@@ -132,3 +132,50 @@ def test_only_https_or_loopback_http():
         _target("http://hooks.example.com/services/x")
     with pytest.raises(ConfigurationError):
         _target("file:///etc/passwd")
+
+
+@pytest.mark.timing  # waits on the clock: run in the serial phase (Makefile)
+def test_a_tls_handshake_that_never_ends_is_cut_at_the_deadline():
+    """A listener that accepts and never answers the TLS handshake: not sent, retried, bounded."""
+    import socket
+    import time
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    try:
+        port = listener.getsockname()[1]
+        started = time.monotonic()
+        with pytest.raises(NetworkError, match="no connection within the deadline") as caught:
+            post_json(parse_target("acme/hook", f"https://127.0.0.1:{port}/hooks/T0ken?k=T0ken"), {"a": 1}, timeout=0.4)
+        assert time.monotonic() - started < 1.5
+        assert "T0ken" not in str(caught.value) and "secret acme/hook (host 127.0.0.1)" in str(caught.value)
+    finally:
+        listener.close()
+
+
+@pytest.mark.parametrize("value, problem", [
+    ("https://hooks.example/a b", "space"), ("https://hooks.example/a\tb", "control"), ("https://hooks.example/\u00e9", "non-ASCII"),
+    ("ftp://hooks.example/x", "https"), ("https:///x", "no host"), ("https://hooks.example:99999/x", "cannot be parsed"),
+    ("https://[::1/x", "cannot be parsed"), ("", "empty"), ("http://hooks.example/x", "loopback"),
+])
+def test_a_malformed_url_names_the_secret_and_quotes_nothing_of_it(value, problem):
+    with pytest.raises(ConfigurationError, match=problem) as caught:
+        parse_target("acme/slack", value)
+    message = str(caught.value)
+    assert message.startswith("webhook secret acme/slack: ") and "hooks.example" not in message and "/x" not in message
+
+
+def test_fit_cuts_after_escaping_never_inside_an_escape_a_character_or_an_emoji():
+    from chalicelib.core.text import fit, neutralise, utf16_len
+
+    family = "\U0001F468\u200d\U0001F469\u200d\U0001F467"
+    for limit in range(1, 40):
+        for text in ("&<>" * 20, "ab" + family * 5, "\U0001F1EB\U0001F1F7" * 9, "e\u0301" * 20, "x\u202ey\r\nz" * 5):
+            cut = fit(text, limit, slack.escape)
+            assert utf16_len(cut) <= limit, (text, limit, cut)
+            body = cut.removesuffix("\u2026")
+            assert "&" not in body.replace("&amp;", "").replace("&lt;", "").replace("&gt;", "")
+            assert slack.escape(neutralise(text)).startswith(body)  # a prefix of whole clusters
+            assert not body.endswith("\u200d") and not body.endswith("\U0001F468\u200d\U0001F469")
+            assert body.count("\U0001F1EB") == body.count("\U0001F1F7")  # no half flag
+            assert "\u202e" not in cut and "\n" not in cut
+    assert fit("short", 10) == "short" and fit("a&b", 3, slack.escape) == "a\u2026"

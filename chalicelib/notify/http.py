@@ -239,7 +239,12 @@ class _TlsConnection(_Connection):
     default_port = http.client.HTTPS_PORT
 
     def _open(self) -> socket.socket:
-        return _tls().wrap_socket(super()._open(), server_hostname=self.host)
+        raw = super()._open()
+        try:
+            return _tls().wrap_socket(raw, server_hostname=self.host)
+        except BaseException:
+            raw.close()
+            raise
 
 
 @dataclass(frozen=True)
