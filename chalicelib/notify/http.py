@@ -277,11 +277,11 @@ def _post_once(url: str, data: bytes, headers: dict[str, str], deadline: float, 
             response.begin()
         except (OSError, http.client.HTTPException, ValueError) as exc:
             status = response.status if response is not None else None
-            if isinstance(status, int) and 100 <= status < 600:
+            if isinstance(status, int) and 200 <= status < 600:
                 return _Answer(status, None, "")  # the status line came; only headers were cut off
             timed_out = isinstance(exc, TimeoutError)
             if not sent:
-                what = "no connection within the deadline" if timed_out else f"not sent ({type(exc).__name__})"
+                what = "not sent within the deadline" if timed_out else f"not sent ({type(exc).__name__})"
                 raise NetworkError(f"webhook {target.label}: {what}; the queue retries it") from None
             if timed_out:
                 raise DeliveryUnconfirmed(f"webhook {target.label}: sent, no answer within {timeout:g} s: the receiver "
@@ -324,6 +324,9 @@ def post_json(target: WebhookTarget, payload: Any, headers: dict[str, str] | Non
                 raise ConfigurationError(f"webhook {target.label}: HTTP {status} redirect to another host refused")
             current = following
             continue
+        if status < 200:  # an interim answer (102, 103) and no final one: as good as none
+            raise DeliveryUnconfirmed(f"webhook {target.label}: sent, no final answer (HTTP {status}): the receiver "
+                                      "may have it, so it is not posted again")
         code = answer.body.strip()
         detail = f" {code}" if code in KNOWN_ERROR_CODES else ""
         if 300 <= status < 400:
