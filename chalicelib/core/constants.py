@@ -107,7 +107,10 @@ NOTIFY_VISIBILITY_TIMEOUT_SECONDS = 6 * NOTIFY_HANDLER_TIMEOUT_SECONDS  # AWS: a
 NOTIFY_BATCH_SIZE = 10
 OPERATOR_CLIENT_ID = "_operator"  # the pseudo client of operator alerts (run failures)
 WEBHOOK_USER_AGENT = f"{APP_NAME}-notify/1.0 (+https://github.com/cost-reporter)"
-WEBHOOK_TIMEOUT_SECONDS = 10.0  # default of the WEBHOOK_TIMEOUT_SECONDS setting
+WEBHOOK_TIMEOUT_SECONDS = 10.0  # default of the WEBHOOK_TIMEOUT_SECONDS setting: one post's total deadline
+# The setting's upper bound. The consumer starts a post only with this much time left (plus a margin
+# for the ledger write), so no allowed timeout can outlive the function.
+WEBHOOK_TIMEOUT_MAX_SECONDS = 30.0
 ENV_NOTIFY_QUEUE_URL = "NOTIFY_QUEUE_URL"
 ENV_BUDGET_STATE_MACHINE_ARN = "BUDGET_STATE_MACHINE_ARN"
 ENV_WEBHOOK_TIMEOUT_SECONDS = "WEBHOOK_TIMEOUT_SECONDS"

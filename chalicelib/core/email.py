@@ -5,47 +5,34 @@ client asks for them. Every header value goes
 through `header_safe` first; the stdlib SMTP policy then RFC 2047-encodes non-ASCII text (and
 refuses CR/LF as a last line of defence), so nothing untrusted reaches a header raw. Config
 validation (chalicelib/core/models.py) refuses header-bound text with `has_control_chars`: the
-same character definition.
+same character definition (chalicelib/core/text.py).
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import formatdate, make_msgid
 from typing import Any
 
+from chalicelib.core.text import has_control_chars, is_control_char, neutralise  # noqa: F401 (re-exported)
+
 SENDER_DISPLAY_NAME = "AWS Cost Reports"
 _ATTACHMENT_TYPES = {
     "pdf": ("application", "pdf"),
     "xlsx": ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
 }
-
-# Characters that break a header line: C0/C1 controls (CR, LF, TAB, NUL, NEL, ...), lone surrogates,
-# and the Unicode line and paragraph separators.
-CONTROL_CATEGORIES = frozenset({"Cc", "Cs", "Zl", "Zp"})
-# Valid in a name, but in a subject they reorder what follows (the figures): shown as a space.
-_BIDI_CONTROLS = frozenset("\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 _SPACES = re.compile(r" {2,}")
 
 
-def is_control_char(ch: str) -> bool:
-    return unicodedata.category(ch) in CONTROL_CATEGORIES
-
-
-def has_control_chars(value: str) -> bool:
-    return any(is_control_char(ch) for ch in value)
-
-
 def header_safe(value: str, limit: int = 200) -> str:
-    """Header-ready text: controls and bidi overrides become one space, then cut to `limit` chars."""
-    cleaned = "".join(" " if ch in _BIDI_CONTROLS or is_control_char(ch) else ch for ch in value)
+    """Header-ready text: controls and bidi controls become one space (`neutralise`, the rule every
+    channel applies), runs of spaces collapse, then cut to `limit` chars."""
     # "=?" opens an RFC 2047 encoded word, which the header parser decodes when the header is set:
     # "=?utf-8?q?=0D=0ABcc:...?=" would come back out as a raw CR/LF and an injected header.
-    return _SPACES.sub(" ", cleaned).replace("=?", "= ?").strip()[:limit]
+    return _SPACES.sub(" ", neutralise(value)).replace("=?", "= ?").strip()[:limit]
 
 
 def build_message(

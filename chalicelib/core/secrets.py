@@ -9,6 +9,7 @@ value never appears in one.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 
@@ -16,6 +17,27 @@ from chalicelib.core import aws, caches
 from chalicelib.core.errors import aws_error_code, classify_aws_error
 
 CACHE_SECONDS = 300
+_SECRET_FIELDS = ("SecretString", "SecretBinary")
+
+
+class _RedactSecretValues(logging.Filter):
+    """botocore's DEBUG lines quote whole request and response bodies: a GetSecretValue answer (or a
+    CreateSecret/PutSecretValue request) would put the secret in the log. Such a line is kept with
+    its body replaced."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            text = record.getMessage()
+        except Exception:  # noqa: BLE001 - a malformed record is not ours to judge
+            return True
+        if any(name in text for name in _SECRET_FIELDS):
+            record.msg, record.args = "(a Secrets Manager request or response; its body is not logged)", ()
+        return True
+
+
+_REDACT = _RedactSecretValues()
+for _name in ("botocore.parsers", "botocore.endpoint", "botocore.hooks", "botocore.retryhandler"):
+    logging.getLogger(_name).addFilter(_REDACT)
 _cache: dict[str, tuple[float, str | None]] = {}
 _lock = threading.Lock()
 

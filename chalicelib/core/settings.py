@@ -27,7 +27,7 @@ class Settings(BaseSettings):
     notify_queue_url: str = Field(default="", validation_alias=c.ENV_NOTIFY_QUEUE_URL)
     budget_state_machine_arn: str = Field(default="", validation_alias=c.ENV_BUDGET_STATE_MACHINE_ARN)
     secrets_prefix: str = Field(default=f"{c.APP_NAME}/", validation_alias=c.ENV_SECRETS_PREFIX)
-    webhook_timeout_seconds: float = Field(default=c.WEBHOOK_TIMEOUT_SECONDS, gt=0, le=30,
+    webhook_timeout_seconds: float = Field(default=c.WEBHOOK_TIMEOUT_SECONDS, gt=0, le=c.WEBHOOK_TIMEOUT_MAX_SECONDS,
                                            validation_alias=c.ENV_WEBHOOK_TIMEOUT_SECONDS)
     # Deliveries are deduplicated per (client, report type, period) for this long.
     idempotency_days: int = Field(default=40, ge=1, validation_alias=c.ENV_IDEMPOTENCY_DAYS)

@@ -1,15 +1,24 @@
 """The notification ledger on the project table: queued once, sent once per channel.
 
   NOTIFY#<id> / META               kind, client, status pending -> queued (the producer's record)
-  NOTIFY#<id> / CHANNEL#<channel>  status sending (with a lease) -> sent | failed, reason, attempts
+  NOTIFY#<id> / CHANNEL#<channel>  status sending (with a lease) -> sent | unconfirmed | failed,
+                                   reason, attempts
 
 A channel is attempted only after a conditional write takes its lease: a redelivered message finds
-`sent` (or a permanent `failed`) and skips the channel, so a channel that accepted a notification is
-never posted to again. A lease left by a crashed attempt expires after the handler's timeout.
+`sent` (or `unconfirmed`, or a permanent `failed`) and skips the channel, so a channel that accepted
+a notification is never posted to again. A lease left by a crashed attempt expires after the
+handler's timeout.
+
+`unconfirmed`: a webhook post sent whole that got no answer within its deadline. The receiver may
+have it (a slow 200), so it is not posted again: a receiver never gets repeats of a slow post.
 
 The one window no system can close: the channel accepted the post and the process died before
 `sent` was written; the lease then expires and the next receive posts again. Webhook posts carry
-`X-Notification-Id` so receivers can drop that rare repeat.
+the same `Idempotency-Key` every time (chalicelib/notify/channels/webhook_common.py), so receivers
+can drop that rare repeat.
+
+Reasons and details are written by the consumer from taxonomy messages, which name a webhook by
+its secret's name and host only (chalicelib/notify/http.py): nothing of a URL reaches this table.
 """
 
 from __future__ import annotations
@@ -22,7 +31,8 @@ from chalicelib.core.constants import NOTIFY_HANDLER_TIMEOUT_SECONDS, PK_NOTIFIC
 from chalicelib.core.errors import classify_aws_error
 from chalicelib.core.settings import get_settings
 
-ChannelState = Literal["go", "sent", "failed", "busy"]
+ChannelState = Literal["go", "sent", "unconfirmed", "failed", "busy"]
+FINAL_STATES = ("sent", "unconfirmed", "failed")
 RETENTION_DAYS = 400  # a year of crossings stays deduplicated (yearly budgets)
 
 
@@ -82,8 +92,8 @@ def get_meta(notification_id: str) -> dict[str, Any] | None:
 # ---- consumer side ---------------------------------------------------------------------------
 
 def begin_channel(notification_id: str, channel: str, lease_seconds: int = NOTIFY_HANDLER_TIMEOUT_SECONDS) -> tuple[ChannelState, dict[str, Any]]:
-    """Take the channel's lease ("go"), or say why not: already "sent", permanently "failed", or
-    "busy" (another receive holds a live lease)."""
+    """Take the channel's lease ("go"), or say why not: already "sent", "unconfirmed" (sent, no
+    answer: not posted again), permanently "failed", or "busy" (another receive holds a live lease)."""
     now = utcnow()
     try:
         _table().update_item(
@@ -104,14 +114,14 @@ def begin_channel(notification_id: str, channel: str, lease_seconds: int = NOTIF
             raise classify_aws_error(exc, "take notification channel lease") from exc
     item = channel_record(notification_id, channel) or {}
     status = item.get("status")
-    return ("sent" if status == "sent" else "failed" if status == "failed" else "busy"), item
+    return (status if status in FINAL_STATES else "busy"), item  # type: ignore[return-value]
 
 
-def finish_channel(notification_id: str, channel: str, status: Literal["sent", "retrying", "failed"], detail: str,
-                   dead_lettered: bool = False) -> None:
-    """sent (detail: what accepted it), retrying (a retryable failure: the next receive tries again)
-    or failed (permanent; or `dead_lettered`: retryable but out of receives, tried again only if the
-    message is redriven from the DLQ)."""
+def finish_channel(notification_id: str, channel: str, status: Literal["sent", "unconfirmed", "retrying", "failed"],
+                   detail: str, dead_lettered: bool = False) -> None:
+    """sent (detail: what accepted it), unconfirmed (sent, no answer: never posted again), retrying
+    (a retryable failure: the next receive tries again) or failed (permanent; or `dead_lettered`:
+    retryable but out of receives, tried again only if the message is redriven from the DLQ)."""
     field = "detail" if status == "sent" else "reason"
     try:
         _table().update_item(

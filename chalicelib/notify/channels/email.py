@@ -1,5 +1,7 @@
 """Email through SES: HTML and text from jinja2 templates (autoescape on the HTML), built by the one
-MIME builder; the subject goes through its header sanitiser."""
+MIME builder; the subject goes through its header sanitiser. Every value a template prints is
+neutralised first (controls and bidi controls become spaces: chalicelib/core/text.py), in the text
+and the HTML part alike (the SNS channel renders the same text template)."""
 
 from __future__ import annotations
 
@@ -9,9 +11,14 @@ from typing import Any
 from chalicelib.core.email import build_message, header_safe, send_raw
 from chalicelib.core.errors import ConfigurationError
 from chalicelib.core.settings import get_settings
+from chalicelib.core.text import neutralise
 from chalicelib.notify.models import Notification
 
 _COLOUR = {"info": "#2563eb", "warning": "#d97706", "critical": "#dc2626"}
+
+
+def _printed(value: Any) -> Any:
+    return neutralise(value) if isinstance(value, str) else value
 
 
 @lru_cache(maxsize=1)
@@ -20,7 +27,7 @@ def templates() -> Any:
 
     return Environment(loader=PackageLoader("chalicelib.notify", "templates"), undefined=StrictUndefined,
                        autoescape=select_autoescape(enabled_extensions=("html.j2",), default_for_string=True),
-                       keep_trailing_newline=True)
+                       keep_trailing_newline=True, finalize=_printed)
 
 
 def build(notification: Notification) -> bytes:

@@ -1,5 +1,8 @@
-"""An SNS topic: the text rendering as the message; the subject made ASCII and under 100 characters
-(SNS refuses anything else). Operator alerts (run failures) take this channel to the operator topic."""
+"""An SNS topic: the text rendering as the message (every printed value neutralised, as in the
+email); the subject through the header sanitiser (controls and bidi controls become spaces), made
+ASCII and under 100 characters (SNS refuses anything else). The message attributes are ids the
+models validate (letters, digits, `_`, `-`). Operator alerts (run failures) take this channel to
+the operator topic."""
 
 from __future__ import annotations
 
