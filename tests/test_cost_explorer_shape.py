@@ -376,7 +376,8 @@ def test_every_answer_to_the_products_own_requests_has_the_real_shape(ce_for):
                 answers += 1
         budget = explorer.forecast_query(config, as_of, date(2026, 12, 1), "MONTHLY")
         check_answer("GetCostForecast", client.get_cost_forecast(**budget))
-        total, currency, _ = explorer.spend_between(client, config, date(2026, 11, 1), as_of)
+        spent = explorer.spend_between(client, config, date(2026, 11, 1), as_of)
+        total, currency = spent.total, spent.currency
         assert currency == "USD" and total == sum((r.amount for r in data.rows if r.account_id in config.accounts
                                                    and date(2026, 11, 1) <= r.date < as_of
                                                    and r.record_type not in config.record_types_excluded()), D(0))
