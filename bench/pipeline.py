@@ -57,7 +57,7 @@ def noop_handlers(client_ids: list[str]) -> dict[str, Any]:
 def execution_seconds(clients: list[dict[str, Any]], costs: Any, run_input: dict[str, Any], concurrency: int,
                       overrides: dict[str, Any] | None = None) -> tuple[float, dict[str, Any], dict[str, Any]]:
     """(seconds from start to finish of one execution, its description, its measured usage)."""
-    from local import usage
+    from local.metering import usage
     from local.runtime import LocalAWS
 
     with tempfile.TemporaryDirectory() as out, LocalAWS(

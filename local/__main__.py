@@ -198,7 +198,7 @@ def report_command(args: argparse.Namespace) -> int:
 def run_locally(clients: list[dict[str, Any] | str], costs: Any, run_input: dict[str, Any], out_dir: Path,
                 retry_time_scale: float = 0.05, progress: bool = True,
                 organizations: dict[str, list[dict[str, str]]] | None = None) -> dict[str, Any]:
-    from local import usage
+    from local.metering import usage
     from local.runtime import LocalAWS
 
     # Nothing under out_dir is deleted: files are only written (report.* of delivered clients are

@@ -276,11 +276,11 @@ class LocalRuntime:
         session's handlers when created): the engine's Lambda client and the handlers' clients use it."""
         import sys
 
-        from local.aws_calls import AwsCallCounter
+        from local.metering.aws_calls import AwsCallCounter
         from local.cost_explorer import LocalCostExplorer, install as install_cost_explorer
         from local.dynamodb_transactions import install as cheap_transactions
         from local.moto_fixes import atomic_dynamodb, atomic_s3, exact_number_arithmetic, fast_sqs_clock, partition_queries
-        from local.engine_counters import EngineEvents
+        from local.metering.engine_counters import EngineEvents
         from local.lambda_bridge import LambdaBridge
         from local.organizations import install as install_organizations
         from local.notify_runtime import LocalNotifications
@@ -304,7 +304,7 @@ class LocalRuntime:
                                                               for m in members if m.get("Id") and m.get("Name")})
         self.out_dir.mkdir(parents=True, exist_ok=True)
         self.outbox = SesOutbox(self.out_dir)
-        # What the run is billed by (local/usage.py): every AWS call by owner, the engine's events.
+        # What the run is billed by (local/metering/usage.py): every AWS call by owner, the engine's events.
         self.aws_calls = AwsCallCounter()
         self.bridge.stage_marker = self.aws_calls
         self.engine_events = EngineEvents()
@@ -350,7 +350,7 @@ class LocalRuntime:
         self._uninstall.clear()
 
     def install_faults(self, faults: Any) -> Callable[[], None]:
-        """Install wire-level fault injection (local.faults.WireFaults) for every call our stages make
+        """Install wire-level fault injection (local.fixtures.faults.WireFaults) for every call our stages make
         (not the engine's own: Step Functions retries its ItemReader reads inside the service).
 
         botocore clients copy the session's handlers when created, so the cached project clients

@@ -16,7 +16,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Callable
 
-from local.fixture_server import PRICE_HOST, SEC_HOSTS, FixtureServer
+from local.fixtures.fixture_server import PRICE_HOST, SEC_HOSTS, FixtureServer
 
 
 

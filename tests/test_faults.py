@@ -10,7 +10,7 @@ import pytest
 from botocore.config import Config
 
 from local.cost_explorer import CostExplorerError
-from local.faults import RandomFaults, WireFaults
+from local.fixtures.faults import RandomFaults, WireFaults
 from tests.factories import AS_OF, client_config, cost_rows
 
 WEEKLY = {"report_type": "weekly", "as_of": AS_OF.isoformat()}

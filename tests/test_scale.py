@@ -41,7 +41,7 @@ def test_progress_display_reads_no_record_of_ours(tmp_path):
     """The progress display refreshes from the Map Run's counters: during the whole run it makes no
     DynamoDB or S3 call of its own, whatever the number of clients, and still shows every client done."""
     from local.__main__ import run_locally
-    from local.aws_calls import OTHER
+    from local.metering.aws_calls import OTHER
     from local.cost_explorer import CostData
     from tests.factories import CLIENTS, all_accounts, cost_rows
 
@@ -82,7 +82,7 @@ def test_summary_carries_the_counts_the_bill_is_computed_from(tmp_path):
 
 
 def test_call_counter_bills_batch_operations_per_item():
-    from local.aws_calls import category, request_units
+    from local.metering.aws_calls import category, request_units
 
     writes = {"RequestItems": {"t": [{"PutRequest": {"Item": {}}}] * 25}}
     reads = {"RequestItems": {"t": {"Keys": [{}] * 40}, "u": {"Keys": [{}] * 2}}}
