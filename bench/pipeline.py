@@ -109,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"--modes: unknown {', '.join(unknown)} (choose from {', '.join(MODES)})")
 
-    from local.cost_explorer import CostData
+    from local.aws.cost_explorer.data import CostData
     from local.samples.make_samples import synthetic_clients
 
     os.environ["POWERTOOLS_LOG_LEVEL"] = "ERROR"

@@ -117,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
 def _inputs(args: argparse.Namespace) -> tuple[list[dict[str, Any] | str], Any, dict[str, Any], date]:
     """(clients, costs, organizations, as_of) from the command line; OSError/ValueError when unreadable."""
     from local.core import load_clients
-    from local.cost_explorer import CostData
+    from local.aws.cost_explorer.data import CostData
     from local.organizations import load as load_organizations
 
     clients = load_clients(args.clients)

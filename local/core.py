@@ -277,7 +277,7 @@ class LocalRuntime:
         import sys
 
         from local.metering.aws_calls import AwsCallCounter
-        from local.cost_explorer import LocalCostExplorer, install as install_cost_explorer
+        from local.aws.cost_explorer.service import LocalCostExplorer, install as install_cost_explorer
         from local.dynamodb_transactions import install as cheap_transactions
         from local.moto_fixes import atomic_dynamodb, atomic_s3, exact_number_arithmetic, fast_sqs_clock, partition_queries
         from local.metering.engine_counters import EngineEvents

@@ -36,7 +36,7 @@ class LocalScrape:
     env_overrides: dict[str, str] = field(default_factory=dict)
 
     def __enter__(self) -> "LocalScrape":
-        from local.cost_explorer import CostData
+        from local.aws.cost_explorer.data import CostData
         from local.moto_fixes import atomic_dynamodb
         from local.runtime import LocalAWS
 

@@ -46,7 +46,7 @@ class LocalServer(LocalRuntime):
     def __init__(self, port: int = DEFAULT_PORT, clients: list[dict[str, Any] | str] | None = None,
                  costs: Any = None, out_dir: Path = Path("out"), project_dir: Path = ROOT,
                  retry_time_scale: float = 1.0, log: Callable[[str], None] = print):
-        from local.cost_explorer import CostData
+        from local.aws.cost_explorer.data import CostData
 
         costs = costs if costs is not None else CostData.from_rows([])
         last_day = costs.last_day or date.today()
@@ -208,7 +208,7 @@ def _check_port_free(port: int) -> None:
 def serve_command(port: int, clients_file: Path, costs_file: Path, out_dir: Path) -> int:
     """The `python -m local serve` command: deploy, print the banner, then exactly one `READY ...`
     line; run until Ctrl-C or SIGTERM, then stop cleanly (exit 0)."""
-    from local.cost_explorer import CostData
+    from local.aws.cost_explorer.data import CostData
 
     try:
         clients = load_clients(clients_file)

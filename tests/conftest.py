@@ -19,7 +19,7 @@ def pytest_configure(config: pytest.Config) -> None:
 @pytest.fixture
 def local_aws(tmp_path):
     """A factory: local_aws(clients=..., rows=...) -> an entered LocalAWS, closed after the test."""
-    from local.cost_explorer import CostData
+    from local.aws.cost_explorer.data import CostData
     from local.runtime import LocalAWS
 
     opened: list[LocalAWS] = []

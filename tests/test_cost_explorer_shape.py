@@ -22,7 +22,8 @@ from typing import Any
 import boto3
 import pytest
 
-from local.cost_explorer import CostData, CostRow, LocalCostExplorer, format_amount, install
+from local.aws.cost_explorer.data import CostData, CostRow, format_amount
+from local.aws.cost_explorer.service import LocalCostExplorer, install
 
 D = Decimal
 AMOUNT_TEXT = re.compile(r"-?(0|[1-9][0-9]*)(\.[0-9]*[1-9])?")  # plain digits, no exponent, no trailing zeros

@@ -9,7 +9,7 @@ from collections import Counter
 import pytest
 from botocore.config import Config
 
-from local.cost_explorer import CostExplorerError
+from local.aws.cost_explorer.query import CostExplorerError
 from local.fixtures.faults import RandomFaults, WireFaults
 from tests.factories import AS_OF, client_config, cost_rows
 

@@ -217,7 +217,7 @@ def _check_periods(report_type: str, as_of: date, run: dict[str, Any]) -> None:
 
 
 def test_fuzzed_execution_inputs_run_or_are_refused_naming_the_field(tmp_path):
-    from local.cost_explorer import CostData
+    from local.aws.cost_explorer.data import CostData
     from local.runtime import LocalAWS
 
     counts = {"fuzzed": 0, "accepted": 0, "rejected": 0}

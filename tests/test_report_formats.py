@@ -16,7 +16,7 @@ import pytest
 
 from local.__main__ import run_locally
 from local.core import load_clients
-from local.cost_explorer import CostData
+from local.aws.cost_explorer.data import CostData
 from local.organizations import load as load_organizations
 
 from . import browser

@@ -42,7 +42,7 @@ def test_progress_display_reads_no_record_of_ours(tmp_path):
     DynamoDB or S3 call of its own, whatever the number of clients, and still shows every client done."""
     from local.__main__ import run_locally
     from local.metering.aws_calls import OTHER
-    from local.cost_explorer import CostData
+    from local.aws.cost_explorer.data import CostData
     from tests.factories import CLIENTS, all_accounts, cost_rows
 
     shown = io.StringIO()
@@ -62,7 +62,7 @@ def test_progress_display_reads_no_record_of_ours(tmp_path):
 def test_summary_carries_the_counts_the_bill_is_computed_from(tmp_path):
     from bench.cost import bill, memory_by_function
     from local.__main__ import run_locally
-    from local.cost_explorer import CostData
+    from local.aws.cost_explorer.data import CostData
     from tests.factories import CLIENTS, all_accounts, cost_rows
 
     run_locally(CLIENTS, CostData.from_rows(cost_rows(all_accounts(CLIENTS))), WEEKLY, tmp_path, progress=False)
