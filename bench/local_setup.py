@@ -24,7 +24,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from local.aws.cost_explorer.data import CostData
-    from local.runtime import LocalAWS
+    from local.aws.runtime import LocalAWS
     from local.samples.make_samples import synthetic_clients
 
     clients, rows = synthetic_clients(5, seed=1)

@@ -58,7 +58,7 @@ def execution_seconds(clients: list[dict[str, Any]], costs: Any, run_input: dict
                       overrides: dict[str, Any] | None = None) -> tuple[float, dict[str, Any], dict[str, Any]]:
     """(seconds from start to finish of one execution, its description, its measured usage)."""
     from local.metering import usage
-    from local.runtime import LocalAWS
+    from local.aws.runtime import LocalAWS
 
     with tempfile.TemporaryDirectory() as out, LocalAWS(
         out_dir=Path(out), costs=costs, clients=clients if overrides is None else (), retry_time_scale=0.01,

@@ -51,7 +51,7 @@ def scraper_env(name: str, items: int) -> dict[str, str]:
 
 def run_one(name: str, items: int, chunk_size: int, concurrency: int, out: Path) -> dict[str, Any]:
     from local.fixtures.fixture_server import PRICE_HOST, SEC_HOSTS, FixtureServer
-    from local.scrape import LocalScrape
+    from local.aws.scrape_runtime import LocalScrape
     from local.fixtures.scrape_fixtures import FixtureData
 
     data = FixtureData(synthetic_funds=items, synthetic_filings=items if name == "bond-issuance" else 0, page_size=100)

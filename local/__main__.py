@@ -1,6 +1,6 @@
 """`python -m local run`: the real pipeline on an in-process AWS, on sample or given data.
 
-python -m local scrape NAME [--as-of YYYY-MM-DD] [--dry-run]   (the market-signal scrapers, see local/scrape.py)
+python -m local scrape NAME [--as-of YYYY-MM-DD] [--dry-run]   (the market-signal scrapers, see local/aws/scrape_runtime.py)
 python -m local run [--clients FILE.json] [--costs FILE.csv] [--report-type daily|weekly|monthly]
                     [--as-of YYYY-MM-DD] [--client-id ID] [--force] [--out DIR]
 python -m local serve [--port 4566] ...
@@ -98,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
 
         return summaries_command(args.period, args.client_id, args.json, args.table)
     if args.command == "scrape":
-        from local.scrape import scrape_command
+        from local.aws.scrape_runtime import scrape_command
 
         return scrape_command(args.name, args.as_of, args.dry_run, args.chunk_size, args.concurrency, args.out)
     if args.command == "report":
@@ -108,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
 
         return budgets_command(args)
     if args.command == "serve":
-        from local.serve import serve_command
+        from local.aws.server import serve_command
 
         return serve_command(args.port, args.clients, args.costs, args.out)
     return run_command(args)
@@ -116,9 +116,9 @@ def main(argv: list[str] | None = None) -> int:
 
 def _inputs(args: argparse.Namespace) -> tuple[list[dict[str, Any] | str], Any, dict[str, Any], date]:
     """(clients, costs, organizations, as_of) from the command line; OSError/ValueError when unreadable."""
-    from local.core import load_clients
+    from local.aws.client_configs import load_clients
     from local.aws.cost_explorer.data import CostData
-    from local.organizations import load as load_organizations
+    from local.aws.organizations import load as load_organizations
 
     clients = load_clients(args.clients)
     costs = CostData.from_csv(args.costs)
@@ -128,7 +128,7 @@ def _inputs(args: argparse.Namespace) -> tuple[list[dict[str, Any] | str], Any, 
 
 def unknown_client_id(args: argparse.Namespace, clients: list[Any]) -> str | None:
     """The error for a --client-id that is not in the clients file (listing known ids), else None."""
-    from local.core import client_id_of
+    from local.aws.client_configs import client_id_of
 
     if not args.client_id:
         return None
@@ -168,7 +168,7 @@ def exit_code(summary: dict[str, Any]) -> int:
 def report_command(args: argparse.Namespace) -> int:
     """Invoke report_pdf synchronously (through the Lambda bridge, as `aws lambda invoke` would) and
     save what its report_key holds: the same function, stage code and S3 object as in AWS."""
-    from local.runtime import LocalAWS
+    from local.aws.runtime import LocalAWS
 
     try:
         clients, costs, organizations, as_of = _inputs(args)
@@ -199,7 +199,7 @@ def run_locally(clients: list[dict[str, Any] | str], costs: Any, run_input: dict
                 retry_time_scale: float = 0.05, progress: bool = True,
                 organizations: dict[str, list[dict[str, str]]] | None = None) -> dict[str, Any]:
     from local.metering import usage
-    from local.runtime import LocalAWS
+    from local.aws.runtime import LocalAWS
 
     # Nothing under out_dir is deleted: files are only written (report.* of delivered clients are
     # replaced, each message is a new .eml); summary.json says what this run delivered.

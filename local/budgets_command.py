@@ -36,7 +36,7 @@ def check_locally(clients: list[Any], costs: Any, run_input: dict[str, Any], out
     from datetime import date
 
     from local.__main__ import open_month
-    from local.runtime import LocalAWS
+    from local.aws.runtime import LocalAWS
 
     out_dir.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()

@@ -59,7 +59,7 @@ class _LostAnswer(Exception):
 
 def _lose_send_answers(aws):
     """Every SendMessage a stage makes reaches the queue, then fails for its caller (until switched off)."""
-    from local.core import reset_project_caches
+    from local.aws.runtime import reset_project_caches
 
     armed = [True]
 

@@ -341,7 +341,7 @@ def test_every_answer_to_the_products_own_requests_has_the_real_shape(ce_for):
     from chalicelib.reports.contracts import RunContext
     from chalicelib.reports.costs import context, explorer
     from local.__main__ import open_month
-    from local.core import load_clients
+    from local.aws.client_configs import load_clients
 
     samples = Path(__file__).resolve().parents[1] / "local" / "samples"
     data = CostData.from_csv(samples / "costs.csv")

@@ -27,7 +27,7 @@ def server():
 
 @pytest.fixture
 def table():
-    from local.moto_fixes import atomic_dynamodb
+    from local.aws.moto_patches import atomic_dynamodb
 
     undo = atomic_dynamodb()  # conditional writes atomic across threads, as in DynamoDB
     with mock_aws():

@@ -37,8 +37,8 @@ class LocalScrape:
 
     def __enter__(self) -> "LocalScrape":
         from local.aws.cost_explorer.data import CostData
-        from local.moto_fixes import atomic_dynamodb
-        from local.runtime import LocalAWS
+        from local.aws.moto_patches import atomic_dynamodb
+        from local.aws.runtime import LocalAWS
 
         self._undo: list[Callable[[], None]] = []
         # Every "Lambda" shares this interpreter: a thread may wait for the GIL for a whole switch interval
@@ -129,7 +129,7 @@ class LocalScrape:
         """(topic ARN, subject, message) of every SNS message published (moto's record of them)."""
         from moto.sns.models import sns_backends
 
-        from local.core import ACCOUNT_ID, REGION
+        from local.aws.runtime import ACCOUNT_ID, REGION
 
         topics = sns_backends[ACCOUNT_ID][REGION].topics
         return [(arn, subject, message) for arn in (self.alert_topic_arn, self.critical_topic_arn)

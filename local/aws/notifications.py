@@ -1,7 +1,7 @@
 """Notifications locally: where each accepted notification lands, and the helpers tests and the CLI use.
 
 The queue, its DLQ and the budget state machine come from infra/description.py like every resource;
-the SQS poller (local/sqs_poller.py) feeds the consumer as Lambda's event source mapping would. This
+the SQS poller (local/aws/sqs_poller.py) feeds the consumer as Lambda's event source mapping would. This
 adds what only a local run needs:
 
 - a loopback webhook server (local/fixtures/webhook_server.py): every webhook secret a client config names

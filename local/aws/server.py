@@ -6,7 +6,7 @@ python -m local serve [--port 4566] [--clients FILE.json] [--costs FILE.csv] [--
    (POST /moto-api/config), MOTO_PORT pointing the engine's own service calls back at it;
 2. the stage `local` deployed into it by the same code as `python deploy.py --stage local`
    (infra.deployer.Deployer, `chalice deploy` included; `--offline` packaging, no registry);
-3. local/core.py's shared steps: this process takes the functions' environment (the description's,
+3. LocalRuntime's shared steps (runtime.py): this process takes the functions' environment (the description's,
    stage `local`), the in-process hooks (Lambda invokes made by the engine run the Chalice
    handlers here, Cost Explorer answers from the cost CSV, SES messages land as .eml files under
    DIR/<client_id>/, SQS handlers are fed by the local poller), the client configs are seeded;
@@ -33,7 +33,9 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, Callable
 
-from local.core import CREDENTIALS, ROOT, STAGE, LocalRuntime, fresh_default_session, load_clients, reset_project_caches, scale_retry_sleeps
+from local.aws.client_configs import load_clients
+from local.aws.moto_patches import name_unnamed_executions, scale_retry_sleeps
+from local.aws.runtime import CREDENTIALS, ROOT, STAGE, LocalRuntime, fresh_default_session, reset_project_caches
 
 DEFAULT_PORT = 4566
 
@@ -90,7 +92,7 @@ class LocalServer(LocalRuntime):
             # The engine's own calls (S3, SQS, nested executions) go to localhost:$MOTO_PORT.
             self.set_env({"AWS_ENDPOINT_URL": self.endpoint, "MOTO_PORT": str(self.port)})
             self._moto_config({"stepfunctions": {"execute_state_machine": True}})
-            self._uninstall.append(_name_unnamed_executions())
+            self._uninstall.append(name_unnamed_executions())
             if self.retry_time_scale != 1.0:
                 self._uninstall.append(scale_retry_sleeps(self.retry_time_scale))
             fresh_default_session()  # it reads the endpoint set above
@@ -178,23 +180,6 @@ Deploy again into this endpoint (the same command as for AWS):
 
 Ctrl-C stops the server; its state is in memory only.
 """
-
-
-def _name_unnamed_executions() -> Callable[[], None]:
-    """moto 5.2.5's executing engine names an execution started without a name `None`, so a second
-    unnamed start fails with ExecutionAlreadyExists. AWS generates a UUID: so does this shim."""
-    import uuid
-
-    from moto.stepfunctions.parser.models import StepFunctionsParserBackend
-
-    original = StepFunctionsParserBackend.start_execution
-
-    def start_execution(self: Any, state_machine_arn: str, name: Any = None, execution_input: Any = None,
-                        trace_header: Any = None) -> Any:
-        return original(self, state_machine_arn, name or str(uuid.uuid4()), execution_input, trace_header)
-
-    StepFunctionsParserBackend.start_execution = start_execution  # type: ignore[method-assign]
-    return lambda: setattr(StepFunctionsParserBackend, "start_execution", original)
 
 
 def _check_port_free(port: int) -> None:
