@@ -50,8 +50,8 @@ def scraper_env(name: str, items: int) -> dict[str, str]:
 
 
 def run_one(name: str, items: int, chunk_size: int, concurrency: int, out: Path) -> dict[str, Any]:
-    from local.fixtures.fixture_server import PRICE_HOST, SEC_HOSTS, FixtureServer
     from local.aws.scrape_runtime import LocalScrape
+    from local.fixtures.fixture_server import PRICE_HOST, SEC_HOSTS, FixtureServer
     from local.fixtures.scrape_fixtures import FixtureData
 
     data = FixtureData(synthetic_funds=items, synthetic_filings=items if name == "bond-issuance" else 0, page_size=100)

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from local.__main__ import run_locally
 from local.aws.client_configs import load_clients
 from local.aws.cost_explorer.data import CostData
 from local.aws.organizations import load as load_organizations
+from local.cli.run import run_locally
 
 from . import browser
 from . import factories as f
