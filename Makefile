@@ -1,9 +1,11 @@
 # `make run`: set up and run the pipeline locally on the sample data. `make test`: set up and run the tests.
+# Running needs the venv and the Python requirements only (`make venv`); `make setup` adds what only the
+# tests use (Debian chromium and poppler), so `make run` and the benchmarks work where apt is absent.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup run test bench bench-scrapers bench-report clean
+.PHONY: venv setup run test bench bench-scrapers bench-report clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,9 +22,11 @@ $(BROWSER_TOOLS):
 	$(if $(filter 0,$(shell id -u)),,sudo) apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive $(if $(filter 0,$(shell id -u)),,sudo) apt-get install -y -qq --no-install-recommends chromium poppler-utils
 
-setup: $(BIN)/.installed $(BROWSER_TOOLS)
+venv: $(BIN)/.installed
 
-run: setup
+setup: venv $(BROWSER_TOOLS)
+
+run: venv
 	$(BIN)/python -m local run $(ARGS)
 
 # Two phases, nothing skipped: every test not marked `timing` on one worker per core (pytest-xdist,
@@ -32,12 +36,12 @@ test: setup
 	$(BIN)/python -m pytest -q -n auto --dist loadfile -m "not timing" $(ARGS) || test $$? -eq 5
 	$(BIN)/python -m pytest -q -m timing $(ARGS) || test $$? -eq 5
 
-bench: setup
+bench: venv
 	$(BIN)/python -m bench.pipeline $(ARGS)
 
-bench-scrapers: setup
+bench-scrapers: venv
 	$(BIN)/python -m bench.scrapers $(ARGS)
-bench-report: setup
+bench-report: venv
 	$(BIN)/python -m bench.report $(ARGS)
 
 clean:

@@ -9,7 +9,7 @@ from typing import Any
 
 def quiet_local_aws(out: str | Path, costs: Any, clients: list[Any], concurrency: int) -> Any:
     """LocalAWS with retry sleeps scaled to 1 % and only errors logged (log lines cost time too)."""
-    from local.runtime import LocalAWS
+    from local.aws.runtime import LocalAWS
 
     return LocalAWS(out_dir=Path(out), costs=costs, clients=clients, retry_time_scale=0.01, max_concurrency=concurrency,
                     env_overrides={"POWERTOOLS_LOG_LEVEL": "ERROR"})

@@ -130,8 +130,8 @@ def main(argv: list[str] | None = None) -> int:
 def run_synthetic(n: int, report_type: str, as_of: date) -> dict[str, Any]:
     import os
 
-    from local.__main__ import run_locally
-    from local.cost_explorer import CostData
+    from local.aws.cost_explorer.data import CostData
+    from local.cli.run import run_locally
     from local.samples.make_samples import synthetic_clients
 
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "ERROR")

@@ -23,8 +23,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=8)
     args = parser.parse_args()
 
-    from local.cost_explorer import CostData
-    from local.runtime import LocalAWS
+    from local.aws.cost_explorer.data import CostData
+    from local.aws.runtime import LocalAWS
     from local.samples.make_samples import synthetic_clients
 
     clients, rows = synthetic_clients(5, seed=1)

@@ -57,8 +57,8 @@ def noop_handlers(client_ids: list[str]) -> dict[str, Any]:
 def execution_seconds(clients: list[dict[str, Any]], costs: Any, run_input: dict[str, Any], concurrency: int,
                       overrides: dict[str, Any] | None = None) -> tuple[float, dict[str, Any], dict[str, Any]]:
     """(seconds from start to finish of one execution, its description, its measured usage)."""
-    from local import usage
-    from local.runtime import LocalAWS
+    from local.aws.runtime import LocalAWS
+    from local.metering import usage
 
     with tempfile.TemporaryDirectory() as out, LocalAWS(
         out_dir=Path(out), costs=costs, clients=clients if overrides is None else (), retry_time_scale=0.01,
@@ -76,7 +76,7 @@ def whole_process_seconds(clients: list[dict[str, Any]], costs: Any, run_input: 
                           progress: bool) -> tuple[float, float, dict[str, Any]]:
     """`python -m local run` in process, progress display on or off (its output discarded):
     (wall seconds, CPU seconds of this process, summary)."""
-    from local.__main__ import run_locally
+    from local.cli.run import run_locally
 
     os.environ["MAX_CONCURRENCY"] = str(concurrency)
     with tempfile.TemporaryDirectory() as out, contextlib.redirect_stderr(io.StringIO()):
@@ -109,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"--modes: unknown {', '.join(unknown)} (choose from {', '.join(MODES)})")
 
-    from local.cost_explorer import CostData
+    from local.aws.cost_explorer.data import CostData
     from local.samples.make_samples import synthetic_clients
 
     os.environ["POWERTOOLS_LOG_LEVEL"] = "ERROR"

@@ -116,7 +116,8 @@ def main() -> None:
     args = parser.parse_args()
 
     from chalicelib.core.models import ClientConfig
-    from local.cost_explorer import CostData, LocalCostExplorer
+    from local.aws.cost_explorer.data import CostData
+    from local.aws.cost_explorer.service import LocalCostExplorer
     from local.samples.make_samples import synthetic_clients
 
     # The sample clients, every report type.

@@ -37,7 +37,7 @@ REAL_RUNS = {
 
 
 def scraper_env(name: str, items: int) -> dict[str, str]:
-    from local.scrape_fixtures import SYNTHETIC_CIK
+    from local.fixtures.scrape_fixtures import SYNTHETIC_CIK
 
     companies = [{"name": f"Synthetic {n}", "cik": SYNTHETIC_CIK + n} for n in range(items)]
     if name == "bdc-discount":
@@ -50,9 +50,9 @@ def scraper_env(name: str, items: int) -> dict[str, str]:
 
 
 def run_one(name: str, items: int, chunk_size: int, concurrency: int, out: Path) -> dict[str, Any]:
-    from local.fixture_server import PRICE_HOST, SEC_HOSTS, FixtureServer
-    from local.scrape import LocalScrape
-    from local.scrape_fixtures import FixtureData
+    from local.aws.scrape_runtime import LocalScrape
+    from local.fixtures.fixture_server import PRICE_HOST, SEC_HOSTS, FixtureServer
+    from local.fixtures.scrape_fixtures import FixtureData
 
     data = FixtureData(synthetic_funds=items, synthetic_filings=items if name == "bond-issuance" else 0, page_size=100)
     with LocalScrape(out_dir=out, chunk_size=chunk_size, max_concurrency=concurrency, chunk_timeout_seconds=60,

@@ -1,44 +1,20 @@
-"""What must hold between the description, the Chalice app and the ASL files; `python -m infra
-generate` refuses to write files while any fails, and the tests run it.
+"""What must hold for a resolved stage; `python -m infra generate` refuses to write files while any
+fails, and the tests run it.
 
-- every Lambda function of the app has a description entry, and every entry a function in the app;
-- an SQS handler consumes exactly the queue its ConsumeQueue grant names, and a ConsumeQueue grant
-  belongs to an SQS handler;
 - a queue's visibility timeout is at least six times its consumer's timeout (AWS's advice: a batch
   still being processed must not reappear);
 - every `${...}` of an ASL file is a function or resource of the description.
+
+What must hold between the description and the Chalice app (every function described, each SQS
+handler consuming the queue its grant names) is checked while a stage is resolved: `app_problems`
+in app_source.py.
 """
 
 from __future__ import annotations
 
-from typing import Iterable
-
-from infra.model import ConsumeQueue, Description, dashed
-from infra.stage import AppFunction, Stage, asl_placeholders
-
-
-def app_problems(description: Description, app: Iterable[AppFunction]) -> list[str]:
-    problems = []
-    in_app = {f.name: f for f in app}
-    described = {f.name: f for f in description.functions}
-    for name in sorted(set(in_app) - set(described)):
-        problems.append(f"app.py defines Lambda function {name!r} but infra/description.py has no entry for it: "
-                        f"add Function({name!r}, timeout=..., grants=(...)) to DESCRIPTION.functions")
-    for name in sorted(set(described) - set(in_app)):
-        problems.append(f"infra/description.py describes function {name!r} but app.py defines no Lambda function "
-                        "of that name (renamed? remove or rename the entry)")
-    for name in sorted(set(in_app) & set(described)):
-        source, function = in_app[name], described[name]
-        consumed = [g.queue for g in function.grants if isinstance(g, ConsumeQueue)]
-        if source.kind == "sqs":
-            if len(consumed) != 1:
-                problems.append(f"{name}: an SQS handler needs exactly one ConsumeQueue grant (it has {len(consumed)})")
-            elif not str(source.queue).endswith("-" + dashed(consumed[0])):
-                problems.append(f"{name}: handles queue {source.queue!r} but its grant is ConsumeQueue({consumed[0]!r}): "
-                                f"name the queue with constants.queue_name({consumed[0]!r})")
-        elif consumed:
-            problems.append(f"{name}: ConsumeQueue({consumed[0]!r}) but the function is not an SQS handler in app.py")
-    return problems
+from infra.app_source import asl_placeholders
+from infra.model import ConsumeQueue
+from infra.stage import Stage
 
 
 def stage_problems(stage: Stage) -> list[str]:

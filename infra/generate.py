@@ -22,7 +22,7 @@ POLICIES_DIR = Path(".chalice") / "policies"
 
 def expected(project_dir: Path = ROOT, description: Description = DESCRIPTION) -> dict[Path, str]:
     """{path relative to the project: content} of every generated file (ValueError naming every
-    problem when the description, the app and the ASL files disagree: infra/checks.py)."""
+    problem when the description, the app and the ASL files disagree: infra/app_source.py, infra/checks.py)."""
     from infra.checks import stage_problems
 
     stages = load_stages(project_dir, description)

@@ -7,16 +7,13 @@ or queue consumers is read from the Chalice app itself (its event sources), not 
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
-import re
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from chalicelib.core import constants as c
 from infra import stages as stage_settings
+from infra.app_source import ROOT, app_problems, asl_placeholders, cached_app_functions
 from infra.description import DESCRIPTION
 from infra.model import (
     Bucket,
@@ -37,23 +34,9 @@ from infra.model import (
     dashed,
 )
 
-ROOT = Path(__file__).resolve().parent.parent
-STATEMACHINES = ROOT / "statemachines"
-PLACEHOLDER = re.compile(r"\$\{([A-Za-z0-9_]+)\}")
 POWERTOOLS_SERVICE_NAME = "POWERTOOLS_SERVICE_NAME"
 POWERTOOLS_LOG_LEVEL = "POWERTOOLS_LOG_LEVEL"
 POWERTOOLS_METRICS_DISABLED = "POWERTOOLS_METRICS_DISABLED"
-
-
-@dataclass(frozen=True)
-class AppFunction:
-    """A Lambda function as the Chalice app defines it."""
-
-    name: str
-    kind: str  # "lambda" (pure: a state machine task), "schedule" or "sqs"
-    schedule: str | None = None  # the EventBridge expression of a schedule
-    queue: str | None = None  # the queue name of an SQS handler
-    batch_size: int | None = None
 
 
 @dataclass(frozen=True)
@@ -83,39 +66,6 @@ class FunctionSpec:
     @property
     def grants(self) -> tuple[Grant, ...]:
         return self.function.grants
-
-
-def app_functions(project_dir: Path = ROOT) -> list[AppFunction]:
-    """Every Lambda function the Chalice app of `project_dir` defines, with its event source."""
-    if str(ROOT) not in sys.path:
-        sys.path.insert(0, str(ROOT))
-    if project_dir.resolve() == ROOT:
-        app = importlib.import_module("app").app
-    else:  # another project (a scratch copy): its own app.py, beside this repository's
-        spec = importlib.util.spec_from_file_location(f"app_{abs(hash(str(project_dir)))}", project_dir / "app.py")
-        module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
-        spec.loader.exec_module(module)  # type: ignore[union-attr]
-        app = module.app
-    found = [AppFunction(f.name, "lambda") for f in app.pure_lambda_functions]
-    for source in app.event_sources:
-        schedule = getattr(source, "schedule_expression", None)
-        if schedule is not None:
-            expression = schedule if isinstance(schedule, str) else schedule.to_string()
-            found.append(AppFunction(source.name, "schedule", schedule=expression))
-        elif hasattr(source, "batch_size") and (getattr(source, "queue", None) or getattr(source, "queue_arn", None)):
-            queue = source.queue or str(source.queue_arn).rsplit(":", 1)[-1]
-            found.append(AppFunction(source.name, "sqs", queue=queue, batch_size=source.batch_size))
-        else:
-            raise ValueError(f"{source.name}: only schedule and SQS event sources are described by infra/")
-    return found
-
-
-def asl_text(machine: StateMachine) -> str:
-    return (STATEMACHINES / machine.asl_file).read_text()
-
-
-def asl_placeholders(machine: StateMachine) -> list[str]:
-    return sorted(set(PLACEHOLDER.findall(asl_text(machine))))
 
 
 @dataclass(frozen=True)
@@ -302,16 +252,6 @@ def _stages_file(project_dir: Path) -> Path:
     return local if local.exists() else stage_settings.STAGES_FILE
 
 
-_APP_FUNCTIONS: dict[Path, list[AppFunction]] = {}
-
-
-def cached_app_functions(project_dir: Path = ROOT) -> list[AppFunction]:
-    key = project_dir.resolve()
-    if key not in _APP_FUNCTIONS:
-        _APP_FUNCTIONS[key] = app_functions(project_dir)
-    return _APP_FUNCTIONS[key]
-
-
 def load_stage(name: str, project_dir: Path = ROOT, description: Description = DESCRIPTION) -> Stage:
     all_settings = stage_settings.load(_stages_file(project_dir))
     if name not in all_settings:
@@ -322,8 +262,6 @@ def load_stage(name: str, project_dir: Path = ROOT, description: Description = D
     if unknown:
         raise ValueError(f"infra/stages.json: stage {name!r} sizes function(s) {', '.join(unknown)} "
                          "that infra/description.py does not describe")
-    from infra.checks import app_problems
-
     problems = app_problems(description, cached_app_functions(project_dir))
     if problems:
         raise ValueError("; ".join(problems))

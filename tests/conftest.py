@@ -19,8 +19,8 @@ def pytest_configure(config: pytest.Config) -> None:
 @pytest.fixture
 def local_aws(tmp_path):
     """A factory: local_aws(clients=..., rows=...) -> an entered LocalAWS, closed after the test."""
-    from local.cost_explorer import CostData
-    from local.runtime import LocalAWS
+    from local.aws.cost_explorer.data import CostData
+    from local.aws.runtime import LocalAWS
 
     opened: list[LocalAWS] = []
 

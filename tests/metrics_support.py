@@ -29,7 +29,7 @@ def project_table(extra_env: dict[str, str] | None = None) -> Iterator[Any]:
 
     saved = {key: os.environ.get(key) for key in {*ENV, *(extra_env or {})}}
     os.environ.update({**ENV, **(extra_env or {})})
-    from local.moto_fixes import exact_number_arithmetic
+    from local.aws.moto_patches import exact_number_arithmetic
 
     with mock_aws():
         undo_arithmetic = exact_number_arithmetic()  # numbers added as DynamoDB adds them (any notation)

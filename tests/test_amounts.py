@@ -178,7 +178,7 @@ def test_runs_through_the_state_machine_with_fuzzed_amounts_succeed_and_are_coun
     """Hypothesis picks each day's amounts; one in-process AWS runs the real state machine per example
     (the Cost Explorer emulator is handed the example's data): SUCCEEDED, delivered, counted."""
     from chalicelib.metrics import store
-    from local.cost_explorer import CostData
+    from local.aws.cost_explorer.data import CostData
 
     client = f.client_config("alpha", [ALPHA_ACCOUNT], attachments=["csv", "xlsx", "pdf"])
     aws = local_aws(clients=[client], rows=f.cost_rows([ALPHA_ACCOUNT]))

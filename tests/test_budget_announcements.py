@@ -59,7 +59,7 @@ class _LostAnswer(Exception):
 
 def _lose_send_answers(aws):
     """Every SendMessage a stage makes reaches the queue, then fails for its caller (until switched off)."""
-    from local.core import reset_project_caches
+    from local.aws.runtime import reset_project_caches
 
     armed = [True]
 
@@ -79,7 +79,7 @@ def _lose_send_answers(aws):
 
 @pytest.mark.parametrize("failure", ["sqs_outage", "answer_lost"])
 def test_a_crossing_whose_announcement_failed_is_announced_once_by_a_later_check(aws, failure):
-    from local.faults import WireFaults
+    from local.fixtures.faults import WireFaults
 
     if failure == "sqs_outage":
         faults = WireFaults(rate=1.0, services=("sqs",), reaches_service=False)  # SQS down

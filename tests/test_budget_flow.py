@@ -11,7 +11,7 @@ from decimal import Decimal as D
 
 import pytest
 
-from local.webhook_server import WebhookServer
+from local.fixtures.webhook_server import WebhookServer
 from tests.factories import client_config as client, cost_rows
 
 ACCOUNTS = {"over": "111111111111", "ahead": "222222222222", "quiet": "333333333333", "broken": "444444444444"}

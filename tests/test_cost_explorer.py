@@ -15,7 +15,9 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from local.cost_explorer import CostData, CostExplorerError, CostRow, LocalCostExplorer, LoggedRequest, install
+from local.aws.cost_explorer.data import CostData, CostRow
+from local.aws.cost_explorer.query import CostExplorerError
+from local.aws.cost_explorer.service import LocalCostExplorer, LoggedRequest, install
 
 SAMPLES = Path(__file__).resolve().parents[1] / "local" / "samples"
 A1, A2, B1 = "111111111111", "111111111112", "222222222222"

@@ -22,7 +22,8 @@ from typing import Any
 import boto3
 import pytest
 
-from local.cost_explorer import CostData, CostRow, LocalCostExplorer, format_amount, install
+from local.aws.cost_explorer.data import CostData, CostRow, format_amount
+from local.aws.cost_explorer.service import LocalCostExplorer, install
 
 D = Decimal
 AMOUNT_TEXT = re.compile(r"-?(0|[1-9][0-9]*)(\.[0-9]*[1-9])?")  # plain digits, no exponent, no trailing zeros
@@ -245,7 +246,7 @@ def test_amounts_keep_every_digit_of_the_data_and_are_never_rounded(ce_for):
 
 
 def test_estimated_is_true_for_the_open_month_and_false_for_closed_months(ce_for):
-    from local.__main__ import open_month
+    from local.cli.common import open_month
 
     rows = [CostRow(date(2026, 9, 1) + timedelta(days=i), "111111111111", "AWS Lambda", D("1.0000000001")) for i in range(81)]
     client = ce_for(LocalCostExplorer(CostData(rows), estimated_from=open_month(date(2026, 11, 20))))
@@ -339,8 +340,8 @@ def test_every_answer_to_the_products_own_requests_has_the_real_shape(ce_for):
     from chalicelib.core.periods import report_periods
     from chalicelib.reports.contracts import RunContext
     from chalicelib.reports.costs import context, explorer
-    from local.__main__ import open_month
-    from local.core import load_clients
+    from local.aws.client_configs import load_clients
+    from local.cli.common import open_month
 
     samples = Path(__file__).resolve().parents[1] / "local" / "samples"
     data = CostData.from_csv(samples / "costs.csv")

@@ -9,8 +9,8 @@ from collections import Counter
 import pytest
 from botocore.config import Config
 
-from local.cost_explorer import CostExplorerError
-from local.faults import RandomFaults, WireFaults
+from local.aws.cost_explorer.query import CostExplorerError
+from local.fixtures.faults import RandomFaults, WireFaults
 from tests.factories import AS_OF, client_config, cost_rows
 
 WEEKLY = {"report_type": "weekly", "as_of": AS_OF.isoformat()}

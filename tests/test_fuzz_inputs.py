@@ -217,8 +217,8 @@ def _check_periods(report_type: str, as_of: date, run: dict[str, Any]) -> None:
 
 
 def test_fuzzed_execution_inputs_run_or_are_refused_naming_the_field(tmp_path):
-    from local.cost_explorer import CostData
-    from local.runtime import LocalAWS
+    from local.aws.cost_explorer.data import CostData
+    from local.aws.runtime import LocalAWS
 
     counts = {"fuzzed": 0, "accepted": 0, "rejected": 0}
     with LocalAWS(out_dir=tmp_path / "out", costs=CostData.from_rows([])):
@@ -717,7 +717,7 @@ def _engine_bad_configs(count: int = 46) -> list[tuple[str, Any, set[str]]]:
     """(stored key, config as written, fields its failure must name): every bad-value kind in turn."""
     from tests.factories import client_config
 
-    from local.core import client_id_of, entry_key
+    from local.aws.client_configs import client_id_of, entry_key
 
     cases: list[tuple[str, Any, set[str]]] = []
     fields = [*CONCRETE_BAD, "missing", "extra", "junk", "huge-key", "huge-client-id"]

@@ -16,13 +16,14 @@ from pathlib import Path
 import pytest
 
 from infra import generate, monitoring, stages
-from infra.checks import app_problems, stage_problems
+from infra.app_source import app_functions, app_problems
+from infra.checks import stage_problems
 from infra.description import DESCRIPTION
 from infra.kinds import queue as queue_kind, state_machine
 from infra.model import ConsumeQueue, Function, Queue, ReadSecrets, SendToQueue, StateMachine
 from infra.naming import CloudFormation, Concrete
 from infra.policies import policy_for
-from infra.stage import ROOT, app_functions, copy_project, load_stage, stage_names
+from infra.stage import ROOT, copy_project, load_stage, stage_names
 
 EVENTS = Queue("events", visibility_timeout=300, max_receive_count=4)
 
@@ -153,14 +154,14 @@ def test_a_consumer_slower_than_its_queue_allows_is_refused() -> None:
 
 
 def test_a_state_machine_is_one_entry_plus_its_asl(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import infra.stage
+    import infra.app_source
 
     for existing in (ROOT / "statemachines").glob("*.asl.json"):  # the description's machines, then one more
         shutil.copy(existing, tmp_path / existing.name)
     (tmp_path / "fan_out.asl.json").write_text(json.dumps({"StartAt": "Go", "States": {"Go": {
         "Type": "Task", "Resource": "${PlanFunctionArn}",
         "Parameters": {"queue": "${EventsQueueUrl}", "bucket": "${ReportsBucketName}"}, "End": True}}}))
-    monkeypatch.setattr(infra.stage, "STATEMACHINES", tmp_path)
+    monkeypatch.setattr(infra.app_source, "STATEMACHINES", tmp_path)
     machine = StateMachine("fan_out")
     description = dataclasses.replace(with_events_queue(), state_machines=(*DESCRIPTION.state_machines, machine))
     stage = load_stage("prod", description=description)

@@ -118,9 +118,9 @@ def test_a_queue_body_round_trips_to_the_same_event():
 
 @pytest.fixture
 def cheap_transactions():
-    from local.dynamodb_transactions import install
+    from local.aws.moto_patches import item_scoped_transactions
 
-    uninstall = install()
+    uninstall = item_scoped_transactions()
     yield
     uninstall()
 

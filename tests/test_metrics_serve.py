@@ -13,7 +13,7 @@ from typing import Any
 
 from chalicelib.core.constants import ENV_AGGREGATION_STATE_MACHINE_ARN
 from infra.stage import ROOT
-from local.lambda_bridge import FakeLambdaContext
+from local.aws.lambda_bridge import FakeLambdaContext
 from tests.test_serve import WEEKLY, external_client, server, wait  # noqa: F401 - `server`: the same fixture
 
 

@@ -12,8 +12,8 @@ import pytest
 
 from chalicelib.core.constants import ENV_AGGREGATION_STATE_MACHINE_ARN, ENV_SUMMARY_TOPIC_ARN
 from chalicelib.metrics.calendar import scheduled_periods
-from local.lambda_bridge import FakeLambdaContext
-from local.summaries import read_summaries
+from local.aws.lambda_bridge import FakeLambdaContext
+from local.cli.summaries import read_summaries
 from tests.factories import AS_OF
 
 WEEKLY = {"report_type": "weekly", "as_of": AS_OF.isoformat()}

@@ -1,4 +1,4 @@
-"""local/moto_fixes.py: a Query on the table's key answers exactly what moto answers without the fix
+"""local/aws/moto_patches.py: a Query on the table's key answers exactly what moto answers without the fix
 (order, key conditions, filters, pages), reading one partition instead of sorting the whole table."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from typing import Any
 import boto3
 import pytest
 
-from local.moto_fixes import partition_queries
+from local.aws.moto_patches import partition_queries
 
 
 @pytest.fixture(autouse=True)
@@ -74,7 +74,7 @@ def test_the_fast_sqs_clock_keeps_visibility_counts_and_retention() -> None:
 
     from moto import mock_aws
 
-    from local.moto_fixes import fast_sqs_clock
+    from local.aws.moto_patches import fast_sqs_clock
 
     undo = fast_sqs_clock()
     try:
@@ -112,7 +112,7 @@ def test_concurrent_writers_of_one_s3_key_all_succeed_and_the_last_wins() -> Non
 
     from moto import mock_aws
 
-    from local.moto_fixes import atomic_s3
+    from local.aws.moto_patches import atomic_s3
 
     undo = atomic_s3()
     try:

@@ -13,7 +13,7 @@ from chalicelib.core.errors import ConfigurationError, NetworkError, ServiceUnav
 from chalicelib.notify.channels import email, slack, sns, teams, webhook
 from chalicelib.notify.http import parse_target, post_json
 from chalicelib.notify.models import Fact, Notification, Route, notification_id
-from local.webhook_server import WebhookServer
+from local.fixtures.webhook_server import WebhookServer
 
 HOSTILE = "Evil <!channel> <@U123> <https://evil.example|click> [x](https://evil.example) *b* & <script>alert(1)</script>"
 

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from chalicelib.notify.models import Route
-from local.webhook_server import WebhookServer
+from local.fixtures.webhook_server import WebhookServer
 from tests.factories import client_config
 from tests.notify_support import channel, dlq_bodies, enqueue, ledger_items, notification, settle
 

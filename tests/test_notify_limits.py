@@ -1,7 +1,7 @@
 """Chat limits after escaping, and bidi/control characters in every channel, through the
 notification queue's consumer (the local event source mapping feeding the real handler).
 
-The Slack and Teams receivers on 127.0.0.1 refuse what the real services refuse (local/webhook_server.py:
+The Slack and Teams receivers on 127.0.0.1 refuse what the real services refuse (local/fixtures/webhook_server.py:
 Slack's Block Kit limits, Teams' 28 KB), so a payload over a limit is an alert lost as "permanent".
 """
 
@@ -17,7 +17,7 @@ import pytest
 
 from chalicelib.core.text import BIDI_CONTROLS
 from chalicelib.notify.models import Fact, Route
-from local.webhook_server import WebhookServer
+from local.fixtures.webhook_server import WebhookServer
 from tests.factories import client_config
 from tests.notify_support import channel, enqueue, notification, settle
 

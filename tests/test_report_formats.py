@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from local.__main__ import run_locally
-from local.core import load_clients
-from local.cost_explorer import CostData
-from local.organizations import load as load_organizations
+from local.aws.client_configs import load_clients
+from local.aws.cost_explorer.data import CostData
+from local.aws.organizations import load as load_organizations
+from local.cli.run import run_locally
 
 from . import browser
 from . import factories as f
@@ -172,7 +172,7 @@ def test_report_pdf_on_demand_for_a_past_period(tmp_path) -> None:
     from urllib.parse import parse_qs, urlparse
 
     from chalicelib.core.settings import get_settings
-    from local.runtime import LocalAWS
+    from local.aws.runtime import LocalAWS
 
     clients = load_clients(SAMPLES / "clients.json")
     with LocalAWS(out_dir=tmp_path, costs=CostData.from_csv(SAMPLES / "costs.csv"), clients=clients,

@@ -40,9 +40,9 @@ def test_a_child_that_cannot_record_fails_alone_and_the_summary_reports_it(local
 def test_progress_display_reads_no_record_of_ours(tmp_path):
     """The progress display refreshes from the Map Run's counters: during the whole run it makes no
     DynamoDB or S3 call of its own, whatever the number of clients, and still shows every client done."""
-    from local.__main__ import run_locally
-    from local.aws_calls import OTHER
-    from local.cost_explorer import CostData
+    from local.aws.cost_explorer.data import CostData
+    from local.cli.run import run_locally
+    from local.metering.aws_calls import OTHER
     from tests.factories import CLIENTS, all_accounts, cost_rows
 
     shown = io.StringIO()
@@ -61,8 +61,8 @@ def test_progress_display_reads_no_record_of_ours(tmp_path):
 
 def test_summary_carries_the_counts_the_bill_is_computed_from(tmp_path):
     from bench.cost import bill, memory_by_function
-    from local.__main__ import run_locally
-    from local.cost_explorer import CostData
+    from local.aws.cost_explorer.data import CostData
+    from local.cli.run import run_locally
     from tests.factories import CLIENTS, all_accounts, cost_rows
 
     run_locally(CLIENTS, CostData.from_rows(cost_rows(all_accounts(CLIENTS))), WEEKLY, tmp_path, progress=False)
@@ -82,7 +82,7 @@ def test_summary_carries_the_counts_the_bill_is_computed_from(tmp_path):
 
 
 def test_call_counter_bills_batch_operations_per_item():
-    from local.aws_calls import category, request_units
+    from local.metering.aws_calls import category, request_units
 
     writes = {"RequestItems": {"t": [{"PutRequest": {"Item": {}}}] * 25}}
     reads = {"RequestItems": {"t": {"Keys": [{}] * 40}, "u": {"Keys": [{}] * 2}}}

@@ -51,8 +51,8 @@ def emails(out: Path) -> dict[str, int]:
 
 @pytest.fixture
 def server(tmp_path: Path):
-    from local.cost_explorer import CostData
-    from local.serve import LocalServer
+    from local.aws.cost_explorer.data import CostData
+    from local.aws.server import LocalServer
 
     costs = CostData.from_rows(cost_rows(all_accounts(CLIENTS)))
     local = LocalServer(port=0, clients=CLIENTS, costs=costs, out_dir=tmp_path / "out",
@@ -110,8 +110,8 @@ def test_execution_through_the_endpoint_delivers_reports(server: Any) -> None:
 
 
 def test_stop_releases_the_process_state(tmp_path: Path) -> None:
-    from local.cost_explorer import CostData
-    from local.serve import LocalServer
+    from local.aws.cost_explorer.data import CostData
+    from local.aws.server import LocalServer
 
     before = {k: os.environ.get(k) for k in ("AWS_ENDPOINT_URL", "MOTO_PORT", "TABLE_NAME", "STATE_MACHINE_ARN")}
     local = LocalServer(port=0, clients=[], costs=CostData.from_rows([]), out_dir=tmp_path / "out",

@@ -1,4 +1,4 @@
-"""The local SQS event source mapping (local/sqs_poller.py) on a test-only queue and handler.
+"""The local SQS event source mapping (local/aws/sqs_poller.py) on a test-only queue and handler.
 
 The queue and its DLQ are made by the queue kind of infra/ from a description entry (as deploy.py
 and both local modes make them); the handler is a Chalice `on_sqs_message` handler. Both local
@@ -21,8 +21,8 @@ from infra.kinds import queue as queue_kind
 from infra.kinds.base import Context, Report
 from infra.model import Queue
 from infra.stage import load_stage
-from local.lambda_bridge import LambdaBridge
-from local.sqs_poller import SqsPoller, app_mappings
+from local.aws.lambda_bridge import LambdaBridge
+from local.aws.sqs_poller import SqsPoller, app_mappings
 
 # Visibility timeouts and receive counts on the clock: the serial phase of the suite (Makefile).
 pytestmark = pytest.mark.timing

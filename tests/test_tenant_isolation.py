@@ -303,8 +303,8 @@ def tenant_sets(draw: Any) -> tuple[list[Tenant], dict[str, set[str]], list[dict
 
 
 def test_no_client_sees_another_clients_accounts_or_amounts(tmp_path_factory):
-    from local.cost_explorer import CostData
-    from local.runtime import LocalAWS
+    from local.aws.cost_explorer.data import CostData
+    from local.aws.runtime import LocalAWS
 
     figures = {"runs": 0, "clients": 0, "role_clients": 0, "probes": 0}
 
@@ -424,8 +424,8 @@ DISTINCTIVE_SERVICE = "Zyxquor Telemetry Vault"
 _LOG_RUN = """
 import json, logging, sys
 from pathlib import Path
-from local.cost_explorer import CostData
-from local.runtime import LocalAWS
+from local.aws.cost_explorer.data import CostData
+from local.aws.runtime import LocalAWS
 from tests import test_tenant_isolation as t
 
 out = Path(sys.argv[1])

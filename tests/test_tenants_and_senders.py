@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from chalicelib.core.models import ClientConfig, describe_validation_error
 from chalicelib.reports.contracts import RunInput
-from local.core import store_clients
+from local.aws.client_configs import store_clients
 from tests.factories import client_config as client, cost_rows
 
 WEEKLY = {"report_type": "weekly", "as_of": "2026-11-18"}

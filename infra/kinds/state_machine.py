@@ -13,12 +13,13 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from infra.app_source import PLACEHOLDER, asl_text
 from infra.kinds import role
 from infra.kinds.base import Context, DeployError, code, retry, same
 from infra.model import StateMachine
 from infra.naming import Naming
 from infra.policies import grant_statements
-from infra.stage import PLACEHOLDER, Stage, asl_text
+from infra.stage import Stage
 
 ROLE_POLICY_NAME = "invoke-project-functions"
 LOG_LEVEL = "ERROR"  # failed states with their input/output; the execution history has the rest

@@ -12,7 +12,7 @@ AS_OF = date(2026, 11, 22)
 @pytest.fixture
 def local_scrape(tmp_path):
     """A factory: local_scrape(**LocalScrape options) -> an entered LocalScrape, closed after the test."""
-    from local.scrape import LocalScrape
+    from local.aws.scrape_runtime import LocalScrape
 
     opened = []
 

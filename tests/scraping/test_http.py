@@ -14,7 +14,7 @@ from chalicelib.core.errors import (AuthorizationError, ConfigurationError, Data
                                     ServiceUnavailableError, ThrottlingError)
 from chalicelib.scraping.http import DynamoDbRateLimiter, HttpClient
 from chalicelib.scraping.settings import ScrapingSettings
-from local.fixture_server import Fault, FixtureServer
+from local.fixtures.fixture_server import Fault, FixtureServer
 
 UA = "Cost Reporter Tests tests@cost-reporter.example"
 
@@ -27,7 +27,7 @@ def server():
 
 @pytest.fixture
 def table():
-    from local.moto_fixes import atomic_dynamodb
+    from local.aws.moto_patches import atomic_dynamodb
 
     undo = atomic_dynamodb()  # conditional writes atomic across threads, as in DynamoDB
     with mock_aws():

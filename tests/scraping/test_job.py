@@ -8,7 +8,7 @@ from collections import Counter
 
 import pytest
 
-from local.fixture_server import Fault
+from local.fixtures.fixture_server import Fault
 
 from .conftest import AS_OF
 

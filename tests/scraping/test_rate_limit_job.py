@@ -8,8 +8,8 @@ import time
 
 import pytest
 
-from local.fixture_server import FixtureServer, Redirect
-from local.scrape_fixtures import SYNTHETIC_CIK, FixtureData
+from local.fixtures.fixture_server import FixtureServer, Redirect
+from local.fixtures.scrape_fixtures import SYNTHETIC_CIK, FixtureData
 
 from .conftest import AS_OF
 

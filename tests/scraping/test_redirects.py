@@ -11,7 +11,7 @@ import pytest
 from chalicelib.core.errors import ConfigurationError, DataValidationError
 from chalicelib.scraping.http import MAX_REDIRECTS, HttpClient, UrlScope, hop_problem
 from chalicelib.scraping.settings import ScrapingSettings
-from local.fixture_server import PRICE_HOST, FixtureServer, Redirect
+from local.fixtures.fixture_server import PRICE_HOST, FixtureServer, Redirect
 
 from .conftest import AS_OF
 

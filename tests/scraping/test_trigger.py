@@ -23,7 +23,7 @@ def invoke(local, function, event):
 def invoke_with_time(local, function, event, seconds=120):
     """chalice.test.Client gives every invoke a 3 s Lambda context; a dry run waits for the whole job, as the
     deployed trigger does within its configured timeout, so call the same handler with a longer context."""
-    from local.lambda_bridge import FakeLambdaContext
+    from local.aws.lambda_bridge import FakeLambdaContext
 
     return local.aws.app.handler_map[function](event, FakeLambdaContext(function, seconds))
 

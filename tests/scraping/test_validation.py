@@ -9,8 +9,8 @@ from statistics import mean
 
 import pytest
 
-from local.fixture_server import FixtureServer
-from local.scrape_fixtures import BDC_FACTS, FixtureData
+from local.fixtures.fixture_server import FixtureServer
+from local.fixtures.scrape_fixtures import BDC_FACTS, FixtureData
 
 from .conftest import AS_OF
 

@@ -1,23 +1,39 @@
-"""The core both local modes share: `python -m local run` (in-process moto, local/runtime.py) and
-`python -m local serve` (moto's server + the real deploy.py path, local/serve.py).
+"""The in-process AWS both local modes run on: `python -m local run` (moto in this process,
+LocalAWS below) and `python -m local serve` (moto's HTTP server, server.py).
 
-One `load_clients`, one environment set-up (the stage `local` of infra/description.py: every
-function's variables, derived from its grants, in this one process), one hook installation (the
-Lambda bridge, the Cost Explorer emulator, the SES outbox, the SQS poller, the engine's client
-reuse), one way to seed client configs. The resources themselves are made by infra/deployer.py,
-the same code as for AWS: no second list here.
+LocalRuntime is what they share: one environment set-up (the stage `local` of infra/description.py,
+deployed by infra/deployer.py, the same code as for AWS, and every function's variables, derived
+from its grants, in this one process), one hook installation (the Lambda bridge, the Cost Explorer
+emulator, the SES outbox, Organizations, the SQS poller, the notification captures, the moto patches
+of moto_patches.py, the usage counters), one way to seed client configs (client_configs.py), and
+the executions' helpers. The resources themselves are made by infra/deployer.py: no second list here.
+
+LocalAWS: `with LocalAWS(out_dir=..., costs=..., clients=...) as aws: aws.run({...})`; the functions
+are not deployed, their invokes are answered by the Chalice handlers in this process (LambdaBridge).
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
-import re
-import threading
 import time
 import uuid
 from pathlib import Path
 from typing import Any, Callable, Iterable
+
+from local.aws.client_configs import store_clients
+from local.aws.moto_patches import (
+    atomic_dynamodb,
+    atomic_s3,
+    detach_moto_event_source_mappings,
+    exact_number_arithmetic,
+    fast_sqs_clock,
+    item_scoped_transactions,
+    partition_queries,
+    reuse_engine_lambda_clients,
+    scale_retry_sleeps,
+)
 
 STAGE = "local"
 ACCOUNT_ID = "123456789012"
@@ -30,98 +46,7 @@ CREDENTIALS = {
     "AWS_REGION": REGION,
     "MOTO_ACCOUNT_ID": ACCOUNT_ID,
 }
-ROOT = Path(__file__).resolve().parent.parent
-
-
-# DynamoDB's item limit (400 KB) less room for the keys: a config the table cannot hold.
-MAX_STORED_CONFIG_BYTES = 400 * 1024 - 1024
-
-
-def load_clients(path: Path) -> list[dict[str, Any] | str]:
-    """A JSON list; each entry is kept as written so a bad one is reported by the run, not here.
-    Refused here, naming the entry: a duplicate client_id (the later entry would replace the earlier)
-    and an entry too large to be stored at all (DynamoDB refuses it: no run could report it), with
-    what the config loader finds wrong in it."""
-    try:
-        data = json.loads(Path(path).read_text())
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"{path}: not valid JSON: {exc}") from exc
-    if not isinstance(data, list):
-        raise ValueError(f"{path}: expected a JSON list of client configs")
-    clients = [entry if isinstance(entry, dict) else json.dumps(entry) for entry in data]
-    try:
-        check_unique_client_ids(clients)
-        check_storable(clients)
-    except ValueError as exc:
-        raise ValueError(f"{path}: {exc}") from None
-    return clients
-
-
-_CLIENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
-
-
-def entry_key(position: int) -> str:
-    """Where an entry without a usable client_id is stored: its position in the list, written so that
-    it can never be a real client_id (`[` is not allowed in one)."""
-    return f"entry[{position}]"
-
-
-def client_id_of(client: dict[str, Any] | str) -> str | None:
-    parsed: Any = client
-    if isinstance(client, str):
-        try:
-            parsed = json.loads(client)
-        except ValueError:
-            parsed = None
-    client_id = parsed.get("client_id") if isinstance(parsed, dict) else None
-    return client_id if isinstance(client_id, str) and _CLIENT_ID.fullmatch(client_id) else None
-
-
-def check_unique_client_ids(clients: list[dict[str, Any] | str]) -> None:
-    """Two entries with one client_id: refused, naming the id and both positions (the later one
-    would otherwise silently replace the earlier)."""
-    first: dict[str, int] = {}
-    for position, client in enumerate(clients):
-        client_id = client_id_of(client)
-        if client_id is None:
-            continue
-        if client_id in first:
-            raise ValueError(f"duplicate client_id {client_id!r}: entries [{first[client_id]}] and [{position}]")
-        first[client_id] = position
-
-
-def check_storable(clients: list[dict[str, Any] | str]) -> None:
-    """An entry larger than a table item can hold is refused, naming its position, its client and
-    every problem the config loader (chalicelib/core/clients.py, the runs' own rules) finds in it."""
-    from chalicelib.core.clients import check_configs
-
-    texts = [client if isinstance(client, str) else json.dumps(client, default=str) for client in clients]
-    too_large = [position for position, text in enumerate(texts) if len(text.encode("utf-8")) > MAX_STORED_CONFIG_BYTES]
-    if not too_large:
-        return
-    keys = [client_id_of(client) or entry_key(position) for position, client in enumerate(clients)]
-    verdicts = check_configs(list(zip(keys, texts)))
-    position = too_large[0]
-    verdict = verdicts[keys[position]]
-    problems = verdict if isinstance(verdict, str) else "the config is valid but holds too much"
-    raise ValueError(f"entry [{position}] (client {keys[position]!r}) is {len(texts[position].encode('utf-8')):,} bytes, "
-                     f"more than a stored config can hold ({MAX_STORED_CONFIG_BYTES:,} bytes): {problems}")
-
-
-def store_clients(clients: list[dict[str, Any] | str]) -> list[str]:
-    """Store every entry (see store_client_config); refuses duplicate client_ids first."""
-    check_unique_client_ids(clients)
-    return [store_client_config(client, entry_key(position)) for position, client in enumerate(clients)]
-
-
-def store_client_config(client: dict[str, Any] | str, fallback_id: str) -> str:
-    """Store a config as written, under its client_id when it has a valid one (else `fallback_id`,
-    its position): the run then reports what is wrong with it instead of refusing the whole file."""
-    from chalicelib.core.store import table
-
-    client_id = client_id_of(client) or fallback_id
-    table.put_client_config(client, client_id=client_id)
-    return client_id
+ROOT = Path(__file__).resolve().parents[2]
 
 
 _LOADER: Any = None
@@ -149,54 +74,6 @@ def reset_project_caches() -> None:
     from chalicelib.core.caches import reset_all
 
     reset_all()
-
-
-def reuse_engine_lambda_clients() -> Callable[[], None]:
-    """moto's engine builds a new boto3 client for every Lambda task (several ms each, most of the
-    engine's per-task cost); reuse one per (region, service) for the life of this local AWS.
-
-    The engine passes the execution's credentials on every call, but `boto_client_for` ignores them
-    (it always uses fixed test keys), so they are not part of the key: a cache that fell back to the
-    uncached path whenever credentials were passed would never hit (FIELD_NOTES; 8x the engine's
-    speed measured by `python -m bench.pipeline --modes floor`)."""
-    from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
-
-    original = lambda_eval_utils.boto_client_for
-    cache: dict[tuple[str, str], Any] = {}
-    lock = threading.Lock()
-
-    def cached(region: str, service: str, state_credentials: Any = None) -> Any:
-        with lock:
-            if (region, service) not in cache:
-                cache[(region, service)] = original(region=region, service=service)
-            return cache[(region, service)]
-
-    lambda_eval_utils.boto_client_for = cached
-    return lambda: setattr(lambda_eval_utils, "boto_client_for", original)
-
-
-def scale_retry_sleeps(scale: float) -> Callable[[], None]:
-    """moto's engine really sleeps between retries; scale those sleeps for local runs and tests."""
-    import types
-
-    from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
-
-    original = retrier_decl.time
-    real_time = __import__("time")
-    retrier_decl.time = types.SimpleNamespace(sleep=lambda seconds: real_time.sleep(seconds * scale))  # type: ignore[attr-defined]
-    return lambda: setattr(retrier_decl, "time", original)
-
-
-def detach_moto_event_source_mappings() -> None:
-    """The SQS poller is the event source mapping here. moto's own (made by `chalice deploy`) would,
-    on every SendMessage, receive a batch and try to run the function in Docker: without Docker the
-    batch is made visible again with its receive count raised, so messages reach the DLQ unhandled."""
-    from moto.sqs.models import sqs_backends
-
-    for account, regions in sqs_backends.items():
-        for region, backend in regions.items():
-            for queue in backend.queues.values():
-                queue.lambda_event_source_mappings.clear()
 
 
 class LocalRuntime:
@@ -276,16 +153,14 @@ class LocalRuntime:
         session's handlers when created): the engine's Lambda client and the handlers' clients use it."""
         import sys
 
-        from local.aws_calls import AwsCallCounter
-        from local.cost_explorer import LocalCostExplorer, install as install_cost_explorer
-        from local.dynamodb_transactions import install as cheap_transactions
-        from local.moto_fixes import atomic_dynamodb, atomic_s3, exact_number_arithmetic, fast_sqs_clock, partition_queries
-        from local.engine_counters import EngineEvents
-        from local.lambda_bridge import LambdaBridge
-        from local.organizations import install as install_organizations
-        from local.notify_runtime import LocalNotifications
-        from local.ses_outbox import SesOutbox
-        from local.sqs_poller import SqsPoller
+        from local.aws.cost_explorer.service import LocalCostExplorer, install as install_cost_explorer
+        from local.aws.lambda_bridge import LambdaBridge
+        from local.aws.notifications import LocalNotifications
+        from local.aws.organizations import install as install_organizations
+        from local.aws.ses_outbox import SesOutbox
+        from local.aws.sqs_poller import SqsPoller
+        from local.metering.aws_calls import AwsCallCounter
+        from local.metering.engine_counters import EngineEvents
 
         if str(self.project_dir) not in sys.path:
             sys.path.insert(0, str(self.project_dir))
@@ -304,7 +179,7 @@ class LocalRuntime:
                                                               for m in members if m.get("Id") and m.get("Name")})
         self.out_dir.mkdir(parents=True, exist_ok=True)
         self.outbox = SesOutbox(self.out_dir)
-        # What the run is billed by (local/usage.py): every AWS call by owner, the engine's events.
+        # What the run is billed by (local/metering/usage.py): every AWS call by owner, the engine's events.
         self.aws_calls = AwsCallCounter()
         self.bridge.stage_marker = self.aws_calls
         self.engine_events = EngineEvents()
@@ -316,7 +191,7 @@ class LocalRuntime:
             install_organizations(self.session, self.organizations),
             self.outbox.install(self.session),
             reuse_engine_lambda_clients(),
-            cheap_transactions(),
+            item_scoped_transactions(),  # a transaction copies the items it names, not their tables
             atomic_dynamodb(),  # concurrent "Lambdas" in one process: DynamoDB's atomicity, not moto's races
             atomic_s3(),  # and S3's: two writers of one key, the last one wins
             partition_queries(),  # a Query reads its partition, not a sort of the whole table
@@ -350,7 +225,7 @@ class LocalRuntime:
         self._uninstall.clear()
 
     def install_faults(self, faults: Any) -> Callable[[], None]:
-        """Install wire-level fault injection (local.faults.WireFaults) for every call our stages make
+        """Install wire-level fault injection (local.fixtures.faults.WireFaults) for every call our stages make
         (not the engine's own: Step Functions retries its ItemReader reads inside the service).
 
         botocore clients copy the session's handlers when created, so the cached project clients
@@ -433,3 +308,40 @@ class LocalRuntime:
 
         answer = self.session.client("s3").list_objects_v2(Bucket=get_settings().bucket_name, Prefix=prefix)
         return [item["Key"][len(prefix):] for item in answer.get("Contents", [])]
+
+
+class LocalAWS(LocalRuntime):
+    """`with LocalAWS(out_dir=..., costs=..., clients=...) as aws: aws.run({...})`"""
+
+    in_process = True
+
+    def __enter__(self) -> "LocalAWS":
+        import boto3
+        from moto import mock_aws
+
+        self.set_env(CREDENTIALS)
+        self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
+        self._mock.start()
+        # moto warns on every parse that it does not enforce ToleratedFailurePercentage (our children
+        # catch their errors, so nothing here depends on it): keep that out of the run's output.
+        logging.getLogger("moto.stepfunctions.parser.asl.parse.preprocessor").setLevel(logging.ERROR)
+        # The engine logs at ERROR every exception it evaluates, a Choice's missing optional path
+        # (HasCostData) included; what fails a state is in the execution's status and history.
+        logging.getLogger("moto.stepfunctions.parser.asl.component.eval_component").setLevel(logging.CRITICAL)
+        try:
+            fresh_default_session()
+            reset_project_caches()
+            self._uninstall.append(scale_retry_sleeps(self.retry_time_scale))
+            self.deploy(boto3.DEFAULT_SESSION)
+            self.install_hooks()
+            self.seed_clients()
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.uninstall_hooks()
+        self._mock.stop()
+        reset_project_caches()
+        self.restore_env()

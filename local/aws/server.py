@@ -1,15 +1,14 @@
-"""`python -m local serve`: a persistent AWS-compatible endpoint on 127.0.0.1 with the app deployed into it.
-
-python -m local serve [--port 4566] [--clients FILE.json] [--costs FILE.csv] [--out DIR]
+"""The AWS of `python -m local serve` (local/cli/serve.py): a persistent AWS-compatible endpoint on
+127.0.0.1 with the app deployed into it.
 
 1. moto's HTTP server (ThreadedMotoServer) on 127.0.0.1, its Step Functions engine switched on
    (POST /moto-api/config), MOTO_PORT pointing the engine's own service calls back at it;
 2. the stage `local` deployed into it by the same code as `python deploy.py --stage local`
    (infra.deployer.Deployer, `chalice deploy` included; `--offline` packaging, no registry);
-3. local/core.py's shared steps: this process takes the functions' environment (the description's,
-   stage `local`), the in-process hooks (Lambda invokes made by the engine run the Chalice
-   handlers here, Cost Explorer answers from the cost CSV, SES messages land as .eml files under
-   DIR/<client_id>/, SQS handlers are fed by the local poller), the client configs are seeded;
+3. LocalRuntime's shared steps (runtime.py): this process takes the functions' environment (the
+   description's, stage `local`), the in-process hooks (Lambda invokes made by the engine run the
+   Chalice handlers here, Cost Explorer answers from the cost CSV, SES messages land as .eml files
+   under DIR/<client_id>/, SQS handlers are fed by the local poller), the client configs are seeded;
 4. the banner, then exactly one line `READY <endpoint-url> <cost-report-state-machine-arn>`.
 
 Then anyone can drive it with the AWS CLI or boto3 (`--endpoint-url http://127.0.0.1:PORT`) until
@@ -26,14 +25,14 @@ import json
 import logging
 import signal
 import socket
-import sys
 import threading
 import urllib.request
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, Callable
 
-from local.core import CREDENTIALS, ROOT, STAGE, LocalRuntime, fresh_default_session, load_clients, reset_project_caches, scale_retry_sleeps
+from local.aws.moto_patches import name_unnamed_executions, scale_retry_sleeps
+from local.aws.runtime import CREDENTIALS, ROOT, STAGE, LocalRuntime, fresh_default_session, reset_project_caches
 
 DEFAULT_PORT = 4566
 
@@ -46,7 +45,7 @@ class LocalServer(LocalRuntime):
     def __init__(self, port: int = DEFAULT_PORT, clients: list[dict[str, Any] | str] | None = None,
                  costs: Any = None, out_dir: Path = Path("out"), project_dir: Path = ROOT,
                  retry_time_scale: float = 1.0, log: Callable[[str], None] = print):
-        from local.cost_explorer import CostData
+        from local.aws.cost_explorer.data import CostData
 
         costs = costs if costs is not None else CostData.from_rows([])
         last_day = costs.last_day or date.today()
@@ -90,7 +89,7 @@ class LocalServer(LocalRuntime):
             # The engine's own calls (S3, SQS, nested executions) go to localhost:$MOTO_PORT.
             self.set_env({"AWS_ENDPOINT_URL": self.endpoint, "MOTO_PORT": str(self.port)})
             self._moto_config({"stepfunctions": {"execute_state_machine": True}})
-            self._uninstall.append(_name_unnamed_executions())
+            self._uninstall.append(name_unnamed_executions())
             if self.retry_time_scale != 1.0:
                 self._uninstall.append(scale_retry_sleeps(self.retry_time_scale))
             fresh_default_session()  # it reads the endpoint set above
@@ -180,57 +179,9 @@ Ctrl-C stops the server; its state is in memory only.
 """
 
 
-def _name_unnamed_executions() -> Callable[[], None]:
-    """moto 5.2.5's executing engine names an execution started without a name `None`, so a second
-    unnamed start fails with ExecutionAlreadyExists. AWS generates a UUID: so does this shim."""
-    import uuid
-
-    from moto.stepfunctions.parser.models import StepFunctionsParserBackend
-
-    original = StepFunctionsParserBackend.start_execution
-
-    def start_execution(self: Any, state_machine_arn: str, name: Any = None, execution_input: Any = None,
-                        trace_header: Any = None) -> Any:
-        return original(self, state_machine_arn, name or str(uuid.uuid4()), execution_input, trace_header)
-
-    StepFunctionsParserBackend.start_execution = start_execution  # type: ignore[method-assign]
-    return lambda: setattr(StepFunctionsParserBackend, "start_execution", original)
-
-
 def _check_port_free(port: int) -> None:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         try:
             probe.bind(("127.0.0.1", port))
         except OSError as exc:
             raise OSError(f"port {port} on 127.0.0.1 is in use ({exc.strerror}): pick another with --port") from exc
-
-
-def serve_command(port: int, clients_file: Path, costs_file: Path, out_dir: Path) -> int:
-    """The `python -m local serve` command: deploy, print the banner, then exactly one `READY ...`
-    line; run until Ctrl-C or SIGTERM, then stop cleanly (exit 0)."""
-    from local.cost_explorer import CostData
-
-    try:
-        clients = load_clients(clients_file)
-        costs = CostData.from_csv(costs_file)
-    except (OSError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    server = LocalServer(port=port, clients=clients, costs=costs, out_dir=out_dir, log=lambda line: print(line, flush=True))
-    stop_early = signal.signal(signal.SIGTERM, lambda signum, frame: (_ for _ in ()).throw(KeyboardInterrupt()))
-    try:
-        server.start()
-    except OSError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:  # start() has cleaned up already
-        return 130
-    finally:
-        signal.signal(signal.SIGTERM, stop_early)
-    try:
-        print(server.banner(), flush=True)
-        print(server.ready_line, flush=True)
-        server.wait()
-    finally:
-        server.stop()
-    return 0

@@ -7,12 +7,23 @@ then one Query per tenant; nothing is scanned.
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import sys
 from typing import Any
 
 from chalicelib.core.constants import ENV_TABLE_NAME
+
+HELP = ("print the stored run summaries of the AWS this points at "
+        "(AWS_ENDPOINT_URL of `local serve`, or a deployed stage)")
+
+
+def add_arguments(summaries: argparse.ArgumentParser) -> None:
+    summaries.add_argument("--period", choices=("daily", "weekly", "monthly", "yearly"), default=None)
+    summaries.add_argument("--client-id", default=None, help="one client's summaries (* for the deployment's)")
+    summaries.add_argument("--json", action="store_true", help="a JSON list of summary objects")
+    summaries.add_argument("--table", default=None, help="table name (default: TABLE_NAME, else the local stage's)")
 
 
 def read_summaries(period_type: str | None = None, client_id: str | None = None) -> list[dict[str, Any]]:
@@ -26,14 +37,14 @@ def read_summaries(period_type: str | None = None, client_id: str | None = None)
     return sorted(views, key=lambda v: (v["tenant"] != "*", v["tenant"], order[v["period_type"]], v["period_start"]))
 
 
-def summaries_command(period_type: str | None, client_id: str | None, as_json: bool, table: str | None) -> int:
+def command(args: argparse.Namespace) -> int:
     from botocore.exceptions import BotoCoreError, ClientError
 
     from chalicelib.core.caches import reset_all
     from chalicelib.core.errors import CostReportError
 
-    if table:
-        os.environ[ENV_TABLE_NAME] = table
+    if args.table:
+        os.environ[ENV_TABLE_NAME] = args.table
     elif not os.environ.get(ENV_TABLE_NAME):
         from infra.stage import load_stage
 
@@ -45,11 +56,11 @@ def summaries_command(period_type: str | None, client_id: str | None, as_json: b
         os.environ.update({"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"})
     reset_all()
     try:
-        views = read_summaries(period_type, client_id)
+        views = read_summaries(args.period, args.client_id)
     except (CostReportError, BotoCoreError, ClientError) as exc:
         print(f"error: reading summaries from table {os.environ[ENV_TABLE_NAME]}: {exc}", file=sys.stderr)
         return 1
-    if as_json:
+    if args.json:
         print(json.dumps(views, indent=2, default=str))
     else:
         print_summaries(views)

@@ -1,10 +1,10 @@
 """Notifications locally: where each accepted notification lands, and the helpers tests and the CLI use.
 
 The queue, its DLQ and the budget state machine come from infra/description.py like every resource;
-the SQS poller (local/sqs_poller.py) feeds the consumer as Lambda's event source mapping would. This
+the SQS poller (local/aws/sqs_poller.py) feeds the consumer as Lambda's event source mapping would. This
 adds what only a local run needs:
 
-- a loopback webhook server (local/webhook_server.py): every webhook secret a client config names
+- a loopback webhook server (local/fixtures/webhook_server.py): every webhook secret a client config names
   (`notifications.slack_secret`, ...) is stored in the local Secrets Manager with a URL of it, and
   what it accepts is written as `OUT/notifications/<client_id>/<id>.<channel>.json` (the body posted);
 - SNS publishes of notifications written as `<id>.sns.json` (moto still takes them); SES notification
@@ -24,7 +24,7 @@ from chalicelib.core.constants import ENV_SECRETS_PREFIX
 class LocalNotifications:
     def __init__(self, runtime: Any) -> None:
         import chalicelib.core.secrets  # noqa: F401 - its log filter keeps secret values out of botocore's DEBUG lines
-        from local.webhook_server import WebhookServer
+        from local.fixtures.webhook_server import WebhookServer
 
         self.runtime = runtime
         self.out_dir = Path(runtime.out_dir)

@@ -6,7 +6,7 @@ member accounts. This hook answers `organizations.ListAccounts` from a mapping
 calling credentials belong to: moto maps assumed-role keys to the role's account, so a client built
 from a payer role's credentials sees that payer's organization, and any other caller gets
 AWSOrganizationsNotInUseException, as from an account outside an organization.
-Same botocore `before-call` technique as local/cost_explorer.py.
+Same botocore `before-call` technique as local/aws/cost_explorer/service.py.
 """
 
 from __future__ import annotations

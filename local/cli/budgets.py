@@ -6,42 +6,49 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
+from datetime import date
 from pathlib import Path
 from typing import Any
 
+from local.cli.common import EXIT_BAD_INPUT, EXIT_EXECUTION_FAILED, EXIT_OK, SAMPLES, as_of_date, open_month, read_inputs
 
-def budgets_command(args: argparse.Namespace) -> int:
-    from local.__main__ import EXIT_BAD_INPUT, _inputs, unknown_client_id
+HELP = "run the budget check state machine, then deliver its notifications"
 
-    try:
-        clients, costs, _organizations, as_of = _inputs(args)
-    except (OSError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+
+def add_arguments(budgets: argparse.ArgumentParser) -> None:
+    budgets.add_argument("--clients", type=Path, default=SAMPLES / "clients.json", help="JSON list of client configs")
+    budgets.add_argument("--costs", type=Path, default=SAMPLES / "costs.csv", help="cost data CSV for the local Cost Explorer")
+    budgets.add_argument("--organizations", type=Path, default=SAMPLES / "organizations.json",
+                         help="payer account -> [{Id, Name}] answered by organizations:ListAccounts")
+    budgets.add_argument("--as-of", type=as_of_date, default=None,
+                         help="YYYY-MM-DD (default: the day after the last date in the cost data, the emulator's today)")
+    budgets.add_argument("--client-id", default=None, help="check this client only")
+    budgets.add_argument("--reruns", type=int, default=0, choices=range(0, 11), metavar="N",
+                         help="start N more executions with the same input afterwards (shows nothing is sent twice)")
+    budgets.add_argument("--out", type=Path, default=Path("out"), help="notifications land in OUT/notifications/<client_id>/")
+
+
+def command(args: argparse.Namespace) -> int:
+    inputs = read_inputs(args)
+    if inputs is None:
         return EXIT_BAD_INPUT
-    unknown = unknown_client_id(args, clients)
-    if unknown:
-        print(f"error: {unknown}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+    clients, costs, _organizations, as_of = inputs
     run_input: dict[str, Any] = {"as_of": as_of.isoformat()}
     if args.client_id:
         run_input["client_id"] = args.client_id
     summary = check_locally(clients, costs, run_input, args.out, reruns=args.reruns)
     print_summary(summary)
-    return 0 if all(run["execution_status"] == "SUCCEEDED" for run in summary["runs"]) else 1
+    return EXIT_OK if all(run["execution_status"] == "SUCCEEDED" for run in summary["runs"]) else EXIT_EXECUTION_FAILED
 
 
 def check_locally(clients: list[Any], costs: Any, run_input: dict[str, Any], out_dir: Path, reruns: int = 0) -> dict[str, Any]:
-    from datetime import date
-
-    from local.__main__ import open_month
-    from local.runtime import LocalAWS
+    from local.aws.runtime import LocalAWS
 
     out_dir.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     runs = []
-    # Cost Explorer marks the open month estimated, as on the run date (local/__main__.open_month).
+    # Cost Explorer marks the open month estimated, as on the run date (local/cli/common.open_month).
     estimated_from = open_month(date.fromisoformat(run_input["as_of"]))
     with LocalAWS(out_dir=out_dir, costs=costs, clients=clients, estimated_from=estimated_from) as aws:
         for attempt in range(1 + reruns):

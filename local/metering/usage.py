@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from local.aws_calls import OTHER, STAGES
+from local.metering.aws_calls import OTHER, STAGES
 
 
 def measure(aws: Any) -> dict[str, Any]:
