@@ -8,7 +8,8 @@ from decimal import Decimal
 from typing import Any
 
 from chalicelib.core.constants import REPORT_TYPES
-from chalicelib.core.models import ClientConfig, Period
+from chalicelib.core.models import ClientConfig
+from chalicelib.core.periods import Period
 from chalicelib.reports.contracts import CostDataset, CostLine, RunContext
 
 AS_OF = date(2026, 11, 18)  # weekly: current Nov 9-15, previous Nov 2-8

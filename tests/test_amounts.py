@@ -258,7 +258,8 @@ def test_budget_checks_evaluate_and_word_any_amount(actual, rest, budget):
     from chalicelib.budgets.evaluation import crossed_thresholds
     from chalicelib.budgets.messages import budget_notification
     from chalicelib.budgets.models import BudgetSpend
-    from chalicelib.core.models import ClientConfig, Period
+    from chalicelib.core.models import ClientConfig
+    from chalicelib.core.periods import Period
     from chalicelib.notify.channels import slack, sns, teams, webhook
     from chalicelib.notify.models import Notification
 

@@ -7,7 +7,8 @@ from decimal import Decimal
 from urllib.parse import unquote
 
 from chalicelib.reports.costs.analysis import analyze
-from chalicelib.core.models import ChangeAlert, Period
+from chalicelib.core.models import ChangeAlert
+from chalicelib.core.periods import Period
 from chalicelib.reports.costs import insights as ins
 
 from . import factories as f

@@ -28,8 +28,8 @@ from chalicelib.core import aws
 from chalicelib.core.constants import PK_BUDGET_PREFIX, TTL_ATTRIBUTE
 from chalicelib.core.errors import CostReportError, DataValidationError, ThrottlingError, aws_error_code, classify_aws_error
 from chalicelib.core.models import BudgetThreshold
+from chalicelib.core.periods import utcnow
 from chalicelib.core.settings import get_settings
-from chalicelib.core.store import table
 from chalicelib.notify.models import Notification
 
 RETENTION_DAYS = 400  # longer than a yearly budget's period
@@ -119,7 +119,7 @@ def _claim_items(client_id: str, budget_key: str, period_start: str, new: list[B
     from boto3.dynamodb.types import TypeSerializer
 
     serialize = TypeSerializer().serialize
-    now = table.utcnow()
+    now = utcnow()
     common = {"notification_id": notification.notification_id, "claimed_at": now.isoformat(),
               TTL_ATTRIBUTE: int((now + timedelta(days=RETENTION_DAYS)).timestamp())}
     items = [{**crossing_key(client_id, budget_key, period_start, threshold.key), **common} for threshold in new]

@@ -10,7 +10,8 @@ from typing import Any, Literal
 from pydantic import Field
 
 from chalicelib.core.clients import CheckedClient, Fingerprint
-from chalicelib.core.models import AsOfDate, ClientId, Money, Period, StrictModel
+from chalicelib.core.models import AsOfDate, ClientId, Money, StrictModel
+from chalicelib.core.periods import Period
 from chalicelib.reports.contracts import CaughtError
 
 

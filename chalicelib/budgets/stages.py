@@ -40,12 +40,11 @@ from chalicelib.core.clients import CheckedClient, checked, load_checked, load_c
 from chalicelib.core.constants import PK_BUDGET_RUN_PREFIX
 from chalicelib.core.errors import classify_aws_error, error_details
 from chalicelib.core.metrics import publish
-from chalicelib.core.models import Budget, BudgetThreshold, ClientConfig, Period, latest_as_of
-from chalicelib.core.periods import parse_timestamp
+from chalicelib.core.models import Budget, BudgetThreshold, ClientConfig, latest_as_of
+from chalicelib.core.periods import Period, parse_timestamp, utcnow
 from chalicelib.core.run_problems import (FailedClient, ProblemSkip, is_problem, queue_operator_alert, short_reason,
                                           skip_record)
 from chalicelib.core.settings import get_settings
-from chalicelib.core.store import table
 from chalicelib.notify.models import Notification, Route
 from chalicelib.notify.queue import enqueue
 from chalicelib.reports.costs.context import fetch_forecast
@@ -59,7 +58,7 @@ NO_DATA_LOOKBACK_DAYS = 31
 
 
 def plan(event: BudgetPlanInput) -> BudgetPlanResult:
-    started_at = parse_timestamp(event.started_at) or table.utcnow()
+    started_at = parse_timestamp(event.started_at) or utcnow()
     check_input = parse_execution_input(event.input, BudgetCheckInput, '{"as_of": "2026-11-22"}',
                                         context={"latest_as_of": latest_as_of(started_at)})
     run = BudgetRun(run_id=event.execution_name or f"budget-{started_at:%Y%m%dT%H%M%S}",
@@ -177,7 +176,7 @@ def _announcer(config: ClientConfig, budget: Budget, figure: BudgetSpend) -> Cal
     """The notification announcing these newly crossed thresholds of this budget."""
     def announce(new: list[BudgetThreshold]) -> Notification:
         nid = budget_notification_id(config.client_id, figure, new)
-        return budget_notification(config, budget, figure, new, nid, table.utcnow())
+        return budget_notification(config, budget, figure, new, nid, utcnow())
 
     return announce
 
@@ -227,7 +226,7 @@ def _put_outcome(run_id: str, outcome: ClientOutcome, **extra: Any) -> None:
     """BUDGETRUN#<run_id> / CLIENT#<client_id>: the client's latest outcome in this check."""
     attrs = {k: v for k, v in {**outcome.model_dump(mode="json"), **extra}.items() if v not in (None, "", [])}
     item = {"pk": f"{PK_BUDGET_RUN_PREFIX}{run_id}", "sk": f"CLIENT#{outcome.client_id}", **attrs,
-            "updated_at": table.utcnow().isoformat()}
+            "updated_at": utcnow().isoformat()}
     try:
         aws.dynamodb_table(get_settings().table_name).put_item(Item=item)
     except Exception as exc:  # noqa: BLE001

@@ -1,4 +1,4 @@
-"""Models every subsystem shares: the client config (with its parsing from storage) and periods.
+"""Models every subsystem shares: the strict-model base, the input field types and the client config.
 
 Defaults a user can configure are documented here, in one place. The cost report's stage
 contracts live in chalicelib/reports/contracts.py.
@@ -315,32 +315,6 @@ class ClientConfig(StrictModel):
         if not self.include_tax:
             excluded.append("Tax")
         return excluded
-
-
-class Period(StrictModel):
-    """A half-open date range [start, end), as Cost Explorer takes it. People read `label()` and
-    `last_day` (inclusive); `end` is for Cost Explorer and period math only."""
-
-    start: date
-    end: date
-
-    @model_validator(mode="after")
-    def _ordered(self) -> "Period":
-        if self.end <= self.start:
-            raise ValueError("period end must be after its start")
-        return self
-
-    @property
-    def days(self) -> int:
-        return (self.end - self.start).days
-
-    @property
-    def last_day(self) -> date:
-        return self.end - timedelta(days=1)
-
-    def label(self) -> str:
-        last = self.last_day
-        return self.start.isoformat() if last == self.start else f"{self.start.isoformat()} to {last.isoformat()}"
 
 
 def describe_validation_error(exc: ValidationError, prefix: str = "") -> str:

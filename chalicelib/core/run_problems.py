@@ -14,7 +14,7 @@ from typing import Any
 
 from chalicelib.core.constants import OPERATOR_CLIENT_ID
 from chalicelib.core.models import StrictModel
-from chalicelib.core.store import table
+from chalicelib.core.periods import utcnow
 
 # Skips that are not a problem: nothing was lost (the others are listed in the operator alert).
 BENIGN_SKIPS = frozenset({"already_delivered", "inactive", "not_enabled"})
@@ -33,7 +33,7 @@ def skip_record(client_id: str, kind: str, reason: str) -> dict[str, Any]:
     category (the operator alert's heading) is the kind of a problem skip."""
     problem = kind not in BENIGN_SKIPS
     return {"client_id": client_id, "status": "skipped", "reason": short_reason(reason),
-            "category": kind if problem else None, "updated_at": table.utcnow().isoformat(),
+            "category": kind if problem else None, "updated_at": utcnow().isoformat(),
             "skip": kind, "problem": problem}
 
 

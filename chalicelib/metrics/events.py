@@ -100,7 +100,7 @@ def emit_client_outcome(run_id: str, run_started_at: datetime, record: Mapping[s
 def emit_run_metrics(run_id: str, report_type: str, run_started_at: datetime, records: Sequence[Mapping[str, Any]]) -> None:
     """summarize_run: every client's outcome (also those eligibility decided, which no branch
     recorded; the ids record_result already sent are counted once) and the run's end."""
-    from chalicelib.core.store.table import utcnow
+    from chalicelib.core.periods import utcnow
 
     outcomes = [client_outcome(run_id, run_started_at, record) for record in records]
     emit([*outcomes, run_end(run_id, report_type, run_started_at, utcnow(),

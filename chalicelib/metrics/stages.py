@@ -14,7 +14,7 @@ from pydantic import ValidationError
 
 from chalicelib.core.constants import (DEPLOYMENT_TENANT, ENV_AGGREGATION_STATE_MACHINE_ARN, ENV_SUMMARY_TOPIC_ARN,
                                        PK_IDEMPOTENCY_PUBLISH_SUMMARIES)
-from chalicelib.core.store import table
+from chalicelib.core.periods import utcnow
 
 from . import store
 from .aggregation import summaries_from_days, summary_view, yearly_from_months
@@ -98,7 +98,7 @@ def aggregate_tenant(task: TenantTask) -> TenantResult:
         if item:
             written += store.put_summaries(tenant, [item])
     store.put_tenant_outcome(run.run_id, tenant, {"status": "ok", "summaries_written": written,
-                                                  "finished_at": table.utcnow().isoformat()})
+                                                  "finished_at": utcnow().isoformat()})
     return TenantResult(tenant=tenant, status="ok", summaries_written=written)
 
 
@@ -110,7 +110,7 @@ def record_tenant_failure(failure: TenantFailure) -> TenantResult:
     store.put_tenant_outcome(failure.run.run_id, failure.tenant, {
         "status": "failed", "error": details["error"], "category": details["category"],
         "reason": details["message"] or details["error"], "recommended_action": details["recommended_action"],
-        "finished_at": table.utcnow().isoformat()})
+        "finished_at": utcnow().isoformat()})
     return TenantResult(tenant=failure.tenant, status="failed")
 
 
@@ -196,7 +196,7 @@ def start_scheduled_aggregation(event_time: str | None) -> dict[str, Any]:
     from chalicelib.core.errors import ConfigurationError, aws_error_code, classify_aws_error
     from chalicelib.core.periods import parse_timestamp
 
-    run_date = (parse_timestamp(event_time) or table.utcnow()).date().isoformat()
+    run_date = (parse_timestamp(event_time) or utcnow()).date().isoformat()
     name = scheduled_execution_name(run_date)
     arn = _settings().aggregation_state_machine_arn
     if not arn:

@@ -23,21 +23,18 @@ its secret's name and host only (chalicelib/notify/http.py): nothing of a URL re
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from typing import Any, Literal
 
 from chalicelib.core import aws
 from chalicelib.core.constants import NOTIFY_HANDLER_TIMEOUT_SECONDS, PK_NOTIFICATION_PREFIX
 from chalicelib.core.errors import classify_aws_error
+from chalicelib.core.periods import utcnow
 from chalicelib.core.settings import get_settings
 
 ChannelState = Literal["go", "sent", "unconfirmed", "failed", "busy"]
 FINAL_STATES = ("sent", "unconfirmed", "failed")
 RETENTION_DAYS = 400  # a year of crossings stays deduplicated (yearly budgets)
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def _table() -> Any:

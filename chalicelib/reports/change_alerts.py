@@ -6,7 +6,7 @@ makes the same notification id: the queue ledger sends it once."""
 from __future__ import annotations
 
 from chalicelib.core.models import ClientConfig
-from chalicelib.core.store import table
+from chalicelib.core.periods import utcnow
 from chalicelib.notify.models import Fact, Notification, Route, notification_id
 from chalicelib.reports.costs.analysis import CostReport
 from chalicelib.reports.rendering.formatting import format_money, format_pct, format_signed_money
@@ -37,6 +37,6 @@ def change_notification(report: CostReport, config: ClientConfig) -> Notificatio
                Fact(label="Alert rule", value=f"at least {config.change_alert.pct}% and "
                                               f"{format_money(config.change_alert.absolute, cur)}")],
         details=alert_lines(report)[:60],
-        created_at=table.utcnow(),
+        created_at=utcnow(),
         route=route,
     )

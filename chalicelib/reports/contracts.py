@@ -8,7 +8,6 @@ Data travels between states as S3 keys and ids, never report bodies (256 KB payl
 
 from __future__ import annotations
 
-import re
 from datetime import date, datetime
 from typing import Any, Literal
 
@@ -16,7 +15,8 @@ from pydantic import ConfigDict, Field, StrictBool
 
 from chalicelib.core.amounts import StoredAmount
 from chalicelib.core.clients import Fingerprint
-from chalicelib.core.models import AsOfDate, ClientConfig, ClientId, Money, Period, ReportType, StrictModel
+from chalicelib.core.models import AsOfDate, ClientConfig, ClientId, Money, ReportType, StrictModel
+from chalicelib.core.periods import Period
 from chalicelib.core.run_problems import FailedClient, ProblemSkip
 
 # ---- the execution input and what every state carries ------------------------------------------

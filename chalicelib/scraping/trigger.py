@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, StrictBool, ValidationError
 from ..core.errors import (ERROR_CLASSES, AuthorizationError, BusinessLogicError, ConfigurationError, CostReportError,
                            DataValidationError, NetworkError, ServiceUnavailableError, ThrottlingError)
 from ..core.models import IsoDate
+from ..core.periods import parse_timestamp
 
 STATUS_BY_ERROR: dict[type[CostReportError], int] = {
     DataValidationError: 400,  # the event or the execution input is invalid
@@ -75,7 +76,7 @@ def _execution_for(scraper: str, event: Any, scheduled: bool) -> tuple[dict[str,
         raise ConfigurationError(f"unknown scraper {scraper!r}")
     stamp = datetime.now(timezone.utc)
     if scheduled:
-        fired = _parse_time(getattr(event, "time", "")) or stamp
+        fired = parse_timestamp(getattr(event, "time", "")) or stamp
         return {"scraper": scraper, "as_of": fired.date().isoformat(), "dry_run": False}, scheduled_execution_name(scraper, fired.date())
     if getattr(event, "source", "") != "manual":
         raise DataValidationError(f"source: expected 'aws.events' (schedule) or 'manual', got {getattr(event, 'source', '')!r}")
@@ -89,13 +90,6 @@ def _execution_for(scraper: str, event: Any, scheduled: bool) -> tuple[dict[str,
     kind = "dryrun" if detail.test else "manual"
     name = f"{kind}-{scraper}-{as_of.isoformat()}-{stamp.strftime('%H%M%S%f')}"
     return {"scraper": scraper, "as_of": as_of.isoformat(), "dry_run": detail.test}, name
-
-
-def _parse_time(value: str) -> datetime | None:
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
-    except ValueError:
-        return None
 
 
 def _start(run_input: dict[str, Any], name: str) -> tuple[str, bool]:

@@ -15,7 +15,6 @@ import json
 import random
 import time
 from collections.abc import Iterator
-from datetime import datetime, timezone
 from typing import Any
 
 from chalicelib.core import aws
@@ -27,12 +26,9 @@ from chalicelib.core.constants import (
     SK_CLIENT_PREFIX,
     SK_RUN_META,
 )
-from chalicelib.core.errors import ThrottlingError, aws_error_code, classify_aws_error
+from chalicelib.core.errors import ThrottlingError, classify_aws_error
+from chalicelib.core.periods import utcnow
 from chalicelib.core.settings import get_settings
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def _table() -> Any:

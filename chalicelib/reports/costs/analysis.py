@@ -20,7 +20,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from chalicelib.core.errors import DataValidationError
-from chalicelib.core.models import ChangeAlert, CostMetric, Period, ReportType
+from chalicelib.core.models import ChangeAlert, CostMetric, ReportType
+from chalicelib.core.periods import Period
 from chalicelib.reports.contracts import ChargeLine, CostDataset, CostLine
 from chalicelib.reports.costs.record_types import CREDIT, REFUND, label as record_type_label
 

@@ -8,7 +8,6 @@ renderer reads, so no format computes a figure of its own.
 
 from __future__ import annotations
 
-import calendar
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Literal
@@ -17,7 +16,8 @@ from urllib.parse import quote
 from pydantic import BaseModel, ConfigDict, Field
 
 from chalicelib.reports.costs.analysis import CostReport, ServiceRow, is_flagged, pct_change
-from chalicelib.core.models import ChangeAlert, Period
+from chalicelib.core.models import ChangeAlert
+from chalicelib.core.periods import Period, month_start, months_back, next_month
 
 ZERO = Decimal(0)
 TREND_DAYS = 14  # daily and weekly reports: daily totals over the last 14 days
@@ -81,20 +81,6 @@ class ReportContext(_Frozen):
 
 
 # ---- windows: which dates the extra requests cover ---------------------------------------------
-
-
-def month_start(day: date) -> date:
-    return day.replace(day=1)
-
-
-def next_month(day: date) -> date:
-    return month_start(day) + timedelta(days=calendar.monthrange(day.year, day.month)[1])
-
-
-def months_back(first: date, count: int) -> date:
-    for _ in range(count):
-        first = month_start(first - timedelta(days=1))
-    return first
 
 
 def trend_window(report_type: str, current: Period) -> Period:

@@ -14,7 +14,8 @@ from typing import Any
 from chalicelib.core.constants import COSTS_ARTEFACT, CONTEXT_ARTEFACT
 from chalicelib.core.clients import load_checked
 from chalicelib.core.models import ClientConfig
-from chalicelib.core.store import artefacts, table
+from chalicelib.core.periods import utcnow
+from chalicelib.core.store import artefacts
 from chalicelib.reports.contracts import CollectCostsInput, CollectCostsResult, CostDataset, RunContext
 from chalicelib.reports.costs.analysis import analyze
 from chalicelib.reports.costs.context import fetch_context
@@ -23,7 +24,7 @@ from chalicelib.reports.costs.explorer import ce_client_for, fetch_costs, payer_
 
 def collect(task: CollectCostsInput) -> CollectCostsResult:
     run = task.run
-    started_at = table.utcnow()
+    started_at = utcnow()
     # The config eligibility checked against every other client, or none (ConfigChangedError).
     config = load_checked(task.client_id, task.fingerprint)
     credentials = payer_credentials(config)  # one AssumeRole serves Cost Explorer and Organizations

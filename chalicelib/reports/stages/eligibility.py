@@ -16,6 +16,7 @@ from typing import Any
 
 from chalicelib.core.clients import CheckedClient, checked, load_configs
 from chalicelib.core.models import ClientConfig
+from chalicelib.core.periods import utcnow
 from chalicelib.core.run_problems import short_reason, skip_record
 from chalicelib.core.store import artefacts, table
 from chalicelib.reports.contracts import EligibilityInput, EligibilityResult, RunContext
@@ -26,7 +27,7 @@ def eligibility(event: EligibilityInput) -> EligibilityResult:
     configs = load_configs(run.client_id)
     eligible: list[CheckedClient] = []
     records: list[dict[str, Any]] = []
-    now = table.utcnow()
+    now = utcnow()
     valid = {cid: cfg for cid, cfg in configs.items() if isinstance(cfg, ClientConfig)}
     ledger = _ledger(run, list(valid))
 
@@ -87,4 +88,4 @@ def _skip_reason(run: RunContext, config: ClientConfig, ledger: dict[tuple[str, 
 
 def _record(client_id: str, status: str, reason: str, category: str | None = None) -> dict[str, Any]:
     return {"client_id": client_id, "status": status, "reason": short_reason(reason), "category": category,
-            "updated_at": table.utcnow().isoformat()}
+            "updated_at": utcnow().isoformat()}

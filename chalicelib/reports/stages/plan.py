@@ -9,7 +9,7 @@ from pydantic import BaseModel, ValidationError
 from chalicelib.core.errors import DataValidationError
 from chalicelib.core.metrics import publish
 from chalicelib.core.models import describe_validation_error, latest_as_of
-from chalicelib.core.periods import parse_timestamp, report_periods
+from chalicelib.core.periods import parse_timestamp, report_periods, utcnow
 from chalicelib.core.settings import get_settings
 from chalicelib.core.store import table
 from chalicelib.reports.contracts import PlanInput, PlanResult, RunContext, RunInput
@@ -30,7 +30,7 @@ def parse_execution_input(raw_input: Any, model: type[InputModel], example: str,
 
 
 def plan(event: PlanInput) -> PlanResult:
-    started_at = parse_timestamp(event.started_at) or table.utcnow()
+    started_at = parse_timestamp(event.started_at) or utcnow()
     # A period in the future has no costs yet: it would be a "$0" report that blocks the real one.
     run_input = parse_execution_input(event.input, RunInput, '{"report_type": "weekly"}',
                                       context={"latest_as_of": latest_as_of(started_at)})

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib.core.errors import error_details
+from chalicelib.core.periods import utcnow
 from chalicelib.core.store import table
 from chalicelib.metrics.events import emit_client_outcome
 from chalicelib.reports.contracts import RecordResultInput, RecordResultOutput
@@ -12,7 +13,7 @@ from chalicelib.core.run_problems import skip_record
 
 
 def record(event: RecordResultInput) -> RecordResultOutput:
-    now = table.utcnow().isoformat()
+    now = utcnow().isoformat()
     attrs: dict[str, Any]
     if event.error is not None:
         details = error_details(event.error.error, event.error.cause)

@@ -6,6 +6,7 @@ import json
 from collections import Counter
 
 from chalicelib.core.metrics import publish
+from chalicelib.core.periods import utcnow
 from chalicelib.core.run_problems import FailedClient, ProblemSkip, is_problem
 from chalicelib.core.store import table
 from chalicelib.metrics.events import emit_run_metrics
@@ -57,7 +58,7 @@ def summarize(event: SummarizeRunInput) -> RunSummary:
     summary = summary.model_copy(update={"alert_notification_id": send_failure_alert(summary)})
     summary_json = summary.model_dump(mode="json")
     table.update_run_meta(run.run_id, {"status": summary.status, "summary": json.dumps(summary_json),
-                                       "finished_at": table.utcnow().isoformat()})
+                                       "finished_at": utcnow().isoformat()})
     table.put_run_history(run.run_id, run.started_at.isoformat(), summary_json)
     # A problem skip is a missing report too: the run does not count as a success for the alarms.
     outcome = "ExecutionFailed" if problems else "ExecutionSucceeded"

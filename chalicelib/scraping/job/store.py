@@ -13,19 +13,19 @@ still be where this invocation read it), so an outcome is recorded exactly once 
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
 from typing import Any
 
 from ...core import aws
 from ...core.constants import PK_SCRAPE_PREFIX
 from ...core.errors import DataValidationError, classify_aws_error
+from ...core.periods import utcnow
 from .contracts import ItemOutcome, Summary
 
 EXPIRY_DAYS = 400  # quarterly jobs compare with last quarter's; kept a little over a year (TTL)
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+    return utcnow().isoformat(timespec="milliseconds")
 
 
 def _conditional_failed(exc: Exception) -> bool:
@@ -46,7 +46,7 @@ class JobStore:
             raise classify_aws_error(exc, f"job store: {doing}") from exc
 
     def _expiry(self) -> int:
-        return int(datetime.now(timezone.utc).timestamp()) + EXPIRY_DAYS * 86400
+        return int(utcnow().timestamp()) + EXPIRY_DAYS * 86400
 
     # ---- plan ----------------------------------------------------------------------------------------
 
