@@ -290,8 +290,7 @@ def _progress_printer(aws: Any, execution_arn: str) -> Any:
 
 
 def _summary(aws: Any, described: dict[str, Any], run_id: str, records: dict[str, dict[str, Any]], elapsed: float) -> dict[str, Any]:
-    from chalicelib.core.run_problems import is_problem
-    from chalicelib.reports.stages.summarize_run import STATUS_FOR_SUMMARY
+    from chalicelib.core.executions import OUTCOME_OF_STATUS as STATUS_FOR_SUMMARY, is_problem
 
     output = json.loads(described.get("output") or "{}")
     clients = []

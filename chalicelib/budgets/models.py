@@ -10,9 +10,9 @@ from typing import Any, Literal
 from pydantic import Field
 
 from chalicelib.core.clients import CheckedClient, Fingerprint
+from chalicelib.core.executions import CaughtError
 from chalicelib.core.models import AsOfDate, ClientId, Money, StrictModel
 from chalicelib.core.periods import Period
-from chalicelib.reports.contracts import CaughtError
 
 
 class BudgetCheckInput(StrictModel):

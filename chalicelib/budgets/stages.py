@@ -39,17 +39,16 @@ from chalicelib.core import aws
 from chalicelib.core.clients import CheckedClient, checked, load_checked, load_configs
 from chalicelib.core.constants import PK_BUDGET_RUN_PREFIX
 from chalicelib.core.errors import classify_aws_error, error_details
+from chalicelib.core.executions import (FailedClient, ProblemSkip, is_problem, parse_execution_input, queue_operator_alert,
+                                        short_reason, skip_record)
 from chalicelib.core.metrics import publish
 from chalicelib.core.models import Budget, BudgetThreshold, ClientConfig, latest_as_of
 from chalicelib.core.periods import Period, parse_timestamp, utcnow
-from chalicelib.core.run_problems import (FailedClient, ProblemSkip, is_problem, queue_operator_alert, short_reason,
-                                          skip_record)
 from chalicelib.core.settings import get_settings
 from chalicelib.notify.models import Notification, Route
 from chalicelib.notify.queue import enqueue
 from chalicelib.reports.costs.context import fetch_forecast
 from chalicelib.reports.costs.explorer import ce_client_for, forecast_query, spend_between
-from chalicelib.reports.stages.plan import parse_execution_input
 
 MAX_LISTED_CLIENTS = 200
 # No row at all in the budgets' periods is checked further back before it is called a problem: on the

@@ -19,10 +19,8 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from chalicelib.core.amounts import StoredAmount
 from chalicelib.core.constants import ENV_METRICS_QUEUE_URL
+from chalicelib.core.executions import Outcome, outcome_of
 
-ClientStatus = Literal["delivered", "skipped", "failed"]
-# The run records' client status -> the outcome counted (a client stuck mid-branch counts as failed).
-OUTCOME_FOR_RECORD_STATUS: dict[str, ClientStatus] = {"completed": "delivered", "skipped": "skipped", "failed": "failed"}
 Category = Annotated[str, Field(pattern=r"^[a-z][a-z_]{0,39}$")]
 SQS_BATCH_LIMIT = 10  # SendMessageBatch takes at most 10 entries
 
@@ -38,7 +36,7 @@ class _Event(BaseModel):
 class ClientOutcome(_Event):
     kind: Literal["client_outcome"] = "client_outcome"
     client_id: str = Field(min_length=1, max_length=1000)
-    status: ClientStatus
+    status: Outcome
     category: Category | None = None  # error category of a failed client
     emails_sent: int = Field(default=0, ge=0, le=1)
     ce_requests: int = Field(default=0, ge=0)
@@ -70,7 +68,7 @@ def _milliseconds(start: object, end: object) -> int | None:
 def client_outcome(run_id: str, run_started_at: datetime, record: Mapping[str, Any]) -> ClientOutcome:
     """The event for one client's run record (the same record always gives the same event)."""
     client_id = str(record["client_id"])
-    status = OUTCOME_FOR_RECORD_STATUS.get(str(record.get("status", "")), "failed")
+    status = outcome_of(record.get("status"))
     category = record.get("category") if status == "failed" else None
     return ClientOutcome(
         event_id=f"client:{run_id}:{client_id}",

@@ -10,8 +10,6 @@ import json
 from datetime import timezone
 from typing import Any
 
-from pydantic import ValidationError
-
 from chalicelib.core.constants import (DEPLOYMENT_TENANT, ENV_AGGREGATION_STATE_MACHINE_ARN, ENV_SUMMARY_TOPIC_ARN,
                                        PK_IDEMPOTENCY_PUBLISH_SUMMARIES)
 from chalicelib.core.periods import utcnow
@@ -55,16 +53,10 @@ def plan_aggregation(plan: PlanInput) -> PlanOutput:
     """The execution input, its name and start time (set by the ASL) -> the run and its tenants.
     Invalid input fails the execution here, naming the field."""
     from chalicelib.core.errors import DataValidationError
-    from chalicelib.core.models import describe_validation_error
+    from chalicelib.core.executions import parse_execution_input
 
-    raw = {} if plan.input is None else plan.input
-    if not isinstance(raw, dict):
-        raise DataValidationError('input: the execution input must be a JSON object like {"backfill": true, '
-                                  '"start_date": "2026-01-01", "end_date": "2026-03-31"}')
-    try:
-        requested = AggregationInput.model_validate(raw)
-    except ValidationError as exc:
-        raise DataValidationError(f"invalid execution input: {describe_validation_error(exc)}") from exc
+    requested = parse_execution_input({} if plan.input is None else plan.input, AggregationInput,
+                                      '{"backfill": true, "start_date": "2026-01-01", "end_date": "2026-03-31"}')
     problems = requested.problems()
     if problems:
         raise DataValidationError("invalid execution input: " + "; ".join(problems))
@@ -106,7 +98,7 @@ def record_tenant_failure(failure: TenantFailure) -> TenantResult:
     """A tenant's caught error, recorded with its category; the Map goes on with the others."""
     from chalicelib.core.errors import error_details
 
-    details = error_details(failure.error.Error, failure.error.Cause)
+    details = error_details(failure.error.error, failure.error.cause)
     store.put_tenant_outcome(failure.run.run_id, failure.tenant, {
         "status": "failed", "error": details["error"], "category": details["category"],
         "reason": details["message"] or details["error"], "recommended_action": details["recommended_action"],
@@ -192,20 +184,9 @@ def scheduled_execution_name(run_date: str) -> str:
 def start_scheduled_aggregation(event_time: str | None) -> dict[str, Any]:
     """One execution per day, named after the day the event fired (EventBridge and async Lambda
     retries repeat a trigger; the second start hits ExecutionAlreadyExists)."""
-    from chalicelib.core import aws
-    from chalicelib.core.errors import ConfigurationError, aws_error_code, classify_aws_error
+    from chalicelib.core.executions import start_execution_once
     from chalicelib.core.periods import parse_timestamp
 
     run_date = (parse_timestamp(event_time) or utcnow()).date().isoformat()
-    name = scheduled_execution_name(run_date)
-    arn = _settings().aggregation_state_machine_arn
-    if not arn:
-        raise ConfigurationError(f"{ENV_AGGREGATION_STATE_MACHINE_ARN}: environment variable not set for the trigger")
-    try:
-        reply = aws.client("stepfunctions").start_execution(stateMachineArn=arn, name=name,
-                                                            input=json.dumps({"run_date": run_date}))
-    except Exception as exc:  # noqa: BLE001
-        if aws_error_code(exc) == "ExecutionAlreadyExists":
-            return {"status": "already_started", "execution_name": name}
-        raise classify_aws_error(exc, "Step Functions StartExecution") from exc
-    return {"status": "started", "execution_name": name, "execution_arn": reply["executionArn"]}
+    return start_execution_once(_settings().aggregation_state_machine_arn, scheduled_execution_name(run_date),
+                                {"run_date": run_date}, arn_variable=ENV_AGGREGATION_STATE_MACHINE_ARN)

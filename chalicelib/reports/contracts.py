@@ -11,13 +11,13 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, Literal
 
-from pydantic import ConfigDict, Field, StrictBool
+from pydantic import Field, StrictBool
 
 from chalicelib.core.amounts import StoredAmount
 from chalicelib.core.clients import Fingerprint
+from chalicelib.core.executions import CaughtError, FailedClient, ProblemSkip
 from chalicelib.core.models import AsOfDate, ClientConfig, ClientId, Money, ReportType, StrictModel
 from chalicelib.core.periods import Period
-from chalicelib.core.run_problems import FailedClient, ProblemSkip
 
 # ---- the execution input and what every state carries ------------------------------------------
 
@@ -209,15 +209,6 @@ class DeliverReportResult(StrictModel):
     message_id: str
     sent_by_run: str
     duplicate: bool
-
-
-class CaughtError(StrictModel):
-    """What a Catch writes at its ResultPath (Step Functions' own field names)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, defer_build=True)
-
-    error: str = Field(alias="Error")
-    cause: str | None = Field(default=None, alias="Cause")
 
 
 class RecordResultInput(ClientTask):

@@ -94,26 +94,12 @@ def _execution_for(scraper: str, event: Any, scheduled: bool) -> tuple[dict[str,
 
 def _start(run_input: dict[str, Any], name: str) -> tuple[str, bool]:
     """(execution ARN, started now); an execution of that name already there is the same run, not an error."""
-    from ..core import aws
-    from ..core.errors import classify_aws_error
+    from ..core.constants import ENV_SCRAPE_STATE_MACHINE_ARN
+    from ..core.executions import start_named_execution
     from .settings import get_scraping_settings
 
-    state_machine = get_scraping_settings().state_machine_arn
-    if not state_machine:
-        raise ConfigurationError("SCRAPE_STATE_MACHINE_ARN: not set for the trigger function")
-    sfn = aws.client("stepfunctions")
-    try:
-        reply = sfn.start_execution(stateMachineArn=state_machine, name=name, input=json.dumps(run_input))
-        return reply["executionArn"], True
-    except Exception as exc:  # noqa: BLE001
-        code = getattr(exc, "response", {}).get("Error", {}).get("Code")
-        if code == "ExecutionAlreadyExists":
-            return f"{state_machine.replace(':stateMachine:', ':execution:')}:{name}", False
-        if code in ("StateMachineDoesNotExist", "StateMachineDeleting"):
-            raise ConfigurationError(f"state machine {state_machine}: {code}") from exc
-        if code in ("InvalidExecutionInput", "InvalidName"):
-            raise DataValidationError(f"StartExecution: {code}: {exc}") from exc
-        raise classify_aws_error(exc, "Step Functions StartExecution") from exc
+    return start_named_execution(get_scraping_settings().state_machine_arn, name, run_input,
+                                 arn_variable=ENV_SCRAPE_STATE_MACHINE_ARN)
 
 
 def _wait_for(execution_arn: str, context: Any) -> dict[str, Any]:

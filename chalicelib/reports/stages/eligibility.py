@@ -6,7 +6,7 @@ client also lists, or a sender outside the allowed domains: chalicelib/core/clie
 rule) is recorded as failed (category configuration, reason naming the field) and never stops the
 others. A skip is benign only when the period was already delivered, the client is not ACTIVE or
 the report type is not enabled; any other skip is a problem the operator alert lists
-(chalicelib/core/run_problems.py).
+(chalicelib/core/executions.py).
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ from datetime import datetime
 from typing import Any
 
 from chalicelib.core.clients import CheckedClient, checked, load_configs
+from chalicelib.core.executions import short_reason, skip_record
 from chalicelib.core.models import ClientConfig
 from chalicelib.core.periods import utcnow
-from chalicelib.core.run_problems import short_reason, skip_record
 from chalicelib.core.store import artefacts, table
 from chalicelib.reports.contracts import EligibilityInput, EligibilityResult, RunContext
 

@@ -2,31 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
-
-from pydantic import BaseModel, ValidationError
-
-from chalicelib.core.errors import DataValidationError
+from chalicelib.core.executions import parse_execution_input
 from chalicelib.core.metrics import publish
-from chalicelib.core.models import describe_validation_error, latest_as_of
+from chalicelib.core.models import latest_as_of
 from chalicelib.core.periods import parse_timestamp, report_periods, utcnow
 from chalicelib.core.settings import get_settings
 from chalicelib.core.store import table
 from chalicelib.reports.contracts import PlanInput, PlanResult, RunContext, RunInput
-
-
-InputModel = TypeVar("InputModel", bound=BaseModel)
-
-
-def parse_execution_input(raw_input: Any, model: type[InputModel], example: str,
-                          context: dict[str, Any] | None = None) -> InputModel:
-    """The execution input as `model`; anything else fails the execution naming the field."""
-    if not isinstance(raw_input, dict):
-        raise DataValidationError(f"input: the execution input must be a JSON object like {example}")
-    try:
-        return model.model_validate(raw_input, context=context)
-    except ValidationError as exc:
-        raise DataValidationError(f"invalid execution input: {describe_validation_error(exc)}") from exc
 
 
 def plan(event: PlanInput) -> PlanResult:

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib.core.errors import error_details
+from chalicelib.core.executions import skip_record
 from chalicelib.core.periods import utcnow
 from chalicelib.core.store import table
 from chalicelib.metrics.events import emit_client_outcome
 from chalicelib.reports.contracts import RecordResultInput, RecordResultOutput
-from chalicelib.core.run_problems import skip_record
 
 
 def record(event: RecordResultInput) -> RecordResultOutput:

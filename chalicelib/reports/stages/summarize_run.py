@@ -7,13 +7,12 @@ from collections import Counter
 
 from chalicelib.core.metrics import publish
 from chalicelib.core.periods import utcnow
-from chalicelib.core.run_problems import FailedClient, ProblemSkip, is_problem
+from chalicelib.core.executions import FailedClient, ProblemSkip, is_problem, outcome_of
 from chalicelib.core.store import table
 from chalicelib.metrics.events import emit_run_metrics
 from chalicelib.reports.alerts import send_failure_alert
 from chalicelib.reports.contracts import PeriodDays, RunSummary, SummarizeRunInput
 
-STATUS_FOR_SUMMARY = {"completed": "delivered", "skipped": "skipped", "failed": "failed"}
 MAX_LISTED_FAILURES = 50  # keeps the execution output far below the 256 KB limit
 
 
@@ -23,7 +22,7 @@ def summarize(event: SummarizeRunInput) -> RunSummary:
     records = list(table.iter_client_records(run.run_id))
     for item in records:
         # A branch that never reached record (should not happen: every path records) counts as failed.
-        status = STATUS_FOR_SUMMARY.get(item.get("status", ""), "failed")
+        status = outcome_of(item.get("status"))
         reason = item.get("reason", "") if status != "failed" or item.get("reason") else f"stopped while {item.get('status')}"
         clients.append({"client_id": item["client_id"], "status": status, "reason": reason,
                         "category": item.get("category"), "recommended_action": item.get("recommended_action"),
