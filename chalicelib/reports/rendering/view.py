@@ -9,12 +9,13 @@ formats cannot disagree.
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
+
 from pydantic import BaseModel, ConfigDict
 
+from chalicelib.core.formatting import format_money, format_pct, format_share, format_signed_money
 from chalicelib.reports.costs.analysis import CostReport, ServiceRow, pct_change
 from chalicelib.reports.costs.insights import ReportInsights, account_label
-from chalicelib.reports.rendering.formatting import (
-    AMBER, GREEN, GREY, RED, change_colour as colour, format_money, format_pct, format_share, format_signed_money)
+from chalicelib.reports.rendering.colours import AMBER, GREEN, GREY, RED, change_colour as colour
 from chalicelib.reports.rendering.wording import BUDGET_LABELS, breakdown_lines, change_label, footer_notes, headline
 
 CHANGES_ROWS = 10  # the changes table: the largest moves, flagged ones marked
