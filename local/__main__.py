@@ -322,7 +322,7 @@ def _summary(aws: Any, described: dict[str, Any], run_id: str, records: dict[str
 
 
 def _write_reports(aws: Any, records: dict[str, dict[str, Any]], run_id: str, out_dir: Path) -> None:
-    from chalicelib.core.store.artefacts import artefact_key
+    from chalicelib.reports.store import artefact_key
 
     for client_id, record in records.items():
         if record.get("status") != "completed":

@@ -290,11 +290,11 @@ def test_budget_checks_evaluate_and_word_any_amount(actual, rest, budget):
 
 @pytest.fixture(scope="module")
 def metrics_table():
-    from chalicelib.core.store import table
+    from chalicelib.core import clients
     from tests.metrics_support import project_table
 
     with project_table() as dynamo:
-        table.put_client_config(f.client_config("alpha", [ALPHA_ACCOUNT]))
+        clients.put_client_config(f.client_config("alpha", [ALPHA_ACCOUNT]))
         yield dynamo
 
 

@@ -68,7 +68,7 @@ def test_a_3000_character_service_name_is_shortened_in_the_pdf_and_kept_whole_in
 
 @pytest.fixture
 def metrics_queue(tmp_path):
-    from chalicelib.core.store import table
+    from chalicelib.core import clients
     from chalicelib.metrics.blueprint import bp
 
     app = Chalice(app_name="metrics-under-test", configure_logs=False)
@@ -78,7 +78,7 @@ def metrics_queue(tmp_path):
         {"version": "2.0", "app_name": "metrics-under-test", "stages": {"test": {"environment_variables": ENV}}}))
     with project_table() as dynamo, Client(app, stage_name="test", project_dir=str(tmp_path)) as client:
         for known in ("alpha", "bravo"):
-            table.put_client_config(client_config(known, [ACCOUNT]))
+            clients.put_client_config(client_config(known, [ACCOUNT]))
         yield client, dynamo
 
 
@@ -122,12 +122,12 @@ def test_a_metric_event_for_an_unknown_client_makes_no_tenant(metrics_queue):
 
 
 def test_the_known_clients_of_the_sample_runs_still_get_their_tenants(metrics_queue):
-    from chalicelib.core.store import table
+    from chalicelib.core import clients
     from chalicelib.metrics import store
 
     client, _ = metrics_queue
     for known in ("charlie", "paused"):
-        table.put_client_config(client_config(known, [ACCOUNT]))
+        clients.put_client_config(client_config(known, [ACCOUNT]))
     bodies = [event.model_dump_json() for event in sample_runs()]
     event = client.events.generate_sqs_event(queue_name="cost-reporter-local-metrics", message_bodies=bodies[:10])
     assert client.lambda_.invoke("apply_metric_events", event).payload == {"batchItemFailures": []}

@@ -331,31 +331,3 @@ def describe_validation_error(exc: ValidationError, prefix: str = "") -> str:
             message = "field required"
         parts.append(f"{loc or '<root>'}: {message}")
     return "; ".join(parts)
-
-
-def parse_client_config(key: str, raw: str) -> ClientConfig | str:
-    """A stored config (raw JSON, kept as written) as a ClientConfig, or why it is invalid: the per-client
-    rules. Configs are loaded through chalicelib/core/clients.py, which adds the cross-client ones."""
-    try:
-        config = ClientConfig.model_validate_json(raw)
-    except ValidationError as exc:
-        return f"invalid client config: {describe_validation_error(exc)}"
-    if config.client_id != key:
-        return f"invalid client config: client_id: {config.client_id!r} does not match its stored key {key!r}"
-    from chalicelib.core.settings import get_settings  # lazily: settings are for the stages only
-
-    outside = sender_outside_allowed_domains(config, get_settings().allowed_sender_domains)
-    if outside:
-        return f"invalid client config: {outside}"
-    return config
-
-
-def sender_outside_allowed_domains(config: ClientConfig, allowed: tuple[str, ...]) -> str:
-    """'' when sender and reply_to are in the deployment's allowed sender domains, else the problem."""
-    for field, addresses in (("sender", [config.sender] if config.sender else []), ("reply_to", config.reply_to)):
-        for index, address in enumerate(addresses):
-            if address.rpartition("@")[2].lower() not in allowed:
-                where = field if field == "sender" else f"{field}[{index}]"
-                return (f"{where}: {address} is outside the allowed sender domains "
-                        f"({', '.join(allowed) or 'none configured'})")
-    return ""

@@ -24,6 +24,7 @@ from typing import Any, Literal
 from chalicelib.core.constants import (DEPLOYMENT_TENANT, METRIC_EVENT_RETENTION_DAYS, PK_AGGREGATION_PREFIX,
                               PK_METRIC_EVENT_PREFIX, PK_METRIC_TENANTS, PK_METRICS_PREFIX, PK_SUMMARY_PREFIX,
                               TTL_ATTRIBUTE)
+from chalicelib.core import clients
 from chalicelib.core.caches import register as register_cache
 from chalicelib.core.store import table as project_table
 
@@ -41,12 +42,12 @@ def _settings() -> Any:
 
 
 def _table() -> Any:
-    return project_table._table()
+    return project_table.table()
 
 
 def _call(doing: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
     """The project table's call wrapper: AWS errors become taxonomy errors."""
-    return project_table._call(doing, fn, *args, **kwargs)
+    return project_table.call(doing, fn, *args, **kwargs)
 
 
 def day_key(tenant: str, day: date) -> dict[str, str]:
@@ -125,7 +126,7 @@ def unknown_client_reason(client_id: str) -> str | None:
         return None
     if not CLIENT_ID_PATTERN.fullmatch(client_id):
         return f"{client_id[:80]!r} is not a valid client id"
-    if project_table.get_client_config(client_id) is None:
+    if not clients.is_stored(client_id):
         return f"no client config is stored under {client_id!r}"
     _known_clients.add(client_id)
     return None

@@ -22,7 +22,7 @@ from chalicelib.core.constants import ON_DEMAND_RUN_PREFIX
 from chalicelib.core.errors import classify_aws_error
 from chalicelib.core.periods import report_periods
 from chalicelib.core.settings import get_settings
-from chalicelib.core.store import artefacts
+from chalicelib.reports import store
 from chalicelib.reports.contracts import OnDemandReportInput, OnDemandReportResult, RunContext
 from chalicelib.reports.costs.analysis import analyze
 from chalicelib.reports.costs.context import fetch_context
@@ -58,7 +58,7 @@ def report_pdf(request: OnDemandReportInput) -> OnDemandReportResult:
     context = fetch_context(ce, config, run, report, credentials, forecast=request.as_of >= now.date())
     insights = build_insights(report, context, config.change_alert, config.budget_for("monthly"))
     body = render_one(report, insights, request.format, list(config.attachments))
-    key = artefacts.put_bytes(artefacts.artefact_key(run.run_id, request.client_id, f"report.{request.format}"), body,
+    key = store.put_bytes(store.artefact_key(run.run_id, request.client_id, f"report.{request.format}"), body,
                               CONTENT_TYPES[request.format])
     bucket = get_settings().bucket_name
     try:

@@ -15,7 +15,7 @@ from chalicelib.core.constants import COSTS_ARTEFACT, CONTEXT_ARTEFACT
 from chalicelib.core.clients import load_checked
 from chalicelib.core.models import ClientConfig
 from chalicelib.core.periods import utcnow
-from chalicelib.core.store import artefacts
+from chalicelib.reports import store
 from chalicelib.reports.contracts import CollectCostsInput, CollectCostsResult, CostDataset, RunContext
 from chalicelib.reports.costs.analysis import analyze
 from chalicelib.reports.costs.context import fetch_context
@@ -37,9 +37,9 @@ def collect(task: CollectCostsInput) -> CollectCostsResult:
                          f"to {last_day.isoformat()}: check the account ids or the payer role "
                          f"(send_empty_reports: true sends a report anyway)"),
             ce_requests=dataset.ce_requests, started_at=started_at)
-    key = artefacts.put_model(artefacts.artefact_key(run.run_id, task.client_id, COSTS_ARTEFACT), dataset)
+    key = store.put_model(store.artefact_key(run.run_id, task.client_id, COSTS_ARTEFACT), dataset)
     context = fetch_context(ce, config, run, analyze(dataset), credentials)
-    context_key = artefacts.put_model(artefacts.artefact_key(run.run_id, task.client_id, CONTEXT_ARTEFACT), context)
+    context_key = store.put_model(store.artefact_key(run.run_id, task.client_id, CONTEXT_ARTEFACT), context)
     return CollectCostsResult(data_key=key, context_key=context_key, ce_requests=dataset.ce_requests + context.ce_requests,
                               started_at=started_at)
 

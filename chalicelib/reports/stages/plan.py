@@ -7,7 +7,7 @@ from chalicelib.core.metrics import publish
 from chalicelib.core.models import latest_as_of
 from chalicelib.core.periods import parse_timestamp, report_periods, utcnow
 from chalicelib.core.settings import get_settings
-from chalicelib.core.store import table
+from chalicelib.reports import store
 from chalicelib.reports.contracts import PlanInput, PlanResult, RunContext, RunInput
 
 
@@ -30,7 +30,7 @@ def plan(event: PlanInput) -> PlanResult:
         started_at=started_at,
         max_concurrency=get_settings().max_concurrency,
     )
-    table.update_run_meta(
+    store.update_run_meta(
         run.run_id,
         {"status": "running", "input": run_input.model_dump_json(), "started_at": started_at.isoformat(),
          "report_type": run.report_type, "period_start": current.start.isoformat()},

@@ -8,8 +8,8 @@ from collections import Counter
 from chalicelib.core.metrics import publish
 from chalicelib.core.periods import utcnow
 from chalicelib.core.executions import FailedClient, ProblemSkip, is_problem, outcome_of
-from chalicelib.core.store import table
 from chalicelib.metrics.events import emit_run_metrics
+from chalicelib.reports import store
 from chalicelib.reports.alerts import send_failure_alert
 from chalicelib.reports.contracts import PeriodDays, RunSummary, SummarizeRunInput
 
@@ -19,7 +19,7 @@ MAX_LISTED_FAILURES = 50  # keeps the execution output far below the 256 KB limi
 def summarize(event: SummarizeRunInput) -> RunSummary:
     run = event.run
     clients = []
-    records = list(table.iter_client_records(run.run_id))
+    records = list(store.iter_client_records(run.run_id))
     for item in records:
         # A branch that never reached record (should not happen: every path records) counts as failed.
         status = outcome_of(item.get("status"))
@@ -56,9 +56,9 @@ def summarize(event: SummarizeRunInput) -> RunSummary:
     emit_run_metrics(run.run_id, run.report_type, run.started_at, records)
     summary = summary.model_copy(update={"alert_notification_id": send_failure_alert(summary)})
     summary_json = summary.model_dump(mode="json")
-    table.update_run_meta(run.run_id, {"status": summary.status, "summary": json.dumps(summary_json),
+    store.update_run_meta(run.run_id, {"status": summary.status, "summary": json.dumps(summary_json),
                                        "finished_at": utcnow().isoformat()})
-    table.put_run_history(run.run_id, run.started_at.isoformat(), summary_json)
+    store.put_run_history(run.run_id, run.started_at.isoformat(), summary_json)
     # A problem skip is a missing report too: the run does not count as a success for the alarms.
     outcome = "ExecutionFailed" if problems else "ExecutionSucceeded"
     publish(run.report_type, ClientsProcessed=len(clients), ClientsWithProblems=problems, **{outcome: 1})
