@@ -261,7 +261,7 @@ def test_budget_checks_evaluate_and_word_any_amount(actual, rest, budget):
     from chalicelib.core.models import ClientConfig
     from chalicelib.core.periods import Period
     from chalicelib.notify.channels import slack, sns, teams, webhook
-    from chalicelib.notify.models import Notification
+    from chalicelib.core.notifications import Notification
 
     config = ClientConfig.model_validate(f.client_config("alpha", [ALPHA_ACCOUNT], budgets=[
         {"amount": str(budget), "period": "monthly",
@@ -302,7 +302,7 @@ def test_metric_events_and_summaries_keep_any_amount(metrics_table):
     from chalicelib.metrics import store
     from chalicelib.metrics.aggregation import summaries_from_days, summary_view
     from chalicelib.metrics.calendar import backfill_periods
-    from chalicelib.metrics.events import client_outcome
+    from chalicelib.core.metric_events import client_outcome
     from chalicelib.metrics.stages import apply_metric_record
 
     counter = {"n": 0}
@@ -338,7 +338,7 @@ def test_metric_events_and_summaries_keep_any_amount(metrics_table):
 def test_change_alerts_word_any_amount_and_every_channel_renders_them(pairs):
     from chalicelib.core.models import ClientConfig
     from chalicelib.notify.channels import email, slack, sns, teams, webhook
-    from chalicelib.notify.models import Notification
+    from chalicelib.core.notifications import Notification
     from chalicelib.reports.change_alerts import change_notification
     from chalicelib.reports.costs.analysis import analyze
 

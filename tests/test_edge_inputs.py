@@ -83,7 +83,7 @@ def metrics_queue(tmp_path):
 
 
 def _event(run_id: str, client_id: str, status: str) -> str:
-    from chalicelib.metrics.events import client_outcome
+    from chalicelib.core.metric_events import client_outcome
 
     return client_outcome(run_id, DAY, {"client_id": client_id, "status": status, "ce_requests": 1,
                                         "spend_reported": "10.0123456789"}).model_dump_json()

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 from chalicelib.metrics import store
-from chalicelib.metrics.events import METRIC_EVENT
+from chalicelib.core.metric_events import METRIC_EVENT
 from chalicelib.metrics.histogram import bin_attribute, bin_index
 from chalicelib.metrics.stages import apply_metric_record
 from chalicelib.metrics.tally import Tally

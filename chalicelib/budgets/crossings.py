@@ -30,7 +30,7 @@ from chalicelib.core.errors import CostReportError, DataValidationError, Throttl
 from chalicelib.core.models import BudgetThreshold
 from chalicelib.core.periods import utcnow
 from chalicelib.core.settings import get_settings
-from chalicelib.notify.models import Notification
+from chalicelib.core.notifications import Notification
 
 RETENTION_DAYS = 400  # longer than a yearly budget's period
 OUTBOX = "OUTBOX#"

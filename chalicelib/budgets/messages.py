@@ -9,7 +9,7 @@ from chalicelib.core.constants import APP_NAME
 from chalicelib.core.models import Budget, BudgetThreshold, ClientConfig
 from chalicelib.core.executions import FailedClient, ProblemSkip, problem_lines
 from chalicelib.core.formatting import format_money
-from chalicelib.notify.models import Fact, Notification, Route, notification_id
+from chalicelib.core.notifications import Fact, Notification, Route, notification_id
 from chalicelib.budgets.evaluation import describe_threshold, used_pct, watched_amount
 from chalicelib.budgets.models import BudgetSpend, BudgetSummary
 

@@ -45,8 +45,7 @@ from chalicelib.core.metrics import publish
 from chalicelib.core.models import Budget, BudgetThreshold, ClientConfig, latest_as_of
 from chalicelib.core.periods import Period, parse_timestamp, utcnow
 from chalicelib.core.settings import get_settings
-from chalicelib.notify.models import Notification, Route
-from chalicelib.notify.queue import enqueue
+from chalicelib.core.notifications import Notification, Route, enqueue
 from chalicelib.reports.costs.context import fetch_forecast
 from chalicelib.reports.costs.explorer import ce_client_for, forecast_query, spend_between
 

@@ -161,8 +161,7 @@ def problem_lines(failures: list[FailedClient], problem_skips: list[ProblemSkip]
 def queue_operator_alert(id_parts: tuple[str, ...], title: str, headline: str, lines: list[str]) -> str:
     """Queue the operator alert (once per id: a retried summary queues nothing new); its id. The
     queue's consumer publishes it to the deployment's operator topic (ALERT_TOPIC_ARN)."""
-    from chalicelib.notify.models import MAX_DETAILS, Notification, Route, notification_id
-    from chalicelib.notify.queue import enqueue
+    from chalicelib.core.notifications import MAX_DETAILS, Notification, Route, enqueue, notification_id
 
     if len(lines) > MAX_DETAILS:
         lines = [*lines[: MAX_DETAILS - 1], f"... and {len(lines) - MAX_DETAILS + 1} more lines (see the run summary)"]

@@ -19,7 +19,7 @@ from .aggregation import summaries_from_days, summary_view, yearly_from_months
 from .calendar import PERIOD_TYPES, covered_days
 from .contracts import (AggregationInput, AggregationRun, DeploymentFigures, FailedTenant, PlanInput, PlanOutput,
                         PublishedSummaries, PublishInput, TenantFailure, TenantResult, TenantTask)
-from .events import METRIC_EVENT, ClientOutcome
+from chalicelib.core.metric_events import METRIC_EVENT, ClientOutcome
 
 MAX_LISTED_FAILURES = 50  # keeps the SNS message and the execution output small
 MAX_DEPLOYMENT_PERIODS = 40  # a longer backfill lists the deployment's monthly and yearly figures only

@@ -29,7 +29,7 @@ from chalicelib.core.caches import register as register_cache
 from chalicelib.core.store import table as project_table
 
 from .calendar import SummaryPeriod
-from .events import ClientOutcome, RunEnd
+from chalicelib.core.metric_events import ClientOutcome, RunEnd
 from .tally import Tally, bucket_changes
 
 Applied = Literal["applied", "duplicate"]

@@ -8,7 +8,7 @@ from __future__ import annotations
 from chalicelib.core.formatting import format_money, format_pct, format_signed_money
 from chalicelib.core.models import ClientConfig
 from chalicelib.core.periods import utcnow
-from chalicelib.notify.models import Fact, Notification, Route, notification_id
+from chalicelib.core.notifications import Fact, Notification, Route, notification_id
 from chalicelib.reports.costs.analysis import CostReport
 from chalicelib.reports.rendering.wording import alert_lines
 

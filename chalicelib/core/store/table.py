@@ -19,10 +19,12 @@ conditional transactions, and how a refused condition shows.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 from chalicelib.core import aws
 from chalicelib.core.errors import aws_error_code, classify_aws_error
+from chalicelib.core.periods import utcnow
 from chalicelib.core.settings import get_settings
 
 
@@ -97,3 +99,8 @@ def cancelled_by_condition(exc: BaseException, first_only: bool = False) -> bool
     reasons = getattr(exc, "response", {}).get("CancellationReasons") or []
     codes = [reason.get("Code") for reason in reasons[:1 if first_only else None]]
     return "ConditionalCheckFailed" in codes
+
+
+def expiry(days: int) -> int:
+    """The TTL attribute's value (TTL_ATTRIBUTE, epoch seconds) for an item kept `days` from now."""
+    return int((utcnow() + timedelta(days=days)).timestamp())

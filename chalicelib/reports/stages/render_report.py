@@ -49,7 +49,7 @@ def render(task: RenderReportInput) -> RenderReportResult:
     message_key = store.put_bytes(key("message.eml"), message, "message/rfc822")
     alert = change_notification(report, config)
     if alert is not None:  # queued once per (client, report type, period), whatever repeats
-        from chalicelib.notify.queue import enqueue
+        from chalicelib.core.notifications import enqueue
 
         enqueue(alert)
     publish(task.run.report_type, ReportsGenerated=1)

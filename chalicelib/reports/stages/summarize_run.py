@@ -8,7 +8,7 @@ from collections import Counter
 from chalicelib.core.metrics import publish
 from chalicelib.core.periods import utcnow
 from chalicelib.core.executions import FailedClient, ProblemSkip, is_problem, outcome_of
-from chalicelib.metrics.events import emit_run_metrics
+from chalicelib.core.metric_events import emit_run_metrics
 from chalicelib.reports import store
 from chalicelib.reports.alerts import send_failure_alert
 from chalicelib.reports.contracts import PeriodDays, RunSummary, SummarizeRunInput

@@ -1,4 +1,5 @@
-"""Metric events: what the report pipeline tells the metrics queue, and the emitter it calls.
+"""Metric events: the message the report pipeline sends to the metrics queue, and the emitter it
+calls; chalicelib/metrics consumes the queue and counts each event once.
 
 Two kinds, both small:
   client_outcome  one client's outcome in one run (delivered, skipped or failed, with its numbers)
@@ -15,19 +16,18 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import Field, TypeAdapter
 
 from chalicelib.core.amounts import StoredAmount
 from chalicelib.core.constants import ENV_METRICS_QUEUE_URL
 from chalicelib.core.executions import Outcome, outcome_of
+from chalicelib.core.models import StrictModel
 
 Category = Annotated[str, Field(pattern=r"^[a-z][a-z_]{0,39}$")]
 SQS_BATCH_LIMIT = 10  # SendMessageBatch takes at most 10 entries
 
 
-class _Event(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
+class _Event(StrictModel):
     event_id: str = Field(min_length=1, max_length=1200)
     day: date  # UTC day the run's execution started
     run_id: str = Field(min_length=1, max_length=200)
