@@ -13,10 +13,10 @@ from decimal import Decimal
 from typing import Literal
 from urllib.parse import quote
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from chalicelib.reports.costs.analysis import CostReport, ServiceRow, is_flagged, pct_change
-from chalicelib.core.models import ChangeAlert
+from chalicelib.core.models import ChangeAlert, StrictModel
 from chalicelib.core.periods import Period, month_start, months_back, next_month
 
 ZERO = Decimal(0)
@@ -29,19 +29,15 @@ CONSOLE_URL = "https://us-east-1.console.aws.amazon.com/costmanagement/home#/cos
 Granularity = Literal["DAILY", "MONTHLY"]
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
 # ---- what collect fetches (ReportContext) ------------------------------------------------------
 
 
-class BucketTotal(_Frozen):
+class BucketTotal(StrictModel):
     start: date  # a day (DAILY) or the first of a month (MONTHLY)
     amount: Decimal
 
 
-class ForecastFigures(_Frozen):
+class ForecastFigures(StrictModel):
     """GetCostForecast's answer for [start, end): the rest of the month after the report period."""
 
     start: date
@@ -52,14 +48,14 @@ class ForecastFigures(_Frozen):
     daily: list[BucketTotal] = Field(default_factory=list)
 
 
-class UsageTypeLine(_Frozen):
+class UsageTypeLine(StrictModel):
     usage_type: str
     region: str
     current: Decimal
     previous: Decimal
 
 
-class UsageBreakdown(_Frozen):
+class UsageBreakdown(StrictModel):
     """The one extra GetCostAndUsage for the top flagged mover, grouped by USAGE_TYPE and REGION."""
 
     service: str
@@ -67,7 +63,7 @@ class UsageBreakdown(_Frozen):
     partial: bool = False  # the answer had more than one page; only the first was read
 
 
-class ReportContext(_Frozen):
+class ReportContext(StrictModel):
     """Everything beyond the main cost lines that the report needs; written by collect to S3."""
 
     granularity: Granularity
@@ -119,19 +115,19 @@ def forecast_window(report_type: str, as_of: date) -> Period | None:
 # ---- what renderers read (ReportInsights) ------------------------------------------------------
 
 
-class TrendPoint(_Frozen):
+class TrendPoint(StrictModel):
     start: date
     amount: Decimal
     in_period: bool  # part of the report's own period: highlighted
 
 
-class Trend(_Frozen):
+class Trend(StrictModel):
     granularity: Granularity
     points: list[TrendPoint]
     peak: Decimal  # the largest amount (bars scale to it); 0 when nothing was spent
 
 
-class Baseline(_Frozen):
+class Baseline(StrictModel):
     """The headline's comparisons beyond "vs the previous period"."""
 
     # daily: the average of the 7 days before the reported day, and the flag against it
@@ -146,7 +142,7 @@ class Baseline(_Frozen):
     flagged: bool  # the headline's flag: vs the 7-day average for daily, vs the previous period otherwise
 
 
-class BudgetOutlook(_Frozen):
+class BudgetOutlook(StrictModel):
     budget: Decimal
     projected: Decimal  # month-to-date plus the forecast
     status: Literal["within", "exceed", "over"]  # over: month-to-date already passed it
@@ -154,7 +150,7 @@ class BudgetOutlook(_Frozen):
     crossing_day: date | None  # the day spend passes the budget (forecast or actual)
 
 
-class MonthToDate(_Frozen):
+class MonthToDate(StrictModel):
     month: date  # first day of the month
     through: date  # last day included
     spent: Decimal
@@ -164,7 +160,7 @@ class MonthToDate(_Frozen):
     outlook: BudgetOutlook | None
 
 
-class UsageTypeChange(_Frozen):
+class UsageTypeChange(StrictModel):
     usage_type: str
     region: str
     current: Decimal
@@ -172,7 +168,7 @@ class UsageTypeChange(_Frozen):
     change: Decimal
 
 
-class WhyLine(_Frozen):
+class WhyLine(StrictModel):
     service: str
     change: Decimal
     change_pct: Decimal | None
@@ -182,7 +178,7 @@ class WhyLine(_Frozen):
     console_url: str
 
 
-class ReportInsights(_Frozen):
+class ReportInsights(StrictModel):
     trend: Trend
     baseline: Baseline
     month_to_date: MonthToDate | None

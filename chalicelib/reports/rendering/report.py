@@ -3,9 +3,7 @@ a client asks for. HTML, text, XLSX and PDF all render one ReportView, so their 
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
-
-from chalicelib.core.models import ChangeAlert
+from chalicelib.core.models import ChangeAlert, StrictModel
 from chalicelib.reports.costs.analysis import CostReport
 from chalicelib.reports.costs.insights import ReportContext, ReportInsights, build_insights
 from chalicelib.reports.rendering.csv_export import build_csv, csv_filename
@@ -15,9 +13,7 @@ from chalicelib.reports.rendering.text import render_text
 from chalicelib.reports.rendering.view import build_view
 
 
-class RenderedReport(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
-
+class RenderedReport(StrictModel):
     subject: str
     html: str
     text: str

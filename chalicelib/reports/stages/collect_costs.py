@@ -11,8 +11,8 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from chalicelib.core.constants import COSTS_ARTEFACT, CONTEXT_ARTEFACT
 from chalicelib.core.clients import load_checked
+from chalicelib.core.constants import COSTS_ARTEFACT, CONTEXT_ARTEFACT
 from chalicelib.core.models import ClientConfig
 from chalicelib.core.periods import utcnow
 from chalicelib.reports import store

@@ -6,8 +6,8 @@ from typing import Any
 
 from chalicelib.core.errors import error_details
 from chalicelib.core.executions import skip_record
-from chalicelib.core.periods import utcnow
 from chalicelib.core.metric_events import emit_client_outcome
+from chalicelib.core.periods import utcnow
 from chalicelib.reports import store
 from chalicelib.reports.contracts import RecordResultInput, RecordResultOutput
 

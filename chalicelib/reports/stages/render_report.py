@@ -6,12 +6,11 @@ from __future__ import annotations
 from chalicelib.core.email import build_message
 from chalicelib.core.metrics import publish
 from chalicelib.core.settings import get_settings
-from chalicelib.reports import store
-from chalicelib.reports.change_alerts import change_notification
-from chalicelib.reports import rendering
+from chalicelib.reports import rendering, store
 from chalicelib.reports.contracts import CostDataset, RenderReportInput, RenderReportResult
 from chalicelib.reports.costs.analysis import analyze
 from chalicelib.reports.costs.insights import ReportContext, build_insights
+from chalicelib.reports.messages import change_notification
 
 ATTACHMENT_CONTENT_TYPES = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                             "pdf": "application/pdf"}
