@@ -69,7 +69,6 @@ def report_pdf(request: OnDemandReportInput) -> OnDemandReportResult:
     return OnDemandReportResult(report_key=key, report_url=url, ce_requests=requests + context.ce_requests)
 
 
-@register
 @lru_cache(maxsize=1)
 def presigning_client() -> Any:
     """SigV4 presigned URLs (boto3 still signs S3 URLs with SigV2 in us-east-1 unless told)."""
@@ -77,6 +76,9 @@ def presigning_client() -> Any:
     from botocore.config import Config
 
     return boto3.client("s3", config=Config(signature_version="s3v4"))
+
+
+register(presigning_client.cache_clear)  # a reset forgets the client; registering the function itself built one
 
 
 def render_one(report: Any, insights: Any, fmt: str, attachments: list[str]) -> bytes:
