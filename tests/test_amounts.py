@@ -257,7 +257,7 @@ def test_reports_in_every_format_show_any_amount_in_cents(pairs, report_type):
 def test_budget_checks_evaluate_and_word_any_amount(actual, rest, budget):
     from chalicelib.budgets.evaluation import crossed_thresholds
     from chalicelib.budgets.messages import budget_notification
-    from chalicelib.budgets.models import BudgetSpend
+    from chalicelib.budgets.contracts import BudgetSpend
     from chalicelib.core.models import ClientConfig
     from chalicelib.core.periods import Period
     from chalicelib.notify.channels import slack, sns, teams, webhook

@@ -103,7 +103,7 @@ def test_budget_check_notifies_once_per_crossing_across_reruns_and_days(env, tmp
 def test_new_period_rearms_a_repeat_claims_nothing_and_a_concurrent_claim_wins_once(env):
     from datetime import datetime, timezone
 
-    from chalicelib.budgets import crossings
+    from chalicelib.budgets import store as crossings
     from chalicelib.core.errors import ServiceUnavailableError
     from chalicelib.core.models import BudgetThreshold
     from chalicelib.core.notifications import Notification, Route

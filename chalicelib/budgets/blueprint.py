@@ -18,11 +18,11 @@ def _stage(name: str, target: str) -> Callable[..., Any]:
     return stage_function(bp, STAGES, name, target)
 
 
-budget_plan = _stage("budget_plan", "chalicelib.budgets.stages:plan")
-budget_spend = _stage("budget_spend", "chalicelib.budgets.stages:spend")
-budget_alert = _stage("budget_alert", "chalicelib.budgets.stages:alert")
-budget_record = _stage("budget_record", "chalicelib.budgets.stages:record_failure")
-budget_summary = _stage("budget_summary", "chalicelib.budgets.stages:summarize")
+budget_plan = _stage("budget_plan", "chalicelib.budgets.stages.plan:plan")
+budget_spend = _stage("budget_spend", "chalicelib.budgets.stages.spend:spend")
+budget_alert = _stage("budget_alert", "chalicelib.budgets.stages.alert:alert")
+budget_record = _stage("budget_record", "chalicelib.budgets.stages.record:record_failure")
+budget_summary = _stage("budget_summary", "chalicelib.budgets.stages.summarize:summarize")
 
 
 @bp.schedule(Cron(30, 6, "*", "*", "?", "*"), name="budget_trigger")  # 06:30 UTC daily
