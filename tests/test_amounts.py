@@ -303,7 +303,7 @@ def test_metric_events_and_summaries_keep_any_amount(metrics_table):
     from chalicelib.metrics.aggregation import summaries_from_days, summary_view
     from chalicelib.metrics.calendar import backfill_periods
     from chalicelib.core.metric_events import client_outcome
-    from chalicelib.metrics.stages import apply_metric_record
+    from chalicelib.metrics.stages.apply_metric_events import apply_metric_record
 
     counter = {"n": 0}
 

@@ -94,7 +94,8 @@ def test_a_metric_event_for_an_unknown_client_makes_no_tenant(metrics_queue):
     entry, stored under its position) counts for the deployment only, with the reason kept."""
     from chalicelib.metrics import store
     from chalicelib.metrics.contracts import AggregationRun, PlanInput, TenantTask
-    from chalicelib.metrics.stages import aggregate_tenant, plan_aggregation
+    from chalicelib.metrics.stages.aggregate_tenant import aggregate_tenant
+    from chalicelib.metrics.stages.plan_aggregation import plan_aggregation
 
     client, dynamo = metrics_queue
     bodies = [_event("run-1", "alpha", "completed"), _event("run-1", "ghost", "completed"),

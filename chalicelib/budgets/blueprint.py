@@ -4,7 +4,8 @@ Each line below is one Lambda: its function name and the stage it runs ("module:
 the reports blueprint; STAGES is what tests/test_asl_contracts.py checks against the ASL.
 """
 
-from typing import Any, Callable
+from functools import partial
+from typing import Any
 
 from chalice import Blueprint, Cron
 
@@ -12,11 +13,7 @@ from chalicelib.core.blueprints import stage_function
 
 bp = Blueprint(__name__)
 STAGES: dict[str, str] = {}
-
-
-def _stage(name: str, target: str) -> Callable[..., Any]:
-    return stage_function(bp, STAGES, name, target)
-
+_stage = partial(stage_function, bp, STAGES)  # _stage(function name, "module:function")
 
 budget_plan = _stage("budget_plan", "chalicelib.budgets.stages.plan:plan")
 budget_spend = _stage("budget_spend", "chalicelib.budgets.stages.spend:spend")

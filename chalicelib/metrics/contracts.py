@@ -19,8 +19,7 @@ from pydantic import Field, StrictBool
 
 from chalicelib.core.executions import CaughtError
 from chalicelib.core.models import IsoDate, StrictModel
-
-from .calendar import MAX_BACKFILL_DAYS, SummaryPeriod, backfill_periods, scheduled_periods
+from chalicelib.metrics.calendar import MAX_BACKFILL_DAYS, SummaryPeriod, backfill_periods, scheduled_periods
 
 
 class AggregationInput(StrictModel):

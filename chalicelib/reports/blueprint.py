@@ -7,6 +7,7 @@ both read it. A stage module is imported when its handler first runs, so each La
 what it runs (jinja2 only in render_report, Powertools idempotency only in deliver_report).
 """
 
+from functools import partial
 from typing import Any, Callable
 
 from chalice import Blueprint, Cron
@@ -15,11 +16,7 @@ from chalicelib.core.blueprints import stage_function
 
 bp = Blueprint(__name__)
 STAGES: dict[str, str] = {}
-
-
-def _stage(name: str, target: str) -> Callable[..., Any]:
-    """Lambda function `name`, running the stage `target` through run_stage (typed in, JSON out)."""
-    return stage_function(bp, STAGES, name, target)
+_stage = partial(stage_function, bp, STAGES)  # _stage(function name, "module:function")
 
 
 def _schedule(report_type: str, cron: Cron) -> Callable[..., Any]:

@@ -25,6 +25,8 @@ import time
 from importlib import import_module
 from typing import Any, Callable
 
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+
 from chalicelib.core.constants import NOTIFY_HANDLER_TIMEOUT_SECONDS, NOTIFY_MAX_RECEIVES, WEBHOOK_TIMEOUT_MAX_SECONDS
 from chalicelib.core.errors import CostReportError, NetworkError, ServiceUnavailableError, ThrottlingError
 from chalicelib.core.metrics import publish
@@ -52,8 +54,6 @@ def _sender(channel: str) -> Callable[[Notification], str]:
 
 
 def handle_batch(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
-    from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-
     # Our own clock against the function's configured timeout (the infra description sets it from
     # the same constant; local runs give their Lambda contexts shorter, scaled timeouts).
     start_by = time.monotonic() + NOTIFY_HANDLER_TIMEOUT_SECONDS - RESERVE_SECONDS
