@@ -15,12 +15,12 @@ import time
 from datetime import date, datetime, timezone
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, StrictBool, ValidationError
+from pydantic import StrictBool, ValidationError
 
-from ..core.errors import (ERROR_CLASSES, AuthorizationError, BusinessLogicError, ConfigurationError, CostReportError,
+from chalicelib.core.errors import (ERROR_CLASSES, AuthorizationError, BusinessLogicError, ConfigurationError, CostReportError,
                            DataValidationError, NetworkError, ServiceUnavailableError, ThrottlingError)
-from ..core.models import IsoDate
-from ..core.periods import parse_timestamp
+from chalicelib.core.models import IsoDate, StrictModel
+from chalicelib.core.periods import parse_timestamp
 
 STATUS_BY_ERROR: dict[type[CostReportError], int] = {
     DataValidationError: 400,  # the event or the execution input is invalid
@@ -35,8 +35,7 @@ DRY_RUN_POLL_SECONDS = 1.0
 ANSWER_MARGIN_MS = 3000  # the trigger answers this long before its own timeout
 
 
-class ManualDetail(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class ManualDetail(StrictModel):
     test: StrictBool = False  # a dry run (a JSON boolean: "yes" is refused)
     as_of: IsoDate | None = None
 
@@ -47,7 +46,7 @@ def scheduled_execution_name(scraper: str, as_of: date) -> str:
 
 def handle(scraper: str, event: Any, context: Any = None) -> dict[str, Any]:
     """The trigger of one scraper: start (and for a dry run, wait for) an execution; answer in the structured shape."""
-    from ..core.observability import logger
+    from chalicelib.core.observability import logger
 
     scheduled = getattr(event, "source", "") == "aws.events"
     execution_name = None
@@ -70,7 +69,7 @@ def handle(scraper: str, event: Any, context: Any = None) -> dict[str, Any]:
 
 
 def _execution_for(scraper: str, event: Any, scheduled: bool) -> tuple[dict[str, Any], str]:
-    from ..core.constants import SCRAPER_NAMES
+    from chalicelib.core.constants import SCRAPER_NAMES
 
     if scraper not in SCRAPER_NAMES:
         raise ConfigurationError(f"unknown scraper {scraper!r}")
@@ -83,7 +82,7 @@ def _execution_for(scraper: str, event: Any, scheduled: bool) -> tuple[dict[str,
     try:
         detail = ManualDetail.model_validate(getattr(event, "detail", None) or {})
     except ValidationError as exc:
-        from ..core.models import describe_validation_error
+        from chalicelib.core.models import describe_validation_error
 
         raise DataValidationError(f"manual event: {describe_validation_error(exc, 'detail')}") from exc
     as_of = detail.as_of or stamp.date()
@@ -94,9 +93,9 @@ def _execution_for(scraper: str, event: Any, scheduled: bool) -> tuple[dict[str,
 
 def _start(run_input: dict[str, Any], name: str) -> tuple[str, bool]:
     """(execution ARN, started now); an execution of that name already there is the same run, not an error."""
-    from ..core.constants import ENV_SCRAPE_STATE_MACHINE_ARN
-    from ..core.executions import start_named_execution
-    from .settings import get_scraping_settings
+    from chalicelib.core.constants import ENV_SCRAPE_STATE_MACHINE_ARN
+    from chalicelib.core.executions import start_named_execution
+    from chalicelib.scraping.settings import get_scraping_settings
 
     return start_named_execution(get_scraping_settings().state_machine_arn, name, run_input,
                                  arn_variable=ENV_SCRAPE_STATE_MACHINE_ARN)
@@ -104,8 +103,8 @@ def _start(run_input: dict[str, Any], name: str) -> tuple[str, bool]:
 
 def _wait_for(execution_arn: str, context: Any) -> dict[str, Any]:
     """The dry run's output plus the results table; NetworkError (408) when it outlasts this invocation."""
-    from ..core import aws
-    from .job.store import JobStore
+    from chalicelib.core import aws
+    from chalicelib.scraping.store import JobStore
 
     sfn = aws.client("stepfunctions")
     while True:

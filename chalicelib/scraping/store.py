@@ -15,11 +15,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ...core import aws
-from ...core.constants import PK_SCRAPE_PREFIX
-from ...core.errors import DataValidationError, classify_aws_error
-from ...core.periods import utcnow
-from .contracts import ItemOutcome, Summary
+from chalicelib.core.constants import PK_SCRAPE_PREFIX, TTL_ATTRIBUTE
+from chalicelib.core.errors import DataValidationError, classify_aws_error
+from chalicelib.core.periods import utcnow
+from chalicelib.core.store import table
+from chalicelib.scraping.contracts import ItemOutcome, Summary
 
 EXPIRY_DAYS = 400  # quarterly jobs compare with last quarter's; kept a little over a year (TTL)
 
@@ -28,25 +28,13 @@ def _now() -> str:
     return utcnow().isoformat(timespec="milliseconds")
 
 
-def _conditional_failed(exc: Exception) -> bool:
-    return getattr(exc, "response", {}).get("Error", {}).get("Code") == "ConditionalCheckFailedException"
-
-
 class JobStore:
     def __init__(self, job_id: str) -> None:
-        from ...core.settings import get_settings
-
         self.pk = f"{PK_SCRAPE_PREFIX}{job_id}"
-        self.table = aws.dynamodb_table(get_settings().table_name)
+        self.table = table.table()
 
     def _call(self, doing: str, fn: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(**kwargs)
-        except Exception as exc:  # noqa: BLE001 - translated into the taxonomy
-            raise classify_aws_error(exc, f"job store: {doing}") from exc
-
-    def _expiry(self) -> int:
-        return int(utcnow().timestamp()) + EXPIRY_DAYS * 86400
+        return table.call(f"job store: {doing}", fn, **kwargs)
 
     # ---- plan ----------------------------------------------------------------------------------------
 
@@ -76,11 +64,11 @@ class JobStore:
         if values:
             extra["ExpressionAttributeValues"] = values
         try:
-            self.table.put_item(Item={"pk": self.pk, **item, "expiration": self._expiry()},
+            self.table.put_item(Item={"pk": self.pk, **item, TTL_ATTRIBUTE: table.expiry(EXPIRY_DAYS)},
                                 ConditionExpression=condition, **extra)
             return True
         except Exception as exc:  # noqa: BLE001
-            if _conditional_failed(exc):
+            if table.condition_failed(exc):
                 return False
             raise classify_aws_error(exc, f"job store: {doing}") from exc
 
@@ -94,17 +82,8 @@ class JobStore:
         return item
 
     def chunks(self) -> list[dict[str, Any]]:
-        from boto3.dynamodb.conditions import Key
-
-        items: list[dict[str, Any]] = []
-        kwargs: dict[str, Any] = {"KeyConditionExpression": Key("pk").eq(self.pk) & Key("sk").begins_with("CHUNK#"),
-                                  "ConsistentRead": True}
-        while True:
-            page = self._call("read chunks", self.table.query, **kwargs)
-            items.extend(page.get("Items", []))
-            if "LastEvaluatedKey" not in page:
-                return items
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return list(table.query("job store: read chunks", KeyConditionExpression="pk = :pk AND begins_with(sk, :chunk)",
+                                ExpressionAttributeValues={":pk": self.pk, ":chunk": "CHUNK#"}, ConsistentRead=True))
 
     def advance(self, index: int, expected_cursor: int, outcome: ItemOutcome, size: int) -> bool:
         """Record one item's outcome and move the cursor past it; False when the cursor had moved already."""
@@ -121,7 +100,7 @@ class JobStore:
             )
             return True
         except Exception as exc:  # noqa: BLE001
-            if _conditional_failed(exc):
+            if table.condition_failed(exc):
                 return False
             raise classify_aws_error(exc, "job store: checkpoint") from exc
 
@@ -134,7 +113,7 @@ class JobStore:
     def put_result(self, summary: Summary, status: str) -> None:
         self._call("write result", self.table.put_item, Item={
             "pk": self.pk, "sk": "RESULT", "status": status, "summary": summary.model_dump_json(), "updated_at": _now(),
-            "expiration": self._expiry()})
+            TTL_ATTRIBUTE: table.expiry(EXPIRY_DAYS)})
 
     def result(self) -> Summary | None:
         item = self._call("read result", self.table.get_item, Key={"pk": self.pk, "sk": "RESULT"},
