@@ -2,7 +2,7 @@
 
 python -m bench.report [--clients 1000] [--report-type weekly] [--render-sample 100]
 
-The stage code runs as in collect and render (fetch_costs, fetch_context, analyze, build_insights,
+The stage code runs as in collect and render (collect_dataset, collect_context, analyze, build_insights,
 the one ReportView and each writer), against the local Cost Explorer called directly (no moto, no
 botocore round trip), so the request counts are exactly what the code asks for and the times are
 our code's own:
@@ -38,9 +38,8 @@ def _run_context(report_type: str, as_of: date) -> Any:
 
 def collect_and_render(configs: list[Any], ce: Any, run: Any, render: bool, formats: tuple[str, ...] = ()) -> dict[str, Any]:
     from chalicelib.reports.costs.analysis import analyze
-    from chalicelib.reports.stages.collect_costs import collect_dataset
+    from chalicelib.reports.stages.collect_costs import collect_context, collect_dataset
     from chalicelib.reports.rendering import render_report
-    from chalicelib.reports.costs.context import fetch_context
     from chalicelib.reports.costs.insights import build_insights
 
     requests: Counter[str] = Counter()
@@ -49,7 +48,7 @@ def collect_and_render(configs: list[Any], ce: Any, run: Any, render: bool, form
         dataset = collect_dataset(config, run, ce)
         main = dataset.ce_requests
         report = analyze(dataset)
-        context = fetch_context(ce, config, run, report, None)
+        context = collect_context(ce, config, run, report, None)
         requests["main"] += main
         requests["extra"] += context.ce_requests
         requests["why"] += context.breakdown is not None
@@ -57,7 +56,7 @@ def collect_and_render(configs: list[Any], ce: Any, run: Any, render: bool, form
         if not render:
             continue
         started = time.perf_counter()
-        insights = build_insights(report, context, config.change_alert, config.budgets.get("monthly"))
+        insights = build_insights(report, context, config.change_alert, config.budget_for("monthly"))
         render_report(report, insights, ["csv"])
         times["email"].append(time.perf_counter() - started)
         for fmt in formats:

@@ -4,10 +4,13 @@ Per client and report (each Cost Explorer request is billed, $0.01):
 - one GetCostAndUsage without GroupBy over the history window (trend, 7-day average, month to
   date): one page whatever the client's size;
 - one GetCostForecast for daily/weekly reports while the month is not over;
-- one GetCostAndUsage grouped by USAGE_TYPE and REGION for the top mover, only when it crosses
-  the client's alert thresholds; one page at most (a longer answer is marked partial).
+- one GetCostAndUsage grouped by USAGE_TYPE and REGION for the service whose move the report
+  explains, only when the caller names one (insights.service_to_explain: the top mover crossing
+  the client's alert thresholds); one page at most (a longer answer is marked partial).
 Account names come from the config and, for payer-role clients, organizations:ListAccounts,
 looked up once per run and payer (cached in S3 under the run) and filtered to the client's accounts.
+
+Fetching only: nothing here explains (analysis.py and insights.py read what this fetches).
 """
 
 from __future__ import annotations
@@ -17,17 +20,64 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from pydantic import Field
+
 from chalicelib.core import aws
 from chalicelib.core.constants import ORGANIZATIONS_CACHE, RUNS_PREFIX
-from chalicelib.reports.costs.analysis import CostReport
-from chalicelib.reports.costs.explorer import MAX_AMOUNT, cost_request, forecast_query, separated_record_types
-from chalicelib.core.errors import AuthorizationError, ConfigurationError, DataValidationError, classify_aws_error
-from chalicelib.core.models import ClientConfig
-from chalicelib.reports.contracts import RunContext
+from chalicelib.core.errors import (AuthorizationError, ConfigurationError, DataValidationError, aws_error_code,
+                                    classify_aws_error)
+from chalicelib.core.models import ClientConfig, StrictModel
 from chalicelib.core.observability import logger
+from chalicelib.reports.contracts import RunContext
+from chalicelib.reports.costs.explorer import MAX_AMOUNT, cost_request, forecast_query, separated_record_types
+from chalicelib.reports.costs.windows import Granularity, forecast_window, granularity_of, history_window
 
-from . import insights
-from .insights import BucketTotal, ForecastFigures, ReportContext, UsageBreakdown, UsageTypeLine
+# ---- what collect fetches (ReportContext) ------------------------------------------------------
+
+
+class BucketTotal(StrictModel):
+    start: date  # a day (DAILY) or the first of a month (MONTHLY)
+    amount: Decimal
+
+
+class ForecastFigures(StrictModel):
+    """GetCostForecast's answer for [start, end): the rest of the month after the report period."""
+
+    start: date
+    end: date
+    total: Decimal
+    lower: Decimal | None = None
+    upper: Decimal | None = None
+    daily: list[BucketTotal] = Field(default_factory=list)
+
+
+class UsageTypeLine(StrictModel):
+    usage_type: str
+    region: str
+    current: Decimal
+    previous: Decimal
+
+
+class UsageBreakdown(StrictModel):
+    """The one extra GetCostAndUsage for the top flagged mover, grouped by USAGE_TYPE and REGION."""
+
+    service: str
+    lines: list[UsageTypeLine]
+    partial: bool = False  # the answer had more than one page; only the first was read
+
+
+class ReportContext(StrictModel):
+    """Everything beyond the main cost lines that the report needs; written by collect to S3."""
+
+    granularity: Granularity
+    totals: list[BucketTotal] = Field(default_factory=list)  # the history window, oldest first
+    forecast: ForecastFigures | None = None
+    forecast_note: str | None = None  # why there is no forecast (Cost Explorer refused, month complete)
+    breakdown: UsageBreakdown | None = None
+    account_names: dict[str, str] = Field(default_factory=dict)  # only the client's own accounts
+    ce_requests: int = 0  # requests beyond the main GetCostAndUsage
+    as_of: date | None = None  # the run date the month to date and the forecast are computed for
+
 
 # Cost Explorer answers these when it cannot forecast (new accounts, a start before today): the
 # report says so instead of failing.
@@ -40,11 +90,6 @@ def _call(ce: Any, operation: str, doing: str, **params: Any) -> dict[str, Any]:
         return getattr(ce, operation)(**params)
     except Exception as exc:  # noqa: BLE001
         raise classify_aws_error(exc, doing) from exc
-
-
-def _error_code(exc: BaseException) -> str:
-    response = getattr(exc, "response", None) or {}
-    return str(response.get("Error", {}).get("Code", ""))
 
 
 def _amount(metrics: dict[str, Any], metric: str) -> Decimal:
@@ -65,7 +110,7 @@ def usage_request(config: ClientConfig, run: RunContext) -> dict[str, Any]:
 
 def history_request(config: ClientConfig, run: RunContext) -> dict[str, Any]:
     """The main request's filter and metric (so the figures agree), ungrouped, over the history window."""
-    window, granularity = insights.history_window(run.report_type, run.current, run.as_of)
+    window, granularity = history_window(run.report_type, run.current, run.as_of)
     base = usage_request(config, run)
     return {"TimePeriod": {"Start": window.start.isoformat(), "End": window.end.isoformat()},
             "Granularity": granularity, "Metrics": base["Metrics"], "Filter": base["Filter"]}
@@ -80,7 +125,7 @@ def fetch_history(ce: Any, config: ClientConfig, run: RunContext) -> list[Bucket
 
 
 def forecast_request(config: ClientConfig, run: RunContext) -> dict[str, Any] | None:
-    window = insights.forecast_window(run.report_type, run.as_of)
+    window = forecast_window(run.report_type, run.as_of)
     if window is None:
         return None
     return {**forecast_query(config, window.start, window.end), "Filter": usage_request(config, run)["Filter"]}
@@ -90,7 +135,7 @@ def fetch_forecast(ce: Any, request: dict[str, Any]) -> tuple[ForecastFigures | 
     try:
         answer = ce.get_cost_forecast(**request)
     except Exception as exc:  # noqa: BLE001
-        code = _error_code(exc)
+        code = aws_error_code(exc)
         if code not in _NO_FORECAST:
             raise classify_aws_error(exc, "Cost Explorer GetCostForecast") from exc
         return None, f"{_NO_FORECAST[code]} ({code})"
@@ -162,7 +207,7 @@ def organization_names(run: RunContext, config: ClientConfig, credentials: dict[
     try:
         names = json.loads(s3.get_object(Bucket=bucket, Key=s3_key)["Body"].read())
     except Exception as exc:  # noqa: BLE001
-        if _error_code(exc) not in ("NoSuchKey", "404"):
+        if aws_error_code(exc) not in ("NoSuchKey", "404"):
             raise classify_aws_error(exc, f"read s3://{bucket}/{s3_key}") from exc
         names = _list_accounts(config, credentials)
         s3.put_object(Bucket=bucket, Key=s3_key, Body=json.dumps(names).encode(), ContentType="application/json",
@@ -198,8 +243,10 @@ def account_names(run: RunContext, config: ClientConfig, credentials: dict[str, 
 # ---- all of it ---------------------------------------------------------------------------------
 
 
-def fetch_context(ce: Any, config: ClientConfig, run: RunContext, report: CostReport,
-                  credentials: dict[str, str] | None, forecast: bool = True) -> ReportContext:
+def fetch_context(ce: Any, config: ClientConfig, run: RunContext, credentials: dict[str, str] | None,
+                  forecast: bool = True) -> ReportContext:
+    """The history, the forecast and the account names; the breakdown is asked for apart (with_breakdown),
+    once the caller knows which service's move is worth explaining."""
     requests = 1
     totals = fetch_history(ce, config, run)
     figures, note = None, None
@@ -207,17 +254,17 @@ def fetch_context(ce: Any, config: ClientConfig, run: RunContext, report: CostRe
     if request is not None:
         figures, note = fetch_forecast(ce, request)
         requests += 1
-    elif not forecast and insights.forecast_window(run.report_type, run.as_of) is not None:
+    elif not forecast and forecast_window(run.report_type, run.as_of) is not None:
         note = "No forecast for a past period"
-    breakdown = None
-    target = insights.why_target(report, insights.build_baseline(report, totals, config.change_alert))
-    if target is not None:
-        breakdown = fetch_breakdown(ce, config, run, target.service)
-        requests += 1
     try:
         names = account_names(run, config, credentials)
     except (AuthorizationError, ConfigurationError):
         names = dict(config.account_names)
-    return ReportContext(granularity="MONTHLY" if run.report_type == "monthly" else "DAILY", totals=totals,
-                         forecast=figures, forecast_note=note, breakdown=breakdown, account_names=names,
-                         ce_requests=requests, as_of=run.as_of)
+    return ReportContext(granularity=granularity_of(run.report_type), totals=totals, forecast=figures,
+                         forecast_note=note, account_names=names, ce_requests=requests, as_of=run.as_of)
+
+
+def with_breakdown(ce: Any, config: ClientConfig, run: RunContext, context: ReportContext, service: str) -> ReportContext:
+    """The context with `service`'s move broken down by usage type and region (one more request)."""
+    return context.model_copy(update={"breakdown": fetch_breakdown(ce, config, run, service),
+                                      "ce_requests": context.ce_requests + 1})

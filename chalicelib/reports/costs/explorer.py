@@ -21,6 +21,7 @@ from chalicelib.core.errors import AuthorizationError, DataValidationError, clas
 from chalicelib.core.models import ClientConfig
 from chalicelib.reports.contracts import ChargeLine, CostLine, RunContext
 from chalicelib.reports.costs.record_types import SEPARATED_RECORD_TYPES
+from chalicelib.reports.costs.windows import granularity_of
 
 MAX_PAGES = 200  # a runaway NextPageToken loop would cost real money
 # Larger than any real bill; keeps every figure derived from an amount within Decimal's 28 digits.
@@ -67,7 +68,7 @@ def cost_request(config: ClientConfig, run: RunContext, separated: list[str] | N
     cost_filter = client_filter(config, separated)
     return {
         "TimePeriod": {"Start": run.previous.start.isoformat(), "End": run.current.end.isoformat()},
-        "Granularity": "MONTHLY" if run.report_type == "monthly" else "DAILY",
+        "Granularity": granularity_of(run.report_type),
         "Metrics": [config.cost_metric],
         "GroupBy": [{"Type": "DIMENSION", "Key": "LINKED_ACCOUNT"}, {"Type": "DIMENSION", "Key": "SERVICE"}],
         "Filter": cost_filter,

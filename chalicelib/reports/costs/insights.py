@@ -1,9 +1,11 @@
 """What makes a report explain itself: trend, baselines, month-to-date and forecast, the why of the
 biggest change, account names. Pure: numbers and flags from what collect fetched, no I/O, no text.
 
-collect fetches a ReportContext (the raw answers of the extra Cost Explorer requests, limited to the
-client's accounts); build_insights turns it and the CostReport into ReportInsights, which every
-renderer reads, so no format computes a figure of its own.
+collect fetches a ReportContext (context.py: the raw answers of the extra Cost Explorer requests,
+limited to the client's accounts); build_insights turns it and the CostReport into ReportInsights,
+which every renderer reads, so no format computes a figure of its own. Fetching never depends on
+this module: which service's move is worth one more request is decided here (service_to_explain),
+and collect asks for it.
 """
 
 from __future__ import annotations
@@ -13,103 +15,17 @@ from decimal import Decimal
 from typing import Literal
 from urllib.parse import quote
 
-from pydantic import Field
-
-from chalicelib.reports.costs.analysis import CostReport, ServiceRow, is_flagged, pct_change
 from chalicelib.core.models import ChangeAlert, StrictModel
-from chalicelib.core.periods import Period, month_start, months_back, next_month
+from chalicelib.core.periods import Period, next_month
+from chalicelib.reports.costs.analysis import CostReport, ServiceRow, is_flagged, pct_change
+from chalicelib.reports.costs.context import BucketTotal, ForecastFigures, ReportContext, UsageBreakdown
+from chalicelib.reports.costs.windows import (Granularity, forecast_window, granularity_of, month_to_date_window,
+                                              trend_window)
 
 ZERO = Decimal(0)
-TREND_DAYS = 14  # daily and weekly reports: daily totals over the last 14 days
-TREND_MONTHS = 6  # monthly reports: the last 6 months
 BASELINE_DAYS = 7  # a daily report is judged against the average of the 7 days before it
 WHY_USAGE_TYPES = 3
 CONSOLE_URL = "https://us-east-1.console.aws.amazon.com/costmanagement/home#/cost-explorer"
-
-Granularity = Literal["DAILY", "MONTHLY"]
-
-
-# ---- what collect fetches (ReportContext) ------------------------------------------------------
-
-
-class BucketTotal(StrictModel):
-    start: date  # a day (DAILY) or the first of a month (MONTHLY)
-    amount: Decimal
-
-
-class ForecastFigures(StrictModel):
-    """GetCostForecast's answer for [start, end): the rest of the month after the report period."""
-
-    start: date
-    end: date
-    total: Decimal
-    lower: Decimal | None = None
-    upper: Decimal | None = None
-    daily: list[BucketTotal] = Field(default_factory=list)
-
-
-class UsageTypeLine(StrictModel):
-    usage_type: str
-    region: str
-    current: Decimal
-    previous: Decimal
-
-
-class UsageBreakdown(StrictModel):
-    """The one extra GetCostAndUsage for the top flagged mover, grouped by USAGE_TYPE and REGION."""
-
-    service: str
-    lines: list[UsageTypeLine]
-    partial: bool = False  # the answer had more than one page; only the first was read
-
-
-class ReportContext(StrictModel):
-    """Everything beyond the main cost lines that the report needs; written by collect to S3."""
-
-    granularity: Granularity
-    totals: list[BucketTotal] = Field(default_factory=list)  # the history window, oldest first
-    forecast: ForecastFigures | None = None
-    forecast_note: str | None = None  # why there is no forecast (Cost Explorer refused, month complete)
-    breakdown: UsageBreakdown | None = None
-    account_names: dict[str, str] = Field(default_factory=dict)  # only the client's own accounts
-    ce_requests: int = 0  # requests beyond the main GetCostAndUsage
-    as_of: date | None = None  # the run date the month to date and the forecast are computed for
-
-
-# ---- windows: which dates the extra requests cover ---------------------------------------------
-
-
-def trend_window(report_type: str, current: Period) -> Period:
-    if report_type == "monthly":
-        return Period(start=months_back(current.start, TREND_MONTHS - 1), end=current.end)
-    return Period(start=current.end - timedelta(days=TREND_DAYS), end=current.end)
-
-
-def month_to_date_window(as_of: date) -> Period:
-    """Month to date as of the run: from the 1st of the month holding the day before as_of, to as_of.
-
-    As of the run, not the report period: Cost Explorer forecasts only from today on, so the actual
-    spend must reach the forecast's start (a weekly report run on a Wednesday counts Mon-Tue too)."""
-    return Period(start=month_start(as_of - timedelta(days=1)), end=as_of)
-
-
-def history_window(report_type: str, current: Period, as_of: date) -> tuple[Period, Granularity]:
-    """The one ungrouped request's period: the trend, plus month-to-date for daily/weekly."""
-    trend = trend_window(report_type, current)
-    if report_type == "monthly":
-        return trend, "MONTHLY"
-    mtd = month_to_date_window(as_of)
-    return Period(start=min(trend.start, mtd.start), end=max(current.end, mtd.end)), "DAILY"
-
-
-def forecast_window(report_type: str, as_of: date) -> Period | None:
-    """The rest of the month from as_of (daily/weekly reports); None when that month is complete."""
-    if report_type == "monthly":
-        return None
-    end = next_month(as_of - timedelta(days=1))
-    if as_of >= end:
-        return None
-    return Period(start=as_of, end=end)
 
 
 # ---- what renderers read (ReportInsights) ------------------------------------------------------
@@ -282,6 +198,13 @@ def why_target(report: CostReport, baseline: Baseline | None = None) -> ServiceR
     return next((row for row in report.top_movers if row.flagged), None)
 
 
+def service_to_explain(report: CostReport, totals: list[BucketTotal], rule: ChangeAlert) -> str | None:
+    """The service whose move the report explains (one more Cost Explorer request), judged with the
+    fetched history: why_target against the baseline those totals give."""
+    target = why_target(report, build_baseline(report, totals, rule))
+    return target.service if target is not None else None
+
+
 def console_url(service: str, period_start: date, period_end: date, granularity: Granularity) -> str:
     """Cost Explorer in the console, filtered to the service over both periods, grouped by usage type."""
     service_filter = (
@@ -323,7 +246,7 @@ def build_why(report: CostReport, breakdown: UsageBreakdown | None, baseline: Ba
     ]
     changes.sort(key=lambda x: (-abs(x.change), x.usage_type, x.region))
     top = changes[:WHY_USAGE_TYPES]
-    granularity: Granularity = "MONTHLY" if report.report_type == "monthly" else "DAILY"
+    granularity = granularity_of(report.report_type)
     return WhyLine(service=target.service, change=target.change, change_pct=target.change_pct, usage_types=top,
                    explained=sum((x.change for x in top), ZERO), partial=breakdown.partial,
                    console_url=console_url(target.service, report.previous.start, report.current.end, granularity))

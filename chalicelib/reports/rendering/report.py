@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from chalicelib.core.models import ChangeAlert, StrictModel
 from chalicelib.reports.costs.analysis import CostReport
-from chalicelib.reports.costs.insights import ReportContext, ReportInsights, build_insights
+from chalicelib.reports.costs.context import ReportContext
+from chalicelib.reports.costs.insights import ReportInsights, build_insights
+from chalicelib.reports.costs.windows import granularity_of
 from chalicelib.reports.rendering.csv_export import build_csv, csv_filename
 from chalicelib.reports.rendering.html import render_html
 from chalicelib.reports.rendering.subject import build_subject
@@ -24,8 +26,7 @@ class RenderedReport(StrictModel):
 
 def empty_insights(report: CostReport) -> ReportInsights:
     """Insights when nothing beyond the main lines was fetched (tests, a collect result without context)."""
-    granularity = "MONTHLY" if report.report_type == "monthly" else "DAILY"
-    return build_insights(report, ReportContext(granularity=granularity), ChangeAlert(), None)
+    return build_insights(report, ReportContext(granularity=granularity_of(report.report_type)), ChangeAlert(), None)
 
 
 def render_report(report: CostReport, insights: ReportInsights | None = None,

@@ -17,9 +17,10 @@ from chalicelib.core.models import ClientConfig
 from chalicelib.core.periods import utcnow
 from chalicelib.reports import store
 from chalicelib.reports.contracts import CollectCostsInput, CollectCostsResult, CostDataset, RunContext
-from chalicelib.reports.costs.analysis import analyze
-from chalicelib.reports.costs.context import fetch_context
+from chalicelib.reports.costs.analysis import CostReport, analyze
+from chalicelib.reports.costs.context import ReportContext, fetch_context, with_breakdown
 from chalicelib.reports.costs.explorer import ce_client_for, fetch_costs, payer_credentials
+from chalicelib.reports.costs.insights import service_to_explain
 
 
 def collect(task: CollectCostsInput) -> CollectCostsResult:
@@ -38,10 +39,19 @@ def collect(task: CollectCostsInput) -> CollectCostsResult:
                          f"(send_empty_reports: true sends a report anyway)"),
             ce_requests=dataset.ce_requests, started_at=started_at)
     key = store.put_model(store.artefact_key(run.run_id, task.client_id, COSTS_ARTEFACT), dataset)
-    context = fetch_context(ce, config, run, analyze(dataset), credentials)
+    context = collect_context(ce, config, run, analyze(dataset), credentials)
     context_key = store.put_model(store.artefact_key(run.run_id, task.client_id, CONTEXT_ARTEFACT), context)
     return CollectCostsResult(data_key=key, context_key=context_key, ce_requests=dataset.ce_requests + context.ce_requests,
                               started_at=started_at)
+
+
+def collect_context(ce: Any, config: ClientConfig, run: RunContext, report: CostReport,
+                    credentials: dict[str, str] | None, forecast: bool = True) -> ReportContext:
+    """What the report needs beyond its cost lines (collect, and report_pdf on demand): the history,
+    forecast and names, then the breakdown of the one move the report explains, if any."""
+    context = fetch_context(ce, config, run, credentials, forecast)
+    service = service_to_explain(report, context.totals, config.change_alert)
+    return with_breakdown(ce, config, run, context, service) if service else context
 
 
 def collect_dataset(config: ClientConfig, run: RunContext, ce: Any) -> CostDataset:

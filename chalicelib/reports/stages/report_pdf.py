@@ -25,7 +25,6 @@ from chalicelib.core.settings import get_settings
 from chalicelib.reports import store
 from chalicelib.reports.contracts import OnDemandReportInput, OnDemandReportResult, RunContext
 from chalicelib.reports.costs.analysis import analyze
-from chalicelib.reports.costs.context import fetch_context
 from chalicelib.reports.costs.explorer import ce_client_for, payer_credentials
 from chalicelib.reports.costs.insights import build_insights
 
@@ -39,7 +38,7 @@ CONTENT_TYPES = {
 
 def report_pdf(request: OnDemandReportInput) -> OnDemandReportResult:
     from chalicelib.core.clients import load_client
-    from chalicelib.reports.stages.collect_costs import collect_dataset
+    from chalicelib.reports.stages.collect_costs import collect_context, collect_dataset
 
     now = datetime.now(timezone.utc)
     current, previous = report_periods(request.report_type, request.as_of)  # as_of: an AsOfDate, periods fit
@@ -55,7 +54,7 @@ def report_pdf(request: OnDemandReportInput) -> OnDemandReportResult:
     requests = dataset.ce_requests
     report = analyze(dataset)
     # Cost Explorer forecasts only from today on: a past period has its month to date, no forecast.
-    context = fetch_context(ce, config, run, report, credentials, forecast=request.as_of >= now.date())
+    context = collect_context(ce, config, run, report, credentials, forecast=request.as_of >= now.date())
     insights = build_insights(report, context, config.change_alert, config.budget_for("monthly"))
     body = render_one(report, insights, request.format, list(config.attachments))
     key = store.put_bytes(store.artefact_key(run.run_id, request.client_id, f"report.{request.format}"), body,
