@@ -2,7 +2,7 @@
 
 python -m bench.report [--clients 1000] [--report-type weekly] [--render-sample 100]
 
-The stage code runs as in collect and render (collect_dataset, collect_context, analyze, build_insights,
+The stage code runs as in collect and render (fetch_costs, fetch_context, analyze, build_insights,
 the one ReportView and each writer), against the local Cost Explorer called directly (no moto, no
 botocore round trip), so the request counts are exactly what the code asks for and the times are
 our code's own:
@@ -38,17 +38,18 @@ def _run_context(report_type: str, as_of: date) -> Any:
 
 def collect_and_render(configs: list[Any], ce: Any, run: Any, render: bool, formats: tuple[str, ...] = ()) -> dict[str, Any]:
     from chalicelib.reports.costs.analysis import analyze
-    from chalicelib.reports.stages.collect_costs import collect_context, collect_dataset
+    from chalicelib.reports.costs.context import fetch_context
+    from chalicelib.reports.costs.explorer import fetch_costs
+    from chalicelib.reports.costs.insights import build_insights, explainer
     from chalicelib.reports.rendering import render_report
-    from chalicelib.reports.costs.insights import build_insights
 
     requests: Counter[str] = Counter()
     times: dict[str, list[float]] = {"email": [], "xlsx": [], "pdf": []}
     for config in configs:
-        dataset = collect_dataset(config, run, ce)
+        dataset = fetch_costs(config, run, ce)
         main = dataset.ce_requests
         report = analyze(dataset)
-        context = collect_context(ce, config, run, report, None)
+        context = fetch_context(ce, config, run, None, explain=explainer(report, config.change_alert))
         requests["main"] += main
         requests["extra"] += context.ce_requests
         requests["why"] += context.breakdown is not None

@@ -10,8 +10,8 @@ from chalicelib.reports.costs.analysis import analyze
 from chalicelib.core.models import ChangeAlert
 from chalicelib.core.periods import Period
 from chalicelib.reports.costs import context as fetched
+from chalicelib.reports.costs import explorer
 from chalicelib.reports.costs import insights as ins
-from chalicelib.reports.costs import windows
 
 from . import factories as f
 
@@ -19,28 +19,28 @@ D = Decimal
 RULE = ChangeAlert()
 
 
-def _days(start: date, amounts: list[str]) -> list[fetched.BucketTotal]:
-    return [fetched.BucketTotal(start=start + timedelta(days=i), amount=D(a)) for i, a in enumerate(amounts)]
+def _days(start: date, amounts: list[str]) -> list[explorer.BucketTotal]:
+    return [explorer.BucketTotal(start=start + timedelta(days=i), amount=D(a)) for i, a in enumerate(amounts)]
 
 
 def test_windows_cover_trend_and_month_to_date() -> None:
     daily = Period(start=date(2026, 11, 21), end=date(2026, 11, 22))
-    assert windows.trend_window("daily", daily) == Period(start=date(2026, 11, 8), end=date(2026, 11, 22))
-    assert windows.history_window("daily", daily, date(2026, 11, 22)) == (
+    assert fetched.trend_window("daily", daily) == Period(start=date(2026, 11, 8), end=date(2026, 11, 22))
+    assert fetched.history_window("daily", daily, date(2026, 11, 22)) == (
         Period(start=date(2026, 11, 1), end=date(2026, 11, 22)), "DAILY")
     early = Period(start=date(2026, 11, 2), end=date(2026, 11, 3))
-    assert windows.history_window("daily", early, date(2026, 11, 3))[0].start == date(2026, 10, 20)  # 14 days back
-    assert windows.forecast_window("daily", date(2026, 11, 22)) == Period(start=date(2026, 11, 22), end=date(2026, 12, 1))
-    assert windows.forecast_window("daily", date(2026, 12, 1)) is None  # November is complete: nothing to forecast
+    assert fetched.history_window("daily", early, date(2026, 11, 3))[0].start == date(2026, 10, 20)  # 14 days back
+    assert fetched.forecast_window("daily", date(2026, 11, 22)) == Period(start=date(2026, 11, 22), end=date(2026, 12, 1))
+    assert fetched.forecast_window("daily", date(2026, 12, 1)) is None  # November is complete: nothing to forecast
     # A weekly report run on a Sunday: month to date (and the history) reach the day before the run.
     week = Period(start=date(2026, 11, 9), end=date(2026, 11, 16))
-    assert windows.history_window("weekly", week, date(2026, 11, 22)) == (
+    assert fetched.history_window("weekly", week, date(2026, 11, 22)) == (
         Period(start=date(2026, 11, 1), end=date(2026, 11, 22)), "DAILY")
-    assert windows.month_to_date_window(date(2026, 11, 22)) == Period(start=date(2026, 11, 1), end=date(2026, 11, 22))
+    assert fetched.month_to_date_window(date(2026, 11, 22)) == Period(start=date(2026, 11, 1), end=date(2026, 11, 22))
     monthly = Period(start=date(2026, 10, 1), end=date(2026, 11, 1))
-    assert windows.history_window("monthly", monthly, date(2026, 11, 1)) == (
+    assert fetched.history_window("monthly", monthly, date(2026, 11, 1)) == (
         Period(start=date(2026, 5, 1), end=date(2026, 11, 1)), "MONTHLY")
-    assert windows.forecast_window("monthly", date(2026, 11, 1)) is None
+    assert fetched.forecast_window("monthly", date(2026, 11, 1)) is None
 
 
 def test_trend_has_every_bucket_and_highlights_the_period() -> None:
@@ -51,7 +51,7 @@ def test_trend_has_every_bucket_and_highlights_the_period() -> None:
     assert [p.in_period for p in trend.points] == [False] * 7 + [True] * 7
     assert trend.points[-1].amount == 0 and trend.peak == D(20)
     monthly = ins.build_trend("monthly", Period(start=date(2026, 10, 1), end=date(2026, 11, 1)),
-                              [fetched.BucketTotal(start=date(2026, 10, 1), amount=D(5))])
+                              [explorer.BucketTotal(start=date(2026, 10, 1), amount=D(5))])
     assert [p.start.month for p in monthly.points] == [5, 6, 7, 8, 9, 10]
     assert [p.in_period for p in monthly.points] == [False] * 5 + [True]
 
@@ -85,7 +85,7 @@ def test_monthly_per_day_when_month_lengths_differ() -> None:
 def test_month_to_date_forecast_and_budget_crossing_day() -> None:
     current = Period(start=date(2026, 11, 21), end=date(2026, 11, 22))
     totals = _days(date(2026, 11, 1), ["100"] * 21)  # 2,100 spent through the 21st
-    forecast = fetched.ForecastFigures(start=date(2026, 11, 22), end=date(2026, 12, 1), total=D(1350),
+    forecast = explorer.ForecastFigures(start=date(2026, 11, 22), end=date(2026, 12, 1), total=D(1350),
                                    daily=_days(date(2026, 11, 22), ["150"] * 9))
     context = fetched.ReportContext(granularity="DAILY", totals=totals, forecast=forecast)
     as_of = current.end

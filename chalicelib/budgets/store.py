@@ -48,7 +48,8 @@ def put_outcome(run_id: str, outcome: ClientOutcome, **extra: Any) -> None:
     attrs = {k: v for k, v in {**outcome.model_dump(mode="json"), **extra}.items() if v not in (None, "", [])}
     item = {"pk": f"{PK_BUDGET_RUN_PREFIX}{run_id}", "sk": f"CLIENT#{outcome.client_id}", **attrs,
             "updated_at": utcnow().isoformat()}
-    table.call("record budget check outcome", table.table().put_item, Item=item)
+    with table.translated("record budget check outcome"):
+        table.table().put_item(Item=item)
 
 
 def outcomes(run_id: str) -> Iterator[dict[str, Any]]:
@@ -150,4 +151,5 @@ def _stored_notification(item: dict[str, Any]) -> Notification:
 
 
 def _remove(item: dict[str, Any]) -> None:
-    table.call("record budget announcement queued", table.table().delete_item, Key={"pk": item["pk"], "sk": item["sk"]})
+    with table.translated("record budget announcement queued"):
+        table.table().delete_item(Key={"pk": item["pk"], "sk": item["sk"]})

@@ -70,7 +70,8 @@ def put_client_config(raw: dict[str, Any] | str, client_id: str | None = None) -
     key = client_id or (raw.get("client_id") if isinstance(raw, dict) else None)
     if not isinstance(key, str) or not key:
         raise ValueError("client_id: field required to store a client config")
-    table.call("store client config", table.table().put_item, Item={"pk": PK_CLIENTS, "sk": key, "config": text})
+    with table.translated("store client config"):
+        table.table().put_item(Item={"pk": PK_CLIENTS, "sk": key, "config": text})
 
 
 def _stored_configs() -> Iterator[tuple[str, str]]:
@@ -85,7 +86,8 @@ def _stored_configs() -> Iterator[tuple[str, str]]:
 def _stored_config(client_id: str) -> str | None:
     from chalicelib.core.store import table
 
-    item = table.call("read client config", table.table().get_item, Key={"pk": PK_CLIENTS, "sk": client_id}).get("Item")
+    with table.translated("read client config"):
+        item = table.table().get_item(Key={"pk": PK_CLIENTS, "sk": client_id}).get("Item")
     return item.get("config") if item else None
 
 

@@ -146,8 +146,8 @@ def _claim_for_queue(notification_id: str, kind: str, client_id: str) -> bool:
             from chalicelib.core.errors import classify_aws_error
 
             raise classify_aws_error(exc, "record notification") from exc
-    existing: dict[str, Any] = table.call("read notification", table.table().get_item, Key=record_key(notification_id),
-                                          ConsistentRead=True).get("Item") or {}
+    with table.translated("read notification"):
+        existing: dict[str, Any] = table.table().get_item(Key=record_key(notification_id), ConsistentRead=True).get("Item") or {}
     return existing.get("status") != "queued"
 
 
@@ -155,7 +155,7 @@ def _mark_queued(notification_id: str, message_id: str) -> None:
     from chalicelib.core.periods import utcnow
     from chalicelib.core.store import table
 
-    table.call("record notification queued", table.table().update_item, Key=record_key(notification_id),
-               UpdateExpression="SET #s = :q, queued_at = :t, sqs_message_id = :m",
-               ExpressionAttributeNames={"#s": "status"},
-               ExpressionAttributeValues={":q": "queued", ":t": utcnow().isoformat(), ":m": message_id})
+    with table.translated("record notification queued"):
+        table.table().update_item(Key=record_key(notification_id), UpdateExpression="SET #s = :q, queued_at = :t, sqs_message_id = :m",
+                                  ExpressionAttributeNames={"#s": "status"},
+                                  ExpressionAttributeValues={":q": "queued", ":t": utcnow().isoformat(), ":m": message_id})

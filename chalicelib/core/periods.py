@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import calendar
 from datetime import date, datetime, timedelta, timezone
+from typing import Literal
 
 from pydantic import model_validator
 
@@ -16,6 +17,8 @@ from chalicelib.core.models import StrictModel
 
 # The spans a period can have: a report's, a budget's or a summary's type names one of them.
 SPANS: tuple[str, ...] = ("daily", "weekly", "monthly", "quarterly", "yearly")
+# The buckets costs are counted in (Cost Explorer's granularity).
+Granularity = Literal["DAILY", "MONTHLY"]
 
 
 def utcnow() -> datetime:
@@ -90,6 +93,11 @@ def period_containing(span: str, day: date) -> Period:
     if span == "yearly":
         return Period(start=date(day.year, 1, 1), end=date(day.year + 1, 1, 1))
     raise ValueError(f"unknown period {span!r}: one of {', '.join(SPANS)}")
+
+
+def report_granularity(report_type: str) -> Granularity:
+    """A report type's buckets: months for a monthly report (months differ in length), days otherwise."""
+    return "MONTHLY" if report_type == "monthly" else "DAILY"
 
 
 def report_periods(report_type: str, as_of: date) -> tuple[Period, Period]:

@@ -171,22 +171,18 @@ def summary_tenants() -> list[str]:
 def put_summaries(tenant: str, items: Iterable[dict[str, Any]]) -> int:
     """Write summary items (deterministic keys: a rerun overwrites) and register the tenant."""
     written = 0
-
-    def write() -> None:
-        nonlocal written
-        with table.table().batch_writer(overwrite_by_pkeys=["pk", "sk"]) as writer:
-            for item in items:
-                writer.put_item(Item=item)
-                written += 1
-            writer.put_item(Item={"pk": PK_METRIC_TENANTS, "sk": tenant})
-
-    table.call("write summaries", write)
+    with table.translated("write summaries"), table.table().batch_writer(overwrite_by_pkeys=["pk", "sk"]) as writer:
+        for item in items:
+            writer.put_item(Item=item)
+            written += 1
+        writer.put_item(Item={"pk": PK_METRIC_TENANTS, "sk": tenant})
     return written
 
 
 def put_tenant_outcome(run_id: str, tenant: str, attrs: dict[str, Any]) -> None:
     item = {"pk": f"{PK_AGGREGATION_PREFIX}{run_id}", "sk": f"TENANT#{tenant}", "tenant": tenant, **attrs}
-    table.call("record tenant outcome", table.table().put_item, Item=item)
+    with table.translated("record tenant outcome"):
+        table.table().put_item(Item=item)
 
 
 def tenant_outcomes(run_id: str) -> list[dict[str, Any]]:
@@ -196,5 +192,5 @@ def tenant_outcomes(run_id: str) -> list[dict[str, Any]]:
 
 
 def get_summary(tenant: str, period: SummaryPeriod) -> dict[str, Any] | None:
-    return table.call("read summary", table.table().get_item, Key=summary_key(tenant, period),
-                      ConsistentRead=True).get("Item")
+    with table.translated("read summary"):
+        return table.table().get_item(Key=summary_key(tenant, period), ConsistentRead=True).get("Item")

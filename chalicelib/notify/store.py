@@ -68,17 +68,19 @@ def finish_channel(notification_id: str, channel: str, status: FinishedState, de
     (a retryable failure: the next receive tries again) or failed (permanent; or `dead_lettered`:
     retryable but out of receives, tried again only if the message is redriven from the DLQ)."""
     field = "detail" if status == "sent" else "reason"
-    table.call("record notification channel", table.table().update_item,
-               Key=_channel_key(notification_id, channel),
-               UpdateExpression=f"SET #s = :s, {field} = :d, updated_at = :now, dead_lettered = :dl REMOVE lease_until",
-               ExpressionAttributeNames={"#s": "status"},
-               ExpressionAttributeValues={":s": status, ":d": detail[:1000] or "-", ":now": utcnow().isoformat(),
-                                          ":dl": dead_lettered})
+    with table.translated("record notification channel"):
+        table.table().update_item(
+            Key=_channel_key(notification_id, channel),
+            UpdateExpression=f"SET #s = :s, {field} = :d, updated_at = :now, dead_lettered = :dl REMOVE lease_until",
+            ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues={":s": status, ":d": detail[:1000] or "-", ":now": utcnow().isoformat(),
+                                       ":dl": dead_lettered},
+        )
 
 
 def channel_record(notification_id: str, channel: str) -> dict[str, Any] | None:
-    return table.call("read notification channel", table.table().get_item, Key=_channel_key(notification_id, channel),
-                      ConsistentRead=True).get("Item")
+    with table.translated("read notification channel"):
+        return table.table().get_item(Key=_channel_key(notification_id, channel), ConsistentRead=True).get("Item")
 
 
 def statuses(notification_id: str) -> dict[str, dict[str, Any]]:

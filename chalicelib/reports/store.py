@@ -56,7 +56,8 @@ def batch_get(keys: list[dict[str, str]]) -> dict[tuple[str, str], dict[str, Any
         for attempt in range(BATCH_GET_ROUNDS):
             if attempt:
                 time.sleep(random.uniform(0, BATCH_GET_BACKOFF_SECONDS * 2**attempt))  # full jitter
-            reply = table.call("read delivery ledger", resource.batch_get_item, RequestItems=request)
+            with table.translated("read delivery ledger"):
+                reply = resource.batch_get_item(RequestItems=request)
             for item in reply.get("Responses", {}).get(table_name, []):
                 found[(item["pk"], item["sk"])] = item
             request = reply.get("UnprocessedKeys") or {}
@@ -72,8 +73,8 @@ def batch_get(keys: list[dict[str, str]]) -> dict[tuple[str, str], dict[str, Any
 def record_delivery(client_id: str, report_type: str, period_start: str, message_id: str, run_id: str) -> None:
     """The ledger entry of a period (its latest send: a forced re-send replaces it)."""
     attrs = {"message_id": message_id, "run_id": run_id, "delivered_at": utcnow().isoformat()}
-    table.call("record delivery", table.table().put_item,
-               Item={**delivery_key(client_id, report_type, period_start), **attrs})
+    with table.translated("record delivery"):
+        table.table().put_item(Item={**delivery_key(client_id, report_type, period_start), **attrs})
 
 
 # ---- runs and per-client records --------------------------------------------------------------------
@@ -85,12 +86,9 @@ def update_run_meta(run_id: str, attrs: dict[str, Any]) -> None:
 
 def put_client_records(run_id: str, records: list[dict[str, Any]]) -> None:
     """Write many per-client records (batch writer: 25 per request, retries unprocessed items)."""
-    def write() -> None:
-        with table.table().batch_writer(overwrite_by_pkeys=["pk", "sk"]) as writer:
-            for record in records:
-                writer.put_item(Item={**_client_record_key(run_id, record["client_id"]), **table.clean(record)})
-
-    table.call("record client records", write)
+    with table.translated("record client records"), table.table().batch_writer(overwrite_by_pkeys=["pk", "sk"]) as writer:
+        for record in records:
+            writer.put_item(Item={**_client_record_key(run_id, record["client_id"]), **table.clean(record)})
 
 
 def _client_record_key(run_id: str, client_id: str) -> dict[str, str]:
@@ -100,7 +98,8 @@ def _client_record_key(run_id: str, client_id: str) -> dict[str, str]:
 def put_client_record(run_id: str, client_id: str, attrs: dict[str, Any]) -> None:
     """Replace a client's record with its latest state (a put: cheaper than an update, same result)."""
     item = {**_client_record_key(run_id, client_id), "client_id": client_id, **table.clean(attrs)}
-    table.call("record client state", table.table().put_item, Item=item)
+    with table.translated("record client state"):
+        table.table().put_item(Item=item)
 
 
 def iter_run_items(run_id: str) -> Iterator[dict[str, Any]]:
@@ -114,8 +113,9 @@ def iter_client_records(run_id: str) -> Iterator[dict[str, Any]]:
 
 
 def put_run_history(run_id: str, started_at: str, summary: dict[str, Any]) -> None:
-    table.call("record run history", table.table().put_item,
-               Item={"pk": PK_RUNS, "sk": f"{started_at}#{run_id}", "run_id": run_id, "summary": json.dumps(summary)})
+    with table.translated("record run history"):
+        table.table().put_item(Item={"pk": PK_RUNS, "sk": f"{started_at}#{run_id}", "run_id": run_id,
+                                     "summary": json.dumps(summary)})
 
 
 # ---- a run's artefacts in S3 -----------------------------------------------------------------------

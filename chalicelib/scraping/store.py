@@ -33,13 +33,18 @@ class JobStore:
         self.pk = f"{PK_SCRAPE_PREFIX}{job_id}"
         self.table = table.table()
 
-    def _call(self, doing: str, fn: Any, **kwargs: Any) -> Any:
-        return table.call(f"job store: {doing}", fn, **kwargs)
+    def _get(self, sk: str, doing: str) -> dict[str, Any] | None:
+        with table.translated(f"job store: {doing}"):
+            return self.table.get_item(Key={"pk": self.pk, "sk": sk}, ConsistentRead=True).get("Item")
+
+    def _update(self, sk: str, doing: str, **request: Any) -> None:
+        with table.translated(f"job store: {doing}"):
+            self.table.update_item(Key={"pk": self.pk, "sk": sk}, **request)
 
     # ---- plan ----------------------------------------------------------------------------------------
 
     def plan(self) -> dict[str, Any] | None:
-        return self._call("read plan", self.table.get_item, Key={"pk": self.pk, "sk": "PLAN"}, ConsistentRead=True).get("Item")
+        return self._get("PLAN", "read plan")
 
     def create_plan(self, chunks: list[list[dict[str, Any]]], execution_name: str) -> bool:
         """Write the chunks, then the PLAN record: False when another execution planned first.
@@ -75,8 +80,7 @@ class JobStore:
     # ---- chunks --------------------------------------------------------------------------------------
 
     def chunk(self, index: int) -> dict[str, Any]:
-        item = self._call("read chunk", self.table.get_item, Key={"pk": self.pk, "sk": f"CHUNK#{index:05d}"},
-                          ConsistentRead=True).get("Item")
+        item = self._get(f"CHUNK#{index:05d}", "read chunk")
         if item is None:
             raise DataValidationError(f"{self.pk}: chunk {index} was never planned")
         return item
@@ -105,23 +109,22 @@ class JobStore:
             raise classify_aws_error(exc, "job store: checkpoint") from exc
 
     def count_invocation(self, index: int) -> None:
-        self._call("count invocation", self.table.update_item, Key={"pk": self.pk, "sk": f"CHUNK#{index:05d}"},
-                   UpdateExpression="ADD invocations :one", ExpressionAttributeValues={":one": 1})
+        self._update(f"CHUNK#{index:05d}", "count invocation", UpdateExpression="ADD invocations :one",
+                     ExpressionAttributeValues={":one": 1})
 
     # ---- result and ledger ---------------------------------------------------------------------------
 
     def put_result(self, summary: Summary, status: str) -> None:
-        self._call("write result", self.table.put_item, Item={
-            "pk": self.pk, "sk": "RESULT", "status": status, "summary": summary.model_dump_json(), "updated_at": _now(),
-            TTL_ATTRIBUTE: table.expiry(EXPIRY_DAYS)})
+        with table.translated("job store: write result"):
+            self.table.put_item(Item={"pk": self.pk, "sk": "RESULT", "status": status, "summary": summary.model_dump_json(),
+                                      "updated_at": _now(), TTL_ATTRIBUTE: table.expiry(EXPIRY_DAYS)})
 
     def result(self) -> Summary | None:
-        item = self._call("read result", self.table.get_item, Key={"pk": self.pk, "sk": "RESULT"},
-                          ConsistentRead=True).get("Item")
+        item = self._get("RESULT", "read result")
         return Summary.model_validate_json(item["summary"]) if item else None
 
     def ledger(self, sk: str) -> dict[str, Any] | None:
-        return self._call("read ledger", self.table.get_item, Key={"pk": self.pk, "sk": sk}, ConsistentRead=True).get("Item")
+        return self._get(sk, "read ledger")
 
     def claim(self, sk: str, execution_name: str) -> bool:
         """Write a ledger entry once; False when it exists (an earlier execution or attempt wrote it)."""
@@ -129,10 +132,10 @@ class JobStore:
 
     def complete(self, sk: str, **fields: Any) -> None:
         names = {f"#{k}": k for k in fields}
-        self._call("complete ledger entry", self.table.update_item, Key={"pk": self.pk, "sk": sk},
-                   UpdateExpression="SET " + ", ".join(["#status = :done", *(f"#{k} = :{k}" for k in fields)]),
-                   ExpressionAttributeNames={"#status": "status", **names},
-                   ExpressionAttributeValues={":done": "done", **{f":{k}": v for k, v in fields.items()}})
+        self._update(sk, "complete ledger entry",
+                     UpdateExpression="SET " + ", ".join(["#status = :done", *(f"#{k} = :{k}" for k in fields)]),
+                     ExpressionAttributeNames={"#status": "status", **names},
+                     ExpressionAttributeValues={":done": "done", **{f":{k}": v for k, v in fields.items()}})
 
 
 def outcomes_of(chunk: dict[str, Any]) -> list[ItemOutcome]:

@@ -16,7 +16,10 @@ from chalicelib.core.notifications import enqueue
 def alert(event: BudgetAlertInput) -> ClientOutcome:
     config = load_checked(event.client_id, event.fingerprint)
     budgets = {budget.key: budget for budget in config.budgets}
+    # Without cost data nothing is evaluated: a problem, as for reports, named in the operator alert
+    # (the announcements an earlier check could not queue are still queued).
     no_cost_data = event.spend.no_cost_data
+    no_data = skip_record(config.client_id, "no_data", no_cost_data) if no_cost_data is not None else None
     for figure in event.spend.budgets:  # none without cost data
         budget = budgets.get(figure.budget_key)
         if budget is None:  # the config changed between the two states: checked again tomorrow
@@ -30,14 +33,13 @@ def alert(event: BudgetAlertInput) -> ClientOutcome:
     queued = sum(a.queued_now for a in announced)
     found = {"crossed": [name for a in announced for name in a.crossed],
              "notification_ids": [a.notification_id for a in announced], "queued": queued}
-    if no_cost_data is None:
+    if no_data is None:
         outcome = ClientOutcome(client_id=config.client_id, status="checked", **found)
-        store.put_outcome(event.run.run_id, outcome, ce_requests=event.spend.ce_requests)
-    else:  # a problem, as for reports: named in the operator alert
-        record = skip_record(config.client_id, "no_data", no_cost_data)
-        outcome = ClientOutcome(client_id=config.client_id, status="skipped", reason=record["reason"], **found)
-        store.put_outcome(event.run.run_id, outcome, ce_requests=event.spend.ce_requests,
-                          **{key: record[key] for key in ("category", "skip", "problem")})
+        problem: dict[str, object] = {}
+    else:
+        outcome = ClientOutcome(client_id=config.client_id, status="skipped", reason=no_data["reason"], **found)
+        problem = {key: no_data[key] for key in ("category", "skip", "problem")}
+    store.put_outcome(event.run.run_id, outcome, ce_requests=event.spend.ce_requests, **problem)
     if queued:
         publish("budget", BudgetNotificationsQueued=queued)
     return outcome

@@ -12,7 +12,7 @@ from chalicelib.budgets.evaluation import check_period, checked_budgets
 from chalicelib.core.clients import load_checked
 from chalicelib.core.models import ClientConfig
 from chalicelib.core.periods import Period
-from chalicelib.reports.costs import ce_client_for, fetch_forecast, forecast_query, spend_between
+from chalicelib.reports.costs.explorer import ce_client_for, fetch_forecast, forecast_query, spend_between
 
 # No row at all in the budgets' periods is checked further back before it is called a problem: on the
 # first days of a period Cost Explorer may have no row yet for a client that has spend.

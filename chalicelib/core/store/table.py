@@ -12,13 +12,14 @@ One table, composite key (pk, sk); each subsystem keeps its own records in it, i
   SCRAPE#, RATELIMIT#            scraper jobs, the SEC limiter  chalicelib/scraping/store.py, scraping/http.py
   idempotency#...                Powertools idempotency records (deliver_report, publish_summaries)
 
-Here: the Table object, calls whose AWS errors become taxonomy errors, every page of a query,
+Here: the Table object, AWS errors translated into taxonomy errors, every page of a query,
 conditional transactions, and how a refused condition shows.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
@@ -33,10 +34,15 @@ def table() -> Any:
     return aws.dynamodb_table(get_settings().table_name)
 
 
-def call(doing: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
-    """`fn(*args, **kwargs)`, an AWS error translated into the taxonomy (`doing` says what failed)."""
+@contextmanager
+def translated(doing: str) -> Iterator[None]:
+    """An AWS error raised inside becomes a taxonomy error (`doing` says what failed):
+
+        with table.translated("record delivery"):
+            table.table().put_item(Item=item)
+    """
     try:
-        return fn(*args, **kwargs)
+        yield
     except Exception as exc:  # noqa: BLE001 - translated into the taxonomy
         raise classify_aws_error(exc, doing) from exc
 
@@ -45,7 +51,8 @@ def query(doing: str, **kwargs: Any) -> Iterator[dict[str, Any]]:
     """Every item of a Query (every page, LastEvaluatedKey followed)."""
     dynamo = table()
     while True:
-        page = call(doing, dynamo.query, **kwargs)
+        with translated(doing):
+            page = dynamo.query(**kwargs)
         yield from page.get("Items", [])
         if "LastEvaluatedKey" not in page:
             return
@@ -63,8 +70,9 @@ def update(key: dict[str, str], attrs: dict[str, Any], doing: str) -> None:
     names = {f"#a{i}": name for i, name in enumerate(attrs)}
     values = {f":v{i}": value for i, value in enumerate(attrs.values())}
     expression = "SET " + ", ".join(f"#a{i} = :v{i}" for i in range(len(attrs)))
-    call(doing, table().update_item, Key=key, UpdateExpression=expression,
-         ExpressionAttributeNames=names, ExpressionAttributeValues=values)
+    with translated(doing):
+        table().update_item(Key=key, UpdateExpression=expression, ExpressionAttributeNames=names,
+                            ExpressionAttributeValues=values)
 
 
 def transact_put(items: list[dict[str, Any]], condition: str = "attribute_not_exists(pk)") -> None:

@@ -1,16 +1,12 @@
-"""A client's costs, read from Cost Explorer, and what the report makes of them. The arrows go one way:
+"""A client's costs, read from Cost Explorer, and what the report makes of them. The arrows go one way,
+from explaining to reading:
 
-  reading    explorer.py (the main request, a period's spend, forecasts, the payer role),
-             windows.py (the dates of the extra requests), context.py (the extra requests and
-             account names: a ReportContext), record_types.py
-  explaining analysis.py (a CostReport from the cost lines) and insights.py (trend, baselines,
-             month to date, the why), which read what was fetched and never fetch
+  reading     explorer.py: the main request, a period's spend, a forecast, the payer role;
+              context.py: the report's extra requests (their dates, their answers) and account names;
+              record_types.py
+  explaining  analysis.py (a CostReport from the cost lines) and insights.py (trend, baselines, month
+              to date, the why): they read what was fetched and never fetch
 
-The face below is what the budget check reads costs with (until reading costs moves below both
-subsystems); reports' own stages import the modules they use.
+The budget check reads its spend and forecasts through explorer.py alone (until reading costs moves
+below both subsystems).
 """
-
-from chalicelib.reports.costs.context import fetch_forecast
-from chalicelib.reports.costs.explorer import SpendBetween, ce_client_for, forecast_query, spend_between
-
-__all__ = ["SpendBetween", "ce_client_for", "fetch_forecast", "forecast_query", "spend_between"]

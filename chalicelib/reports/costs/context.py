@@ -5,8 +5,9 @@ Per client and report (each Cost Explorer request is billed, $0.01):
   date): one page whatever the client's size;
 - one GetCostForecast for daily/weekly reports while the month is not over;
 - one GetCostAndUsage grouped by USAGE_TYPE and REGION for the service whose move the report
-  explains, only when the caller names one (insights.service_to_explain: the top mover crossing
-  the client's alert thresholds); one page at most (a longer answer is marked partial).
+  explains, only when the caller's `explain` names one once it has seen the history
+  (insights.explainer: the top mover crossing the client's alert thresholds); one page at most
+  (a longer answer is marked partial).
 Account names come from the config and, for payer-role clients, organizations:ListAccounts,
 looked up once per run and payer (cached in S3 under the run) and filtered to the client's accounts.
 
@@ -16,9 +17,9 @@ Fetching only: nothing here explains (analysis.py and insights.py read what this
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, Callable
 
 from pydantic import Field
 
@@ -28,27 +29,51 @@ from chalicelib.core.errors import (AuthorizationError, ConfigurationError, Data
                                     classify_aws_error)
 from chalicelib.core.models import ClientConfig, StrictModel
 from chalicelib.core.observability import logger
+from chalicelib.core.periods import Granularity, Period, month_start, months_back, next_month, report_granularity
 from chalicelib.reports.contracts import RunContext
-from chalicelib.reports.costs.explorer import MAX_AMOUNT, cost_request, forecast_query, separated_record_types
-from chalicelib.reports.costs.windows import Granularity, forecast_window, granularity_of, history_window
+from chalicelib.reports.costs.explorer import (BucketTotal, ForecastFigures, cost_request, fetch_forecast, forecast_query,
+                                               separated_record_types)
+
+TREND_DAYS = 14  # daily and weekly reports: daily totals over the last 14 days
+TREND_MONTHS = 6  # monthly reports: the last 6 months
+
+# ---- windows: which dates the extra requests cover (explaining reads the answers over the same) ----
+
+
+def trend_window(report_type: str, current: Period) -> Period:
+    if report_type == "monthly":
+        return Period(start=months_back(current.start, TREND_MONTHS - 1), end=current.end)
+    return Period(start=current.end - timedelta(days=TREND_DAYS), end=current.end)
+
+
+def month_to_date_window(as_of: date) -> Period:
+    """Month to date as of the run: from the 1st of the month holding the day before as_of, to as_of.
+
+    As of the run, not the report period: Cost Explorer forecasts only from today on, so the actual
+    spend must reach the forecast's start (a weekly report run on a Wednesday counts Mon-Tue too)."""
+    return Period(start=month_start(as_of - timedelta(days=1)), end=as_of)
+
+
+def history_window(report_type: str, current: Period, as_of: date) -> tuple[Period, Granularity]:
+    """The one ungrouped request's period: the trend, plus month-to-date for daily/weekly."""
+    trend = trend_window(report_type, current)
+    if report_type == "monthly":
+        return trend, "MONTHLY"
+    mtd = month_to_date_window(as_of)
+    return Period(start=min(trend.start, mtd.start), end=max(current.end, mtd.end)), "DAILY"
+
+
+def forecast_window(report_type: str, as_of: date) -> Period | None:
+    """The rest of the month from as_of (daily/weekly reports); None when that month is complete."""
+    if report_type == "monthly":
+        return None
+    end = next_month(as_of - timedelta(days=1))
+    if as_of >= end:
+        return None
+    return Period(start=as_of, end=end)
+
 
 # ---- what collect fetches (ReportContext) ------------------------------------------------------
-
-
-class BucketTotal(StrictModel):
-    start: date  # a day (DAILY) or the first of a month (MONTHLY)
-    amount: Decimal
-
-
-class ForecastFigures(StrictModel):
-    """GetCostForecast's answer for [start, end): the rest of the month after the report period."""
-
-    start: date
-    end: date
-    total: Decimal
-    lower: Decimal | None = None
-    upper: Decimal | None = None
-    daily: list[BucketTotal] = Field(default_factory=list)
 
 
 class UsageTypeLine(StrictModel):
@@ -77,12 +102,6 @@ class ReportContext(StrictModel):
     account_names: dict[str, str] = Field(default_factory=dict)  # only the client's own accounts
     ce_requests: int = 0  # requests beyond the main GetCostAndUsage
     as_of: date | None = None  # the run date the month to date and the forecast are computed for
-
-
-# Cost Explorer answers these when it cannot forecast (new accounts, a start before today): the
-# report says so instead of failing.
-_NO_FORECAST = {"DataUnavailableException": "Cost Explorer has too little history to forecast yet",
-                "ValidationException": "Cost Explorer forecasts only from today on"}
 
 
 def _call(ce: Any, operation: str, doing: str, **params: Any) -> dict[str, Any]:
@@ -129,34 +148,6 @@ def forecast_request(config: ClientConfig, run: RunContext) -> dict[str, Any] | 
     if window is None:
         return None
     return {**forecast_query(config, window.start, window.end), "Filter": usage_request(config, run)["Filter"]}
-
-
-def fetch_forecast(ce: Any, request: dict[str, Any]) -> tuple[ForecastFigures | None, str | None]:
-    try:
-        answer = ce.get_cost_forecast(**request)
-    except Exception as exc:  # noqa: BLE001
-        code = aws_error_code(exc)
-        if code not in _NO_FORECAST:
-            raise classify_aws_error(exc, "Cost Explorer GetCostForecast") from exc
-        return None, f"{_NO_FORECAST[code]} ({code})"
-
-    def number(value: Any) -> Decimal | None:
-        return None if value is None else Decimal(str(value))
-
-    days = [
-        BucketTotal(start=date.fromisoformat(r["TimePeriod"]["Start"]), amount=Decimal(str(r["MeanValue"])))
-        for r in answer.get("ForecastResultsByTime", [])
-    ]
-    lower = sum((Decimal(str(r["PredictionIntervalLowerBound"])) for r in answer.get("ForecastResultsByTime", [])
-                 if r.get("PredictionIntervalLowerBound") is not None), Decimal(0)) if days else None
-    upper = sum((Decimal(str(r["PredictionIntervalUpperBound"])) for r in answer.get("ForecastResultsByTime", [])
-                 if r.get("PredictionIntervalUpperBound") is not None), Decimal(0)) if days else None
-    period = request["TimePeriod"]
-    total = number(answer.get("Total", {}).get("Amount"))
-    if total is None or not total.is_finite() or abs(total) >= MAX_AMOUNT:
-        raise DataValidationError(f"Cost Explorer GetCostForecast answered without a usable Total amount: {total}")
-    return ForecastFigures(start=date.fromisoformat(period["Start"]), end=date.fromisoformat(period["End"]),
-                           total=total, lower=lower, upper=upper, daily=days), None
 
 
 def breakdown_request(config: ClientConfig, run: RunContext, service: str) -> dict[str, Any]:
@@ -244,9 +235,9 @@ def account_names(run: RunContext, config: ClientConfig, credentials: dict[str, 
 
 
 def fetch_context(ce: Any, config: ClientConfig, run: RunContext, credentials: dict[str, str] | None,
-                  forecast: bool = True) -> ReportContext:
-    """The history, the forecast and the account names; the breakdown is asked for apart (with_breakdown),
-    once the caller knows which service's move is worth explaining."""
+                  explain: Callable[[list[BucketTotal]], str | None], forecast: bool = True) -> ReportContext:
+    """The history, the forecast, the breakdown of the service `explain` names once it has seen the
+    history (insights.explainer: the caller decides what is worth explaining), and the account names."""
     requests = 1
     totals = fetch_history(ce, config, run)
     figures, note = None, None
@@ -256,15 +247,15 @@ def fetch_context(ce: Any, config: ClientConfig, run: RunContext, credentials: d
         requests += 1
     elif not forecast and forecast_window(run.report_type, run.as_of) is not None:
         note = "No forecast for a past period"
+    breakdown = None
+    service = explain(totals)
+    if service is not None:
+        breakdown = fetch_breakdown(ce, config, run, service)
+        requests += 1
     try:
         names = account_names(run, config, credentials)
     except (AuthorizationError, ConfigurationError):
         names = dict(config.account_names)
-    return ReportContext(granularity=granularity_of(run.report_type), totals=totals, forecast=figures,
-                         forecast_note=note, account_names=names, ce_requests=requests, as_of=run.as_of)
-
-
-def with_breakdown(ce: Any, config: ClientConfig, run: RunContext, context: ReportContext, service: str) -> ReportContext:
-    """The context with `service`'s move broken down by usage type and region (one more request)."""
-    return context.model_copy(update={"breakdown": fetch_breakdown(ce, config, run, service),
-                                      "ce_requests": context.ce_requests + 1})
+    return ReportContext(granularity=report_granularity(run.report_type), totals=totals, forecast=figures,
+                         forecast_note=note, breakdown=breakdown, account_names=names, ce_requests=requests,
+                         as_of=run.as_of)

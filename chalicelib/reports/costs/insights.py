@@ -3,24 +3,24 @@ biggest change, account names. Pure: numbers and flags from what collect fetched
 
 collect fetches a ReportContext (context.py: the raw answers of the extra Cost Explorer requests,
 limited to the client's accounts); build_insights turns it and the CostReport into ReportInsights,
-which every renderer reads, so no format computes a figure of its own. Fetching never depends on
-this module: which service's move is worth one more request is decided here (service_to_explain),
-and collect asks for it.
+which every renderer reads, so no format computes a figure of its own. Fetching never imports this
+module: which service's move is worth one more request is decided here (explainer), and collect hands
+that decision to the fetch.
 """
 
 from __future__ import annotations
 
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Literal
+from typing import Callable, Literal
 from urllib.parse import quote
 
 from chalicelib.core.models import ChangeAlert, StrictModel
-from chalicelib.core.periods import Period, next_month
+from chalicelib.core.periods import Granularity, Period, next_month, report_granularity
 from chalicelib.reports.costs.analysis import CostReport, ServiceRow, is_flagged, pct_change
-from chalicelib.reports.costs.context import BucketTotal, ForecastFigures, ReportContext, UsageBreakdown
-from chalicelib.reports.costs.windows import (Granularity, forecast_window, granularity_of, month_to_date_window,
+from chalicelib.reports.costs.context import (ReportContext, UsageBreakdown, forecast_window, month_to_date_window,
                                               trend_window)
+from chalicelib.reports.costs.explorer import BucketTotal, ForecastFigures
 
 ZERO = Decimal(0)
 BASELINE_DAYS = 7  # a daily report is judged against the average of the 7 days before it
@@ -198,11 +198,15 @@ def why_target(report: CostReport, baseline: Baseline | None = None) -> ServiceR
     return next((row for row in report.top_movers if row.flagged), None)
 
 
-def service_to_explain(report: CostReport, totals: list[BucketTotal], rule: ChangeAlert) -> str | None:
-    """The service whose move the report explains (one more Cost Explorer request), judged with the
-    fetched history: why_target against the baseline those totals give."""
-    target = why_target(report, build_baseline(report, totals, rule))
-    return target.service if target is not None else None
+def explainer(report: CostReport, rule: ChangeAlert) -> Callable[[list[BucketTotal]], str | None]:
+    """What fetching asks once it has the history (context.fetch_context): the service whose move the
+    report explains (worth one more Cost Explorer request), why_target against the baseline of those
+    totals; None when no move is worth it."""
+    def service_to_explain(totals: list[BucketTotal]) -> str | None:
+        target = why_target(report, build_baseline(report, totals, rule))
+        return target.service if target is not None else None
+
+    return service_to_explain
 
 
 def console_url(service: str, period_start: date, period_end: date, granularity: Granularity) -> str:
@@ -246,7 +250,7 @@ def build_why(report: CostReport, breakdown: UsageBreakdown | None, baseline: Ba
     ]
     changes.sort(key=lambda x: (-abs(x.change), x.usage_type, x.region))
     top = changes[:WHY_USAGE_TYPES]
-    granularity = granularity_of(report.report_type)
+    granularity = report_granularity(report.report_type)
     return WhyLine(service=target.service, change=target.change, change_pct=target.change_pct, usage_types=top,
                    explained=sum((x.change for x in top), ZERO), partial=breakdown.partial,
                    console_url=console_url(target.service, report.previous.start, report.current.end, granularity))

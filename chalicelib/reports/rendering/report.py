@@ -4,10 +4,10 @@ a client asks for. HTML, text, XLSX and PDF all render one ReportView, so their 
 from __future__ import annotations
 
 from chalicelib.core.models import ChangeAlert, StrictModel
+from chalicelib.core.periods import report_granularity
 from chalicelib.reports.costs.analysis import CostReport
 from chalicelib.reports.costs.context import ReportContext
 from chalicelib.reports.costs.insights import ReportInsights, build_insights
-from chalicelib.reports.costs.windows import granularity_of
 from chalicelib.reports.rendering.csv_export import build_csv, csv_filename
 from chalicelib.reports.rendering.html import render_html
 from chalicelib.reports.rendering.subject import build_subject
@@ -26,7 +26,7 @@ class RenderedReport(StrictModel):
 
 def empty_insights(report: CostReport) -> ReportInsights:
     """Insights when nothing beyond the main lines was fetched (tests, a collect result without context)."""
-    return build_insights(report, ReportContext(granularity=granularity_of(report.report_type)), ChangeAlert(), None)
+    return build_insights(report, ReportContext(granularity=report_granularity(report.report_type)), ChangeAlert(), None)
 
 
 def render_report(report: CostReport, insights: ReportInsights | None = None,

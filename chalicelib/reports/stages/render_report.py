@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from chalicelib.core.email import build_message
 from chalicelib.core.metrics import publish
+from chalicelib.core.periods import report_granularity
 from chalicelib.core.settings import get_settings
 from chalicelib.reports import rendering, store
 from chalicelib.reports.contracts import CostDataset, RenderReportInput, RenderReportResult
 from chalicelib.reports.costs.analysis import analyze
 from chalicelib.reports.costs.context import ReportContext
 from chalicelib.reports.costs.insights import build_insights
-from chalicelib.reports.costs.windows import granularity_of
 from chalicelib.reports.messages import change_notification
 
 ATTACHMENT_CONTENT_TYPES = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -24,7 +24,7 @@ def render(task: RenderReportInput) -> RenderReportResult:
     config = dataset.client
     context_key = task.collected.context_key
     context = store.get_model(context_key, ReportContext) if context_key else ReportContext(
-        granularity=granularity_of(report.report_type))
+        granularity=report_granularity(report.report_type))
     insights = build_insights(report, context, config.change_alert, config.budget_for("monthly"))
     rendered = rendering.render_report(report, insights, list(config.attachments))
     key = lambda name: store.artefact_key(task.run.run_id, task.client_id, name)  # noqa: E731
