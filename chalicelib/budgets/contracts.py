@@ -5,7 +5,7 @@ and dumps through them and tests/test_asl_contracts.py checks them against the A
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import Field
 
@@ -29,14 +29,6 @@ class BudgetRun(StrictModel):
     client_id: str | None = None
     started_at: datetime
     max_concurrency: int = 10
-
-
-class BudgetPlanInput(StrictModel):
-    """PlanBudgetCheck's Parameters; `input` is validated by the stage (a bad one names the field)."""
-
-    input: Any = None
-    execution_name: str | None = None
-    started_at: str | None = None
 
 
 class BudgetPlanResult(StrictModel):

@@ -17,25 +17,41 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from datetime import datetime
 from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from chalicelib.core.constants import OPERATOR_CLIENT_ID
 from chalicelib.core.errors import ConfigurationError, DataValidationError
-from chalicelib.core.models import StrictModel, describe_validation_error
-from chalicelib.core.periods import utcnow
+from chalicelib.core.models import StrictModel, describe_validation_error, latest_as_of
+from chalicelib.core.periods import parse_timestamp, utcnow
 
 InputModel = TypeVar("InputModel", bound=BaseModel)
 
 # ---- the execution ---------------------------------------------------------------------------------
 
 
+class ExecutionStart(StrictModel):
+    """A plan state's Parameters: the execution input as typed (the plan validates it itself, so a bad
+    one fails naming the field instead of a shape error), the execution's name and its start time."""
+
+    input: Any = None
+    execution_name: str | None = None
+    started_at: str | None = None
+
+    def start_time(self) -> datetime:
+        """When the execution started (a retried plan decides the same); now when no time was passed."""
+        return parse_timestamp(self.started_at) or utcnow()
+
+
 def parse_execution_input(raw_input: Any, model: type[InputModel], example: str,
-                          context: dict[str, Any] | None = None) -> InputModel:
-    """The execution input as `model`; anything else fails the execution naming the field."""
+                          started_at: datetime | None = None) -> InputModel:
+    """The execution input as `model`; anything else fails the execution naming the field. With the
+    execution's `started_at`, an `as_of` is refused later than tomorrow from then (core/models.AsOfDate)."""
     if not isinstance(raw_input, dict):
         raise DataValidationError(f"input: the execution input must be a JSON object like {example}")
+    context = {"latest_as_of": latest_as_of(started_at)} if started_at is not None else None
     try:
         return model.model_validate(raw_input, context=context)
     except ValidationError as exc:

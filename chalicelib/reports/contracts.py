@@ -9,7 +9,7 @@ Data travels between states as S3 keys and ids, never report bodies (256 KB payl
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import Field, StrictBool
 
@@ -91,15 +91,6 @@ class CostDataset(StrictModel):
 
 
 # ---- run-level states ---------------------------------------------------------------------------
-
-
-class PlanInput(StrictModel):
-    """Plan's Parameters. `input` is the execution input as typed: plan validates it as a RunInput
-    itself, so a bad one fails with the field named (DataValidationError) instead of a shape error."""
-
-    input: Any = None
-    execution_name: str | None = None
-    started_at: str | None = None
 
 
 class PlanResult(StrictModel):

@@ -4,20 +4,18 @@ recorded as skipped, with the reason)."""
 from __future__ import annotations
 
 from chalicelib.budgets import store
-from chalicelib.budgets.contracts import BudgetCheckInput, BudgetPlanInput, BudgetPlanResult, BudgetRun, ClientOutcome
+from chalicelib.budgets.contracts import BudgetCheckInput, BudgetPlanResult, BudgetRun, ClientOutcome
 from chalicelib.budgets.evaluation import checked_budgets
 from chalicelib.core.clients import CheckedClient, checked, load_configs
-from chalicelib.core.executions import parse_execution_input, short_reason
-from chalicelib.core.models import ClientConfig, latest_as_of
+from chalicelib.core.executions import ExecutionStart, parse_execution_input, short_reason
+from chalicelib.core.models import ClientConfig
 from chalicelib.core.notifications import Route
-from chalicelib.core.periods import parse_timestamp, utcnow
 from chalicelib.core.settings import get_settings
 
 
-def plan(event: BudgetPlanInput) -> BudgetPlanResult:
-    started_at = parse_timestamp(event.started_at) or utcnow()
-    check_input = parse_execution_input(event.input, BudgetCheckInput, '{"as_of": "2026-11-22"}',
-                                        context={"latest_as_of": latest_as_of(started_at)})
+def plan(event: ExecutionStart) -> BudgetPlanResult:
+    started_at = event.start_time()
+    check_input = parse_execution_input(event.input, BudgetCheckInput, '{"as_of": "2026-11-22"}', started_at)
     run = BudgetRun(run_id=event.execution_name or f"budget-{started_at:%Y%m%dT%H%M%S}",
                     as_of=check_input.as_of or started_at.date(), client_id=check_input.client_id,
                     started_at=started_at, max_concurrency=get_settings().max_concurrency)

@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-from chalicelib.core.executions import parse_execution_input
+from chalicelib.core.executions import ExecutionStart, parse_execution_input
 from chalicelib.core.metrics import publish
-from chalicelib.core.models import latest_as_of
-from chalicelib.core.periods import parse_timestamp, report_periods, utcnow
+from chalicelib.core.periods import report_periods
 from chalicelib.core.settings import get_settings
 from chalicelib.reports import store
-from chalicelib.reports.contracts import PlanInput, PlanResult, RunContext, RunInput
+from chalicelib.reports.contracts import PlanResult, RunContext, RunInput
 
 
-def plan(event: PlanInput) -> PlanResult:
-    started_at = parse_timestamp(event.started_at) or utcnow()
+def plan(event: ExecutionStart) -> PlanResult:
+    started_at = event.start_time()
     # A period in the future has no costs yet: it would be a "$0" report that blocks the real one.
-    run_input = parse_execution_input(event.input, RunInput, '{"report_type": "weekly"}',
-                                      context={"latest_as_of": latest_as_of(started_at)})
+    run_input = parse_execution_input(event.input, RunInput, '{"report_type": "weekly"}', started_at)
     as_of = run_input.as_of or started_at.date()
     # as_of is within IsoDate's range: the periods fit in the calendar.
     current, previous = report_periods(run_input.report_type, as_of)
