@@ -339,7 +339,7 @@ def test_change_alerts_word_any_amount_and_every_channel_renders_them(pairs):
     from chalicelib.core.models import ClientConfig
     from chalicelib.notify.channels import email, slack, sns, teams, webhook
     from chalicelib.core.notifications import Notification
-    from chalicelib.reports.messages import change_notification
+    from chalicelib.reports.rendering.change_alert import change_notification
     from chalicelib.reports.costs.analysis import analyze
 
     overrides = {"change_alert": {"pct": "0.000000000001", "absolute": "0.000000000001"},

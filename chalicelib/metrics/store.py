@@ -20,14 +20,12 @@ from collections.abc import Iterable
 from datetime import date, timedelta
 from typing import Any, Literal
 
-from chalicelib.core import clients
 from chalicelib.core.caches import register as register_cache
 from chalicelib.core.constants import (DEPLOYMENT_TENANT, METRIC_EVENT_RETENTION_DAYS, PK_AGGREGATION_PREFIX,
                                        PK_METRIC_EVENT_PREFIX, PK_METRIC_TENANTS, PK_METRICS_PREFIX, PK_SUMMARY_PREFIX,
                                        TTL_ATTRIBUTE)
 from chalicelib.core.errors import classify_aws_error
 from chalicelib.core.metric_events import ClientOutcome, RunEnd
-from chalicelib.core.settings import get_settings
 from chalicelib.core.store import table
 from chalicelib.metrics.calendar import SummaryPeriod
 from chalicelib.metrics.tally import Tally, bucket_changes
@@ -55,6 +53,8 @@ def apply_event(event: ClientOutcome | RunEnd, unknown_client: str | None = None
     Maxima cannot be added, so they are raised after the transaction with a conditional SET;
     raising a maximum twice changes nothing, so it is also done for a duplicate (a crash between
     the transaction and the maxima is repaired by the redelivery)."""
+    from chalicelib.core.settings import get_settings
+
     table_name = get_settings().table_name
     event_item = {"pk": f"{PK_METRIC_EVENT_PREFIX}{event.event_id}", "sk": "EVENT", "kind": event.kind,
                   "day": event.day.isoformat(), TTL_ATTRIBUTE: table.expiry(METRIC_EVENT_RETENTION_DAYS)}
@@ -97,6 +97,7 @@ def unknown_client_reason(client_id: str) -> str | None:
     """None when `client_id` is a client (a valid id with a config stored under it), else why not.
     Outcomes of anything else (an invalid config entry stored under its position, `entry[3]`; a
     deleted client; a forged message) are counted for the deployment only and never make a tenant."""
+    from chalicelib.core import clients
     from chalicelib.core.models import CLIENT_ID_PATTERN
 
     if client_id in _known_clients:

@@ -8,10 +8,10 @@ period), through one Step Functions run (statemachines/cost_report.asl.json) wit
                  deliver_report, record_result, summarize_run, report_pdf (a report on demand)
   store.py       the delivery ledger, run records and history, each run's S3 artefacts
   trigger.py     the schedules' start: one execution per report type and period
-  messages.py    what a run queues besides its emails: the change alert, the operator alert
+  alerts.py      the operator alert a run with problems queues
   costs/         reading costs from Cost Explorer (budgets read through it too), the analysis
                  and the insights
-  rendering/     one ReportView, rendered as HTML, text, CSV, XLSX and PDF
+  rendering/     one ReportView, rendered as HTML, text, CSV, XLSX and PDF; the change alert
 
 The face below is what app.py registers; no other subsystem imports this package, except the
 budget check reading costs through chalicelib/reports/costs until those move below both.

@@ -26,11 +26,12 @@ from typing import Any
 from chalicelib.core import aws
 from chalicelib.core.errors import aws_error_code, classify_aws_error
 from chalicelib.core.periods import utcnow
-from chalicelib.core.settings import get_settings
 
 
 def table() -> Any:
     """The boto3 Table (built once per container: chalicelib/core/aws.py)."""
+    from chalicelib.core.settings import get_settings  # pydantic-settings: only where the table is used
+
     return aws.dynamodb_table(get_settings().table_name)
 
 
@@ -78,7 +79,8 @@ def update(key: dict[str, str], attrs: dict[str, Any], doing: str) -> None:
 def transact_put(items: list[dict[str, Any]], condition: str = "attribute_not_exists(pk)") -> None:
     """Put every item in ONE TransactWriteItems, each under `condition`; raises the botocore error
     as it is (the caller tells a refused condition, `cancelled_by_condition`, from a failure)."""
-    transact_write([{"Put": {"TableName": get_settings().table_name, "Item": serialized(item),
+    table_name = table().table_name
+    transact_write([{"Put": {"TableName": table_name, "Item": serialized(item),
                              "ConditionExpression": condition}} for item in items])
 
 

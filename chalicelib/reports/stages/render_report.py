@@ -12,7 +12,7 @@ from chalicelib.reports.contracts import CostDataset, RenderReportInput, RenderR
 from chalicelib.reports.costs.analysis import analyze
 from chalicelib.reports.costs.context import ReportContext
 from chalicelib.reports.costs.insights import build_insights
-from chalicelib.reports.messages import change_notification
+from chalicelib.reports.rendering.change_alert import change_notification
 
 ATTACHMENT_CONTENT_TYPES = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                             "pdf": "application/pdf"}

@@ -8,12 +8,13 @@ from chalicelib.core.errors import error_details
 from chalicelib.scraping import figures
 from chalicelib.scraping.contracts import AggregateRequest, AggregateResult, ItemOutcome
 from chalicelib.scraping.scrapers import scraper_for
-from chalicelib.scraping.scrapers.base import job_context
 from chalicelib.scraping.store import JobStore, items_of
 
 
 def aggregate(request: AggregateRequest) -> AggregateResult:
     """Every planned item ends with an outcome: its own, or failed with the reason its chunk stopped."""
+    from chalicelib.scraping.scrapers.base import job_context
+
     job = request.job
     store = JobStore(job.job_id)
     rules = scraper_for(job.scraper).figure_rules

@@ -10,8 +10,6 @@ from chalicelib.core.observability import logger
 from chalicelib.scraping import figures
 from chalicelib.scraping.contracts import ChunkRequest, ChunkResult, ItemOutcome
 from chalicelib.scraping.scrapers import scraper_for
-from chalicelib.scraping.scrapers.base import job_context
-from chalicelib.scraping.settings import get_scraping_settings
 from chalicelib.scraping.store import JobStore, items_of
 
 # What bad data raises in code that reads it (a missing key, a wrong type, a division by zero): one item's
@@ -28,6 +26,9 @@ def process_chunk(request: ChunkRequest, context: Any) -> ChunkResult:
     it) is that item's recorded failure; any other error stops the chunk where its checkpoint is and goes
     to the state machine (Retry for throttling/network/5xx, then Catch).
     """
+    from chalicelib.scraping.scrapers.base import job_context
+    from chalicelib.scraping.settings import get_scraping_settings
+
     job, index = request.job, request.chunk
     store = JobStore(job.job_id)
     record = store.chunk(index)

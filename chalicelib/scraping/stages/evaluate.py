@@ -5,14 +5,15 @@ from __future__ import annotations
 from chalicelib.core.errors import DataValidationError
 from chalicelib.scraping.contracts import AggregateResult, EvaluateResult
 from chalicelib.scraping.scrapers import scraper_for
-from chalicelib.scraping.scrapers.base import job_context
-from chalicelib.scraping.settings import get_scraping_settings
 from chalicelib.scraping.store import JobStore
 
 
 def evaluate_alerts(request: AggregateResult) -> EvaluateResult:
     """The scraper's alert rules, only on enough data: below `min_coverage` nothing is evaluated (a partial
     average is not a signal) and the note says why."""
+    from chalicelib.scraping.scrapers.base import job_context
+    from chalicelib.scraping.settings import get_scraping_settings
+
     job = request.job
     minimum = get_scraping_settings().min_coverage
     if request.coverage < minimum:

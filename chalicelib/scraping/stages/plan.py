@@ -6,14 +6,15 @@ from chalicelib.core.errors import DataValidationError
 from chalicelib.core.observability import logger
 from chalicelib.scraping.contracts import JobRef, PlanRequest, PlanResult
 from chalicelib.scraping.scrapers import scraper_for
-from chalicelib.scraping.scrapers.base import job_context
-from chalicelib.scraping.settings import get_scraping_settings
 from chalicelib.scraping.store import JobStore
 
 
 def plan(request: PlanRequest) -> PlanResult:
     """List the work items once per job and split them into chunks; a rerun finds the plan and returns only
     the chunks not yet done."""
+    from chalicelib.scraping.scrapers.base import job_context
+    from chalicelib.scraping.settings import get_scraping_settings
+
     settings = get_scraping_settings()
     as_of = request.input.as_of or request.started_at.date()
     job = JobRef(job_id=f"{request.input.scraper}#{as_of.isoformat()}", scraper=request.input.scraper, as_of=as_of,

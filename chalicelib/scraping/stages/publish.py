@@ -6,13 +6,14 @@ from chalicelib.core import aws
 from chalicelib.core.constants import SCRAPE_METRIC_NAMESPACE, SERVICE_NAME
 from chalicelib.core.errors import ConfigurationError, classify_aws_error
 from chalicelib.scraping.contracts import EvaluateResult, JobRef, PublishResult
-from chalicelib.scraping.settings import get_scraping_settings
 from chalicelib.scraping.store import JobStore
 
 
 def publish_alerts(request: EvaluateResult) -> PublishResult:
     """Each alert once per job and rule (a ledger entry claimed before the SNS publish), to the critical or the
     normal topic; then the headline metric, also once per job."""
+    from chalicelib.scraping.settings import get_scraping_settings
+
     job = request.job
     settings = get_scraping_settings()
     store = JobStore(job.job_id)
