@@ -117,10 +117,10 @@ def store_clients(clients: list[dict[str, Any] | str]) -> list[str]:
 def store_client_config(client: dict[str, Any] | str, fallback_id: str) -> str:
     """Store a config as written, under its client_id when it has a valid one (else `fallback_id`,
     its position): the run then reports what is wrong with it instead of refusing the whole file."""
-    from chalicelib.core.clients import put_client_config
+    from chalicelib.core import clients as table
 
     client_id = client_id_of(client) or fallback_id
-    put_client_config(client, client_id=client_id)
+    table.put_client_config(client, client_id=client_id)
     return client_id
 
 
@@ -413,19 +413,19 @@ class LocalRuntime:
             kwargs["nextToken"] = page["nextToken"]
 
     def run_records(self, run_id: str) -> dict[str, dict[str, Any]]:
-        from chalicelib.reports.store import iter_client_records
+        from chalicelib.reports import store as table
 
-        return {item["client_id"]: item for item in iter_client_records(run_id)}
+        return {item["client_id"]: item for item in table.iter_client_records(run_id)}
 
     def read_artefact(self, key: str) -> str:
-        from chalicelib.reports.store import get_text
+        from chalicelib.reports import store as artefacts
 
-        return get_text(key)
+        return artefacts.get_text(key)
 
     def read_artefact_bytes(self, key: str) -> bytes:
-        from chalicelib.reports.store import get_bytes
+        from chalicelib.reports import store as artefacts
 
-        return get_bytes(key)
+        return artefacts.get_bytes(key)
 
     def artefact_names(self, prefix: str) -> list[str]:
         """Names of the objects under a key prefix (one page: a client's run folder is small)."""
