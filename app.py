@@ -2,12 +2,12 @@
 
 from chalice import Chalice
 
-from chalicelib.budgets.blueprint import bp as budgets
+from chalicelib.budgets import bp as budgets
 from chalicelib.core.constants import APP_NAME
-from chalicelib.metrics.blueprint import bp as metrics
-from chalicelib.notify.blueprint import bp as notify
-from chalicelib.reports.blueprint import bp as reports
-from chalicelib.scraping.blueprint import bp as scraping
+from chalicelib.metrics import bp as metrics
+from chalicelib.notify import bp as notify
+from chalicelib.reports import bp as reports
+from chalicelib.scraping import bp as scraping
 
 # configure_logs=False: Chalice would add a plain-text stdout handler to the APP_NAME logger, the very
 # logger Powertools uses for its JSON lines, and every log line would be written twice.

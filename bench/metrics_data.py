@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from chalicelib.core.constants import METRIC_EVENT_RETENTION_DAYS, PK_METRIC_EVENT_PREFIX, TTL_ATTRIBUTE
-from chalicelib.metrics.events import ClientOutcome, RunEnd, client_outcome, run_end
+from chalicelib.core.metric_events import ClientOutcome, RunEnd, client_outcome, run_end
 from chalicelib.metrics.store import day_key
 from chalicelib.metrics.tally import bucket_changes
 

@@ -38,18 +38,18 @@ def _run_context(report_type: str, as_of: date) -> Any:
 
 def collect_and_render(configs: list[Any], ce: Any, run: Any, render: bool, formats: tuple[str, ...] = ()) -> dict[str, Any]:
     from chalicelib.reports.costs.analysis import analyze
-    from chalicelib.reports.stages.collect_costs import collect_dataset
-    from chalicelib.reports.rendering import render_report
     from chalicelib.reports.costs.context import fetch_context
-    from chalicelib.reports.costs.insights import build_insights
+    from chalicelib.reports.costs.explorer import fetch_costs
+    from chalicelib.reports.costs.insights import build_insights, explainer
+    from chalicelib.reports.rendering import render_report
 
     requests: Counter[str] = Counter()
     times: dict[str, list[float]] = {"email": [], "xlsx": [], "pdf": []}
     for config in configs:
-        dataset = collect_dataset(config, run, ce)
+        dataset = fetch_costs(config, run, ce)
         main = dataset.ce_requests
         report = analyze(dataset)
-        context = fetch_context(ce, config, run, report, None)
+        context = fetch_context(ce, config, run, None, explain=explainer(report, config.change_alert))
         requests["main"] += main
         requests["extra"] += context.ce_requests
         requests["why"] += context.breakdown is not None
@@ -57,7 +57,7 @@ def collect_and_render(configs: list[Any], ce: Any, run: Any, render: bool, form
         if not render:
             continue
         started = time.perf_counter()
-        insights = build_insights(report, context, config.change_alert, config.budgets.get("monthly"))
+        insights = build_insights(report, context, config.change_alert, config.budget_for("monthly"))
         render_report(report, insights, ["csv"])
         times["email"].append(time.perf_counter() - started)
         for fmt in formats:

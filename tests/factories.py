@@ -8,7 +8,8 @@ from decimal import Decimal
 from typing import Any
 
 from chalicelib.core.constants import REPORT_TYPES
-from chalicelib.core.models import ClientConfig, Period
+from chalicelib.core.models import ClientConfig
+from chalicelib.core.periods import Period
 from chalicelib.reports.contracts import CostDataset, CostLine, RunContext
 
 AS_OF = date(2026, 11, 18)  # weekly: current Nov 9-15, previous Nov 2-8
@@ -116,8 +117,8 @@ def realistic_context(report_type: str = "weekly"):
     """What collect would fetch for realistic_dataset(): 14 days of totals, a forecast, a breakdown."""
     from datetime import timedelta
 
-    from chalicelib.reports.costs.insights import (BucketTotal, ForecastFigures, ReportContext, UsageBreakdown,
-                                                   UsageTypeLine)
+    from chalicelib.reports.costs.context import ReportContext, UsageBreakdown, UsageTypeLine
+    from chalicelib.reports.costs.explorer import BucketTotal, ForecastFigures
 
     start = date(2024, 4, 29)
     totals = [BucketTotal(start=start + timedelta(days=i), amount=Decimal(1500 + 40 * i + (300 if i >= 7 else 0)))

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any, Iterator
 
-from chalicelib.metrics.events import ClientOutcome, RunEnd, client_outcome, run_end
+from chalicelib.core.metric_events import ClientOutcome, RunEnd, client_outcome, run_end
 
 TABLE = "cost-reporter-metrics-test"
 ENV = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing",

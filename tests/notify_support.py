@@ -7,7 +7,7 @@ import json
 from datetime import datetime, timezone
 from typing import Any
 
-from chalicelib.notify.models import Fact, Notification, Route, notification_id
+from chalicelib.core.notifications import Fact, Notification, Route, notification_id
 
 
 def notification(client_id: str, route: Route, *, title: str | None = None, summary: str = "Spend moved.",
@@ -22,7 +22,7 @@ def notification(client_id: str, route: Route, *, title: str | None = None, summ
 
 
 def enqueue(*notifications: Notification) -> None:
-    from chalicelib.notify.queue import enqueue as put
+    from chalicelib.core.notifications import enqueue as put
 
     for item in notifications:
         assert put(item) is True
@@ -37,7 +37,7 @@ def ledger_items() -> list[dict[str, Any]]:
 
 
 def channel(nid: str, name: str) -> dict[str, Any]:
-    from chalicelib.notify import ledger
+    from chalicelib.notify import store as ledger
 
     return ledger.statuses(nid)[f"CHANNEL#{name}"]
 

@@ -257,10 +257,11 @@ def test_reports_in_every_format_show_any_amount_in_cents(pairs, report_type):
 def test_budget_checks_evaluate_and_word_any_amount(actual, rest, budget):
     from chalicelib.budgets.evaluation import crossed_thresholds
     from chalicelib.budgets.messages import budget_notification
-    from chalicelib.budgets.models import BudgetSpend
-    from chalicelib.core.models import ClientConfig, Period
+    from chalicelib.budgets.contracts import BudgetSpend
+    from chalicelib.core.models import ClientConfig
+    from chalicelib.core.periods import Period
     from chalicelib.notify.channels import slack, sns, teams, webhook
-    from chalicelib.notify.models import Notification
+    from chalicelib.core.notifications import Notification
 
     config = ClientConfig.model_validate(f.client_config("alpha", [ALPHA_ACCOUNT], budgets=[
         {"amount": str(budget), "period": "monthly",
@@ -289,11 +290,11 @@ def test_budget_checks_evaluate_and_word_any_amount(actual, rest, budget):
 
 @pytest.fixture(scope="module")
 def metrics_table():
-    from chalicelib.core.store import table
+    from chalicelib.core import clients
     from tests.metrics_support import project_table
 
     with project_table() as dynamo:
-        table.put_client_config(f.client_config("alpha", [ALPHA_ACCOUNT]))
+        clients.put_client_config(f.client_config("alpha", [ALPHA_ACCOUNT]))
         yield dynamo
 
 
@@ -301,8 +302,8 @@ def test_metric_events_and_summaries_keep_any_amount(metrics_table):
     from chalicelib.metrics import store
     from chalicelib.metrics.aggregation import summaries_from_days, summary_view
     from chalicelib.metrics.calendar import backfill_periods
-    from chalicelib.metrics.events import client_outcome
-    from chalicelib.metrics.stages import apply_metric_record
+    from chalicelib.core.metric_events import client_outcome
+    from chalicelib.metrics.stages.apply_metric_events import apply_metric_record
 
     counter = {"n": 0}
 
@@ -337,8 +338,8 @@ def test_metric_events_and_summaries_keep_any_amount(metrics_table):
 def test_change_alerts_word_any_amount_and_every_channel_renders_them(pairs):
     from chalicelib.core.models import ClientConfig
     from chalicelib.notify.channels import email, slack, sns, teams, webhook
-    from chalicelib.notify.models import Notification
-    from chalicelib.reports.change_alerts import change_notification
+    from chalicelib.core.notifications import Notification
+    from chalicelib.reports.rendering.change_alert import change_notification
     from chalicelib.reports.costs.analysis import analyze
 
     overrides = {"change_alert": {"pct": "0.000000000001", "absolute": "0.000000000001"},

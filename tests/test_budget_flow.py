@@ -103,10 +103,10 @@ def test_budget_check_notifies_once_per_crossing_across_reruns_and_days(env, tmp
 def test_new_period_rearms_a_repeat_claims_nothing_and_a_concurrent_claim_wins_once(env):
     from datetime import datetime, timezone
 
-    from chalicelib.budgets import crossings
+    from chalicelib.budgets import store as crossings
     from chalicelib.core.errors import ServiceUnavailableError
     from chalicelib.core.models import BudgetThreshold
-    from chalicelib.notify.models import Notification, Route
+    from chalicelib.core.notifications import Notification, Route
 
     def announcement(tag: str):
         def announce(new):
@@ -140,7 +140,7 @@ def test_new_period_rearms_a_repeat_claims_nothing_and_a_concurrent_claim_wins_o
 
 
 def _status(notification_id: str) -> dict[str, dict]:
-    from chalicelib.notify import ledger
+    from chalicelib.notify import store as ledger
 
     return ledger.statuses(notification_id)
 

@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from chalicelib.budgets.evaluation import check_period, checked_budgets, crossed_thresholds
 from chalicelib.core.models import Budget, ClientConfig
-from chalicelib.core.periods import budget_period
+from chalicelib.core.periods import period_containing as budget_period
 from tests.factories import client_config as client
 
 

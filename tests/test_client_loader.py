@@ -126,11 +126,11 @@ def test_budget_check_refuses_the_overlap(local_aws):
 
 def _edit_after(aws, stage: str, client_id: str, config: dict | str) -> None:
     """Replace a stored config as soon as `stage` has finished (as a person editing the table would)."""
-    from chalicelib.core.store import table
+    from chalicelib.core import clients
 
     def edit(name, event, result):
         if name == stage:
-            table.put_client_config(config, client_id=client_id)
+            clients.put_client_config(config, client_id=client_id)
 
     aws.bridge.after_hook = edit
 

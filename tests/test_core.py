@@ -10,7 +10,7 @@ from chalicelib.core import caches, constants
 from chalicelib.core.errors import ConfigurationError, DataValidationError, ThrottlingError
 from chalicelib.core.observability import run_stage
 from chalicelib.core.settings import get_settings
-from chalicelib.core.store import table
+from chalicelib.reports import store as table
 
 
 @pytest.fixture

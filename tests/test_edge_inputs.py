@@ -68,7 +68,7 @@ def test_a_3000_character_service_name_is_shortened_in_the_pdf_and_kept_whole_in
 
 @pytest.fixture
 def metrics_queue(tmp_path):
-    from chalicelib.core.store import table
+    from chalicelib.core import clients
     from chalicelib.metrics.blueprint import bp
 
     app = Chalice(app_name="metrics-under-test", configure_logs=False)
@@ -78,12 +78,12 @@ def metrics_queue(tmp_path):
         {"version": "2.0", "app_name": "metrics-under-test", "stages": {"test": {"environment_variables": ENV}}}))
     with project_table() as dynamo, Client(app, stage_name="test", project_dir=str(tmp_path)) as client:
         for known in ("alpha", "bravo"):
-            table.put_client_config(client_config(known, [ACCOUNT]))
+            clients.put_client_config(client_config(known, [ACCOUNT]))
         yield client, dynamo
 
 
 def _event(run_id: str, client_id: str, status: str) -> str:
-    from chalicelib.metrics.events import client_outcome
+    from chalicelib.core.metric_events import client_outcome
 
     return client_outcome(run_id, DAY, {"client_id": client_id, "status": status, "ce_requests": 1,
                                         "spend_reported": "10.0123456789"}).model_dump_json()
@@ -94,7 +94,8 @@ def test_a_metric_event_for_an_unknown_client_makes_no_tenant(metrics_queue):
     entry, stored under its position) counts for the deployment only, with the reason kept."""
     from chalicelib.metrics import store
     from chalicelib.metrics.contracts import AggregationRun, PlanInput, TenantTask
-    from chalicelib.metrics.stages import aggregate_tenant, plan_aggregation
+    from chalicelib.metrics.stages.aggregate_tenant import aggregate_tenant
+    from chalicelib.metrics.stages.plan_aggregation import plan_aggregation
 
     client, dynamo = metrics_queue
     bodies = [_event("run-1", "alpha", "completed"), _event("run-1", "ghost", "completed"),
@@ -122,12 +123,12 @@ def test_a_metric_event_for_an_unknown_client_makes_no_tenant(metrics_queue):
 
 
 def test_the_known_clients_of_the_sample_runs_still_get_their_tenants(metrics_queue):
-    from chalicelib.core.store import table
+    from chalicelib.core import clients
     from chalicelib.metrics import store
 
     client, _ = metrics_queue
     for known in ("charlie", "paused"):
-        table.put_client_config(client_config(known, [ACCOUNT]))
+        clients.put_client_config(client_config(known, [ACCOUNT]))
     bodies = [event.model_dump_json() for event in sample_runs()]
     event = client.events.generate_sqs_event(queue_name="cost-reporter-local-metrics", message_bodies=bodies[:10])
     assert client.lambda_.invoke("apply_metric_events", event).payload == {"batchItemFailures": []}

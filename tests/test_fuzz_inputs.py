@@ -35,7 +35,8 @@ from pydantic import ValidationError
 from chalicelib.reports.costs.analysis import analyze
 from chalicelib.core.email import build_message, header_safe
 from chalicelib.core.errors import DataValidationError
-from chalicelib.core.models import REPORT_TYPES, ClientConfig, parse_client_config
+from chalicelib.core.clients import parse_client_config
+from chalicelib.core.models import REPORT_TYPES, ClientConfig
 from chalicelib.reports.contracts import CostDataset, CostLine, RunContext, RunInput
 from chalicelib.core.periods import report_periods
 from chalicelib.reports.rendering import render_report
@@ -223,7 +224,7 @@ def test_fuzzed_execution_inputs_run_or_are_refused_naming_the_field(tmp_path):
     counts = {"fuzzed": 0, "accepted": 0, "rejected": 0}
     with LocalAWS(out_dir=tmp_path / "out", costs=CostData.from_rows([])):
         from chalicelib.core.observability import run_stage
-        from chalicelib.core.store import table
+        from chalicelib.reports import store
         from chalicelib.reports.blueprint import STAGES
 
         @FUZZ
@@ -255,7 +256,7 @@ def test_fuzzed_execution_inputs_run_or_are_refused_naming_the_field(tmp_path):
                 assert run["force"] is value["force"]
             _check_periods(value["report_type"], as_of, run)
             RunContext.model_validate(run)
-            meta = next(i for i in table.iter_run_items("fuzz") if i["sk"] == "META")
+            meta = next(i for i in store.iter_run_items("fuzz") if i["sk"] == "META")
             assert (meta["report_type"], meta["period_start"]) == (run["report_type"], run["current"]["start"])
 
         check()

@@ -11,7 +11,7 @@ import pytest
 from chalicelib.core.errors import DataValidationError
 from chalicelib.core.observability import run_stage
 from chalicelib.metrics.blueprint import STAGES
-from chalicelib.metrics import stages, store
+from chalicelib.metrics import store, trigger
 from chalicelib.metrics.aggregation import summary_view
 from bench.metrics_data import seed
 from tests.metrics_support import project_table, run_events, sample_runs
@@ -166,8 +166,8 @@ def test_the_scheduled_trigger_names_the_execution_after_the_event_day(aws_env):
         from tests.metrics_support import reset_caches
 
         reset_caches()
-        first = stages.start_scheduled_aggregation("2026-11-19T02:00:07Z")
-        repeat = stages.start_scheduled_aggregation("2026-11-19T02:00:59Z")  # EventBridge/async retry
+        first = trigger.start_scheduled_aggregation("2026-11-19T02:00:07Z")
+        repeat = trigger.start_scheduled_aggregation("2026-11-19T02:00:59Z")  # EventBridge/async retry
         reset_caches()
     # While the first is running AWS answers a same-name same-input start with the same execution;
     # once it has closed, with ExecutionAlreadyExists. Either way there is one execution.

@@ -9,9 +9,9 @@ from decimal import Decimal
 import pytest
 
 from chalicelib.metrics import store
-from chalicelib.metrics.events import METRIC_EVENT
+from chalicelib.core.metric_events import METRIC_EVENT
 from chalicelib.metrics.histogram import bin_attribute, bin_index
-from chalicelib.metrics.stages import apply_metric_record
+from chalicelib.metrics.stages.apply_metric_events import apply_metric_record
 from chalicelib.metrics.tally import Tally
 from tests.metrics_support import project_table, sample_runs
 

@@ -12,7 +12,7 @@ import pytest
 from chalicelib.core.errors import ConfigurationError, NetworkError, ServiceUnavailableError, ThrottlingError
 from chalicelib.notify.channels import email, slack, sns, teams, webhook
 from chalicelib.notify.http import parse_target, post_json
-from chalicelib.notify.models import Fact, Notification, Route, notification_id
+from chalicelib.core.notifications import Fact, Notification, Route, notification_id
 from local.fixtures.webhook_server import WebhookServer
 
 HOSTILE = "Evil <!channel> <@U123> <https://evil.example|click> [x](https://evil.example) *b* & <script>alert(1)</script>"
@@ -95,7 +95,7 @@ def test_status_classification(server, mode, error):
     url = server.url("slack", "acme", mode=mode)
     with pytest.raises(error) as caught:
         post_json(_target(url), {"text": "hi"})
-    from chalicelib.notify.consumer import QUEUE_RETRIED
+    from chalicelib.notify.stages.consumer import QUEUE_RETRIED
 
     assert isinstance(caught.value, QUEUE_RETRIED) is (mode in ("status/429", "status/500", "status/503"))
     assert url not in str(caught.value) and "/acme" not in str(caught.value)  # the URL is a secret

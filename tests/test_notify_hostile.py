@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from chalicelib.notify.models import Route
+from chalicelib.core.notifications import Route
 from local.fixtures.webhook_server import WebhookServer
 from tests.factories import client_config
 from tests.notify_support import channel, dlq_bodies, enqueue, ledger_items, notification, settle
@@ -205,7 +205,7 @@ def test_no_post_starts_without_the_largest_allowed_timeout_left(env, monkeypatc
 
     from chalicelib.core import constants as c
     from chalicelib.core.settings import Settings
-    from chalicelib.notify import consumer
+    from chalicelib.notify.stages import consumer
 
     aws.notify.put_secret("r/hook", server.url("webhook", "reserve"))
     item = notification("reserve", Route(webhook_secret="r/hook"))

@@ -16,7 +16,7 @@ from typing import Any, Iterator
 import pytest
 
 from chalicelib.core.text import BIDI_CONTROLS
-from chalicelib.notify.models import Fact, Route
+from chalicelib.core.notifications import Fact, Route
 from local.fixtures.webhook_server import WebhookServer
 from tests.factories import client_config
 from tests.notify_support import channel, enqueue, notification, settle

@@ -199,3 +199,31 @@ def test_report_pdf_on_demand_for_a_past_period(tmp_path) -> None:
         assert failed and error["errorType"] == "DataValidationError" and "report_type" in error["errorMessage"]
         error, failed = invoke({"client_id": "nobody", "report_type": "weekly", "as_of": "2026-10-01"})
         assert failed and error["errorType"] == "ConfigurationError"
+
+
+def test_report_pdf_presigns_after_caches_were_reset_without_credentials(tmp_path, monkeypatch) -> None:
+    """A reset forgets the presigning client, it does not build one: a reset made where no AWS
+    credentials were set (a tool, another test) used to leave a client without credentials that
+    every later report_pdf signed with, failing with NoCredentialsError."""
+    import boto3
+
+    import chalicelib.reports.stages.report_pdf  # noqa: F401 - its cache is registered, as in a warm container
+    from chalicelib.core.caches import reset_all
+    from local.aws.runtime import LocalAWS
+
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-credentials"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
+    boto3.setup_default_session()
+    reset_all()
+    monkeypatch.undo()
+    clients = load_clients(SAMPLES / "clients.json")
+    with LocalAWS(out_dir=tmp_path, costs=CostData.from_csv(SAMPLES / "costs.csv"), clients=clients,
+                  organizations=load_organizations(SAMPLES / "organizations.json")) as aws:
+        reply = aws.session.client("lambda").invoke(
+            FunctionName=aws.stage.function_name("report_pdf"),
+            Payload=json.dumps({"client_id": "acme-retail", "report_type": "monthly", "as_of": "2026-10-01"}).encode())
+        result = json.loads(reply["Payload"].read())
+        assert not reply.get("FunctionError"), result
+        assert result["report_key"] in result["report_url"]

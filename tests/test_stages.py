@@ -8,7 +8,7 @@ import pytest
 from chalice.test import Client
 
 from chalicelib.core.errors import DataValidationError
-from chalicelib.core.store import table
+from chalicelib.reports import store
 from tests.factories import AS_OF, client_config
 
 
@@ -55,10 +55,9 @@ def _eligible_ids(result):
 
     from chalicelib.core.clients import CheckedClient
     from chalicelib.core.settings import get_settings
-    from chalicelib.core.store import artefacts
 
     assert result["items"]["bucket"] == get_settings().bucket_name
-    items = [CheckedClient.model_validate(item) for item in json.loads(artefacts.get_text(result["items"]["key"]))]
+    items = [CheckedClient.model_validate(item) for item in json.loads(store.get_text(result["items"]["key"]))]
     assert result["eligible"] == len(items)
     return [item.client_id for item in items]
 
@@ -67,7 +66,7 @@ def test_eligibility_reasons(chalice_client):
     run = _plan(chalice_client, {"report_type": "weekly", "as_of": AS_OF.isoformat()})["run"]
     result = _eligibility(chalice_client, run)
     assert _eligible_ids(result) == ["alpha", "quick"]
-    records = {r["client_id"]: r for r in table.iter_run_items("run-1") if r["sk"].startswith("CLIENT#")}
+    records = {r["client_id"]: r for r in store.iter_run_items("run-1") if r["sk"].startswith("CLIENT#")}
     assert records["dailyonly"]["reason"] == "weekly reports are not enabled for this client"
     assert records["norecipients"]["reason"] == "no recipients configured"
     assert records["noaccounts"]["reason"] == "no accounts configured"
@@ -80,13 +79,13 @@ def test_the_ledger_decides_per_period_and_force_resends(chalice_client):
     run = _plan(chalice_client, {"report_type": "weekly", "as_of": AS_OF.isoformat()})["run"]
     # A weekly report for the week before went out moments ago: it does not block this week's.
     earlier = (AS_OF - timedelta(days=7)).isoformat()
-    table.record_delivery("alpha", "weekly", earlier, "msg-1", "older-run")
-    table.record_delivery("quick", "weekly", earlier, "msg-2", "older-run")
+    store.record_delivery("alpha", "weekly", earlier, "msg-1", "older-run")
+    store.record_delivery("quick", "weekly", earlier, "msg-2", "older-run")
     assert _eligible_ids(_eligibility(chalice_client, run)) == ["alpha", "quick"]
 
-    table.record_delivery("quick", "weekly", run["current"]["start"], "msg-3", "other-run")
+    store.record_delivery("quick", "weekly", run["current"]["start"], "msg-3", "other-run")
     assert _eligible_ids(_eligibility(chalice_client, run)) == ["alpha"]
-    records = {r["client_id"]: r for r in table.iter_run_items("run-1") if r["sk"].startswith("CLIENT#")}
+    records = {r["client_id"]: r for r in store.iter_run_items("run-1") if r["sk"].startswith("CLIENT#")}
     assert records["quick"]["reason"].startswith("already delivered for 2026-11-09 to 2026-11-15 by run other-run")
     assert records["quick"]["problem"] is False
 

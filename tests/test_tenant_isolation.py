@@ -29,7 +29,8 @@ from chalicelib.reports.costs.analysis import analyze
 from chalicelib.core.models import ClientConfig
 from chalicelib.reports.contracts import CostDataset, CostLine, RunContext
 from chalicelib.core.periods import report_periods
-from chalicelib.reports.rendering import build_csv, format_money
+from chalicelib.core.formatting import format_money
+from chalicelib.reports.rendering import build_csv
 
 AS_OF = date(2026, 11, 18)  # weekly: current 2026-11-09..15, previous 2026-11-02..08
 WEEKLY = {"report_type": "weekly", "as_of": AS_OF.isoformat()}

@@ -30,10 +30,10 @@ def test_duplicate_client_ids_are_refused_naming_the_id_and_both_positions(local
 
 
 def test_duplicate_client_id_among_stored_configs_fails_both(local_aws):
-    from chalicelib.core.store import table
+    from chalicelib.core import clients
 
     aws = local_aws(clients=[client("alpha", ["111111111111"])], rows=cost_rows(["111111111111"]))
-    table.put_client_config(client("alpha", ["111111111111"], name="Impostor"), client_id="alpha-copy")
+    clients.put_client_config(client("alpha", ["111111111111"], name="Impostor"), client_id="alpha-copy")
     aws.run(WEEKLY, name="dup-stored")
     records = _records(aws, "dup-stored")
     for key in ("alpha", "alpha-copy"):

@@ -4,7 +4,8 @@ Each line below is one Lambda: its function name and the stage it runs ("module:
 the reports blueprint; STAGES is what tests/test_asl_contracts.py checks against the ASL.
 """
 
-from typing import Any, Callable
+from functools import partial
+from typing import Any
 
 from chalice import Blueprint, Cron
 
@@ -12,17 +13,13 @@ from chalicelib.core.blueprints import stage_function
 
 bp = Blueprint(__name__)
 STAGES: dict[str, str] = {}
+_stage = partial(stage_function, bp, STAGES)  # _stage(function name, "module:function")
 
-
-def _stage(name: str, target: str) -> Callable[..., Any]:
-    return stage_function(bp, STAGES, name, target)
-
-
-budget_plan = _stage("budget_plan", "chalicelib.budgets.stages:plan")
-budget_spend = _stage("budget_spend", "chalicelib.budgets.stages:spend")
-budget_alert = _stage("budget_alert", "chalicelib.budgets.stages:alert")
-budget_record = _stage("budget_record", "chalicelib.budgets.stages:record_failure")
-budget_summary = _stage("budget_summary", "chalicelib.budgets.stages:summarize")
+budget_plan = _stage("budget_plan", "chalicelib.budgets.stages.plan:plan")
+budget_spend = _stage("budget_spend", "chalicelib.budgets.stages.spend:spend")
+budget_alert = _stage("budget_alert", "chalicelib.budgets.stages.alert:alert")
+budget_record = _stage("budget_record", "chalicelib.budgets.stages.record:record_failure")
+budget_summary = _stage("budget_summary", "chalicelib.budgets.stages.summarize:summarize")
 
 
 @bp.schedule(Cron(30, 6, "*", "*", "?", "*"), name="budget_trigger")  # 06:30 UTC daily

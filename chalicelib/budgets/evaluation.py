@@ -10,8 +10,8 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from chalicelib.core.models import Budget, BudgetThreshold, Period
-from chalicelib.core.periods import budget_period
+from chalicelib.core.models import Budget, BudgetThreshold
+from chalicelib.core.periods import Period, period_containing
 
 HUNDRED = Decimal(100)
 CHECKED_PERIODS = ("weekly", "monthly", "quarterly", "yearly")  # a daily budget only feeds the daily report
@@ -23,7 +23,7 @@ def checked_budgets(budgets: list[Budget]) -> list[Budget]:
 
 def check_period(budget: Budget, as_of: date) -> Period:
     """The period whose spend is checked on `as_of`: the one holding the last complete day."""
-    return budget_period(budget.period, as_of - timedelta(days=1))
+    return period_containing(budget.period, as_of - timedelta(days=1))
 
 
 def watched_amount(threshold: BudgetThreshold, actual: Decimal, forecast_total: Decimal | None) -> Decimal | None:

@@ -3,15 +3,18 @@ and the operator alert of a check with problems."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
+from typing import Callable
 
-from chalicelib.core.constants import APP_NAME
-from chalicelib.core.models import Budget, BudgetThreshold, ClientConfig
-from chalicelib.core.run_problems import FailedClient, ProblemSkip, problem_lines
-from chalicelib.reports.rendering.formatting import format_money
-from chalicelib.notify.models import Fact, Notification, Route, notification_id
+from chalicelib.budgets.contracts import BudgetSpend, BudgetSummary
 from chalicelib.budgets.evaluation import describe_threshold, used_pct, watched_amount
-from chalicelib.budgets.models import BudgetSpend, BudgetSummary
+from chalicelib.core.constants import APP_NAME
+from chalicelib.core.executions import FailedClient, ProblemSkip, problem_lines
+from chalicelib.core.formatting import format_money
+from chalicelib.core.models import Budget, BudgetThreshold, ClientConfig
+from chalicelib.core.notifications import Fact, Notification, Route, notification_id
+from chalicelib.core.periods import utcnow
 
 
 def budget_notification_id(client_id: str, spend: BudgetSpend, crossed: list[BudgetThreshold]) -> str:
@@ -19,8 +22,17 @@ def budget_notification_id(client_id: str, spend: BudgetSpend, crossed: list[Bud
                            *sorted(t.key for t in crossed))
 
 
+def announcer(config: ClientConfig, budget: Budget, spend: BudgetSpend) -> Callable[[list[BudgetThreshold]], Notification]:
+    """The notification announcing newly crossed thresholds of this budget (what the claim writes with them)."""
+    def announce(new: list[BudgetThreshold]) -> Notification:
+        return budget_notification(config, budget, spend, new, budget_notification_id(config.client_id, spend, new),
+                                   utcnow())
+
+    return announce
+
+
 def budget_notification(config: ClientConfig, budget: Budget, spend: BudgetSpend, announced: list[BudgetThreshold],
-                        nid: str, created_at: object) -> Notification:
+                        nid: str, created_at: datetime) -> Notification:
     cur = spend.currency
     over = any(t.percent >= 100 for t in announced)
     if spend.actual >= budget.amount:

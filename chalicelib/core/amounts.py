@@ -2,7 +2,7 @@
 
 Cost Explorer answers amounts as strings with up to 10 decimals ("12.3456789012"); a source with
 more (a hand-made cost file, a sum of many lines) is valid too. Computation keeps full precision;
-displays round to cents (reports/rendering/formatting.py); a stored or queued amount (a metric
+displays round to cents (core/formatting.py); a stored or queued amount (a metric
 event, a day bucket) is quantized here, to Cost Explorer's own 10 decimals, within the 38
 significant digits a DynamoDB number holds. Only a non-finite value (NaN, Infinity) is refused.
 """

@@ -1,9 +1,13 @@
-"""The one loader of client configs: every path that reads a client's config goes through here.
+"""Client configs: stored as a person wrote them, and the one loader every path that reads a config
+goes through (nothing else reads the CLIENTS partition).
 
-A config is valid when it passes the per-client rules (`parse_client_config` in core/models.py) AND
-every cross-client rule below (`check_configs`): a client_id claimed by two stored configs, an
-account listed by two clients that are not DISABLED unless both declare it in `shared_accounts`.
-Three ways in, one per kind of caller:
+  CLIENTS / <client_id>   a client config, stored as the raw JSON a person wrote (validation happens
+                          when a run reads it, so a bad one is reported, not lost)
+
+A config is valid when it passes the per-client rules (`parse_client_config`: the ClientConfig
+model of core/models.py, its stored key, the allowed sender domains) AND every cross-client rule
+(`check_configs`): a client_id claimed by two stored configs, an account listed by two clients that
+are not DISABLED unless both declare it in `shared_accounts`. Three ways in, one per kind of caller:
 
   load_configs(only)                 every stored config with every rule (one Query of the CLIENTS
                                      partition): eligibility and the budget check's plan
@@ -23,13 +27,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
-from typing import Annotated
+from collections.abc import Iterator, Sequence
+from typing import Annotated, Any
 
-from pydantic import StringConstraints
+from pydantic import StringConstraints, ValidationError
 
+from chalicelib.core.constants import PK_CLIENTS
 from chalicelib.core.errors import ConfigChangedError, ConfigurationError
-from chalicelib.core.models import ClientConfig, ClientId, StrictModel, parse_client_config
+from chalicelib.core.models import ClientConfig, ClientId, StrictModel, describe_validation_error
 
 # sha256 of the validated config, first 128 bits: detects any edit; short enough that the budget
 # check's inline Map items (id + fingerprint) stay small.
@@ -54,7 +59,72 @@ def checked(config: ClientConfig) -> CheckedClient:
     return CheckedClient(client_id=config.client_id, fingerprint=config_fingerprint(config))
 
 
+# ---- stored as written ----------------------------------------------------------------------------
+
+
+def put_client_config(raw: dict[str, Any] | str, client_id: str | None = None) -> None:
+    """Store a config as written (validation happens when a run reads it, so a bad one is reported, not lost)."""
+    from chalicelib.core.store import table
+
+    text = raw if isinstance(raw, str) else json.dumps(raw, default=str)
+    key = client_id or (raw.get("client_id") if isinstance(raw, dict) else None)
+    if not isinstance(key, str) or not key:
+        raise ValueError("client_id: field required to store a client config")
+    with table.translated("store client config"):
+        table.table().put_item(Item={"pk": PK_CLIENTS, "sk": key, "config": text})
+
+
+def _stored_configs() -> Iterator[tuple[str, str]]:
+    """(stored key, raw JSON) for every client, in key order (one Query of the CLIENTS partition)."""
+    from chalicelib.core.store import table
+
+    for item in table.query("list client configs", KeyConditionExpression="pk = :pk",
+                            ExpressionAttributeValues={":pk": PK_CLIENTS}):
+        yield item["sk"], item.get("config", "")
+
+
+def _stored_config(client_id: str) -> str | None:
+    from chalicelib.core.store import table
+
+    with table.translated("read client config"):
+        item = table.table().get_item(Key={"pk": PK_CLIENTS, "sk": client_id}).get("Item")
+    return item.get("config") if item else None
+
+
+def is_stored(client_id: str) -> bool:
+    """Whether a config (valid or not) is stored under `client_id`: a client the deployment knows."""
+    return _stored_config(client_id) is not None
+
+
 # ---- the rules --------------------------------------------------------------------------------------
+
+
+def parse_client_config(key: str, raw: str) -> ClientConfig | str:
+    """A stored config (raw JSON, kept as written) as a ClientConfig, or why it is invalid: the per-client
+    rules (the model's, the stored key, the allowed sender domains)."""
+    try:
+        config = ClientConfig.model_validate_json(raw)
+    except ValidationError as exc:
+        return f"invalid client config: {describe_validation_error(exc)}"
+    if config.client_id != key:
+        return f"invalid client config: client_id: {config.client_id!r} does not match its stored key {key!r}"
+    from chalicelib.core.settings import get_settings  # lazily: settings are for the stages only
+
+    outside = sender_outside_allowed_domains(config, get_settings().allowed_sender_domains)
+    if outside:
+        return f"invalid client config: {outside}"
+    return config
+
+
+def sender_outside_allowed_domains(config: ClientConfig, allowed: tuple[str, ...]) -> str:
+    """'' when sender and reply_to are in the deployment's allowed sender domains, else the problem."""
+    for field, addresses in (("sender", [config.sender] if config.sender else []), ("reply_to", config.reply_to)):
+        for index, address in enumerate(addresses):
+            if address.rpartition("@")[2].lower() not in allowed:
+                where = field if field == "sender" else f"{field}[{index}]"
+                return (f"{where}: {address} is outside the allowed sender domains "
+                        f"({', '.join(allowed) or 'none configured'})")
+    return ""
 
 
 def check_configs(stored: Sequence[tuple[str, str]]) -> dict[str, ClientConfig | str]:
@@ -109,9 +179,7 @@ def check_account_overlaps(configs: dict[str, ClientConfig | str]) -> dict[str, 
 def load_configs(only: str | None = None) -> dict[str, ClientConfig | str]:
     """Each client's validated config, or the reason it is invalid (all clients, or only client `only`).
     Every config is read, even for one client: an account listed by two clients is an error for both."""
-    from chalicelib.core.store import table
-
-    configs = check_configs(list(table.iter_client_configs()))
+    configs = check_configs(list(_stored_configs()))
     if only:
         if only not in configs:
             raise ConfigurationError(f"client_id: no client {only!r} is configured")
@@ -132,9 +200,7 @@ def load_client(client_id: str) -> ClientConfig:
 def load_checked(client_id: str, fingerprint: str) -> ClientConfig:
     """A Map child's config: read by key, valid on its own, and the very config its run validated
     against every other client (same fingerprint). Anything else stops this client, never the run."""
-    from chalicelib.core.store import table
-
-    raw = table.get_client_config(client_id)
+    raw = _stored_config(client_id)
     if raw is None:
         raise ConfigurationError(f"client_id: no client {client_id!r} is configured (removed during the run?)")
     parsed = parse_client_config(client_id, raw)

@@ -1,4 +1,4 @@
-"""Models every subsystem shares: the client config (with its parsing from storage) and periods.
+"""Models every subsystem shares: the strict-model base, the input field types and the client config.
 
 Defaults a user can configure are documented here, in one place. The cost report's stage
 contracts live in chalicelib/reports/contracts.py.
@@ -317,32 +317,6 @@ class ClientConfig(StrictModel):
         return excluded
 
 
-class Period(StrictModel):
-    """A half-open date range [start, end), as Cost Explorer takes it. People read `label()` and
-    `last_day` (inclusive); `end` is for Cost Explorer and period math only."""
-
-    start: date
-    end: date
-
-    @model_validator(mode="after")
-    def _ordered(self) -> "Period":
-        if self.end <= self.start:
-            raise ValueError("period end must be after its start")
-        return self
-
-    @property
-    def days(self) -> int:
-        return (self.end - self.start).days
-
-    @property
-    def last_day(self) -> date:
-        return self.end - timedelta(days=1)
-
-    def label(self) -> str:
-        last = self.last_day
-        return self.start.isoformat() if last == self.start else f"{self.start.isoformat()} to {last.isoformat()}"
-
-
 def describe_validation_error(exc: ValidationError, prefix: str = "") -> str:
     """One line per problem, each naming the field: `recipients[1]: value is not a valid email address`."""
     parts = []
@@ -357,31 +331,3 @@ def describe_validation_error(exc: ValidationError, prefix: str = "") -> str:
             message = "field required"
         parts.append(f"{loc or '<root>'}: {message}")
     return "; ".join(parts)
-
-
-def parse_client_config(key: str, raw: str) -> ClientConfig | str:
-    """A stored config (raw JSON, kept as written) as a ClientConfig, or why it is invalid: the per-client
-    rules. Configs are loaded through chalicelib/core/clients.py, which adds the cross-client ones."""
-    try:
-        config = ClientConfig.model_validate_json(raw)
-    except ValidationError as exc:
-        return f"invalid client config: {describe_validation_error(exc)}"
-    if config.client_id != key:
-        return f"invalid client config: client_id: {config.client_id!r} does not match its stored key {key!r}"
-    from chalicelib.core.settings import get_settings  # lazily: settings are for the stages only
-
-    outside = sender_outside_allowed_domains(config, get_settings().allowed_sender_domains)
-    if outside:
-        return f"invalid client config: {outside}"
-    return config
-
-
-def sender_outside_allowed_domains(config: ClientConfig, allowed: tuple[str, ...]) -> str:
-    """'' when sender and reply_to are in the deployment's allowed sender domains, else the problem."""
-    for field, addresses in (("sender", [config.sender] if config.sender else []), ("reply_to", config.reply_to)):
-        for index, address in enumerate(addresses):
-            if address.rpartition("@")[2].lower() not in allowed:
-                where = field if field == "sender" else f"{field}[{index}]"
-                return (f"{where}: {address} is outside the allowed sender domains "
-                        f"({', '.join(allowed) or 'none configured'})")
-    return ""

@@ -10,8 +10,8 @@ from datetime import date
 from typing import Any
 
 from chalicelib.core.constants import PK_SUMMARY_PREFIX
-from .calendar import SummaryPeriod
-from .tally import Tally
+from chalicelib.metrics.calendar import SummaryPeriod
+from chalicelib.metrics.tally import Tally
 
 # The flat figures every summary view has (the `summaries --json` and summaries.json shape).
 VIEW_COUNTS: tuple[str, ...] = ("runs", "runs_with_failures", "clients_delivered", "clients_skipped", "clients_failed",

@@ -15,7 +15,8 @@ from collections.abc import Iterable, Iterator
 from datetime import date, timedelta
 from typing import Literal, get_args
 
-from chalicelib.core.models import Period
+from chalicelib.core import periods
+from chalicelib.core.periods import Period
 
 PeriodType = Literal["daily", "weekly", "monthly", "yearly"]
 PERIOD_TYPES: tuple[str, ...] = get_args(PeriodType)
@@ -45,19 +46,9 @@ def day_range(start: date, end: date) -> Iterator[date]:
 
 
 def period_containing(period_type: str, day: date) -> SummaryPeriod:
-    if period_type == "daily":
-        start, end = day, day + timedelta(days=1)
-    elif period_type == "weekly":
-        start = day - timedelta(days=day.weekday())
-        end = start + timedelta(days=7)
-    elif period_type == "monthly":
-        start = day.replace(day=1)
-        end = (start + timedelta(days=32)).replace(day=1)
-    elif period_type == "yearly":
-        start, end = date(day.year, 1, 1), date(day.year + 1, 1, 1)
-    else:
-        raise ValueError(f"period_type: unknown period type {period_type!r}")
-    return SummaryPeriod(period_type=period_type, start=start, end=end)
+    """The summary period of `period_type` that holds `day` (the calendar math: core/periods.py)."""
+    span = periods.period_containing(period_type, day)
+    return SummaryPeriod(period_type=period_type, start=span.start, end=span.end)
 
 
 def scheduled_periods(run_date: date) -> list[SummaryPeriod]:

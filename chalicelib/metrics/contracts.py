@@ -17,9 +17,9 @@ from typing import Any, Literal
 
 from pydantic import Field, StrictBool
 
+from chalicelib.core.executions import CaughtError
 from chalicelib.core.models import IsoDate, StrictModel
-
-from .calendar import MAX_BACKFILL_DAYS, SummaryPeriod, backfill_periods, scheduled_periods
+from chalicelib.metrics.calendar import MAX_BACKFILL_DAYS, SummaryPeriod, backfill_periods, scheduled_periods
 
 
 class AggregationInput(StrictModel):
@@ -77,13 +77,6 @@ class PlanOutput(StrictModel):
 class TenantTask(StrictModel):
     run: AggregationRun
     tenant: str = Field(min_length=1)
-
-
-class CaughtError(StrictModel):
-    """What a Catch writes at its ResultPath."""
-
-    Error: str = ""
-    Cause: str | None = None
 
 
 class TenantFailure(TenantTask):

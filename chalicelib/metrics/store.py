@@ -16,37 +16,21 @@ on one partition): nothing here scans, so cost grows with days x tenants, not wi
 
 from __future__ import annotations
 
-import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from datetime import date, timedelta
 from typing import Any, Literal
 
-from chalicelib.core.constants import (DEPLOYMENT_TENANT, METRIC_EVENT_RETENTION_DAYS, PK_AGGREGATION_PREFIX,
-                              PK_METRIC_EVENT_PREFIX, PK_METRIC_TENANTS, PK_METRICS_PREFIX, PK_SUMMARY_PREFIX,
-                              TTL_ATTRIBUTE)
 from chalicelib.core.caches import register as register_cache
-from chalicelib.core.store import table as project_table
-
-from .calendar import SummaryPeriod
-from .events import ClientOutcome, RunEnd
-from .tally import Tally, bucket_changes
+from chalicelib.core.constants import (DEPLOYMENT_TENANT, METRIC_EVENT_RETENTION_DAYS, PK_AGGREGATION_PREFIX,
+                                       PK_METRIC_EVENT_PREFIX, PK_METRIC_TENANTS, PK_METRICS_PREFIX, PK_SUMMARY_PREFIX,
+                                       TTL_ATTRIBUTE)
+from chalicelib.core.errors import classify_aws_error
+from chalicelib.core.metric_events import ClientOutcome, RunEnd
+from chalicelib.core.store import table
+from chalicelib.metrics.calendar import SummaryPeriod
+from chalicelib.metrics.tally import Tally, bucket_changes
 
 Applied = Literal["applied", "duplicate"]
-
-
-def _settings() -> Any:
-    from chalicelib.core.settings import get_settings
-
-    return get_settings()
-
-
-def _table() -> Any:
-    return project_table._table()
-
-
-def _call(doing: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
-    """The project table's call wrapper: AWS errors become taxonomy errors."""
-    return project_table._call(doing, fn, *args, **kwargs)
 
 
 def day_key(tenant: str, day: date) -> dict[str, str]:
@@ -69,36 +53,30 @@ def apply_event(event: ClientOutcome | RunEnd, unknown_client: str | None = None
     Maxima cannot be added, so they are raised after the transaction with a conditional SET;
     raising a maximum twice changes nothing, so it is also done for a duplicate (a crash between
     the transaction and the maxima is repaired by the redelivery)."""
-    from boto3.dynamodb.types import TypeSerializer
+    from chalicelib.core.settings import get_settings
 
-    from chalicelib.core import aws
-
-    serializer = TypeSerializer()
-    table_name = _settings().table_name
+    table_name = get_settings().table_name
     event_item = {"pk": f"{PK_METRIC_EVENT_PREFIX}{event.event_id}", "sk": "EVENT", "kind": event.kind,
-                  "day": event.day.isoformat(),
-                  TTL_ATTRIBUTE: int(time.time()) + METRIC_EVENT_RETENTION_DAYS * 86400}
+                  "day": event.day.isoformat(), TTL_ATTRIBUTE: table.expiry(METRIC_EVENT_RETENTION_DAYS)}
     if unknown_client:
         event_item["tenant_rejected"] = unknown_client
     transact: list[dict[str, Any]] = [{"Put": {
-        "TableName": table_name, "Item": {k: serializer.serialize(v) for k, v in event_item.items()},
-        "ConditionExpression": "attribute_not_exists(pk)"}}]
+        "TableName": table_name, "Item": table.serialized(event_item), "ConditionExpression": "attribute_not_exists(pk)"}}]
     changes = bucket_changes(event, known_client=not unknown_client)
     for tenant, adds, _ in changes:
         names = {f"#a{i}": name for i, name in enumerate(adds)}
-        values = {f":a{i}": serializer.serialize(value) for i, value in enumerate(adds.values())}
+        values = table.serialized({f":a{i}": value for i, value in enumerate(adds.values())})
         transact.append({"Update": {
             "TableName": table_name,
-            "Key": {k: serializer.serialize(v) for k, v in day_key(tenant, event.day).items()},
+            "Key": table.serialized(day_key(tenant, event.day)),
             "UpdateExpression": "ADD " + ", ".join(f"#a{i} :a{i}" for i in range(len(adds))),
             "ExpressionAttributeNames": names, "ExpressionAttributeValues": values}})
     outcome: Applied = "applied"
     try:
-        aws.client("dynamodb").transact_write_items(TransactItems=transact)
+        table.transact_write(transact)
     except Exception as exc:  # noqa: BLE001
-        if not _event_already_applied(exc):
-            from chalicelib.core.errors import classify_aws_error
-
+        # Cancelled by the event-id condition (the first item), nothing else: applied before.
+        if not table.cancelled_by_condition(exc, first_only=True):
             raise classify_aws_error(exc, f"apply metric event {event.event_id}") from exc
         outcome = "duplicate"
     for tenant, _, maxima in changes:
@@ -119,51 +97,30 @@ def unknown_client_reason(client_id: str) -> str | None:
     """None when `client_id` is a client (a valid id with a config stored under it), else why not.
     Outcomes of anything else (an invalid config entry stored under its position, `entry[3]`; a
     deleted client; a forged message) are counted for the deployment only and never make a tenant."""
+    from chalicelib.core import clients
     from chalicelib.core.models import CLIENT_ID_PATTERN
 
     if client_id in _known_clients:
         return None
     if not CLIENT_ID_PATTERN.fullmatch(client_id):
         return f"{client_id[:80]!r} is not a valid client id"
-    if project_table.get_client_config(client_id) is None:
+    if not clients.is_stored(client_id):
         return f"no client config is stored under {client_id!r}"
     _known_clients.add(client_id)
     return None
 
 
-def _event_already_applied(exc: BaseException) -> bool:
-    """The transaction was cancelled by the event-id condition (the first item), nothing else."""
-    from chalicelib.core.errors import aws_error_code
-
-    if aws_error_code(exc) != "TransactionCanceledException":
-        return False
-    reasons = getattr(exc, "response", {}).get("CancellationReasons") or []
-    return bool(reasons) and reasons[0].get("Code") == "ConditionalCheckFailed"
-
-
 def _raise_maximum(key: dict[str, str], name: str, value: int) -> None:
     try:
-        _table().update_item(Key=key, UpdateExpression="SET #m = :v",
-                             ConditionExpression="attribute_not_exists(#m) OR #m < :v",
-                             ExpressionAttributeNames={"#m": name}, ExpressionAttributeValues={":v": value})
+        table.table().update_item(Key=key, UpdateExpression="SET #m = :v",
+                                  ConditionExpression="attribute_not_exists(#m) OR #m < :v",
+                                  ExpressionAttributeNames={"#m": name}, ExpressionAttributeValues={":v": value})
     except Exception as exc:  # noqa: BLE001
-        from chalicelib.core.errors import aws_error_code, classify_aws_error
-
-        if aws_error_code(exc) != "ConditionalCheckFailedException":  # already as high: nothing to do
+        if not table.condition_failed(exc):  # already as high: nothing to do
             raise classify_aws_error(exc, f"raise {name}") from exc
 
 
 # ---- reading buckets and summaries (Query on one partition, every page) ------------------------
-
-def _query(doing: str, **kwargs: Any) -> Iterator[dict[str, Any]]:
-    table = _table()
-    while True:
-        page = _call(doing, table.query, **kwargs)
-        yield from page.get("Items", [])
-        if "LastEvaluatedKey" not in page:
-            return
-        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-
 
 def _between(pk: str, low: str, high: str, **extra: Any) -> dict[str, Any]:
     return {"KeyConditionExpression": "pk = :pk AND sk BETWEEN :lo AND :hi",
@@ -175,7 +132,7 @@ def day_tallies(tenant: str, start: date, end: date) -> dict[date, Tally]:
     last = end - timedelta(days=1)
     query = _between(f"{PK_METRICS_PREFIX}{tenant}", f"DAY#{start.isoformat()}", f"DAY#{last.isoformat()}",
                      ConsistentRead=True)
-    return {date.fromisoformat(item["sk"][4:]): Tally.from_item(item) for item in _query("read day buckets", **query)}
+    return {date.fromisoformat(item["sk"][4:]): Tally.from_item(item) for item in table.query("read day buckets", **query)}
 
 
 def active_tenants(start: date, end: date) -> set[str]:
@@ -184,7 +141,7 @@ def active_tenants(start: date, end: date) -> set[str]:
     query = _between(f"{PK_METRICS_PREFIX}{DEPLOYMENT_TENANT}", f"DAY#{start.isoformat()}", f"DAY#{last.isoformat()}",
                      ProjectionExpression="tenants", ConsistentRead=True)
     found: set[str] = set()
-    for item in _query("read active tenants", **query):
+    for item in table.query("read active tenants", **query):
         found.update(item.get("tenants", ()))
     return found
 
@@ -192,7 +149,7 @@ def active_tenants(start: date, end: date) -> set[str]:
 def monthly_summaries(tenant: str, year: int) -> list[dict[str, Any]]:
     query = _between(f"{PK_SUMMARY_PREFIX}{tenant}", f"monthly#{year:04d}-01-01", f"monthly#{year:04d}-12-01",
                      ConsistentRead=True)
-    return list(_query("read monthly summaries", **query))
+    return list(table.query("read monthly summaries", **query))
 
 
 def summaries(tenant: str, period_type: str | None = None) -> list[dict[str, Any]]:
@@ -202,12 +159,12 @@ def summaries(tenant: str, period_type: str | None = None) -> list[dict[str, Any
                  "ExpressionAttributeValues": {":pk": f"{PK_SUMMARY_PREFIX}{tenant}", ":type": f"{period_type}#"}}
     else:
         query = {"KeyConditionExpression": "pk = :pk", "ExpressionAttributeValues": {":pk": f"{PK_SUMMARY_PREFIX}{tenant}"}}
-    return list(_query("read summaries", **query))
+    return list(table.query("read summaries", **query))
 
 
 def summary_tenants() -> list[str]:
     query = {"KeyConditionExpression": "pk = :pk", "ExpressionAttributeValues": {":pk": PK_METRIC_TENANTS}}
-    return [item["sk"] for item in _query("read summary tenants", **query)]
+    return [item["sk"] for item in table.query("read summary tenants", **query)]
 
 
 # ---- writing summaries and aggregation outcomes ---------------------------------------------------
@@ -215,29 +172,26 @@ def summary_tenants() -> list[str]:
 def put_summaries(tenant: str, items: Iterable[dict[str, Any]]) -> int:
     """Write summary items (deterministic keys: a rerun overwrites) and register the tenant."""
     written = 0
-
-    def write() -> None:
-        nonlocal written
-        with _table().batch_writer(overwrite_by_pkeys=["pk", "sk"]) as writer:
-            for item in items:
-                writer.put_item(Item=item)
-                written += 1
-            writer.put_item(Item={"pk": PK_METRIC_TENANTS, "sk": tenant})
-
-    _call("write summaries", write)
+    with table.translated("write summaries"), table.table().batch_writer(overwrite_by_pkeys=["pk", "sk"]) as writer:
+        for item in items:
+            writer.put_item(Item=item)
+            written += 1
+        writer.put_item(Item={"pk": PK_METRIC_TENANTS, "sk": tenant})
     return written
 
 
 def put_tenant_outcome(run_id: str, tenant: str, attrs: dict[str, Any]) -> None:
     item = {"pk": f"{PK_AGGREGATION_PREFIX}{run_id}", "sk": f"TENANT#{tenant}", "tenant": tenant, **attrs}
-    _call("record tenant outcome", _table().put_item, Item=item)
+    with table.translated("record tenant outcome"):
+        table.table().put_item(Item=item)
 
 
 def tenant_outcomes(run_id: str) -> list[dict[str, Any]]:
     query = {"KeyConditionExpression": "pk = :pk", "ExpressionAttributeValues": {":pk": f"{PK_AGGREGATION_PREFIX}{run_id}"},
              "ConsistentRead": True}
-    return list(_query("read tenant outcomes", **query))
+    return list(table.query("read tenant outcomes", **query))
 
 
 def get_summary(tenant: str, period: SummaryPeriod) -> dict[str, Any] | None:
-    return _call("read summary", _table().get_item, Key=summary_key(tenant, period), ConsistentRead=True).get("Item")
+    with table.translated("read summary"):
+        return table.table().get_item(Key=summary_key(tenant, period), ConsistentRead=True).get("Item")

@@ -18,8 +18,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from chalicelib.core.constants import DEPLOYMENT_TENANT
-from . import histogram
-from .events import ClientOutcome, RunEnd
+from chalicelib.core.metric_events import ClientOutcome, RunEnd
+from chalicelib.metrics import histogram
 
 COUNTERS: tuple[str, ...] = ("runs", "runs_with_failures", "clients_delivered", "clients_skipped", "clients_failed",
                              "emails_sent", "ce_requests", "clients_unknown")

@@ -1,4 +1,5 @@
-"""The notification queue's consumer (SQS event source mapping with ReportBatchItemFailures)."""
+"""The notification subsystem's one Lambda function: the notification queue's consumer (SQS event
+source mapping with ReportBatchItemFailures). Its module is imported when the handler first runs."""
 
 from __future__ import annotations
 
@@ -14,6 +15,6 @@ bp = Blueprint(__name__)
 # The queue "notify" of infra/description.py (its name carries the stage: <app>-<stage>-notify).
 @bp.on_sqs_message(queue=queue_name("notify"), batch_size=NOTIFY_BATCH_SIZE, name="notify_consumer")
 def notify_consumer(event: Any) -> dict[str, Any]:
-    from chalicelib.notify.consumer import handle_batch
+    from chalicelib.notify.stages.consumer import handle_batch
 
     return handle_batch(event.to_dict(), event.context)

@@ -3,13 +3,13 @@ for a reason that is not benign (no cost data, no recipients...): what, why, wha
 
 It travels through the notification queue like every notification (queued once per run, retried
 by the queue, dead-lettered with an alarm); the queue's consumer publishes it to the operator topic.
-The lines and the queueing are the budget check's too (chalicelib/core/run_problems.py).
+The lines and the queueing are the budget check's too (chalicelib/core/executions.py).
 """
 
 from __future__ import annotations
 
 from chalicelib.core.constants import APP_NAME
-from chalicelib.core.run_problems import problem_lines, queue_operator_alert
+from chalicelib.core.executions import problem_lines, queue_operator_alert
 from chalicelib.reports.contracts import RunSummary
 
 
@@ -23,11 +23,6 @@ def alert_lines(summary: RunSummary) -> tuple[str, list[str]]:
     return headline, problem_lines(
         summary.failures, summary.problem_skips, "[skipped, no report sent]",
         "Rerun the same execution input after fixing the cause: only the missing reports are sent.")
-
-
-def alert_text(summary: RunSummary) -> str:
-    headline, lines = alert_lines(summary)
-    return "\n".join([headline, "", *lines])
 
 
 def send_failure_alert(summary: RunSummary) -> str | None:

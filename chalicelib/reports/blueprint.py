@@ -7,6 +7,7 @@ both read it. A stage module is imported when its handler first runs, so each La
 what it runs (jinja2 only in render_report, Powertools idempotency only in deliver_report).
 """
 
+from functools import partial
 from typing import Any, Callable
 
 from chalice import Blueprint, Cron
@@ -15,18 +16,14 @@ from chalicelib.core.blueprints import stage_function
 
 bp = Blueprint(__name__)
 STAGES: dict[str, str] = {}
-
-
-def _stage(name: str, target: str) -> Callable[..., Any]:
-    """Lambda function `name`, running the stage `target` through run_stage (typed in, JSON out)."""
-    return stage_function(bp, STAGES, name, target)
+_stage = partial(stage_function, bp, STAGES)  # _stage(function name, "module:function")
 
 
 def _schedule(report_type: str, cron: Cron) -> Callable[..., Any]:
     """`<report_type>_trigger`: starts that report's execution, named after its period (at most once)."""
 
     def trigger(event: Any) -> Any:
-        from chalicelib.reports.triggers import start_scheduled_run
+        from chalicelib.reports.trigger import start_scheduled_run
 
         return start_scheduled_run(report_type, event.time)
 
@@ -42,7 +39,7 @@ deliver_report = _stage("deliver_report", "chalicelib.reports.stages.deliver_rep
 record_result = _stage("record_result", "chalicelib.reports.stages.record_result:record")
 summarize_run = _stage("summarize_run", "chalicelib.reports.stages.summarize_run:summarize")
 # Not a state machine stage: invoked synchronously for a report on demand (a PDF of any past period).
-report_pdf = _stage("report_pdf", "chalicelib.reports.on_demand:report_pdf")
+report_pdf = _stage("report_pdf", "chalicelib.reports.stages.report_pdf:report_pdf")
 
 daily_trigger = _schedule("daily", Cron(0, 8, "*", "*", "?", "*"))  # 08:00 UTC
 weekly_trigger = _schedule("weekly", Cron(0, 9, "?", "*", "MON", "*"))  # Monday 09:00 UTC

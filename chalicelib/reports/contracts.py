@@ -8,16 +8,16 @@ Data travels between states as S3 keys and ids, never report bodies (256 KB payl
 
 from __future__ import annotations
 
-import re
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Literal
 
-from pydantic import ConfigDict, Field, StrictBool
+from pydantic import Field, StrictBool
 
 from chalicelib.core.amounts import StoredAmount
 from chalicelib.core.clients import Fingerprint
-from chalicelib.core.models import AsOfDate, ClientConfig, ClientId, Money, Period, ReportType, StrictModel
-from chalicelib.core.run_problems import FailedClient, ProblemSkip
+from chalicelib.core.executions import CaughtError, FailedClient, ProblemSkip
+from chalicelib.core.models import AsOfDate, ClientConfig, ClientId, Money, ReportType, StrictModel
+from chalicelib.core.periods import Period
 
 # ---- the execution input and what every state carries ------------------------------------------
 
@@ -91,15 +91,6 @@ class CostDataset(StrictModel):
 
 
 # ---- run-level states ---------------------------------------------------------------------------
-
-
-class PlanInput(StrictModel):
-    """Plan's Parameters. `input` is the execution input as typed: plan validates it as a RunInput
-    itself, so a bad one fails with the field named (DataValidationError) instead of a shape error."""
-
-    input: Any = None
-    execution_name: str | None = None
-    started_at: str | None = None
 
 
 class PlanResult(StrictModel):
@@ -209,15 +200,6 @@ class DeliverReportResult(StrictModel):
     message_id: str
     sent_by_run: str
     duplicate: bool
-
-
-class CaughtError(StrictModel):
-    """What a Catch writes at its ResultPath (Step Functions' own field names)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, defer_build=True)
-
-    error: str = Field(alias="Error")
-    cause: str | None = Field(default=None, alias="Cause")
 
 
 class RecordResultInput(ClientTask):

@@ -5,10 +5,13 @@ Each function is one line into chalicelib/scraping; the stage modules are import
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from chalice import Blueprint, Cron
 from chalice.app import CloudWatchEvent
+
+from chalicelib.core.blueprints import stage_function
 
 bp = Blueprint(__name__)
 
@@ -19,7 +22,6 @@ SCHEDULES = {
     "credit-fund": Cron(0, 7, 1, "*", "?", "*"),  # the 1st, 07:00
     "bank-provision": Cron(0, 9, 1, "1,4,7,10", "?", "*"),  # the 1st of Jan/Apr/Jul/Oct, 09:00
 }
-
 
 
 class TriggerEvent(CloudWatchEvent):
@@ -39,26 +41,13 @@ class TriggerEvent(CloudWatchEvent):
 
 
 STAGES: dict[str, str] = {}  # Lambda function -> the stage it runs (read by the ASL contract test too)
+_stage = partial(stage_function, bp, STAGES)  # _stage(function name, "module:function")
 
-
-def _stage(name: str, target: str) -> Any:
-    """Lambda function `name`, running the chunked job's stage `target` through run_stage (typed in, JSON out)."""
-    STAGES[name] = target
-
-    def handler(event: Any, context: Any) -> Any:
-        from chalicelib.core.observability import run_stage
-
-        return run_stage(target, event, context)
-
-    handler.__name__ = handler.__qualname__ = name  # Chalice's handler string: this module's attribute
-    return bp.lambda_function(name=name)(handler)
-
-
-scrape_plan = _stage("scrape_plan", "chalicelib.scraping.job.stages:plan")
-scrape_chunk = _stage("scrape_chunk", "chalicelib.scraping.job.stages:process_chunk")
-scrape_aggregate = _stage("scrape_aggregate", "chalicelib.scraping.job.stages:aggregate")
-scrape_evaluate = _stage("scrape_evaluate", "chalicelib.scraping.job.stages:evaluate_alerts")
-scrape_publish = _stage("scrape_publish", "chalicelib.scraping.job.stages:publish_alerts")
+scrape_plan = _stage("scrape_plan", "chalicelib.scraping.stages.plan:plan")
+scrape_chunk = _stage("scrape_chunk", "chalicelib.scraping.stages.chunk:process_chunk")
+scrape_aggregate = _stage("scrape_aggregate", "chalicelib.scraping.stages.aggregate:aggregate")
+scrape_evaluate = _stage("scrape_evaluate", "chalicelib.scraping.stages.evaluate:evaluate_alerts")
+scrape_publish = _stage("scrape_publish", "chalicelib.scraping.stages.publish:publish_alerts")
 
 
 def _trigger(scraper: str) -> Any:

@@ -16,7 +16,8 @@ from __future__ import annotations
 import math
 from typing import Any, Callable
 
-from ..core.errors import DataValidationError
+from chalicelib.core.errors import DataValidationError
+from chalicelib.scraping.contracts import ItemOutcome
 
 FigureRule = Callable[[Any, str], Any]  # (value, what it is) -> the value, or DataValidationError
 
@@ -61,3 +62,19 @@ def checked(data: dict[str, Any], rules: dict[str, FigureRule], what: str) -> st
         except DataValidationError as exc:
             return str(exc)
     return None
+
+
+def vetted(outcome: ItemOutcome, rules: dict[str, FigureRule], rejected: str) -> ItemOutcome:
+    """The outcome if its figures meet the scraper's rules. An "ok" outcome with a bad figure becomes a failed
+    one, with the reason and without its figures, so no headline or alert is computed from it; a failed or
+    skipped outcome only loses the bad figures."""
+    if outcome.status == "ok":
+        problem = checked(outcome.data, rules, outcome.key)
+        if problem is None:
+            return outcome
+        data = {k: v for k, v in outcome.data.items() if k not in rules}
+        return ItemOutcome(key=outcome.key, status="failed", reason=f"{rejected}: {problem}"[:1000], data=data)
+    bad = {k for k in rules if k in outcome.data and checked(outcome.data, {k: rules[k]}, outcome.key)}
+    if not bad:
+        return outcome
+    return outcome.model_copy(update={"data": {k: v for k, v in outcome.data.items() if k not in bad}})

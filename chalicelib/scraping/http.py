@@ -25,13 +25,11 @@ import json
 import threading
 import time
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any, Callable, Protocol
 from urllib.parse import urldefrag, urljoin, urlsplit
 
-from ..core import constants as c
-from ..core.caches import register
-from ..core.errors import (AuthorizationError, ConfigurationError, DataValidationError, NetworkError,
+from chalicelib.core import constants as c
+from chalicelib.core.errors import (AuthorizationError, ConfigurationError, DataValidationError, NetworkError,
                            ServiceUnavailableError, ThrottlingError, classify_aws_error)
 
 MAX_BODY_BYTES = 64 * 1024 * 1024  # companyfacts of a large bank is tens of MB; anything bigger is not an answer
@@ -318,24 +316,3 @@ def _where(url: str) -> str:
     """Host and path only: query strings may hold an API key."""
     parts = urlsplit(url)
     return f"{parts.netloc}{parts.path}"
-
-
-@register
-def _forget() -> None:
-    http_client.cache_clear()
-
-
-@lru_cache(maxsize=1)
-def http_client() -> HttpClient:
-    """The process's client: reused across warm invocations (keeps connections open)."""
-    from ..core import aws
-    from ..core.settings import get_settings
-    from .settings import SEC_DOMAIN, get_scraping_settings
-
-    settings = get_scraping_settings()
-    sec = DynamoDbRateLimiter(aws.dynamodb_table(get_settings().table_name), "sec",
-                              settings.sec_requests_per_second, settings.rate_limit_max_wait_seconds)
-    sec_urls = UrlScope(prefixes=(settings.sec_data_url, settings.sec_search_url, settings.sec_archives_url),
-                        host_suffixes=(SEC_DOMAIN,))
-    return HttpClient(settings.contact_user_agent(), settings.http_connect_timeout, settings.http_read_timeout,
-                      limiters={"sec": sec}, scopes={"sec": sec_urls})

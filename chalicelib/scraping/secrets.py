@@ -10,16 +10,16 @@ field, never echoing the value.
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError
+from pydantic import SecretStr, ValidationError
 
-from ..core.errors import ConfigurationError
-from ..core.secrets import read_secret, secret_id
+from chalicelib.core.errors import ConfigurationError
+from chalicelib.core.models import StrictModel
+from chalicelib.core.secrets import read_secret, secret_id
 
 SECRET_NAME = "scraping"
 
 
-class ScraperSecrets(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class ScraperSecrets(StrictModel):
     prices_api_key: SecretStr | None = None
 
 

@@ -11,15 +11,15 @@ import re
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from ..core import constants as c
-from ..core.caches import register
+from chalicelib.core import constants as c
+from chalicelib.core.caches import register
+from chalicelib.core.models import StrictModel
 
 
-class Company(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class Company(StrictModel):
     name: str = Field(min_length=1, max_length=120)
     cik: int = Field(gt=0, lt=10**10)
     ticker: str | None = Field(default=None, pattern=r"^[A-Z0-9.\-]{1,12}$")
@@ -45,8 +45,7 @@ BANKS = (
 )
 
 
-class BondIssuanceConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class BondIssuanceConfig(StrictModel):
     issuers: list[Company] = Field(default_factory=lambda: list(TECH_ISSUERS), min_length=1)
     sics: list[str] = Field(default_factory=list, description="also keep filers with these SIC codes")
     forms: list[str] = Field(default_factory=lambda: ["424B2", "424B3", "424B5"], min_length=1)
@@ -56,8 +55,7 @@ class BondIssuanceConfig(BaseModel):
     critical_total_usd: float = Field(default=40e9, gt=0)
 
 
-class BdcDiscountConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class BdcDiscountConfig(StrictModel):
     bdcs: list[Company] = Field(default_factory=lambda: list(BDCS), min_length=1)
     alert_discount_pct: float = Field(default=10.0, gt=0)  # sector average price below NAV by this much
     critical_discount_pct: float = Field(default=20.0, gt=0)
@@ -71,15 +69,13 @@ class BdcDiscountConfig(BaseModel):
         return bdcs
 
 
-class CreditFundConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class CreditFundConfig(StrictModel):
     funds: list[Company] = Field(default_factory=lambda: list(BDCS), min_length=1)
     alert_decline_pp: float = Field(default=2.0, gt=0)  # fair value / cost fell by this many points in a quarter
     critical_decline_pp: float = Field(default=5.0, gt=0)
 
 
-class BankProvisionConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class BankProvisionConfig(StrictModel):
     banks: list[Company] = Field(default_factory=lambda: list(BANKS), min_length=1)
     alert_rise_pct: float = Field(default=25.0, gt=0)  # quarter-over-quarter rise of the provision
     critical_rise_pct: float = Field(default=50.0, gt=0)
@@ -122,7 +118,7 @@ class ScrapingSettings(BaseSettings):
     @field_validator("sec_data_url", "sec_search_url", "sec_archives_url", "prices_url")
     @classmethod
     def _https(cls, url: str) -> str:
-        from .http import url_problem
+        from chalicelib.scraping.http import url_problem
 
         problem = url_problem(url)
         if problem:
@@ -141,7 +137,7 @@ class ScrapingSettings(BaseSettings):
 
     def contact_user_agent(self) -> str:
         """The declared User-Agent, refused unless it names a contact address (SEC fair access)."""
-        from ..core.errors import ConfigurationError
+        from chalicelib.core.errors import ConfigurationError
 
         if not _CONTACT.search(self.sec_user_agent):
             raise ConfigurationError(f"{c.ENV_SEC_USER_AGENT} must declare who is asking with a contact address, "
@@ -161,7 +157,7 @@ def get_scraping_settings() -> ScrapingSettings:
     try:
         return ScrapingSettings()
     except ValidationError as exc:
-        from ..core.errors import ConfigurationError
-        from ..core.models import describe_validation_error
+        from chalicelib.core.errors import ConfigurationError
+        from chalicelib.core.models import describe_validation_error
 
         raise ConfigurationError(f"invalid scraper settings (SCRAPE_* variables): {describe_validation_error(exc)}") from exc

@@ -15,11 +15,12 @@ import time
 from datetime import date, datetime, timezone
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, StrictBool, ValidationError
+from pydantic import StrictBool, ValidationError
 
-from ..core.errors import (ERROR_CLASSES, AuthorizationError, BusinessLogicError, ConfigurationError, CostReportError,
+from chalicelib.core.errors import (ERROR_CLASSES, AuthorizationError, BusinessLogicError, ConfigurationError, CostReportError,
                            DataValidationError, NetworkError, ServiceUnavailableError, ThrottlingError)
-from ..core.models import IsoDate
+from chalicelib.core.models import IsoDate, StrictModel
+from chalicelib.core.periods import parse_timestamp
 
 STATUS_BY_ERROR: dict[type[CostReportError], int] = {
     DataValidationError: 400,  # the event or the execution input is invalid
@@ -34,8 +35,7 @@ DRY_RUN_POLL_SECONDS = 1.0
 ANSWER_MARGIN_MS = 3000  # the trigger answers this long before its own timeout
 
 
-class ManualDetail(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class ManualDetail(StrictModel):
     test: StrictBool = False  # a dry run (a JSON boolean: "yes" is refused)
     as_of: IsoDate | None = None
 
@@ -46,7 +46,7 @@ def scheduled_execution_name(scraper: str, as_of: date) -> str:
 
 def handle(scraper: str, event: Any, context: Any = None) -> dict[str, Any]:
     """The trigger of one scraper: start (and for a dry run, wait for) an execution; answer in the structured shape."""
-    from ..core.observability import logger
+    from chalicelib.core.observability import logger
 
     scheduled = getattr(event, "source", "") == "aws.events"
     execution_name = None
@@ -69,20 +69,20 @@ def handle(scraper: str, event: Any, context: Any = None) -> dict[str, Any]:
 
 
 def _execution_for(scraper: str, event: Any, scheduled: bool) -> tuple[dict[str, Any], str]:
-    from ..core.constants import SCRAPER_NAMES
+    from chalicelib.core.constants import SCRAPER_NAMES
 
     if scraper not in SCRAPER_NAMES:
         raise ConfigurationError(f"unknown scraper {scraper!r}")
     stamp = datetime.now(timezone.utc)
     if scheduled:
-        fired = _parse_time(getattr(event, "time", "")) or stamp
+        fired = parse_timestamp(getattr(event, "time", "")) or stamp
         return {"scraper": scraper, "as_of": fired.date().isoformat(), "dry_run": False}, scheduled_execution_name(scraper, fired.date())
     if getattr(event, "source", "") != "manual":
         raise DataValidationError(f"source: expected 'aws.events' (schedule) or 'manual', got {getattr(event, 'source', '')!r}")
     try:
         detail = ManualDetail.model_validate(getattr(event, "detail", None) or {})
     except ValidationError as exc:
-        from ..core.models import describe_validation_error
+        from chalicelib.core.models import describe_validation_error
 
         raise DataValidationError(f"manual event: {describe_validation_error(exc, 'detail')}") from exc
     as_of = detail.as_of or stamp.date()
@@ -91,41 +91,20 @@ def _execution_for(scraper: str, event: Any, scheduled: bool) -> tuple[dict[str,
     return {"scraper": scraper, "as_of": as_of.isoformat(), "dry_run": detail.test}, name
 
 
-def _parse_time(value: str) -> datetime | None:
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
-    except ValueError:
-        return None
-
-
 def _start(run_input: dict[str, Any], name: str) -> tuple[str, bool]:
     """(execution ARN, started now); an execution of that name already there is the same run, not an error."""
-    from ..core import aws
-    from ..core.errors import classify_aws_error
-    from .settings import get_scraping_settings
+    from chalicelib.core.constants import ENV_SCRAPE_STATE_MACHINE_ARN
+    from chalicelib.core.executions import start_named_execution
+    from chalicelib.scraping.settings import get_scraping_settings
 
-    state_machine = get_scraping_settings().state_machine_arn
-    if not state_machine:
-        raise ConfigurationError("SCRAPE_STATE_MACHINE_ARN: not set for the trigger function")
-    sfn = aws.client("stepfunctions")
-    try:
-        reply = sfn.start_execution(stateMachineArn=state_machine, name=name, input=json.dumps(run_input))
-        return reply["executionArn"], True
-    except Exception as exc:  # noqa: BLE001
-        code = getattr(exc, "response", {}).get("Error", {}).get("Code")
-        if code == "ExecutionAlreadyExists":
-            return f"{state_machine.replace(':stateMachine:', ':execution:')}:{name}", False
-        if code in ("StateMachineDoesNotExist", "StateMachineDeleting"):
-            raise ConfigurationError(f"state machine {state_machine}: {code}") from exc
-        if code in ("InvalidExecutionInput", "InvalidName"):
-            raise DataValidationError(f"StartExecution: {code}: {exc}") from exc
-        raise classify_aws_error(exc, "Step Functions StartExecution") from exc
+    return start_named_execution(get_scraping_settings().state_machine_arn, name, run_input,
+                                 arn_variable=ENV_SCRAPE_STATE_MACHINE_ARN)
 
 
 def _wait_for(execution_arn: str, context: Any) -> dict[str, Any]:
     """The dry run's output plus the results table; NetworkError (408) when it outlasts this invocation."""
-    from ..core import aws
-    from .job.store import JobStore
+    from chalicelib.core import aws
+    from chalicelib.scraping.store import JobStore
 
     sfn = aws.client("stepfunctions")
     while True:

@@ -96,7 +96,7 @@ def store_clients(clients: list[dict[str, Any] | str]) -> list[str]:
 def store_client_config(client: dict[str, Any] | str, fallback_id: str) -> str:
     """Store a config as written, under its client_id when it has a valid one (else `fallback_id`,
     its position): the run then reports what is wrong with it instead of refusing the whole file."""
-    from chalicelib.core.store import table
+    from chalicelib.core import clients as table
 
     client_id = client_id_of(client) or fallback_id
     table.put_client_config(client, client_id=client_id)

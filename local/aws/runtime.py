@@ -288,17 +288,17 @@ class LocalRuntime:
             kwargs["nextToken"] = page["nextToken"]
 
     def run_records(self, run_id: str) -> dict[str, dict[str, Any]]:
-        from chalicelib.core.store import table
+        from chalicelib.reports import store as table
 
         return {item["client_id"]: item for item in table.iter_client_records(run_id)}
 
     def read_artefact(self, key: str) -> str:
-        from chalicelib.core.store import artefacts
+        from chalicelib.reports import store as artefacts
 
         return artefacts.get_text(key)
 
     def read_artefact_bytes(self, key: str) -> bytes:
-        from chalicelib.core.store import artefacts
+        from chalicelib.reports import store as artefacts
 
         return artefacts.get_bytes(key)
 

@@ -106,17 +106,17 @@ class LocalScrape:
         return f"{scraper}#{as_of.isoformat()}"
 
     def chunks(self, job_id: str) -> list[dict[str, Any]]:
-        from chalicelib.scraping.job.store import JobStore
+        from chalicelib.scraping.store import JobStore
 
         return sorted(JobStore(job_id).chunks(), key=lambda c: c["sk"])
 
     def outcomes(self, job_id: str) -> list[Any]:
-        from chalicelib.scraping.job.store import outcomes_of
+        from chalicelib.scraping.store import outcomes_of
 
         return [o for chunk in self.chunks(job_id) for o in outcomes_of(chunk)]
 
     def result(self, job_id: str) -> Any:
-        from chalicelib.scraping.job.store import JobStore
+        from chalicelib.scraping.store import JobStore
 
         return JobStore(job_id).result()
 

@@ -152,8 +152,8 @@ def _progress_printer(aws: Any, execution_arn: str) -> Any:
 
 
 def _summary(aws: Any, described: dict[str, Any], run_id: str, records: dict[str, dict[str, Any]], elapsed: float) -> dict[str, Any]:
-    from chalicelib.core.run_problems import is_problem
-    from chalicelib.reports.stages.summarize_run import STATUS_FOR_SUMMARY
+    from chalicelib.core.executions import is_problem
+    from chalicelib.core.executions import OUTCOME_OF_STATUS as STATUS_FOR_SUMMARY
 
     output = json.loads(described.get("output") or "{}")
     clients = []
@@ -185,7 +185,7 @@ def _summary(aws: Any, described: dict[str, Any], run_id: str, records: dict[str
 
 
 def _write_reports(aws: Any, records: dict[str, dict[str, Any]], run_id: str, out_dir: Path) -> None:
-    from chalicelib.core.store.artefacts import artefact_key
+    from chalicelib.reports.store import artefact_key
 
     for client_id, record in records.items():
         if record.get("status") != "completed":

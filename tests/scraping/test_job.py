@@ -81,7 +81,7 @@ class Killed(Exception):
 
 def _kill_after_checkpoints(monkeypatch, after: int, before_write: bool = False):
     """The chunk Lambda dies right after its `after`-th checkpoint write (or just before it)."""
-    from chalicelib.scraping.job import store
+    from chalicelib.scraping import store
 
     original = store.JobStore.advance
     writes = {"n": 0, "armed": True}

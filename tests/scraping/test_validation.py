@@ -114,7 +114,7 @@ def test_a_bad_provision_fails_that_bank_only(local_scrape, value):
 def test_aggregate_survives_a_bad_stored_outcome(local_scrape, stored):
     """Defence in depth: an outcome already stored with a bad figure (an older version, a hand edit) is
     rejected when the job aggregates again; the rerun succeeds without it."""
-    from chalicelib.scraping.job.store import JobStore
+    from chalicelib.scraping.store import JobStore
 
     local, first = scrape(local_scrape, FixtureData(), "bdc-discount")
     store = JobStore(local.job_id("bdc-discount", AS_OF))

@@ -1,184 +1,116 @@
-"""The project's DynamoDB table: client configs, the delivery ledger, run records.
+"""The project's DynamoDB table, and the one way every subsystem reaches it.
 
-One table, composite key (pk, sk):
-  CLIENTS            / <client_id>            a client config, stored as the raw JSON a person wrote
-  DELIVERY#<client>  / <type>#<period start>  a delivered report (message id, run, time): the ledger
-                                              that decides whether a period's report is due
-  RUN#<run_id>       / META | CLIENT#<id>     a run and its per-client records
-  RUNS               / <started_at>#<run_id>  run history, newest last
-  idempotency#...    / <hash>                 Powertools idempotency records (deliver stage)
+One table, composite key (pk, sk); each subsystem keeps its own records in it, in its own store
+(partition keys: chalicelib/core/constants.py):
+
+  CLIENTS                        client configs                 chalicelib/core/clients.py
+  DELIVERY#, RUN#, RUNS          report deliveries and runs     chalicelib/reports/store.py
+  BUDGET#, BUDGETRUN#            budget crossings and checks    chalicelib/budgets/store.py
+  NOTIFY#                        notifications: queued once     chalicelib/core/notifications.py
+                                 (META), sent once per channel  chalicelib/notify/store.py
+  METRICS#, SUMMARY#, AGGREGATION#  run metrics and summaries   chalicelib/metrics/store.py
+  SCRAPE#, RATELIMIT#            scraper jobs, the SEC limiter  chalicelib/scraping/store.py, scraping/http.py
+  idempotency#...                Powertools idempotency records (deliver_report, publish_summaries)
+
+Here: the Table object, AWS errors translated into taxonomy errors, every page of a query,
+conditional transactions, and how a refused condition shows.
 """
 
 from __future__ import annotations
 
-import json
-import random
-import time
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from contextlib import contextmanager
+from datetime import timedelta
 from typing import Any
 
 from chalicelib.core import aws
-from chalicelib.core.constants import (
-    PK_CLIENTS,
-    PK_DELIVERY_PREFIX,
-    PK_RUN_PREFIX,
-    PK_RUNS,
-    SK_CLIENT_PREFIX,
-    SK_RUN_META,
-)
-from chalicelib.core.errors import ThrottlingError, aws_error_code, classify_aws_error
-from chalicelib.core.settings import get_settings
+from chalicelib.core.errors import aws_error_code, classify_aws_error
+from chalicelib.core.periods import utcnow
 
 
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+def table() -> Any:
+    """The boto3 Table (built once per container: chalicelib/core/aws.py)."""
+    from chalicelib.core.settings import get_settings  # pydantic-settings: only where the table is used
 
-
-def _table() -> Any:
     return aws.dynamodb_table(get_settings().table_name)
 
 
-def _call(doing: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
+@contextmanager
+def translated(doing: str) -> Iterator[None]:
+    """An AWS error raised inside becomes a taxonomy error (`doing` says what failed):
+
+        with table.translated("record delivery"):
+            table.table().put_item(Item=item)
+    """
     try:
-        return fn(*args, **kwargs)
+        yield
     except Exception as exc:  # noqa: BLE001 - translated into the taxonomy
         raise classify_aws_error(exc, doing) from exc
 
 
-# ---- client configs -------------------------------------------------------------------------
-
-def put_client_config(raw: dict[str, Any] | str, client_id: str | None = None) -> None:
-    """Store a config as written (validation happens when a run reads it, so a bad one is reported, not lost)."""
-    text = raw if isinstance(raw, str) else json.dumps(raw, default=str)
-    key = client_id or (raw.get("client_id") if isinstance(raw, dict) else None)
-    if not isinstance(key, str) or not key:
-        raise ValueError("client_id: field required to store a client config")
-    _call("store client config", _table().put_item, Item={"pk": PK_CLIENTS, "sk": key, "config": text})
-
-
-def iter_client_configs() -> Iterator[tuple[str, str]]:
-    """(stored key, raw JSON) for every client, in key order."""
-    kwargs: dict[str, Any] = {"KeyConditionExpression": "pk = :pk", "ExpressionAttributeValues": {":pk": PK_CLIENTS}}
+def query(doing: str, **kwargs: Any) -> Iterator[dict[str, Any]]:
+    """Every item of a Query (every page, LastEvaluatedKey followed)."""
+    dynamo = table()
     while True:
-        page = _call("list client configs", _table().query, **kwargs)
-        for item in page.get("Items", []):
-            yield item["sk"], item.get("config", "")
-        if "LastEvaluatedKey" not in page:
-            return
-        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-
-
-def get_client_config(client_id: str) -> str | None:
-    item = _call("read client config", _table().get_item, Key={"pk": PK_CLIENTS, "sk": client_id}).get("Item")
-    return item.get("config") if item else None
-
-
-# ---- delivery ledger -----------------------------------------------------------------------
-
-def delivery_key(client_id: str, report_type: str, period_start: str) -> dict[str, str]:
-    return {"pk": f"{PK_DELIVERY_PREFIX}{client_id}", "sk": f"{report_type}#{period_start}"}
-
-
-# BatchGetItem returns the keys it could not serve (throughput) as UnprocessedKeys: asked again with
-# exponential backoff (AWS's advice); still unserved after that, the stage fails with ThrottlingError
-# and the ASL retries it, rather than carry on as if those items did not exist.
-BATCH_GET_ROUNDS = 6
-BATCH_GET_BACKOFF_SECONDS = 0.05
-
-
-def batch_get(keys: list[dict[str, str]]) -> dict[tuple[str, str], dict[str, Any]]:
-    """Items by (pk, sk); 100 keys a request, unprocessed keys asked again after a backoff."""
-    found: dict[tuple[str, str], dict[str, Any]] = {}
-    table_name = get_settings().table_name
-    resource = aws.resource("dynamodb")
-    unique = list({(k["pk"], k["sk"]): k for k in keys}.values())
-    for start in range(0, len(unique), 100):
-        request: dict[str, Any] = {table_name: {"Keys": unique[start : start + 100], "ConsistentRead": True}}
-        for attempt in range(BATCH_GET_ROUNDS):
-            if attempt:
-                time.sleep(random.uniform(0, BATCH_GET_BACKOFF_SECONDS * 2**attempt))  # full jitter
-            reply = _call("read delivery ledger", resource.batch_get_item, RequestItems=request)
-            for item in reply.get("Responses", {}).get(table_name, []):
-                found[(item["pk"], item["sk"])] = item
-            request = reply.get("UnprocessedKeys") or {}
-            if not request:
-                break
-        else:
-            left = len(request.get(table_name, {}).get("Keys", []))
-            raise ThrottlingError(f"read delivery ledger: {left} keys still unprocessed after {BATCH_GET_ROUNDS} "
-                                  "BatchGetItem rounds")
-    return found
-
-
-def record_delivery(client_id: str, report_type: str, period_start: str, message_id: str, run_id: str) -> None:
-    """The ledger entry of a period (its latest send: a forced re-send replaces it)."""
-    attrs = {"message_id": message_id, "run_id": run_id, "delivered_at": utcnow().isoformat()}
-    _call("record delivery", _table().put_item, Item={**delivery_key(client_id, report_type, period_start), **attrs})
-
-
-# ---- runs and per-client records -----------------------------------------------------------
-
-def update_run_meta(run_id: str, attrs: dict[str, Any]) -> None:
-    _update({"pk": f"{PK_RUN_PREFIX}{run_id}", "sk": SK_RUN_META}, attrs, "record run")
-
-
-def put_client_records(run_id: str, records: list[dict[str, Any]]) -> None:
-    """Write many per-client records (batch writer: 25 per request, retries unprocessed items)."""
-    def write() -> None:
-        with _table().batch_writer(overwrite_by_pkeys=["pk", "sk"]) as writer:
-            for record in records:
-                writer.put_item(Item={**_client_record_key(run_id, record["client_id"]), **_clean(record)})
-
-    _call("record client records", write)
-
-
-def _client_record_key(run_id: str, client_id: str) -> dict[str, str]:
-    return {"pk": f"{PK_RUN_PREFIX}{run_id}", "sk": f"{SK_CLIENT_PREFIX}{client_id}"}
-
-
-def put_client_record(run_id: str, client_id: str, attrs: dict[str, Any]) -> None:
-    """Replace a client's record with its latest state (a put: cheaper than an update, same result)."""
-    item = {**_client_record_key(run_id, client_id), "client_id": client_id, **_clean(attrs)}
-    _call("record client state", _table().put_item, Item=item)
-
-
-def _update(key: dict[str, str], attrs: dict[str, Any], doing: str) -> None:
-    attrs = _clean(attrs)
-    names = {f"#a{i}": name for i, name in enumerate(attrs)}
-    values = {f":v{i}": value for i, value in enumerate(attrs.values())}
-    expression = "SET " + ", ".join(f"#a{i} = :v{i}" for i in range(len(attrs)))
-    _call(doing, _table().update_item, Key=key, UpdateExpression=expression,
-          ExpressionAttributeNames=names, ExpressionAttributeValues=values)
-
-
-def iter_run_items(run_id: str) -> Iterator[dict[str, Any]]:
-    kwargs: dict[str, Any] = {
-        "KeyConditionExpression": "pk = :pk",
-        "ExpressionAttributeValues": {":pk": f"{PK_RUN_PREFIX}{run_id}"},
-        "ConsistentRead": True,
-    }
-    while True:
-        page = _call("read run records", _table().query, **kwargs)
+        with translated(doing):
+            page = dynamo.query(**kwargs)
         yield from page.get("Items", [])
         if "LastEvaluatedKey" not in page:
             return
-        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        kwargs = {**kwargs, "ExclusiveStartKey": page["LastEvaluatedKey"]}
 
 
-def iter_client_records(run_id: str) -> Iterator[dict[str, Any]]:
-    """The run's per-client records (its META item left out)."""
-    return (item for item in iter_run_items(run_id) if item["sk"].startswith(SK_CLIENT_PREFIX))
-
-
-def put_run_history(run_id: str, started_at: str, summary: dict[str, Any]) -> None:
-    _call(
-        "record run history",
-        _table().put_item,
-        Item={"pk": PK_RUNS, "sk": f"{started_at}#{run_id}", "run_id": run_id, "summary": json.dumps(summary)},
-    )
-
-
-def _clean(attrs: dict[str, Any]) -> dict[str, Any]:
+def clean(attrs: dict[str, Any]) -> dict[str, Any]:
     """Leave out attributes without a value (None or ""): an absent attribute reads back the same."""
     return {k: v for k, v in attrs.items() if v is not None and v != ""}
+
+
+def update(key: dict[str, str], attrs: dict[str, Any], doing: str) -> None:
+    """SET each attribute that has a value (clean) on the item at `key`."""
+    attrs = clean(attrs)
+    names = {f"#a{i}": name for i, name in enumerate(attrs)}
+    values = {f":v{i}": value for i, value in enumerate(attrs.values())}
+    expression = "SET " + ", ".join(f"#a{i} = :v{i}" for i in range(len(attrs)))
+    with translated(doing):
+        table().update_item(Key=key, UpdateExpression=expression, ExpressionAttributeNames=names,
+                            ExpressionAttributeValues=values)
+
+
+def transact_put(items: list[dict[str, Any]], condition: str = "attribute_not_exists(pk)") -> None:
+    """Put every item in ONE TransactWriteItems, each under `condition`; raises the botocore error
+    as it is (the caller tells a refused condition, `cancelled_by_condition`, from a failure)."""
+    table_name = table().table_name
+    transact_write([{"Put": {"TableName": table_name, "Item": serialized(item),
+                             "ConditionExpression": condition}} for item in items])
+
+
+def transact_write(transact_items: list[dict[str, Any]]) -> None:
+    """One TransactWriteItems of low-level items (`serialized` values)."""
+    aws.client("dynamodb").transact_write_items(TransactItems=transact_items)
+
+
+def serialized(item: dict[str, Any]) -> dict[str, Any]:
+    """An item in the low-level client's typed form ({"S": ...}, {"N": ...})."""
+    from boto3.dynamodb.types import TypeSerializer
+
+    serialize = TypeSerializer().serialize
+    return {key: serialize(value) for key, value in item.items()}
+
+
+def condition_failed(exc: BaseException) -> bool:
+    """A conditional write refused by its condition (the item was not as the write required)."""
+    return aws_error_code(exc) == "ConditionalCheckFailedException"
+
+
+def cancelled_by_condition(exc: BaseException, first_only: bool = False) -> bool:
+    """A transaction cancelled because a condition did not hold: any item's (or only the first's)."""
+    if aws_error_code(exc) != "TransactionCanceledException":
+        return False
+    reasons = getattr(exc, "response", {}).get("CancellationReasons") or []
+    codes = [reason.get("Code") for reason in reasons[:1 if first_only else None]]
+    return "ConditionalCheckFailed" in codes
+
+
+def expiry(days: int) -> int:
+    """The TTL attribute's value (TTL_ATTRIBUTE, epoch seconds) for an item kept `days` from now."""
+    return int((utcnow() + timedelta(days=days)).timestamp())

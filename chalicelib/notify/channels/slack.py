@@ -20,7 +20,7 @@ from typing import Any
 
 from chalicelib.core.text import fit, utf16_len
 from chalicelib.notify.channels import webhook_common
-from chalicelib.notify.models import Notification
+from chalicelib.core.notifications import Notification
 
 _EMOJI = {"info": ":information_source:", "warning": ":warning:", "critical": ":rotating_light:"}
 MAX_HEADER = 150

@@ -12,7 +12,7 @@ from chalicelib.core import aws
 from chalicelib.core.email import header_safe
 from chalicelib.core.errors import ConfigurationError, classify_aws_error
 from chalicelib.core.settings import get_settings
-from chalicelib.notify.models import Notification
+from chalicelib.core.notifications import Notification
 from chalicelib.notify.channels.email import templates
 
 

@@ -21,7 +21,7 @@ from typing import Any
 
 from chalicelib.core.text import fit
 from chalicelib.notify.channels import webhook_common
-from chalicelib.notify.models import Notification
+from chalicelib.core.notifications import Notification
 
 _MARKDOWN = re.compile(r"([\\`*_\[\]~])")  # emphasis, code and link syntax: enough that no link forms
 _COLOUR = {"info": "Default", "warning": "Warning", "critical": "Attention"}

@@ -10,7 +10,7 @@ from typing import Any
 
 from chalicelib.core.text import neutralise
 from chalicelib.notify.channels import webhook_common
-from chalicelib.notify.models import Notification
+from chalicelib.core.notifications import Notification
 
 SCHEMA_VERSION = "1"
 

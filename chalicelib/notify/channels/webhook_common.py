@@ -13,7 +13,7 @@ from typing import Any
 from chalicelib.core.errors import ConfigurationError, CostReportError, NetworkError
 from chalicelib.core.settings import get_settings
 from chalicelib.notify.http import post_json
-from chalicelib.notify.models import Notification
+from chalicelib.core.notifications import Notification
 from chalicelib.notify.secrets import webhook_target
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"

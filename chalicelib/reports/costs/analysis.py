@@ -17,10 +17,9 @@ from collections import defaultdict
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
-
 from chalicelib.core.errors import DataValidationError
-from chalicelib.core.models import ChangeAlert, CostMetric, Period, ReportType
+from chalicelib.core.models import ChangeAlert, CostMetric, ReportType, StrictModel
+from chalicelib.core.periods import Period
 from chalicelib.reports.contracts import ChargeLine, CostDataset, CostLine
 from chalicelib.reports.costs.record_types import CREDIT, REFUND, label as record_type_label
 
@@ -30,11 +29,7 @@ BUDGET_WARNING_PCT = Decimal(80)
 TOP_MOVERS = 5
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
-
-
-class ServiceRow(_Frozen):
+class ServiceRow(StrictModel):
     service: str
     current: Decimal
     previous: Decimal
@@ -44,7 +39,7 @@ class ServiceRow(_Frozen):
     flagged: bool
 
 
-class AccountRow(_Frozen):
+class AccountRow(StrictModel):
     account_id: str
     current: Decimal
     previous: Decimal
@@ -53,7 +48,7 @@ class AccountRow(_Frozen):
     services: int  # services with a non-zero amount in either period
 
 
-class ChargeRow(_Frozen):
+class ChargeRow(StrictModel):
     """Charges of one kind posted monthly (Support, Tax, ...), all of the client's accounts."""
 
     label: str
@@ -61,7 +56,7 @@ class ChargeRow(_Frozen):
     previous: Decimal
 
 
-class BudgetStatus(_Frozen):
+class BudgetStatus(StrictModel):
     budget: Decimal
     spent: Decimal
     used_pct: Decimal
@@ -69,7 +64,7 @@ class BudgetStatus(_Frozen):
     status: Literal["ok", "warning", "over"]
 
 
-class ChangeFlag(_Frozen):
+class ChangeFlag(StrictModel):
     """A change that passed the client's alert thresholds: the total (service None) or one service."""
 
     service: str | None
@@ -78,7 +73,7 @@ class ChangeFlag(_Frozen):
     change_pct: Decimal | None  # None: nothing in the previous period (new spend)
 
 
-class CostReport(_Frozen):
+class CostReport(StrictModel):
     client_id: str
     client_name: str
     report_type: ReportType

@@ -4,35 +4,104 @@ Per client and report (each Cost Explorer request is billed, $0.01):
 - one GetCostAndUsage without GroupBy over the history window (trend, 7-day average, month to
   date): one page whatever the client's size;
 - one GetCostForecast for daily/weekly reports while the month is not over;
-- one GetCostAndUsage grouped by USAGE_TYPE and REGION for the top mover, only when it crosses
-  the client's alert thresholds; one page at most (a longer answer is marked partial).
+- one GetCostAndUsage grouped by USAGE_TYPE and REGION for the service whose move the report
+  explains, only when the caller's `explain` names one once it has seen the history
+  (insights.explainer: the top mover crossing the client's alert thresholds); one page at most
+  (a longer answer is marked partial).
 Account names come from the config and, for payer-role clients, organizations:ListAccounts,
 looked up once per run and payer (cached in S3 under the run) and filtered to the client's accounts.
+
+Fetching only: nothing here explains (analysis.py and insights.py read what this fetches).
 """
 
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, Callable
+
+from pydantic import Field
 
 from chalicelib.core import aws
 from chalicelib.core.constants import ORGANIZATIONS_CACHE, RUNS_PREFIX
-from chalicelib.reports.costs.analysis import CostReport
-from chalicelib.reports.costs.explorer import MAX_AMOUNT, cost_request, forecast_query, separated_record_types
-from chalicelib.core.errors import AuthorizationError, ConfigurationError, DataValidationError, classify_aws_error
-from chalicelib.core.models import ClientConfig
-from chalicelib.reports.contracts import RunContext
+from chalicelib.core.errors import (AuthorizationError, ConfigurationError, DataValidationError, aws_error_code,
+                                    classify_aws_error)
+from chalicelib.core.models import ClientConfig, StrictModel
 from chalicelib.core.observability import logger
+from chalicelib.core.periods import Granularity, Period, month_start, months_back, next_month, report_granularity
+from chalicelib.reports.contracts import RunContext
+from chalicelib.reports.costs.explorer import (BucketTotal, ForecastFigures, cost_request, fetch_forecast, forecast_query,
+                                               separated_record_types)
 
-from . import insights
-from .insights import BucketTotal, ForecastFigures, ReportContext, UsageBreakdown, UsageTypeLine
+TREND_DAYS = 14  # daily and weekly reports: daily totals over the last 14 days
+TREND_MONTHS = 6  # monthly reports: the last 6 months
 
-# Cost Explorer answers these when it cannot forecast (new accounts, a start before today): the
-# report says so instead of failing.
-_NO_FORECAST = {"DataUnavailableException": "Cost Explorer has too little history to forecast yet",
-                "ValidationException": "Cost Explorer forecasts only from today on"}
+# ---- windows: which dates the extra requests cover (explaining reads the answers over the same) ----
+
+
+def trend_window(report_type: str, current: Period) -> Period:
+    if report_type == "monthly":
+        return Period(start=months_back(current.start, TREND_MONTHS - 1), end=current.end)
+    return Period(start=current.end - timedelta(days=TREND_DAYS), end=current.end)
+
+
+def month_to_date_window(as_of: date) -> Period:
+    """Month to date as of the run: from the 1st of the month holding the day before as_of, to as_of.
+
+    As of the run, not the report period: Cost Explorer forecasts only from today on, so the actual
+    spend must reach the forecast's start (a weekly report run on a Wednesday counts Mon-Tue too)."""
+    return Period(start=month_start(as_of - timedelta(days=1)), end=as_of)
+
+
+def history_window(report_type: str, current: Period, as_of: date) -> tuple[Period, Granularity]:
+    """The one ungrouped request's period: the trend, plus month-to-date for daily/weekly."""
+    trend = trend_window(report_type, current)
+    if report_type == "monthly":
+        return trend, "MONTHLY"
+    mtd = month_to_date_window(as_of)
+    return Period(start=min(trend.start, mtd.start), end=max(current.end, mtd.end)), "DAILY"
+
+
+def forecast_window(report_type: str, as_of: date) -> Period | None:
+    """The rest of the month from as_of (daily/weekly reports); None when that month is complete."""
+    if report_type == "monthly":
+        return None
+    end = next_month(as_of - timedelta(days=1))
+    if as_of >= end:
+        return None
+    return Period(start=as_of, end=end)
+
+
+# ---- what collect fetches (ReportContext) ------------------------------------------------------
+
+
+class UsageTypeLine(StrictModel):
+    usage_type: str
+    region: str
+    current: Decimal
+    previous: Decimal
+
+
+class UsageBreakdown(StrictModel):
+    """The one extra GetCostAndUsage for the top flagged mover, grouped by USAGE_TYPE and REGION."""
+
+    service: str
+    lines: list[UsageTypeLine]
+    partial: bool = False  # the answer had more than one page; only the first was read
+
+
+class ReportContext(StrictModel):
+    """Everything beyond the main cost lines that the report needs; written by collect to S3."""
+
+    granularity: Granularity
+    totals: list[BucketTotal] = Field(default_factory=list)  # the history window, oldest first
+    forecast: ForecastFigures | None = None
+    forecast_note: str | None = None  # why there is no forecast (Cost Explorer refused, month complete)
+    breakdown: UsageBreakdown | None = None
+    account_names: dict[str, str] = Field(default_factory=dict)  # only the client's own accounts
+    ce_requests: int = 0  # requests beyond the main GetCostAndUsage
+    as_of: date | None = None  # the run date the month to date and the forecast are computed for
 
 
 def _call(ce: Any, operation: str, doing: str, **params: Any) -> dict[str, Any]:
@@ -40,11 +109,6 @@ def _call(ce: Any, operation: str, doing: str, **params: Any) -> dict[str, Any]:
         return getattr(ce, operation)(**params)
     except Exception as exc:  # noqa: BLE001
         raise classify_aws_error(exc, doing) from exc
-
-
-def _error_code(exc: BaseException) -> str:
-    response = getattr(exc, "response", None) or {}
-    return str(response.get("Error", {}).get("Code", ""))
 
 
 def _amount(metrics: dict[str, Any], metric: str) -> Decimal:
@@ -65,7 +129,7 @@ def usage_request(config: ClientConfig, run: RunContext) -> dict[str, Any]:
 
 def history_request(config: ClientConfig, run: RunContext) -> dict[str, Any]:
     """The main request's filter and metric (so the figures agree), ungrouped, over the history window."""
-    window, granularity = insights.history_window(run.report_type, run.current, run.as_of)
+    window, granularity = history_window(run.report_type, run.current, run.as_of)
     base = usage_request(config, run)
     return {"TimePeriod": {"Start": window.start.isoformat(), "End": window.end.isoformat()},
             "Granularity": granularity, "Metrics": base["Metrics"], "Filter": base["Filter"]}
@@ -80,38 +144,10 @@ def fetch_history(ce: Any, config: ClientConfig, run: RunContext) -> list[Bucket
 
 
 def forecast_request(config: ClientConfig, run: RunContext) -> dict[str, Any] | None:
-    window = insights.forecast_window(run.report_type, run.as_of)
+    window = forecast_window(run.report_type, run.as_of)
     if window is None:
         return None
     return {**forecast_query(config, window.start, window.end), "Filter": usage_request(config, run)["Filter"]}
-
-
-def fetch_forecast(ce: Any, request: dict[str, Any]) -> tuple[ForecastFigures | None, str | None]:
-    try:
-        answer = ce.get_cost_forecast(**request)
-    except Exception as exc:  # noqa: BLE001
-        code = _error_code(exc)
-        if code not in _NO_FORECAST:
-            raise classify_aws_error(exc, "Cost Explorer GetCostForecast") from exc
-        return None, f"{_NO_FORECAST[code]} ({code})"
-
-    def number(value: Any) -> Decimal | None:
-        return None if value is None else Decimal(str(value))
-
-    days = [
-        BucketTotal(start=date.fromisoformat(r["TimePeriod"]["Start"]), amount=Decimal(str(r["MeanValue"])))
-        for r in answer.get("ForecastResultsByTime", [])
-    ]
-    lower = sum((Decimal(str(r["PredictionIntervalLowerBound"])) for r in answer.get("ForecastResultsByTime", [])
-                 if r.get("PredictionIntervalLowerBound") is not None), Decimal(0)) if days else None
-    upper = sum((Decimal(str(r["PredictionIntervalUpperBound"])) for r in answer.get("ForecastResultsByTime", [])
-                 if r.get("PredictionIntervalUpperBound") is not None), Decimal(0)) if days else None
-    period = request["TimePeriod"]
-    total = number(answer.get("Total", {}).get("Amount"))
-    if total is None or not total.is_finite() or abs(total) >= MAX_AMOUNT:
-        raise DataValidationError(f"Cost Explorer GetCostForecast answered without a usable Total amount: {total}")
-    return ForecastFigures(start=date.fromisoformat(period["Start"]), end=date.fromisoformat(period["End"]),
-                           total=total, lower=lower, upper=upper, daily=days), None
 
 
 def breakdown_request(config: ClientConfig, run: RunContext, service: str) -> dict[str, Any]:
@@ -162,7 +198,7 @@ def organization_names(run: RunContext, config: ClientConfig, credentials: dict[
     try:
         names = json.loads(s3.get_object(Bucket=bucket, Key=s3_key)["Body"].read())
     except Exception as exc:  # noqa: BLE001
-        if _error_code(exc) not in ("NoSuchKey", "404"):
+        if aws_error_code(exc) not in ("NoSuchKey", "404"):
             raise classify_aws_error(exc, f"read s3://{bucket}/{s3_key}") from exc
         names = _list_accounts(config, credentials)
         s3.put_object(Bucket=bucket, Key=s3_key, Body=json.dumps(names).encode(), ContentType="application/json",
@@ -198,8 +234,10 @@ def account_names(run: RunContext, config: ClientConfig, credentials: dict[str, 
 # ---- all of it ---------------------------------------------------------------------------------
 
 
-def fetch_context(ce: Any, config: ClientConfig, run: RunContext, report: CostReport,
-                  credentials: dict[str, str] | None, forecast: bool = True) -> ReportContext:
+def fetch_context(ce: Any, config: ClientConfig, run: RunContext, credentials: dict[str, str] | None,
+                  explain: Callable[[list[BucketTotal]], str | None], forecast: bool = True) -> ReportContext:
+    """The history, the forecast, the breakdown of the service `explain` names once it has seen the
+    history (insights.explainer: the caller decides what is worth explaining), and the account names."""
     requests = 1
     totals = fetch_history(ce, config, run)
     figures, note = None, None
@@ -207,17 +245,17 @@ def fetch_context(ce: Any, config: ClientConfig, run: RunContext, report: CostRe
     if request is not None:
         figures, note = fetch_forecast(ce, request)
         requests += 1
-    elif not forecast and insights.forecast_window(run.report_type, run.as_of) is not None:
+    elif not forecast and forecast_window(run.report_type, run.as_of) is not None:
         note = "No forecast for a past period"
     breakdown = None
-    target = insights.why_target(report, insights.build_baseline(report, totals, config.change_alert))
-    if target is not None:
-        breakdown = fetch_breakdown(ce, config, run, target.service)
+    service = explain(totals)
+    if service is not None:
+        breakdown = fetch_breakdown(ce, config, run, service)
         requests += 1
     try:
         names = account_names(run, config, credentials)
     except (AuthorizationError, ConfigurationError):
         names = dict(config.account_names)
-    return ReportContext(granularity="MONTHLY" if run.report_type == "monthly" else "DAILY", totals=totals,
-                         forecast=figures, forecast_note=note, breakdown=breakdown, account_names=names,
-                         ce_requests=requests, as_of=run.as_of)
+    return ReportContext(granularity=report_granularity(run.report_type), totals=totals, forecast=figures,
+                         forecast_note=note, breakdown=breakdown, account_names=names, ce_requests=requests,
+                         as_of=run.as_of)

@@ -1,4 +1,5 @@
-"""Cost Explorer queries: both periods in one request, every page followed, only the client's accounts.
+"""Cost Explorer queries: both periods in one request, every page followed, only the client's accounts;
+a period's spend and a forecast, as the budget check reads them too.
 
 Cost Explorer is billed per request ($0.01, every page counts), so one GetCostAndUsage covers the
 comparison and current periods together and is split by bucket date afterwards. Credits, refunds
@@ -10,16 +11,19 @@ client includes credits or refunds. Otherwise the one request covers everything,
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterator
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
-from collections.abc import Iterator
 from typing import Any, NamedTuple
+
+from pydantic import Field
 
 from chalicelib.core import aws
 from chalicelib.core.constants import CE_REGION, ROLE_SESSION_PREFIX
-from chalicelib.core.errors import AuthorizationError, DataValidationError, classify_aws_error
-from chalicelib.core.models import ClientConfig
-from chalicelib.reports.contracts import ChargeLine, CostLine, RunContext
+from chalicelib.core.errors import AuthorizationError, DataValidationError, aws_error_code, classify_aws_error
+from chalicelib.core.models import ClientConfig, StrictModel
+from chalicelib.core.periods import report_granularity
+from chalicelib.reports.contracts import ChargeLine, CostDataset, CostLine, RunContext
 from chalicelib.reports.costs.record_types import SEPARATED_RECORD_TYPES
 
 MAX_PAGES = 200  # a runaway NextPageToken loop would cost real money
@@ -32,15 +36,6 @@ FORECAST_METRIC = {
     "NetAmortizedCost": "NET_AMORTIZED_COST",
     "BlendedCost": "BLENDED_COST",
 }
-
-
-class FetchedCosts(NamedTuple):
-    lines: list[CostLine]
-    charges: list[ChargeLine]
-    charges_separated: bool
-    currency: str
-    estimated: bool
-    requests: int
 
 
 def separated_record_types(config: ClientConfig, run: RunContext) -> list[str]:
@@ -67,7 +62,7 @@ def cost_request(config: ClientConfig, run: RunContext, separated: list[str] | N
     cost_filter = client_filter(config, separated)
     return {
         "TimePeriod": {"Start": run.previous.start.isoformat(), "End": run.current.end.isoformat()},
-        "Granularity": "MONTHLY" if run.report_type == "monthly" else "DAILY",
+        "Granularity": report_granularity(run.report_type),
         "Metrics": [config.cost_metric],
         "GroupBy": [{"Type": "DIMENSION", "Key": "LINKED_ACCOUNT"}, {"Type": "DIMENSION", "Key": "SERVICE"}],
         "Filter": cost_filter,
@@ -81,6 +76,22 @@ def charges_request(config: ClientConfig, run: RunContext, separated: list[str])
     request["Filter"] = {"And": [{"Dimensions": {"Key": "LINKED_ACCOUNT", "Values": list(config.accounts)}},
                                  {"Dimensions": {"Key": "RECORD_TYPE", "Values": separated}}]}
     return request
+
+
+class BucketTotal(StrictModel):
+    start: date  # a day (DAILY) or the first of a month (MONTHLY)
+    amount: Decimal
+
+
+class ForecastFigures(StrictModel):
+    """GetCostForecast's answer for [start, end): the rest of the month after the report period."""
+
+    start: date
+    end: date
+    total: Decimal
+    lower: Decimal | None = None
+    upper: Decimal | None = None
+    daily: list[BucketTotal] = Field(default_factory=list)
 
 
 class SpendBetween(NamedTuple):
@@ -119,6 +130,40 @@ def forecast_query(config: ClientConfig, start: date, end: date, granularity: st
     return {"TimePeriod": {"Start": start.isoformat(), "End": end.isoformat()},
             "Metric": FORECAST_METRIC[config.cost_metric], "Granularity": granularity,
             "Filter": client_filter(config), "PredictionIntervalLevel": 80}
+
+
+# Cost Explorer answers these when it cannot forecast (new accounts, a start before today): the
+# report says so instead of failing.
+_NO_FORECAST = {"DataUnavailableException": "Cost Explorer has too little history to forecast yet",
+                "ValidationException": "Cost Explorer forecasts only from today on"}
+
+
+def fetch_forecast(ce: Any, request: dict[str, Any]) -> tuple[ForecastFigures | None, str | None]:
+    try:
+        answer = ce.get_cost_forecast(**request)
+    except Exception as exc:  # noqa: BLE001
+        code = aws_error_code(exc)
+        if code not in _NO_FORECAST:
+            raise classify_aws_error(exc, "Cost Explorer GetCostForecast") from exc
+        return None, f"{_NO_FORECAST[code]} ({code})"
+
+    def number(value: Any) -> Decimal | None:
+        return None if value is None else Decimal(str(value))
+
+    days = [
+        BucketTotal(start=date.fromisoformat(r["TimePeriod"]["Start"]), amount=Decimal(str(r["MeanValue"])))
+        for r in answer.get("ForecastResultsByTime", [])
+    ]
+    lower = sum((Decimal(str(r["PredictionIntervalLowerBound"])) for r in answer.get("ForecastResultsByTime", [])
+                 if r.get("PredictionIntervalLowerBound") is not None), Decimal(0)) if days else None
+    upper = sum((Decimal(str(r["PredictionIntervalUpperBound"])) for r in answer.get("ForecastResultsByTime", [])
+                 if r.get("PredictionIntervalUpperBound") is not None), Decimal(0)) if days else None
+    period = request["TimePeriod"]
+    total = number(answer.get("Total", {}).get("Amount"))
+    if total is None or not total.is_finite() or abs(total) >= MAX_AMOUNT:
+        raise DataValidationError(f"Cost Explorer GetCostForecast answered without a usable Total amount: {total}")
+    return ForecastFigures(start=date.fromisoformat(period["Start"]), end=date.fromisoformat(period["End"]),
+                           total=total, lower=lower, upper=upper, daily=days), None
 
 
 def pages(ce: Any, request: dict[str, Any]) -> Iterator[dict[str, Any]]:
@@ -165,8 +210,9 @@ def payer_credentials(config: ClientConfig) -> dict[str, str] | None:
     return reply["Credentials"]
 
 
-def fetch_costs(config: ClientConfig, run: RunContext, ce: Any = None) -> FetchedCosts:
-    """The client's accounts over both periods: usage by service, charges by record type."""
+def fetch_costs(config: ClientConfig, run: RunContext, ce: Any = None) -> CostDataset:
+    """The client's accounts over both periods: usage by service, charges by record type, with the
+    config they were fetched for (collect, and report_pdf on demand)."""
     ce = ce or ce_client_for(config)
     separated = separated_record_types(config, run)
     usage, currencies, estimated, requests = _query(ce, cost_request(config, run, separated), config, run, "service")
@@ -179,15 +225,17 @@ def fetch_costs(config: ClientConfig, run: RunContext, ce: Any = None) -> Fetche
         requests += more_requests
     if len(currencies) > 1:
         raise DataValidationError(f"costs are in several currencies ({', '.join(sorted(currencies))})")
-    return FetchedCosts(
+    return CostDataset(
+        client=config,
+        run=run,
+        currency=currencies.pop() if currencies else "USD",
+        estimated=estimated,
         lines=[CostLine(account_id=account, service=service, current_amount=values[1], previous_amount=values[0])
                for (account, service), values in sorted(usage.items())],
         charges=[ChargeLine(account_id=account, record_type=kind, current_amount=values[1], previous_amount=values[0])
                  for (account, kind), values in sorted(charges.items())],
         charges_separated=bool(separated),
-        currency=currencies.pop() if currencies else "USD",
-        estimated=estimated,
-        requests=requests,
+        ce_requests=requests,
     )
 
 

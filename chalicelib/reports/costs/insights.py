@@ -1,151 +1,49 @@
 """What makes a report explain itself: trend, baselines, month-to-date and forecast, the why of the
 biggest change, account names. Pure: numbers and flags from what collect fetched, no I/O, no text.
 
-collect fetches a ReportContext (the raw answers of the extra Cost Explorer requests, limited to the
-client's accounts); build_insights turns it and the CostReport into ReportInsights, which every
-renderer reads, so no format computes a figure of its own.
+collect fetches a ReportContext (context.py: the raw answers of the extra Cost Explorer requests,
+limited to the client's accounts); build_insights turns it and the CostReport into ReportInsights,
+which every renderer reads, so no format computes a figure of its own. Fetching never imports this
+module: which service's move is worth one more request is decided here (explainer), and collect hands
+that decision to the fetch.
 """
 
 from __future__ import annotations
 
-import calendar
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Literal
+from typing import Callable, Literal
 from urllib.parse import quote
 
-from pydantic import BaseModel, ConfigDict, Field
-
+from chalicelib.core.models import ChangeAlert, StrictModel
+from chalicelib.core.periods import Granularity, Period, next_month, report_granularity
 from chalicelib.reports.costs.analysis import CostReport, ServiceRow, is_flagged, pct_change
-from chalicelib.core.models import ChangeAlert, Period
+from chalicelib.reports.costs.context import (ReportContext, UsageBreakdown, forecast_window, month_to_date_window,
+                                              trend_window)
+from chalicelib.reports.costs.explorer import BucketTotal, ForecastFigures
 
 ZERO = Decimal(0)
-TREND_DAYS = 14  # daily and weekly reports: daily totals over the last 14 days
-TREND_MONTHS = 6  # monthly reports: the last 6 months
 BASELINE_DAYS = 7  # a daily report is judged against the average of the 7 days before it
 WHY_USAGE_TYPES = 3
 CONSOLE_URL = "https://us-east-1.console.aws.amazon.com/costmanagement/home#/cost-explorer"
-
-Granularity = Literal["DAILY", "MONTHLY"]
-
-
-class _Frozen(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-# ---- what collect fetches (ReportContext) ------------------------------------------------------
-
-
-class BucketTotal(_Frozen):
-    start: date  # a day (DAILY) or the first of a month (MONTHLY)
-    amount: Decimal
-
-
-class ForecastFigures(_Frozen):
-    """GetCostForecast's answer for [start, end): the rest of the month after the report period."""
-
-    start: date
-    end: date
-    total: Decimal
-    lower: Decimal | None = None
-    upper: Decimal | None = None
-    daily: list[BucketTotal] = Field(default_factory=list)
-
-
-class UsageTypeLine(_Frozen):
-    usage_type: str
-    region: str
-    current: Decimal
-    previous: Decimal
-
-
-class UsageBreakdown(_Frozen):
-    """The one extra GetCostAndUsage for the top flagged mover, grouped by USAGE_TYPE and REGION."""
-
-    service: str
-    lines: list[UsageTypeLine]
-    partial: bool = False  # the answer had more than one page; only the first was read
-
-
-class ReportContext(_Frozen):
-    """Everything beyond the main cost lines that the report needs; written by collect to S3."""
-
-    granularity: Granularity
-    totals: list[BucketTotal] = Field(default_factory=list)  # the history window, oldest first
-    forecast: ForecastFigures | None = None
-    forecast_note: str | None = None  # why there is no forecast (Cost Explorer refused, month complete)
-    breakdown: UsageBreakdown | None = None
-    account_names: dict[str, str] = Field(default_factory=dict)  # only the client's own accounts
-    ce_requests: int = 0  # requests beyond the main GetCostAndUsage
-    as_of: date | None = None  # the run date the month to date and the forecast are computed for
-
-
-# ---- windows: which dates the extra requests cover ---------------------------------------------
-
-
-def month_start(day: date) -> date:
-    return day.replace(day=1)
-
-
-def next_month(day: date) -> date:
-    return month_start(day) + timedelta(days=calendar.monthrange(day.year, day.month)[1])
-
-
-def months_back(first: date, count: int) -> date:
-    for _ in range(count):
-        first = month_start(first - timedelta(days=1))
-    return first
-
-
-def trend_window(report_type: str, current: Period) -> Period:
-    if report_type == "monthly":
-        return Period(start=months_back(current.start, TREND_MONTHS - 1), end=current.end)
-    return Period(start=current.end - timedelta(days=TREND_DAYS), end=current.end)
-
-
-def month_to_date_window(as_of: date) -> Period:
-    """Month to date as of the run: from the 1st of the month holding the day before as_of, to as_of.
-
-    As of the run, not the report period: Cost Explorer forecasts only from today on, so the actual
-    spend must reach the forecast's start (a weekly report run on a Wednesday counts Mon-Tue too)."""
-    return Period(start=month_start(as_of - timedelta(days=1)), end=as_of)
-
-
-def history_window(report_type: str, current: Period, as_of: date) -> tuple[Period, Granularity]:
-    """The one ungrouped request's period: the trend, plus month-to-date for daily/weekly."""
-    trend = trend_window(report_type, current)
-    if report_type == "monthly":
-        return trend, "MONTHLY"
-    mtd = month_to_date_window(as_of)
-    return Period(start=min(trend.start, mtd.start), end=max(current.end, mtd.end)), "DAILY"
-
-
-def forecast_window(report_type: str, as_of: date) -> Period | None:
-    """The rest of the month from as_of (daily/weekly reports); None when that month is complete."""
-    if report_type == "monthly":
-        return None
-    end = next_month(as_of - timedelta(days=1))
-    if as_of >= end:
-        return None
-    return Period(start=as_of, end=end)
 
 
 # ---- what renderers read (ReportInsights) ------------------------------------------------------
 
 
-class TrendPoint(_Frozen):
+class TrendPoint(StrictModel):
     start: date
     amount: Decimal
     in_period: bool  # part of the report's own period: highlighted
 
 
-class Trend(_Frozen):
+class Trend(StrictModel):
     granularity: Granularity
     points: list[TrendPoint]
     peak: Decimal  # the largest amount (bars scale to it); 0 when nothing was spent
 
 
-class Baseline(_Frozen):
+class Baseline(StrictModel):
     """The headline's comparisons beyond "vs the previous period"."""
 
     # daily: the average of the 7 days before the reported day, and the flag against it
@@ -160,7 +58,7 @@ class Baseline(_Frozen):
     flagged: bool  # the headline's flag: vs the 7-day average for daily, vs the previous period otherwise
 
 
-class BudgetOutlook(_Frozen):
+class BudgetOutlook(StrictModel):
     budget: Decimal
     projected: Decimal  # month-to-date plus the forecast
     status: Literal["within", "exceed", "over"]  # over: month-to-date already passed it
@@ -168,7 +66,7 @@ class BudgetOutlook(_Frozen):
     crossing_day: date | None  # the day spend passes the budget (forecast or actual)
 
 
-class MonthToDate(_Frozen):
+class MonthToDate(StrictModel):
     month: date  # first day of the month
     through: date  # last day included
     spent: Decimal
@@ -178,7 +76,7 @@ class MonthToDate(_Frozen):
     outlook: BudgetOutlook | None
 
 
-class UsageTypeChange(_Frozen):
+class UsageTypeChange(StrictModel):
     usage_type: str
     region: str
     current: Decimal
@@ -186,7 +84,7 @@ class UsageTypeChange(_Frozen):
     change: Decimal
 
 
-class WhyLine(_Frozen):
+class WhyLine(StrictModel):
     service: str
     change: Decimal
     change_pct: Decimal | None
@@ -196,7 +94,7 @@ class WhyLine(_Frozen):
     console_url: str
 
 
-class ReportInsights(_Frozen):
+class ReportInsights(StrictModel):
     trend: Trend
     baseline: Baseline
     month_to_date: MonthToDate | None
@@ -300,6 +198,17 @@ def why_target(report: CostReport, baseline: Baseline | None = None) -> ServiceR
     return next((row for row in report.top_movers if row.flagged), None)
 
 
+def explainer(report: CostReport, rule: ChangeAlert) -> Callable[[list[BucketTotal]], str | None]:
+    """What fetching asks once it has the history (context.fetch_context): the service whose move the
+    report explains (worth one more Cost Explorer request), why_target against the baseline of those
+    totals; None when no move is worth it."""
+    def service_to_explain(totals: list[BucketTotal]) -> str | None:
+        target = why_target(report, build_baseline(report, totals, rule))
+        return target.service if target is not None else None
+
+    return service_to_explain
+
+
 def console_url(service: str, period_start: date, period_end: date, granularity: Granularity) -> str:
     """Cost Explorer in the console, filtered to the service over both periods, grouped by usage type."""
     service_filter = (
@@ -341,7 +250,7 @@ def build_why(report: CostReport, breakdown: UsageBreakdown | None, baseline: Ba
     ]
     changes.sort(key=lambda x: (-abs(x.change), x.usage_type, x.region))
     top = changes[:WHY_USAGE_TYPES]
-    granularity: Granularity = "MONTHLY" if report.report_type == "monthly" else "DAILY"
+    granularity = report_granularity(report.report_type)
     return WhyLine(service=target.service, change=target.change, change_pct=target.change_pct, usage_types=top,
                    explained=sum((x.change for x in top), ZERO), partial=breakdown.partial,
                    console_url=console_url(target.service, report.previous.start, report.current.end, granularity))

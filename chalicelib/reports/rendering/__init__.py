@@ -6,7 +6,6 @@ CSV neutralises spreadsheet formulas; the subject goes through the one header sa
 """
 
 from chalicelib.reports.rendering.csv_export import CSV_HEADER, build_csv, csv_filename
-from chalicelib.reports.rendering.formatting import format_money, format_pct, format_signed_money
 from chalicelib.reports.rendering.html import HTML_BUDGET_BYTES, MAX_HTML_SERVICES
 from chalicelib.reports.rendering.jinja import TEMPLATES, environment
 from chalicelib.reports.rendering.report import RenderedReport, render_report
@@ -15,6 +14,5 @@ from chalicelib.reports.rendering.wording import alert_lines, alert_text
 
 __all__ = [
     "CSV_HEADER", "HTML_BUDGET_BYTES", "MAX_HTML_SERVICES", "SUBJECT_MAX", "TEMPLATES", "RenderedReport",
-    "alert_lines", "alert_text", "build_csv", "build_subject", "csv_filename", "environment", "format_money",
-    "format_pct", "format_signed_money", "render_report",
+    "alert_lines", "alert_text", "build_csv", "build_subject", "csv_filename", "environment", "render_report",
 ]

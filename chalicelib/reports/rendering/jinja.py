@@ -8,7 +8,8 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from chalicelib.core.caches import register
-from chalicelib.reports.rendering.formatting import change_colour, format_money, format_pct, format_signed_money
+from chalicelib.core.formatting import format_money, format_pct, format_signed_money
+from chalicelib.reports.rendering.colours import change_colour
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 

@@ -18,7 +18,7 @@ import io
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
-from .view import ReportView
+from chalicelib.reports.rendering.view import ReportView
 
 PAGE_MARGIN_MM = 16
 CELL_TEXT_LIMIT = 120  # characters of a name in a table cell (about 6 lines in the narrowest column)

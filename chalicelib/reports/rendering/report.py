@@ -3,11 +3,11 @@ a client asks for. HTML, text, XLSX and PDF all render one ReportView, so their 
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
-
-from chalicelib.core.models import ChangeAlert
+from chalicelib.core.models import ChangeAlert, StrictModel
+from chalicelib.core.periods import report_granularity
 from chalicelib.reports.costs.analysis import CostReport
-from chalicelib.reports.costs.insights import ReportContext, ReportInsights, build_insights
+from chalicelib.reports.costs.context import ReportContext
+from chalicelib.reports.costs.insights import ReportInsights, build_insights
 from chalicelib.reports.rendering.csv_export import build_csv, csv_filename
 from chalicelib.reports.rendering.html import render_html
 from chalicelib.reports.rendering.subject import build_subject
@@ -15,9 +15,7 @@ from chalicelib.reports.rendering.text import render_text
 from chalicelib.reports.rendering.view import build_view
 
 
-class RenderedReport(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
-
+class RenderedReport(StrictModel):
     subject: str
     html: str
     text: str
@@ -28,8 +26,7 @@ class RenderedReport(BaseModel):
 
 def empty_insights(report: CostReport) -> ReportInsights:
     """Insights when nothing beyond the main lines was fetched (tests, a collect result without context)."""
-    granularity = "MONTHLY" if report.report_type == "monthly" else "DAILY"
-    return build_insights(report, ReportContext(granularity=granularity), ChangeAlert(), None)
+    return build_insights(report, ReportContext(granularity=report_granularity(report.report_type)), ChangeAlert(), None)
 
 
 def render_report(report: CostReport, insights: ReportInsights | None = None,

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from chalicelib.core.email import header_safe
+from chalicelib.core.formatting import format_money, format_pct
 from chalicelib.reports.costs.analysis import CostReport
-from chalicelib.reports.rendering.formatting import format_money, format_pct
 
 SUBJECT_MAX = 150
 

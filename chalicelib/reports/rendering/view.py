@@ -9,19 +9,15 @@ formats cannot disagree.
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
-from pydantic import BaseModel, ConfigDict
 
+from chalicelib.core.formatting import format_money, format_pct, format_share, format_signed_money
+from chalicelib.core.models import StrictModel
 from chalicelib.reports.costs.analysis import CostReport, ServiceRow, pct_change
 from chalicelib.reports.costs.insights import ReportInsights, account_label
-from chalicelib.reports.rendering.formatting import (
-    AMBER, GREEN, GREY, RED, change_colour as colour, format_money, format_pct, format_share, format_signed_money)
+from chalicelib.reports.rendering.colours import AMBER, GREEN, GREY, RED, change_colour as colour
 from chalicelib.reports.rendering.wording import BUDGET_LABELS, breakdown_lines, change_label, footer_notes, headline
 
 CHANGES_ROWS = 10  # the changes table: the largest moves, flagged ones marked
-
-
-class _View(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 def ordinal(day: int) -> str:
@@ -35,7 +31,7 @@ def _width(part: Decimal, whole: Decimal) -> int:
     return min(max(int((part / whole * 100).to_integral_value(rounding=ROUND_HALF_UP)), 1), 100)
 
 
-class Headline(_View):
+class Headline(StrictModel):
     label: str  # "Total spend (net of credits and refunds) (estimated)"
     label_text: str  # the same for the plain text: "TOTAL SPEND (net of credits and refunds)"
     change_label: str  # "Change" / "Change in usage" / "Change in usage and monthly charges"
@@ -54,7 +50,7 @@ class Headline(_View):
     comparisons: list[str]  # "vs the 7-day average ($1,234.00): +$12.00 (+1.0%)", "per day: ..."
 
 
-class TrendBar(_View):
+class TrendBar(StrictModel):
     label: str  # "9" (day of month) or "Jun"
     title: str  # "Mon 9 Nov: $1,234.56"
     amount: Decimal
@@ -62,7 +58,7 @@ class TrendBar(_View):
     current: bool
 
 
-class TrendView(_View):
+class TrendView(StrictModel):
     caption: str  # "Daily totals, last 14 days" / "Monthly totals, last 6 months"
     bars: list[TrendBar]
     first: str
@@ -70,7 +66,7 @@ class TrendView(_View):
     peak: str
 
 
-class MonthToDateView(_View):
+class MonthToDateView(StrictModel):
     title: str  # "November month to date (1st to 21st)"
     spent: str
     spent_amount: Decimal
@@ -83,21 +79,21 @@ class MonthToDateView(_View):
     budget_colour: str
 
 
-class UsageTypeRow(_View):
+class UsageTypeRow(StrictModel):
     usage_type: str
     region: str
     change: str
     change_amount: Decimal
 
 
-class WhyView(_View):
+class WhyView(StrictModel):
     sentence: str  # "Amazon EC2 rose $6,120.00 (+180.0%): these usage types explain $5,900.00 of it"
     rows: list[UsageTypeRow]
     console_url: str
     partial: bool
 
 
-class ChangeRow(_View):
+class ChangeRow(StrictModel):
     service: str
     change: str
     change_amount: Decimal
@@ -107,7 +103,7 @@ class ChangeRow(_View):
     flagged: bool
 
 
-class ServiceRowView(_View):
+class ServiceRowView(StrictModel):
     service: str
     current: str
     previous: str
@@ -123,7 +119,7 @@ class ServiceRowView(_View):
     share_pct: Decimal
 
 
-class AccountRowView(_View):
+class AccountRowView(StrictModel):
     label: str  # "Prod (1111 1111 1111)" or "1111 1111 1111"
     account_id: str
     spaced_id: str
@@ -139,7 +135,7 @@ class AccountRowView(_View):
     change_amount: Decimal
 
 
-class BudgetView(_View):
+class BudgetView(StrictModel):
     line: str  # "Budget: $x of $y (z% used)"
     label: str
     colour: str
@@ -147,7 +143,7 @@ class BudgetView(_View):
     remaining: str
 
 
-class ReportView(_View):
+class ReportView(StrictModel):
     client_id: str
     client_name: str
     kind: str  # "Weekly"

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from chalicelib.core.formatting import format_money, format_pct
 from chalicelib.reports.costs.analysis import ChangeFlag, CostReport
-from chalicelib.reports.rendering.formatting import format_money, format_pct
 
 TOTAL_LABEL = "Total"
 BUDGET_LABELS = {"ok": "Within budget", "warning": "Approaching budget", "over": "Over budget"}

@@ -12,7 +12,7 @@ import io
 from decimal import Decimal
 from typing import Any
 
-from .view import ReportView
+from chalicelib.reports.rendering.view import ReportView
 
 _HEADER = {"bold": True, "bg_color": "#F3F4F6", "bottom": 1, "text_wrap": True, "valign": "top"}
 

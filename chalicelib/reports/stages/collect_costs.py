@@ -9,26 +9,26 @@ lists) unless the client opted in with send_empty_reports.
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
-from chalicelib.core.constants import COSTS_ARTEFACT, CONTEXT_ARTEFACT
 from chalicelib.core.clients import load_checked
-from chalicelib.core.models import ClientConfig
-from chalicelib.core.store import artefacts, table
-from chalicelib.reports.contracts import CollectCostsInput, CollectCostsResult, CostDataset, RunContext
+from chalicelib.core.constants import COSTS_ARTEFACT, CONTEXT_ARTEFACT
+from chalicelib.core.periods import utcnow
+from chalicelib.reports import store
+from chalicelib.reports.contracts import CollectCostsInput, CollectCostsResult
 from chalicelib.reports.costs.analysis import analyze
 from chalicelib.reports.costs.context import fetch_context
 from chalicelib.reports.costs.explorer import ce_client_for, fetch_costs, payer_credentials
+from chalicelib.reports.costs.insights import explainer
 
 
 def collect(task: CollectCostsInput) -> CollectCostsResult:
     run = task.run
-    started_at = table.utcnow()
+    started_at = utcnow()
     # The config eligibility checked against every other client, or none (ConfigChangedError).
     config = load_checked(task.client_id, task.fingerprint)
     credentials = payer_credentials(config)  # one AssumeRole serves Cost Explorer and Organizations
     ce = ce_client_for(config, credentials)
-    dataset = collect_dataset(config, run, ce)
+    dataset = fetch_costs(config, run, ce)
     if not dataset.has_data() and not config.send_empty_reports:
         last_day = run.current.end - timedelta(days=1)
         return CollectCostsResult(
@@ -36,17 +36,8 @@ def collect(task: CollectCostsInput) -> CollectCostsResult:
                          f"to {last_day.isoformat()}: check the account ids or the payer role "
                          f"(send_empty_reports: true sends a report anyway)"),
             ce_requests=dataset.ce_requests, started_at=started_at)
-    key = artefacts.put_model(artefacts.artefact_key(run.run_id, task.client_id, COSTS_ARTEFACT), dataset)
-    context = fetch_context(ce, config, run, analyze(dataset), credentials)
-    context_key = artefacts.put_model(artefacts.artefact_key(run.run_id, task.client_id, CONTEXT_ARTEFACT), context)
+    key = store.put_model(store.artefact_key(run.run_id, task.client_id, COSTS_ARTEFACT), dataset)
+    context = fetch_context(ce, config, run, credentials, explain=explainer(analyze(dataset), config.change_alert))
+    context_key = store.put_model(store.artefact_key(run.run_id, task.client_id, CONTEXT_ARTEFACT), context)
     return CollectCostsResult(data_key=key, context_key=context_key, ce_requests=dataset.ce_requests + context.ce_requests,
                               started_at=started_at)
-
-
-def collect_dataset(config: ClientConfig, run: RunContext, ce: Any) -> CostDataset:
-    """The client's costs for both periods (collect, and report_pdf on demand)."""
-    fetched = fetch_costs(config, run, ce)
-    return CostDataset(client=config, run=run, currency=fetched.currency, estimated=fetched.estimated,
-                       lines=fetched.lines, charges=fetched.charges, charges_separated=fetched.charges_separated,
-                       ce_requests=fetched.requests)
-

@@ -24,7 +24,7 @@ from chalicelib.core.email import send_raw
 from chalicelib.core.metrics import publish
 from chalicelib.core.observability import logger, mask_address
 from chalicelib.core.settings import get_settings
-from chalicelib.core.store import artefacts, table
+from chalicelib.reports import store
 from chalicelib.reports.contracts import DeliverReportInput, DeliverReportResult
 
 
@@ -45,7 +45,7 @@ def deliver(task: DeliverReportInput, lambda_context: Any = None) -> DeliverRepo
     result = send(delivery=delivery, message_key=message_key, run_id=run.run_id, attempt=attempt)
     duplicate = result["run_id"] != run.run_id
     # Also on a replay: the run that sent may have died before writing the ledger.
-    table.record_delivery(task.client_id, run.report_type, run.current.start.isoformat(), result["message_id"], result["run_id"])
+    store.record_delivery(task.client_id, run.report_type, run.current.start.isoformat(), result["message_id"], result["run_id"])
     if result.get("attempt") == attempt:
         publish(run.report_type, EmailsSent=1)
     return DeliverReportResult(message_id=result["message_id"], sent_by_run=result["run_id"], duplicate=duplicate)
@@ -86,7 +86,7 @@ def _send(delivery: dict[str, Any], message_key: str, run_id: str, attempt: str)
     from email.parser import BytesHeaderParser
     from email.utils import getaddresses, parseaddr
 
-    raw = artefacts.get_bytes(message_key)
+    raw = store.get_bytes(message_key)
     headers = BytesHeaderParser().parsebytes(raw)
     recipients = [address for _, address in getaddresses(headers.get_all("To", []))]
     message_id = send_raw(raw, sender=parseaddr(headers.get("From", ""))[1] or get_settings().default_sender,

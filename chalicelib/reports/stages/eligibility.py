@@ -6,7 +6,7 @@ client also lists, or a sender outside the allowed domains: chalicelib/core/clie
 rule) is recorded as failed (category configuration, reason naming the field) and never stops the
 others. A skip is benign only when the period was already delivered, the client is not ACTIVE or
 the report type is not enabled; any other skip is a problem the operator alert lists
-(chalicelib/core/run_problems.py).
+(chalicelib/core/executions.py).
 """
 
 from __future__ import annotations
@@ -15,9 +15,10 @@ from datetime import datetime
 from typing import Any
 
 from chalicelib.core.clients import CheckedClient, checked, load_configs
+from chalicelib.core.executions import short_reason, skip_record
 from chalicelib.core.models import ClientConfig
-from chalicelib.core.run_problems import short_reason, skip_record
-from chalicelib.core.store import artefacts, table
+from chalicelib.core.periods import utcnow
+from chalicelib.reports import store
 from chalicelib.reports.contracts import EligibilityInput, EligibilityResult, RunContext
 
 
@@ -26,7 +27,7 @@ def eligibility(event: EligibilityInput) -> EligibilityResult:
     configs = load_configs(run.client_id)
     eligible: list[CheckedClient] = []
     records: list[dict[str, Any]] = []
-    now = table.utcnow()
+    now = utcnow()
     valid = {cid: cfg for cid, cfg in configs.items() if isinstance(cfg, ClientConfig)}
     ledger = _ledger(run, list(valid))
 
@@ -40,12 +41,12 @@ def eligibility(event: EligibilityInput) -> EligibilityResult:
         else:
             eligible.append(checked(config))
             records.append(_record(client_id, "pending", ""))
-    table.put_client_records(run.run_id, records)
+    store.put_client_records(run.run_id, records)
     # The Distributed Map reads the items from S3 (ItemReader): the state output stays a few bytes
     # whatever the number of clients (256 KB payload limit). Each item carries the fingerprint of the
     # config checked here: the child reports on that config or on none (core/clients.py).
     return EligibilityResult(
-        items=artefacts.put_eligible_items(run.run_id, eligible),
+        items=store.put_eligible_items(run.run_id, eligible),
         eligible=len(eligible),
         skipped=sum(r["status"] == "skipped" for r in records),
         invalid=sum(r["status"] == "failed" for r in records),
@@ -53,8 +54,8 @@ def eligibility(event: EligibilityInput) -> EligibilityResult:
 
 
 def _ledger(run: RunContext, client_ids: list[str]) -> dict[tuple[str, str], dict[str, Any]]:
-    keys = [table.delivery_key(client_id, run.report_type, run.current.start.isoformat()) for client_id in client_ids]
-    return table.batch_get(keys)
+    keys = [store.delivery_key(client_id, run.report_type, run.current.start.isoformat()) for client_id in client_ids]
+    return store.batch_get(keys)
 
 
 def _skip_reason(run: RunContext, config: ClientConfig, ledger: dict[tuple[str, str], dict[str, Any]],
@@ -68,7 +69,7 @@ def _skip_reason(run: RunContext, config: ClientConfig, ledger: dict[tuple[str, 
         return "configuration", "no accounts configured"
     if not config.recipients:
         return "configuration", "no recipients configured"
-    delivered = ledger.get(tuple(table.delivery_key(config.client_id, run.report_type, run.current.start.isoformat()).values()))
+    delivered = ledger.get(tuple(store.delivery_key(config.client_id, run.report_type, run.current.start.isoformat()).values()))
     if not delivered:
         return "", ""
     already = (f"already delivered for {run.current.label()} by run {delivered.get('run_id')} "
@@ -87,4 +88,4 @@ def _skip_reason(run: RunContext, config: ClientConfig, ledger: dict[tuple[str, 
 
 def _record(client_id: str, status: str, reason: str, category: str | None = None) -> dict[str, Any]:
     return {"client_id": client_id, "status": status, "reason": short_reason(reason), "category": category,
-            "updated_at": table.utcnow().isoformat()}
+            "updated_at": utcnow().isoformat()}

@@ -2,38 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
-
-from pydantic import BaseModel, ValidationError
-
-from chalicelib.core.errors import DataValidationError
+from chalicelib.core.executions import ExecutionStart, parse_execution_input
 from chalicelib.core.metrics import publish
-from chalicelib.core.models import describe_validation_error, latest_as_of
-from chalicelib.core.periods import parse_timestamp, report_periods
+from chalicelib.core.periods import report_periods
 from chalicelib.core.settings import get_settings
-from chalicelib.core.store import table
-from chalicelib.reports.contracts import PlanInput, PlanResult, RunContext, RunInput
+from chalicelib.reports import store
+from chalicelib.reports.contracts import PlanResult, RunContext, RunInput
 
 
-InputModel = TypeVar("InputModel", bound=BaseModel)
-
-
-def parse_execution_input(raw_input: Any, model: type[InputModel], example: str,
-                          context: dict[str, Any] | None = None) -> InputModel:
-    """The execution input as `model`; anything else fails the execution naming the field."""
-    if not isinstance(raw_input, dict):
-        raise DataValidationError(f"input: the execution input must be a JSON object like {example}")
-    try:
-        return model.model_validate(raw_input, context=context)
-    except ValidationError as exc:
-        raise DataValidationError(f"invalid execution input: {describe_validation_error(exc)}") from exc
-
-
-def plan(event: PlanInput) -> PlanResult:
-    started_at = parse_timestamp(event.started_at) or table.utcnow()
+def plan(event: ExecutionStart) -> PlanResult:
+    started_at = event.start_time()
     # A period in the future has no costs yet: it would be a "$0" report that blocks the real one.
-    run_input = parse_execution_input(event.input, RunInput, '{"report_type": "weekly"}',
-                                      context={"latest_as_of": latest_as_of(started_at)})
+    run_input = parse_execution_input(event.input, RunInput, '{"report_type": "weekly"}', started_at)
     as_of = run_input.as_of or started_at.date()
     # as_of is within IsoDate's range: the periods fit in the calendar.
     current, previous = report_periods(run_input.report_type, as_of)
@@ -48,7 +28,7 @@ def plan(event: PlanInput) -> PlanResult:
         started_at=started_at,
         max_concurrency=get_settings().max_concurrency,
     )
-    table.update_run_meta(
+    store.update_run_meta(
         run.run_id,
         {"status": "running", "input": run_input.model_dump_json(), "started_at": started_at.isoformat(),
          "report_type": run.report_type, "period_start": current.start.isoformat()},

@@ -5,14 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib.core.errors import error_details
-from chalicelib.core.store import table
-from chalicelib.metrics.events import emit_client_outcome
+from chalicelib.core.executions import skip_record
+from chalicelib.core.metric_events import emit_client_outcome
+from chalicelib.core.periods import utcnow
+from chalicelib.reports import store
 from chalicelib.reports.contracts import RecordResultInput, RecordResultOutput
-from chalicelib.core.run_problems import skip_record
 
 
 def record(event: RecordResultInput) -> RecordResultOutput:
-    now = table.utcnow().isoformat()
+    now = utcnow().isoformat()
     attrs: dict[str, Any]
     if event.error is not None:
         details = error_details(event.error.error, event.error.cause)
@@ -38,6 +39,6 @@ def record(event: RecordResultInput) -> RecordResultOutput:
         attrs["started_at"] = event.collected.started_at.isoformat()  # with updated_at: the client's duration
     if attrs["status"] == "completed" and event.rendered is not None:
         attrs["spend_reported"] = event.rendered.spend_reported
-    table.put_client_record(event.run.run_id, event.client_id, attrs)
+    store.put_client_record(event.run.run_id, event.client_id, attrs)
     emit_client_outcome(event.run.run_id, event.run.started_at, {"client_id": event.client_id, **attrs})
     return RecordResultOutput(client_id=event.client_id, status=attrs["status"])

@@ -5,35 +5,36 @@ from __future__ import annotations
 
 from chalicelib.core.email import build_message
 from chalicelib.core.metrics import publish
+from chalicelib.core.periods import report_granularity
 from chalicelib.core.settings import get_settings
-from chalicelib.reports.change_alerts import change_notification
-from chalicelib.core.store import artefacts
-from chalicelib.reports import rendering
+from chalicelib.reports import rendering, store
 from chalicelib.reports.contracts import CostDataset, RenderReportInput, RenderReportResult
 from chalicelib.reports.costs.analysis import analyze
-from chalicelib.reports.costs.insights import ReportContext, build_insights
+from chalicelib.reports.costs.context import ReportContext
+from chalicelib.reports.costs.insights import build_insights
+from chalicelib.reports.rendering.change_alert import change_notification
 
 ATTACHMENT_CONTENT_TYPES = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                             "pdf": "application/pdf"}
 
 
 def render(task: RenderReportInput) -> RenderReportResult:
-    dataset = artefacts.get_model(task.collected.data_key, CostDataset)
+    dataset = store.get_model(task.collected.data_key, CostDataset)
     report = analyze(dataset)
     config = dataset.client
     context_key = task.collected.context_key
-    context = artefacts.get_model(context_key, ReportContext) if context_key else ReportContext(
-        granularity="MONTHLY" if report.report_type == "monthly" else "DAILY")
+    context = store.get_model(context_key, ReportContext) if context_key else ReportContext(
+        granularity=report_granularity(report.report_type))
     insights = build_insights(report, context, config.change_alert, config.budget_for("monthly"))
     rendered = rendering.render_report(report, insights, list(config.attachments))
-    key = lambda name: artefacts.artefact_key(task.run.run_id, task.client_id, name)  # noqa: E731
+    key = lambda name: store.artefact_key(task.run.run_id, task.client_id, name)  # noqa: E731
     # Kept as the run's archive (and what `python -m local run` writes out); deliver reads message.eml only.
-    artefacts.put_text(key("report.html"), rendered.html, "text/html; charset=utf-8")
-    artefacts.put_text(key("report.txt"), rendered.text, "text/plain; charset=utf-8")
-    artefacts.put_text(key("report.csv"), rendered.csv, "text/csv; charset=utf-8")
+    store.put_text(key("report.html"), rendered.html, "text/html; charset=utf-8")
+    store.put_text(key("report.txt"), rendered.text, "text/plain; charset=utf-8")
+    store.put_text(key("report.csv"), rendered.csv, "text/csv; charset=utf-8")
     for filename, body in rendered.files.items():
         extension = filename.rpartition(".")[2]
-        artefacts.put_bytes(key(f"report.{extension}"), body, ATTACHMENT_CONTENT_TYPES[extension])
+        store.put_bytes(key(f"report.{extension}"), body, ATTACHMENT_CONTENT_TYPES[extension])
     message = build_message(
         sender=config.sender or get_settings().default_sender,
         recipients=list(config.recipients),
@@ -46,10 +47,10 @@ def render(task: RenderReportInput) -> RenderReportResult:
         extra_headers={"X-Cost-Report-Client": task.client_id, "X-Cost-Report-Run": task.run.run_id},
         files=rendered.files,
     )
-    message_key = artefacts.put_bytes(key("message.eml"), message, "message/rfc822")
+    message_key = store.put_bytes(key("message.eml"), message, "message/rfc822")
     alert = change_notification(report, config)
     if alert is not None:  # queued once per (client, report type, period), whatever repeats
-        from chalicelib.notify.queue import enqueue
+        from chalicelib.core.notifications import enqueue
 
         enqueue(alert)
     publish(task.run.report_type, ReportsGenerated=1)

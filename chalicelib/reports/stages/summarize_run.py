@@ -5,24 +5,24 @@ from __future__ import annotations
 import json
 from collections import Counter
 
+from chalicelib.core.executions import FailedClient, ProblemSkip, is_problem, outcome_of
+from chalicelib.core.metric_events import emit_run_metrics
 from chalicelib.core.metrics import publish
-from chalicelib.core.run_problems import FailedClient, ProblemSkip, is_problem
-from chalicelib.core.store import table
-from chalicelib.metrics.events import emit_run_metrics
-from chalicelib.reports.alerts import send_failure_alert
+from chalicelib.core.periods import utcnow
+from chalicelib.reports import store
 from chalicelib.reports.contracts import PeriodDays, RunSummary, SummarizeRunInput
+from chalicelib.reports.alerts import send_failure_alert
 
-STATUS_FOR_SUMMARY = {"completed": "delivered", "skipped": "skipped", "failed": "failed"}
 MAX_LISTED_FAILURES = 50  # keeps the execution output far below the 256 KB limit
 
 
 def summarize(event: SummarizeRunInput) -> RunSummary:
     run = event.run
     clients = []
-    records = list(table.iter_client_records(run.run_id))
+    records = list(store.iter_client_records(run.run_id))
     for item in records:
         # A branch that never reached record (should not happen: every path records) counts as failed.
-        status = STATUS_FOR_SUMMARY.get(item.get("status", ""), "failed")
+        status = outcome_of(item.get("status"))
         reason = item.get("reason", "") if status != "failed" or item.get("reason") else f"stopped while {item.get('status')}"
         clients.append({"client_id": item["client_id"], "status": status, "reason": reason,
                         "category": item.get("category"), "recommended_action": item.get("recommended_action"),
@@ -56,9 +56,9 @@ def summarize(event: SummarizeRunInput) -> RunSummary:
     emit_run_metrics(run.run_id, run.report_type, run.started_at, records)
     summary = summary.model_copy(update={"alert_notification_id": send_failure_alert(summary)})
     summary_json = summary.model_dump(mode="json")
-    table.update_run_meta(run.run_id, {"status": summary.status, "summary": json.dumps(summary_json),
-                                       "finished_at": table.utcnow().isoformat()})
-    table.put_run_history(run.run_id, run.started_at.isoformat(), summary_json)
+    store.update_run_meta(run.run_id, {"status": summary.status, "summary": json.dumps(summary_json),
+                                       "finished_at": utcnow().isoformat()})
+    store.put_run_history(run.run_id, run.started_at.isoformat(), summary_json)
     # A problem skip is a missing report too: the run does not count as a success for the alarms.
     outcome = "ExecutionFailed" if problems else "ExecutionSucceeded"
     publish(run.report_type, ClientsProcessed=len(clients), ClientsWithProblems=problems, **{outcome: 1})

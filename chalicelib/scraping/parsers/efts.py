@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from ...core.errors import DataValidationError
+from chalicelib.core.errors import DataValidationError
 
 
 class SearchHit(BaseModel):

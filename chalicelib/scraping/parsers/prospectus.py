@@ -18,7 +18,7 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-from .text import html_to_text
+from chalicelib.scraping.parsers.text import html_to_text
 
 _AMOUNT = r"\$[ ]?(?P<amount>\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?[ ]?(?:million|billion))(?![\d,])"
 _COUPON = r"(?P<coupon>\d{1,2}(?:\.\d{1,4})?)[ ]?%"

@@ -13,8 +13,8 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from ...core.errors import DataValidationError
-from ..figures import finite
+from chalicelib.core.errors import DataValidationError
+from chalicelib.scraping.figures import finite
 
 
 class Fact(BaseModel):

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from ..figures import number_problem
+from chalicelib.scraping.figures import number_problem
 
 
 class Close(BaseModel):

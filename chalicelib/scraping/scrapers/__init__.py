@@ -7,7 +7,7 @@ from importlib import import_module
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .base import Scraper
+    from chalicelib.scraping.scrapers.base import Scraper
 
 _MODULES = {
     "bond-issuance": "bond_issuance",
@@ -19,7 +19,7 @@ _MODULES = {
 
 @lru_cache(maxsize=None)
 def scraper_for(name: str) -> "Scraper":
-    from ...core.errors import ConfigurationError
+    from chalicelib.core.errors import ConfigurationError
 
     if name not in _MODULES:
         raise ConfigurationError(f"unknown scraper {name!r}; known: {', '.join(sorted(_MODULES))}")

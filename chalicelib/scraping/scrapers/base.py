@@ -1,15 +1,18 @@
-"""The interface every scraper implements, and the context its methods get."""
+"""The interface every scraper implements, and the context its methods get (a job's date, the
+settings, the process's HTTP client)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from typing import Any, Protocol
 
-from ..figures import FigureRule
-from ..http import HttpClient
-from ..job.contracts import Alert, ItemOutcome, Summary
-from ..settings import ScrapingSettings
+from chalicelib.core.caches import register
+from chalicelib.scraping.contracts import Alert, ItemOutcome, JobRef, Summary
+from chalicelib.scraping.figures import FigureRule
+from chalicelib.scraping.http import DynamoDbRateLimiter, HttpClient, UrlScope
+from chalicelib.scraping.settings import SEC_DOMAIN, ScrapingSettings, get_scraping_settings
 
 
 @dataclass(frozen=True)
@@ -24,6 +27,27 @@ class JobContext:
 
     def sec_text(self, url: str) -> str:
         return self.http.get(url, limiter="sec").text
+
+
+def job_context(job: JobRef) -> JobContext:
+    """The context of `job`'s stages; refuses to run without a declared SEC contact (the HTTP client's)."""
+    return JobContext(as_of=job.as_of, settings=get_scraping_settings(), http=http_client())
+
+
+@lru_cache(maxsize=1)
+def http_client() -> HttpClient:
+    """The process's client: reused across warm invocations (keeps connections open)."""
+    from chalicelib.core.store import table
+
+    settings = get_scraping_settings()
+    sec = DynamoDbRateLimiter(table.table(), "sec", settings.sec_requests_per_second, settings.rate_limit_max_wait_seconds)
+    sec_urls = UrlScope(prefixes=(settings.sec_data_url, settings.sec_search_url, settings.sec_archives_url),
+                        host_suffixes=(SEC_DOMAIN,))
+    return HttpClient(settings.contact_user_agent(), settings.http_connect_timeout, settings.http_read_timeout,
+                      limiters={"sec": sec}, scopes={"sec": sec_urls})
+
+
+register(http_client.cache_clear)
 
 
 class Scraper(Protocol):

@@ -15,13 +15,13 @@ from statistics import mean
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from ...core.errors import DataValidationError
-from .. import figures
-from ..job.contracts import Alert, ItemOutcome, Summary
-from ..parsers import xbrl
-from ..parsers.yahoo import latest_close
-from ..secrets import scraper_secrets
-from .base import JobContext, cik10, sec_json_or_none
+from chalicelib.core.errors import DataValidationError
+from chalicelib.scraping import figures
+from chalicelib.scraping.contracts import Alert, ItemOutcome, Summary
+from chalicelib.scraping.parsers import xbrl
+from chalicelib.scraping.parsers.yahoo import latest_close
+from chalicelib.scraping.secrets import scraper_secrets
+from chalicelib.scraping.scrapers.base import JobContext, cik10, sec_json_or_none
 
 CONCEPT = "NetAssetValuePerShare"
 PRICE_LOOKBACK_DAYS = 10  # covers long weekends and holidays

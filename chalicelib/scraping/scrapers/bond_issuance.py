@@ -14,13 +14,13 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
 
-from ...core.errors import DataValidationError
-from .. import figures
-from ..job.contracts import Alert, ItemOutcome, Summary
-from ..parsers.efts import parse_search
-from ..parsers.form_index import parse_form_index, unique_filings
-from ..parsers.prospectus import parse_prospectus
-from .base import JobContext
+from chalicelib.core.errors import DataValidationError
+from chalicelib.scraping import figures
+from chalicelib.scraping.contracts import Alert, ItemOutcome, Summary
+from chalicelib.scraping.parsers.efts import parse_search
+from chalicelib.scraping.parsers.form_index import parse_form_index, unique_filings
+from chalicelib.scraping.parsers.prospectus import parse_prospectus
+from chalicelib.scraping.scrapers.base import JobContext
 
 MAX_SEARCH_PAGES = 100  # the full-text search pages by 100 and stops at 10,000 hits
 

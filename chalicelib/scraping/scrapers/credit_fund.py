@@ -12,11 +12,11 @@ from __future__ import annotations
 from statistics import mean
 from typing import Any
 
-from ...core.errors import DataValidationError
-from .. import figures
-from ..job.contracts import Alert, ItemOutcome, Summary
-from ..parsers import xbrl
-from .base import JobContext, company_facts_document, company_items
+from chalicelib.core.errors import DataValidationError
+from chalicelib.scraping import figures
+from chalicelib.scraping.contracts import Alert, ItemOutcome, Summary
+from chalicelib.scraping.parsers import xbrl
+from chalicelib.scraping.scrapers.base import JobContext, company_facts_document, company_items
 
 FAIR_VALUE, COST = "InvestmentOwnedAtFairValue", "InvestmentOwnedAtCost"
 

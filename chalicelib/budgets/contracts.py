@@ -5,13 +5,14 @@ and dumps through them and tests/test_asl_contracts.py checks them against the A
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import Field
 
 from chalicelib.core.clients import CheckedClient, Fingerprint
-from chalicelib.core.models import AsOfDate, ClientId, Money, Period, StrictModel
-from chalicelib.reports.contracts import CaughtError
+from chalicelib.core.executions import CaughtError
+from chalicelib.core.models import AsOfDate, ClientId, Money, StrictModel
+from chalicelib.core.periods import Period
 
 
 class BudgetCheckInput(StrictModel):
@@ -28,14 +29,6 @@ class BudgetRun(StrictModel):
     client_id: str | None = None
     started_at: datetime
     max_concurrency: int = 10
-
-
-class BudgetPlanInput(StrictModel):
-    """PlanBudgetCheck's Parameters; `input` is validated by the stage (a bad one names the field)."""
-
-    input: Any = None
-    execution_name: str | None = None
-    started_at: str | None = None
 
 
 class BudgetPlanResult(StrictModel):

@@ -1,4 +1,5 @@
-"""Metric events: what the report pipeline tells the metrics queue, and the emitter it calls.
+"""Metric events: the message the report pipeline sends to the metrics queue, and the emitter it
+calls; chalicelib/metrics consumes the queue and counts each event once.
 
 Two kinds, both small:
   client_outcome  one client's outcome in one run (delivered, skipped or failed, with its numbers)
@@ -15,21 +16,18 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import Field, TypeAdapter
 
 from chalicelib.core.amounts import StoredAmount
 from chalicelib.core.constants import ENV_METRICS_QUEUE_URL
+from chalicelib.core.executions import Outcome, outcome_of
+from chalicelib.core.models import StrictModel
 
-ClientStatus = Literal["delivered", "skipped", "failed"]
-# The run records' client status -> the outcome counted (a client stuck mid-branch counts as failed).
-OUTCOME_FOR_RECORD_STATUS: dict[str, ClientStatus] = {"completed": "delivered", "skipped": "skipped", "failed": "failed"}
 Category = Annotated[str, Field(pattern=r"^[a-z][a-z_]{0,39}$")]
 SQS_BATCH_LIMIT = 10  # SendMessageBatch takes at most 10 entries
 
 
-class _Event(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
+class _Event(StrictModel):
     event_id: str = Field(min_length=1, max_length=1200)
     day: date  # UTC day the run's execution started
     run_id: str = Field(min_length=1, max_length=200)
@@ -38,7 +36,7 @@ class _Event(BaseModel):
 class ClientOutcome(_Event):
     kind: Literal["client_outcome"] = "client_outcome"
     client_id: str = Field(min_length=1, max_length=1000)
-    status: ClientStatus
+    status: Outcome
     category: Category | None = None  # error category of a failed client
     emails_sent: int = Field(default=0, ge=0, le=1)
     ce_requests: int = Field(default=0, ge=0)
@@ -70,7 +68,7 @@ def _milliseconds(start: object, end: object) -> int | None:
 def client_outcome(run_id: str, run_started_at: datetime, record: Mapping[str, Any]) -> ClientOutcome:
     """The event for one client's run record (the same record always gives the same event)."""
     client_id = str(record["client_id"])
-    status = OUTCOME_FOR_RECORD_STATUS.get(str(record.get("status", "")), "failed")
+    status = outcome_of(record.get("status"))
     category = record.get("category") if status == "failed" else None
     return ClientOutcome(
         event_id=f"client:{run_id}:{client_id}",
@@ -100,7 +98,7 @@ def emit_client_outcome(run_id: str, run_started_at: datetime, record: Mapping[s
 def emit_run_metrics(run_id: str, report_type: str, run_started_at: datetime, records: Sequence[Mapping[str, Any]]) -> None:
     """summarize_run: every client's outcome (also those eligibility decided, which no branch
     recorded; the ids record_result already sent are counted once) and the run's end."""
-    from chalicelib.core.store.table import utcnow
+    from chalicelib.core.periods import utcnow
 
     outcomes = [client_outcome(run_id, run_started_at, record) for record in records]
     emit([*outcomes, run_end(run_id, report_type, run_started_at, utcnow(),

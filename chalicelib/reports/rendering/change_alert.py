@@ -1,15 +1,15 @@
-"""Change alerts: a report whose total (red) or a service (amber) moved past the client's
+"""The change alert: a report whose total (red) or a service (amber) moved past the client's
 `change_alert` thresholds queues one notification per (client, report type, period) on the
 notification queue, sent to the client's alert channels. A rerun or a forced re-send of the report
-makes the same notification id: the queue ledger sends it once."""
+makes the same notification id: the queue ledger sends it once. Plain text: each channel escapes it."""
 
 from __future__ import annotations
 
+from chalicelib.core.formatting import format_money, format_pct, format_signed_money
 from chalicelib.core.models import ClientConfig
-from chalicelib.core.store import table
-from chalicelib.notify.models import Fact, Notification, Route, notification_id
+from chalicelib.core.notifications import Fact, Notification, Route, notification_id
+from chalicelib.core.periods import utcnow
 from chalicelib.reports.costs.analysis import CostReport
-from chalicelib.reports.rendering.formatting import format_money, format_pct, format_signed_money
 from chalicelib.reports.rendering.wording import alert_lines
 
 
@@ -37,6 +37,6 @@ def change_notification(report: CostReport, config: ClientConfig) -> Notificatio
                Fact(label="Alert rule", value=f"at least {config.change_alert.pct}% and "
                                               f"{format_money(config.change_alert.absolute, cur)}")],
         details=alert_lines(report)[:60],
-        created_at=table.utcnow(),
+        created_at=utcnow(),
         route=route,
     )

@@ -1,9 +1,12 @@
-"""Once per crossing: each threshold crossing is announced exactly once, also when its first
-announcement failed. The client's partition holds the claims and, until it is queued, the
-announcement that goes with them (an outbox):
+"""The budget check's own records in the project table (chalicelib/core/store/table.py):
 
-  BUDGET#<client_id> / <budget key>#<period start>#<threshold key>  -> the claim: notification id, claimed at
+  BUDGETRUN#<run_id> / CLIENT#<client_id>                           -> one client's outcome in one check
+  BUDGET#<client_id> / <budget key>#<period start>#<threshold key>  -> a crossing's claim: notification id, claimed at
   BUDGET#<client_id> / OUTBOX#<notification id>                     -> a notification not yet queued
+
+Once per crossing: each threshold crossing is announced exactly once, also when its first
+announcement failed. The client's partition holds the claims and, until it is queued, the
+announcement that goes with them (an outbox).
 
 `claim_new` claims the crossed thresholds nobody claimed yet and writes the notification announcing
 them in ONE transaction: the claims and their announcement exist together or not at all. A rerun, a
@@ -21,20 +24,40 @@ today's; each goes out once.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Iterator
 from typing import Any, Callable, NamedTuple
 
-from chalicelib.core import aws
-from chalicelib.core.constants import PK_BUDGET_PREFIX, TTL_ATTRIBUTE
-from chalicelib.core.errors import CostReportError, DataValidationError, ThrottlingError, aws_error_code, classify_aws_error
+from chalicelib.budgets.contracts import ClientOutcome
+from chalicelib.core.constants import PK_BUDGET_PREFIX, PK_BUDGET_RUN_PREFIX, TTL_ATTRIBUTE
+from chalicelib.core.errors import CostReportError, DataValidationError, ThrottlingError, classify_aws_error
 from chalicelib.core.models import BudgetThreshold
-from chalicelib.core.settings import get_settings
+from chalicelib.core.notifications import Notification
+from chalicelib.core.periods import utcnow
 from chalicelib.core.store import table
-from chalicelib.notify.models import Notification
 
 RETENTION_DAYS = 400  # longer than a yearly budget's period
 OUTBOX = "OUTBOX#"
 MAX_CLAIM_ATTEMPTS = 3  # another check claiming the same budget at the same time: read again, at most this often
+
+
+# ---- each client's outcome in a check ----------------------------------------------------------------
+
+
+def put_outcome(run_id: str, outcome: ClientOutcome, **extra: Any) -> None:
+    """BUDGETRUN#<run_id> / CLIENT#<client_id>: the client's latest outcome in this check."""
+    attrs = {k: v for k, v in {**outcome.model_dump(mode="json"), **extra}.items() if v not in (None, "", [])}
+    item = {"pk": f"{PK_BUDGET_RUN_PREFIX}{run_id}", "sk": f"CLIENT#{outcome.client_id}", **attrs,
+            "updated_at": utcnow().isoformat()}
+    with table.translated("record budget check outcome"):
+        table.table().put_item(Item=item)
+
+
+def outcomes(run_id: str) -> Iterator[dict[str, Any]]:
+    return table.query("read budget check outcomes", KeyConditionExpression="pk = :pk", ConsistentRead=True,
+                       ExpressionAttributeValues={":pk": f"{PK_BUDGET_RUN_PREFIX}{run_id}"})
+
+
+# ---- once per crossing -------------------------------------------------------------------------------
 
 
 class Announcement(NamedTuple):
@@ -58,11 +81,10 @@ def claim_new(client_id: str, budget_key: str, period_start: str, crossed: list[
             return []
         notification = announce(new)
         try:
-            aws.client("dynamodb").transact_write_items(
-                TransactItems=_claim_items(client_id, budget_key, period_start, new, notification))
+            table.transact_put(_claim_items(client_id, budget_key, period_start, new, notification))
             return new
         except Exception as exc:  # noqa: BLE001
-            if not _claimed_meanwhile(exc):
+            if not table.cancelled_by_condition(exc):  # another check claimed one first: read again
                 raise classify_aws_error(exc, "claim budget crossings") from exc
     raise ThrottlingError(f"budget {budget_key} of {client_id}: its crossings were claimed by another check "
                           f"{MAX_CLAIM_ATTEMPTS} times while this one claimed them; retried")
@@ -99,44 +121,21 @@ def _outbox(client_id: str) -> list[dict[str, Any]]:
 
 
 def _query(client_id: str, sk_prefix: str) -> list[dict[str, Any]]:
-    dynamo = aws.dynamodb_table(get_settings().table_name)
-    kwargs: dict[str, Any] = {"KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)", "ConsistentRead": True,
-                              "ExpressionAttributeValues": {":pk": f"{PK_BUDGET_PREFIX}{client_id}", ":prefix": sk_prefix}}
-    items: list[dict[str, Any]] = []
-    while True:
-        try:
-            page = dynamo.query(**kwargs)
-        except Exception as exc:  # noqa: BLE001
-            raise classify_aws_error(exc, "read budget crossings") from exc
-        items.extend(page.get("Items", []))
-        if "LastEvaluatedKey" not in page:
-            return items
-        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    return list(table.query("read budget crossings", KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
+                            ConsistentRead=True,
+                            ExpressionAttributeValues={":pk": f"{PK_BUDGET_PREFIX}{client_id}", ":prefix": sk_prefix}))
 
 
 def _claim_items(client_id: str, budget_key: str, period_start: str, new: list[BudgetThreshold],
                  notification: Notification) -> list[dict[str, Any]]:
-    from boto3.dynamodb.types import TypeSerializer
-
-    serialize = TypeSerializer().serialize
-    now = table.utcnow()
-    common = {"notification_id": notification.notification_id, "claimed_at": now.isoformat(),
-              TTL_ATTRIBUTE: int((now + timedelta(days=RETENTION_DAYS)).timestamp())}
+    """The claims and their announcement: written together (attribute_not_exists each) or not at all."""
+    common = {"notification_id": notification.notification_id, "claimed_at": utcnow().isoformat(),
+              TTL_ATTRIBUTE: table.expiry(RETENTION_DAYS)}
     items = [{**crossing_key(client_id, budget_key, period_start, threshold.key), **common} for threshold in new]
     items.append({"pk": f"{PK_BUDGET_PREFIX}{client_id}", "sk": f"{OUTBOX}{notification.notification_id}", **common,
                   "budget_key": budget_key, "period_start": period_start, "thresholds": [t.key for t in new],
                   "notification": notification.model_dump_json()})
-    table_name = get_settings().table_name
-    return [{"Put": {"TableName": table_name, "Item": {k: serialize(v) for k, v in item.items()},
-                     "ConditionExpression": "attribute_not_exists(pk)"}} for item in items]
-
-
-def _claimed_meanwhile(exc: BaseException) -> bool:
-    """The transaction was cancelled by a claim's condition: another check claimed one first."""
-    if aws_error_code(exc) != "TransactionCanceledException":
-        return False
-    reasons = getattr(exc, "response", {}).get("CancellationReasons") or []
-    return any(reason.get("Code") == "ConditionalCheckFailed" for reason in reasons)
+    return items
 
 
 def _stored_notification(item: dict[str, Any]) -> Notification:
@@ -152,7 +151,5 @@ def _stored_notification(item: dict[str, Any]) -> Notification:
 
 
 def _remove(item: dict[str, Any]) -> None:
-    try:
-        aws.dynamodb_table(get_settings().table_name).delete_item(Key={"pk": item["pk"], "sk": item["sk"]})
-    except Exception as exc:  # noqa: BLE001
-        raise classify_aws_error(exc, "record budget announcement queued") from exc
+    with table.translated("record budget announcement queued"):
+        table.table().delete_item(Key={"pk": item["pk"], "sk": item["sk"]})

@@ -25,13 +25,16 @@ import time
 from importlib import import_module
 from typing import Any, Callable
 
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+
 from chalicelib.core.constants import NOTIFY_HANDLER_TIMEOUT_SECONDS, NOTIFY_MAX_RECEIVES, WEBHOOK_TIMEOUT_MAX_SECONDS
 from chalicelib.core.errors import CostReportError, NetworkError, ServiceUnavailableError, ThrottlingError
 from chalicelib.core.metrics import publish
+from chalicelib.core.notifications import Notification
 from chalicelib.core.observability import logger
-from chalicelib.notify import ledger
+from chalicelib.notify import store
+from chalicelib.notify.contracts import FINAL_STATES
 from chalicelib.notify.http import DeliveryUnconfirmed
-from chalicelib.notify.models import Notification
 
 LEDGER_MARGIN_SECONDS = 5.0
 RESERVE_SECONDS = WEBHOOK_TIMEOUT_MAX_SECONDS + LEDGER_MARGIN_SECONDS
@@ -51,8 +54,6 @@ def _sender(channel: str) -> Callable[[Notification], str]:
 
 
 def handle_batch(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
-    from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-
     # Our own clock against the function's configured timeout (the infra description sets it from
     # the same constant; local runs give their Lambda contexts shorter, scaled timeouts).
     start_by = time.monotonic() + NOTIFY_HANDLER_TIMEOUT_SECONDS - RESERVE_SECONDS
@@ -79,8 +80,8 @@ def handle_record(record: Any, start_by: float | None = None) -> dict[str, str]:
         if _out_of_time(start_by):
             pending.append(f"{channel}: not started, not enough time left in this invocation")
             continue
-        state, _item = ledger.begin_channel(notification.notification_id, channel)
-        if state in ledger.FINAL_STATES:
+        state, _item = store.begin_channel(notification.notification_id, channel)
+        if state in FINAL_STATES:
             outcome[channel] = f"{state} earlier"
             continue
         if state == "busy":
@@ -89,7 +90,7 @@ def handle_record(record: Any, start_by: float | None = None) -> dict[str, str]:
         try:
             detail = _sender(channel)(notification)
         except DeliveryUnconfirmed as exc:
-            ledger.finish_channel(notification.notification_id, channel, "unconfirmed", str(exc))
+            store.finish_channel(notification.notification_id, channel, "unconfirmed", str(exc))
             log.warning("notification channel unconfirmed", extra={**where, "channel": channel, "reason": str(exc)[:500]})
             publish("notify", NotificationsUnconfirmed=1)
             outcome[channel] = "unconfirmed"
@@ -101,7 +102,7 @@ def handle_record(record: Any, start_by: float | None = None) -> dict[str, str]:
             reason = f"{type(error).__name__}: {error}"
             if retryable and last_receive:
                 reason += f" (receive {receives} of {NOTIFY_MAX_RECEIVES}: moved to the dead-letter queue)"
-            ledger.finish_channel(notification.notification_id, channel, "retrying" if retry else "failed", reason,
+            store.finish_channel(notification.notification_id, channel, "retrying" if retry else "failed", reason,
                                   dead_lettered=retryable and last_receive)
             log.warning("notification channel failed", extra={
                 **where, "channel": channel, "retry": retry, "reason": reason[:500], "receive": receives})
@@ -110,7 +111,7 @@ def handle_record(record: Any, start_by: float | None = None) -> dict[str, str]:
             if retryable:
                 pending.append(f"{channel}: {reason}")
             continue
-        ledger.finish_channel(notification.notification_id, channel, "sent", detail)
+        store.finish_channel(notification.notification_id, channel, "sent", detail)
         log.info("notification sent", extra={**where, "channel": channel, "detail": detail})
         publish("notify", NotificationsSent=1)
         outcome[channel] = "sent"

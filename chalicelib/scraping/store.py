@@ -13,45 +13,38 @@ still be where this invocation read it), so an outcome is recorded exactly once 
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
 from typing import Any
 
-from ...core import aws
-from ...core.constants import PK_SCRAPE_PREFIX
-from ...core.errors import DataValidationError, classify_aws_error
-from .contracts import ItemOutcome, Summary
+from chalicelib.core.constants import PK_SCRAPE_PREFIX, TTL_ATTRIBUTE
+from chalicelib.core.errors import DataValidationError, classify_aws_error
+from chalicelib.core.periods import utcnow
+from chalicelib.core.store import table
+from chalicelib.scraping.contracts import ItemOutcome, Summary
 
 EXPIRY_DAYS = 400  # quarterly jobs compare with last quarter's; kept a little over a year (TTL)
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
-
-
-def _conditional_failed(exc: Exception) -> bool:
-    return getattr(exc, "response", {}).get("Error", {}).get("Code") == "ConditionalCheckFailedException"
+    return utcnow().isoformat(timespec="milliseconds")
 
 
 class JobStore:
     def __init__(self, job_id: str) -> None:
-        from ...core.settings import get_settings
-
         self.pk = f"{PK_SCRAPE_PREFIX}{job_id}"
-        self.table = aws.dynamodb_table(get_settings().table_name)
+        self.table = table.table()
 
-    def _call(self, doing: str, fn: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(**kwargs)
-        except Exception as exc:  # noqa: BLE001 - translated into the taxonomy
-            raise classify_aws_error(exc, f"job store: {doing}") from exc
+    def _get(self, sk: str, doing: str) -> dict[str, Any] | None:
+        with table.translated(f"job store: {doing}"):
+            return self.table.get_item(Key={"pk": self.pk, "sk": sk}, ConsistentRead=True).get("Item")
 
-    def _expiry(self) -> int:
-        return int(datetime.now(timezone.utc).timestamp()) + EXPIRY_DAYS * 86400
+    def _update(self, sk: str, doing: str, **request: Any) -> None:
+        with table.translated(f"job store: {doing}"):
+            self.table.update_item(Key={"pk": self.pk, "sk": sk}, **request)
 
     # ---- plan ----------------------------------------------------------------------------------------
 
     def plan(self) -> dict[str, Any] | None:
-        return self._call("read plan", self.table.get_item, Key={"pk": self.pk, "sk": "PLAN"}, ConsistentRead=True).get("Item")
+        return self._get("PLAN", "read plan")
 
     def create_plan(self, chunks: list[list[dict[str, Any]]], execution_name: str) -> bool:
         """Write the chunks, then the PLAN record: False when another execution planned first.
@@ -76,35 +69,25 @@ class JobStore:
         if values:
             extra["ExpressionAttributeValues"] = values
         try:
-            self.table.put_item(Item={"pk": self.pk, **item, "expiration": self._expiry()},
+            self.table.put_item(Item={"pk": self.pk, **item, TTL_ATTRIBUTE: table.expiry(EXPIRY_DAYS)},
                                 ConditionExpression=condition, **extra)
             return True
         except Exception as exc:  # noqa: BLE001
-            if _conditional_failed(exc):
+            if table.condition_failed(exc):
                 return False
             raise classify_aws_error(exc, f"job store: {doing}") from exc
 
     # ---- chunks --------------------------------------------------------------------------------------
 
     def chunk(self, index: int) -> dict[str, Any]:
-        item = self._call("read chunk", self.table.get_item, Key={"pk": self.pk, "sk": f"CHUNK#{index:05d}"},
-                          ConsistentRead=True).get("Item")
+        item = self._get(f"CHUNK#{index:05d}", "read chunk")
         if item is None:
             raise DataValidationError(f"{self.pk}: chunk {index} was never planned")
         return item
 
     def chunks(self) -> list[dict[str, Any]]:
-        from boto3.dynamodb.conditions import Key
-
-        items: list[dict[str, Any]] = []
-        kwargs: dict[str, Any] = {"KeyConditionExpression": Key("pk").eq(self.pk) & Key("sk").begins_with("CHUNK#"),
-                                  "ConsistentRead": True}
-        while True:
-            page = self._call("read chunks", self.table.query, **kwargs)
-            items.extend(page.get("Items", []))
-            if "LastEvaluatedKey" not in page:
-                return items
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return list(table.query("job store: read chunks", KeyConditionExpression="pk = :pk AND begins_with(sk, :chunk)",
+                                ExpressionAttributeValues={":pk": self.pk, ":chunk": "CHUNK#"}, ConsistentRead=True))
 
     def advance(self, index: int, expected_cursor: int, outcome: ItemOutcome, size: int) -> bool:
         """Record one item's outcome and move the cursor past it; False when the cursor had moved already."""
@@ -121,28 +104,27 @@ class JobStore:
             )
             return True
         except Exception as exc:  # noqa: BLE001
-            if _conditional_failed(exc):
+            if table.condition_failed(exc):
                 return False
             raise classify_aws_error(exc, "job store: checkpoint") from exc
 
     def count_invocation(self, index: int) -> None:
-        self._call("count invocation", self.table.update_item, Key={"pk": self.pk, "sk": f"CHUNK#{index:05d}"},
-                   UpdateExpression="ADD invocations :one", ExpressionAttributeValues={":one": 1})
+        self._update(f"CHUNK#{index:05d}", "count invocation", UpdateExpression="ADD invocations :one",
+                     ExpressionAttributeValues={":one": 1})
 
     # ---- result and ledger ---------------------------------------------------------------------------
 
     def put_result(self, summary: Summary, status: str) -> None:
-        self._call("write result", self.table.put_item, Item={
-            "pk": self.pk, "sk": "RESULT", "status": status, "summary": summary.model_dump_json(), "updated_at": _now(),
-            "expiration": self._expiry()})
+        with table.translated("job store: write result"):
+            self.table.put_item(Item={"pk": self.pk, "sk": "RESULT", "status": status, "summary": summary.model_dump_json(),
+                                      "updated_at": _now(), TTL_ATTRIBUTE: table.expiry(EXPIRY_DAYS)})
 
     def result(self) -> Summary | None:
-        item = self._call("read result", self.table.get_item, Key={"pk": self.pk, "sk": "RESULT"},
-                          ConsistentRead=True).get("Item")
+        item = self._get("RESULT", "read result")
         return Summary.model_validate_json(item["summary"]) if item else None
 
     def ledger(self, sk: str) -> dict[str, Any] | None:
-        return self._call("read ledger", self.table.get_item, Key={"pk": self.pk, "sk": sk}, ConsistentRead=True).get("Item")
+        return self._get(sk, "read ledger")
 
     def claim(self, sk: str, execution_name: str) -> bool:
         """Write a ledger entry once; False when it exists (an earlier execution or attempt wrote it)."""
@@ -150,10 +132,10 @@ class JobStore:
 
     def complete(self, sk: str, **fields: Any) -> None:
         names = {f"#{k}": k for k in fields}
-        self._call("complete ledger entry", self.table.update_item, Key={"pk": self.pk, "sk": sk},
-                   UpdateExpression="SET " + ", ".join(["#status = :done", *(f"#{k} = :{k}" for k in fields)]),
-                   ExpressionAttributeNames={"#status": "status", **names},
-                   ExpressionAttributeValues={":done": "done", **{f":{k}": v for k, v in fields.items()}})
+        self._update(sk, "complete ledger entry",
+                     UpdateExpression="SET " + ", ".join(["#status = :done", *(f"#{k} = :{k}" for k in fields)]),
+                     ExpressionAttributeNames={"#status": "status", **names},
+                     ExpressionAttributeValues={":done": "done", **{f":{k}": v for k, v in fields.items()}})
 
 
 def outcomes_of(chunk: dict[str, Any]) -> list[ItemOutcome]:

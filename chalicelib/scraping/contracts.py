@@ -5,17 +5,12 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool
+from pydantic import Field, StrictBool
 
-from ...core.constants import ScraperName
-from ...core.models import IsoDate
+from chalicelib.core.constants import ScraperName
+from chalicelib.core.models import IsoDate, StrictModel
 
-
-class _Contract(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class JobInput(_Contract):
+class JobInput(StrictModel):
     """The execution input: what schedules send and what a person types in the console."""
 
     scraper: ScraperName
@@ -23,7 +18,7 @@ class JobInput(_Contract):
     dry_run: StrictBool = False  # no alerts published, no metric recorded: results only ("yes" is refused)
 
 
-class JobRef(_Contract):
+class JobRef(StrictModel):
     job_id: str  # <scraper>#<as_of>: the same input resumes the same job
     scraper: ScraperName
     as_of: date
@@ -31,13 +26,13 @@ class JobRef(_Contract):
     execution_name: str
 
 
-class PlanRequest(_Contract):
+class PlanRequest(StrictModel):
     input: JobInput
     execution_name: str
     started_at: datetime
 
 
-class PlanResult(_Contract):
+class PlanResult(StrictModel):
     job: JobRef
     chunks: list[int]  # chunks still to process (finished ones are skipped on a rerun)
     chunk_count: int
@@ -46,12 +41,12 @@ class PlanResult(_Contract):
     max_concurrency: int
 
 
-class ChunkRequest(_Contract):
+class ChunkRequest(StrictModel):
     job: JobRef
     chunk: int = Field(ge=0)
 
 
-class ChunkResult(_Contract):
+class ChunkResult(StrictModel):
     job: JobRef
     chunk: int
     done: bool
@@ -60,7 +55,7 @@ class ChunkResult(_Contract):
     processed_now: int  # items this invocation finished
 
 
-class MapEntry(_Contract):
+class MapEntry(StrictModel):
     """One element of the Map's output: a finished chunk, or the error that stopped it (from the Catch)."""
 
     chunk: int
@@ -68,26 +63,26 @@ class MapEntry(_Contract):
     error: dict[str, Any] | None = None
 
 
-class AggregateRequest(_Contract):
+class AggregateRequest(StrictModel):
     job: JobRef
     chunks: list[MapEntry] = []
 
 
-class ItemOutcome(_Contract):
+class ItemOutcome(StrictModel):
     key: str
     status: Literal["ok", "failed", "skipped"]  # skipped: looked at and excluded with a reason (a preliminary deal)
     reason: str = ""
     data: dict[str, Any] = {}
 
 
-class Summary(_Contract):
+class Summary(StrictModel):
     """A scraper's aggregate: headline figures (None when not measurable) and one row per item."""
 
     headline: dict[str, float | int | None]
     rows: list[dict[str, Any]]
 
 
-class AggregateResult(_Contract):
+class AggregateResult(StrictModel):
     job: JobRef
     status: Literal["complete", "partial"]
     counts: dict[str, int]
@@ -95,7 +90,7 @@ class AggregateResult(_Contract):
     headline: dict[str, float | int | None]
 
 
-class Alert(_Contract):
+class Alert(StrictModel):
     rule: str  # the alert's key within the job: published at most once per job and rule
     severity: Literal["normal", "critical"]
     title: str
@@ -104,7 +99,7 @@ class Alert(_Contract):
     threshold: float
 
 
-class EvaluateResult(_Contract):
+class EvaluateResult(StrictModel):
     job: JobRef
     status: Literal["complete", "partial"]
     headline: dict[str, float | int | None]
@@ -112,7 +107,7 @@ class EvaluateResult(_Contract):
     note: str = ""  # why no alert was evaluated (coverage too low)
 
 
-class PublishResult(_Contract):
+class PublishResult(StrictModel):
     job: JobRef
     published: list[str]  # rules published by this execution
     already_published: list[str]  # rules an earlier execution (or attempt) already published

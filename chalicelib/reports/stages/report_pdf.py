@@ -18,16 +18,17 @@ from functools import lru_cache
 from typing import Any
 
 from chalicelib.core.caches import register
+from chalicelib.core.clients import load_client
 from chalicelib.core.constants import ON_DEMAND_RUN_PREFIX
 from chalicelib.core.errors import classify_aws_error
 from chalicelib.core.periods import report_periods
 from chalicelib.core.settings import get_settings
-from chalicelib.core.store import artefacts
+from chalicelib.reports import store
 from chalicelib.reports.contracts import OnDemandReportInput, OnDemandReportResult, RunContext
 from chalicelib.reports.costs.analysis import analyze
 from chalicelib.reports.costs.context import fetch_context
-from chalicelib.reports.costs.explorer import ce_client_for, payer_credentials
-from chalicelib.reports.costs.insights import build_insights
+from chalicelib.reports.costs.explorer import ce_client_for, fetch_costs, payer_credentials
+from chalicelib.reports.costs.insights import build_insights, explainer
 
 URL_EXPIRY_SECONDS = 3600
 CONTENT_TYPES = {
@@ -38,9 +39,6 @@ CONTENT_TYPES = {
 
 
 def report_pdf(request: OnDemandReportInput) -> OnDemandReportResult:
-    from chalicelib.core.clients import load_client
-    from chalicelib.reports.stages.collect_costs import collect_dataset
-
     now = datetime.now(timezone.utc)
     current, previous = report_periods(request.report_type, request.as_of)  # as_of: an AsOfDate, periods fit
     run = RunContext(run_id=f"{ON_DEMAND_RUN_PREFIX}{now:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}", report_type=request.report_type,
@@ -51,15 +49,16 @@ def report_pdf(request: OnDemandReportInput) -> OnDemandReportResult:
     config = load_client(request.client_id)
     credentials = payer_credentials(config)
     ce = ce_client_for(config, credentials)
-    dataset = collect_dataset(config, run, ce)
+    dataset = fetch_costs(config, run, ce)
     requests = dataset.ce_requests
     report = analyze(dataset)
     # Cost Explorer forecasts only from today on: a past period has its month to date, no forecast.
-    context = fetch_context(ce, config, run, report, credentials, forecast=request.as_of >= now.date())
+    context = fetch_context(ce, config, run, credentials, explain=explainer(report, config.change_alert),
+                            forecast=request.as_of >= now.date())
     insights = build_insights(report, context, config.change_alert, config.budget_for("monthly"))
     body = render_one(report, insights, request.format, list(config.attachments))
-    key = artefacts.put_bytes(artefacts.artefact_key(run.run_id, request.client_id, f"report.{request.format}"), body,
-                              CONTENT_TYPES[request.format])
+    key = store.put_bytes(store.artefact_key(run.run_id, request.client_id, f"report.{request.format}"), body,
+                          CONTENT_TYPES[request.format])
     bucket = get_settings().bucket_name
     try:
         url = presigning_client().generate_presigned_url(
@@ -69,7 +68,6 @@ def report_pdf(request: OnDemandReportInput) -> OnDemandReportResult:
     return OnDemandReportResult(report_key=key, report_url=url, ce_requests=requests + context.ce_requests)
 
 
-@register
 @lru_cache(maxsize=1)
 def presigning_client() -> Any:
     """SigV4 presigned URLs (boto3 still signs S3 URLs with SigV2 in us-east-1 unless told)."""
@@ -77,6 +75,9 @@ def presigning_client() -> Any:
     from botocore.config import Config
 
     return boto3.client("s3", config=Config(signature_version="s3v4"))
+
+
+register(presigning_client.cache_clear)  # a reset forgets the client; registering the function itself built one
 
 
 def render_one(report: Any, insights: Any, fmt: str, attachments: list[str]) -> bytes:

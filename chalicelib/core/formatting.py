@@ -1,4 +1,4 @@
-"""Numbers as the reader sees them: money, percentages and the colour of a change.
+"""Money and percentages as a reader sees them, in every report, alert and notification.
 
 Amounts arrive full-precision (analysis never rounds); rounding to cents happens here only, when
 text is produced, so totals are not sums of rounded figures.
@@ -10,9 +10,6 @@ from decimal import ROUND_HALF_UP, Decimal
 
 _CENT = Decimal("0.01")
 _TENTH = Decimal("0.1")
-
-# Colours: cost going up is bad news (red), going down is good (green).
-RED, GREEN, GREY, AMBER = "#b91c1c", "#15803d", "#6b7280", "#b45309"
 
 
 def _cents(value: Decimal) -> Decimal:
@@ -49,11 +46,3 @@ def format_pct(value: Decimal | None) -> str:
 def format_share(value: Decimal) -> str:
     """A share or a budget use, unsigned: 12.3%."""
     return f"{value.quantize(_TENTH, rounding=ROUND_HALF_UP):,.1f}%"
-
-
-def change_colour(value: Decimal) -> str:
-    if value > 0:
-        return RED
-    if value < 0:
-        return GREEN
-    return GREY

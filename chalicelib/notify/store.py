@@ -1,0 +1,94 @@
+"""The notification ledger's channel records on the project table: each notification sent once per
+channel (its META record, queued once, is the producer's: chalicelib/core/notifications.py).
+
+  NOTIFY#<id> / CHANNEL#<channel>  status sending (with a lease) -> sent | unconfirmed | failed,
+                                   reason, attempts (the states: chalicelib/notify/contracts.py)
+
+A channel is attempted only after a conditional write takes its lease: a redelivered message finds
+`sent` (or `unconfirmed`, or a permanent `failed`) and skips the channel, so a channel that accepted
+a notification is never posted to again. A lease left by a crashed attempt expires after the
+handler's timeout.
+
+`unconfirmed`: a webhook post sent whole that got no answer within its deadline. The receiver may
+have it (a slow 200), so it is not posted again: a receiver never gets repeats of a slow post.
+
+The one window no system can close: the channel accepted the post and the process died before
+`sent` was written; the lease then expires and the next receive posts again. Webhook posts carry
+the same `Idempotency-Key` every time (chalicelib/notify/channels/webhook_common.py), so receivers
+can drop that rare repeat.
+
+Reasons and details are written by the consumer from taxonomy messages, which name a webhook by
+its secret's name and host only (chalicelib/notify/http.py): nothing of a URL reaches this table.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from chalicelib.core.constants import NOTIFY_HANDLER_TIMEOUT_SECONDS, PK_NOTIFICATION_PREFIX, TTL_ATTRIBUTE
+from chalicelib.core.notifications import RETENTION_DAYS, record_key
+from chalicelib.core.periods import utcnow
+from chalicelib.core.store import table
+from chalicelib.notify.contracts import FINAL_STATES, ChannelState, FinishedState
+
+
+def begin_channel(notification_id: str, channel: str, lease_seconds: int = NOTIFY_HANDLER_TIMEOUT_SECONDS) -> tuple[ChannelState, dict[str, Any]]:
+    """Take the channel's lease ("go"), or say why not: already "sent", "unconfirmed" (sent, no
+    answer: not posted again), permanently "failed", or "busy" (another receive holds a live lease)."""
+    now = utcnow()
+    try:
+        table.table().update_item(
+            Key=_channel_key(notification_id, channel),
+            UpdateExpression="SET #s = :sending, lease_until = :lease, updated_at = :now, channel = :channel, "
+                             "#exp = :exp ADD attempts :one",
+            # dead_lettered: failed on its last receive; a redrive from the DLQ tries it again
+            ConditionExpression="attribute_not_exists(#s) OR #s = :retry OR dead_lettered = :true "
+                                "OR (#s = :sending AND lease_until < :now)",
+            ExpressionAttributeNames={"#s": "status", "#exp": TTL_ATTRIBUTE},
+            ExpressionAttributeValues={":sending": "sending", ":retry": "retrying", ":now": now.isoformat(),
+                                       ":lease": (now + timedelta(seconds=lease_seconds)).isoformat(),
+                                       ":channel": channel, ":exp": table.expiry(RETENTION_DAYS), ":one": 1,
+                                       ":true": True},
+        )
+        return "go", {}
+    except Exception as exc:  # noqa: BLE001
+        if not table.condition_failed(exc):
+            from chalicelib.core.errors import classify_aws_error
+
+            raise classify_aws_error(exc, "take notification channel lease") from exc
+    item = channel_record(notification_id, channel) or {}
+    status = item.get("status")
+    return (status if status in FINAL_STATES else "busy"), item  # type: ignore[return-value]
+
+
+def finish_channel(notification_id: str, channel: str, status: FinishedState, detail: str,
+                   dead_lettered: bool = False) -> None:
+    """sent (detail: what accepted it), unconfirmed (sent, no answer: never posted again), retrying
+    (a retryable failure: the next receive tries again) or failed (permanent; or `dead_lettered`:
+    retryable but out of receives, tried again only if the message is redriven from the DLQ)."""
+    field = "detail" if status == "sent" else "reason"
+    with table.translated("record notification channel"):
+        table.table().update_item(
+            Key=_channel_key(notification_id, channel),
+            UpdateExpression=f"SET #s = :s, {field} = :d, updated_at = :now, dead_lettered = :dl REMOVE lease_until",
+            ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues={":s": status, ":d": detail[:1000] or "-", ":now": utcnow().isoformat(),
+                                       ":dl": dead_lettered},
+        )
+
+
+def channel_record(notification_id: str, channel: str) -> dict[str, Any] | None:
+    with table.translated("read notification channel"):
+        return table.table().get_item(Key=_channel_key(notification_id, channel), ConsistentRead=True).get("Item")
+
+
+def statuses(notification_id: str) -> dict[str, dict[str, Any]]:
+    """Every record of one notification by sort key (META, CHANNEL#email, ...)."""
+    items = table.query("read notification status", KeyConditionExpression="pk = :pk", ConsistentRead=True,
+                        ExpressionAttributeValues={":pk": f"{PK_NOTIFICATION_PREFIX}{notification_id}"})
+    return {item["sk"]: item for item in items}
+
+
+def _channel_key(notification_id: str, channel: str) -> dict[str, str]:
+    return record_key(notification_id, f"CHANNEL#{channel}")
