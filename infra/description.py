@@ -20,7 +20,6 @@ from infra.model import (
     CostExplorer,
     Description,
     EmailConfigurationSet,
-    ConsumeQueue,
     Function,
     PublishTo,
     Queue,

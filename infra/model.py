@@ -123,7 +123,7 @@ class StateMachine:
 
     key: str
     env: str | None = None  # default: <KEY>_STATE_MACHINE_ARN
-    grants: tuple["Grant", ...] = ()
+    grants: tuple[Grant, ...] = ()
 
     @property
     def logical_id(self) -> str:

@@ -17,11 +17,16 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from chalicelib.core.constants import METRIC_NAMESPACE as METRICS_NAMESPACE
-from chalicelib.core.constants import APP_NAME, REPORT_TYPES, SERVICE_NAME as METRICS_SERVICE
+from chalicelib.core.constants import (
+    APP_NAME,
+    METRIC_NAMESPACE as METRICS_NAMESPACE,
+    REPORT_TYPES,
+    SERVICE_NAME as METRICS_SERVICE,
+)
 from infra.model import Queue, dashed
 from infra.naming import Naming
 from infra.stage import Stage
+
 NEAR_TIMEOUT_RATIO = 0.8
 REPORT_MISSING_HOURS = 26
 FIXED_ALARMS = ("lambda-errors", "duration-near-timeout", "report-missing", "executions-failed", "ses-bounces-complaints")

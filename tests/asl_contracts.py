@@ -20,8 +20,9 @@ import datetime as dt
 import re
 import types
 import typing
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Union
+from typing import Any, Union
 
 from pydantic import BaseModel
 
@@ -35,19 +36,19 @@ class Leaf:
 
 @dataclass(frozen=True)
 class Arr:
-    item: "Shape"
+    item: Shape
 
 
 @dataclass(frozen=True)
 class Obj:
-    fields: tuple[tuple[str, "Shape"], ...]
+    fields: tuple[tuple[str, Shape], ...]
     open: bool = False
     model: type[BaseModel] | None = None  # the model it was derived from, for messages
 
-    def get(self, key: str) -> "Shape | None":
+    def get(self, key: str) -> Shape | None:
         return dict(self.fields).get(key)
 
-    def with_field(self, key: str, value: "Shape") -> "Obj":
+    def with_field(self, key: str, value: Shape) -> Obj:
         items = dict(self.fields)
         items[key] = value
         return Obj(tuple(sorted(items.items())), self.open, None)

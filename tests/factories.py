@@ -3,7 +3,7 @@ rows for the local Cost Explorer, and report datasets, all from the same default
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -67,7 +67,7 @@ def run(report_type: str = "weekly") -> RunContext:
         as_of=date(2024, 5, 13),
         current=Period(start=date(2024, 5, 6), end=date(2024, 5, 13)),
         previous=Period(start=date(2024, 4, 29), end=date(2024, 5, 6)),
-        started_at=datetime(2024, 5, 13, 6, 0, tzinfo=timezone.utc),
+        started_at=datetime(2024, 5, 13, 6, 0, tzinfo=UTC),
     )
 
 

@@ -12,16 +12,14 @@ import csv
 import io
 import json
 import subprocess
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
 from email import message_from_bytes
 from email.policy import default as default_policy
 from pathlib import Path
-from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from local.__main__ import main
 from tests import factories as f
@@ -202,7 +200,7 @@ def test_runs_through_the_state_machine_with_fuzzed_amounts_succeed_and_are_coun
         total = _current_total(rows, ALPHA_ACCOUNT, date(2026, 11, 9), date(2026, 11, 16))
         assert D(str(record["spend_reported"])) == stored(total)
         aws.poller.drain(settle=True, timeout=120)
-        today = datetime.now(timezone.utc).date()
+        today = datetime.now(UTC).date()
         tally = store.day_tallies("alpha", today, today + timedelta(days=1))[today]
         assert tally.runs == runs["n"] and tally.clients_delivered == runs["n"]
 
@@ -255,13 +253,13 @@ def test_reports_in_every_format_show_any_amount_in_cents(pairs, report_type):
 @given(actual=AMOUNTS, rest=st.one_of(st.none(), AMOUNTS),
        budget=st.integers(0, 12).flatmap(lambda p: st.decimals(min_value=D("0.01"), max_value=10**12, places=p)))
 def test_budget_checks_evaluate_and_word_any_amount(actual, rest, budget):
+    from chalicelib.budgets.contracts import BudgetSpend
     from chalicelib.budgets.evaluation import crossed_thresholds
     from chalicelib.budgets.messages import budget_notification
-    from chalicelib.budgets.contracts import BudgetSpend
     from chalicelib.core.models import ClientConfig
+    from chalicelib.core.notifications import Notification
     from chalicelib.core.periods import Period
     from chalicelib.notify.channels import slack, sns, teams, webhook
-    from chalicelib.core.notifications import Notification
 
     config = ClientConfig.model_validate(f.client_config("alpha", [ALPHA_ACCOUNT], budgets=[
         {"amount": str(budget), "period": "monthly",
@@ -278,7 +276,7 @@ def test_budget_checks_evaluate_and_word_any_amount(actual, rest, budget):
     assert (budget_model.thresholds[1] in crossed) == (forecast_total is not None and forecast_total >= budget_model.amount)
     if not crossed:
         return
-    note = budget_notification(config, budget_model, spend, crossed, "budget-" + "0" * 32, datetime(2026, 11, 20, tzinfo=timezone.utc))
+    note = budget_notification(config, budget_model, spend, crossed, "budget-" + "0" * 32, datetime(2026, 11, 20, tzinfo=UTC))
     Notification.model_validate(note.model_dump())
     assert money_text(actual) in note.summary and money_text(budget_model.amount) in note.summary
     for channel in (slack, teams, webhook, sns):
@@ -299,10 +297,10 @@ def metrics_table():
 
 
 def test_metric_events_and_summaries_keep_any_amount(metrics_table):
+    from chalicelib.core.metric_events import client_outcome
     from chalicelib.metrics import store
     from chalicelib.metrics.aggregation import summaries_from_days, summary_view
     from chalicelib.metrics.calendar import backfill_periods
-    from chalicelib.core.metric_events import client_outcome
     from chalicelib.metrics.stages.apply_metric_events import apply_metric_record
 
     counter = {"n": 0}
@@ -312,7 +310,7 @@ def test_metric_events_and_summaries_keep_any_amount(metrics_table):
     def check(spends: list[Decimal]) -> None:
         counter["n"] += 1
         day = date(2020, 1, 1) + timedelta(days=counter["n"])
-        started = datetime.combine(day, datetime.min.time(), timezone.utc)
+        started = datetime.combine(day, datetime.min.time(), UTC)
         for index, spend in enumerate(spends):
             record = {"client_id": "alpha", "status": "completed", "ce_requests": 1, "spend_reported": spend}
             event = client_outcome(f"run-{counter['n']}-{index}", started, record)
@@ -337,10 +335,10 @@ def test_metric_events_and_summaries_keep_any_amount(metrics_table):
 @given(pairs=st.lists(st.tuples(AMOUNTS, AMOUNTS), min_size=1, max_size=4))
 def test_change_alerts_word_any_amount_and_every_channel_renders_them(pairs):
     from chalicelib.core.models import ClientConfig
-    from chalicelib.notify.channels import email, slack, sns, teams, webhook
     from chalicelib.core.notifications import Notification
-    from chalicelib.reports.rendering.change_alert import change_notification
+    from chalicelib.notify.channels import email, slack, sns, teams, webhook
     from chalicelib.reports.costs.analysis import analyze
+    from chalicelib.reports.rendering.change_alert import change_notification
 
     overrides = {"change_alert": {"pct": "0.000000000001", "absolute": "0.000000000001"},
                  "notifications": {"slack_secret": "alpha/slack", "teams_secret": "alpha/teams", "webhook_secret": "alpha/hook"}}

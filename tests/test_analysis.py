@@ -5,9 +5,9 @@ from decimal import Decimal
 import pytest
 
 from chalicelib.core.errors import DataValidationError
+from chalicelib.core.formatting import format_money, format_pct, format_signed_money
 from chalicelib.core.models import ChangeAlert
 from chalicelib.reports.costs.analysis import analyze, budget_status, is_flagged
-from chalicelib.core.formatting import format_money, format_pct, format_signed_money
 from chalicelib.reports.rendering import alert_lines
 
 from . import factories as f

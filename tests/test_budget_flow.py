@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import date
+from datetime import UTC, date
 from decimal import Decimal as D
 
 import pytest
@@ -101,7 +101,7 @@ def test_budget_check_notifies_once_per_crossing_across_reruns_and_days(env, tmp
 
 
 def test_new_period_rearms_a_repeat_claims_nothing_and_a_concurrent_claim_wins_once(env):
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from chalicelib.budgets import store as crossings
     from chalicelib.core.errors import ServiceUnavailableError
@@ -112,7 +112,7 @@ def test_new_period_rearms_a_repeat_claims_nothing_and_a_concurrent_claim_wins_o
         def announce(new):
             return Notification(notification_id=f"budget-{tag * 32}", kind="budget", client_id="over", client_name="Over",
                                 severity="warning", title=f"{len(new)} crossed", summary="-",
-                                created_at=datetime(2026, 11, 20, tzinfo=timezone.utc), route=Route(email_to=["a@over.example"]))
+                                created_at=datetime(2026, 11, 20, tzinfo=UTC), route=Route(email_to=["a@over.example"]))
         return announce
 
     eighty, hundred = BudgetThreshold(percent=D(80), on="actual"), BudgetThreshold(percent=D(100), on="forecast")

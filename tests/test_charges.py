@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from chalicelib.reports.costs.analysis import analyze
 from chalicelib.reports.contracts import ChargeLine
+from chalicelib.reports.costs.analysis import analyze
 from chalicelib.reports.rendering import render_report
 from local.__main__ import main
 from tests import factories as f

@@ -15,7 +15,7 @@ Where the real shape comes from (see also README, "The local Cost Explorer"):
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from decimal import Context, Decimal, localcontext
 from typing import Any
 
@@ -96,7 +96,7 @@ def check_shape(value: Any, shape: Any, path: str = "$") -> list[str]:
         if not isinstance(value, str):
             return [f"{path}: expected a string ({shape.name}), got {value!r:.60}"]
         meta = shape.metadata
-        if "min" in meta and len(value) < meta["min"] or "max" in meta and len(value) > meta["max"]:
+        if ("min" in meta and len(value) < meta["min"]) or ("max" in meta and len(value) > meta["max"]):
             problems.append(f"{path}: length {len(value)} outside {meta.get('min')}..{meta.get('max')}")
         if "pattern" in meta and not re.fullmatch(meta["pattern"], value):
             problems.append(f"{path}: {value!r:.60} does not match {meta['pattern']}")
@@ -354,7 +354,7 @@ def test_every_answer_to_the_products_own_requests_has_the_real_shape(ce_for):
         for report_type in ("daily", "weekly", "monthly"):
             current, previous = report_periods(report_type, as_of)
             run = RunContext(run_id="shape", report_type=report_type, as_of=as_of, current=current, previous=previous,
-                             started_at=datetime(2026, 11, 22, 6, tzinfo=timezone.utc))
+                             started_at=datetime(2026, 11, 22, 6, tzinfo=UTC))
             requests = [explorer.cost_request(config, run, explorer.separated_record_types(config, run)),
                         context.history_request(config, run),
                         context.breakdown_request(config, run, "Amazon Elastic Compute Cloud - Compute")]

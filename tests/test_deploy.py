@@ -16,13 +16,13 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import boto3
 import pytest
 
-from infra.model import TableItems
 from infra.naming import Concrete
 from infra.policies import policy_for
 from infra.stage import ROOT, copy_project, load_stage
@@ -276,7 +276,7 @@ def test_monitoring_and_log_retention(deployed: dict[str, Any], endpoint: str, p
     groups = {g["logGroupName"]: g.get("retentionInDays") for g in logs.describe_log_groups()["logGroups"]}
     expected = [stage.lambda_log_group(f.name) for f in stage.functions] + \
         [stage.state_machine_log_group(machine) for machine in stage.description.state_machines]
-    assert {name: groups.get(name) for name in expected} == {name: 30 for name in expected}
+    assert {name: groups.get(name) for name in expected} == dict.fromkeys(expected, 30)
 
 
 def test_second_deploy_changes_nothing(deployed: dict[str, Any], endpoint: str, project: Path) -> None:

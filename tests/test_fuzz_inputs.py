@@ -27,18 +27,17 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 from markupsafe import escape
 from pydantic import ValidationError
 
-from chalicelib.reports.costs.analysis import analyze
+from chalicelib.core.clients import parse_client_config
 from chalicelib.core.email import build_message, header_safe
 from chalicelib.core.errors import DataValidationError
-from chalicelib.core.clients import parse_client_config
 from chalicelib.core.models import REPORT_TYPES, ClientConfig
-from chalicelib.reports.contracts import CostDataset, CostLine, RunContext, RunInput
 from chalicelib.core.periods import report_periods
+from chalicelib.reports.contracts import CostDataset, CostLine, RunContext, RunInput
+from chalicelib.reports.costs.analysis import analyze
 from chalicelib.reports.rendering import render_report
 
 STARTED_AT = "2026-11-18T09:00:00Z"
@@ -716,9 +715,8 @@ def test_non_finite_amounts_never_reach_a_cost_line():
 
 def _engine_bad_configs(count: int = 46) -> list[tuple[str, Any, set[str]]]:
     """(stored key, config as written, fields its failure must name): every bad-value kind in turn."""
-    from tests.factories import client_config
-
     from local.aws.client_configs import client_id_of, entry_key
+    from tests.factories import client_config
 
     cases: list[tuple[str, Any, set[str]]] = []
     fields = [*CONCRETE_BAD, "missing", "extra", "junk", "huge-key", "huge-client-id"]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-
 from email import message_from_bytes
 from email.policy import default
 

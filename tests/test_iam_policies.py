@@ -72,7 +72,7 @@ def test_deliver_may_send_only_from_the_allowed_sender_domains(stage):
 
 @pytest.mark.parametrize("stage", STAGES)
 def test_collect_costs_may_write_only_its_own_artefact_and_assume_only_payer_roles(stage):
-    from chalicelib.core.constants import COSTS_ARTEFACT, CONTEXT_ARTEFACT, ORGANIZATIONS_CACHE, PAYER_ROLE_NAME_PREFIX
+    from chalicelib.core.constants import CONTEXT_ARTEFACT, COSTS_ARTEFACT, ORGANIZATIONS_CACHE, PAYER_ROLE_NAME_PREFIX
 
     statements = _policy(stage, "collect_costs")
     puts = [s for s in statements if "s3:PutObject" in _as_list(s["Action"])]

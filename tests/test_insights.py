@@ -6,12 +6,10 @@ from datetime import date, timedelta
 from decimal import Decimal
 from urllib.parse import unquote
 
-from chalicelib.reports.costs.analysis import analyze
 from chalicelib.core.models import ChangeAlert
 from chalicelib.core.periods import Period
-from chalicelib.reports.costs import context as fetched
-from chalicelib.reports.costs import explorer
-from chalicelib.reports.costs import insights as ins
+from chalicelib.reports.costs import context as fetched, explorer, insights as ins
+from chalicelib.reports.costs.analysis import analyze
 
 from . import factories as f
 

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
 
+from bench.metrics_data import seed
 from chalicelib.core.errors import DataValidationError
 from chalicelib.core.observability import run_stage
-from chalicelib.metrics.blueprint import STAGES
 from chalicelib.metrics import store, trigger
 from chalicelib.metrics.aggregation import summary_view
-from bench.metrics_data import seed
+from chalicelib.metrics.blueprint import STAGES
 from tests.metrics_support import project_table, run_events, sample_runs
 
 TOPIC_ENV = {"SUMMARY_TOPIC_ARN": "arn:aws:sns:us-east-1:123456789012:cost-reporter-summaries"}
@@ -101,7 +101,7 @@ def test_a_rerun_overwrites_and_the_publish_is_once_per_run(aws_env):
 def _year_of_events() -> list:
     """One run a day through 2026 for two clients; on the 10th of each month client beta fails."""
     events = []
-    day = datetime(2026, 1, 1, 8, tzinfo=timezone.utc)
+    day = datetime(2026, 1, 1, 8, tzinfo=UTC)
     while day.year == 2026:
         beta_failed = day.day == 10
         events += run_events(f"run-{day:%Y%m%d}", day, [

@@ -8,8 +8,8 @@ from decimal import Decimal
 
 import pytest
 
-from chalicelib.metrics import store
 from chalicelib.core.metric_events import METRIC_EVENT
+from chalicelib.metrics import store
 from chalicelib.metrics.histogram import bin_attribute, bin_index
 from chalicelib.metrics.stages.apply_metric_events import apply_metric_record
 from chalicelib.metrics.tally import Tally

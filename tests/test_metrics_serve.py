@@ -8,7 +8,7 @@ import json
 import os
 import subprocess
 import sys
-from datetime import timedelta, timezone
+from datetime import UTC, timedelta
 from typing import Any
 
 from chalicelib.core.constants import ENV_AGGREGATION_STATE_MACHINE_ARN
@@ -33,7 +33,7 @@ def test_scheduled_manual_and_backfill_aggregations_through_the_endpoint(server:
     assert report["status"] == "SUCCEEDED", report
     server.poller.drain(settle=True)  # the event source mapping: every metric event applied
     started = report["startDate"]
-    day = (started.astimezone(timezone.utc) if started.tzinfo else started).date()
+    day = (started.astimezone(UTC) if started.tzinfo else started).date()
     machine = os.environ[ENV_AGGREGATION_STATE_MACHINE_ARN]
     assert machine.endswith(":stateMachine:cost-reporter-local-aggregate-summaries")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import date, timedelta, timezone
+from datetime import UTC, date, timedelta
 from typing import Any
 
 import pytest
@@ -44,7 +44,7 @@ def _report_run(aws: Any, run_input: dict[str, Any] = WEEKLY) -> date:
     assert described["status"] == "SUCCEEDED", described
     aws.poller.drain(settle=True)
     started = described["startDate"]
-    return (started.astimezone(timezone.utc) if started.tzinfo else started).date()
+    return (started.astimezone(UTC) if started.tzinfo else started).date()
 
 
 def _by(views: list[dict[str, Any]], tenant: str, period_type: str) -> dict[str, Any]:

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email import message_from_bytes
 from email.policy import default as default_policy
 
 import pytest
 
 from chalicelib.core.errors import ConfigurationError, NetworkError, ServiceUnavailableError, ThrottlingError
+from chalicelib.core.notifications import Fact, Notification, Route, notification_id
 from chalicelib.notify.channels import email, slack, sns, teams, webhook
 from chalicelib.notify.http import parse_target, post_json
-from chalicelib.core.notifications import Fact, Notification, Route, notification_id
 from local.fixtures.webhook_server import WebhookServer
 
 HOSTILE = "Evil <!channel> <@U123> <https://evil.example|click> [x](https://evil.example) *b* & <script>alert(1)</script>"
@@ -23,7 +23,7 @@ def _notification(name: str = HOSTILE, **route) -> Notification:
         notification_id=notification_id("budget", "acme", "x"), kind="budget", client_id="acme", client_name=name,
         severity="critical", title=f"{name}: monthly budget exceeded", summary=f"{name} spent 1,200.00 USD of 1,000.00 USD",
         facts=[Fact(label="Service", value=name)], details=[f"Crossed by {name}"],
-        created_at=datetime(2026, 11, 22, tzinfo=timezone.utc),
+        created_at=datetime(2026, 11, 22, tzinfo=UTC),
         route=Route(email_to=["finops@acme.example"], **route))
 
 

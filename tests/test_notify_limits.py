@@ -7,16 +7,16 @@ Slack's Block Kit limits, Teams' 28 KB), so a payload over a limit is an alert l
 
 from __future__ import annotations
 
-import json
 import unicodedata
+from collections.abc import Iterator
 from email import message_from_bytes
 from email.policy import default as default_policy
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
-from chalicelib.core.text import BIDI_CONTROLS
 from chalicelib.core.notifications import Fact, Route
+from chalicelib.core.text import BIDI_CONTROLS
 from local.fixtures.webhook_server import WebhookServer
 from tests.factories import client_config
 from tests.notify_support import channel, enqueue, notification, settle

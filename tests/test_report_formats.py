@@ -19,8 +19,7 @@ from local.aws.cost_explorer.data import CostData
 from local.aws.organizations import load as load_organizations
 from local.cli.run import run_locally
 
-from . import browser
-from . import factories as f
+from . import browser, factories as f
 
 SAMPLES = Path(__file__).resolve().parents[1] / "local" / "samples"
 AS_OF = date(2026, 11, 22)  # the sample data's last day is 2026-11-21; weekly: Nov 9-15 vs Nov 2-8

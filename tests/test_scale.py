@@ -94,9 +94,9 @@ def test_call_counter_bills_batch_operations_per_item():
 
 
 def test_a_wait_past_its_bound_stops_the_execution_before_the_local_aws_goes(local_aws):
-    import pytest
-
     import time
+
+    import pytest
 
     aws = local_aws()
     aws.bridge.fault_hook = lambda name, event: name == "collect_costs" and time.sleep(3)  # a slow branch

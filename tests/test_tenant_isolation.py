@@ -14,7 +14,7 @@ import json
 import logging
 import uuid
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from email import message_from_bytes
 from email.policy import default as default_policy
@@ -22,14 +22,13 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from botocore.awsrequest import AWSResponse
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
-from chalicelib.reports.costs.analysis import analyze
-from chalicelib.core.models import ClientConfig
-from chalicelib.reports.contracts import CostDataset, CostLine, RunContext
-from chalicelib.core.periods import report_periods
 from chalicelib.core.formatting import format_money
+from chalicelib.core.models import ClientConfig
+from chalicelib.core.periods import report_periods
+from chalicelib.reports.contracts import CostDataset, CostLine, RunContext
+from chalicelib.reports.costs.analysis import analyze
 from chalicelib.reports.rendering import build_csv
 
 AS_OF = date(2026, 11, 18)  # weekly: current 2026-11-09..15, previous 2026-11-02..08
@@ -101,7 +100,7 @@ class TrustPolicies:
             "AccessKeyId": "ASIA" + uuid.uuid4().hex[:16].upper(),
             "SecretAccessKey": "sk" + uuid.uuid4().hex + uuid.uuid4().hex[:6],
             "SessionToken": "IQoJb3JpZ2luX2VjE" + uuid.uuid4().hex * 6,
-            "Expiration": datetime.now(timezone.utc) + timedelta(minutes=15),
+            "Expiration": datetime.now(UTC) + timedelta(minutes=15),
         }
         self.issued[credentials["AccessKeyId"]] = {**call, "credentials": credentials}
         account, name = role.split("::", 1)[1].split(":role/", 1)
@@ -167,7 +166,7 @@ class Tenant:
 
     def expected_report(self, run_id: str) -> Any:
         run = RunContext(run_id=run_id, report_type="weekly", as_of=AS_OF, current=CURRENT, previous=PREVIOUS,
-                         started_at=datetime(2026, 11, 18, 9, tzinfo=timezone.utc))
+                         started_at=datetime(2026, 11, 18, 9, tzinfo=UTC))
         return analyze(CostDataset(client=ClientConfig.model_validate(self.config), run=run, lines=self.expected_lines()))
 
     def distinctive(self) -> tuple[set[str], set[str]]:
@@ -489,7 +488,7 @@ def test_debug_logs_are_json_with_correlation_ids_and_hold_no_secrets(tmp_path):
     assert len(secrets) == 3  # one AssumeRole answered: key id, secret, token
     forbidden = {
         **{address: "a recipient address" for c in clients for address in c["recipients"]},
-        **{secret: "role credentials" for secret in secrets},
+        **dict.fromkeys(secrets, "role credentials"),
         DISTINCTIVE_SERVICE: "a report body (service name)",
         "<table": "a report body (HTML)",
         "4,321.98": "a report body (amount)",

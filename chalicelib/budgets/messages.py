@@ -3,9 +3,9 @@ and the operator alert of a check with problems."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
-from typing import Callable
 
 from chalicelib.budgets.contracts import BudgetSpend, BudgetSummary
 from chalicelib.budgets.evaluation import describe_threshold, used_pct, watched_amount

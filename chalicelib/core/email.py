@@ -87,5 +87,5 @@ def send_raw(raw: bytes, *, sender: str, recipients: list[str], tags: dict[str, 
         request["ConfigurationSetName"] = get_settings().configuration_set
     try:
         return str(aws.client("sesv2").send_email(**request)["MessageId"])
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         raise classify_aws_error(exc, doing) from exc

@@ -7,15 +7,15 @@ contracts live in chalicelib/reports/contracts.py.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Annotated, Literal
 
 from email_validator import EmailNotValidError, validate_email
 from pydantic import (
     AfterValidator,
-    BeforeValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,
@@ -109,7 +109,7 @@ def _within_calendar_margin(value: date) -> date:
 def latest_as_of(now: datetime) -> date:
     """The latest `as_of` worth asking for at `now`: tomorrow (UTC). Periods end before as_of, so a
     later one covers days that have no costs yet."""
-    return now.astimezone(timezone.utc).date() + timedelta(days=1)
+    return now.astimezone(UTC).date() + timedelta(days=1)
 
 
 def refuse_future_as_of(as_of: date, latest: date) -> date:
@@ -124,7 +124,7 @@ def refuse_future_as_of(as_of: date, latest: date) -> date:
 def _as_of_in_reach(value: date, info: ValidationInfo) -> date:
     # `latest_as_of` from the validation context: the execution's start (plan passes it, so a retried
     # plan decides the same); without one (a report on demand), tomorrow from now.
-    latest = (info.context or {}).get("latest_as_of") or latest_as_of(datetime.now(timezone.utc))
+    latest = (info.context or {}).get("latest_as_of") or latest_as_of(datetime.now(UTC))
     return _within_calendar_margin(refuse_future_as_of(value, latest))
 
 
@@ -273,14 +273,14 @@ class ClientConfig(StrictModel):
         return values
 
     @model_validator(mode="after")
-    def _names_for_own_accounts(self) -> "ClientConfig":
+    def _names_for_own_accounts(self) -> ClientConfig:
         unknown = sorted(set(self.account_names) - set(self.accounts))
         if unknown:
             raise ValueError(f"account_names: {', '.join(unknown)} not in the client's accounts")
         return self
 
     @model_validator(mode="after")
-    def _role_needs_external_id(self) -> "ClientConfig":
+    def _role_needs_external_id(self) -> ClientConfig:
         if self.role_arn and not self.external_id:
             raise ValueError("external_id is required when role_arn is set (confused-deputy protection)")
         if self.external_id and not self.role_arn:

@@ -52,7 +52,7 @@ def begin_channel(notification_id: str, channel: str, lease_seconds: int = NOTIF
                                        ":true": True},
         )
         return "go", {}
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         if not table.condition_failed(exc):
             from chalicelib.core.errors import classify_aws_error
 

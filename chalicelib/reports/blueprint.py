@@ -7,8 +7,9 @@ both read it. A stage module is imported when its handler first runs, so each La
 what it runs (jinja2 only in render_report, Powertools idempotency only in deliver_report).
 """
 
+from collections.abc import Callable
 from functools import partial
-from typing import Any, Callable
+from typing import Any
 
 from chalice import Blueprint, Cron
 

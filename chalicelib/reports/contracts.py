@@ -130,7 +130,7 @@ class PeriodDays(StrictModel):
     end: date
 
     @classmethod
-    def of(cls, period: Period) -> "PeriodDays":
+    def of(cls, period: Period) -> PeriodDays:
         return cls(start=period.start, end=period.last_day)
 
 

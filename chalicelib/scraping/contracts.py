@@ -10,6 +10,7 @@ from pydantic import Field, StrictBool
 from chalicelib.core.constants import ScraperName
 from chalicelib.core.models import IsoDate, StrictModel
 
+
 class JobInput(StrictModel):
     """The execution input: what schedules send and what a person types in the console."""
 

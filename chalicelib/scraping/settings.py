@@ -126,7 +126,7 @@ class ScrapingSettings(BaseSettings):
         return url.rstrip("/")
 
     @model_validator(mode="after")
-    def _margin_covers_one_request(self) -> "ScrapingSettings":
+    def _margin_covers_one_request(self) -> ScrapingSettings:
         # A chunk stops `deadline_margin_seconds` before its timeout: enough for one rate-limit wait, one
         # request at its timeouts and the checkpoint write, so an item in flight never outlives the Lambda.
         needed = self.rate_limit_max_wait_seconds + self.http_connect_timeout + self.http_read_timeout

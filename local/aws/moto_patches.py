@@ -31,7 +31,8 @@ import copy
 import functools
 import threading
 import types
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 # ---- Step Functions engine ------------------------------------------------------------------------
 

@@ -7,10 +7,11 @@ import json
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from local.fixtures.fixture_server import FixtureServer
 
@@ -30,7 +31,7 @@ class LocalScrape:
     fixture: FixtureServer = field(default_factory=FixtureServer)
     env_overrides: dict[str, str] = field(default_factory=dict)
 
-    def __enter__(self) -> "LocalScrape":
+    def __enter__(self) -> LocalScrape:
         from local.aws.cost_explorer.data import CostData
         from local.aws.moto_patches import atomic_dynamodb
         from local.aws.runtime import LocalAWS

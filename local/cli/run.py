@@ -12,7 +12,7 @@ import argparse
 import json
 import sys
 import time
-from datetime import date
+from datetime import UTC, date
 from pathlib import Path
 from typing import Any
 
@@ -105,14 +105,13 @@ def _aggregate_own_run(aws: Any, described: dict[str, Any], out_dir: Path, timeo
     (the aggregation state machine with a one-day backfill) and write DIR/summaries.json."""
     import os
     import uuid
-    from datetime import timezone
 
     from chalicelib.core.constants import ENV_AGGREGATION_STATE_MACHINE_ARN
     from local.cli.summaries import read_summaries
 
     aws.poller.drain(settle=True, timeout=timeout)
     started = described["startDate"]
-    day = (started.astimezone(timezone.utc) if started.tzinfo else started).date().isoformat()
+    day = (started.astimezone(UTC) if started.tzinfo else started).date().isoformat()
     arn = aws.sfn.start_execution(stateMachineArn=os.environ[ENV_AGGREGATION_STATE_MACHINE_ARN],
                                   name=f"local-aggregate-{uuid.uuid4().hex[:12]}",
                                   input=json.dumps({"backfill": True, "start_date": day, "end_date": day}))["executionArn"]
@@ -152,8 +151,7 @@ def _progress_printer(aws: Any, execution_arn: str) -> Any:
 
 
 def _summary(aws: Any, described: dict[str, Any], run_id: str, records: dict[str, dict[str, Any]], elapsed: float) -> dict[str, Any]:
-    from chalicelib.core.executions import is_problem
-    from chalicelib.core.executions import OUTCOME_OF_STATUS as STATUS_FOR_SUMMARY
+    from chalicelib.core.executions import OUTCOME_OF_STATUS as STATUS_FOR_SUMMARY, is_problem
 
     output = json.loads(described.get("output") or "{}")
     clients = []

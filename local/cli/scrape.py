@@ -11,9 +11,10 @@ import argparse
 import json
 import sys
 import time
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from local.aws.scrape_runtime import LocalScrape
 from local.fixtures.fixture_server import PRICE_HOST, SEC_HOSTS

@@ -37,7 +37,7 @@ from typing import Any
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from local.aws.cost_explorer.data import CostRow, format_amount  # noqa: E402
+from local.aws.cost_explorer.data import CostRow, format_amount
 
 HERE = Path(__file__).resolve().parent
 START = date(2026, 8, 1)

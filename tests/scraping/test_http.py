@@ -10,8 +10,14 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from chalicelib.core.errors import (AuthorizationError, ConfigurationError, DataValidationError, NetworkError,
-                                    ServiceUnavailableError, ThrottlingError)
+from chalicelib.core.errors import (
+    AuthorizationError,
+    ConfigurationError,
+    DataValidationError,
+    NetworkError,
+    ServiceUnavailableError,
+    ThrottlingError,
+)
 from chalicelib.scraping.http import DynamoDbRateLimiter, HttpClient
 from chalicelib.scraping.settings import ScrapingSettings
 from local.fixtures.fixture_server import Fault, FixtureServer

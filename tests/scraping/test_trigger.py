@@ -118,9 +118,8 @@ def test_scheduled_throttling_raises_for_the_lambda_retry(local_scrape, monkeypa
         raise ThrottlingError("StartExecution throttled")
 
     monkeypatch.setattr(trigger, "_start", throttled)
-    with Client(local_scrape().aws.app) as client:
-        with pytest.raises(ThrottlingError):
-            client.lambda_.invoke("bdc_discount_trigger", SCHEDULED)
+    with Client(local_scrape().aws.app) as client, pytest.raises(ThrottlingError):
+        client.lambda_.invoke("bdc_discount_trigger", SCHEDULED)
 
 
 def test_every_scraper_has_a_schedule_and_a_trigger():

@@ -18,9 +18,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from chalicelib.core.notifications import Notification
 from chalicelib.core.text import fit, utf16_len
 from chalicelib.notify.channels import webhook_common
-from chalicelib.core.notifications import Notification
 
 _EMOJI = {"info": ":information_source:", "warning": ":warning:", "critical": ":rotating_light:"}
 MAX_HEADER = 150

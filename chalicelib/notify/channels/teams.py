@@ -19,9 +19,9 @@ import json
 import re
 from typing import Any
 
+from chalicelib.core.notifications import Notification
 from chalicelib.core.text import fit
 from chalicelib.notify.channels import webhook_common
-from chalicelib.core.notifications import Notification
 
 _MARKDOWN = re.compile(r"([\\`*_\[\]~])")  # emphasis, code and link syntax: enough that no link forms
 _COLOUR = {"info": "Default", "warning": "Warning", "critical": "Attention"}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel
@@ -26,7 +26,7 @@ def _session(stamp: Any, offset: int) -> date | None:
     if number_problem(stamp) or not float(stamp).is_integer():
         return None
     try:
-        return (datetime.fromtimestamp(int(stamp), tz=timezone.utc) + timedelta(seconds=offset)).date()
+        return (datetime.fromtimestamp(int(stamp), tz=UTC) + timedelta(seconds=offset)).date()
     except (OverflowError, OSError, ValueError):
         return None
 

@@ -10,7 +10,7 @@ Alert: the sector's average discount past a threshold.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from statistics import mean
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -20,8 +20,8 @@ from chalicelib.scraping import figures
 from chalicelib.scraping.contracts import Alert, ItemOutcome, Summary
 from chalicelib.scraping.parsers import xbrl
 from chalicelib.scraping.parsers.yahoo import latest_close
-from chalicelib.scraping.secrets import scraper_secrets
 from chalicelib.scraping.scrapers.base import JobContext, cik10, sec_json_or_none
+from chalicelib.scraping.secrets import scraper_secrets
 
 CONCEPT = "NetAssetValuePerShare"
 PRICE_LOOKBACK_DAYS = 10  # covers long weekends and holidays
@@ -58,7 +58,7 @@ class BdcDiscount:
         if nav is None:
             nav, nav_date, source = self._nav_from_concept(item, job)
         nav = figures.positive(nav, f"{item['name']}: NAV per share ({CONCEPT}, {source})")
-        end = datetime(job.as_of.year, job.as_of.month, job.as_of.day, tzinfo=timezone.utc)
+        end = datetime(job.as_of.year, job.as_of.month, job.as_of.day, tzinfo=UTC)
         query = urlencode({"period1": int((end - timedelta(days=PRICE_LOOKBACK_DAYS)).timestamp()),
                            "period2": int(end.timestamp()), "interval": "1d"})
         key = scraper_secrets().prices_api_key  # optional (Secrets Manager): a keyed price endpoint

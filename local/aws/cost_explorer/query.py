@@ -12,10 +12,11 @@ import calendar
 import hashlib
 import hmac
 import json
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Context, Decimal, localcontext
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from local.aws.cost_explorer.data import DATE_RE, DIMENSION_FIELD, CostData, CostRow
 

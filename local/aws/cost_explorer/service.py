@@ -39,9 +39,10 @@ import json
 import statistics
 import threading
 import uuid
+from collections.abc import Callable, Mapping
 from datetime import date, timedelta
 from decimal import Context, Decimal, localcontext
-from typing import Any, Callable, Mapping, NamedTuple
+from typing import Any, NamedTuple
 
 from local.aws.cost_explorer.data import CostData, format_amount
 from local.aws.cost_explorer.query import (
