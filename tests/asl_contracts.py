@@ -54,7 +54,7 @@ class Obj:
         return Obj(tuple(sorted(items.items())), self.open, None)
 
 
-Shape = Union[Leaf, Arr, Obj]
+Shape = Leaf | Arr | Obj
 ANY = Leaf(Any)
 STR, INT, BOOL = Leaf(str), Leaf(int), Leaf(bool)
 ERROR_OUTPUT = Obj((("Cause", STR), ("Error", STR)))  # what a Catch writes at its ResultPath
@@ -351,7 +351,8 @@ class Checker:
                 return []
             outs = [self._next(state, self._finish(state, raw, result))]
             for catcher in state.get("Catch", []):
-                caught = put(raw, catcher.get("ResultPath", "$"), ERROR_OUTPUT) if catcher.get("ResultPath", "$") is not None else raw
+                at = catcher.get("ResultPath", "$")
+                caught = put(raw, at, ERROR_OUTPUT) if at is not None else raw
                 outs.append((catcher["Next"], caught))
             return outs
         except PathError as exc:

@@ -225,7 +225,8 @@ def test_reports_in_every_format_show_any_amount_in_cents(pairs, report_type):
     from chalicelib.reports.costs.analysis import analyze
     from chalicelib.reports.rendering import render_report
 
-    lines = [f.line(f.ACCOUNTS[i % 3], f"Service {i}", str(current), str(previous)) for i, (current, previous) in enumerate(pairs)]
+    lines = [f.line(f.ACCOUNTS[i % 3], f"Service {i}", str(current), str(previous))
+             for i, (current, previous) in enumerate(pairs)]
     report = analyze(f.dataset(lines, report_type=report_type, client={"budgets": {report_type: "1000000000000"}}))
     rendered = render_report(report, None, ["csv", "xlsx", "pdf"])
     total = sum((current for current, _ in pairs), D(0))
@@ -236,7 +237,7 @@ def test_reports_in_every_format_show_any_amount_in_cents(pairs, report_type):
     rows = list(csv.DictReader(io.StringIO(rendered.csv)))
     kept = [(current, previous) for current, previous in pairs if current or previous]
     assert len(rows) == len(kept)
-    for row, (current, previous) in zip(sorted(rows, key=lambda r: int(r["service"].split()[1])), kept):
+    for row, (current, previous) in zip(sorted(rows, key=lambda r: int(r["service"].split()[1])), kept, strict=True):
         assert D(row["current_amount"]) == current.quantize(D("0.0001"), rounding=ROUND_HALF_UP)
         assert D(row["change_amount"]) == (current - previous).quantize(D("0.0001"), rounding=ROUND_HALF_UP)
         assert "E" not in row["current_amount"] and "e" not in row["current_amount"]

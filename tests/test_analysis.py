@@ -123,7 +123,7 @@ def test_lines_merged_per_account_service_sorted_and_zero_dropped() -> None:
             ]
         )
     )
-    assert [(l.account_id, l.service, l.current_amount, l.previous_amount) for l in report.lines] == [
+    assert [(line.account_id, line.service, line.current_amount, line.previous_amount) for line in report.lines] == [
         (A1, "EC2", D(3), D(4)),
         (A2, "S3", D(1), D(2)),
     ]
@@ -145,7 +145,8 @@ def test_negative_amounts_are_legal() -> None:
 
 @pytest.mark.parametrize(
     ("spent", "status", "remaining"),
-    [("500", "ok", "500"), ("799.99", "ok", "200.01"), ("800", "warning", "200"), ("1000", "warning", "0"), ("1000.01", "over", "-0.01")],
+    [("500", "ok", "500"), ("799.99", "ok", "200.01"), ("800", "warning", "200"), ("1000", "warning", "0"),
+     ("1000.01", "over", "-0.01")],
 )
 def test_budget_status(spent: str, status: str, remaining: str) -> None:
     result = budget_status(D(1000), D(spent))

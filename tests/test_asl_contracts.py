@@ -139,7 +139,8 @@ def test_a_path_to_a_field_that_does_not_exist_is_caught() -> None:
     machine = copy.deepcopy(load("cost_report.asl.json"))
     machine["States"]["ProcessClients"]["ItemReader"]["Parameters"]["Key.$"] = "$.eligibility.clients.key"
     problems = _problems(machine)
-    assert any("ProcessClients: $.eligibility.clients.key: no field 'clients' in EligibilityResult" in p for p in problems), problems
+    expected = "ProcessClients: $.eligibility.clients.key: no field 'clients' in EligibilityResult"
+    assert any(expected in p for p in problems), problems
 
 
 def test_an_item_reader_pointing_at_an_object_instead_of_a_key_is_caught() -> None:

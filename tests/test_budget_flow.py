@@ -26,13 +26,17 @@ def _clients() -> list[dict]:
     over = _november_to_date(ACCOUNTS["over"])
     ahead = _november_to_date(ACCOUNTS["ahead"])
     quiet = _november_to_date(ACCOUNTS["quiet"])
-    channels = lambda cid: {"slack_secret": f"{cid}/slack", "teams_secret": f"{cid}/teams", "webhook_secret": f"{cid}/hook"}  # noqa: E731
+
+    def channels(cid: str) -> dict[str, str]:
+        return {"slack_secret": f"{cid}/slack", "teams_secret": f"{cid}/teams", "webhook_secret": f"{cid}/hook"}
+
     return [
         # 85% spent, forecast ~134%: both default thresholds at once -> one notification listing both
-        client("over", [ACCOUNTS["over"]], name="Over <!channel> & Co", budgets={"monthly": str((over / D("0.85")).quantize(D("0.01")))},
-               notifications=channels("over")),
+        client("over", [ACCOUNTS["over"]], name="Over <!channel> & Co",
+               budgets={"monthly": str((over / D("0.85")).quantize(D("0.01")))}, notifications=channels("over")),
         # 70% spent, forecast ~110%: forecast only
-        client("ahead", [ACCOUNTS["ahead"]], budgets=[{"amount": str((ahead / D("0.7")).quantize(D("0.01"))), "period": "monthly"}],
+        client("ahead", [ACCOUNTS["ahead"]],
+               budgets=[{"amount": str((ahead / D("0.7")).quantize(D("0.01"))), "period": "monthly"}],
                notifications={"alert_recipients": ["alerts@ahead.example"], "slack_secret": "ahead/slack"}),
         client("quiet", [ACCOUNTS["quiet"]], budgets={"monthly": str(quiet * 3)}),
         client("broken", [ACCOUNTS["broken"]], budgets=[{"amount": 100, "thresholds": [{"percent": 80, "on": "vibes"}]}]),
@@ -73,8 +77,8 @@ def test_budget_check_notifies_once_per_crossing_across_reruns_and_days(env, tmp
     by_client = {c["client_id"]: c for c in summary["clients"]}
     assert (summary["checked"], summary["skipped"], summary["failed"]) == (3, 1, 0)
     assert "budgets[0].thresholds[0].on" in by_client["broken"]["reason"]  # a bad budget is named, others go on
-    assert sorted(by_client["over"]["crossed"]) == sorted([f"monthly-{_clients()[0]['budgets']['monthly'].rstrip('0').rstrip('.')}:actual-80",
-                                                          f"monthly-{_clients()[0]['budgets']['monthly'].rstrip('0').rstrip('.')}:forecast-100"])
+    monthly = _clients()[0]["budgets"]["monthly"].rstrip("0").rstrip(".")
+    assert sorted(by_client["over"]["crossed"]) == sorted([f"monthly-{monthly}:actual-80", f"monthly-{monthly}:forecast-100"])
     assert [c.split(":")[1] for c in by_client["ahead"]["crossed"]] == ["forecast-100"]
     assert by_client["quiet"]["crossed"] == [] and summary["notifications_queued"] == 2
 
@@ -162,7 +166,8 @@ def test_partial_batch_failure_retries_only_the_failed_record_and_channel(env):
     nid = next(i for i in _status_ids(aws) if _status(i)["META"]["client_id"] == "over")
     status = _status(nid)
     assert status["META"]["status"] == "queued"
-    assert {k: v["status"] for k, v in status.items() if k != "META"} == {f"CHANNEL#{c}": "sent" for c in ("email", "slack", "teams", "webhook")}
+    assert {k: v["status"] for k, v in status.items() if k != "META"} == {
+        f"CHANNEL#{c}": "sent" for c in ("email", "slack", "teams", "webhook")}
     assert int(status["CHANNEL#slack"]["attempts"]) == 3 and int(status["CHANNEL#email"]["attempts"]) == 1
 
 
@@ -191,7 +196,8 @@ def test_last_receive_lands_in_the_dlq_permanent_4xx_is_not_retried_and_urls_sta
     assert status["CHANNEL#teams"]["status"] == "failed" and "HTTP 404" in status["CHANNEL#teams"]["reason"]
     assert int(status["CHANNEL#teams"]["attempts"]) == 1  # permanent: recorded, never retried
     # sent whole, answered after the deadline: the receiver may have it, so it is posted once only
-    assert status["CHANNEL#webhook"]["status"] == "unconfirmed" and "no answer within 0.5 s" in status["CHANNEL#webhook"]["reason"]
+    webhook = status["CHANNEL#webhook"]
+    assert webhook["status"] == "unconfirmed" and "no answer within 0.5 s" in webhook["reason"]
     assert int(status["CHANNEL#webhook"]["attempts"]) == 1
     assert len([p for p in server.posts if p.path == "/slow/webhook/over"]) == 1
     assert status["CHANNEL#email"]["status"] == "sent" and int(status["CHANNEL#email"]["attempts"]) == 1

@@ -37,7 +37,8 @@ def test_daily_trigger_names_the_execution_after_the_day_and_starts_it_once(aws)
     assert first["status"] == "started" and first["execution_name"] == "scheduled-budget-2026-11-20"
     # AWS answers a repeat of a running execution's name and input with the same execution; after it
     # closed, with ExecutionAlreadyExists: either way one execution per day.
-    assert again["execution_name"] == first["execution_name"] and again.get("execution_arn", first["execution_arn"]) == first["execution_arn"]
+    assert again["execution_name"] == first["execution_name"]
+    assert again.get("execution_arn", first["execution_arn"]) == first["execution_arn"]
     described = aws.wait(first["execution_arn"])
     with Client(aws.app) as chalice_client:
         late = chalice_client.lambda_.invoke("budget_trigger", event).payload

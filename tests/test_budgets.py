@@ -69,7 +69,10 @@ def test_check_period_is_the_period_of_the_last_complete_day():
 
 def test_crossed_thresholds():
     budget = Budget(amount=D(1000))
-    keys = lambda crossed: [t.key for t in crossed]  # noqa: E731
+
+    def keys(crossed):
+        return [t.key for t in crossed]
+
     assert keys(crossed_thresholds(budget, D("799.99"), D("999.99"))) == []
     assert keys(crossed_thresholds(budget, D(800), D(999))) == ["actual-80"]
     assert keys(crossed_thresholds(budget, D(500), D(1000))) == ["forecast-100"]

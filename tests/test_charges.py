@@ -52,7 +52,7 @@ def test_monthly_charges_posted_on_the_1st_have_their_own_line_in_a_weekly_repor
     assert report.total_current == D("10440.00")  # the net total still includes them
     text = render_report(report).text
     assert "Monthly charges posted on the 1st: Support $4,839.00, Tax $4,391.00" in text
-    assert "Support" not in "".join(l for l in text.splitlines() if l.startswith("- "))  # not a notable change
+    assert "Support" not in "".join(line for line in text.splitlines() if line.startswith("- "))  # not a notable change
     html = render_report(report).html
     assert "Monthly charges posted on the 1st" in html and "$4,839.00" in html
 
@@ -82,12 +82,12 @@ def test_samples_the_1st_raises_no_false_alarm(tmp_path, report_type, as_of):
     for client_id, fee in (("acme-retail", "Marketplace and other fees"), ("northwind-health", "Savings Plans fees"),
                            ("globex-logistics", "Reserved Instance fees")):
         text = (out / client_id / "report.txt").read_text()
-        monthly = next(l for l in text.splitlines() if l.startswith("Monthly charges posted on the 1st: "))
+        monthly = next(line for line in text.splitlines() if line.startswith("Monthly charges posted on the 1st: "))
         assert "Tax $" in monthly and fee in monthly, monthly
         if client_id != "acme-retail":
             assert "Support $" in monthly
-        notable = [l for l in text.splitlines() if l.startswith("- ")]
-        assert not [l for l in notable if re.search(r"Tax|Support|fee|new spend|Total", l)], notable
+        notable = [line for line in text.splitlines() if line.startswith("- ")]
+        assert not [line for line in notable if re.search(r"Tax|Support|fee|new spend|Total", line)], notable
         change = re.search(r"Change in usage: \S+ \(([-+]?[0-9.]+)%\)", text)
         assert change and abs(float(change.group(1))) < 20, text[:400]
 
@@ -98,5 +98,5 @@ def test_samples_a_credit_shows_on_its_own_line(tmp_path):
     text = (out / "umbrella-labs" / "report.txt").read_text()
     assert "TOTAL SPEND (net of credits and refunds)" in text
     assert re.search(r"Credits: +-\$250\.00", text), text[:600]
-    ec2 = next(l for l in text.splitlines() if l.startswith("Amazon Elastic Compute Cloud - Compute"))
+    ec2 = next(line for line in text.splitlines() if line.startswith("Amazon Elastic Compute Cloud - Compute"))
     assert "-$250" not in ec2

@@ -25,7 +25,8 @@ def test_settings_read_the_environment_variables_named_in_constants(monkeypatch,
     monkeypatch.setenv(constants.ENV_SENDER_EMAIL, "reports@from-env.example")
     monkeypatch.setenv(constants.ENV_MAX_CONCURRENCY, "7")
     settings = get_settings()
-    assert (settings.table_name, settings.default_sender, settings.max_concurrency) == ("t-from-env", "reports@from-env.example", 7)
+    assert (settings.table_name, settings.default_sender, settings.max_concurrency) == (
+        "t-from-env", "reports@from-env.example", 7)
 
 
 def test_a_bad_environment_is_a_configuration_error_naming_the_variable(monkeypatch, fresh_settings) -> None:
@@ -63,7 +64,7 @@ class _Resource:
     def __init__(self, stubborn: int) -> None:
         self.stubborn, self.calls = stubborn, 0
 
-    def batch_get_item(self, RequestItems: dict[str, Any]) -> dict[str, Any]:  # noqa: N803 (boto3's name)
+    def batch_get_item(self, RequestItems: dict[str, Any]) -> dict[str, Any]:  # noqa: N803 - boto3's name
         self.calls += 1
         (name, request), = RequestItems.items()
         if self.calls <= self.stubborn:

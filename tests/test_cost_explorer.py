@@ -40,7 +40,8 @@ def make_rows() -> list[dict]:
     while day < END:
         for account in (A1, A2, B1):
             for service in SERVICES:
-                rows.append({"date": day.isoformat(), "account_id": account, "service": service, "amount": str(usage(account, service, day))})
+                rows.append({"date": day.isoformat(), "account_id": account, "service": service,
+                             "amount": str(usage(account, service, day))})
         if day.day == 1:
             rows.append({"date": day.isoformat(), "account_id": A1, "service": "Tax", "amount": "55.50", "record_type": "Tax"})
         if day.day == 15:
@@ -56,9 +57,9 @@ def expected_sum(start: date, end: date, accounts=(A1, A2, B1), record_types=Non
     total = Decimal(0)
     for row in ROWS:
         day = date.fromisoformat(row["date"])
-        if start <= day < end and row["account_id"] in accounts:
-            if record_types is None or row.get("record_type", "Usage") in record_types:
-                total += Decimal(row["amount"])
+        in_scope = start <= day < end and row["account_id"] in accounts
+        if in_scope and (record_types is None or row.get("record_type", "Usage") in record_types):
+            total += Decimal(row["amount"])
     return total
 
 
@@ -388,7 +389,8 @@ def test_fault_hook_sees_the_request_and_can_fail_it(ce_client, emulator):
 def test_the_request_counter_is_thread_safe(emulator):
     def work():
         for _ in range(50):
-            emulator.get_cost_and_usage(TimePeriod={"Start": "2026-11-01", "End": "2026-11-02"}, Granularity="DAILY", Metrics=["UnblendedCost"])
+            emulator.get_cost_and_usage(TimePeriod={"Start": "2026-11-01", "End": "2026-11-02"}, Granularity="DAILY",
+                                        Metrics=["UnblendedCost"])
 
     threads = [threading.Thread(target=work) for _ in range(8)]
     for thread in threads:
@@ -413,7 +415,8 @@ def test_install_on_the_default_session_under_mock_aws(fake_aws_env, emulator):
         assert emulator.requests == 1
         uninstall()
         # The client still holds a copy of the handler, but it is disabled: moto answers now.
-        client.get_cost_and_usage(TimePeriod={"Start": "2026-11-01", "End": "2026-11-03"}, Granularity="DAILY", Metrics=["UnblendedCost"])
+        client.get_cost_and_usage(TimePeriod={"Start": "2026-11-01", "End": "2026-11-03"}, Granularity="DAILY",
+                                  Metrics=["UnblendedCost"])
         assert emulator.requests == 1
     boto3.DEFAULT_SESSION = None
 
@@ -453,7 +456,8 @@ def test_csv_header_and_optional_columns(tmp_path):
     path.write_text("date,account_id,service,amount,recordtype\n" + GOOD + ",Usage\n")
     with pytest.raises(ValueError, match=r"line 1, column 'recordtype': unknown column"):
         CostData.from_csv(path)
-    path.write_text("date,account_id,service,amount,record_type,currency\n" + GOOD + ",,\n2026-11-01,111111111111,Tax,0.10,Tax,EUR\n")
+    path.write_text("date,account_id,service,amount,record_type,currency\n"
+                    + GOOD + ",,\n2026-11-01,111111111111,Tax,0.10,Tax,EUR\n")
     data = CostData.from_csv(path)
     assert data.rows == [
         CostRow(date(2026, 11, 1), "111111111111", "AWS Lambda", Decimal("1.25"), "Usage", "USD"),
@@ -501,7 +505,8 @@ def test_globex_has_an_ec2_spike_in_the_last_full_week():
         accounts = set(clients[client_id]["accounts"])
         return sum(
             (r.amount for r in data.rows
-             if r.account_id in accounts and r.service == EC2 and r.record_type == "Usage" and start <= r.date < start + timedelta(days=7)),
+             if r.account_id in accounts and r.service == EC2 and r.record_type == "Usage"
+             and start <= r.date < start + timedelta(days=7)),
             Decimal(0),
         )
 

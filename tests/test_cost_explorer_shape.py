@@ -150,7 +150,7 @@ def check_answer(operation: str, answer: dict, request: dict | None = None) -> N
             assert bucket["Groups"] == [] and set(bucket["Total"]) == set(request["Metrics"])
         for group in bucket["Groups"]:
             assert len(group["Keys"]) == len(definitions) and set(group["Metrics"]) == set(request["Metrics"])
-            for key, definition in zip(group["Keys"], definitions):
+            for key, definition in zip(group["Keys"], definitions, strict=True):
                 if definition["Type"] == "TAG":
                     assert key.startswith(definition["Key"] + "$"), key
 

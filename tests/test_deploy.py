@@ -62,7 +62,7 @@ def endpoint() -> Iterator[str]:
         except OSError:
             if server.poll() is not None or time.monotonic() > deadline:
                 server.kill()
-                raise RuntimeError("moto server did not start")
+                raise RuntimeError("moto server did not start") from None
             time.sleep(0.1)
     yield url
     server.terminate()
@@ -136,7 +136,8 @@ def test_first_deploy_creates_everything(deployed: dict[str, Any]) -> None:
     stage = load_stage(STAGE)
     for resource in (f"DynamoDB table {stage.table_name()}", f"S3 bucket {stage.bucket_name()}",
                      f"SNS topic {stage.alert_topic_name}", f"SES configuration set {stage.configuration_set}",
-                     f"state machine {stage.state_machine_name('cost_report')}", f"IAM role {stage.state_machine_role_name('cost_report')}",
+                     f"state machine {stage.state_machine_name('cost_report')}",
+                     f"IAM role {stage.state_machine_role_name('cost_report')}",
                      f"state machine {stage.state_machine_name('chunked_job')}",
                      f"state machine {stage.state_machine_name('budget_check')}",
                      f"dashboard {stage.dashboard_name}", chalice_app(stage)):
@@ -302,7 +303,7 @@ def test_a_changed_input_is_redeployed(deployed: dict[str, Any], endpoint: str, 
     original = path.read_text()
     path.write_text(original.replace('"Sid": "OwnLogs"', '"Sid": "OwnLogStreams"'))
     try:
-        output, actions = run_deploy(endpoint, project)
+        _, actions = run_deploy(endpoint, project)
     finally:
         path.write_text(original)
     changed = {resource: action for action, resource, _ in actions if action != "unchanged"}
@@ -316,7 +317,7 @@ def test_a_changed_input_is_redeployed(deployed: dict[str, Any], endpoint: str, 
     assert set(changed) == {f"environment of cost-reporter-prod-{f}" for f in with_arns}
     role = client(endpoint, "iam").get_role_policy(RoleName="cost-reporter-prod-plan", PolicyName="cost-reporter-prod-plan")
     assert role["PolicyDocument"]["Statement"][0]["Sid"] == "OwnLogStreams"
-    output, actions = run_deploy(endpoint, project)  # the original policy again
+    _, actions = run_deploy(endpoint, project)  # the original policy again
     assert ("updated", CHALICE_APP, "chalice deploy") in actions
 
 

@@ -105,7 +105,8 @@ def test_a_metric_event_for_an_unknown_client_makes_no_tenant(metrics_queue):
     day = DAY.date()
     assert store.active_tenants(day, day.replace(day=day.day + 1)) == {"alpha", "bravo"}
     for ghost in ("ghost", "entry[2]"):
-        assert dynamo.query(KeyConditionExpression="pk = :pk", ExpressionAttributeValues={":pk": f"METRICS#{ghost}"})["Items"] == []
+        assert dynamo.query(KeyConditionExpression="pk = :pk",
+                            ExpressionAttributeValues={":pk": f"METRICS#{ghost}"})["Items"] == []
     deployment = store.day_tallies("*", day, day.replace(day=day.day + 1))[day]
     assert (deployment.clients_delivered, deployment.clients_failed, deployment.clients_skipped) == (2, 1, 1)
     assert deployment.clients_unknown == 2

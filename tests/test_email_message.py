@@ -5,17 +5,17 @@ from chalicelib.core.email import build_message
 
 
 def _build(**overrides):
-    args = dict(
-        sender="reports@example.com",
-        recipients=["a@client.example", "b@client.example"],
-        reply_to=["finops@msp.example"],
-        subject="AWS cost report - Café Ünïcode - Weekly",
-        text="plain body",
-        html="<p>html body</p>",
-        csv_body="account_id,service\n111122223333,EC2\n",
-        csv_filename="cost-report-acme.csv",
-        extra_headers={"X-Cost-Report-Client": "acme"},
-    )
+    args = {
+        "sender": "reports@example.com",
+        "recipients": ["a@client.example", "b@client.example"],
+        "reply_to": ["finops@msp.example"],
+        "subject": "AWS cost report - Café Ünïcode - Weekly",
+        "text": "plain body",
+        "html": "<p>html body</p>",
+        "csv_body": "account_id,service\n111122223333,EC2\n",
+        "csv_filename": "cost-report-acme.csv",
+        "extra_headers": {"X-Cost-Report-Client": "acme"},
+    }
     args.update(overrides)
     return message_from_bytes(build_message(**args), policy=default)
 

@@ -14,7 +14,8 @@ from local.fixtures.faults import RandomFaults, WireFaults
 from tests.factories import AS_OF, client_config, cost_rows
 
 WEEKLY = {"report_type": "weekly", "as_of": AS_OF.isoformat()}
-THREE = [client_config("alpha", ["111111111111"]), client_config("bravo", ["222222222222"]), client_config("charlie", ["333333333333"])]
+THREE = [client_config("alpha", ["111111111111"]), client_config("bravo", ["222222222222"]),
+         client_config("charlie", ["333333333333"])]
 
 
 class SimulatedCrash(Exception):
@@ -45,7 +46,8 @@ def _install(aws, boundary):
 
         def mid_paging(params):
             if params.get("NextPageToken"):
-                accounts = params["Filter"]["And"][0]["Dimensions"]["Values"] if "And" in params["Filter"] else params["Filter"]["Dimensions"]["Values"]
+                where = params["Filter"]["And"][0] if "And" in params["Filter"] else params["Filter"]
+                accounts = where["Dimensions"]["Values"]
                 client_id = {"111111111111": "alpha", "222222222222": "bravo", "333333333333": "charlie"}[accounts[0]]
                 if client_id not in fired:
                     fired.add(client_id)
@@ -193,8 +195,8 @@ def test_random_transient_faults_at_30_percent_for_100_clients(local_aws, monkey
     for run in runs:
         output = json.loads(run.get("output") or "{}")
         print("  ", {key: output.get(key) for key in ("delivered", "skipped", "failed", "failures_by_category")},
-              Counter((r.get("category"), (r.get("reason") or "")[:80]) for r in aws.run_records(output.get("run_id", "")).values()
-                      if r.get("status") == "failed"))
+              Counter((r.get("category"), (r.get("reason") or "")[:80])
+                      for r in aws.run_records(output.get("run_id", "")).values() if r.get("status") == "failed"))
     assert runs[-1]["status"] == "SUCCEEDED"
     # Only retries exhausted on a transient error may fail an execution: never a bug, never a hang.
     assert all(run["status"] in ("SUCCEEDED", "FAILED") for run in runs)

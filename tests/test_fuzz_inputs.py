@@ -145,9 +145,11 @@ CLIENT_ID = _weighted(
 FORCE = _weighted(
     (10, _verdict(st.booleans(), "ok")),
     # pydantic's lax booleans: "yes", "off", 0, 1, 1.0 ... may be accepted
-    (1, _verdict(st.sampled_from(["true", "false", "yes", "no", "on", "off", "1", "0", "t", "f", "TRUE", 0, 1, 0.0, 1.0]), "any")),
+    (1, _verdict(st.sampled_from(["true", "false", "yes", "no", "on", "off", "1", "0", "t", "f", "TRUE", 0, 1, 0.0, 1.0]),
+                 "any")),
     (1, _verdict(st.text(max_size=8), "any")),
-    (1, _verdict(st.sampled_from([None, "maybe", "", 2, -1, 0.5, float("nan"), [], {}, [True], {"force": True}, *HOSTILE]), "bad")),
+    (1, _verdict(st.sampled_from([None, "maybe", "", 2, -1, 0.5, float("nan"), [], {}, [True], {"force": True}, *HOSTILE]),
+                 "bad")),
 )
 EXTRA_KEY = st.one_of(
     st.sampled_from(["reportType", "Report_Type", "as-of", "clientId", "force ", "recipent", "__proto__", "$where",
@@ -304,7 +306,8 @@ NAME = st.one_of(
     st.builds(lambda a, b, c: a + b + c, _EDGE_CHAR, st.text(_NAME_CHAR, max_size=100), _EDGE_CHAR),
     st.builds(lambda a: a, _EDGE_CHAR),
 )
-ROLE_ARN = st.builds("arn:aws:iam::{}:role/CostReporter{}".format, ACCOUNT, st.from_regex(r"[A-Za-z0-9+=,.@_-]{0,40}", fullmatch=True))
+ROLE_ARN = st.builds("arn:aws:iam::{}:role/CostReporter{}".format, ACCOUNT,
+                     st.from_regex(r"[A-Za-z0-9+=,.@_-]{0,40}", fullmatch=True))
 EXTERNAL_ID = st.from_regex(r"[A-Za-z0-9+=,.@:/_-]{16,60}", fullmatch=True)
 # A per-client sender must be in the deployment's allowed sender domains (default: SENDER_EMAIL's, example.com).
 SENDER = st.builds("{}@example.com".format, st.from_regex(r"[a-z0-9][a-z0-9_+-]{0,15}", fullmatch=True))
@@ -397,7 +400,8 @@ CONCRETE_BAD: dict[str, list[Any]] = {
     "budgets": [[1], [{}], "500", 5, [{"amount": 5, "period": "fortnightly"}], [{"amount": 5, "thresholds": []}],
                 [{"amount": 5, "thresholds": [{"percent": 0}]}], [{"amount": 5, "thresholds": [{"percent": 80, "on": "maybe"}]}],
                 [{"amount": 5, "thresholds": [{"percent": 80}, {"percent": 80, "on": "actual"}]}],
-                [{"amount": 5}, {"amount": "5.00", "period": "monthly"}], [{"amount": 5, "extra": 1}], {"weekly": 0}, {"weekly": -5}, {"weekly": float("nan")}, {"weekly": float("inf")},
+                [{"amount": 5}, {"amount": "5.00", "period": "monthly"}], [{"amount": 5, "extra": 1}], {"weekly": 0},
+                {"weekly": -5}, {"weekly": float("nan")}, {"weekly": float("inf")},
                 {"weekly": float("-inf")}, {"weekly": "NaN"}, {"weekly": "Infinity"}, {"weekly": "abc"},
                 {"fortnightly": 5}, {"weekly": None}, {"weekly": 1e30}, {"weekly": "1e-30"}, {"weekly": [1]},
                 {"weekly": "1" + "0" * 40}],
@@ -408,7 +412,8 @@ CONCRETE_BAD: dict[str, list[Any]] = {
                  [f"r{i}@example.com" for i in range(11)]],
     "role_arn": [42, "arn:aws:iam::123:role/x", "arn:aws:iam::123456789012:user/x", "role/x",
                  "arn:aws:iam::123456789012:role/", "arn:aws:iam::123456789012:role/a b", "arn:aws:iam::123456789012:role/x\n",
-                 "arn:aws:iam::123456789012:role/OrganizationAccountAccessRole", "arn:aws:iam::123456789012:role/p/CostReporterX"],
+                 "arn:aws:iam::123456789012:role/OrganizationAccountAccessRole",
+                 "arn:aws:iam::123456789012:role/p/CostReporterX"],
     "external_id": ["a", "has space", "x" * 1225, "fifteen-chars-x", "\u00e9\u00e9\u00e9", "ext\r\nid", 42, ["ab"]],
 }
 REQUIRED = {"client_id", "name", "status", "accounts", "recipients", "reports"}
@@ -441,7 +446,8 @@ def _bad_value(field: str) -> Any:
     if field in ("min_interval_hours", "change_alert"):
         extra.append(NOT_DICT)
     if field == "budgets":  # a list of budgets or the older mapping form; an empty list is no budget
-        extra.append(st.one_of(st.lists(st.integers(), min_size=1, max_size=2), st.text(max_size=12), st.integers(), st.booleans()))
+        extra.append(st.one_of(st.lists(st.integers(), min_size=1, max_size=2), st.text(max_size=12), st.integers(),
+                               st.booleans()))
     if field == "budgets":
         extra.append(st.dictionaries(st.sampled_from(REPORT_TYPES),
                                      st.decimals(max_value=0, allow_nan=False, allow_infinity=False).map(str), min_size=1))
@@ -550,7 +556,8 @@ AMOUNT = st.one_of(
                      Decimal("-0.00"), Decimal("9999999.9999")]),
 )
 
-_TEMPLATE = (Path(__file__).resolve().parents[1] / "chalicelib" / "reports" / "rendering" / "templates" / "report.html.j2").read_text()
+_TEMPLATE = (Path(__file__).resolve().parents[1] / "chalicelib" / "reports" / "rendering" / "templates"
+             / "report.html.j2").read_text()
 TEMPLATE_TAGS = set(re.findall(r"</?([a-zA-Z][a-zA-Z0-9]*)", _TEMPLATE)) - {"if", "endif"}
 TEMPLATE_ATTRS = set(re.findall(r"\s([a-z-]+)=", _TEMPLATE)) | {"nowrap"}  # nowrap: the template's one bare attribute
 HEADER_NAMES = {"From", "To", "Subject", "Date", "Message-ID", "X-Cost-Report-Client", "X-Cost-Report-Run",
@@ -666,7 +673,8 @@ def test_fuzzed_client_configs_are_validated_naming_the_field_and_render_safely(
             if case["junk"]:
                 assert "<root>:" in result or any(_names_config_field(result, f) for f in CONFIG_FIELDS), result[:300]
                 return
-            assert case["bad"] or case["soft"] or case["maybe"], f"a valid config was refused: {case['text']!r:.300} -> {result[:300]}"
+            assert case["bad"] or case["soft"] or case["maybe"], (
+                f"a valid config was refused: {case['text']!r:.300} -> {result[:300]}")
             # the role pairing is checked once every field validates, and the stored key after that
             expected = case["bad"] or case["maybe"] or (case["soft"] - {"client_id"}) or case["soft"]
             if case["maybe"] and not case["bad"]:
@@ -677,7 +685,8 @@ def test_fuzzed_client_configs_are_validated_naming_the_field_and_render_safely(
             return
         counts["valid"] += 1
         assert isinstance(result, ClientConfig)
-        assert not case["bad"] and not case["soft"] and not case["junk"], f"a bad config was accepted: {case['text']!r:.300} ({case['bad']})"
+        assert not case["bad"] and not case["soft"] and not case["junk"], (
+            f"a bad config was accepted: {case['text']!r:.300} ({case['bad']})")
         assert result.client_id == case["key"]
 
         lines = data.draw(st.lists(
@@ -776,7 +785,7 @@ def test_engine_run_with_fuzzed_configs_delivers_the_good_clients_only(local_aws
         ("good-a", "good-b", "good-c"), "completed"), {cid: records[cid] for cid in ("good-a", "good-b", "good-c")}
     bad_keys = {key for key, _, _ in bad_cases}
     assert len(bad_keys) == len(bad_cases)  # every bad config is its own client
-    for key, config, bad in bad_cases:
+    for key, _config, bad in bad_cases:
         record = records[key]
         assert record["status"] == "failed" and record["category"] == "configuration", (key, record)
         reason = record["reason"]

@@ -80,7 +80,7 @@ def test_collect_costs_may_write_only_its_own_artefact_and_assume_only_payer_rol
     allowed = (f"/runs/*/*/{COSTS_ARTEFACT}", f"/runs/*/*/{CONTEXT_ARTEFACT}", f"/runs/*/{ORGANIZATIONS_CACHE}/*")
     resources = [r for s in puts for r in s["Resource"]]
     assert sorted(r[r.index("/runs/"):] for r in resources) == sorted(allowed), puts
-    assert not any(r.endswith("message.eml") or r.endswith("runs/*") for s in puts for r in s["Resource"])
+    assert not any(r.endswith(("message.eml", "runs/*")) for s in puts for r in s["Resource"])
     roles = [s for s in statements if "sts:AssumeRole" in _as_list(s["Action"])]
     assert len(roles) == 1 and roles[0]["Resource"] == [f"arn:aws:iam::*:role/{PAYER_ROLE_NAME_PREFIX}*"]
     assert roles[0]["Condition"]["Null"] == {"sts:ExternalId": "false"}

@@ -113,7 +113,8 @@ def test_local_run_with_a_1_mb_client_name_exits_2_naming_the_field(tmp_path, ca
     from local.__main__ import main
 
     clients_path = tmp_path / "clients.json"
-    clients_path.write_text(json.dumps([client("bravo", ["222222222222"]), client("alpha", ["111111111111"], name="x" * 1_000_000)]))
+    clients_path.write_text(json.dumps([client("bravo", ["222222222222"]),
+                                        client("alpha", ["111111111111"], name="x" * 1_000_000)]))
     code = main(["run", "--clients", str(clients_path), "--as-of", "2026-11-18", "--out", str(tmp_path / "out")])
     err = capsys.readouterr().err
     assert code == 2, err[-2000:]

@@ -79,7 +79,7 @@ def test_the_daily_run_summarizes_yesterday_per_client_and_for_the_deployment(aw
 
 
 def test_a_rerun_overwrites_and_the_publish_is_once_per_run(aws_env):
-    table, published = aws_env
+    _table, published = aws_env
     for event in sample_runs():
         store.apply_event(event)
     aggregate({"run_date": "2026-11-19"}, "manual-1")
@@ -106,8 +106,9 @@ def _year_of_events() -> list:
         beta_failed = day.day == 10
         events += run_events(f"run-{day:%Y%m%d}", day, [
             {"client_id": "alpha", "status": "completed", "ce_requests": 1, "spend_reported": Decimal("1.25"), "seconds": 2},
-            {"client_id": "beta", "status": "failed" if beta_failed else "completed", "category": "network" if beta_failed else None,
-             "ce_requests": 1, "spend_reported": Decimal(0) if beta_failed else Decimal("2.5"), "seconds": 30},
+            {"client_id": "beta", "status": "failed" if beta_failed else "completed",
+             "category": "network" if beta_failed else None, "ce_requests": 1,
+             "spend_reported": Decimal(0) if beta_failed else Decimal("2.5"), "seconds": 30},
         ], report_type="daily", run_seconds=60)
         day += timedelta(days=1)
     return events
@@ -123,7 +124,8 @@ def test_backfill_of_a_year_then_the_new_year_run_builds_the_year_from_months(aw
     year = _views("*", "yearly")["2026-01-01"]
     assert (year["runs"], year["clients_delivered"], year["clients_failed"], year["emails_sent"]) == (365, 718, 12, 718)
     assert year["spend_reported"] == 365 * 1.25 + 353 * 2.5 and year["failed_by_category"] == {"network": 12}
-    assert (year["client_duration"]["p50_seconds"], year["client_duration"]["max_seconds"], year["run_duration"]["count"]) == (2, 30, 365)
+    client_duration = year["client_duration"]
+    assert (client_duration["p50_seconds"], client_duration["max_seconds"], year["run_duration"]["count"]) == (2, 30, 365)
     # weeks from days: the week of Mon Dec 28 2026 runs into 2027 and holds 4 days
     assert _views("*", "weekly")["2026-12-28"]["runs"] == 4
     beta_year = _views("beta", "yearly")["2026-01-01"]
@@ -138,7 +140,8 @@ def test_backfill_of_a_year_then_the_new_year_run_builds_the_year_from_months(aw
 
 @pytest.mark.parametrize("run_input, named", [
     ({"backfill": True, "start_date": "2026-03-02", "end_date": "2026-03-01"}, "end_date: 2026-03-01 is before start_date"),
-    ({"backfill": True, "start_date": "2025-01-01", "end_date": "2026-06-30"}, "end_date: the range covers 546 days, at most 366"),
+    ({"backfill": True, "start_date": "2025-01-01", "end_date": "2026-06-30"},
+     "end_date: the range covers 546 days, at most 366"),
     ({"backfill": True, "end_date": "2026-06-30"}, "start_date: field required for a backfill"),
     ({"backfill": True, "start_date": "2026-13-01", "end_date": "2026-06-30"}, "start_date: "),
     ({"backfil": True}, "backfil: unknown field"),
@@ -159,8 +162,9 @@ def test_the_scheduled_trigger_names_the_execution_after_the_event_day(aws_env):
     import boto3
 
     sfn = boto3.client("stepfunctions")
+    definition = json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}})
     arn = sfn.create_state_machine(name="aggregate", roleArn="arn:aws:iam::123456789012:role/x",
-                                   definition=json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}))["stateMachineArn"]
+                                   definition=definition)["stateMachineArn"]
     with pytest.MonkeyPatch.context() as env:
         env.setenv("AGGREGATION_STATE_MACHINE_ARN", arn)
         from tests.metrics_support import reset_caches
@@ -172,6 +176,7 @@ def test_the_scheduled_trigger_names_the_execution_after_the_event_day(aws_env):
     # While the first is running AWS answers a same-name same-input start with the same execution;
     # once it has closed, with ExecutionAlreadyExists. Either way there is one execution.
     assert (first["status"], first["execution_name"]) == ("started", "aggregate-2026-11-19")
-    assert repeat["execution_name"] == "aggregate-2026-11-19" and repeat.get("execution_arn", first["execution_arn"]) == first["execution_arn"]
+    assert repeat["execution_name"] == "aggregate-2026-11-19"
+    assert repeat.get("execution_arn", first["execution_arn"]) == first["execution_arn"]
     (execution,) = sfn.list_executions(stateMachineArn=arn)["executions"]
     assert json.loads(sfn.describe_execution(executionArn=execution["executionArn"])["input"]) == {"run_date": "2026-11-19"}

@@ -70,7 +70,8 @@ def test_every_period_containing_a_day_contains_it(day):
 
 def test_a_backfill_covers_every_period_it_touches():
     periods = backfill_periods(date(2026, 2, 27), date(2026, 3, 2))
-    by_type = {kind: [(p.start, p.end) for p in periods if p.period_type == kind] for kind in ("daily", "weekly", "monthly", "yearly")}
+    by_type = {kind: [(p.start, p.end) for p in periods if p.period_type == kind]
+               for kind in ("daily", "weekly", "monthly", "yearly")}
     assert by_type["daily"] == [(date(2026, 2, 27) + timedelta(days=n), date(2026, 2, 28) + timedelta(days=n)) for n in range(4)]
     # Feb 27 is a Friday: its week began Feb 23; Mar 2 is a Monday: its week ends Mar 9.
     assert by_type["weekly"] == [(date(2026, 2, 23), date(2026, 3, 2)), (date(2026, 3, 2), date(2026, 3, 9))]
@@ -93,14 +94,18 @@ def test_a_backfill_ending_before_it_starts_is_refused():
 @pytest.mark.parametrize("raw, problem", [
     ({"backfill": True, "end_date": "2026-03-01"}, "start_date: field required for a backfill"),
     ({"backfill": True, "start_date": "2026-03-01"}, "end_date: field required for a backfill"),
-    ({"backfill": True, "start_date": "2026-03-02", "end_date": "2026-03-01"}, "end_date: 2026-03-01 is before start_date 2026-03-02"),
-    ({"backfill": True, "start_date": "2025-01-01", "end_date": "2026-01-02"}, "end_date: the range covers 367 days, at most 366"),
+    ({"backfill": True, "start_date": "2026-03-02", "end_date": "2026-03-01"},
+     "end_date: 2026-03-01 is before start_date 2026-03-02"),
+    ({"backfill": True, "start_date": "2025-01-01", "end_date": "2026-01-02"},
+     "end_date: the range covers 367 days, at most 366"),
     ({"start_date": "2026-03-01"}, 'start_date: only with "backfill": true'),
-    ({"backfill": True, "start_date": "2026-03-01", "end_date": "2026-03-02", "run_date": "2026-03-05"}, "run_date: not with a backfill"),
+    ({"backfill": True, "start_date": "2026-03-01", "end_date": "2026-03-02", "run_date": "2026-03-05"},
+     "run_date: not with a backfill"),
 ])
 def test_backfill_input_problems_name_the_field(raw, problem):
     assert any(p.startswith(problem) for p in AggregationInput.model_validate(raw).problems())
 
 
 def test_a_366_day_backfill_is_accepted():
-    assert AggregationInput.model_validate({"backfill": True, "start_date": "2024-01-01", "end_date": "2024-12-31"}).problems() == []
+    leap_year = {"backfill": True, "start_date": "2024-01-01", "end_date": "2024-12-31"}
+    assert AggregationInput.model_validate(leap_year).problems() == []

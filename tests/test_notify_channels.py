@@ -109,7 +109,7 @@ def test_a_post_sent_whole_but_unanswered_is_unconfirmed_and_bounded(server):
     from chalicelib.notify.http import DeliveryUnconfirmed
 
     started = time.monotonic()
-    with pytest.raises(DeliveryUnconfirmed, match="no answer within 0.3 s"):
+    with pytest.raises(DeliveryUnconfirmed, match=r"no answer within 0\.3 s"):
         post_json(_target(server.url("slack", "acme", mode="slow")), {"text": "hi"}, timeout=0.3)
     assert time.monotonic() - started < 1.4
 
@@ -153,7 +153,8 @@ def test_a_tls_handshake_that_never_ends_is_cut_at_the_deadline():
 
 
 @pytest.mark.parametrize("value, problem", [
-    ("https://hooks.example/a b", "space"), ("https://hooks.example/a\tb", "control"), ("https://hooks.example/\u00e9", "non-ASCII"),
+    ("https://hooks.example/a b", "space"), ("https://hooks.example/a\tb", "control"),
+    ("https://hooks.example/\u00e9", "non-ASCII"),
     ("ftp://hooks.example/x", "https"), ("https:///x", "no host"), ("https://hooks.example:99999/x", "cannot be parsed"),
     ("https://[::1/x", "cannot be parsed"), ("", "empty"), ("http://hooks.example/x", "loopback"),
 ])

@@ -110,7 +110,8 @@ def test_no_output_of_a_run_with_hostile_receivers_holds_anything_of_a_secret(en
         notifications.append(notification(f"hostile{index}", route))
     enqueue(*notifications)
     dead = {n.notification_id for n in notifications
-            if any(secrets[s][1] == "dead-lettered" for s in (n.route.slack_secret, n.route.teams_secret, n.route.webhook_secret) if s)}
+            if any(secrets[s][1] == "dead-lettered"
+                   for s in (n.route.slack_secret, n.route.teams_secret, n.route.webhook_secret) if s)}
     settle(aws, expected_dlq=len(dead))
 
     everything = _run_outputs(aws, capfd, caplog, tmp_path)
@@ -122,7 +123,8 @@ def test_no_output_of_a_run_with_hostile_receivers_holds_anything_of_a_secret(en
 
     by_secret = {}
     for n in notifications:
-        for name, secret in (("slack", n.route.slack_secret), ("teams", n.route.teams_secret), ("webhook", n.route.webhook_secret)):
+        for name, secret in (("slack", n.route.slack_secret), ("teams", n.route.teams_secret),
+                             ("webhook", n.route.webhook_secret)):
             if secret:
                 by_secret[secret] = channel(n.notification_id, name)
     for secret, (_, outcome, _) in secrets.items():

@@ -119,7 +119,8 @@ def test_packaged_template_passes_cfn_lint(project: Path, tmp_path: Path, stage:
     for function in spec.functions:
         properties = resources[function.logical_id]["Properties"]
         assert resources[function.logical_id]["Type"] == "AWS::Serverless::Function"
-        assert properties["FunctionName"] == {"Fn::FindInMap": ["StageConfig", {"Ref": "Stage"}, f"Function{function.logical_id}"]}
+        assert properties["FunctionName"] == {
+            "Fn::FindInMap": ["StageConfig", {"Ref": "Stage"}, f"Function{function.logical_id}"]}
         variables = properties["Environment"]["Variables"]
         for name, value in spec.environment(function.name, CloudFormation()).items():
             assert variables[name] == value, (function.name, name)  # a reference to the stack's resource
@@ -204,7 +205,7 @@ def test_an_sqs_consumer_packages_with_its_queue_dlq_and_partial_batch_responses
     with (project / "app.py").open("a") as app:
         app.write('''
 
-from chalicelib.core.constants import queue_name  # noqa: E402 (a test-only consumer)
+from chalicelib.core.constants import queue_name  # noqa: E402 - for the test-only consumer below
 
 
 @app.on_sqs_message(queue=queue_name("test_jobs"), batch_size=5, name="handle_jobs")

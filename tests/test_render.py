@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 from jinja2 import StrictUndefined
+from pydantic import ValidationError
 
 from chalicelib.reports.costs.analysis import CostReport, analyze
 from chalicelib.reports.costs.insights import build_insights
@@ -204,9 +205,9 @@ def test_text_part_has_same_facts() -> None:
         assert sentence in text, sentence
     assert "* Amazon DynamoDB" in text and "CHANGES" in text and "ACCOUNTS" in text
     # Fixed-width columns: every figure row of the services table has the same length.
-    row = next(l for l in text.splitlines() if l.startswith("Amazon DynamoDB  "))
-    other = next(l for l in text.splitlines() if l.startswith("Amazon Route 53 "))
-    total = next(l for l in text.splitlines() if l.startswith("Total "))
+    row = next(line for line in text.splitlines() if line.startswith("Amazon DynamoDB  "))
+    other = next(line for line in text.splitlines() if line.startswith("Amazon Route 53 "))
+    total = next(line for line in text.splitlines() if line.startswith("Total "))
     assert len(row) == len(other) and total.endswith("+11.4%") and len(total) < len(row)  # no share on Total
     assert row.split()[-5:] == ["$1,540.77", "$402.18", "+$1,138.59", "+283.1%", "12.9%"]
 
@@ -230,7 +231,8 @@ def test_non_usd_currency() -> None:
 
 def test_csv_round_trips_amounts() -> None:
     report = _report(
-        [f.line(A1, "EC2", "1234.56789", "1000"), f.line(A2, "S3, \"quoted\"", "-5.5", "0.00004"), f.line(A3, "Tiny", "0.00001", "0")]
+        [f.line(A1, "EC2", "1234.56789", "1000"), f.line(A2, "S3, \"quoted\"", "-5.5", "0.00004"),
+         f.line(A3, "Tiny", "0.00001", "0")]
     )
     out = render_report(report)
     reader = csv.DictReader(io.StringIO(out.csv))
@@ -238,7 +240,7 @@ def test_csv_round_trips_amounts() -> None:
     rows = list(reader)
     assert [(r["account_id"], r["service"]) for r in rows] == [(A1, "EC2"), (A2, 'S3, "quoted"'), (A3, "Tiny")]
     q = D("0.0001")
-    for row, line in zip(rows, report.lines):
+    for row, line in zip(rows, report.lines, strict=True):
         assert D(row["current_amount"]) == line.current_amount.quantize(q)
         assert D(row["previous_amount"]) == line.previous_amount.quantize(q)
         assert D(row["change_amount"]) == (line.current_amount - line.previous_amount).quantize(q)
@@ -291,5 +293,5 @@ def test_subject_strips_control_chars_and_caps_length() -> None:
 
 def test_rendered_report_is_frozen() -> None:
     out = render_report(_report())
-    with pytest.raises(Exception):
+    with pytest.raises(ValidationError):  # frozen
         out.subject = "x"  # type: ignore[misc]

@@ -78,7 +78,8 @@ def test_summary_carries_the_counts_the_bill_is_computed_from(tmp_path):
     lines = {line.line: line for line in bill(usage, memory_by_function("prod"))}
     assert round(lines["Cost Explorer requests"].usd, 6) == round(usage["ce_requests"] * 0.01, 6)
     assert lines["Lambda duration"].quantity > 0
-    assert lines["S3 PUT requests"].quantity == usage["stage_request_units"]["s3 put"] + usage["engine_request_units"].get("s3 put", 0)
+    assert lines["S3 PUT requests"].quantity == (usage["stage_request_units"]["s3 put"]
+                                                 + usage["engine_request_units"].get("s3 put", 0))
 
 
 def test_call_counter_bills_batch_operations_per_item():
@@ -90,7 +91,8 @@ def test_call_counter_bills_batch_operations_per_item():
     assert request_units("BatchGetItem", reads) == 42
     assert request_units("PutItem", {}) == 1
     assert (category("dynamodb", "Query"), category("dynamodb", "UpdateItem")) == ("dynamodb read", "dynamodb write")
-    assert (category("s3", "GetObject"), category("s3", "PutObject"), category("sts", "AssumeRole")) == ("s3 get", "s3 put", "sts")
+    assert (category("s3", "GetObject"), category("s3", "PutObject"), category("sts", "AssumeRole")) == (
+        "s3 get", "s3 put", "sts")
 
 
 def test_a_wait_past_its_bound_stops_the_execution_before_the_local_aws_goes(local_aws):

@@ -162,7 +162,8 @@ class Tenant:
         for row in self.rows:
             slot = 1 if date.fromisoformat(row["date"]) >= CURRENT.start else 0
             sums.setdefault((row["account_id"], row["service"]), [Decimal(0), Decimal(0)])[slot] += Decimal(row["amount"])
-        return [CostLine(account_id=a, service=s, current_amount=v[1], previous_amount=v[0]) for (a, s), v in sorted(sums.items())]
+        return [CostLine(account_id=a, service=s, current_amount=v[1], previous_amount=v[0])
+                for (a, s), v in sorted(sums.items())]
 
     def expected_report(self, run_id: str) -> Any:
         run = RunContext(run_id=run_id, report_type="weekly", as_of=AS_OF, current=CURRENT, previous=PREVIOUS,
@@ -286,7 +287,8 @@ def tenant_sets(draw: Any) -> tuple[list[Tenant], dict[str, set[str]], list[dict
             "status": "ACTIVE",
             "accounts": accounts,
             "recipients": [f"{local}@tenant{k}.example" for local in
-                           draw(st.lists(st.sampled_from(["finops", "billing", "cto", "ops"]), min_size=1, max_size=3, unique=True))],
+                           draw(st.lists(st.sampled_from(["finops", "billing", "cto", "ops"]),
+                                         min_size=1, max_size=3, unique=True))],
             "reports": ["weekly"],
         }
         if draw(st.booleans()):  # reads its costs through a payer role shared with others
@@ -391,7 +393,8 @@ def test_cross_account_access_only_through_assume_role_with_the_clients_external
     assert (wrong["status"], wrong["category"], wrong["error"]) == ("failed", "authorization", "AuthorizationError")
     assert "ExternalId" in wrong["recommended_action"]
     assert "AccessDenied" in wrong["reason"] and "external_id" in wrong["reason"]
-    assert [c["ExternalId"] for c in sts.calls if c["RoleSessionName"] == "cost-report-payer-wrong"] == ["acme-guessed-external-id"]
+    assert [c["ExternalId"] for c in sts.calls
+            if c["RoleSessionName"] == "cost-report-payer-wrong"] == ["acme-guessed-external-id"]
     assert not [c for c in ce.calls if c["accounts"] & {"520000000001"}]  # never reached Cost Explorer
 
     # a missing ExternalId never gets as far as AssumeRole: the config is refused, naming the field

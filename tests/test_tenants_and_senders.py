@@ -23,7 +23,7 @@ def _records(aws, run_id):
 
 
 def test_duplicate_client_ids_are_refused_naming_the_id_and_both_positions(local_aws):
-    aws = local_aws(clients=[])
+    local_aws(clients=[])
     alpha = client("alpha", ["111111111111"])
     with pytest.raises(ValueError, match=r"duplicate client_id 'alpha': entries \[0\] and \[2\]"):
         store_clients([alpha, client("bravo", ["222222222222"]), {**alpha, "name": "Alpha 2"}])

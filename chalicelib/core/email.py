@@ -17,7 +17,7 @@ from email.policy import SMTP
 from email.utils import formatdate, make_msgid
 from typing import Any
 
-from chalicelib.core.text import has_control_chars, is_control_char, neutralise  # noqa: F401 (re-exported)
+from chalicelib.core.text import has_control_chars, is_control_char, neutralise  # noqa: F401 - re-exported
 
 SENDER_DISPLAY_NAME = "AWS Cost Reports"
 _ATTACHMENT_TYPES = {

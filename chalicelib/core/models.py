@@ -25,7 +25,7 @@ from pydantic import (
     model_validator,
 )
 
-from chalicelib.core.constants import (  # noqa: F401 (REPORT_TYPES: re-exported)
+from chalicelib.core.constants import (  # noqa: F401 - REPORT_TYPES is re-exported
     EXTERNAL_ID_MIN_LENGTH,
     PAYER_ROLE_NAME_PREFIX,
     REPORT_TYPES,
@@ -62,13 +62,15 @@ def _ascii_address(value: str) -> str:
     return value.lower()
 
 
-HeaderText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), AfterValidator(_no_control_chars)]
+HeaderText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+                       AfterValidator(_no_control_chars)]
 EmailAddress = Annotated[str, StringConstraints(max_length=320), AfterValidator(_ascii_address)]
 AccountId = Annotated[str, StringConstraints(pattern=r"^[0-9]{12}$")]
 CLIENT_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 ClientId = Annotated[str, StringConstraints(pattern=CLIENT_ID_PATTERN.pattern)]
 Money = Annotated[Decimal, Field(allow_inf_nan=False)]
-AccountName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), AfterValidator(_no_control_chars)]
+AccountName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
+                        AfterValidator(_no_control_chars)]
 
 
 class StrictModel(BaseModel):
@@ -225,7 +227,8 @@ class ClientConfig(StrictModel):
     # Payer access: assume this role (with its ExternalId) when costs live in another account.
     # The role must be named CostReporter... (docs/DEPLOY.md): collect_costs may assume no other role.
     role_arn: str | None = None
-    external_id: Annotated[str, StringConstraints(pattern=rf"^[A-Za-z0-9+=,.@:/_-]{{{EXTERNAL_ID_MIN_LENGTH},1224}}$")] | None = None
+    external_id: Annotated[
+        str, StringConstraints(pattern=rf"^[A-Za-z0-9+=,.@:/_-]{{{EXTERNAL_ID_MIN_LENGTH},1224}}$")] | None = None
 
     cost_metric: CostMetric = "UnblendedCost"
     include_credits: bool = False

@@ -156,6 +156,7 @@ def _mark_queued(notification_id: str, message_id: str) -> None:
     from chalicelib.core.store import table
 
     with table.translated("record notification queued"):
-        table.table().update_item(Key=record_key(notification_id), UpdateExpression="SET #s = :q, queued_at = :t, sqs_message_id = :m",
+        table.table().update_item(Key=record_key(notification_id),
+                                  UpdateExpression="SET #s = :q, queued_at = :t, sqs_message_id = :m",
                                   ExpressionAttributeNames={"#s": "status"},
                                   ExpressionAttributeValues={":q": "queued", ":t": utcnow().isoformat(), ":m": message_id})

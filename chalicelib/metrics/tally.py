@@ -39,7 +39,7 @@ class Durations(BaseModel):
         return sum(self.bins)
 
     def add(self, other: Durations) -> None:
-        self.bins = [a + b for a, b in zip(self.bins, other.bins)]
+        self.bins = [a + b for a, b in zip(self.bins, other.bins, strict=True)]
         self.sum_ms += other.sum_ms
         self.max_ms = max(self.max_ms, other.max_ms)
 

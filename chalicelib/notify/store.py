@@ -33,7 +33,8 @@ from chalicelib.core.store import table
 from chalicelib.notify.contracts import FINAL_STATES, ChannelState, FinishedState
 
 
-def begin_channel(notification_id: str, channel: str, lease_seconds: int = NOTIFY_HANDLER_TIMEOUT_SECONDS) -> tuple[ChannelState, dict[str, Any]]:
+def begin_channel(notification_id: str, channel: str,
+                  lease_seconds: int = NOTIFY_HANDLER_TIMEOUT_SECONDS) -> tuple[ChannelState, dict[str, Any]]:
     """Take the channel's lease ("go"), or say why not: already "sent", "unconfirmed" (sent, no
     answer: not posted again), permanently "failed", or "busy" (another receive holds a live lease)."""
     now = utcnow()

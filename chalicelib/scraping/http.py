@@ -175,7 +175,7 @@ def url_problem(url: str) -> str | None:
     """Why `url` may not be fetched, or None: https, or http to a loopback address; a host; no user:password."""
     parts = urlsplit(url)
     try:
-        parts.port
+        parts.port  # noqa: B018 - parsing it raises ValueError on a bad port
     except ValueError:
         return f"{_where(url)}: not a valid port ({_SCHEME_RULE})"
     scheme, host = parts.scheme.lower(), parts.hostname or ""

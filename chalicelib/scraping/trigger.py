@@ -85,7 +85,8 @@ def _execution_for(scraper: str, event: Any, scheduled: bool) -> tuple[dict[str,
     stamp = datetime.now(UTC)
     if scheduled:
         fired = parse_timestamp(getattr(event, "time", "")) or stamp
-        return {"scraper": scraper, "as_of": fired.date().isoformat(), "dry_run": False}, scheduled_execution_name(scraper, fired.date())
+        execution_input = {"scraper": scraper, "as_of": fired.date().isoformat(), "dry_run": False}
+        return execution_input, scheduled_execution_name(scraper, fired.date())
     if getattr(event, "source", "") != "manual":
         raise DataValidationError(f"source: expected 'aws.events' (schedule) or 'manual', got {getattr(event, 'source', '')!r}")
     try:

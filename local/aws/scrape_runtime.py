@@ -19,8 +19,9 @@ from local.fixtures.fixture_server import FixtureServer
 @dataclass
 class LocalScrape:
     """The in-process AWS of `python -m local run` (the stage `local` of the infra description: the chunked
-    job's state machine and topics included) with the scraper settings pointing at a fixture server. The local Lambda timeout is short (`chunk_timeout_seconds`) so chunks
-    really reach their deadline and loop, as a long real run does with the 300 s timeout."""
+    job's state machine and topics included) with the scraper settings pointing at a fixture server. The
+    local Lambda timeout is short (`chunk_timeout_seconds`) so chunks really reach their deadline and
+    loop, as a long real run does with the 300 s timeout."""
 
     out_dir: Path = Path("out")
     chunk_size: int = 3

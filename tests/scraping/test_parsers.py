@@ -21,7 +21,8 @@ def test_daily_form_index_columns_and_forms():
     entries = parse_form_index(sample_text("edgar_daily_form_idx_20200318_excerpt.txt"))
     assert len(entries) == 33  # every line after the rule (the samples README says 32; the file has 33)
     first = entries[0]
-    assert (first.form, first.company, first.cik, first.filed) == ("1-A", "DLP Positive Note Fund LLC", 1806014, date(2020, 3, 18))
+    assert (first.form, first.company, first.cik, first.filed) == (
+        "1-A", "DLP Positive Note Fund LLC", 1806014, date(2020, 3, 18))
     assert first.path == "edgar/data/1806014/0001140361-20-006155.txt"
     assert first.accession == "0001140361-20-006155"
     assert sum(e.form == "424B5" for e in entries) == 7
@@ -91,7 +92,8 @@ def test_frames_shape():
     frame = xbrl.parse_frame(sample_json("sec_frames_RECONSTRUCTED_revenue_CY2026Q2.json"))
     assert (frame.tag, frame.period, frame.unit) == ("RevenueFromContractWithCustomerExcludingAssessedTax", "CY2026Q2", "USD")
     row = frame.by_cik()[1800]
-    assert (row.entity_name, row.val, row.start, row.end) == ("ABBOTT LABORATORIES", 12_593_000_000, date(2026, 4, 1), date(2026, 6, 30))
+    assert (row.entity_name, row.val, row.start, row.end) == (
+        "ABBOTT LABORATORIES", 12_593_000_000, date(2026, 4, 1), date(2026, 6, 30))
     with pytest.raises(DataValidationError):
         xbrl.parse_frame({"data": [{"cik": 1}]})
 

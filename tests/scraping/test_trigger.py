@@ -30,7 +30,8 @@ def invoke_with_time(local, function, event, seconds=120):
 
 def test_manual_test_event_is_a_dry_run_returning_results(local_scrape):
     local = local_scrape()
-    answer = invoke_with_time(local, "bdc_discount_trigger", {"source": "manual", "detail": {"test": True, "as_of": AS_OF.isoformat()}})
+    answer = invoke_with_time(local, "bdc_discount_trigger",
+                              {"source": "manual", "detail": {"test": True, "as_of": AS_OF.isoformat()}})
     assert answer["statusCode"] == 200, answer
     body = answer["body"]
     assert body["success"] is True and body["error"] is None and body["error_type"] is None

@@ -116,7 +116,7 @@ def test_aggregate_survives_a_bad_stored_outcome(local_scrape, stored):
     rejected when the job aggregates again; the rerun succeeds without it."""
     from chalicelib.scraping.store import JobStore
 
-    local, first = scrape(local_scrape, FixtureData(), "bdc-discount")
+    local, _ = scrape(local_scrape, FixtureData(), "bdc-discount")
     store = JobStore(local.job_id("bdc-discount", AS_OF))
     for record in store.chunks():
         outcomes = [json.loads(text) for text in record["outcomes"]]

@@ -61,7 +61,8 @@ def _pack(lines: list[str], limit: int) -> list[str]:
 def build(notification: Notification) -> dict[str, Any]:
     emoji = _EMOJI[notification.severity] + " "
     footer = {"type": "context", "elements": [
-        {"type": "mrkdwn", "text": _fit(f"{notification.kind} \u00b7 {notification.client_id} \u00b7 {notification.notification_id}", MAX_SECTION)}
+        {"type": "mrkdwn",
+         "text": _fit(f"{notification.kind} \u00b7 {notification.client_id} \u00b7 {notification.notification_id}", MAX_SECTION)}
     ]}
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": _fit(notification.title, MAX_HEADER), "emoji": False}},

@@ -224,7 +224,7 @@ def _list_accounts(config: ClientConfig, credentials: dict[str, str]) -> dict[st
                 if account.get("Id") and account.get("Name"):
                     names[str(account["Id"])] = str(account["Name"])[:100]
         return names
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:  # noqa: BLE001 - names are a courtesy: any failure means none, logged
         logger().warning("no account names from the payer's organization",
                        extra={"client_id": config.client_id, "error": f"{type(exc).__name__}: {exc}"[:300]})
         return {}

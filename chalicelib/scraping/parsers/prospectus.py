@@ -90,7 +90,7 @@ def parse_amount(text: str) -> int:
     cleaned = text.replace(",", "").strip().lower()
     for word, factor in (("billion", 10**9), ("million", 10**6)):
         if cleaned.endswith(word):
-            return int(round(float(cleaned[: -len(word)].strip()) * factor))
+            return round(float(cleaned[: -len(word)].strip()) * factor)
     return int(cleaned)
 
 

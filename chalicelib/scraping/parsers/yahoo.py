@@ -65,7 +65,7 @@ def latest_close(document: Any, symbol: str, as_of: date) -> Close:
     offset = meta.get("gmtoffset")
     offset = int(offset) if number_problem(offset) is None and abs(offset) <= 86_400 else 0  # the exchange's UTC offset
     bars = []
-    for index, (stamp, close) in enumerate(zip(timestamps, closes)):
+    for index, (stamp, close) in enumerate(zip(timestamps, closes, strict=True)):
         session = _session(stamp, offset)
         if session is None:
             return _no_close(symbol, f"Yahoo chart {symbol}: timestamp[{index}] is {stamp!r}, not a Unix time")

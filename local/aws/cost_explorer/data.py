@@ -195,7 +195,7 @@ class CostData:
             if isinstance(row, CostRow):
                 row = row._asdict()
             elif not isinstance(row, Mapping):
-                row = dict(zip(CostRow._fields, row))
+                row = dict(zip(CostRow._fields, row, strict=False))  # trailing optional fields may be left out
             else:
                 unknown = set(row) - set(REQUIRED_COLUMNS) - set(OPTIONAL_COLUMNS)
                 if unknown:

@@ -191,7 +191,7 @@ class LocalCostExplorer:
         response: dict[str, Any] = {}
         if not query.group_by:
             results = []
-            for (start, end), groups in zip(buckets, aggregated):
+            for (start, end), groups in zip(buckets, aggregated, strict=True):
                 results.append({**bucket_header(start, end), "Total": metrics_for(groups.get(())), "Groups": [],
                                 "Estimated": estimated(end)})
             if token is not None:
@@ -213,7 +213,7 @@ class LocalCostExplorer:
 
         results = []
         seen_accounts: list[str] = []
-        for (start, end), groups, offset in zip(buckets, ordered, offsets):
+        for (start, end), groups, offset in zip(buckets, ordered, offsets, strict=True):
             lo, hi = offset, offset + len(groups)
             if groups:
                 if hi <= page_start or lo >= page_end:
@@ -300,7 +300,8 @@ class LocalCostExplorer:
             if rows:
                 history.append(sum((r.amount for r in rows), Decimal(0)))
         if len(history) < FORECAST_MIN_DAYS:
-            raise CostExplorerError("DataUnavailableException", "Insufficient amount of historical data to generate a forecast.", 400)
+            raise CostExplorerError("DataUnavailableException",
+                                    "Insufficient amount of historical data to generate a forecast.", 400)
         mean = sum(history, Decimal(0)) / len(history)
         spread = (sum(((h - mean) ** 2 for h in history), Decimal(0)) / len(history)).sqrt()
         z = Decimal(str(statistics.NormalDist().inv_cdf(0.5 + level / 200)))
