@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: venv setup run test bench bench-scrapers bench-report clean
+.PHONY: venv setup run lint test test-fast bench bench-scrapers bench-report clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,12 +29,25 @@ setup: venv $(BROWSER_TOOLS)
 run: venv
 	$(BIN)/python -m local run $(ARGS)
 
+# ruff (settings in pyproject.toml): lint and import order, no finding allowed.
+lint: venv
+	$(BIN)/ruff check .
+
 # Two phases, nothing skipped: every test not marked `timing` on one worker per core (pytest-xdist,
 # a test file stays on one worker), then the `timing` tests alone (they assert wall-clock rates).
 # Exit code 5 is "no test selected" (ARGS picked tests of one phase only).
-test: setup
-	$(BIN)/python -m pytest -q -n auto --dist loadfile -m "not timing" $(ARGS) || test $$? -eq 5
-	$(BIN)/python -m pytest -q -m timing $(ARGS) || test $$? -eq 5
+define pytest_phases
+	$(BIN)/python -m pytest -q -n auto --dist loadfile -m "not timing" $(1) $(ARGS) || test $$? -eq 5
+	$(BIN)/python -m pytest -q -m timing $(1) $(ARGS) || test $$? -eq 5
+endef
+
+# Everything (what CI runs): ruff, then tests/unit and tests/integration.
+test: setup lint
+	$(call pytest_phases,)
+
+# tests/unit only: no state machine engine, no local runtime, no browser (well under a minute).
+test-fast: venv lint
+	$(call pytest_phases,tests/unit)
 
 bench: venv
 	$(BIN)/python -m bench.pipeline $(ARGS)

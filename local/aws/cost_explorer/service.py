@@ -7,7 +7,7 @@ botocore's service model for `ce` (the output shapes) and the AWS CLI's document
 `get-cost-and-usage` (amounts as plain-digit strings with Cost Explorer's precision, never
 rounded here; Unit; Estimated per bucket; GroupDefinitions and "Total": {} when grouped; TAG keys
 "Key$value"; DimensionValueAttributes naming linked accounts; NextPageToken paging).
-tests/test_cost_explorer_shape.py checks every answer against that model. The cost file model is
+tests/unit/test_cost_explorer_shape.py checks every answer against that model. The cost file model is
 in data.py, request parsing, filters, sums and paging tokens in query.py; this module answers.
 
     data = CostData.from_csv("local/samples/costs.csv")   # local.aws.cost_explorer.data

@@ -10,7 +10,6 @@ import json
 import re
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
@@ -18,10 +17,9 @@ from local.aws.client_configs import load_clients
 from local.aws.cost_explorer.data import CostData
 from local.aws.organizations import load as load_organizations
 from local.cli.run import run_locally
+from tests import ROOT, browser, factories as f
 
-from . import browser, factories as f
-
-SAMPLES = Path(__file__).resolve().parents[1] / "local" / "samples"
+SAMPLES = ROOT / "local" / "samples"
 AS_OF = date(2026, 11, 22)  # the sample data's last day is 2026-11-21; weekly: Nov 9-15 vs Nov 2-8
 DELIVERED = ("acme-retail", "globex-logistics", "northwind-health", "umbrella-labs")
 

@@ -429,7 +429,7 @@ import json, logging, sys
 from pathlib import Path
 from local.aws.cost_explorer.data import CostData
 from local.aws.runtime import LocalAWS
-from tests import test_tenant_isolation as t
+from tests.integration import test_tenant_isolation as t
 
 out = Path(sys.argv[1])
 clients = t._external_id_clients()
@@ -456,11 +456,10 @@ def test_debug_logs_are_json_with_correlation_ids_and_hold_no_secrets(tmp_path):
     import os
     import subprocess
     import sys
-    from pathlib import Path
 
-    root = Path(__file__).resolve().parents[1]
+    from tests import ROOT
     env = {k: v for k, v in os.environ.items() if not k.startswith(("POWERTOOLS_", "AWS_"))}
-    done = subprocess.run([sys.executable, "-c", _LOG_RUN, str(tmp_path)], cwd=root, env=env, capture_output=True,
+    done = subprocess.run([sys.executable, "-c", _LOG_RUN, str(tmp_path)], cwd=ROOT, env=env, capture_output=True,
                           text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     result = json.loads((tmp_path / "result.json").read_text())

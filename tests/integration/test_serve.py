@@ -49,18 +49,6 @@ def emails(out: Path) -> dict[str, int]:
     return found
 
 
-@pytest.fixture
-def server(tmp_path: Path):
-    from local.aws.cost_explorer.data import CostData
-    from local.aws.server import LocalServer
-
-    costs = CostData.from_rows(cost_rows(all_accounts(CLIENTS)))
-    local = LocalServer(port=0, clients=CLIENTS, costs=costs, out_dir=tmp_path / "out",
-                        project_dir=copy_project(tmp_path / "project"), retry_time_scale=0.05, log=lambda line: None)
-    with local:
-        yield local
-
-
 def test_execution_through_the_endpoint_delivers_reports(server: Any) -> None:
     sfn = external_client(server.endpoint)
     assert server.endpoint.startswith("http://127.0.0.1:")

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests import ROOT
+
 POLICY_FILES = sorted((ROOT / ".chalice" / "policies").rglob("*.json"))
 
 # Actions AWS offers no resource-level permissions for: "Resource": "*" is the only form.

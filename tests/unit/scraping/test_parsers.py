@@ -11,8 +11,7 @@ from chalicelib.scraping.parsers import xbrl
 from chalicelib.scraping.parsers.efts import parse_search
 from chalicelib.scraping.parsers.form_index import parse_form_index, unique_filings
 from chalicelib.scraping.parsers.yahoo import latest_close
-
-from .samples import sample_json, sample_text
+from tests.scraper_samples import sample_json, sample_text
 
 AS_OF = date(2026, 11, 22)
 

@@ -7,7 +7,7 @@ unescaped and to an email whose header block holds exactly our headers. The gene
 their own verdict ("ok", "bad", "any") per field, so a bad value that slips through validation
 fails the test just like a crash does.
 
-Run with `pytest -s tests/test_fuzz_inputs.py` to see the printed figures.
+Run with `pytest -s tests/integration/test_fuzz_inputs.py` to see the printed figures.
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ from email.parser import BytesHeaderParser
 from email.policy import default as default_policy
 from email.utils import getaddresses, parseaddr
 from html.parser import HTMLParser
-from pathlib import Path
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings, strategies as st
@@ -39,6 +38,7 @@ from chalicelib.core.periods import report_periods
 from chalicelib.reports.contracts import CostDataset, CostLine, RunContext, RunInput
 from chalicelib.reports.costs.analysis import analyze
 from chalicelib.reports.rendering import render_report
+from tests import ROOT
 
 STARTED_AT = "2026-11-18T09:00:00Z"
 STARTED_DAY = date(2026, 11, 18)
@@ -556,7 +556,7 @@ AMOUNT = st.one_of(
                      Decimal("-0.00"), Decimal("9999999.9999")]),
 )
 
-_TEMPLATE = (Path(__file__).resolve().parents[1] / "chalicelib" / "reports" / "rendering" / "templates"
+_TEMPLATE = (ROOT / "chalicelib" / "reports" / "rendering" / "templates"
              / "report.html.j2").read_text()
 TEMPLATE_TAGS = set(re.findall(r"</?([a-zA-Z][a-zA-Z0-9]*)", _TEMPLATE)) - {"if", "endif"}
 TEMPLATE_ATTRS = set(re.findall(r"\s([a-z-]+)=", _TEMPLATE)) | {"nowrap"}  # nowrap: the template's one bare attribute

@@ -9,8 +9,7 @@ from chalicelib.core.formatting import format_money, format_pct, format_signed_m
 from chalicelib.core.models import ChangeAlert
 from chalicelib.reports.costs.analysis import analyze, budget_status, is_flagged
 from chalicelib.reports.rendering import alert_lines
-
-from . import factories as f
+from tests import factories as f
 
 A1, A2, A3 = f.ACCOUNTS
 D = Decimal

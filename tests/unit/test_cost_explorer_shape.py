@@ -24,6 +24,7 @@ import pytest
 
 from local.aws.cost_explorer.data import CostData, CostRow, format_amount
 from local.aws.cost_explorer.service import LocalCostExplorer, install
+from tests import ROOT
 
 D = Decimal
 AMOUNT_TEXT = re.compile(r"-?(0|[1-9][0-9]*)(\.[0-9]*[1-9])?")  # plain digits, no exponent, no trailing zeros
@@ -286,16 +287,6 @@ def test_linked_accounts_are_described_by_their_names_on_the_page_that_shows_the
     assert grouped_by_service["DimensionValueAttributes"] == []
 
 
-def test_the_local_runtime_names_accounts_from_its_organizations(local_aws):
-    """`python -m local run` hands organizations.json to the emulator: its answers name the accounts."""
-    aws = local_aws(organizations={"999999999999": [{"Id": "111111111111", "Name": "Alpha Production"}]})
-    client = aws.session.client("ce", region_name="us-east-1")
-    answer = client.get_cost_and_usage(TimePeriod={"Start": "2026-11-02", "End": "2026-11-03"}, Granularity="DAILY",
-                                       Metrics=["UnblendedCost"], GroupBy=[{"Type": "DIMENSION", "Key": "LINKED_ACCOUNT"}],
-                                       Filter={"Dimensions": {"Key": "LINKED_ACCOUNT", "Values": ["111111111111"]}})
-    assert answer["DimensionValueAttributes"] == [{"Value": "111111111111", "Attributes": {"description": "Alpha Production"}}]
-
-
 def test_tag_filters_and_groups(ce_for):
     rows = [CostRow(date(2026, 11, 2), "111111111111", "Amazon EC2", D("1.5"), tags=(("Environment", "Prod"),)),
             CostRow(date(2026, 11, 2), "111111111111", "Amazon EC2", D("0.25"), tags=(("Environment", "Dev"), ("Team", "a"))),
@@ -334,7 +325,6 @@ def test_every_answer_to_the_products_own_requests_has_the_real_shape(ce_for):
     """The requests the product makes (the report's usage, charges, history, forecast and why;
     the budget check's spend and forecast) for every sample client and report type, and paging:
     every answer, every page, against botocore's model."""
-    from pathlib import Path
 
     from chalicelib.core.models import ClientConfig
     from chalicelib.core.periods import report_periods
@@ -343,7 +333,7 @@ def test_every_answer_to_the_products_own_requests_has_the_real_shape(ce_for):
     from local.aws.client_configs import load_clients
     from local.cli.common import open_month
 
-    samples = Path(__file__).resolve().parents[1] / "local" / "samples"
+    samples = ROOT / "local" / "samples"
     data = CostData.from_csv(samples / "costs.csv")
     as_of = date(2026, 11, 22)
     emulator = LocalCostExplorer(data, page_size=300, estimated_from=open_month(as_of), today=as_of)
@@ -386,9 +376,8 @@ def test_every_answer_to_the_products_own_requests_has_the_real_shape(ce_for):
 
 
 def test_the_sample_data_has_cost_explorer_precision():
-    from pathlib import Path
 
-    data = CostData.from_csv(Path(__file__).resolve().parents[1] / "local" / "samples" / "costs.csv")
+    data = CostData.from_csv(ROOT / "local" / "samples" / "costs.csv")
     places = [-r.amount.as_tuple().exponent for r in data.rows]
     assert sum(8 <= p <= 10 for p in places) > len(places) // 2  # most usage lines carry 8-10 decimals
     assert max(places) == 10  # never more than Cost Explorer writes

@@ -8,7 +8,6 @@ import threading
 from collections import Counter
 from datetime import date, timedelta
 from decimal import Decimal
-from pathlib import Path
 
 import boto3
 import pytest
@@ -18,8 +17,9 @@ from botocore.exceptions import ClientError
 from local.aws.cost_explorer.data import CostData, CostRow
 from local.aws.cost_explorer.query import CostExplorerError
 from local.aws.cost_explorer.service import LocalCostExplorer, LoggedRequest, install
+from tests import ROOT
 
-SAMPLES = Path(__file__).resolve().parents[1] / "local" / "samples"
+SAMPLES = ROOT / "local" / "samples"
 A1, A2, B1 = "111111111111", "111111111112", "222222222222"
 EC2 = "Amazon Elastic Compute Cloud - Compute"
 S3 = "Amazon Simple Storage Service"
@@ -225,7 +225,7 @@ def test_group_by_service_and_linked_account(ce_client):
     "group_by",
     [
         GROUP_BY + [{"Type": "DIMENSION", "Key": "RECORD_TYPE"}],
-        [{"Type": "COST_CATEGORY", "Key": "team"}],  # TAG groups are answered (tests/test_cost_explorer_shape.py)
+        [{"Type": "COST_CATEGORY", "Key": "team"}],  # TAG groups are answered (tests/unit/test_cost_explorer_shape.py)
         [{"Type": "DIMENSION", "Key": "INSTANCE_TYPE"}],
     ],
 )

@@ -17,9 +17,9 @@ import pytest
 from pydantic import create_model
 
 from chalicelib.core.observability import load_stage, stage_contract
+from tests import ROOT
 from tests.asl_contracts import Checker, Contract, placeholder_function
 
-ROOT = Path(__file__).resolve().parents[1]
 MACHINES = sorted((ROOT / "statemachines").glob("*.asl.json"))
 
 

@@ -14,7 +14,7 @@ from typing import Any
 from chalicelib.core.constants import ENV_AGGREGATION_STATE_MACHINE_ARN
 from infra.stage import ROOT
 from local.aws.lambda_bridge import FakeLambdaContext
-from tests.test_serve import WEEKLY, external_client, server, wait  # noqa: F401 - `server`: the same fixture
+from tests.integration.test_serve import WEEKLY, external_client, wait
 
 
 def summaries(endpoint: str, *args: str) -> list[dict[str, Any]]:

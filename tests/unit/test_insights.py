@@ -10,8 +10,7 @@ from chalicelib.core.models import ChangeAlert
 from chalicelib.core.periods import Period
 from chalicelib.reports.costs import context as fetched, explorer, insights as ins
 from chalicelib.reports.costs.analysis import analyze
-
-from . import factories as f
+from tests import factories as f
 
 D = Decimal
 RULE = ChangeAlert()

@@ -19,8 +19,7 @@ from chalicelib.reports.rendering import (
     environment,
     render_report,
 )
-
-from . import factories as f
+from tests import factories as f
 
 A1, A2, A3 = f.ACCOUNTS
 D = Decimal

@@ -10,8 +10,7 @@ from __future__ import annotations
 import pytest
 
 from chalicelib.scraping.parsers.prospectus import is_preliminary, parse_amount, parse_prospectus
-
-from .samples import cover_phrasings, sample_text
+from tests.scraper_samples import cover_phrasings, sample_text
 
 B = 1_000_000_000
 M = 1_000_000
