@@ -114,7 +114,8 @@ def main(argv: list[str] | None = None) -> int:
     else:
         summary = run_synthetic(args.clients, args.report_type, args.as_of)
     if "usage" not in summary:
-        print(f"error: {args.summary}: no `usage` counts (written by `python -m local run` since issue 13)", file=sys.stderr)
+        print(f"error: {args.summary}: no `usage` counts (a summary.json older than the call counts "
+              "`python -m local run` writes)", file=sys.stderr)
         return 2
     clients = len(summary.get("clients", [])) or args.clients
     usage = summary["usage"]

@@ -1,7 +1,7 @@
 """The alarms and the dashboard, part of the description, written once for both deploy paths (naming.py).
 
 Alarms (all notify the description's alarm topic; docs/DEPLOY.md says what each means and what to do):
-  lambda-errors           any function raised (errors of all ten functions, summed per 5 minutes)
+  lambda-errors           any function raised (errors of every function of the stage, summed per 5 minutes)
   duration-near-timeout   a pipeline function used 80 % of its timeout (worst ratio over 5 minutes)
   report-missing          no successful daily run for 26 hours (the daily schedule is the heartbeat;
                           CloudWatch cannot look back further than 7 days, so weekly/monthly absence

@@ -1,4 +1,4 @@
-"""Bad input, fuzzed (issue 4, section 3).
+"""Bad input, fuzzed: execution inputs and client configs from generators that know their verdict.
 
 Every generated execution input either runs (periods consistent with `report_periods`) or is
 refused with a DataValidationError naming the field; every generated client config either

@@ -76,7 +76,7 @@ def test_extra_cost_explorer_requests_are_counted_and_bounded(sample_run):
                   if r.account_id in config["accounts"] and date(2026, 11, 2) <= r.date < date(2026, 11, 16)
                   and r.record_type not in excluded}
         main_pages = math.ceil(len(groups) / 1000)  # the local Cost Explorer's page size
-        # issue 8: credits and refunds are fetched apart (one more request) when the client includes them
+        # credits and refunds are fetched apart (one more request) when the client includes them
         charges = 1 if config.get("include_credits") or config.get("include_refunds") else 0
         # history (1) + forecast (1: the month is not over) + the why (1, only with a flagged mover)
         assert records[client_id]["ce_requests"] == main_pages + charges + 2 + (client_id in why), client_id

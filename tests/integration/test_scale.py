@@ -1,4 +1,4 @@
-"""Issue 13: the Distributed Map, a progress display that costs nothing, and the counts a run is billed by."""
+"""The Distributed Map, a progress display that costs nothing, and the counts a run is billed by."""
 
 from __future__ import annotations
 
@@ -68,7 +68,7 @@ def test_summary_carries_the_counts_the_bill_is_computed_from(tmp_path):
     run_locally(CLIENTS, CostData.from_rows(cost_rows(all_accounts(CLIENTS))), WEEKLY, tmp_path, progress=False)
     summary = json.loads((tmp_path / "summary.json").read_text())
     usage = summary["usage"]
-    # costs, history and forecast per client (issue 9): every request the emulator answered, counted once
+    # costs, history and forecast per client: every request the emulator answered, counted once
     assert usage["ce_requests"] == summary["ce_requests"] >= 3 and usage["ses_recipients"] == 3
     # Plan, Eligibility, Map, SummarizeRun in the parent; in each of three delivered children
     # CollectCosts, HasCostData, RenderReport, DeliverReport, RecordSuccess; no retry.

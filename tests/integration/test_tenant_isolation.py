@@ -1,4 +1,4 @@
-"""Tenant isolation and security (issue 4, section 4).
+"""Tenant isolation and security: one client's data never reaches another's report, log or role.
 
 * A property test: random clients sharing payer roles and services, each run on its own in-process
   AWS; no client's HTML, text, CSV or email holds another client's account ids or amounts.

@@ -538,7 +538,7 @@ def test_synthetic_clients_are_valid_and_disjoint():
     assert synthetic_clients(5, seed=1, start=date(2026, 11, 1), end=date(2026, 11, 15)) == (clients, rows)
 
 
-# --- GetCostForecast and USAGE_TYPE (issue 9) ---
+# --- GetCostForecast and USAGE_TYPE (the forecast and the why of a change) ---
 
 
 def test_forecast_is_the_trailing_daily_mean_with_an_interval(ce_client):

@@ -1,6 +1,6 @@
 """The local Cost Explorer answers the way the real one does.
 
-Where the real shape comes from (see also README, "The local Cost Explorer"):
+Where the real shape comes from (see also docs/reports.md, "The local Cost Explorer's answers"):
 - botocore's service model for `ce` (botocore/data/ce/2017-10-25/service-2.json.gz, shipped with
   boto3): the output shapes of GetCostAndUsage and GetCostForecast, their members, types, string
   patterns and enums. `check_shape` walks every answer this file gets against them.

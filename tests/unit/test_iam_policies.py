@@ -47,7 +47,7 @@ def test_no_wildcard_actions_or_needless_wildcard_resources(path):
             assert not needless, f"{path.name}: Resource * for {needless}, which support resource-level permissions"
 
 
-# ---- issue 8: who may send as whom, read which role, write which artefact -----------------------
+# ---- who may send as whom, read which role, write which artefact ---------------------------------
 
 STAGES = sorted({p.parent.name for p in POLICY_FILES})
 

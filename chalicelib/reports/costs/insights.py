@@ -131,7 +131,7 @@ def build_baseline(report: CostReport, totals: list[BucketTotal], rule: ChangeAl
         if not window:
             return Baseline(flagged=report.total_flagged)
         average = sum(window, ZERO) / len(window)
-        # The compared figures (usage; issue 8): credits and monthly charges never make a day stand out.
+        # The compared figures (usage): credits and monthly charges never make a day stand out.
         change = report.compared_current - average
         pct = pct_change(report.compared_current, average)
         return Baseline(average=average, average_days=len(window), change_vs_average=change,

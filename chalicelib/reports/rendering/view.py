@@ -35,7 +35,7 @@ class Headline(StrictModel):
     label: str  # "Total spend (net of credits and refunds) (estimated)"
     label_text: str  # the same for the plain text: "TOTAL SPEND (net of credits and refunds)"
     change_label: str  # "Change" / "Change in usage" / "Change in usage and monthly charges"
-    breakdown: list[str]  # usage, credits, refunds and monthly charges on their own lines (issue 8)
+    breakdown: list[str]  # usage, credits, refunds and monthly charges on their own lines
     total: str
     total_amount: Decimal
     change: str
