@@ -24,8 +24,8 @@ CODE_SPAN = re.compile(r"`([^`\n]+)`")
 PATH_ROOTS = ("chalicelib/", "local/", "infra/", "tests/", "bench/", "statemachines/", "docs/", ".chalice/", ".ci/")
 # Written by a deploy, not committed (.gitignore): cited, never expected in a checkout.
 MADE_BY_DEPLOY = (".chalice/deployed", ".chalice/deployments")
-PATH_FILES = {"app.py", "deploy.py", "resources.yaml", "requirements.txt", "requirements-dev.txt", "Makefile", "README.md",
-              "pyproject.toml"}
+PATH_FILES = {"app.py", "deploy.py", "resources.yaml", "requirements.txt", "requirements-local.txt", "requirements-dev.txt",
+              "Makefile", "README.md", "pyproject.toml"}
 
 
 def doc_files() -> list[Path]:
