@@ -22,8 +22,15 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from chalicelib.core import aws
-from chalicelib.core.constants import (ELIGIBLE_IDS_OBJECT, PK_DELIVERY_PREFIX, PK_RUN_PREFIX, PK_RUNS, RUNS_PREFIX,
-                                       SK_CLIENT_PREFIX, SK_RUN_META)
+from chalicelib.core.constants import (
+    ELIGIBLE_IDS_OBJECT,
+    PK_DELIVERY_PREFIX,
+    PK_RUN_PREFIX,
+    PK_RUNS,
+    RUNS_PREFIX,
+    SK_CLIENT_PREFIX,
+    SK_RUN_META,
+)
 from chalicelib.core.errors import DataValidationError, ThrottlingError, classify_aws_error
 from chalicelib.core.periods import utcnow
 from chalicelib.core.settings import get_settings
@@ -150,7 +157,7 @@ def put_bytes(key: str, body: bytes, content_type: str) -> str:
             ContentType=content_type,
             ServerSideEncryption="AES256",
         )
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         raise classify_aws_error(exc, f"write s3://{get_settings().bucket_name}/{key}") from exc
     return key
 
@@ -163,7 +170,7 @@ def get_bytes(key: str) -> bytes:
     try:
         reply = aws.client("s3").get_object(Bucket=get_settings().bucket_name, Key=key)
         return reply["Body"].read()
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         raise classify_aws_error(exc, f"read s3://{get_settings().bucket_name}/{key}") from exc
 
 
