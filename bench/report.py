@@ -38,22 +38,20 @@ def _run_context(report_type: str, as_of: date) -> Any:
 
 def collect_and_render(configs: list[Any], ce: Any, run: Any, render: bool, formats: tuple[str, ...] = ()) -> dict[str, Any]:
     from chalicelib.reports.costs.analysis import analyze
-    from chalicelib.reports.costs.context import fetch_context
-    from chalicelib.reports.costs.explorer import fetch_costs
-    from chalicelib.reports.costs.insights import build_insights, explainer
+    from chalicelib.reports.costs.insights import build_insights
+    from chalicelib.reports.costs.reading import read_report
     from chalicelib.reports.rendering import render_report
 
     requests: Counter[str] = Counter()
     times: dict[str, list[float]] = {"email": [], "xlsx": [], "pdf": []}
     for config in configs:
-        dataset = fetch_costs(config, run, ce)
-        main = dataset.ce_requests
+        inputs = read_report(config, run, in_run=False, with_empty=True, ce=ce)
+        dataset, context = inputs.dataset, inputs.context
         report = analyze(dataset)
-        context = fetch_context(ce, config, run, None, explain=explainer(report, config.change_alert))
-        requests["main"] += main
+        requests["main"] += dataset.ce_requests
         requests["extra"] += context.ce_requests
         requests["why"] += context.breakdown is not None
-        requests["forecast"] += context.forecast is not None or context.forecast_note is not None
+        requests["forecast"] += context.forecast is not None and context.forecast.method == "cost_explorer"
         if not render:
             continue
         started = time.perf_counter()
@@ -79,7 +77,7 @@ def _print_requests(label: str, result: dict[str, Any]) -> None:
     n = max(result["clients"], 1)
     r = result["requests"]
     print(f"{label}: {result['clients']} clients, Cost Explorer requests per client: main {r['main'] / n:.2f}, "
-          f"extra {r['extra'] / n:.2f} (history 1.00, forecast {r['forecast'] / n:.2f}, why {r['why'] / n:.2f}: "
+          f"extra {r['extra'] / n:.2f} (Cost Explorer forecasts {r['forecast'] / n:.2f}, why {r['why'] / n:.2f}: "
           f"{r['why']} clients had a flagged top mover)")
 
 

@@ -117,8 +117,7 @@ def realistic_context(report_type: str = "weekly"):
     """What collect would fetch for realistic_dataset(): 14 days of totals, a forecast, a breakdown."""
     from datetime import timedelta
 
-    from chalicelib.reports.costs.context import ReportContext, UsageBreakdown, UsageTypeLine
-    from chalicelib.reports.costs.explorer import BucketTotal, ForecastFigures
+    from chalicelib.reports.costs.context import BucketTotal, ForecastFigures, ReportContext, UsageBreakdown, UsageTypeLine
 
     start = date(2024, 4, 29)
     totals = [BucketTotal(start=start + timedelta(days=i), amount=Decimal(1500 + 40 * i + (300 if i >= 7 else 0)))

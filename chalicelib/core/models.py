@@ -235,6 +235,9 @@ class ClientConfig(StrictModel):
     # Where this client's costs are read: "cost_explorer", or the name of a billing export declared for
     # the stage; None: the stage's default (chalicelib/costs/sources.py decides, for every entry point).
     cost_source: CostSourceName | None = None
+    # The month-end forecast: "dataset" computes it from the client's own daily history (no request);
+    # "cost_explorer" asks Cost Explorer's GetCostForecast (one billed request per forecast).
+    forecast: Literal["dataset", "cost_explorer"] = "dataset"
     include_credits: bool = False
     include_refunds: bool = False
     include_tax: bool = True

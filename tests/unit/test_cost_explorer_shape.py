@@ -322,14 +322,17 @@ def test_a_cost_file_reads_quantities_units_and_tags(tmp_path):
 
 
 def test_every_answer_to_the_products_own_requests_has_the_real_shape(ce_for):
-    """The requests the product makes (the report's usage, charges, history, forecast and why;
-    the budget check's spend and forecast) for every sample client and report type, and paging:
+    """The requests the product makes (the report's dataset, the why's usage types, an opted-in
+    forecast; the budget check's spend and forecast) for every sample client and report type, and paging:
     every answer, every page, against botocore's model."""
 
     from chalicelib.core.models import ClientConfig
-    from chalicelib.core.periods import report_periods
+    from chalicelib.core.periods import Period, report_periods
+    from chalicelib.costs.contracts import CostWindowRequest
+    from chalicelib.costs.explorer import reader
+    from chalicelib.costs.windows import forecast_window
     from chalicelib.reports.contracts import RunContext
-    from chalicelib.reports.costs import context, explorer
+    from chalicelib.reports.costs import context
     from local.aws.client_configs import load_clients
     from local.cli.common import open_month
 
@@ -345,12 +348,10 @@ def test_every_answer_to_the_products_own_requests_has_the_real_shape(ce_for):
             current, previous = report_periods(report_type, as_of)
             run = RunContext(run_id="shape", report_type=report_type, as_of=as_of, current=current, previous=previous,
                              started_at=datetime(2026, 11, 22, 6, tzinfo=UTC))
-            requests = [explorer.cost_request(config, run, explorer.separated_record_types(config, run)),
-                        context.history_request(config, run),
-                        context.breakdown_request(config, run, "Amazon Elastic Compute Cloud - Compute")]
-            separated = explorer.separated_record_types(config, run)
-            if separated:
-                requests.append(explorer.charges_request(config, run, separated))
+            window = context.report_request(config, run)
+            periods = context.both_periods(run)
+            requests = [*reader.planned_requests(config, window, periods),
+                        reader.detail_request(config, "Amazon Elastic Compute Cloud - Compute", periods, window.granularity)]
             for request in requests:
                 token = None
                 for _ in range(100):
@@ -361,14 +362,16 @@ def test_every_answer_to_the_products_own_requests_has_the_real_shape(ce_for):
                     if not token:
                         break
                     paged += 1
-            forecast = context.forecast_request(config, run)
-            if forecast is not None:
-                check_answer("GetCostForecast", client.get_cost_forecast(**forecast))
+            rest = forecast_window(report_type, as_of)
+            if rest is not None:
+                check_answer("GetCostForecast", client.get_cost_forecast(**reader.forecast_request(config, rest)))
                 answers += 1
-        budget = explorer.forecast_query(config, as_of, date(2026, 12, 1), "MONTHLY")
+        budget = reader.forecast_request(config, Period(start=as_of, end=date(2026, 12, 1)), "MONTHLY")
         check_answer("GetCostForecast", client.get_cost_forecast(**budget))
-        spent = explorer.spend_between(client, config, date(2026, 11, 1), as_of)
-        total, currency = spent.total, spent.currency
+        month = Period(start=date(2026, 11, 1), end=as_of)
+        spent = reader.read_window(config, CostWindowRequest(client_id=config.client_id, window=month, detail="account"),
+                                   ce=client)
+        total, currency = spent.total(month.start, month.end), spent.currency
         assert currency == "USD" and total == sum((r.amount for r in data.rows if r.account_id in config.accounts
                                                    and date(2026, 11, 1) <= r.date < as_of
                                                    and r.record_type not in config.record_types_excluded()), D(0))

@@ -8,7 +8,7 @@ from urllib.parse import unquote
 
 from chalicelib.core.models import ChangeAlert
 from chalicelib.core.periods import Period
-from chalicelib.reports.costs import context as fetched, explorer, insights as ins
+from chalicelib.reports.costs import context as fetched, insights as ins
 from chalicelib.reports.costs.analysis import analyze
 from tests import factories as f
 
@@ -16,8 +16,8 @@ D = Decimal
 RULE = ChangeAlert()
 
 
-def _days(start: date, amounts: list[str]) -> list[explorer.BucketTotal]:
-    return [explorer.BucketTotal(start=start + timedelta(days=i), amount=D(a)) for i, a in enumerate(amounts)]
+def _days(start: date, amounts: list[str]) -> list[fetched.BucketTotal]:
+    return [fetched.BucketTotal(start=start + timedelta(days=i), amount=D(a)) for i, a in enumerate(amounts)]
 
 
 def test_windows_cover_trend_and_month_to_date() -> None:
@@ -48,7 +48,7 @@ def test_trend_has_every_bucket_and_highlights_the_period() -> None:
     assert [p.in_period for p in trend.points] == [False] * 7 + [True] * 7
     assert trend.points[-1].amount == 0 and trend.peak == D(20)
     monthly = ins.build_trend("monthly", Period(start=date(2026, 10, 1), end=date(2026, 11, 1)),
-                              [explorer.BucketTotal(start=date(2026, 10, 1), amount=D(5))])
+                              [fetched.BucketTotal(start=date(2026, 10, 1), amount=D(5))])
     assert [p.start.month for p in monthly.points] == [5, 6, 7, 8, 9, 10]
     assert [p.in_period for p in monthly.points] == [False] * 5 + [True]
 
@@ -82,7 +82,7 @@ def test_monthly_per_day_when_month_lengths_differ() -> None:
 def test_month_to_date_forecast_and_budget_crossing_day() -> None:
     current = Period(start=date(2026, 11, 21), end=date(2026, 11, 22))
     totals = _days(date(2026, 11, 1), ["100"] * 21)  # 2,100 spent through the 21st
-    forecast = explorer.ForecastFigures(start=date(2026, 11, 22), end=date(2026, 12, 1), total=D(1350),
+    forecast = fetched.ForecastFigures(start=date(2026, 11, 22), end=date(2026, 12, 1), total=D(1350),
                                    daily=_days(date(2026, 11, 22), ["150"] * 9))
     context = fetched.ReportContext(granularity="DAILY", totals=totals, forecast=forecast)
     as_of = current.end

@@ -22,8 +22,8 @@ from pydantic import Field
 from chalicelib.core.errors import DataValidationError
 from chalicelib.core.models import ChangeAlert, CostMetric, ReportType, StrictModel
 from chalicelib.core.periods import Period
+from chalicelib.costs.categories import CREDIT, REFUND, label as record_type_label
 from chalicelib.reports.contracts import ChargeLine, CostDataset, CostLine
-from chalicelib.reports.costs.record_types import CREDIT, REFUND, label as record_type_label
 
 ZERO = Decimal(0)
 HUNDRED = Decimal(100)

@@ -1,85 +1,60 @@
-"""The Cost Explorer requests beyond the main one, and the payer's account names: a ReportContext.
+"""A report's inputs computed from the client's one cost dataset (a ClientCosts from chalicelib/costs),
+and the payer's account names.
 
-Per client and report (each Cost Explorer request is billed, $0.01):
-- one GetCostAndUsage without GroupBy over the history window (trend, 7-day average, month to
-  date): one page whatever the client's size;
-- one GetCostForecast for daily/weekly reports while the month is not over;
-- one GetCostAndUsage grouped by USAGE_TYPE and REGION for the service whose move the report
-  explains, only when the caller's `explain` names one once it has seen the history
-  (insights.explainer: the top mover crossing the client's alert thresholds); one page at most
-  (a longer answer is marked partial).
+From the dataset's rows (never from another request):
+- the CostDataset: usage by account and service, and the charges (credits, refunds, monthly
+  charges) by account and record type, over both periods;
+- the ReportContext: the net spend per bucket over the history window (trend, month to date), the
+  usage per bucket (the 7-day average, the forecast's history), the forecast, the usage types of
+  the move the report explains, the account names.
 Account names come from the config and, for payer-role clients, organizations:ListAccounts,
 looked up once per run and payer (cached in S3 under the run) and filtered to the client's accounts.
 
-Fetching only: nothing here explains (analysis.py and insights.py read what this fetches).
+Reading only: nothing here explains (analysis.py and insights.py read what this computes).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from datetime import date, timedelta
+from collections import defaultdict
+from datetime import date
 from decimal import Decimal
-from typing import Any
 
 from pydantic import Field
 
 from chalicelib.core import aws
 from chalicelib.core.constants import ORGANIZATIONS_CACHE, RUNS_PREFIX
-from chalicelib.core.errors import AuthorizationError, ConfigurationError, DataValidationError, aws_error_code, classify_aws_error
+from chalicelib.core.errors import AuthorizationError, ConfigurationError, aws_error_code, classify_aws_error
 from chalicelib.core.models import ClientConfig, StrictModel
 from chalicelib.core.observability import logger
-from chalicelib.core.periods import Granularity, Period, month_start, months_back, next_month, report_granularity
-from chalicelib.reports.contracts import RunContext
-from chalicelib.reports.costs.explorer import (
-    BucketTotal,
-    ForecastFigures,
-    cost_request,
-    fetch_forecast,
-    forecast_query,
-    separated_record_types,
+from chalicelib.core.periods import Granularity, Period, report_granularity
+from chalicelib.costs.categories import USAGE, counted_categories, record_type_of
+from chalicelib.costs.contracts import ClientCosts, CostWindowRequest
+from chalicelib.costs.source import SpendForecast, daily_totals
+from chalicelib.costs.windows import (  # noqa: F401 - the report's windows, read by insights from here
+    forecast_window,
+    month_to_date_window,
+    report_window,
+    trend_window,
 )
-
-TREND_DAYS = 14  # daily and weekly reports: daily totals over the last 14 days
-TREND_MONTHS = 6  # monthly reports: the last 6 months
-
-# ---- windows: which dates the extra requests cover (explaining reads the answers over the same) ----
+from chalicelib.reports.contracts import ChargeLine, CostDataset, CostLine, RunContext
 
 
-def trend_window(report_type: str, current: Period) -> Period:
-    if report_type == "monthly":
-        return Period(start=months_back(current.start, TREND_MONTHS - 1), end=current.end)
-    return Period(start=current.end - timedelta(days=TREND_DAYS), end=current.end)
+class BucketTotal(StrictModel):
+    start: date  # a day (DAILY) or the first of a month (MONTHLY)
+    amount: Decimal
 
 
-def month_to_date_window(as_of: date) -> Period:
-    """Month to date as of the run: from the 1st of the month holding the day before as_of, to as_of.
+class ForecastFigures(StrictModel):
+    """The forecast of the rest of the month after the report period (usage)."""
 
-    As of the run, not the report period: Cost Explorer forecasts only from today on, so the actual
-    spend must reach the forecast's start (a weekly report run on a Wednesday counts Mon-Tue too)."""
-    return Period(start=month_start(as_of - timedelta(days=1)), end=as_of)
-
-
-def history_window(report_type: str, current: Period, as_of: date) -> tuple[Period, Granularity]:
-    """The one ungrouped request's period: the trend, plus month-to-date for daily/weekly."""
-    trend = trend_window(report_type, current)
-    if report_type == "monthly":
-        return trend, "MONTHLY"
-    mtd = month_to_date_window(as_of)
-    return Period(start=min(trend.start, mtd.start), end=max(current.end, mtd.end)), "DAILY"
-
-
-def forecast_window(report_type: str, as_of: date) -> Period | None:
-    """The rest of the month from as_of (daily/weekly reports); None when that month is complete."""
-    if report_type == "monthly":
-        return None
-    end = next_month(as_of - timedelta(days=1))
-    if as_of >= end:
-        return None
-    return Period(start=as_of, end=end)
-
-
-# ---- what collect fetches (ReportContext) ------------------------------------------------------
+    start: date
+    end: date
+    total: Decimal
+    lower: Decimal | None = None
+    upper: Decimal | None = None
+    daily: list[BucketTotal] = Field(default_factory=list)
+    method: str = "cost_explorer"  # chalicelib/costs/forecast.py's method, or "cost_explorer" (a client's opt-in)
 
 
 class UsageTypeLine(StrictModel):
@@ -90,92 +65,114 @@ class UsageTypeLine(StrictModel):
 
 
 class UsageBreakdown(StrictModel):
-    """The one extra GetCostAndUsage for the top flagged mover, grouped by USAGE_TYPE and REGION."""
+    """The usage types of the service whose move the report explains."""
 
     service: str
     lines: list[UsageTypeLine]
-    partial: bool = False  # the answer had more than one page; only the first was read
+    partial: bool = False  # the source's answer was cut short; the lines are what it gave
 
 
 class ReportContext(StrictModel):
     """Everything beyond the main cost lines that the report needs; written by collect to S3."""
 
     granularity: Granularity
-    totals: list[BucketTotal] = Field(default_factory=list)  # the history window, oldest first
+    totals: list[BucketTotal] = Field(default_factory=list)  # net spend, the history window, oldest first
+    # Usage per bucket (what the 7-day average compares); None in a context without it: `totals`.
+    usage_totals: list[BucketTotal] | None = None
     forecast: ForecastFigures | None = None
-    forecast_note: str | None = None  # why there is no forecast (Cost Explorer refused, month complete)
+    forecast_note: str | None = None  # why there is no forecast (too little history, month complete)
     breakdown: UsageBreakdown | None = None
     account_names: dict[str, str] = Field(default_factory=dict)  # only the client's own accounts
-    ce_requests: int = 0  # requests beyond the main GetCostAndUsage
+    ce_requests: int = 0  # requests beyond the dataset's own (the why-line, an opted-in forecast)
     as_of: date | None = None  # the run date the month to date and the forecast are computed for
 
-
-def _call(ce: Any, operation: str, doing: str, **params: Any) -> dict[str, Any]:
-    try:
-        return getattr(ce, operation)(**params)
-    except Exception as exc:
-        raise classify_aws_error(exc, doing) from exc
+    def compared_totals(self) -> list[BucketTotal]:
+        return self.totals if self.usage_totals is None else self.usage_totals
 
 
-def _amount(metrics: dict[str, Any], metric: str) -> Decimal:
-    try:
-        value = Decimal(str(metrics[metric]["Amount"]))
-    except Exception as exc:
-        raise DataValidationError(f"Cost Explorer answer without a valid {metric} amount") from exc
-    if not value.is_finite():
-        raise DataValidationError(f"Cost Explorer returned a non-finite {metric} amount")
-    return value
+# ---- the dataset a report reads --------------------------------------------------------------------
 
 
-def usage_request(config: ClientConfig, run: RunContext) -> dict[str, Any]:
-    """The main usage request (its filter and metric): what the report's change compares. Credits,
-    refunds and monthly charges fetched apart stay out of the trend, the baseline and the forecast."""
-    return cost_request(config, run, separated_record_types(config, run))
+def both_periods(run: RunContext) -> Period:
+    return Period(start=run.previous.start, end=run.current.end)
 
 
-def history_request(config: ClientConfig, run: RunContext) -> dict[str, Any]:
-    """The main request's filter and metric (so the figures agree), ungrouped, over the history window."""
-    window, granularity = history_window(run.report_type, run.current, run.as_of)
-    base = usage_request(config, run)
-    return {"TimePeriod": {"Start": window.start.isoformat(), "End": window.end.isoformat()},
-            "Granularity": granularity, "Metrics": base["Metrics"], "Filter": base["Filter"]}
+def report_request(config: ClientConfig, run: RunContext) -> CostWindowRequest:
+    """What a report asks of the cost source: the union of the windows its figures read."""
+    window, granularity = report_window(run.report_type, run.current, run.previous, run.as_of)
+    return CostWindowRequest(client_id=config.client_id, window=window, granularity=granularity, detail="service")
 
 
-def fetch_history(ce: Any, config: ClientConfig, run: RunContext) -> list[BucketTotal]:
-    answer = _call(ce, "get_cost_and_usage", "Cost Explorer GetCostAndUsage (history)", **history_request(config, run))
-    return [
-        BucketTotal(start=date.fromisoformat(b["TimePeriod"]["Start"]), amount=_amount(b.get("Total", {}), config.cost_metric))
-        for b in answer.get("ResultsByTime", [])
-    ]
+def history_window(report_type: str, current: Period, as_of: date) -> tuple[Period, Granularity]:
+    """What `totals` covers: the trend and, for daily and weekly reports, month to date."""
+    trend = trend_window(report_type, current)
+    if report_type == "monthly":
+        return trend, "MONTHLY"
+    mtd = month_to_date_window(as_of)
+    return Period(start=min(trend.start, mtd.start), end=max(current.end, mtd.end)), "DAILY"
 
 
-def forecast_request(config: ClientConfig, run: RunContext) -> dict[str, Any] | None:
-    window = forecast_window(run.report_type, run.as_of)
-    if window is None:
+def report_dataset(config: ClientConfig, run: RunContext, costs: ClientCosts) -> CostDataset:
+    """Both periods from the dataset: usage by (account, service), the rest by (account, record type)."""
+    periods = both_periods(run)
+    usage: dict[tuple[str, str], list[Decimal]] = defaultdict(lambda: [Decimal(0), Decimal(0)])
+    charges: dict[tuple[str, str], list[Decimal]] = defaultdict(lambda: [Decimal(0), Decimal(0)])
+    counted = set(counted_categories(config))
+    estimated = False
+    for row in costs.rows:
+        if not (periods.start <= row.day < periods.end) or row.category not in counted:
+            continue
+        slot = 0 if row.day >= run.current.start else 1
+        estimated = estimated or (slot == 0 and row.estimated)
+        if row.category == USAGE:
+            usage[(row.account_id, row.service)][slot] += row.amount
+        else:
+            charges[(row.account_id, record_type_of(row.category, row.charge_type))][slot] += row.amount
+    return CostDataset(
+        client=config, run=run, currency=costs.currency, estimated=estimated,
+        lines=[CostLine(account_id=account, service=service, current_amount=cur, previous_amount=prev)
+               for (account, service), (cur, prev) in sorted(usage.items())],
+        charges=[ChargeLine(account_id=account, record_type=kind, current_amount=cur, previous_amount=prev)
+                 for (account, kind), (cur, prev) in sorted(charges.items())],
+        charges_separated=True,
+        ce_requests=costs.usage.ce_requests,
+    )
+
+
+def bucket_totals(config: ClientConfig, costs: ClientCosts, window: Period, usage_only: bool) -> list[BucketTotal]:
+    categories = (USAGE,) if usage_only else counted_categories(config)
+    return [BucketTotal(start=day, amount=amount) for day, amount in daily_totals(costs, categories, window)]
+
+
+def breakdown_of(costs: ClientCosts, run: RunContext, service: str, partial: bool) -> UsageBreakdown:
+    """The service's usage by usage type and region over both periods, from the dataset's rows."""
+    periods = both_periods(run)
+    sums: dict[tuple[str, str], list[Decimal]] = defaultdict(lambda: [Decimal(0), Decimal(0)])
+    for row in costs.rows:
+        if row.service == service and row.category == USAGE and periods.start <= row.day < periods.end:
+            sums[(row.usage_type, row.region)][0 if row.day >= run.current.start else 1] += row.amount
+    return UsageBreakdown(service=service, partial=partial,
+                          lines=[UsageTypeLine(usage_type=u, region=r, current=c, previous=p)
+                                 for (u, r), (c, p) in sorted(sums.items())])
+
+
+def forecast_figures(forecast: SpendForecast | None) -> ForecastFigures | None:
+    if forecast is None:
         return None
-    return {**forecast_query(config, window.start, window.end), "Filter": usage_request(config, run)["Filter"]}
+    return ForecastFigures(start=forecast.start, end=forecast.end, total=forecast.total, lower=forecast.lower,
+                           upper=forecast.upper, daily=[BucketTotal(start=d, amount=a) for d, a in forecast.daily],
+                           method=forecast.method)
 
 
-def breakdown_request(config: ClientConfig, run: RunContext, service: str) -> dict[str, Any]:
-    base = usage_request(config, run)
-    return {**base,
-            "GroupBy": [{"Type": "DIMENSION", "Key": "USAGE_TYPE"}, {"Type": "DIMENSION", "Key": "REGION"}],
-            "Filter": {"And": [base["Filter"], {"Dimensions": {"Key": "SERVICE", "Values": [service]}}]}}
-
-
-def fetch_breakdown(ce: Any, config: ClientConfig, run: RunContext, service: str) -> UsageBreakdown:
-    """ONE request, never a second page: the why-line is worth one cent, not a loop."""
-    answer = _call(ce, "get_cost_and_usage", "Cost Explorer GetCostAndUsage (usage types)",
-                   **breakdown_request(config, run, service))
-    sums: dict[tuple[str, str], list[Decimal]] = {}
-    for bucket in answer.get("ResultsByTime", []):
-        slot = 0 if date.fromisoformat(bucket["TimePeriod"]["Start"]) >= run.current.start else 1
-        for group in bucket.get("Groups", []):
-            usage_type, region = (list(group["Keys"]) + ["", ""])[:2]
-            pair = sums.setdefault((usage_type, region), [Decimal(0), Decimal(0)])
-            pair[slot] += _amount(group["Metrics"], config.cost_metric)
-    lines = [UsageTypeLine(usage_type=u, region=r, current=c, previous=p) for (u, r), (c, p) in sorted(sums.items())]
-    return UsageBreakdown(service=service, lines=lines, partial=bool(answer.get("NextPageToken")))
+def report_context(config: ClientConfig, run: RunContext, costs: ClientCosts, *, names: dict[str, str],
+                   breakdown: UsageBreakdown | None, forecast: SpendForecast | None, forecast_note: str | None,
+                   ce_requests: int) -> ReportContext:
+    window, _ = history_window(run.report_type, run.current, run.as_of)
+    return ReportContext(granularity=report_granularity(run.report_type),
+                         totals=bucket_totals(config, costs, window, usage_only=False),
+                         usage_totals=bucket_totals(config, costs, costs.window, usage_only=True),
+                         forecast=forecast_figures(forecast), forecast_note=forecast_note, breakdown=breakdown,
+                         account_names=names, ce_requests=ce_requests, as_of=run.as_of)
 
 
 # ---- account names -----------------------------------------------------------------------------
@@ -237,31 +234,8 @@ def account_names(run: RunContext, config: ClientConfig, credentials: dict[str, 
     return names
 
 
-# ---- all of it ---------------------------------------------------------------------------------
-
-
-def fetch_context(ce: Any, config: ClientConfig, run: RunContext, credentials: dict[str, str] | None,
-                  explain: Callable[[list[BucketTotal]], str | None], forecast: bool = True) -> ReportContext:
-    """The history, the forecast, the breakdown of the service `explain` names once it has seen the
-    history (insights.explainer: the caller decides what is worth explaining), and the account names."""
-    requests = 1
-    totals = fetch_history(ce, config, run)
-    figures, note = None, None
-    request = forecast_request(config, run) if forecast else None
-    if request is not None:
-        figures, note = fetch_forecast(ce, request)
-        requests += 1
-    elif not forecast and forecast_window(run.report_type, run.as_of) is not None:
-        note = "No forecast for a past period"
-    breakdown = None
-    service = explain(totals)
-    if service is not None:
-        breakdown = fetch_breakdown(ce, config, run, service)
-        requests += 1
+def names_or_config(run: RunContext, config: ClientConfig, credentials: dict[str, str] | None) -> dict[str, str]:
     try:
-        names = account_names(run, config, credentials)
+        return account_names(run, config, credentials)
     except (AuthorizationError, ConfigurationError):
-        names = dict(config.account_names)
-    return ReportContext(granularity=report_granularity(run.report_type), totals=totals, forecast=figures,
-                         forecast_note=note, breakdown=breakdown, account_names=names, ce_requests=requests,
-                         as_of=run.as_of)
+        return dict(config.account_names)

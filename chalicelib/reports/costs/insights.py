@@ -18,12 +18,11 @@ from urllib.parse import quote
 
 from chalicelib.core.models import ChangeAlert, StrictModel
 from chalicelib.core.periods import Granularity, Period, next_month, report_granularity
+from chalicelib.costs.windows import BASELINE_DAYS, forecast_window, month_to_date_window, trend_window
 from chalicelib.reports.costs.analysis import CostReport, ServiceRow, is_flagged, pct_change
-from chalicelib.reports.costs.context import ReportContext, UsageBreakdown, forecast_window, month_to_date_window, trend_window
-from chalicelib.reports.costs.explorer import BucketTotal, ForecastFigures
+from chalicelib.reports.costs.context import BucketTotal, ForecastFigures, ReportContext, UsageBreakdown
 
 ZERO = Decimal(0)
-BASELINE_DAYS = 7  # a daily report is judged against the average of the 7 days before it
 WHY_USAGE_TYPES = 3
 CONSOLE_URL = "https://us-east-1.console.aws.amazon.com/costmanagement/home#/cost-explorer"
 
@@ -259,7 +258,7 @@ def build_why(report: CostReport, breakdown: UsageBreakdown | None, baseline: Ba
 def build_insights(report: CostReport, context: ReportContext, rule: ChangeAlert,
                    monthly_budget: Decimal | None) -> ReportInsights:
     allowed = {a.account_id for a in report.accounts}
-    baseline = build_baseline(report, context.totals, rule)
+    baseline = build_baseline(report, context.compared_totals(), rule)
     return ReportInsights(
         trend=build_trend(report.report_type, report.current, context.totals),
         baseline=baseline,

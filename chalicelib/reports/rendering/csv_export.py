@@ -6,8 +6,8 @@ import csv
 import io
 from decimal import ROUND_HALF_UP, Decimal
 
+from chalicelib.costs.categories import label as record_type_label
 from chalicelib.reports.costs.analysis import CostReport
-from chalicelib.reports.costs.record_types import label as record_type_label
 
 # CSV amounts keep 4 decimals: sub-cent services stay visible and rows add up
 # to the totals more closely than cent-rounded figures would.

@@ -1,5 +1,6 @@
-"""collect: the client's costs for both periods, written to S3 as a CostDataset, and what the report
-needs beyond them (trend, month to date, forecast, the why, account names) as a ReportContext.
+"""collect: the client's one cost dataset for the run (its export slice, or Cost Explorer), and
+what the report computes from it: both periods as a CostDataset, the trend, month to date, the
+forecast, the why and the account names as a ReportContext, both written to S3.
 
 No rows at all for the client's accounts in both periods is not a report: collect answers
 `skip_reason` (the state machine records the client as skipped, a problem the operator alert
@@ -15,10 +16,7 @@ from chalicelib.core.constants import CONTEXT_ARTEFACT, COSTS_ARTEFACT
 from chalicelib.core.periods import utcnow
 from chalicelib.reports import store
 from chalicelib.reports.contracts import CollectCostsInput, CollectCostsResult
-from chalicelib.reports.costs.analysis import analyze
-from chalicelib.reports.costs.context import fetch_context
-from chalicelib.reports.costs.explorer import ce_client_for, fetch_costs, payer_credentials
-from chalicelib.reports.costs.insights import explainer
+from chalicelib.reports.costs.reading import read_report
 
 
 def collect(task: CollectCostsInput) -> CollectCostsResult:
@@ -26,18 +24,15 @@ def collect(task: CollectCostsInput) -> CollectCostsResult:
     started_at = utcnow()
     # The config eligibility checked against every other client, or none (ConfigChangedError).
     config = load_checked(task.client_id, task.fingerprint)
-    credentials = payer_credentials(config)  # one AssumeRole serves Cost Explorer and Organizations
-    ce = ce_client_for(config, credentials)
-    dataset = fetch_costs(config, run, ce)
-    if not dataset.has_data() and not config.send_empty_reports:
+    inputs = read_report(config, run, in_run=True)
+    if inputs.context is None:
         last_day = run.current.end - timedelta(days=1)
         return CollectCostsResult(
             skip_reason=(f"no cost data for {', '.join(config.accounts)} from {run.previous.start.isoformat()} "
                          f"to {last_day.isoformat()}: check the account ids or the payer role "
                          f"(send_empty_reports: true sends a report anyway)"),
-            ce_requests=dataset.ce_requests, started_at=started_at)
-    key = store.put_model(store.artefact_key(run.run_id, task.client_id, COSTS_ARTEFACT), dataset)
-    context = fetch_context(ce, config, run, credentials, explain=explainer(analyze(dataset), config.change_alert))
-    context_key = store.put_model(store.artefact_key(run.run_id, task.client_id, CONTEXT_ARTEFACT), context)
-    return CollectCostsResult(data_key=key, context_key=context_key, ce_requests=dataset.ce_requests + context.ce_requests,
+            ce_requests=inputs.ce_requests, started_at=started_at)
+    key = store.put_model(store.artefact_key(run.run_id, task.client_id, COSTS_ARTEFACT), inputs.dataset)
+    context_key = store.put_model(store.artefact_key(run.run_id, task.client_id, CONTEXT_ARTEFACT), inputs.context)
+    return CollectCostsResult(data_key=key, context_key=context_key, ce_requests=inputs.ce_requests,
                               started_at=started_at)

@@ -4,7 +4,7 @@
  -> {"report_key": "runs/on-demand-.../acme-retail/report.pdf", "report_url": <presigned GET, 1 hour>}
 
 The same code path as a scheduled run (the config loader with every cross-client rule, collect's
-Cost Explorer requests, the analysis, the one ReportView, the PDF writer), without sending anything.
+cost dataset and figures, the analysis, the one ReportView, the PDF writer), without sending anything.
 `as_of` is refused later than tomorrow (UTC), as for a run. `format` ("pdf" by default, "xlsx", "html")
 lets `python -m local report` ask for the other renderings. The object is stored encrypted (SSE)
 under the runs/ prefix, so it expires with the run artefacts.
@@ -21,14 +21,14 @@ from chalicelib.core.caches import register
 from chalicelib.core.clients import load_client
 from chalicelib.core.constants import ON_DEMAND_RUN_PREFIX
 from chalicelib.core.errors import classify_aws_error
-from chalicelib.core.periods import report_periods
+from chalicelib.core.periods import report_granularity, report_periods
 from chalicelib.core.settings import get_settings
 from chalicelib.reports import store
 from chalicelib.reports.contracts import OnDemandReportInput, OnDemandReportResult, RunContext
 from chalicelib.reports.costs.analysis import analyze
-from chalicelib.reports.costs.context import fetch_context
-from chalicelib.reports.costs.explorer import ce_client_for, fetch_costs, payer_credentials
-from chalicelib.reports.costs.insights import build_insights, explainer
+from chalicelib.reports.costs.context import ReportContext
+from chalicelib.reports.costs.insights import build_insights
+from chalicelib.reports.costs.reading import read_report
 
 URL_EXPIRY_SECONDS = 3600
 CONTENT_TYPES = {
@@ -47,15 +47,10 @@ def report_pdf(request: OnDemandReportInput) -> OnDemandReportResult:
     # No run planned this client: every config is read and every cross-client rule applied (a client
     # listing another's account gets a ConfigurationError here, as the scheduled run records).
     config = load_client(request.client_id)
-    credentials = payer_credentials(config)
-    ce = ce_client_for(config, credentials)
-    dataset = fetch_costs(config, run, ce)
-    requests = dataset.ce_requests
-    report = analyze(dataset)
-    # Cost Explorer forecasts only from today on: a past period has its month to date, no forecast.
-    context = fetch_context(ce, config, run, credentials, explain=explainer(report, config.change_alert),
-                            forecast=request.as_of >= now.date())
-    insights = build_insights(report, context, config.change_alert, config.budget_for("monthly"))
+    # The same dataset and figures as a scheduled run's (an export client runs its own query).
+    inputs = read_report(config, run, in_run=False, with_empty=True)
+    report = analyze(inputs.dataset)
+    insights = build_insights(report, inputs.context or empty_context(run), config.change_alert, config.budget_for("monthly"))
     body = render_one(report, insights, request.format, list(config.attachments))
     key = store.put_bytes(store.artefact_key(run.run_id, request.client_id, f"report.{request.format}"), body,
                           CONTENT_TYPES[request.format])
@@ -65,7 +60,11 @@ def report_pdf(request: OnDemandReportInput) -> OnDemandReportResult:
             "get_object", Params={"Bucket": bucket, "Key": key}, ExpiresIn=URL_EXPIRY_SECONDS)
     except Exception as exc:
         raise classify_aws_error(exc, f"presign s3://{bucket}/{key}") from exc
-    return OnDemandReportResult(report_key=key, report_url=url, ce_requests=requests + context.ce_requests)
+    return OnDemandReportResult(report_key=key, report_url=url, ce_requests=inputs.ce_requests)
+
+
+def empty_context(run: RunContext) -> ReportContext:
+    return ReportContext(granularity=report_granularity(run.report_type), as_of=run.as_of)
 
 
 @lru_cache(maxsize=1)
