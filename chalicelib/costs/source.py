@@ -20,7 +20,7 @@ from pydantic import Field
 
 from chalicelib.core.errors import DataValidationError
 from chalicelib.core.models import ClientConfig, StrictModel
-from chalicelib.core.periods import Period, utcnow
+from chalicelib.core.periods import Period
 from chalicelib.costs.categories import USAGE
 from chalicelib.costs.contracts import ClientCosts, CostWindowRequest
 from chalicelib.costs.sources import reads_export
@@ -126,9 +126,6 @@ def forecast_usage(config: ClientConfig, costs: ClientCosts, window: Period, *, 
     if config.forecast == EXPLORER_FORECAST:
         from chalicelib.costs.explorer import explorer_forecast
 
-        if window.start < utcnow().date():
-            return None, "Cost Explorer forecasts only from today on (a past period)", 0
-
         figures, note = explorer_forecast(config, window, granularity, credentials, ce)
         if figures is None:
             return None, note, 1
@@ -148,7 +145,7 @@ def forecast_usage(config: ClientConfig, costs: ClientCosts, window: Period, *, 
     history = daily_totals(costs, (USAGE,), history_window)
     result = forecast_daily(history, window.start, window.end)
     if isinstance(result, NoForecast):
-        return None, f"No forecast: {result.reason}", 0
+        return None, result.reason, 0
     return SpendForecast(start=result.start, end=result.end, total=result.total, lower=result.lower,
                          upper=result.upper, daily=[(d.day, d.amount) for d in result.days],
                          method=result.method), None, 0

@@ -5,6 +5,7 @@ one without any cost data (a problem for the operator alert)."""
 from __future__ import annotations
 
 import json
+from email import message_from_bytes
 from datetime import date
 
 import pytest
@@ -13,8 +14,10 @@ from chalice.test import Client
 from tests.factories import client_config as client, cost_rows
 
 ROWS = cost_rows(["111111111111", "222222222222"], start=date(2026, 10, 1), end=date(2026, 11, 20))
-# "young" has 4 days of history only: GetCostForecast answers DataUnavailableException for it.
+# "young" has 4 days of history only: GetCostForecast answers DataUnavailableException for it (it opted in to
+# Cost Explorer's forecast); "fresh" has as little and the dataset's own forecast, which says so too.
 ROWS += cost_rows(["555555555555"], start=date(2026, 11, 16), end=date(2026, 11, 20))
+ROWS += cost_rows(["777777777777"], start=date(2026, 11, 16), end=date(2026, 11, 20))
 
 
 @pytest.fixture
@@ -22,7 +25,8 @@ def aws(local_aws):
     return local_aws(clients=[
         client("alpha", ["111111111111"], budgets={"monthly": 100}),
         client("bravo", ["222222222222"], budgets={"monthly": 10**9}),
-        client("young", ["555555555555"], budgets={"monthly": 1}),
+        client("young", ["555555555555"], budgets={"monthly": 1}, forecast="cost_explorer"),
+        client("fresh", ["777777777777"], budgets={"monthly": 1}),
         client("nobudget", ["666666666666"]),
     ], rows=ROWS)
 
@@ -65,12 +69,26 @@ def test_manual_run_for_one_client_and_forecast_unavailable_keeps_actual_thresho
     assert "no forecast" in text and "DataUnavailableException" in text
 
 
+def test_a_forecast_from_too_little_history_is_a_reason_not_a_failure(aws):
+    described = aws.wait(aws.notify.start_budget_check({"as_of": "2026-11-20", "client_id": "fresh"}, "fresh"))
+    summary = json.loads(described["output"])
+    (fresh,) = summary["clients"]
+    assert fresh["status"] == "checked" and [c.split(":")[1] for c in fresh["crossed"]] == ["actual-80"]
+    assert summary["ce_requests"] == 1  # the dataset only: its forecast costs no request
+    aws.notify.drain()
+    (email,) = [m for m in aws.outbox.notifications if m["client_id"] == "fresh"]
+    (text,) = [part.get_payload(decode=True).decode() for part in message_from_bytes(email["raw"]).walk()
+               if part.get_content_type() == "text/plain"]
+    assert "no forecast (too little history: 4 days, 7 needed)" in text
+
+
 def test_all_clients_default_as_of_and_skips_named(aws):
     summary = json.loads(aws.wait(aws.notify.start_budget_check({"as_of": "2026-11-20"}, "all"))["output"])
     by_id = {c["client_id"]: c for c in summary["clients"]}
     assert by_id["nobudget"]["status"] == "skipped" and "budget" in by_id["nobudget"]["reason"]
     assert by_id["bravo"]["crossed"] == [] and by_id["alpha"]["crossed"]
-    assert summary["ce_requests"] == 2 * 3  # one GetCostAndUsage and one GetCostForecast per checked client
+    # One GetCostAndUsage per checked client (the dataset); GetCostForecast only for "young", which opted in.
+    assert summary["ce_requests"] == 4 + 1
 
 
 def test_a_client_without_any_cost_data_is_a_problem_named_in_the_operator_alert(local_aws):

@@ -134,7 +134,8 @@ def report_dataset(config: ClientConfig, run: RunContext, costs: ClientCosts) ->
                for (account, service), (cur, prev) in sorted(usage.items())],
         charges=[ChargeLine(account_id=account, record_type=kind, current_amount=cur, previous_amount=prev)
                  for (account, kind), (cur, prev) in sorted(charges.items())],
-        charges_separated=True,
+        # Shown apart when there are any, or the client counts credits or refunds (the report then says so).
+        charges_separated=bool(charges) or config.include_credits or config.include_refunds,
         ce_requests=costs.usage.ce_requests,
     )
 
