@@ -5,8 +5,8 @@ one without any cost data (a problem for the operator alert)."""
 from __future__ import annotations
 
 import json
-from email import message_from_bytes
 from datetime import date
+from email import message_from_bytes
 
 import pytest
 from chalice.test import Client
