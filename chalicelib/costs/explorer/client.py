@@ -60,7 +60,7 @@ def pages(ce: Any, request: dict[str, Any], max_pages: int = MAX_PAGES) -> Itera
     raise DataValidationError(f"Cost Explorer returned more than {max_pages} pages; refusing to continue")
 
 
-def amount_of(metrics: dict[str, Any], metric: str) -> tuple[Decimal, str]:
+def amount_of(metrics: dict[str, Any], metric: str, where: str = "") -> tuple[Decimal, str]:
     """A group's amount and currency, refused when missing, non-finite or beyond any real bill."""
     try:
         value = metrics[metric]
@@ -70,6 +70,6 @@ def amount_of(metrics: dict[str, Any], metric: str) -> tuple[Decimal, str]:
     if not amount.is_finite():
         raise DataValidationError(f"Cost Explorer returned a non-finite {metric} amount")
     if abs(amount) >= MAX_AMOUNT:
-        raise DataValidationError(f"Cost Explorer amount {amount} is too large to report (the limit is "
+        raise DataValidationError(f"Cost Explorer amount {amount} {where} is too large to report (the limit is "
                                   f"{MAX_AMOUNT:,.0f}): check the cost data")
     return amount, str(value.get("Unit") or "USD")

@@ -110,7 +110,10 @@ def _add_page(config: ClientConfig, request: dict[str, Any], page: dict[str, Any
             if account not in allowed:
                 # Tenant isolation: never let another client's account into this dataset.
                 raise DataValidationError(f"Cost Explorer returned account {account} outside the client's accounts")
-            amount, unit = amount_of(group["Metrics"], config.cost_metric)
+            where = "for " + ", ".join(f"{k.lower().replace('_', ' ')} {v}" for k, v in found.items()) + f" on {day.isoformat()}"
+            if "LINKED_ACCOUNT" not in found:
+                where = f"for account {account}, " + where[len("for "):]
+            amount, unit = amount_of(group["Metrics"], config.cost_metric, where)
             record_type = found.get("RECORD_TYPE", "")
             answer.currencies.add(unit)
             answer.rows.append(CostRow(
