@@ -14,7 +14,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import Field
 
@@ -24,6 +24,9 @@ from chalicelib.core.periods import Period
 from chalicelib.costs.categories import USAGE
 from chalicelib.costs.contracts import ClientCosts, CostWindowRequest
 from chalicelib.costs.sources import reads_export
+
+if TYPE_CHECKING:
+    from chalicelib.costs.explorer import ServiceDetail
 
 EXPLORER_FORECAST = "cost_explorer"
 
@@ -84,16 +87,21 @@ def checked(config: ClientConfig, request: CostWindowRequest, costs: ClientCosts
     return costs
 
 
-def detail_service(config: ClientConfig, costs: ClientCosts, service: str, within: Period,
-                   credentials: dict[str, str] | None = None, ce: Any = None) -> tuple[ClientCosts, bool]:
-    """The dataset with `service`'s usage in `within` by usage type (the why-line), and whether what
-    the source answered was partial. A dataset with usage types on every row needs nothing more."""
-    if costs.detail_services is None or service in costs.detail_services:
-        return costs, False
-    from chalicelib.costs.explorer import detail_service as explorer_detail
+def service_detail(config: ClientConfig, costs: ClientCosts, service: str, within: Period,
+                   credentials: dict[str, str] | None = None, ce: Any = None) -> ServiceDetail:
+    """`service`'s usage in `within` by usage type and region (the why-line): from the dataset's
+    own rows when they carry usage types (an export), else one Cost Explorer request checked to add
+    up to the dataset's usage of the service."""
+    from chalicelib.costs.explorer import DetailRow, ServiceDetail, read_service_detail
 
-    detailed, partial = explorer_detail(config, costs, service, within, credentials, ce)
-    return detailed, partial
+    if costs.detail_services is None or service in costs.detail_services:
+        sums: dict[tuple[date, str, str], Decimal] = defaultdict(Decimal)
+        for row in costs.rows:
+            if row.service == service and row.category == USAGE and within.start <= row.day < within.end:
+                sums[(row.day, row.usage_type, row.region)] += row.amount
+        return ServiceDetail(service=service, rows=[DetailRow(day=d, usage_type=u, region=r, amount=a)
+                                                    for (d, u, r), a in sorted(sums.items())])
+    return read_service_detail(config, costs, service, within, credentials, ce)
 
 
 def daily_totals(costs: ClientCosts, categories: Iterable[str] | None, window: Period) -> list[tuple[date, Decimal]]:

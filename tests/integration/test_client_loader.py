@@ -118,7 +118,7 @@ def test_budget_check_refuses_the_overlap(local_aws):
     assert clients["alpha"]["status"] == clients["bravo"]["status"] == "skipped"
     assert _names_the_overlap(clients["bravo"]["reason"], "alpha")
     assert clients["charlie"]["status"] == "checked" and clients["charlie"]["crossed"]
-    assert aws.cost_explorer.requests == 2  # charlie's spend and forecast only
+    assert aws.cost_explorer.requests == 1  # charlie's dataset only (its forecast is computed from it)
 
 
 # ---- a config edited while the run is in flight -----------------------------------------------------
@@ -170,4 +170,4 @@ def test_a_config_edited_during_the_budget_check_is_not_checked(local_aws):
     assert bravo["status"] == "failed" and bravo["category"] == "configuration"
     assert "config changed during the run" in bravo["reason"] and bravo["crossed"] == []
     assert clients["alpha"]["status"] == clients["charlie"]["status"] == "checked"
-    assert aws.cost_explorer.requests == 4  # alpha's and charlie's spend and forecast: none for bravo
+    assert aws.cost_explorer.requests == 2  # alpha's and charlie's datasets: none for bravo

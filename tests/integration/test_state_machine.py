@@ -26,9 +26,11 @@ def test_every_active_client_is_delivered_and_only_its_own_data(local_aws):
     assert described["status"] == "SUCCEEDED", described
     summary = json.loads(described["output"])
     assert (summary["delivered"], summary["skipped"], summary["failed"]) == (3, 1, 0)
-    # Per client: the costs (both periods in one request), the history (trend, month to date) and
-    # the month's forecast; no change passes the thresholds, so no usage-type request for the why.
-    assert summary["ce_requests"] == 3 * 3
+    # Per client, its one dataset: alpha (two accounts) by account and record type over the run's window
+    # and by account and service over both periods; bravo and charlie (one account each) one request by
+    # service and record type. The forecast comes from the dataset; no change passes the thresholds, so
+    # no usage-type request for the why.
+    assert summary["ce_requests"] == 2 + 1 + 1
 
     records = aws.run_records("weekly-all")
     assert {cid: r["status"] for cid, r in records.items()} == {
@@ -88,7 +90,7 @@ def test_throttling_twice_is_retried_inside_the_child_and_visible_in_our_logs(lo
     logged = [json.loads(line) for line in stream.getvalue().splitlines()]
     failed = [(entry["stage"], entry["client_id"], entry["error"]) for entry in logged if entry.get("message") == "stage failed"]
     assert failed == [("collect", "alpha", "ThrottlingError")] * 2
-    assert aws.cost_explorer.requests == 2 + 3  # the two throttled calls, then costs, history and forecast
+    assert aws.cost_explorer.requests == 2 + 2  # the two throttled calls, then alpha's dataset (two requests)
     assert aws.engine_events.task_retries == 2  # the engine retried the task; nothing in Python looped
     assert len(aws.outbox.sent) == 1
 

@@ -11,7 +11,8 @@ Cost Explorer groups by two dimensions at most, so a row's detail depends on the
   them to the cent per day and account (a mismatch is an error, never a second figure);
 - a budget check (account detail): one request grouped by LINKED_ACCOUNT and RECORD_TYPE.
 The why-line's usage types are one more request, made only when the report explains a move
-(`detail_service`); Cost Explorer's own forecast only for a client that opted in (`explorer_forecast`).
+(`read_service_detail`); Cost Explorer's own forecast only for a client that opted in
+(`explorer_forecast`).
 Every row is checked to be one of the client's accounts, whatever Cost Explorer answers.
 """
 
@@ -40,6 +41,22 @@ FORECAST_METRIC = {
     "NetAmortizedCost": "NET_AMORTIZED_COST",
     "BlendedCost": "BLENDED_COST",
 }
+
+
+class DetailRow(StrictModel):
+    """One bucket of one usage type and region of the service a report explains."""
+
+    day: date
+    usage_type: str
+    region: str
+    amount: Decimal
+
+
+class ServiceDetail(StrictModel):
+    service: str
+    rows: list[DetailRow] = Field(default_factory=list)
+    partial: bool = False  # the source's answer was cut short: the rows are what it gave
+    ce_requests: int = 0
 
 
 def client_filter(config: ClientConfig, also_left_out: tuple[str, ...] = ()) -> dict[str, Any]:
@@ -140,7 +157,7 @@ def read_window(config: ClientConfig, request: CostWindowRequest, services_in: P
     return ClientCosts(client_id=config.client_id, source="cost_explorer", metric=config.cost_metric,
                        currency=currencies.pop() if currencies else "USD", granularity=request.granularity,
                        detail=request.detail, window=request.window, rows=rows,
-                       detail_services=None if request.detail == "account" else [],
+                       detail_services=[],  # usage types only on request (read_service_detail)
                        usage=SourceUsage(ce_requests=sum(a.requests for a in answers)))
 
 
@@ -166,39 +183,50 @@ def replace_rows(rows: list[CostRow], finer: list[CostRow], within: Period, repl
 
 
 def detail_request(config: ClientConfig, service: str, within: Period, granularity: str) -> dict[str, Any]:
-    """The service's usage by usage type: and region for one account, by account for several (every
-    row must stay one of the client's accounts; usage types carry their region's prefix)."""
-    group_by = ("USAGE_TYPE", "REGION") if _one_account(config) else ("LINKED_ACCOUNT", "USAGE_TYPE")
+    """The service's usage by usage type and region (the client's accounts together)."""
     cost_filter = {"And": [usage_filter(config), {"Dimensions": {"Key": "SERVICE", "Values": [service]}}]}
     request = CostWindowRequest(client_id=config.client_id, window=within, granularity=granularity)
-    return window_request(config, request, group_by, within, cost_filter)
+    return window_request(config, request, ("USAGE_TYPE", "REGION"), within, cost_filter)
 
 
-def detail_service(config: ClientConfig, costs: ClientCosts, service: str, within: Period,
-                   credentials: dict[str, str] | None = None, ce: Any = None) -> tuple[ClientCosts, bool]:
-    """The dataset with `service`'s usage in `within` replaced by rows by usage type (one request,
-    one page: the why-line is worth one cent, not a loop); and whether the answer was partial (more
-    pages than read: the rows are then left as they were)."""
-    if costs.detail_services is None or service in costs.detail_services:
-        return costs, False
+def read_service_detail(config: ClientConfig, costs: ClientCosts, service: str, within: Period,
+                        credentials: dict[str, str] | None = None, ce: Any = None) -> ServiceDetail:
+    """`service`'s usage in `within` by usage type and region: one request, one page (the why-line is
+    worth one cent, not a loop). Cost Explorer cannot group by account, usage type and region at
+    once, so the rows are the client's accounts together, checked per day to sum to the dataset's
+    usage of the service to the cent (a partial answer, more pages than read, is not checked)."""
     ce = ce or ce_client_for(config, credentials)
     request = detail_request(config, service, within, costs.granularity)
     try:
         page = ce.get_cost_and_usage(**request)
     except Exception as exc:
         raise classify_aws_error(exc, "Cost Explorer GetCostAndUsage (usage types)") from exc
-    usage = costs.usage.model_copy(update={"ce_requests": costs.usage.ce_requests + 1})
-    if page.get("NextPageToken"):
-        return costs.model_copy(update={"usage": usage}), True
-    answer = _Answer()
-    _add_page(config, request, page, answer)
-    if answer.currencies - {costs.currency}:
-        raise DataValidationError(f"costs are in several currencies ({', '.join(sorted(answer.currencies | {costs.currency}))})")
-    finer = [r.model_copy(update={"service": service}) for r in answer.rows]
-    rows = replace_rows(costs.rows, finer, within, lambda r: r.category == USAGE and r.service == service,
-                        f"usage types of {service}")
-    return costs.model_copy(update={"rows": rows, "usage": usage,
-                                    "detail_services": [*costs.detail_services, service]}), False
+    rows: list[DetailRow] = []
+    currencies: set[str] = set()
+    for bucket in page.get("ResultsByTime", []):
+        day = date.fromisoformat(bucket["TimePeriod"]["Start"])
+        for group in bucket.get("Groups", []):
+            usage_type, region = (list(group["Keys"]) + ["", ""])[:2]
+            amount, unit = amount_of(group["Metrics"], config.cost_metric, f"for {service}, {usage_type} on {day}")
+            currencies.add(unit)
+            rows.append(DetailRow(day=day, usage_type=usage_type, region=region, amount=amount))
+    if currencies - {costs.currency}:
+        raise DataValidationError(f"costs are in several currencies ({', '.join(sorted(currencies | {costs.currency}))})")
+    partial = bool(page.get("NextPageToken"))
+    if not partial:
+        expected: dict[date, Decimal] = defaultdict(Decimal)
+        for row in costs.rows:
+            if row.service == service and row.category == USAGE and within.start <= row.day < within.end:
+                expected[row.day] += row.amount
+        found: dict[date, Decimal] = defaultdict(Decimal)
+        for detail in rows:
+            found[detail.day] += detail.amount
+        for day in sorted(set(expected) | set(found)):
+            if abs(expected.get(day, Decimal(0)) - found.get(day, Decimal(0))) >= CENT:
+                raise DataValidationError(
+                    f"Cost Explorer's usage types of {service} on {day.isoformat()} add up to {found.get(day, Decimal(0))}, "
+                    f"not to its usage {expected.get(day, Decimal(0))}: the figures would disagree")
+    return ServiceDetail(service=service, rows=rows, partial=partial, ce_requests=1)
 
 
 class ExplorerForecast(StrictModel):

@@ -30,6 +30,7 @@ from chalicelib.core.observability import logger
 from chalicelib.core.periods import Granularity, Period, report_granularity
 from chalicelib.costs.categories import USAGE, counted_categories, record_type_of
 from chalicelib.costs.contracts import ClientCosts, CostWindowRequest
+from chalicelib.costs.explorer import ServiceDetail
 from chalicelib.costs.source import SpendForecast, daily_totals
 from chalicelib.costs.windows import (  # noqa: F401 - the report's windows, read by insights from here
     forecast_window,
@@ -145,14 +146,13 @@ def bucket_totals(config: ClientConfig, costs: ClientCosts, window: Period, usag
     return [BucketTotal(start=day, amount=amount) for day, amount in daily_totals(costs, categories, window)]
 
 
-def breakdown_of(costs: ClientCosts, run: RunContext, service: str, partial: bool) -> UsageBreakdown:
-    """The service's usage by usage type and region over both periods, from the dataset's rows."""
-    periods = both_periods(run)
+def breakdown_of(detail: ServiceDetail, run: RunContext) -> UsageBreakdown:
+    """The service's usage by usage type and region over both periods."""
     sums: dict[tuple[str, str], list[Decimal]] = defaultdict(lambda: [Decimal(0), Decimal(0)])
-    for row in costs.rows:
-        if row.service == service and row.category == USAGE and periods.start <= row.day < periods.end:
+    for row in detail.rows:
+        if run.previous.start <= row.day < run.current.end:
             sums[(row.usage_type, row.region)][0 if row.day >= run.current.start else 1] += row.amount
-    return UsageBreakdown(service=service, partial=partial,
+    return UsageBreakdown(service=detail.service, partial=detail.partial,
                           lines=[UsageTypeLine(usage_type=u, region=r, current=c, previous=p)
                                  for (u, r), (c, p) in sorted(sums.items())])
 

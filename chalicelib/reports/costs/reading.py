@@ -11,7 +11,7 @@ from typing import Any, NamedTuple
 
 from chalicelib.core.models import ClientConfig
 from chalicelib.costs.contracts import ClientCosts
-from chalicelib.costs.source import credentials_for, detail_service, forecast_usage, read_costs
+from chalicelib.costs.source import credentials_for, forecast_usage, read_costs, service_detail
 from chalicelib.reports.contracts import CostDataset, RunContext
 from chalicelib.reports.costs.analysis import analyze
 from chalicelib.reports.costs.context import (
@@ -51,17 +51,18 @@ def read_report(config: ClientConfig, run: RunContext, *, in_run: bool, with_emp
     if not dataset.has_data() and not (with_empty or config.send_empty_reports):
         return ReportInputs(costs, dataset, None)
     report = analyze(dataset)
-    requests_before = costs.usage.ce_requests
+    detail_requests = 0
     service = explainer(report, config.change_alert)(bucket_totals(config, costs, costs.window, usage_only=True))
     breakdown = None
     if service is not None:
-        costs, partial = detail_service(config, costs, service, periods, credentials, ce)
-        breakdown = breakdown_of(costs, run, service, partial)
+        detail = service_detail(config, costs, service, periods, credentials, ce)
+        detail_requests = detail.ce_requests
+        breakdown = breakdown_of(detail, run)
     forecast, note, forecast_requests = None, None, 0
     window = forecast_window(run.report_type, run.as_of)
     if window is not None:
         forecast, note, forecast_requests = forecast_usage(config, costs, window, credentials=credentials, ce=ce)
     context = report_context(config, run, costs, names=names_or_config(run, config, credentials), breakdown=breakdown,
                              forecast=forecast, forecast_note=note,
-                             ce_requests=costs.usage.ce_requests - requests_before + forecast_requests)
+                             ce_requests=detail_requests + forecast_requests)
     return ReportInputs(costs, dataset, context)
