@@ -9,7 +9,7 @@ each crossing announced once (statemachines/budget_check.asl.json).
   evaluation.py  which thresholds a spend crosses (pure)
   messages.py    the budget notification and the operator alert's wording
 
-Spend is read through chalicelib/reports/costs (until reading costs moves below both subsystems);
+Spend and forecast come from the client's one cost dataset (chalicelib/costs, as the reports' do);
 notifications are queued through chalicelib/core/notifications.py. The face below is what app.py
 registers; no other subsystem imports this package.
 """

@@ -9,12 +9,11 @@ period), through one Step Functions run (statemachines/cost_report.asl.json) wit
   store.py       the delivery ledger, run records and history, each run's S3 artefacts
   trigger.py     the schedules' start: one execution per report type and period
   alerts.py      the operator alert a run with problems queues
-  costs/         reading costs from Cost Explorer (budgets read through it too), the analysis
-                 and the insights
+  costs/         a report's figures from the client's one cost dataset (chalicelib/costs), the
+                 analysis and the insights
   rendering/     one ReportView, rendered as HTML, text, CSV, XLSX and PDF; the change alert
 
-The face below is what app.py registers; no other subsystem imports this package, except the
-budget check reading costs through chalicelib/reports/costs until those move below both.
+The face below is what app.py registers; no other subsystem imports this package.
 """
 
 from chalicelib.reports.blueprint import STAGES, bp

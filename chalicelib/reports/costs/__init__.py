@@ -1,12 +1,10 @@
-"""A client's costs, read from Cost Explorer, and what the report makes of them. The arrows go one way,
-from explaining to reading:
+"""What a report makes of a client's one cost dataset (chalicelib/costs: read from Cost Explorer or a
+billing export). The arrows go one way, from explaining to reading:
 
-  reading     explorer.py: the main request, a period's spend, a forecast, the payer role;
-              context.py: the report's extra requests (their dates, their answers) and account names;
-              record_types.py
+  reading     reading.py: the dataset once, and from it both periods and the context (context.py:
+              the windows' figures, the why's usage types, the forecast, account names)
   explaining  analysis.py (a CostReport from the cost lines) and insights.py (trend, baselines, month
-              to date, the why): they read what was fetched and never fetch
+              to date, the why): they read what was computed and never read a source
 
-The budget check reads its spend and forecasts through explorer.py alone (until reading costs moves
-below both subsystems).
+Nothing here talks to Cost Explorer or Athena: chalicelib/costs does, for reports and budgets alike.
 """

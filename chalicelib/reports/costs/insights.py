@@ -1,8 +1,8 @@
 """What makes a report explain itself: trend, baselines, month-to-date and forecast, the why of the
 biggest change, account names. Pure: numbers and flags from what collect fetched, no I/O, no text.
 
-collect fetches a ReportContext (context.py: the raw answers of the extra Cost Explorer requests,
-limited to the client's accounts); build_insights turns it and the CostReport into ReportInsights,
+collect computes a ReportContext from the client's one cost dataset (context.py, reading.py);
+build_insights turns it and the CostReport into ReportInsights,
 which every renderer reads, so no format computes a figure of its own. Fetching never imports this
 module: which service's move is worth one more request is decided here (explainer), and collect hands
 that decision to the fetch.
