@@ -111,6 +111,24 @@ def cancelled_by_condition(exc: BaseException, first_only: bool = False) -> bool
     return "ConditionalCheckFailed" in codes
 
 
+def cancelled_items(exc: BaseException) -> set[int] | None:
+    """The indexes of the items whose condition cancelled a transaction, or None when it failed
+    for any other reason (a conflict, throttling, not a transaction error at all)."""
+    if aws_error_code(exc) != "TransactionCanceledException":
+        return None
+    codes = [reason.get("Code") for reason in getattr(exc, "response", {}).get("CancellationReasons") or []]
+    failed = {index for index, code in enumerate(codes) if code == "ConditionalCheckFailed"}
+    if not failed or any(code not in (None, "None", "ConditionalCheckFailed") for code in codes):
+        return None
+    return failed
+
+
+def table_name() -> str:
+    from chalicelib.core.settings import get_settings
+
+    return get_settings().table_name
+
+
 def expiry(days: int) -> int:
     """The TTL attribute's value (TTL_ATTRIBUTE, epoch seconds) for an item kept `days` from now."""
     return int((utcnow() + timedelta(days=days)).timestamp())
