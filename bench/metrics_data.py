@@ -3,8 +3,9 @@
 `seed` writes the day buckets that applying the events one by one would leave (the same
 `bucket_changes` the applier uses, folded in memory), plus each event's applied record (a
 client's active marker, or an applied-event item), with batch writes. The benchmark and the long
-tests need it: moto's TransactWriteItems deep-copies the whole table on every call, so applying 180,000 events through the real transaction would
-take hours locally (in DynamoDB a transaction costs the same whatever the table size).
+tests need it: moto's TransactWriteItems deep-copies the whole table on every call, so applying
+180,000 events through the real transaction would take hours locally (in DynamoDB a transaction
+costs the same whatever the table size).
 """
 
 from __future__ import annotations
