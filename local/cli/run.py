@@ -90,9 +90,9 @@ def run_locally(clients: list[dict[str, Any] | str], costs: Any, run_input: dict
             show(final=True)  # the finished counts, however short the run
             print(file=sys.stderr)
         elapsed = time.perf_counter() - started
-        measured = usage.measure(aws)
-        records = aws.run_records(run_id)
         aws.notify.drain(timeout=bound)  # change alerts, the operator alert, the metric events
+        measured = usage.measure(aws)  # after the drain: the alerts' emails and the metric events are the run's too
+        records = aws.run_records(run_id)
         summary = _summary(aws, described, run_id, records, elapsed)
         summary["notifications_sent"] = aws.notify.sent_per_channel()
         summary["usage"] = measured
