@@ -119,7 +119,6 @@ def aggregate(run_input: dict[str, Any], name: str, started_at: str) -> dict[str
     """The state machine's path, stage by stage, each as its Lambda runs it."""
     from chalicelib.core.observability import run_stage
     from chalicelib.metrics.blueprint import STAGES
-
     from chalicelib.metrics.store import planned_tenants
 
     plan = run_stage(STAGES["plan_aggregation"], {"input": run_input, "execution_name": name, "started_at": started_at})
