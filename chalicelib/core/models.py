@@ -11,7 +11,6 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from email_validator import EmailNotValidError, validate_email
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -54,6 +53,8 @@ def _ascii_address(value: str) -> str:
     if "=?" in value:
         # RFC 2047 encoded-word syntax: the email library decodes it inside an address header
         raise ValueError("must not contain '=?' (email header encoded-word syntax)")
+    from email_validator import EmailNotValidError, validate_email  # only when an address is validated (cold start)
+
     try:
         validate_email(value, check_deliverability=False)
     except EmailNotValidError as exc:

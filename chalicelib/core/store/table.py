@@ -30,7 +30,7 @@ from chalicelib.core.periods import utcnow
 
 def table() -> Any:
     """The boto3 Table (built once per container: chalicelib/core/aws.py)."""
-    from chalicelib.core.settings import get_settings  # pydantic-settings: only where the table is used
+    from chalicelib.core.settings import get_settings  # only where the table is used
 
     return aws.dynamodb_table(get_settings().table_name)
 
