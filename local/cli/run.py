@@ -186,8 +186,11 @@ def _summary(aws: Any, described: dict[str, Any], run_id: str, records: dict[str
 
 
 def _write_reports(aws: Any, records: dict[str, dict[str, Any]], run_id: str, out_dir: Path) -> None:
+    """Every delivered client's report files, from one listing of the run's objects (not one per client)."""
+    from chalicelib.core.constants import RUNS_PREFIX
     from chalicelib.reports.store import artefact_key
 
+    present = set(aws.artefact_names(f"{RUNS_PREFIX}{run_id}/"))
     for client_id, record in records.items():
         if record.get("status") != "completed":
             continue
@@ -195,9 +198,8 @@ def _write_reports(aws: Any, records: dict[str, dict[str, Any]], run_id: str, ou
         folder.mkdir(parents=True, exist_ok=True)
         for name in ("report.html", "report.txt", "report.csv"):
             (folder / name).write_text(aws.read_artefact(artefact_key(run_id, client_id, name)))
-        present = set(aws.artefact_names(artefact_key(run_id, client_id, "")))
         for name in ("report.xlsx", "report.pdf"):  # only for clients whose attachments ask for them
-            if name in present:
+            if f"{client_id}/{name}" in present:
                 (folder / name).write_bytes(aws.read_artefact_bytes(artefact_key(run_id, client_id, name)))
 
 
