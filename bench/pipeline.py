@@ -157,8 +157,9 @@ def main(argv: list[str] | None = None) -> int:
                   f"{n / seconds:6.1f} clients/s (aim >= 10)  CPU {cpu:6.1f} s  delivered {statuses.count('delivered')}")
             if "floor" in figures:
                 print(f"    {seconds / figures['floor']:.1f}x the engine floor per client (aim <= 8x)")
-            phases = summary.get("phase_seconds", {})
-            print("    phases (s): " + ", ".join(f"{name} {value:.1f}" for name, value in phases.items()))
+            phases, cpu_phases = summary.get("phase_seconds", {}), summary.get("phase_cpu_seconds", {})
+            print("    phases, wall s / CPU s: " + ", ".join(f"{name} {value:.1f} / {cpu_phases.get(name, 0):.1f}"
+                                                        for name, value in phases.items()))
         if "progress" in figures and "no-progress" in figures:
             # CPU time is what the display adds; wall time on a shared machine also measures the neighbours.
             print(f"  progress display costs {figures['progress cpu'] / figures['no-progress cpu'] - 1:+.1%} CPU, "

@@ -78,7 +78,7 @@ def run_locally(clients: list[dict[str, Any] | str], costs: Any, run_input: dict
     as_of = date.fromisoformat(run_input["as_of"])
     # Every wait is bounded, by the run's size: 2 s per client is 4x the slowest rate measured here.
     bound = max(600.0, 2.0 * len(clients))
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     with LocalAWS(out_dir=out_dir, costs=costs, clients=clients, retry_time_scale=retry_time_scale,
                   estimated_from=open_month(as_of), organizations=organizations or {}) as aws:
         usage.reset(aws)  # seeding the clients is not part of the run's bill
@@ -91,19 +91,24 @@ def run_locally(clients: list[dict[str, Any] | str], costs: Any, run_input: dict
             print(file=sys.stderr)
         elapsed = time.perf_counter() - started
         phases = {"until the execution ended": round(elapsed, 3)}
-        mark = time.perf_counter()
+        cpu = {"until the execution ended": round(time.process_time() - cpu_started, 3)}
+        mark, cpu_mark = time.perf_counter(), time.process_time()
         aws.notify.drain(timeout=bound)  # change alerts, the operator alert, the metric events
         measured = usage.measure(aws)  # after the drain: the alerts' emails and the metric events are the run's too
         phases["queues drained"], mark = round(time.perf_counter() - mark, 3), time.perf_counter()
+        cpu["queues drained"], cpu_mark = round(time.process_time() - cpu_mark, 3), time.process_time()
         records = aws.run_records(run_id)
         summary = _summary(aws, described, run_id, records, elapsed)
         summary["notifications_sent"] = aws.notify.sent_per_channel()
         summary["usage"] = measured
         _write_reports(aws, records, run_id, out_dir)
         phases["report files written"], mark = round(time.perf_counter() - mark, 3), time.perf_counter()
+        cpu["report files written"], cpu_mark = round(time.process_time() - cpu_mark, 3), time.process_time()
         summary["summaries"] = _aggregate_own_run(aws, described, out_dir, bound)
         phases["run aggregated"] = round(time.perf_counter() - mark, 3)
-        summary["phase_seconds"] = phases  # where the whole process's time went (bench.pipeline prints it)
+        cpu["run aggregated"] = round(time.process_time() - cpu_mark, 3)
+        # where the whole process's time went, wall and CPU of the process (bench.pipeline prints them)
+        summary["phase_seconds"], summary["phase_cpu_seconds"] = phases, cpu
     (out_dir / "summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
     return summary
 
