@@ -23,6 +23,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import random
+import time
 from collections.abc import Iterable
 from datetime import date, timedelta
 from typing import Any, Literal
@@ -81,11 +83,18 @@ def apply_event(event: ClientOutcome | RunEnd, unknown_client: str | None = None
         for name, value in list(maxima.items()):
             if value <= _known_maxima.get((bucket, event.day, name), -1):
                 del maxima[name]
-    for _ in range(1 + len(changes)):  # each retry drops at least one maximum: bounded
+    conflicts = 0
+    for _ in range(1 + len(changes) + MAX_CONFLICT_RETRIES):  # each retry drops a maximum or counts a conflict
         try:
             table.transact_write([record, *(_bucket_update(bucket, event.day, adds, pending[bucket])
                                             for bucket, adds, _ in changes)])
         except Exception as exc:
+            if table.transaction_conflict(exc) and conflicts < MAX_CONFLICT_RETRIES:
+                # Another event's transaction held a shared bucket (a deployment shard) at that
+                # moment: nothing was written; again after a short, random wait.
+                conflicts += 1
+                time.sleep(random.uniform(0, CONFLICT_BACKOFF_SECONDS * 2 ** conflicts))
+                continue
             failed = table.cancelled_items(exc)
             if failed is None:
                 raise classify_aws_error(exc, f"apply metric event {event.event_id}") from exc
@@ -105,6 +114,10 @@ def apply_event(event: ClientOutcome | RunEnd, unknown_client: str | None = None
                 _learn_maximum(bucket, event.day, name, value)
         return "applied"
     raise ServiceUnavailableError(f"apply metric event {event.event_id}: maxima kept changing, retry")
+
+
+MAX_CONFLICT_RETRIES = 4  # then the record fails and SQS delivers it again (the batch item failure)
+CONFLICT_BACKOFF_SECONDS = 0.02
 
 
 def _applied_record(event: ClientOutcome | RunEnd, unknown_client: str | None) -> dict[str, Any]:

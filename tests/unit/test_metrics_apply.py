@@ -251,3 +251,31 @@ def test_a_maximum_raised_meanwhile_by_another_event_is_kept(cheap_transactions)
         (day,) = store.day_tallies("*", *DAYS).values()
         assert (day.client.count, day.client.max_ms) == (len(quick) + 2, slow.duration_ms)
         assert table.get_item(Key=store.day_key(middle.client_id, middle.day))["Item"]["client_ms_max"] == middle.duration_ms
+
+
+def test_a_transaction_conflict_on_a_shared_bucket_is_written_again(monkeypatch, cheap_transactions):
+    """DynamoDB cancels a transaction whose item another transaction is writing (the deployment's
+    shards are shared): the event is written again after a short wait, counted once, not failed."""
+    from botocore.exceptions import ClientError
+
+    from chalicelib.core.store import table as table_module
+
+    real = table_module.transact_write
+    conflicts = []
+
+    def conflicting(items):
+        if len(conflicts) < 2:
+            conflicts.append(1)
+            raise ClientError({"Error": {"Code": "TransactionCanceledException", "Message": "conflict"},
+                               "CancellationReasons": [{"Code": "None"}, {"Code": "None"},
+                                                       {"Code": "TransactionConflict"}]}, "TransactWriteItems")
+        return real(items)
+
+    event = _synthetic_outcomes(1)[0]
+    with project_table():
+        monkeypatch.setattr(table_module, "transact_write", conflicting)
+        monkeypatch.setattr(store, "CONFLICT_BACKOFF_SECONDS", 0.001)
+        assert store.apply_event(event) == "applied"
+        assert store.apply_event(event) == "duplicate"
+        (day,) = store.day_tallies("*", *DAYS).values()
+    assert len(conflicts) == 2 and day.clients_delivered == 1

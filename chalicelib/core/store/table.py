@@ -123,6 +123,14 @@ def cancelled_items(exc: BaseException) -> set[int] | None:
     return failed
 
 
+def transaction_conflict(exc: BaseException) -> bool:
+    """A transaction cancelled only because another transaction was writing one of its items."""
+    if aws_error_code(exc) != "TransactionCanceledException":
+        return False
+    codes = {reason.get("Code") for reason in getattr(exc, "response", {}).get("CancellationReasons") or []}
+    return "TransactionConflict" in codes and codes <= {"TransactionConflict", "None", None}
+
+
 def table_name() -> str:
     from chalicelib.core.settings import get_settings
 
