@@ -119,11 +119,12 @@ def aggregate(run_input: dict[str, Any], name: str, started_at: str) -> dict[str
     """The state machine's path, stage by stage, each as its Lambda runs it."""
     from chalicelib.core.observability import run_stage
     from chalicelib.metrics.blueprint import STAGES
+    from chalicelib.metrics.store import planned_tenants
 
     plan = run_stage(STAGES["plan_aggregation"], {"input": run_input, "execution_name": name, "started_at": started_at})
-    for tenant in plan["tenants"]:
+    for tenant in planned_tenants(name):  # what the Distributed Map's ItemReader reads
         run_stage(STAGES["aggregate_tenant"], {"run": plan["run"], "tenant": tenant})
-    return run_stage(STAGES["publish_summaries"], {"run": plan["run"], "tenants_planned": len(plan["tenants"])})
+    return run_stage(STAGES["publish_summaries"], {"run": plan["run"], "tenants_planned": plan["tenants_planned"]})
 
 
 def scan_baseline(table: Any, run_input: dict[str, Any], started_at: str) -> int:
@@ -175,6 +176,7 @@ def main(argv: list[str] | None = None) -> None:
     with mock_aws(), dynamodb_read_costs():
         boto3.setup_default_session()
         boto3.client("sns").create_topic(Name="bench-summaries")
+        boto3.client("s3").create_bucket(Bucket=ENV["BUCKET_NAME"])  # the aggregation's planned tenants
         boto3.client("dynamodb").create_table(
             TableName=TABLE, BillingMode="PAY_PER_REQUEST",
             KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],

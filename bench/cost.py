@@ -65,9 +65,11 @@ def bill(usage: dict[str, Any], memory_mb: dict[str, int], duration: str = "cpu_
         BillLine("Step Functions Standard transitions", usage["state_transitions"], PRICES["states"].unit, PRICES["states"].usd),
         BillLine("Lambda requests", invocations, PRICES["lambda requests"].unit, PRICES["lambda requests"].usd),
         BillLine("Lambda duration", gb_seconds, PRICES["lambda duration"].unit, PRICES["lambda duration"].usd),
+        # every recipient of every email: the reports and the alerts (change, budget, operator)
         BillLine("SES emails", usage["ses_recipients"], PRICES["ses"].unit, PRICES["ses"].usd),
         BillLine("S3 PUT requests", units.get("s3 put", 0), PRICES["s3 put"].unit, PRICES["s3 put"].usd),
         BillLine("S3 GET requests", units.get("s3 get", 0), PRICES["s3 get"].unit, PRICES["s3 get"].usd),
+        # write units as billed: per KB per item, twice inside a transaction (local/metering/aws_calls.py)
         BillLine("DynamoDB writes", units.get("dynamodb write", 0), PRICES["dynamodb write"].unit, PRICES["dynamodb write"].usd),
         BillLine("DynamoDB reads", units.get("dynamodb read", 0), PRICES["dynamodb read"].unit, PRICES["dynamodb read"].usd),
         BillLine("SNS publish", units.get("sns", 0), PRICES["sns"].unit, PRICES["sns"].usd),

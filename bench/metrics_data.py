@@ -1,10 +1,11 @@
 """Synthetic run metrics, and a fast way to store them.
 
 `seed` writes the day buckets that applying the events one by one would leave (the same
-`bucket_changes` the applier uses, folded in memory), plus one applied-event item per event, with
-batch writes. The benchmark and the long tests need it: moto's TransactWriteItems deep-copies
-the whole table on every call, so applying 180,000 events through the real transaction would
-take hours locally (in DynamoDB a transaction costs the same whatever the table size).
+`bucket_changes` the applier uses, folded in memory), plus each event's applied record (a
+client's active marker, or an applied-event item), with batch writes. The benchmark and the long
+tests need it: moto's TransactWriteItems deep-copies the whole table on every call, so applying
+180,000 events through the real transaction would take hours locally (in DynamoDB a transaction
+costs the same whatever the table size).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Any
 
 from chalicelib.core.constants import METRIC_EVENT_RETENTION_DAYS, PK_METRIC_EVENT_PREFIX, TTL_ATTRIBUTE
 from chalicelib.core.metric_events import ClientOutcome, RunEnd, client_outcome, run_end
-from chalicelib.metrics.store import day_key
+from chalicelib.metrics.store import active_key, day_key
 from chalicelib.metrics.tally import bucket_changes
 
 
@@ -33,8 +34,8 @@ def fold(events: Iterable[ClientOutcome | RunEnd]) -> dict[tuple[str, str], dict
         for tenant, adds, maxima in bucket_changes(event):
             key = day_key(tenant, event.day)
             item = buckets.setdefault((key["pk"], key["sk"]), dict(key))
-            for name, value in adds.items():  # what ADD does: sum numbers, union sets
-                item[name] = item.get(name, set()) | value if isinstance(value, set) else item.get(name, 0) + value
+            for name, value in adds.items():  # what ADD does
+                item[name] = item.get(name, 0) + value
             for name, value in maxima.items():
                 item[name] = max(item.get(name, 0), value)
     return buckets
@@ -51,8 +52,12 @@ def seed(table: Any, events: list[ClientOutcome | RunEnd], event_records: bool =
             written += 1
         if event_records:
             for event in {e.event_id: e for e in events}.values():
-                writer.put_item(Item={"pk": f"{PK_METRIC_EVENT_PREFIX}{event.event_id}", "sk": "EVENT", "kind": event.kind,
-                                      "day": event.day.isoformat(), TTL_ATTRIBUTE: expiry})
+                if isinstance(event, ClientOutcome):  # the client's active marker (store.apply_event)
+                    writer.put_item(Item={**active_key(event.client_id, event.day, event.event_id),
+                                          "tenant": event.client_id, "run_id": event.run_id})
+                else:
+                    writer.put_item(Item={"pk": f"{PK_METRIC_EVENT_PREFIX}{event.event_id}", "sk": "EVENT",
+                                          "kind": event.kind, "day": event.day.isoformat(), TTL_ATTRIBUTE: expiry})
                 written += 1
     return written
 

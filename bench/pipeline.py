@@ -155,6 +155,11 @@ def main(argv: list[str] | None = None) -> int:
             statuses = [c["status"] for c in summary["clients"]]
             print(f"  whole process, {mode:11}      {summary['execution_status']:9} {seconds:7.1f} s  "
                   f"{n / seconds:6.1f} clients/s (aim >= 10)  CPU {cpu:6.1f} s  delivered {statuses.count('delivered')}")
+            if "floor" in figures:
+                print(f"    {seconds / figures['floor']:.1f}x the engine floor per client (aim <= 8x)")
+            phases, cpu_phases = summary.get("phase_seconds", {}), summary.get("phase_cpu_seconds", {})
+            print("    phases, wall s / CPU s: " + ", ".join(f"{name} {value:.1f} / {cpu_phases.get(name, 0):.1f}"
+                                                        for name, value in phases.items()))
         if "progress" in figures and "no-progress" in figures:
             # CPU time is what the display adds; wall time on a shared machine also measures the neighbours.
             print(f"  progress display costs {figures['progress cpu'] / figures['no-progress cpu'] - 1:+.1%} CPU, "

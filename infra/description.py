@@ -106,7 +106,14 @@ DESCRIPTION = Description(
             BucketObjects("reports", RUNS, ("s3:PutObject", "s3:GetObject", "s3:ListMultipartUploadParts",
                                             "s3:AbortMultipartUpload"), keys=f"{c.MAP_RESULTS_PREFIX}*"),
         )),
-        StateMachine("aggregate_summaries", env=c.ENV_AGGREGATION_STATE_MACHINE_ARN),
+        # AggregateTenants is a Distributed Map over the tenants plan_aggregation writes to S3
+        # (metrics/aggregations/<run>/tenants.json); ResultWriter under metrics/aggregations/map-results/.
+        StateMachine("aggregate_summaries", env=c.ENV_AGGREGATION_STATE_MACHINE_ARN, grants=(
+            RunMapChildren("aggregate_summaries"),
+            BucketObjects("reports", c.AGGREGATIONS_PREFIX, ("s3:GetObject",), keys=f"*/{c.AGGREGATION_TENANTS_OBJECT}"),
+            BucketObjects("reports", c.AGGREGATIONS_PREFIX, ("s3:PutObject", "s3:GetObject", "s3:ListMultipartUploadParts",
+                                                             "s3:AbortMultipartUpload"), keys=f"{c.MAP_RESULTS_PREFIX}*"),
+        )),
         StateMachine("chunked_job", env=c.ENV_SCRAPE_STATE_MACHINE_ARN),
         StateMachine("budget_check", env=c.ENV_BUDGET_STATE_MACHINE_ARN),
     ),
@@ -146,12 +153,11 @@ DESCRIPTION = Description(
         )),
         Function("record_result", timeout=25, pipeline=True, grants=(
             TableItems("reports", ("dynamodb:PutItem",), (f"{c.PK_RUN_PREFIX}*",)),
-            SendToQueue(c.METRICS_QUEUE),  # the client's outcome
         )),
         Function("summarize_run", timeout=280, pipeline=True, grants=(
             TableItems("reports", ("dynamodb:Query", "dynamodb:UpdateItem"), (f"{c.PK_RUN_PREFIX}*",)),
             TableItems("reports", ("dynamodb:PutItem",), (c.PK_RUNS,)),
-            SendToQueue(c.METRICS_QUEUE),  # every outcome and the run's end
+            SendToQueue(c.METRICS_QUEUE),  # every outcome, once, and the run's end
             *_QUEUES_NOTIFICATIONS,  # the operator alert
         )),
         # A report on demand (invoked synchronously): the PDF of any past period, presigned for an hour
@@ -169,14 +175,16 @@ DESCRIPTION = Description(
         # ---- run metrics and summaries (chalicelib/metrics; item layout in chalicelib/metrics/store.py) ----
         Function("apply_metric_events", timeout=60, grants=(
             ConsumeQueue(c.METRICS_QUEUE),
-            # one TransactWriteItems per event: the event id (put) + the day buckets (ADD), then maxima
-            TableItems("reports", ("dynamodb:PutItem",), (f"{c.PK_METRIC_EVENT_PREFIX}*",)),
+            # one TransactWriteItems per event: its applied record (put: a client's active marker, or
+            # the event id) + the day buckets (ADD, and SET of the maxima it raises)
+            TableItems("reports", ("dynamodb:PutItem",), (f"{c.PK_METRIC_EVENT_PREFIX}*", f"{c.PK_METRIC_ACTIVE_PREFIX}*")),
             TableItems("reports", ("dynamodb:UpdateItem",), (f"{c.PK_METRICS_PREFIX}*",)),
             # is the outcome's client a client? (an unknown id is counted for the deployment only)
             TableItems("reports", ("dynamodb:GetItem",), (c.PK_CLIENTS,)),
         )),
         Function("plan_aggregation", timeout=110, pipeline=True, grants=(
-            TableItems("reports", ("dynamodb:Query",), (f"{c.PK_METRICS_PREFIX}*",)),  # the deployment's day buckets
+            TableItems("reports", ("dynamodb:Query",), (f"{c.PK_METRIC_ACTIVE_PREFIX}*",)),  # the active markers
+            BucketObjects("reports", c.AGGREGATIONS_PREFIX, ("s3:PutObject",), keys=f"*/{c.AGGREGATION_TENANTS_OBJECT}"),
         )),
         Function("aggregate_tenant", timeout=280, pipeline=True, grants=(
             TableItems("reports", ("dynamodb:Query",), (f"{c.PK_METRICS_PREFIX}*", f"{c.PK_SUMMARY_PREFIX}*")),

@@ -44,6 +44,7 @@ def project_table(extra_env: dict[str, str] | None = None) -> Iterator[Any]:
                                   {"AttributeName": "sk", "AttributeType": "S"}],
             BillingMode="PAY_PER_REQUEST",
         )
+        boto3.client("s3").create_bucket(Bucket=ENV["BUCKET_NAME"])  # the aggregation's planned tenants
         try:
             yield boto3.resource("dynamodb").Table(TABLE)
         finally:

@@ -78,6 +78,13 @@ PK_METRIC_TENANTS = "METRICS#TENANTS"  # METRICS#TENANTS / <tenant> -> every ten
 PK_SUMMARY_PREFIX = "SUMMARY#"  # SUMMARY#<tenant> / <period type>#<period start> -> a period summary
 PK_IDEMPOTENCY_PUBLISH_SUMMARIES = "idempotency#publish_summaries"  # Powertools idempotency of the summary message
 PK_AGGREGATION_PREFIX = "AGGREGATION#"  # AGGREGATION#<run_id> / TENANT#<tenant> -> a tenant's aggregation outcome
+# METRICS#ACTIVE#<YYYY-MM>#<shard> / <day>#<client>#<event digest> -> an applied client outcome
+PK_METRIC_ACTIVE_PREFIX = "METRICS#ACTIVE#"
+# The deployment's day bucket and the month's active markers are spread over this many keys (no hot key).
+METRIC_SHARDS = 16
+# metrics/aggregations/<run_id>/tenants.json: the aggregation Map's items (ItemReader); map-results/: its ResultWriter
+AGGREGATIONS_PREFIX = "metrics/aggregations/"
+AGGREGATION_TENANTS_OBJECT = "tenants.json"
 METRIC_EVENT_RETENTION_DAYS = 90  # applied event ids are kept this long (SQS keeps a message 14 days at most)
 ENV_METRICS_QUEUE_URL = "METRICS_QUEUE_URL"
 ENV_SUMMARY_TOPIC_ARN = "SUMMARY_TOPIC_ARN"

@@ -4,9 +4,9 @@ calls; chalicelib/metrics consumes the queue and counts each event once.
 Two kinds, both small:
   client_outcome  one client's outcome in one run (delivered, skipped or failed, with its numbers)
   run_end         one run finished (its duration, whether any client failed)
-An event's id is derived from what it describes (`client:<run>:<client>`, `run:<run>`), so a
-stage that retries, or two stages that report the same outcome, emit the same id and the
-applier counts it once. `day` is the UTC day the execution started, for every event of a run.
+Each outcome is emitted once, by summarize_run (10 a request). An event's id is derived from
+what it describes (`client:<run>:<client>`, `run:<run>`), so a retry of that stage emits the
+same ids and the applier counts each once. `day` is the UTC day the execution started, for every event of a run.
 """
 
 from __future__ import annotations
@@ -90,14 +90,9 @@ def run_end(run_id: str, report_type: str, run_started_at: datetime, finished_at
                   had_failures=had_failures, duration_ms=_milliseconds(run_started_at.isoformat(), finished_at.isoformat()))
 
 
-def emit_client_outcome(run_id: str, run_started_at: datetime, record: Mapping[str, Any]) -> None:
-    """record_result: the client's outcome as soon as it is recorded."""
-    emit([client_outcome(run_id, run_started_at, record)])
-
-
 def emit_run_metrics(run_id: str, report_type: str, run_started_at: datetime, records: Sequence[Mapping[str, Any]]) -> None:
     """summarize_run: every client's outcome (also those eligibility decided, which no branch
-    recorded; the ids record_result already sent are counted once) and the run's end."""
+    recorded), emitted once, here only, and the run's end."""
     from chalicelib.core.periods import utcnow
 
     outcomes = [client_outcome(run_id, run_started_at, record) for record in records]

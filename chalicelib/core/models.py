@@ -11,7 +11,6 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from email_validator import EmailNotValidError, validate_email
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -54,6 +53,8 @@ def _ascii_address(value: str) -> str:
     if "=?" in value:
         # RFC 2047 encoded-word syntax: the email library decodes it inside an address header
         raise ValueError("must not contain '=?' (email header encoded-word syntax)")
+    from email_validator import EmailNotValidError, validate_email  # only when an address is validated (cold start)
+
     try:
         validate_email(value, check_deliverability=False)
     except EmailNotValidError as exc:
@@ -165,7 +166,10 @@ class BudgetThreshold(StrictModel):
         return f"{self.on}-{self.percent.normalize():f}"
 
 
-DEFAULT_THRESHOLDS = (BudgetThreshold(percent=Decimal(80), on="actual"), BudgetThreshold(percent=Decimal(100), on="forecast"))
+# Built without validation (known-good constants): validating here would build the model's validator
+# at import, on every cold start, for functions that never read a budget.
+DEFAULT_THRESHOLDS = (BudgetThreshold.model_construct(percent=Decimal(80), on="actual"),
+                      BudgetThreshold.model_construct(percent=Decimal(100), on="forecast"))
 
 
 class Budget(StrictModel):
@@ -250,8 +254,8 @@ class ClientConfig(StrictModel):
     # Accounts this client knowingly shares with another client (both must declare it).
     shared_accounts: list[AccountId] = Field(default_factory=list)
     budgets: Annotated[list[Budget], BeforeValidator(_budgets_from_mapping), Field(max_length=20)] = Field(default_factory=list)
-    change_alert: ChangeAlert = ChangeAlert()
-    notifications: NotificationChannels = NotificationChannels()
+    change_alert: ChangeAlert = Field(default_factory=ChangeAlert)  # a factory: no validator built at import
+    notifications: NotificationChannels = Field(default_factory=NotificationChannels)
     sender: EmailAddress | None = None
     reply_to: Annotated[list[EmailAddress], Field(max_length=10)] = Field(default_factory=list)
     # Shown as "Prod (1111 1111 1111)"; names from the payer's organization fill the gaps.

@@ -1,21 +1,71 @@
 """Deployment settings, read once from the Lambda environment (the infra description sets it).
 
-Each field reads the environment variable named in chalicelib/core/constants.py. Imported by the
-stage modules only (pydantic-settings costs tens of ms at import): `import app` never loads it.
+Each field reads the environment variable named in chalicelib/core/constants.py. A plain pydantic
+model over the environment (EnvironmentSettings), not pydantic-settings: that library cost about a
+third of `import boto3` on every cold start for what is here a dozen strings and numbers
+(docs/decisions.md, "Settings without pydantic-settings").
 """
 
 from __future__ import annotations
 
+import json
+import os
 from functools import lru_cache
+from typing import Any, ClassVar, get_origin
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, model_validator
 
 from chalicelib.core import constants as c
 
 
-class Settings(BaseSettings):
-    model_config = SettingsConfigDict(frozen=True, extra="ignore", populate_by_name=True)
+class EnvironmentSettings(BaseModel):
+    """A frozen model whose missing fields are read from the environment, as pydantic-settings did:
+    a field's variable is its validation alias (each choice of an AliasChoices) or else
+    `env_prefix` + its name, matched without regard to case; a field that holds a model, a dict or
+    a list reads JSON. Values given to the constructor win over the environment."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True)
+    env_prefix: ClassVar[str] = ""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _read_environment(cls, data: Any) -> Any:
+        given = dict(data) if isinstance(data, dict) else {}
+        environment = {name.upper(): value for name, value in os.environ.items()}
+        for name, field in cls.model_fields.items():
+            variables = _variables(field.validation_alias, cls.env_prefix + name)
+            if name in given or any(variable in given for variable in variables):
+                continue
+            variable = next((v for v in variables if v.upper() in environment), None)
+            if variable is None:
+                continue
+            raw = environment[variable.upper()]
+            # Under its alias when it has one: an error then names the variable, not the field.
+            key = variable if field.validation_alias is not None else name
+            if _reads_json(field.annotation):
+                try:
+                    given[key] = json.loads(raw)
+                except ValueError as exc:
+                    raise ValueError(f"{variable}: not valid JSON ({exc})") from None
+            else:
+                given[key] = raw
+        return given
+
+
+def _variables(alias: Any, default: str) -> list[str]:
+    if isinstance(alias, str):
+        return [alias]
+    if isinstance(alias, AliasChoices):
+        return [choice for choice in alias.choices if isinstance(choice, str)]
+    return [default]
+
+
+def _reads_json(annotation: Any) -> bool:
+    origin = get_origin(annotation) or annotation
+    return origin in (dict, list) or (isinstance(origin, type) and issubclass(origin, BaseModel))
+
+
+class Settings(EnvironmentSettings):
 
     table_name: str = Field(default=c.APP_NAME, min_length=3, validation_alias=c.ENV_TABLE_NAME)
     bucket_name: str = Field(default=f"{c.APP_NAME}-reports", min_length=3, validation_alias=c.ENV_BUCKET_NAME)

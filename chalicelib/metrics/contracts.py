@@ -1,8 +1,8 @@
 """Stage contracts of the aggregation state machine (statemachines/aggregate_summaries.asl.json).
 
   execution input   AggregationInput   {} | {"run_date": D} | {"backfill": true, "start_date": S, "end_date": E}
-  PlanAggregation   PlanInput -> PlanOutput {"run": AggregationRun, "tenants": [...]}
-  AggregateTenant   TenantTask -> TenantResult   (one Map iteration per tenant)
+  PlanAggregation   PlanInput -> PlanOutput {"run": AggregationRun, "items": {bucket, key}, "tenants_planned": n}
+  AggregateTenant   TenantTask -> TenantResult   (one child execution of the Distributed Map per tenant)
   RecordTenantFailure  TenantFailure -> TenantResult
   PublishSummaries  PublishInput -> the published message (the execution output)
 
@@ -69,9 +69,18 @@ class PlanInput(StrictModel):
     started_at: datetime
 
 
+class ObjectRef(StrictModel):
+    bucket: str = Field(min_length=1)
+    key: str = Field(min_length=1)
+
+
 class PlanOutput(StrictModel):
+    """The tenants themselves are in S3 (`items`, a JSON list the Distributed Map's ItemReader
+    reads): the state carries a key and a count, whatever the number of clients."""
+
     run: AggregationRun
-    tenants: list[str]
+    items: ObjectRef
+    tenants_planned: int = Field(ge=0)
 
 
 class TenantTask(StrictModel):

@@ -3,10 +3,14 @@ on one partition): nothing here scans, so cost grows with days x tenants, not wi
 
   pk                          sk                          what
   METRICS#<tenant>            DAY#<YYYY-MM-DD>            day bucket: a tally (tally.py), ADDed by events;
-                                                          the deployment's (tenant "*") also holds
-                                                          `tenants`, the set of clients active that day
-  METRICS#EVENT#<event id>    EVENT                       an applied event (written in the same
-                                                          transaction as its increments); TTL `expiration`
+                                                          the deployment's day is the sum of `*` (run
+                                                          ends) and `*#00`..`*#15` (client outcomes,
+                                                          by the client's shard): no hot key
+  METRICS#ACTIVE#<YYYY-MM>#<nn>  <day>#<client>#<digest>  an applied client outcome (written in the same
+                                                          transaction as its increments): the index
+                                                          of the month's active clients, shard nn
+  METRICS#EVENT#<event id>    EVENT                       an applied run end or unknown client's
+                                                          outcome (same transaction); TTL `expiration`
   SUMMARY#<tenant>            <type>#<YYYY-MM-DD>         a period summary (put: reruns overwrite)
   METRICS#TENANTS             <tenant>                    every tenant with summaries (the reader's index)
   AGGREGATION#<run id>        TENANT#<tenant>             a tenant's outcome in one aggregation run
@@ -16,26 +20,36 @@ on one partition): nothing here scans, so cost grows with days x tenants, not wi
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import json
+import random
+import time
 from collections.abc import Iterable
 from datetime import date, timedelta
 from typing import Any, Literal
 
 from chalicelib.core.caches import register as register_cache
 from chalicelib.core.constants import (
+    AGGREGATION_TENANTS_OBJECT,
+    AGGREGATIONS_PREFIX,
     DEPLOYMENT_TENANT,
     METRIC_EVENT_RETENTION_DAYS,
+    METRIC_SHARDS,
     PK_AGGREGATION_PREFIX,
+    PK_METRIC_ACTIVE_PREFIX,
     PK_METRIC_EVENT_PREFIX,
     PK_METRIC_TENANTS,
     PK_METRICS_PREFIX,
     PK_SUMMARY_PREFIX,
     TTL_ATTRIBUTE,
 )
-from chalicelib.core.errors import classify_aws_error
+from chalicelib.core.errors import ServiceUnavailableError, classify_aws_error
 from chalicelib.core.metric_events import ClientOutcome, RunEnd
 from chalicelib.core.store import table
 from chalicelib.metrics.calendar import SummaryPeriod
-from chalicelib.metrics.tally import Tally, bucket_changes
+from chalicelib.metrics.contracts import ObjectRef
+from chalicelib.metrics.tally import Tally, bucket_changes, deployment_buckets, shard_of
 
 Applied = Literal["applied", "duplicate"]
 
@@ -51,45 +65,117 @@ def summary_key(tenant: str, period: SummaryPeriod) -> dict[str, str]:
 # ---- applying events -------------------------------------------------------------------------
 
 def apply_event(event: ClientOutcome | RunEnd, unknown_client: str | None = None) -> Applied:
-    """Count one event exactly once: its id and its increments are written in ONE transaction
-    (the id with attribute_not_exists), so a redelivered event cancels the whole write.
+    """Count one event exactly once, in ONE transaction of constant size whatever the number of
+    clients: a record that the event was applied (with attribute_not_exists, so a redelivered
+    event cancels the whole write), the ADDs to its day buckets, and the maxima it raises.
 
-    `unknown_client`: why the outcome's client is not a tenant (unknown_client_reason); it is then
-    counted for the deployment only, and the reason is kept on the applied-event item.
+    A known client's outcome is recorded as its active marker (METRICS#ACTIVE#<month>#<shard>, the
+    index the aggregation lists the day's tenants from); a run end, or an outcome whose client is
+    not known (`unknown_client`: why, kept on the record), as an applied-event item with a TTL.
 
-    Maxima cannot be added, so they are raised after the transaction with a conditional SET;
-    raising a maximum twice changes nothing, so it is also done for a duplicate (a crash between
-    the transaction and the maxima is repaired by the redelivery)."""
-    from chalicelib.core.settings import get_settings
-
-    table_name = get_settings().table_name
-    event_item = {"pk": f"{PK_METRIC_EVENT_PREFIX}{event.event_id}", "sk": "EVENT", "kind": event.kind,
-                  "day": event.day.isoformat(), TTL_ATTRIBUTE: table.expiry(METRIC_EVENT_RETENTION_DAYS)}
-    if unknown_client:
-        event_item["tenant_rejected"] = unknown_client
-    transact: list[dict[str, Any]] = [{"Put": {
-        "TableName": table_name, "Item": table.serialized(event_item), "ConditionExpression": "attribute_not_exists(pk)"}}]
+    Maxima are SET in the same transaction under `attribute_not_exists(m) OR m < v`; when another
+    event raised one higher meanwhile, the cancelled transaction is written again without it (the
+    shards' maxima already known to this container are not tried at all)."""
     changes = bucket_changes(event, known_client=not unknown_client)
-    for tenant, adds, _ in changes:
-        names = {f"#a{i}": name for i, name in enumerate(adds)}
-        values = table.serialized({f":a{i}": value for i, value in enumerate(adds.values())})
-        transact.append({"Update": {
-            "TableName": table_name,
-            "Key": table.serialized(day_key(tenant, event.day)),
-            "UpdateExpression": "ADD " + ", ".join(f"#a{i} :a{i}" for i in range(len(adds))),
-            "ExpressionAttributeNames": names, "ExpressionAttributeValues": values}})
-    outcome: Applied = "applied"
-    try:
-        table.transact_write(transact)
-    except Exception as exc:
-        # Cancelled by the event-id condition (the first item), nothing else: applied before.
-        if not table.cancelled_by_condition(exc, first_only=True):
-            raise classify_aws_error(exc, f"apply metric event {event.event_id}") from exc
-        outcome = "duplicate"
-    for tenant, _, maxima in changes:
-        for name, value in maxima.items():
-            _raise_maximum(day_key(tenant, event.day), name, value)
-    return outcome
+    record = _applied_record(event, unknown_client)
+    pending = {bucket: dict(maxima) for bucket, _, maxima in changes}
+    for bucket, maxima in pending.items():
+        for name, value in list(maxima.items()):
+            if value <= _known_maxima.get((bucket, event.day, name), -1):
+                del maxima[name]
+    conflicts = 0
+    for _ in range(1 + len(changes) + MAX_CONFLICT_RETRIES):  # each retry drops a maximum or counts a conflict
+        try:
+            table.transact_write([record, *(_bucket_update(bucket, event.day, adds, pending[bucket])
+                                            for bucket, adds, _ in changes)])
+        except Exception as exc:
+            if table.transaction_conflict(exc) and conflicts < MAX_CONFLICT_RETRIES:
+                # Another event's transaction held a shared bucket (a deployment shard) at that
+                # moment: nothing was written; again after a short, random wait.
+                conflicts += 1
+                time.sleep(random.uniform(0, CONFLICT_BACKOFF_SECONDS * 2 ** conflicts))
+                continue
+            failed = table.cancelled_items(exc)
+            if failed is None:
+                raise classify_aws_error(exc, f"apply metric event {event.event_id}") from exc
+            if 0 in failed:  # applied before: repair what a lost maximum may have missed
+                for bucket, _, maxima in changes:
+                    for name, value in maxima.items():
+                        _raise_maximum(day_key(bucket, event.day), name, value)
+                return "duplicate"
+            for index in failed:  # a maximum already higher: learn it, write without it
+                bucket = changes[index - 1][0]
+                for name, value in pending[bucket].items():
+                    _learn_maximum(bucket, event.day, name, value)
+                pending[bucket] = {}
+            continue
+        for bucket, maxima in pending.items():
+            for name, value in maxima.items():
+                _learn_maximum(bucket, event.day, name, value)
+        return "applied"
+    raise ServiceUnavailableError(f"apply metric event {event.event_id}: maxima kept changing, retry")
+
+
+MAX_CONFLICT_RETRIES = 4  # then the record fails and SQS delivers it again (the batch item failure)
+CONFLICT_BACKOFF_SECONDS = 0.02
+
+
+def _applied_record(event: ClientOutcome | RunEnd, unknown_client: str | None) -> dict[str, Any]:
+    """The transaction's first item: the event's applied record, under attribute_not_exists."""
+    if isinstance(event, ClientOutcome) and not unknown_client:
+        item: dict[str, Any] = {**active_key(event.client_id, event.day, event.event_id), "tenant": event.client_id,
+                                "run_id": event.run_id}
+    else:
+        item = {"pk": f"{PK_METRIC_EVENT_PREFIX}{event.event_id}", "sk": "EVENT", "kind": event.kind,
+                "day": event.day.isoformat(), TTL_ATTRIBUTE: table.expiry(METRIC_EVENT_RETENTION_DAYS)}
+        if unknown_client:
+            item["tenant_rejected"] = unknown_client
+    return {"Put": {"TableName": table.table_name(), "Item": table.serialized(item),
+                    "ConditionExpression": "attribute_not_exists(pk)"}}
+
+
+def active_key(client_id: str, day: date, event_id: str) -> dict[str, str]:
+    """A client outcome's applied record: one small item per event, in its month's shard of active
+    clients (sorted by day, then client id; the digest tells events of one day apart)."""
+    digest = base64.urlsafe_b64encode(hashlib.sha256(event_id.encode("utf-8")).digest()[:16]).decode().rstrip("=")
+    return {"pk": f"{PK_METRIC_ACTIVE_PREFIX}{day:%Y-%m}#{shard_of(client_id):02d}",
+            "sk": f"{day.isoformat()}#{client_id}#{digest}"}
+
+
+def _bucket_update(bucket: str, day: date, adds: dict[str, Any], maxima: dict[str, int]) -> dict[str, Any]:
+    names = {f"#a{i}": name for i, name in enumerate(adds)}
+    values = {f":a{i}": value for i, value in enumerate(adds.values())}
+    update: dict[str, Any] = {"TableName": table.table_name(), "Key": table.serialized(day_key(bucket, day))}
+    expression = "ADD " + ", ".join(f"#a{i} :a{i}" for i in range(len(adds)))
+    if maxima:
+        names.update({f"#m{i}": name for i, name in enumerate(maxima)})
+        values.update({f":m{i}": value for i, value in enumerate(maxima.values())})
+        expression += " SET " + ", ".join(f"#m{i} = :m{i}" for i in range(len(maxima)))
+        update["ConditionExpression"] = " AND ".join(f"(attribute_not_exists(#m{i}) OR #m{i} < :m{i})"
+                                                     for i in range(len(maxima)))
+    update.update(UpdateExpression=expression, ExpressionAttributeNames=names,
+                  ExpressionAttributeValues=table.serialized(values))
+    return {"Update": update}
+
+
+# Maxima of the deployment's buckets this container knows are at least this high (a client's own
+# bucket takes a few events a day: not worth remembering). Never more than a few days x shards.
+_known_maxima: dict[tuple[str, date, str], int] = {}
+MAX_KNOWN_MAXIMA = 4096
+
+
+@register_cache
+def _forget_known_maxima() -> None:
+    _known_maxima.clear()
+
+
+def _learn_maximum(bucket: str, day: date, name: str, value: int) -> None:
+    if not bucket.startswith(DEPLOYMENT_TENANT):
+        return
+    if len(_known_maxima) >= MAX_KNOWN_MAXIMA:
+        _known_maxima.clear()
+    key = (bucket, day, name)
+    _known_maxima[key] = max(value, _known_maxima.get(key, value))
 
 
 _known_clients: set[str] = set()  # ids with a stored config, per warm container (a client stays known)
@@ -135,21 +221,35 @@ def _between(pk: str, low: str, high: str, **extra: Any) -> dict[str, Any]:
 
 
 def day_tallies(tenant: str, start: date, end: date) -> dict[date, Tally]:
-    """A tenant's day buckets in [start, end) (days without one are absent)."""
+    """A tenant's day buckets in [start, end) (days without one are absent). The deployment's day
+    is the sum of its buckets (tally.deployment_buckets: the run ends and one per shard)."""
     last = end - timedelta(days=1)
-    query = _between(f"{PK_METRICS_PREFIX}{tenant}", f"DAY#{start.isoformat()}", f"DAY#{last.isoformat()}",
-                     ConsistentRead=True)
-    return {date.fromisoformat(item["sk"][4:]): Tally.from_item(item) for item in table.query("read day buckets", **query)}
+    days: dict[date, Tally] = {}
+    for bucket in deployment_buckets() if tenant == DEPLOYMENT_TENANT else [tenant]:
+        query = _between(f"{PK_METRICS_PREFIX}{bucket}", f"DAY#{start.isoformat()}", f"DAY#{last.isoformat()}",
+                         ConsistentRead=True)
+        for item in table.query("read day buckets", **query):
+            day = date.fromisoformat(item["sk"][4:])
+            if day in days:
+                days[day].add(Tally.from_item(item))
+            else:
+                days[day] = Tally.from_item(item)
+    return days
 
 
 def active_tenants(start: date, end: date) -> set[str]:
-    """Clients with at least one event in [start, end), from the deployment's day buckets."""
-    last = end - timedelta(days=1)
-    query = _between(f"{PK_METRICS_PREFIX}{DEPLOYMENT_TENANT}", f"DAY#{start.isoformat()}", f"DAY#{last.isoformat()}",
-                     ProjectionExpression="tenants", ConsistentRead=True)
+    """Clients with at least one outcome applied in [start, end): a paged Query of each month's
+    shards of active markers, for the days of the range (16 Queries a month, whatever the number
+    of clients; the items grow with clients x days, no item does)."""
     found: set[str] = set()
-    for item in table.query("read active tenants", **query):
-        found.update(item.get("tenants", ()))
+    last = end - timedelta(days=1)
+    month = start.replace(day=1)
+    while month <= last:
+        for shard in range(METRIC_SHARDS):
+            query = _between(f"{PK_METRIC_ACTIVE_PREFIX}{month:%Y-%m}#{shard:02d}", start.isoformat(),
+                             f"{last.isoformat()}#~", ProjectionExpression="tenant")  # "~" sorts after any client id
+            found.update(item["tenant"] for item in table.query("read active tenants", **query))
+        month = (month + timedelta(days=31)).replace(day=1)
     return found
 
 
@@ -185,6 +285,25 @@ def put_summaries(tenant: str, items: Iterable[dict[str, Any]]) -> int:
             written += 1
         writer.put_item(Item={"pk": PK_METRIC_TENANTS, "sk": tenant})
     return written
+
+
+def planned_tenants_key(run_id: str) -> str:
+    return f"{AGGREGATIONS_PREFIX}{run_id}/{AGGREGATION_TENANTS_OBJECT}"
+
+
+def put_planned_tenants(run_id: str, tenants: list[str]) -> ObjectRef:
+    """The aggregation Map's items as a JSON list of tenant ids (what its ItemReader reads)."""
+    from chalicelib.core.settings import get_settings
+    from chalicelib.core.store.objects import put_text
+
+    key = put_text(planned_tenants_key(run_id), json.dumps(tenants), "application/json")
+    return ObjectRef(bucket=get_settings().bucket_name, key=key)
+
+
+def planned_tenants(run_id: str) -> list[str]:
+    from chalicelib.core.store.objects import get_text
+
+    return list(json.loads(get_text(planned_tenants_key(run_id))))
 
 
 def put_tenant_outcome(run_id: str, tenant: str, attrs: dict[str, Any]) -> None:

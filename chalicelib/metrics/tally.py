@@ -11,13 +11,14 @@ Stored flat on the DynamoDB item (UpdateItem ADD cannot add into a map that may 
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from chalicelib.core.constants import DEPLOYMENT_TENANT
+from chalicelib.core.constants import DEPLOYMENT_TENANT, METRIC_SHARDS
 from chalicelib.core.metric_events import ClientOutcome, RunEnd
 from chalicelib.metrics import histogram
 
@@ -118,26 +119,37 @@ class Tally(BaseModel):
         return item
 
 
+def shard_of(key: str) -> int:
+    """The deployment shard (0..METRIC_SHARDS-1) a client's outcomes count in: stable across
+    processes (crc32, not the salted hash()), spread evenly over the shards."""
+    return zlib.crc32(key.encode("utf-8")) % METRIC_SHARDS
+
+
+def deployment_bucket(shard: int | None) -> str:
+    """The deployment's day bucket that takes an event: a shard `*#<nn>` for client outcomes (one
+    per client, spread so no key is hot), `*` itself for run ends (one per run)."""
+    return DEPLOYMENT_TENANT if shard is None else f"{DEPLOYMENT_TENANT}#{shard:02d}"
+
+
+def deployment_buckets() -> list[str]:
+    """Every bucket the deployment's day is the sum of."""
+    return [deployment_bucket(None), *(deployment_bucket(shard) for shard in range(METRIC_SHARDS))]
+
+
 def bucket_changes(event: ClientOutcome | RunEnd, known_client: bool = True) -> list[tuple[str, dict[str, Any], dict[str, int]]]:
-    """[(tenant, attributes to ADD, maxima to raise)] for every day bucket one event changes: the
-    client's and the deployment's (which also collects the day's active clients as a set).
+    """[(bucket, attributes to ADD, maxima to raise)] for every day bucket one event changes: the
+    client's and one of the deployment's (deployment_bucket). Every item keeps a constant size
+    whatever the number of clients: the day's active clients are separate items (store.py).
 
     An outcome whose client is not known (`known_client` False: no config stored under its id) changes
-    the deployment's bucket only, counted in `clients_unknown`, and never joins `tenants`: it makes
-    no tenant of its own in the summaries."""
-    changes = []
-    attributed = isinstance(event, ClientOutcome) and known_client
-    tenants = [event.client_id, DEPLOYMENT_TENANT] if attributed else [DEPLOYMENT_TENANT]
-    for tenant in tenants:
-        deployment = tenant == DEPLOYMENT_TENANT
-        adds, maxima = increments(event, deployment)
-        if deployment and isinstance(event, ClientOutcome):
-            if attributed:
-                adds["tenants"] = {event.client_id}  # set ADD: idempotent, and inside the same transaction
-            else:
-                adds["clients_unknown"] = 1
-        changes.append((tenant, adds, maxima))
-    return changes
+    the deployment's bucket only, counted in `clients_unknown`: it makes no tenant of its own."""
+    if not isinstance(event, ClientOutcome):
+        return [(deployment_bucket(None), *increments(event, deployment=True))]
+    shard = deployment_bucket(shard_of(event.client_id))
+    deployment_adds, deployment_maxima = increments(event, deployment=True)
+    if not known_client:
+        return [(shard, {**deployment_adds, "clients_unknown": 1}, deployment_maxima)]
+    return [(event.client_id, *increments(event, deployment=False)), (shard, deployment_adds, deployment_maxima)]
 
 
 def increments(event: ClientOutcome | RunEnd, deployment: bool) -> tuple[dict[str, Any], dict[str, int]]:

@@ -1,4 +1,4 @@
-"""Scraper settings: pydantic-settings read from the Lambda environment, every default documented here.
+"""Scraper settings: read from the Lambda environment (core/settings.py EnvironmentSettings), every default documented here.
 
 Plain fields read `SCRAPE_<FIELD>` (`SCRAPE_CHUNK_SIZE=20`); a scraper's section is one JSON variable
 (`SCRAPE_BDC_DISCOUNT='{"alert_discount_pct": 12}'`). The names the infra description sets (state
@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import AliasChoices, Field, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from chalicelib.core import constants as c
 from chalicelib.core.caches import register
 from chalicelib.core.models import StrictModel
+from chalicelib.core.settings import EnvironmentSettings
 
 
 class Company(StrictModel):
@@ -88,8 +88,8 @@ _CONTACT = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}")
 SEC_DOMAIN = "sec.gov"  # every host under it shares the SEC request budget (redirects included)
 
 
-class ScrapingSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="SCRAPE_", frozen=True, extra="ignore", populate_by_name=True)
+class ScrapingSettings(EnvironmentSettings):
+    env_prefix: ClassVar[str] = "SCRAPE_"
 
     # SEC fair access: a declared User-Agent with a contact address (checked when a client is built).
     sec_user_agent: str = Field(default="", validation_alias=AliasChoices(c.ENV_SEC_USER_AGENT, "sec_user_agent"))

@@ -304,11 +304,12 @@ class LocalRuntime:
         return artefacts.get_bytes(key)
 
     def artefact_names(self, prefix: str) -> list[str]:
-        """Names of the objects under a key prefix (one page: a client's run folder is small)."""
+        """Names of the objects under a key prefix, every page (the project's cached S3 client)."""
+        from chalicelib.core import aws
         from chalicelib.core.settings import get_settings
 
-        answer = self.session.client("s3").list_objects_v2(Bucket=get_settings().bucket_name, Prefix=prefix)
-        return [item["Key"][len(prefix):] for item in answer.get("Contents", [])]
+        pages = aws.client("s3").get_paginator("list_objects_v2").paginate(Bucket=get_settings().bucket_name, Prefix=prefix)
+        return [item["Key"][len(prefix):] for page in pages for item in page.get("Contents", [])]
 
 
 class LocalAWS(LocalRuntime):

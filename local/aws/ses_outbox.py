@@ -52,6 +52,9 @@ class SesOutbox:
                 "message_id": message_id,
                 "client_id": client_id,
                 "to": request.get("Destination", {}).get("ToAddresses", []),
+                # SES bills every recipient: To, Cc and Bcc
+                "recipients": sum(len(request.get("Destination", {}).get(field) or ())
+                                  for field in ("ToAddresses", "CcAddresses", "BccAddresses")),
                 "subject": str(parsed_message["Subject"]),
                 "path": path,
                 "raw": raw,

@@ -78,7 +78,7 @@ def run_locally(clients: list[dict[str, Any] | str], costs: Any, run_input: dict
     as_of = date.fromisoformat(run_input["as_of"])
     # Every wait is bounded, by the run's size: 2 s per client is 4x the slowest rate measured here.
     bound = max(600.0, 2.0 * len(clients))
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     with LocalAWS(out_dir=out_dir, costs=costs, clients=clients, retry_time_scale=retry_time_scale,
                   estimated_from=open_month(as_of), organizations=organizations or {}) as aws:
         usage.reset(aws)  # seeding the clients is not part of the run's bill
@@ -90,14 +90,25 @@ def run_locally(clients: list[dict[str, Any] | str], costs: Any, run_input: dict
             show(final=True)  # the finished counts, however short the run
             print(file=sys.stderr)
         elapsed = time.perf_counter() - started
-        measured = usage.measure(aws)
-        records = aws.run_records(run_id)
+        phases = {"until the execution ended": round(elapsed, 3)}
+        cpu = {"until the execution ended": round(time.process_time() - cpu_started, 3)}
+        mark, cpu_mark = time.perf_counter(), time.process_time()
         aws.notify.drain(timeout=bound)  # change alerts, the operator alert, the metric events
+        measured = usage.measure(aws)  # after the drain: the alerts' emails and the metric events are the run's too
+        phases["queues drained"], mark = round(time.perf_counter() - mark, 3), time.perf_counter()
+        cpu["queues drained"], cpu_mark = round(time.process_time() - cpu_mark, 3), time.process_time()
+        records = aws.run_records(run_id)
         summary = _summary(aws, described, run_id, records, elapsed)
         summary["notifications_sent"] = aws.notify.sent_per_channel()
         summary["usage"] = measured
         _write_reports(aws, records, run_id, out_dir)
+        phases["report files written"], mark = round(time.perf_counter() - mark, 3), time.perf_counter()
+        cpu["report files written"], cpu_mark = round(time.process_time() - cpu_mark, 3), time.process_time()
         summary["summaries"] = _aggregate_own_run(aws, described, out_dir, bound)
+        phases["run aggregated"] = round(time.perf_counter() - mark, 3)
+        cpu["run aggregated"] = round(time.process_time() - cpu_mark, 3)
+        # where the whole process's time went, wall and CPU of the process (bench.pipeline prints them)
+        summary["phase_seconds"], summary["phase_cpu_seconds"] = phases, cpu
     (out_dir / "summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
     return summary
 
@@ -186,8 +197,11 @@ def _summary(aws: Any, described: dict[str, Any], run_id: str, records: dict[str
 
 
 def _write_reports(aws: Any, records: dict[str, dict[str, Any]], run_id: str, out_dir: Path) -> None:
+    """Every delivered client's report files, from one listing of the run's objects (not one per client)."""
+    from chalicelib.core.constants import RUNS_PREFIX
     from chalicelib.reports.store import artefact_key
 
+    present = set(aws.artefact_names(f"{RUNS_PREFIX}{run_id}/"))
     for client_id, record in records.items():
         if record.get("status") != "completed":
             continue
@@ -195,9 +209,8 @@ def _write_reports(aws: Any, records: dict[str, dict[str, Any]], run_id: str, ou
         folder.mkdir(parents=True, exist_ok=True)
         for name in ("report.html", "report.txt", "report.csv"):
             (folder / name).write_text(aws.read_artefact(artefact_key(run_id, client_id, name)))
-        present = set(aws.artefact_names(artefact_key(run_id, client_id, "")))
         for name in ("report.xlsx", "report.pdf"):  # only for clients whose attachments ask for them
-            if name in present:
+            if f"{client_id}/{name}" in present:
                 (folder / name).write_bytes(aws.read_artefact_bytes(artefact_key(run_id, client_id, name)))
 
 

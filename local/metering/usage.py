@@ -3,7 +3,8 @@
 Everything here is counted while the run executes, nothing is estimated: Cost Explorer requests
 (every page, as AWS bills it), state transitions (moto's engine events, Distributed Map children
 included), Lambda invocations and their measured duration, SES recipients, and every DynamoDB,
-S3, STS and SNS call our stages made (request units for DynamoDB batch operations).
+S3, STS and SNS call our stages made (DynamoDB writes in write units as billed: per KB per
+item, twice in a transaction).
 """
 
 from __future__ import annotations
@@ -29,8 +30,12 @@ def measure(aws: Any) -> dict[str, Any]:
         "lambda": {name: {"invocations": invocations[name], "seconds": round(seconds.get(name, 0.0), 4),
                           "cpu_seconds": round(cpu_seconds.get(name, 0.0), 4)}
                    for name in sorted(invocations)},
-        "ses_messages": len(aws.outbox.sent),
-        "ses_recipients": sum(len(sent.get("to") or ()) for sent in aws.outbox.sent),
+        # Every email SES sent, each recipient billed: the reports and the alerts (change alerts,
+        # budget alerts, the operator alert) the notification queue's email channel sent.
+        "ses_messages": len(aws.outbox.sent) + len(aws.outbox.notifications),
+        "ses_recipients": sum(sent["recipients"] for sent in [*aws.outbox.sent, *aws.outbox.notifications]),
+        "ses_recipients_by_kind": {"reports": sum(sent["recipients"] for sent in aws.outbox.sent),
+                                   "alerts": sum(sent["recipients"] for sent in aws.outbox.notifications)},
         # By bill line (`dynamodb read`, `s3 put`, ...): API calls and billed request units.
         "stage_calls": dict(sorted(aws.aws_calls.by_category(STAGES).items())),
         "stage_request_units": dict(sorted(aws.aws_calls.by_category(STAGES, units=True).items())),

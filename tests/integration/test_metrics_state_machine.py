@@ -135,3 +135,20 @@ def test_a_failing_tenant_is_recorded_and_the_others_go_on(aws):
     assert (output["tenants"], output["tenants_failed"], output["summaries_written"]) == (5, 1, 4 * periods)
     assert output["failed_tenants"][0]["tenant"] == "bravo" and output["failed_tenants"][0]["category"] == "configuration"
     assert sorted({v["tenant"] for v in read_summaries("daily")}) == ["*", "alpha", "charlie", "paused"]
+
+
+def test_each_outcome_is_emitted_once_and_the_map_history_does_not_grow_with_tenants(aws):
+    """Through the report machine and the aggregation machine: one metric event per client outcome
+    plus the run's end (not one from record_result and another from summarize_run), and the
+    aggregation's own history holds no per-tenant Task events (a Distributed Map: each tenant is a
+    child execution with its own history)."""
+    day = _report_run(aws)  # alpha, bravo, charlie delivered; paused skipped by eligibility
+    received = [d for d in aws.poller.deliveries if d.function == "apply_metric_events"]
+    assert sum(len(d.message_ids) for d in received) == 4 + 1
+    described = _aggregate(aws, {"run_date": (day + timedelta(days=1)).isoformat()}, "history-check")
+    assert described["status"] == "SUCCEEDED", described
+    events = aws.sfn.get_execution_history(executionArn=described["executionArn"], maxResults=1000)["events"]
+    scheduled = [e for e in events if e["type"] in ("TaskScheduled", "LambdaFunctionScheduled")]
+    assert len(scheduled) == 2, [e["type"] for e in events]  # PlanAggregation and PublishSummaries only
+    assert any(e["type"] == "MapRunStarted" for e in events)
+    assert json.loads(described["output"])["tenants"] == 5

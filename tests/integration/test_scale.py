@@ -106,3 +106,38 @@ def test_a_wait_past_its_bound_stops_the_execution_before_the_local_aws_goes(loc
     with pytest.raises(TimeoutError, match="stopped"):
         aws.wait(arn, timeout=1.0)
     assert aws.sfn.describe_execution(executionArn=arn)["status"] == "ABORTED"
+
+
+def test_the_bill_counts_every_email_and_transactional_writes_as_aws_bills_them(tmp_path):
+    """`python -m local run`'s summary.json, billed by bench.cost: the SES line holds the change
+    alert the notification queue emailed besides the two reports, and DynamoDB writes are write
+    units (the metric events' transactions: 2 per KB per item), not API calls or items."""
+    from bench.cost import bill, memory_by_function
+    from local.aws.cost_explorer.data import CostData
+    from local.cli.run import run_locally
+    from tests.factories import client_config
+    from tests.integration.test_change_alerts import _rows
+
+    clients = [client_config("spiky", ["111111111111"], notifications={"alert_recipients": ["alerts@spiky.example"]}),
+               client_config("calm", ["222222222222"])]
+    run_locally(clients, CostData.from_rows(_rows()), WEEKLY, tmp_path, progress=False)
+    usage = json.loads((tmp_path / "summary.json").read_text())["usage"]
+    assert usage["ses_recipients_by_kind"] == {"reports": 2, "alerts": 1} and usage["ses_recipients"] == 3
+    lines = {line.line: line for line in bill(usage, memory_by_function("prod"))}
+    assert lines["SES emails"].quantity == 3
+    calls = usage["stage_calls"]["dynamodb write"]
+    # each client's metric event is one transaction of 3 small items (6 units), the run's end one of
+    # 2 (4 units): 13 units more than those 3 calls
+    assert usage["stage_request_units"]["dynamodb write"] >= calls + 2 * (6 - 1) + (4 - 1)
+
+
+def test_write_units_follow_item_size_and_transactions():
+    from local.metering.aws_calls import write_units
+
+    small = {"pk": {"S": "A"}, "sk": {"S": "x"}, "n": {"N": "1"}}
+    large = {"pk": {"S": "B"}, "sk": {"S": "x"}, "body": {"S": "x" * 1500}}  # 1.5 KB: 2 units
+    assert write_units("PutItem", {"TableName": "t", "Item": large}) == 2
+    assert write_units("BatchWriteItem", {"RequestItems": {"t": [{"PutRequest": {"Item": small}},
+                                                                 {"PutRequest": {"Item": large}}]}}) == 3
+    assert write_units("TransactWriteItems", {"TransactItems": [{"Put": {"TableName": "t", "Item": small}},
+                                                                {"Put": {"TableName": "t", "Item": large}}]}) == 2 + 4

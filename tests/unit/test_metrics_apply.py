@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 from datetime import date
 from decimal import Decimal
@@ -20,9 +21,11 @@ DAYS = (date(2026, 11, 18), date(2026, 11, 20))
 
 
 def _buckets(table) -> dict[tuple[str, str], dict]:
-    """Every day bucket of the known tenants, read by key."""
+    """Every day bucket of the known tenants (the deployment's shards too), read by key."""
+    from chalicelib.metrics.tally import deployment_buckets
+
     found = {}
-    for tenant in TENANTS:
+    for tenant in [*TENANTS, *deployment_buckets()]:
         items = table.query(KeyConditionExpression="pk = :pk", ExpressionAttributeValues={":pk": f"METRICS#{tenant}"})["Items"]
         found.update({(item["pk"], item["sk"]): item for item in items})
     return found
@@ -147,3 +150,132 @@ def test_the_local_transaction_backup_is_still_all_or_nothing(cheap_transactions
 
 def test_duplicates_count_once_with_the_local_transaction_backup(cheap_transactions):
     test_every_event_twice_in_shuffled_order_gives_the_same_buckets()
+
+
+def _synthetic_outcomes(clients: int, day_offset: int = 0) -> list:
+    from datetime import UTC, datetime, timedelta
+
+    from tests.metrics_support import run_events
+
+    started = datetime(2026, 11, 18, 9, 0, tzinfo=UTC) + timedelta(days=day_offset)
+    return run_events(f"run-{clients}", started, [
+        {"client_id": f"client-{n:05d}", "status": "completed", "ce_requests": 2, "spend_reported": Decimal("12.5"),
+         "seconds": 1 + n % 97} for n in range(clients)])
+
+
+def _largest_item_bytes(table) -> int:
+    items = table.scan()["Items"]
+    return max(len(json.dumps(item, default=str)) for item in items)
+
+
+def _count_writes(monkeypatch) -> list:
+    """Every DynamoDB write request the store makes: ("transact", [keys]) or (operation, key)."""
+    from chalicelib.core.store import table as table_module
+
+    calls: list = []
+    real_transact = table_module.transact_write
+
+    def transact(items):
+        calls.append(("transact", [next(iter(item.values()))["Key" if "Update" in item else "Item"]["pk"]["S"]
+                                   for item in items]))
+        return real_transact(items)
+
+    monkeypatch.setattr(table_module, "transact_write", transact)
+    real_table = table_module.table
+
+    class Spy:
+        def __init__(self, inner):
+            self._inner = inner
+
+        def __getattr__(self, name):
+            attribute = getattr(self._inner, name)
+            if name in ("update_item", "put_item"):
+                def call(**kwargs):
+                    calls.append((name, kwargs.get("Key") or kwargs.get("Item")))
+                    return attribute(**kwargs)
+                return call
+            return attribute
+
+    monkeypatch.setattr(table_module, "table", lambda: Spy(real_table()))
+    return calls
+
+
+def test_no_item_or_key_grows_with_the_number_of_clients(monkeypatch, cheap_transactions):
+    """Applying a run of 100 and one of 400 clients: the largest item stays under a fixed bound (no
+    set of the day's clients), the deployment's writes are spread so that no key takes more than its shard's
+    share, each event is ONE write request (the maxima inside it) and no item holds `tenants`."""
+    from chalicelib.core.constants import METRIC_SHARDS
+
+    largest = {}
+    for clients in (100, 400):
+        with project_table() as table:
+            calls = _count_writes(monkeypatch)
+            events = _synthetic_outcomes(clients)
+            assert [store.apply_event(event) for event in events] == ["applied"] * len(events)
+            largest[clients] = _largest_item_bytes(table)
+            assert not any("tenants" in item for item in table.scan()["Items"])
+        assert [kind for kind, _ in calls] == ["transact"] * len(events)  # no second write for the maxima
+        per_key: dict = {}
+        for _, keys in calls:
+            for key in keys:
+                per_key[key] = per_key.get(key, 0) + 1
+        assert max(per_key.values()) <= 3 * clients / METRIC_SHARDS, sorted(per_key.items(), key=lambda kv: -kv[1])[:3]
+    # bounded by the tally's fixed attributes (more histogram bins filled, a digit more): under 1 KB,
+    # one write unit, at any number of clients (a set of the day's clients: 400 ids alone are 6 KB)
+    assert largest[400] < 1024 and largest[400] < 1.5 * largest[100], largest
+    # the deployment's day is still the sum over every client, its maximum exact
+    with project_table():
+        for event in _synthetic_outcomes(400):
+            store.apply_event(event)
+        (day,) = store.day_tallies("*", *DAYS).values()
+        assert (day.clients_delivered, day.client.count, day.client.max_ms, day.runs) == (400, 400, 97_000, 1)
+        assert len(store.active_tenants(*DAYS)) == 400
+
+
+def test_a_maximum_raised_meanwhile_by_another_event_is_kept(cheap_transactions):
+    """Two containers: one learnt a low maximum, the other raised it; the first's event with a value
+    between is applied (the cancelled transaction is written again without the maximum) and the
+    stored maximum stays the higher one."""
+    from chalicelib.core.caches import reset_all
+
+    events = _synthetic_outcomes(40)
+    with project_table() as table:
+        quick = [e for e in events[:-1] if e.duration_ms < 10_000]
+        slow = max(events[:-1], key=lambda e: e.duration_ms)
+        middle = next(e for e in events[:-1] if 20_000 < e.duration_ms < slow.duration_ms)
+        for event in quick:
+            store.apply_event(event)
+        reset_all()  # another container, which knows no maxima
+        store.apply_event(slow)
+        assert store.apply_event(middle) == "applied"
+        (day,) = store.day_tallies("*", *DAYS).values()
+        assert (day.client.count, day.client.max_ms) == (len(quick) + 2, slow.duration_ms)
+        assert table.get_item(Key=store.day_key(middle.client_id, middle.day))["Item"]["client_ms_max"] == middle.duration_ms
+
+
+def test_a_transaction_conflict_on_a_shared_bucket_is_written_again(monkeypatch, cheap_transactions):
+    """DynamoDB cancels a transaction whose item another transaction is writing (the deployment's
+    shards are shared): the event is written again after a short wait, counted once, not failed."""
+    from botocore.exceptions import ClientError
+
+    from chalicelib.core.store import table as table_module
+
+    real = table_module.transact_write
+    conflicts = []
+
+    def conflicting(items):
+        if len(conflicts) < 2:
+            conflicts.append(1)
+            raise ClientError({"Error": {"Code": "TransactionCanceledException", "Message": "conflict"},
+                               "CancellationReasons": [{"Code": "None"}, {"Code": "None"},
+                                                       {"Code": "TransactionConflict"}]}, "TransactWriteItems")
+        return real(items)
+
+    event = _synthetic_outcomes(1)[0]
+    with project_table():
+        monkeypatch.setattr(table_module, "transact_write", conflicting)
+        monkeypatch.setattr(store, "CONFLICT_BACKOFF_SECONDS", 0.001)
+        assert store.apply_event(event) == "applied"
+        assert store.apply_event(event) == "duplicate"
+        (day,) = store.day_tallies("*", *DAYS).values()
+    assert len(conflicts) == 2 and day.clients_delivered == 1

@@ -30,7 +30,7 @@ from chalicelib.core.periods import utcnow
 
 def table() -> Any:
     """The boto3 Table (built once per container: chalicelib/core/aws.py)."""
-    from chalicelib.core.settings import get_settings  # pydantic-settings: only where the table is used
+    from chalicelib.core.settings import get_settings  # only where the table is used
 
     return aws.dynamodb_table(get_settings().table_name)
 
@@ -109,6 +109,32 @@ def cancelled_by_condition(exc: BaseException, first_only: bool = False) -> bool
     reasons = getattr(exc, "response", {}).get("CancellationReasons") or []
     codes = [reason.get("Code") for reason in reasons[:1 if first_only else None]]
     return "ConditionalCheckFailed" in codes
+
+
+def cancelled_items(exc: BaseException) -> set[int] | None:
+    """The indexes of the items whose condition cancelled a transaction, or None when it failed
+    for any other reason (a conflict, throttling, not a transaction error at all)."""
+    if aws_error_code(exc) != "TransactionCanceledException":
+        return None
+    codes = [reason.get("Code") for reason in getattr(exc, "response", {}).get("CancellationReasons") or []]
+    failed = {index for index, code in enumerate(codes) if code == "ConditionalCheckFailed"}
+    if not failed or any(code not in (None, "None", "ConditionalCheckFailed") for code in codes):
+        return None
+    return failed
+
+
+def transaction_conflict(exc: BaseException) -> bool:
+    """A transaction cancelled only because another transaction was writing one of its items."""
+    if aws_error_code(exc) != "TransactionCanceledException":
+        return False
+    codes = {reason.get("Code") for reason in getattr(exc, "response", {}).get("CancellationReasons") or []}
+    return "TransactionConflict" in codes and codes <= {"TransactionConflict", "None", None}
+
+
+def table_name() -> str:
+    from chalicelib.core.settings import get_settings
+
+    return get_settings().table_name
 
 
 def expiry(days: int) -> int:

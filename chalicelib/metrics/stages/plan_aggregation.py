@@ -1,4 +1,4 @@
-"""plan_aggregation: the execution input -> the run (a compact spec of its periods) and its tenants."""
+"""plan_aggregation: the execution input -> the run (a compact spec of its periods) and its tenants (in S3)."""
 
 from __future__ import annotations
 
@@ -32,4 +32,5 @@ def plan_aggregation(plan: PlanInput) -> PlanOutput:
     )
     span = covered_days(run.periods())
     clients = sorted(store.active_tenants(*span)) if span else []
-    return PlanOutput(run=run, tenants=[DEPLOYMENT_TENANT, *clients])
+    tenants = [DEPLOYMENT_TENANT, *clients]
+    return PlanOutput(run=run, items=store.put_planned_tenants(run.run_id, tenants), tenants_planned=len(tenants))

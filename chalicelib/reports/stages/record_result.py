@@ -6,7 +6,6 @@ from typing import Any
 
 from chalicelib.core.errors import error_details
 from chalicelib.core.executions import skip_record
-from chalicelib.core.metric_events import emit_client_outcome
 from chalicelib.core.periods import utcnow
 from chalicelib.reports import store
 from chalicelib.reports.contracts import RecordResultInput, RecordResultOutput
@@ -40,5 +39,4 @@ def record(event: RecordResultInput) -> RecordResultOutput:
     if attrs["status"] == "completed" and event.rendered is not None:
         attrs["spend_reported"] = event.rendered.spend_reported
     store.put_client_record(event.run.run_id, event.client_id, attrs)
-    emit_client_outcome(event.run.run_id, event.run.started_at, {"client_id": event.client_id, **attrs})
     return RecordResultOutput(client_id=event.client_id, status=attrs["status"])

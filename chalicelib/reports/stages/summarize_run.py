@@ -52,7 +52,7 @@ def summarize(event: SummarizeRunInput) -> RunSummary:
             for c in clients if c["status"] == "skipped" and c["problem"]
         ][:MAX_LISTED_FAILURES],
     )
-    # Every outcome (those eligibility decided too) and the run's end; ids already sent by record count once.
+    # Every outcome (those eligibility decided too), emitted once here, 10 a request, and the run's end.
     emit_run_metrics(run.run_id, run.report_type, run.started_at, records)
     summary = summary.model_copy(update={"alert_notification_id": send_failure_alert(summary)})
     summary_json = summary.model_dump(mode="json")
