@@ -144,3 +144,31 @@ def put_eligible_items(run_id: str, items: Sequence[BaseModel]) -> dict[str, str
     body = "[" + ",".join(item.model_dump_json() for item in items) + "]"
     key = put_text(eligible_ids_key(run_id), body, "application/json")
     return {"bucket": get_settings().bucket_name, "key": key}
+
+
+# ---- read back by the operator's clients tool (admin/clients.py) --------------------------------------
+
+
+def last_delivery(client_id: str, report_type: str) -> dict[str, Any] | None:
+    """The ledger entry of the latest period delivered for (client, report type), or None (one Query,
+    newest first: the sort key's period start is an ISO date, so key order is period order)."""
+    with table.translated("read delivery ledger"):
+        reply = table.table().query(
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :type)", ScanIndexForward=False, Limit=1,
+            ExpressionAttributeValues={":pk": f"{PK_DELIVERY_PREFIX}{client_id}", ":type": f"{report_type}#"})
+    items = reply.get("Items", [])
+    return items[0] if items else None
+
+
+def recent_runs(limit: int) -> list[dict[str, Any]]:
+    """The run history's `limit` latest runs, newest first."""
+    with table.translated("read run history"):
+        reply = table.table().query(KeyConditionExpression="pk = :pk", ExpressionAttributeValues={":pk": PK_RUNS},
+                                    ScanIndexForward=False, Limit=limit)
+    return reply.get("Items", [])
+
+
+def client_records(client_id: str, run_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """run id -> the client's record in that run, for the runs that have one (BatchGetItem)."""
+    found = batch_get([_client_record_key(run_id, client_id) for run_id in run_ids])
+    return {pk.removeprefix(PK_RUN_PREFIX): item for (pk, _), item in found.items()}
