@@ -75,7 +75,8 @@ DESCRIPTION = Description(
     ),
     buckets=(
         Bucket("reports", env=c.ENV_BUCKET_NAME, suffix="-reports",
-               expiring_prefixes=((RUNS, c.RUNS_EXPIRY_DAYS),)),
+               expiring_prefixes=((RUNS, c.RUNS_EXPIRY_DAYS),
+                                  (f"{RUNS}{c.ON_DEMAND_RUN_PREFIX}", c.ON_DEMAND_EXPIRY_DAYS))),
     ),
     queues=(
         # Run metric events (chalicelib/metrics): 6 x the consumer's 60 s timeout; DLQ after 5 receives.

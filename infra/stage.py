@@ -186,6 +186,7 @@ class Stage:
             c.ENV_SENDER_EMAIL: self.settings.sender,
             c.ENV_ALLOWED_SENDER_DOMAINS: ",".join(self.settings.sender_domains()),
             c.ENV_MAX_CONCURRENCY: str(self.settings.max_concurrency),
+            c.ENV_RUN_RECORD_DAYS: str(self.settings.run_record_days),
             POWERTOOLS_SERVICE_NAME: c.SERVICE_NAME,
             POWERTOOLS_LOG_LEVEL: self.settings.log_level,
         }

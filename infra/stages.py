@@ -14,6 +14,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from chalicelib.core import constants as c
+
 STAGES_FILE = Path(__file__).resolve().parent / "stages.json"
 STAGE_NAME = re.compile(r"^[a-z][a-z0-9]{0,15}$")
 
@@ -44,6 +46,9 @@ class StageSettings(BaseModel):
     loopback: bool = False  # deployed into a plain-HTTP endpoint on 127.0.0.1 (no TLS to enforce)
     bucket_names: dict[str, str] = Field(default_factory=dict)  # bucket key -> a name of your own (names are global)
     functions: dict[str, FunctionSettings] = Field(default_factory=dict)
+    # Days a run's records (RUN#, RUNS, BUDGETRUN#) are kept (table TTL; RUN_RECORD_DAYS): at least the
+    # 14 days Step Functions can redrive an execution, plus a day.
+    run_record_days: int = Field(default=90, ge=c.MIN_RUN_RECORD_DAYS, le=3650)
 
 
     def sender_domains(self) -> tuple[str, ...]:

@@ -42,6 +42,8 @@ class Settings(BaseSettings):
     # Costs (chalicelib/costs): the source of clients that do not name one.
     default_cost_source: str = Field(default=c.COST_EXPLORER_SOURCE, min_length=1,
                                      validation_alias=c.ENV_DEFAULT_COST_SOURCE)
+    # Runs' records (RUN#, RUNS, BUDGETRUN#) expire this many days after their last write (table TTL).
+    run_record_days: int = Field(default=90, ge=c.MIN_RUN_RECORD_DAYS, validation_alias=c.ENV_RUN_RECORD_DAYS)
 
     @property
     def allowed_sender_domains(self) -> tuple[str, ...]:
