@@ -194,6 +194,8 @@ class Stage:
             env[POWERTOOLS_METRICS_DISABLED] = "true"
         if self.settings.sec_user_agent:
             env[c.ENV_SEC_USER_AGENT] = self.settings.sec_user_agent
+        if self.settings.kms_key_arn:
+            env[c.ENV_KMS_KEY_ARN] = self.settings.kms_key_arn
         return env
 
     def environment(self, function: str, naming: Any = None) -> dict[str, Any]:

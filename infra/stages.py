@@ -49,6 +49,9 @@ class StageSettings(BaseModel):
     # Days a run's records (RUN#, RUNS, BUDGETRUN#) are kept (table TTL; RUN_RECORD_DAYS): at least the
     # 14 days Step Functions can redrive an execution, plus a day.
     run_record_days: int = Field(default=90, ge=c.MIN_RUN_RECORD_DAYS, le=3650)
+    # A customer-managed KMS key of the stage's account and region (its key ARN: IAM grants name keys by
+    # ARN, not alias): encrypts the bucket, table, queues and topics; the secrets are created under it.
+    kms_key_arn: str | None = Field(default=None, pattern=r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]{1,128}$")
 
 
     def sender_domains(self) -> tuple[str, ...]:

@@ -125,3 +125,6 @@ ENV_RUN_RECORD_DAYS = "RUN_RECORD_DAYS"
 # execution up to 14 days after it ended, so a stage keeps them at least a day longer than that.
 MIN_RUN_RECORD_DAYS = 15
 ON_DEMAND_EXPIRY_DAYS = 7  # runs/on-demand-*: reports on demand (their link is presigned for an hour)
+
+# ---- A stage's own KMS key (optional; infra/stages.json kms_key_arn) ----------------------------------
+ENV_KMS_KEY_ARN = "KMS_KEY_ARN"  # set when the stage has one: every object written is SSE-KMS under it

@@ -44,6 +44,8 @@ class Settings(BaseSettings):
                                      validation_alias=c.ENV_DEFAULT_COST_SOURCE)
     # Runs' records (RUN#, RUNS, BUDGETRUN#) expire this many days after their last write (table TTL).
     run_record_days: int = Field(default=90, ge=c.MIN_RUN_RECORD_DAYS, validation_alias=c.ENV_RUN_RECORD_DAYS)
+    # The stage's customer-managed KMS key: objects are written SSE-KMS under it (bucket key on); '' is SSE-S3.
+    kms_key_arn: str = Field(default="", validation_alias=c.ENV_KMS_KEY_ARN)
 
     @property
     def allowed_sender_domains(self) -> tuple[str, ...]:
