@@ -167,6 +167,9 @@ DESCRIPTION = Description(
         _trigger("daily_trigger"),
         _trigger("weekly_trigger"),
         _trigger("monthly_trigger"),
+        # local send times: reads the client configs to start only the runs some client sends this hour
+        Function("hourly_trigger", timeout=60, grants=(StartExecution("cost_report"),
+                                                       TableItems("reports", ("dynamodb:Query",), (c.PK_CLIENTS,)))),
         # ---- run metrics and summaries (chalicelib/metrics; item layout in chalicelib/metrics/store.py) ----
         Function("apply_metric_events", timeout=60, grants=(
             ConsumeQueue(c.METRICS_QUEUE),

@@ -62,6 +62,12 @@ def _ascii_address(value: str) -> str:
     return value.lower()
 
 
+def _iana_zone(value: str) -> str:
+    from chalicelib.core.send_times import known_zone
+
+    return known_zone(value)
+
+
 HeaderText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
                        AfterValidator(_no_control_chars)]
 EmailAddress = Annotated[str, StringConstraints(max_length=320), AfterValidator(_ascii_address)]
@@ -255,6 +261,10 @@ class ClientConfig(StrictModel):
     account_names: dict[AccountId, AccountName] = Field(default_factory=dict)
     # Files attached to the email: the CSV, an Excel workbook, a PDF of the report.
     attachments: Annotated[list[AttachmentFormat], Field(min_length=1)] = Field(default_factory=lambda: ["csv"])
+    # Local send time: reports go out at send_hour in this IANA zone (chalicelib/core/send_times.py);
+    # periods stay UTC days. Without send_hour: the stage's UTC schedule.
+    timezone: Annotated[str, StringConstraints(max_length=64), AfterValidator(_iana_zone)] | None = None
+    send_hour: Annotated[int, Field(ge=0, le=23)] | None = None
 
     @field_validator("role_arn")
     @classmethod
@@ -302,6 +312,12 @@ class ClientConfig(StrictModel):
     def _one_budget_per_period_and_amount(cls, budgets: list[Budget]) -> list[Budget]:
         _refuse_duplicates([b.key for b in budgets], "budgets")
         return budgets
+
+    @model_validator(mode="after")
+    def _zone_needs_send_hour(self) -> ClientConfig:
+        if self.timezone and self.send_hour is None:
+            raise ValueError("send_hour is required when timezone is set (the local hour reports go out)")
+        return self
 
     def budget_for(self, period: str) -> Decimal | None:
         """The budget shown in a report of this period (the first one of that period)."""
