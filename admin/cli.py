@@ -36,6 +36,10 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("--json", action="store_true")
     command("pause", "set a client's status to PAUSED").add_argument("client_id")
     command("resume", "set a client's status to ACTIVE").add_argument("client_id")
+    logo = command("upload-logo", "check a logo (PNG or JPEG, at most 200 KB and 800 px wide) and store it")
+    logo.add_argument("client_id", help="the client's id, or _deployment for the deployment's own logo")
+    logo.add_argument("file", type=Path)
+    logo.add_argument("--name", default=None, help="its name under assets/<client_id>/ (default: logo.png or logo.jpg)")
     return parser
 
 
@@ -209,5 +213,34 @@ def resume(args: argparse.Namespace, stage: str) -> int:
     return _set_status(args.client_id, "ACTIVE", stage)
 
 
+def upload_logo(args: argparse.Namespace, stage: str) -> int:
+    from pydantic import TypeAdapter, ValidationError
+
+    from chalicelib.core import branding, clients
+    from chalicelib.core.models import AssetName
+    from chalicelib.core.store.objects import put_bytes
+
+    try:
+        logo = branding.check_logo(args.file.read_bytes())
+    except OSError as exc:
+        return _fail(INVALID, f"{args.file}: cannot read: {exc.strerror or exc}")
+    except ValueError as exc:
+        return _fail(INVALID, f"{args.file}: {exc}")
+    name = args.name or ("logo.png" if logo.subtype == "png" else "logo.jpg")
+    try:
+        TypeAdapter(AssetName).validate_python(name)
+    except ValidationError:
+        return _fail(INVALID, f"--name {name!r}: letters, digits, _ and - then .png, .jpg or .jpeg")
+    if name.rpartition(".")[2].replace("jpg", "jpeg") != logo.subtype:
+        return _fail(INVALID, f"--name {name!r}: the file is a {logo.subtype.upper()}")
+    if args.client_id != branding.DEPLOYMENT_ASSETS and not clients.is_stored(args.client_id):
+        return _fail(INVALID, f"client_id: no client {args.client_id!r} is stored in stage {stage}")
+    key = put_bytes(branding.asset_key(args.client_id, name), logo.data, f"image/{logo.subtype}")
+    where = "infra/stages.json's branding" if args.client_id == branding.DEPLOYMENT_ASSETS else "the client's config"
+    print(f"stored {key} ({logo.width} x {logo.height} px, {len(logo.data):,} bytes); "
+          f'set "branding": {{"logo": "{name}"}} in {where}')
+    return OK
+
+
 COMMANDS = {"validate": validate, "diff": diff, "apply": apply, "list": list_clients, "show": show,
-            "pause": pause, "resume": resume}
+            "pause": pause, "resume": resume, "upload-logo": upload_logo}

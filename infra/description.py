@@ -135,6 +135,7 @@ DESCRIPTION = Description(
         )),
         Function("render_report", timeout=50, pipeline=True, grants=(
             BucketObjects("reports", RUNS, ("s3:GetObject", "s3:PutObject")),
+            BucketObjects("reports", "assets/", ("s3:GetObject",)),  # white-label logos (chalicelib/core/branding.py)
             *_QUEUES_NOTIFICATIONS,  # change alerts
         )),
         Function("deliver_report", timeout=50, pipeline=True, grants=(

@@ -196,6 +196,10 @@ class Stage:
             env[c.ENV_SEC_USER_AGENT] = self.settings.sec_user_agent
         if self.settings.kms_key_arn:
             env[c.ENV_KMS_KEY_ARN] = self.settings.kms_key_arn
+        if self.settings.branding:
+            from chalicelib.core.branding import branding_variable
+
+            env[c.ENV_BRANDING] = branding_variable(self.settings.branding)
         return env
 
     def environment(self, function: str, naming: Any = None) -> dict[str, Any]:

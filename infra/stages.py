@@ -15,6 +15,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from chalicelib.core import constants as c
+from chalicelib.core.models import Branding
 
 STAGES_FILE = Path(__file__).resolve().parent / "stages.json"
 STAGE_NAME = re.compile(r"^[a-z][a-z0-9]{0,15}$")
@@ -52,6 +53,9 @@ class StageSettings(BaseModel):
     # A customer-managed KMS key of the stage's account and region (its key ARN: IAM grants name keys by
     # ARN, not alias): encrypts the bucket, table, queues and topics; the secrets are created under it.
     kms_key_arn: str | None = Field(default=None, pattern=r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]{1,128}$")
+    # The deployment's white-label look (company_name, sender_name, accent_colour, footer_text, logo: an
+    # asset under assets/_deployment/); the client config's branding overrides it field by field.
+    branding: Branding | None = None
 
 
     def sender_domains(self) -> tuple[str, ...]:

@@ -128,3 +128,4 @@ ON_DEMAND_EXPIRY_DAYS = 7  # runs/on-demand-*: reports on demand (their link is 
 
 # ---- A stage's own KMS key (optional; infra/stages.json kms_key_arn) ----------------------------------
 ENV_KMS_KEY_ARN = "KMS_KEY_ARN"  # set when the stage has one: every object written is SSE-KMS under it
+ENV_BRANDING = "BRANDING"  # the stage's white-label look as JSON (chalicelib/core/branding.py); unset: the default look

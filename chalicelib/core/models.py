@@ -265,6 +265,8 @@ class ClientConfig(StrictModel):
     # periods stay UTC days. Without send_hour: the stage's UTC schedule.
     timezone: Annotated[str, StringConstraints(max_length=64), AfterValidator(_iana_zone)] | None = None
     send_hour: Annotated[int, Field(ge=0, le=23)] | None = None
+    # White-label look of this client's reports over the deployment's (chalicelib/core/branding.py).
+    branding: Branding | None = None
 
     @field_validator("role_arn")
     @classmethod
@@ -354,3 +356,23 @@ def describe_validation_error(exc: ValidationError, prefix: str = "") -> str:
             message = "field required"
         parts.append(f"{loc or '<root>'}: {message}")
     return "; ".join(parts)
+
+
+# ---- white-label branding (chalicelib/core/branding.py applies it) ----------------------------------
+# A logo is an asset in the stage's bucket, assets/<client_id>/<name> (or assets/_deployment/<name>
+# for the deployment's own), uploaded and checked by `python -m admin clients upload-logo`.
+AssetName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,59}\.(png|jpg|jpeg)$")]
+AccentColour = Annotated[str, StringConstraints(pattern=r"^#[0-9a-fA-F]{6}$")]
+FooterText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500),
+                       AfterValidator(_no_control_chars)]
+
+
+class Branding(StrictModel):
+    """How a report looks: per deployment (infra/stages.json `branding`) and per client (its config's
+    `branding`, each field set there wins). Every field is optional; none set is the default look."""
+
+    company_name: HeaderText | None = None  # the report's header line (the MSP's name)
+    sender_name: HeaderText | None = None  # the From display name
+    accent_colour: AccentColour | None = None  # the header bar, as #RRGGBB
+    footer_text: FooterText | None = None
+    logo: AssetName | None = None  # PNG or JPEG, at most 200 KB and 800 px wide

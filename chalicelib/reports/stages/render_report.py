@@ -3,6 +3,7 @@ context, and the MIME message deliver sends as is."""
 
 from __future__ import annotations
 
+from chalicelib.core.branding import brand_for
 from chalicelib.core.email import build_message
 from chalicelib.core.metrics import publish
 from chalicelib.core.periods import report_granularity
@@ -26,7 +27,8 @@ def render(task: RenderReportInput) -> RenderReportResult:
     context = store.get_model(context_key, ReportContext) if context_key else ReportContext(
         granularity=report_granularity(report.report_type))
     insights = build_insights(report, context, config.change_alert, config.budget_for("monthly"))
-    rendered = rendering.render_report(report, insights, list(config.attachments))
+    brand = brand_for(task.client_id, config.branding)  # a missing or bad logo: the deployment's look, never a failure
+    rendered = rendering.render_report(report, insights, list(config.attachments), brand)
 
     def key(name: str) -> str:
         return store.artefact_key(task.run.run_id, task.client_id, name)
@@ -49,6 +51,8 @@ def render(task: RenderReportInput) -> RenderReportResult:
         csv_filename=rendered.csv_filename,
         extra_headers={"X-Cost-Report-Client": task.client_id, "X-Cost-Report-Run": task.run.run_id},
         files=rendered.files,
+        sender_name=brand.look.sender_name,
+        inline_images=rendered.inline_images,
     )
     message_key = store.put_bytes(key("message.eml"), message, "message/rfc822")
     alert = change_notification(report, config)
