@@ -9,6 +9,8 @@
   show ID                  its config, last delivery and next period due per report type, its
                            failures and problem skips in the latest runs
   pause ID, resume ID      set its status to PAUSED / ACTIVE (checked like any change)
+  upload-logo ID FILE      check a logo (PNG or JPEG by content, at most 200 KB and 800 px wide) and
+                           store it as assets/<ID>/logo.png (ID _deployment: the deployment's)
 
 --stage NAME (default: APP_STAGE, else local) names the stage's table and settings (infra/stages.json);
 AWS_ENDPOINT_URL reaches `python -m local serve`, otherwise the credentials of the environment.

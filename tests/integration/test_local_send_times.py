@@ -48,6 +48,8 @@ def test_each_period_once_at_the_local_hour_across_a_dst_change(local_aws: Any) 
     for message in aws.outbox.sent:
         sent.setdefault(message["client_id"], []).append(message["subject"])
     assert sorted(sent) == ["kolkata", "newyork"]
+    newyork_mail = next(m["raw"] for m in aws.outbox.sent if m["client_id"] == "newyork")
+    assert b"Sent at 09:00 America/New_York; periods are UTC days" in newyork_mail.replace(b"=\r\n", b"")
     assert all(len(subjects) == 4 for subjects in sent.values())  # 2026-10-29 .. 2026-11-01, once each
     for client_id in ("newyork", "kolkata"):
         ledger = table.table().query(KeyConditionExpression="pk = :pk",

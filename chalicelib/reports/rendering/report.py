@@ -34,11 +34,14 @@ def empty_insights(report: CostReport) -> ReportInsights:
 
 
 def render_report(report: CostReport, insights: ReportInsights | None = None,
-                  attachments: list[str] | None = None, brand: Brand | None = None) -> RenderedReport:
+                  attachments: list[str] | None = None, brand: Brand | None = None,
+                  notes: list[str] | None = None) -> RenderedReport:
     """Subject, HTML, text and CSV always; the XLSX and PDF only when asked (their libraries are
     imported here, on first use: no other client and no other Lambda pays for them)."""
     attachments = attachments or ["csv"]
     view = build_view(report, insights or empty_insights(report), attachments)
+    if notes:  # the footer's further notes, in every format (a local send time's UTC periods)
+        view = view.model_copy(update={"notes": [*view.notes, *notes]})
     subject = build_subject(report)
     files: dict[str, bytes] = {}
     start = report.current.start.isoformat()
