@@ -2,7 +2,8 @@
 
 `--stage NAME`, else APP_STAGE, else `local`. The functions of a stage read their table and the
 allowed sender domains from their environment (infra/stage.py derives it from infra/stages.json);
-the tool sets the same variables in its own process, so chalicelib's rules read what the runs read.
+the tool sets the same stage-wide variables in its own process, so chalicelib's rules read what the
+runs read.
 AWS_ENDPOINT_URL (botocore's own) points every call at `python -m local serve`.
 """
 
@@ -13,8 +14,6 @@ import os
 from chalicelib.core import constants as c
 
 DEFAULT_STAGE = "local"
-# What the rules read from the environment: the table, the bucket, the sender and its allowed domains.
-_STAGE_VARIABLES = (c.ENV_STAGE, c.ENV_SENDER_EMAIL, c.ENV_ALLOWED_SENDER_DOMAINS)
 
 
 def stage_name(option: str | None) -> str:
@@ -27,8 +26,9 @@ def use_stage(name: str) -> str:
     from infra.stage import load_stage
 
     stage = load_stage(name)
-    stage_env = stage.stage_environment()
-    os.environ.update({variable: stage_env[variable] for variable in _STAGE_VARIABLES})
+    # Every stage-wide variable the functions get (sender and allowed domains for the rules, the KMS
+    # key objects are written under, the deployment's branding): the tool decides as they do.
+    os.environ.update(stage.stage_environment())
     os.environ[c.ENV_TABLE_NAME] = stage.table_name()
     os.environ[c.ENV_BUCKET_NAME] = stage.bucket_name()
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")

@@ -119,7 +119,7 @@ ENV_BUDGET_STATE_MACHINE_ARN = "BUDGET_STATE_MACHINE_ARN"
 ENV_WEBHOOK_TIMEOUT_SECONDS = "WEBHOOK_TIMEOUT_SECONDS"
 
 # ---- Retention (docs/operations.md#retention: what is kept, how long, why) ------------------------
-# Days a run's records (RUN#, RUNS, BUDGETRUN#) are kept: per stage (infra/stages.json run_record_days).
+# Days a run's records (RUN#, RUNS, BUDGETRUN#, AGGREGATION#) are kept: per stage (infra/stages.json run_record_days).
 ENV_RUN_RECORD_DAYS = "RUN_RECORD_DAYS"
 # A run's records outlive anything that can still write or read them: Step Functions redrives an
 # execution up to 14 days after it ended, so a stage keeps them at least a day longer than that.

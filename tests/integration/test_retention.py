@@ -5,12 +5,14 @@ delivery ledger never expires, so no rerun or redrive of any period can send it 
 from __future__ import annotations
 
 import json
+import os
 import time
+from datetime import UTC, timedelta
 from typing import Any
 
 import pytest
 
-from chalicelib.core.constants import TTL_ATTRIBUTE
+from chalicelib.core.constants import ENV_AGGREGATION_STATE_MACHINE_ARN, TTL_ATTRIBUTE
 from chalicelib.core.store import table
 from infra.stage import load_stage
 from tests.factories import AS_OF, CLIENTS
@@ -40,6 +42,17 @@ def test_run_records_expire_after_the_stages_days_and_the_ledger_never_does(loca
     ledger = items("DELIVERY#")
     assert len(ledger) == 3  # alpha, bravo, charlie (paused is not ACTIVE)
     assert all(TTL_ATTRIBUTE not in item for item in ledger)
+
+    # the run-metric aggregation of that day: its per-tenant outcomes are run records too
+    aws.poller.drain(settle=True)
+    started = described["startDate"]
+    day = (started.astimezone(UTC) if started.tzinfo else started).date()
+    aggregation = aws.sfn.start_execution(stateMachineArn=os.environ[ENV_AGGREGATION_STATE_MACHINE_ARN],
+                                          name="retention-aggregation",
+                                          input=json.dumps({"run_date": (day + timedelta(days=1)).isoformat()}))
+    assert aws.wait(aggregation["executionArn"], timeout=300)["status"] == "SUCCEEDED"
+    outcomes = items("AGGREGATION#")
+    assert outcomes and all(abs(int(item[TTL_ATTRIBUTE]) - (time.time() + days * DAY)) < 300 for item in outcomes)
 
     # a rerun of the same period, however late, finds the ledger and sends nothing again
     again = aws.run({"report_type": "weekly", "as_of": AS_OF.isoformat()}, name="retention-rerun")
