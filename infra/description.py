@@ -75,7 +75,8 @@ DESCRIPTION = Description(
     ),
     buckets=(
         Bucket("reports", env=c.ENV_BUCKET_NAME, suffix="-reports",
-               expiring_prefixes=((RUNS, c.RUNS_EXPIRY_DAYS),)),
+               expiring_prefixes=((RUNS, c.RUNS_EXPIRY_DAYS),
+                                  (f"{RUNS}{c.ON_DEMAND_RUN_PREFIX}", c.ON_DEMAND_EXPIRY_DAYS))),
     ),
     queues=(
         # Run metric events (chalicelib/metrics): 6 x the consumer's 60 s timeout; DLQ after 5 receives.
@@ -141,6 +142,7 @@ DESCRIPTION = Description(
         )),
         Function("render_report", timeout=50, pipeline=True, grants=(
             BucketObjects("reports", RUNS, ("s3:GetObject", "s3:PutObject")),
+            BucketObjects("reports", "assets/", ("s3:GetObject",)),  # white-label logos (chalicelib/core/branding.py)
             *_QUEUES_NOTIFICATIONS,  # change alerts
         )),
         Function("deliver_report", timeout=50, pipeline=True, grants=(
@@ -172,6 +174,9 @@ DESCRIPTION = Description(
         _trigger("daily_trigger"),
         _trigger("weekly_trigger"),
         _trigger("monthly_trigger"),
+        # local send times: reads the client configs to start only the runs some client sends this hour
+        Function("hourly_trigger", timeout=60, grants=(StartExecution("cost_report"),
+                                                       TableItems("reports", ("dynamodb:Query",), (c.PK_CLIENTS,)))),
         # ---- run metrics and summaries (chalicelib/metrics; item layout in chalicelib/metrics/store.py) ----
         Function("apply_metric_events", timeout=60, grants=(
             ConsumeQueue(c.METRICS_QUEUE),

@@ -21,7 +21,8 @@ _VARIABLE = re.compile(r"\$\{([A-Za-z0-9_:.]+)\}")
 def stage_values(stage: Stage) -> dict[str, str]:
     """Everything that differs between stages, by key (the StageConfig mapping of resources.yaml)."""
     d = stage.description
-    values = {"Prefix": stage.prefix, "ConfigurationSet": stage.configuration_set, "SecretsPrefix": stage.secrets_prefix}
+    values = {"Prefix": stage.prefix, "ConfigurationSet": stage.configuration_set, "SecretsPrefix": stage.secrets_prefix,
+              "KmsKeyArn": stage.settings.kms_key_arn or "none"}  # infra/kinds/kms.py: MAPPING_KEY, NO_KEY
     for table in d.tables:
         values[f"{table.logical_id}Name"] = stage.table_name(table)
     for bucket in d.buckets:

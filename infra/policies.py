@@ -13,6 +13,9 @@ as it is (`"autogen_policy": false` + `iam_policy_file`). What each grant become
   PublishTo / SendToQueue / ConsumeQueue / StartExecution / ReadSecrets   on that one resource
   RunMapChildren    a Distributed Map's children: start the machine, describe/stop its executions
 Every function may also write its own log group, and X-Ray segments when the stage traces.
+With a stage KMS key (kms_key_arn in infra/stages.json), each grant on an encrypted resource also
+gives exactly the KMS actions that use needs, on that key only and only through that service
+(`kms:ViaService`), one statement per service: kms_statements below.
 Account and region are `*` in ARNs: Chalice does not template policy files, and names are unique
 per stage (another account's resource would also need its own resource policy to let us in).
 """
@@ -130,7 +133,54 @@ def grant_statements(stage: Stage, grants: tuple[Grant, ...]) -> list[dict[str, 
                                "Resource": [f"arn:aws:secretsmanager:*:*:secret:{stage.secrets_prefix}*"]})
         else:
             raise TypeError(f"unknown grant {grant!r}")
-    return statements
+    return statements + kms_statements(stage, grants)
+
+
+# What each use of an encrypted resource asks of the stage's key, by the service that calls KMS:
+#   S3 (SSE-KMS)     PutObject: GenerateDataKey (the object's data key); GetObject: Decrypt; a multipart
+#                    upload (ResultWriter) also Decrypt, to complete it
+#   DynamoDB         any item access: Decrypt (DynamoDB decrypts the table key for the caller, at most
+#                    every 5 minutes per connection; reads and writes alike)
+#   SQS              SendMessage: GenerateDataKey and Decrypt; receiving (the event source): Decrypt
+#   SNS              Publish: GenerateDataKey and Decrypt
+#   Secrets Manager  GetSecretValue: Decrypt (secrets created under the key: docs/DEPLOY.md)
+MULTIPART_ACTIONS = ("s3:ListMultipartUploadParts", "s3:AbortMultipartUpload")
+KMS_SERVICES = {"s3": "S3", "dynamodb": "DynamoDB", "sqs": "Sqs", "sns": "Sns", "secretsmanager": "SecretsManager"}
+
+
+def kms_uses(grant: Grant) -> dict[str, set[str]]:
+    """service -> the KMS actions one grant needs on the stage's key ({} for unencrypted resources)."""
+    if isinstance(grant, TableItems):
+        return {"dynamodb": {"kms:Decrypt"}}
+    if isinstance(grant, BucketObjects):
+        actions = set()
+        if "s3:PutObject" in grant.actions:
+            actions.add("kms:GenerateDataKey")
+        if "s3:GetObject" in grant.actions or any(a in grant.actions for a in MULTIPART_ACTIONS):
+            actions.add("kms:Decrypt")
+        return {"s3": actions} if actions else {}
+    if isinstance(grant, SendToQueue):
+        return {"sqs": {"kms:GenerateDataKey", "kms:Decrypt"}}
+    if isinstance(grant, ConsumeQueue):
+        return {"sqs": {"kms:Decrypt"}}
+    if isinstance(grant, PublishTo):
+        return {"sns": {"kms:GenerateDataKey", "kms:Decrypt"}}
+    if isinstance(grant, ReadSecrets):
+        return {"secretsmanager": {"kms:Decrypt"}}
+    return {}
+
+
+def kms_statements(stage: Stage, grants: tuple[Grant, ...]) -> list[dict[str, Any]]:
+    key = stage.settings.kms_key_arn
+    if not key:
+        return []
+    by_service: dict[str, set[str]] = {}
+    for grant in grants:
+        for service, actions in kms_uses(grant).items():
+            by_service.setdefault(service, set()).update(actions)
+    return [{"Sid": f"StageKeyVia{KMS_SERVICES[service]}", "Effect": "Allow", "Action": sorted(actions),
+             "Resource": [key], "Condition": {"StringLike": {"kms:ViaService": f"{service}.*.amazonaws.com"}}}
+            for service, actions in sorted(by_service.items())]
 
 
 def policy_for(stage: Stage, function: str) -> dict[str, Any]:

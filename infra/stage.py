@@ -186,6 +186,7 @@ class Stage:
             c.ENV_SENDER_EMAIL: self.settings.sender,
             c.ENV_ALLOWED_SENDER_DOMAINS: ",".join(self.settings.sender_domains()),
             c.ENV_MAX_CONCURRENCY: str(self.settings.max_concurrency),
+            c.ENV_RUN_RECORD_DAYS: str(self.settings.run_record_days),
             POWERTOOLS_SERVICE_NAME: c.SERVICE_NAME,
             POWERTOOLS_LOG_LEVEL: self.settings.log_level,
         }
@@ -193,6 +194,12 @@ class Stage:
             env[POWERTOOLS_METRICS_DISABLED] = "true"
         if self.settings.sec_user_agent:
             env[c.ENV_SEC_USER_AGENT] = self.settings.sec_user_agent
+        if self.settings.kms_key_arn:
+            env[c.ENV_KMS_KEY_ARN] = self.settings.kms_key_arn
+        if self.settings.branding:
+            from chalicelib.core.branding import branding_variable
+
+            env[c.ENV_BRANDING] = branding_variable(self.settings.branding)
         return env
 
     def environment(self, function: str, naming: Any = None) -> dict[str, Any]:

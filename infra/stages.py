@@ -14,6 +14,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from chalicelib.core import constants as c
+from chalicelib.core.models import Branding
+
 STAGES_FILE = Path(__file__).resolve().parent / "stages.json"
 STAGE_NAME = re.compile(r"^[a-z][a-z0-9]{0,15}$")
 
@@ -44,6 +47,15 @@ class StageSettings(BaseModel):
     loopback: bool = False  # deployed into a plain-HTTP endpoint on 127.0.0.1 (no TLS to enforce)
     bucket_names: dict[str, str] = Field(default_factory=dict)  # bucket key -> a name of your own (names are global)
     functions: dict[str, FunctionSettings] = Field(default_factory=dict)
+    # Days a run's records (RUN#, RUNS, BUDGETRUN#) are kept (table TTL; RUN_RECORD_DAYS): at least the
+    # 14 days Step Functions can redrive an execution, plus a day.
+    run_record_days: int = Field(default=90, ge=c.MIN_RUN_RECORD_DAYS, le=3650)
+    # A customer-managed KMS key of the stage's account and region (its key ARN: IAM grants name keys by
+    # ARN, not alias): encrypts the bucket, table, queues and topics; the secrets are created under it.
+    kms_key_arn: str | None = Field(default=None, pattern=r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]{1,128}$")
+    # The deployment's white-label look (company_name, sender_name, accent_colour, footer_text, logo: an
+    # asset under assets/_deployment/); the client config's branding overrides it field by field.
+    branding: Branding | None = None
 
 
     def sender_domains(self) -> tuple[str, ...]:

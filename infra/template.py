@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from infra.kinds import alarms, bucket, chalice_app, dashboard, queue, ses, state_machine, table, topic
+from infra.kinds import alarms, bucket, chalice_app, dashboard, kms, queue, ses, state_machine, table, topic
 from infra.naming import CloudFormation, stage_values
 from infra.stage import Stage
 
@@ -76,7 +76,8 @@ def build(stages: list[Stage]) -> dict[str, Any]:
         }},
         "Mappings": {"StageConfig": {stage.name: stage_values(stage) for stage in stages}},
         "Conditions": {"EnforceTls": {"Fn::Not": [loopback[0] if len(loopback) == 1 else {"Fn::Or": loopback}]}
-                       if loopback else {"Fn::Equals": ["true", "true"]}},
+                       if loopback else {"Fn::Equals": ["true", "true"]},
+                       kms.CONDITION: kms.condition()},
         "Resources": resources,
         "Outputs": outputs,
     }

@@ -47,7 +47,7 @@ def put_outcome(run_id: str, outcome: ClientOutcome, **extra: Any) -> None:
     """BUDGETRUN#<run_id> / CLIENT#<client_id>: the client's latest outcome in this check."""
     attrs = {k: v for k, v in {**outcome.model_dump(mode="json"), **extra}.items() if v not in (None, "", [])}
     item = {"pk": f"{PK_BUDGET_RUN_PREFIX}{run_id}", "sk": f"CLIENT#{outcome.client_id}", **attrs,
-            "updated_at": utcnow().isoformat()}
+            "updated_at": utcnow().isoformat(), **table.run_record_expiry()}
     with table.translated("record budget check outcome"):
         table.table().put_item(Item=item)
 

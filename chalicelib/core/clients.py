@@ -212,3 +212,45 @@ def load_checked(client_id: str, fingerprint: str) -> ClientConfig:
             f"config changed during the run: client {client_id!r} was edited after this run checked it against "
             f"the other clients, so nothing was collected or sent from the unchecked config; rerun the same input")
     return parsed
+
+
+# ---- the operator's clients tool (admin/clients.py): reads and writes through here ----------------
+
+# DynamoDB's item limit (400 KB) less room for the keys and attribute names: a config the table cannot hold.
+MAX_STORED_CONFIG_BYTES = 400 * 1024 - 1024
+
+
+def stored_configs() -> list[tuple[str, str]]:
+    """(stored key, raw JSON) of every stored config, in key order: what `check_configs` takes."""
+    return list(_stored_configs())
+
+
+def stored_config(client_id: str) -> str | None:
+    """One stored config as written, or None when nothing is stored under `client_id`."""
+    return _stored_config(client_id)
+
+
+def storable_problem(raw: str) -> str:
+    """'' when a config fits in a table item, else why it cannot be stored at all."""
+    size = len(raw.encode("utf-8"))
+    if size <= MAX_STORED_CONFIG_BYTES:
+        return ""
+    return f"the config is {size:,} bytes, more than a stored config can hold ({MAX_STORED_CONFIG_BYTES:,} bytes)"
+
+
+def config_write(client_id: str, new: str | None, old: str | None) -> dict[str, Any]:
+    """One TransactWriteItems action that moves the config stored under `client_id` from `old` to `new`
+    (None: no item), and only if it is still `old`: an edit by someone else since it was read cancels
+    the whole transaction instead of being overwritten."""
+    from chalicelib.core.store import table
+
+    key = {"pk": PK_CLIENTS, "sk": client_id}
+    if old is None:
+        condition: dict[str, Any] = {"ConditionExpression": "attribute_not_exists(pk)"}
+    else:
+        condition = {"ConditionExpression": "#config = :old", "ExpressionAttributeNames": {"#config": "config"},
+                     "ExpressionAttributeValues": table.serialized({":old": old})}
+    name = table.table().table_name
+    if new is None:
+        return {"Delete": {"TableName": name, "Key": table.serialized(key), **condition}}
+    return {"Put": {"TableName": name, "Item": table.serialized({**key, "config": new}), **condition}}

@@ -26,7 +26,7 @@ PK_IDEMPOTENCY_DELIVER = "idempotency#deliver"  # Powertools idempotency records
 TTL_ATTRIBUTE = "expiration"  # the table's TTL attribute (Powertools idempotency expiry)
 
 # ---- S3: the reports bucket's key prefixes --------------------------------------------------------
-RUNS_PREFIX = "runs/"  # runs/<run_id>/<client_id>/<artefact>; expires after RUNS_EXPIRY_DAYS
+RUNS_PREFIX = "runs/"  # runs/<run_id>/<client_id>/<artefact>; expires after RUNS_EXPIRY_DAYS (on demand: ON_DEMAND_EXPIRY_DAYS)
 RUNS_EXPIRY_DAYS = 30
 ELIGIBLE_IDS_OBJECT = "eligible.json"  # runs/<run_id>/eligible.json: the Distributed Map's items (ItemReader)
 MAP_RESULTS_PREFIX = "map-results/"  # runs/map-results/<map run id>/: its ResultWriter (set in the ASL)
@@ -124,3 +124,15 @@ WEBHOOK_TIMEOUT_MAX_SECONDS = 30.0
 ENV_NOTIFY_QUEUE_URL = "NOTIFY_QUEUE_URL"
 ENV_BUDGET_STATE_MACHINE_ARN = "BUDGET_STATE_MACHINE_ARN"
 ENV_WEBHOOK_TIMEOUT_SECONDS = "WEBHOOK_TIMEOUT_SECONDS"
+
+# ---- Retention (docs/operations.md#retention: what is kept, how long, why) ------------------------
+# Days a run's records (RUN#, RUNS, BUDGETRUN#, AGGREGATION#) are kept: per stage (infra/stages.json run_record_days).
+ENV_RUN_RECORD_DAYS = "RUN_RECORD_DAYS"
+# A run's records outlive anything that can still write or read them: Step Functions redrives an
+# execution up to 14 days after it ended, so a stage keeps them at least a day longer than that.
+MIN_RUN_RECORD_DAYS = 15
+ON_DEMAND_EXPIRY_DAYS = 7  # runs/on-demand-*: reports on demand (their link is presigned for an hour)
+
+# ---- A stage's own KMS key (optional; infra/stages.json kms_key_arn) ----------------------------------
+ENV_KMS_KEY_ARN = "KMS_KEY_ARN"  # set when the stage has one: every object written is SSE-KMS under it
+ENV_BRANDING = "BRANDING"  # the stage's white-label look as JSON (chalicelib/core/branding.py); unset: the default look

@@ -47,11 +47,15 @@ def build_message(
     csv_filename: str,
     extra_headers: dict[str, str],
     files: dict[str, bytes] | None = None,
+    sender_name: str | None = None,
+    inline_images: dict[str, tuple[bytes, str]] | None = None,
 ) -> bytes:
     """`csv_body` None: no CSV (a client that asked for other attachments only); `files`: more
-    attachments by file name (.xlsx, .pdf), typed by their extension."""
+    attachments by file name (.xlsx, .pdf), typed by their extension; `sender_name`: the From
+    display name (white-label branding); `inline_images`: content id -> (bytes, image subtype),
+    embedded with the HTML (multipart/related, `cid:` in the HTML: no remote image to fetch)."""
     msg = EmailMessage(policy=SMTP)
-    msg["From"] = Address(display_name=SENDER_DISPLAY_NAME, addr_spec=header_safe(sender))
+    msg["From"] = Address(display_name=header_safe(sender_name or SENDER_DISPLAY_NAME, 100), addr_spec=header_safe(sender))
     msg["To"] = ", ".join(header_safe(r) for r in recipients)
     if reply_to:
         msg["Reply-To"] = ", ".join(header_safe(r) for r in reply_to)
@@ -62,6 +66,10 @@ def build_message(
         msg[name] = header_safe(value)
     msg.set_content(text, subtype="plain", charset="utf-8")
     msg.add_alternative(html, subtype="html", charset="utf-8")
+    if inline_images:
+        html_part = msg.get_payload()[1]
+        for content_id, (body, subtype) in inline_images.items():
+            html_part.add_related(body, maintype="image", subtype=subtype, cid=f"<{content_id}>")
     if csv_body is not None:
         msg.add_attachment(csv_body.encode("utf-8"), maintype="text", subtype="csv", filename=header_safe(csv_filename, 120))
     for filename, body in (files or {}).items():

@@ -103,7 +103,7 @@ class CaughtError(StrictModel):
 # ---- its clients' outcomes --------------------------------------------------------------------------
 
 # Skips that are not a problem: nothing was lost (the others are listed in the operator alert).
-BENIGN_SKIPS = frozenset({"already_delivered", "inactive", "not_enabled"})
+BENIGN_SKIPS = frozenset({"already_delivered", "inactive", "not_enabled", "local_send_time"})
 # A reason quotes the config's own field names: a huge one must not push a record past DynamoDB's
 # 400 KB item limit or a run summary past the 256 KB Step Functions payload limit.
 MAX_REASON_CHARS = 1000

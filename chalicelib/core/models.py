@@ -63,6 +63,12 @@ def _ascii_address(value: str) -> str:
     return value.lower()
 
 
+def _iana_zone(value: str) -> str:
+    from chalicelib.core.send_times import known_zone
+
+    return known_zone(value)
+
+
 HeaderText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
                        AfterValidator(_no_control_chars)]
 EmailAddress = Annotated[str, StringConstraints(max_length=320), AfterValidator(_ascii_address)]
@@ -262,6 +268,12 @@ class ClientConfig(StrictModel):
     account_names: dict[AccountId, AccountName] = Field(default_factory=dict)
     # Files attached to the email: the CSV, an Excel workbook, a PDF of the report.
     attachments: Annotated[list[AttachmentFormat], Field(min_length=1)] = Field(default_factory=lambda: ["csv"])
+    # Local send time: reports go out at send_hour in this IANA zone (chalicelib/core/send_times.py);
+    # periods stay UTC days. Without send_hour: the stage's UTC schedule.
+    timezone: Annotated[str, StringConstraints(max_length=64), AfterValidator(_iana_zone)] | None = None
+    send_hour: Annotated[int, Field(ge=0, le=23)] | None = None
+    # White-label look of this client's reports over the deployment's (chalicelib/core/branding.py).
+    branding: Branding | None = None
 
     @field_validator("role_arn")
     @classmethod
@@ -310,6 +322,12 @@ class ClientConfig(StrictModel):
         _refuse_duplicates([b.key for b in budgets], "budgets")
         return budgets
 
+    @model_validator(mode="after")
+    def _zone_needs_send_hour(self) -> ClientConfig:
+        if self.timezone and self.send_hour is None:
+            raise ValueError("send_hour is required when timezone is set (the local hour reports go out)")
+        return self
+
     def budget_for(self, period: str) -> Decimal | None:
         """The budget shown in a report of this period (the first one of that period)."""
         return next((b.amount for b in self.budgets if b.period == period), None)
@@ -345,3 +363,23 @@ def describe_validation_error(exc: ValidationError, prefix: str = "") -> str:
             message = "field required"
         parts.append(f"{loc or '<root>'}: {message}")
     return "; ".join(parts)
+
+
+# ---- white-label branding (chalicelib/core/branding.py applies it) ----------------------------------
+# A logo is an asset in the stage's bucket, assets/<client_id>/<name> (or assets/_deployment/<name>
+# for the deployment's own), uploaded and checked by `python -m admin clients upload-logo`.
+AssetName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,59}\.(png|jpg|jpeg)$")]
+AccentColour = Annotated[str, StringConstraints(pattern=r"^#[0-9a-fA-F]{6}$")]
+FooterText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500),
+                       AfterValidator(_no_control_chars)]
+
+
+class Branding(StrictModel):
+    """How a report looks: per deployment (infra/stages.json `branding`) and per client (its config's
+    `branding`, each field set there wins). Every field is optional; none set is the default look."""
+
+    company_name: HeaderText | None = None  # the report's header line (the MSP's name)
+    sender_name: HeaderText | None = None  # the From display name
+    accent_colour: AccentColour | None = None  # the header bar, as #RRGGBB
+    footer_text: FooterText | None = None
+    logo: AssetName | None = None  # PNG or JPEG, at most 200 KB and 800 px wide

@@ -92,6 +92,12 @@ class Settings(EnvironmentSettings):
     # Costs (chalicelib/costs): the source of clients that do not name one.
     default_cost_source: str = Field(default=c.COST_EXPLORER_SOURCE, min_length=1,
                                      validation_alias=c.ENV_DEFAULT_COST_SOURCE)
+    # Runs' records (RUN#, RUNS, BUDGETRUN#) expire this many days after their last write (table TTL).
+    run_record_days: int = Field(default=90, ge=c.MIN_RUN_RECORD_DAYS, validation_alias=c.ENV_RUN_RECORD_DAYS)
+    # The stage's customer-managed KMS key: objects are written SSE-KMS under it (bucket key on); '' is SSE-S3.
+    kms_key_arn: str = Field(default="", validation_alias=c.ENV_KMS_KEY_ARN)
+    # The deployment's white-label look (a Branding as JSON); '' is the default look.
+    branding_json: str = Field(default="", validation_alias=c.ENV_BRANDING)
 
     @property
     def allowed_sender_domains(self) -> tuple[str, ...]:

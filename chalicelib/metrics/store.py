@@ -307,7 +307,8 @@ def planned_tenants(run_id: str) -> list[str]:
 
 
 def put_tenant_outcome(run_id: str, tenant: str, attrs: dict[str, Any]) -> None:
-    item = {"pk": f"{PK_AGGREGATION_PREFIX}{run_id}", "sk": f"TENANT#{tenant}", "tenant": tenant, **attrs}
+    item = {"pk": f"{PK_AGGREGATION_PREFIX}{run_id}", "sk": f"TENANT#{tenant}", "tenant": tenant, **attrs,
+            **table.run_record_expiry()}  # a run's record: kept the stage's run_record_days
     with table.translated("record tenant outcome"):
         table.table().put_item(Item=item)
 

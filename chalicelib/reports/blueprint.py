@@ -1,4 +1,5 @@
-"""The cost report subsystem's Lambda functions: seven Step Functions stages, three schedules and
+"""The cost report subsystem's Lambda functions: seven Step Functions stages, four schedules (three
+UTC ones and the hourly one of clients' local send times) and
 report_pdf (a report on demand, invoked synchronously).
 
 Each line below is one Lambda: its function name and the stage it runs ("module:function").
@@ -45,3 +46,12 @@ report_pdf = _stage("report_pdf", "chalicelib.reports.stages.report_pdf:report_p
 daily_trigger = _schedule("daily", Cron(0, 8, "*", "*", "?", "*"))  # 08:00 UTC
 weekly_trigger = _schedule("weekly", Cron(0, 9, "?", "*", "MON", "*"))  # Monday 09:00 UTC
 monthly_trigger = _schedule("monthly", Cron(0, 9, 1, "*", "?", "*"))  # the 1st, 09:00 UTC
+
+
+
+@bp.schedule(Cron(0, "*", "*", "*", "?", "*"), name="hourly_trigger")  # every hour, on the hour (UTC)
+def hourly_trigger(event: Any) -> Any:
+    """Starts the runs of the clients whose local send time is this hour slot (chalicelib/core/send_times.py)."""
+    from chalicelib.reports.trigger import start_local_runs
+
+    return start_local_runs(event.time)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Literal
 
-from pydantic import Field, StrictBool
+from pydantic import AwareDatetime, Field, StrictBool, field_validator
 
 from chalicelib.core.amounts import StoredAmount
 from chalicelib.core.clients import Fingerprint
@@ -29,6 +29,18 @@ class RunInput(StrictModel):
     as_of: AsOfDate | None = None  # at most tomorrow (UTC) from the execution's start
     client_id: ClientId | None = None
     force: StrictBool = False  # "yes", 1 or "false" are refused: a typo must not force a re-send
+    # The hourly schedule's runs: only the clients whose local send time falls in this UTC hour slot
+    # (chalicelib/core/send_times.py). The stage's UTC schedule sets utc_schedule: clients with a
+    # send_hour are left to their own slot. A manual run sets neither: every client, now.
+    send_slot: AwareDatetime | None = None
+    utc_schedule: StrictBool = False
+
+    @field_validator("send_slot")
+    @classmethod
+    def _on_the_hour(cls, value: datetime | None) -> datetime | None:
+        if value is not None and (value.utcoffset() or value.minute or value.second or value.microsecond):
+            raise ValueError("must be a UTC hour, e.g. 2026-11-23T14:00:00Z")
+        return value
 
 
 class RunContext(StrictModel):
@@ -43,6 +55,8 @@ class RunContext(StrictModel):
     client_id: str | None = None
     started_at: datetime
     max_concurrency: int = 10
+    send_slot: datetime | None = None
+    utc_schedule: bool = False
 
 
 class ClientTask(StrictModel):

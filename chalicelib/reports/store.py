@@ -80,7 +80,8 @@ def batch_get(keys: list[dict[str, str]]) -> dict[tuple[str, str], dict[str, Any
 
 
 def record_delivery(client_id: str, report_type: str, period_start: str, message_id: str, run_id: str) -> None:
-    """The ledger entry of a period (its latest send: a forced re-send replaces it)."""
+    """The ledger entry of a period (its latest send: a forced re-send replaces it). It never expires:
+    a rerun may name any past period, and only this entry keeps it from being sent again."""
     attrs = {"message_id": message_id, "run_id": run_id, "delivered_at": utcnow().isoformat()}
     with table.translated("record delivery"):
         table.table().put_item(Item={**delivery_key(client_id, report_type, period_start), **attrs})
@@ -90,14 +91,16 @@ def record_delivery(client_id: str, report_type: str, period_start: str, message
 
 
 def update_run_meta(run_id: str, attrs: dict[str, Any]) -> None:
-    table.update({"pk": f"{PK_RUN_PREFIX}{run_id}", "sk": SK_RUN_META}, attrs, "record run")
+    table.update({"pk": f"{PK_RUN_PREFIX}{run_id}", "sk": SK_RUN_META}, {**attrs, **table.run_record_expiry()},
+                 "record run")
 
 
 def put_client_records(run_id: str, records: list[dict[str, Any]]) -> None:
     """Write many per-client records (batch writer: 25 per request, retries unprocessed items)."""
+    expiration = table.run_record_expiry()
     with table.translated("record client records"), table.table().batch_writer(overwrite_by_pkeys=["pk", "sk"]) as writer:
         for record in records:
-            writer.put_item(Item={**_client_record_key(run_id, record["client_id"]), **table.clean(record)})
+            writer.put_item(Item={**_client_record_key(run_id, record["client_id"]), **table.clean(record), **expiration})
 
 
 def _client_record_key(run_id: str, client_id: str) -> dict[str, str]:
@@ -106,7 +109,8 @@ def _client_record_key(run_id: str, client_id: str) -> dict[str, str]:
 
 def put_client_record(run_id: str, client_id: str, attrs: dict[str, Any]) -> None:
     """Replace a client's record with its latest state (a put: cheaper than an update, same result)."""
-    item = {**_client_record_key(run_id, client_id), "client_id": client_id, **table.clean(attrs)}
+    item = {**_client_record_key(run_id, client_id), "client_id": client_id, **table.clean(attrs),
+            **table.run_record_expiry()}
     with table.translated("record client state"):
         table.table().put_item(Item=item)
 
@@ -124,7 +128,7 @@ def iter_client_records(run_id: str) -> Iterator[dict[str, Any]]:
 def put_run_history(run_id: str, started_at: str, summary: dict[str, Any]) -> None:
     with table.translated("record run history"):
         table.table().put_item(Item={"pk": PK_RUNS, "sk": f"{started_at}#{run_id}", "run_id": run_id,
-                                     "summary": json.dumps(summary)})
+                                     "summary": json.dumps(summary), **table.run_record_expiry()})
 
 
 # ---- a run's artefacts in S3 -----------------------------------------------------------------------
@@ -144,3 +148,31 @@ def put_eligible_items(run_id: str, items: Sequence[BaseModel]) -> dict[str, str
     body = "[" + ",".join(item.model_dump_json() for item in items) + "]"
     key = put_text(eligible_ids_key(run_id), body, "application/json")
     return {"bucket": get_settings().bucket_name, "key": key}
+
+
+# ---- read back by the operator's clients tool (admin/clients.py) --------------------------------------
+
+
+def last_delivery(client_id: str, report_type: str) -> dict[str, Any] | None:
+    """The ledger entry of the latest period delivered for (client, report type), or None (one Query,
+    newest first: the sort key's period start is an ISO date, so key order is period order)."""
+    with table.translated("read delivery ledger"):
+        reply = table.table().query(
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :type)", ScanIndexForward=False, Limit=1,
+            ExpressionAttributeValues={":pk": f"{PK_DELIVERY_PREFIX}{client_id}", ":type": f"{report_type}#"})
+    items = reply.get("Items", [])
+    return items[0] if items else None
+
+
+def recent_runs(limit: int) -> list[dict[str, Any]]:
+    """The run history's `limit` latest runs, newest first."""
+    with table.translated("read run history"):
+        reply = table.table().query(KeyConditionExpression="pk = :pk", ExpressionAttributeValues={":pk": PK_RUNS},
+                                    ScanIndexForward=False, Limit=limit)
+    return reply.get("Items", [])
+
+
+def client_records(client_id: str, run_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """run id -> the client's record in that run, for the runs that have one (BatchGetItem)."""
+    found = batch_get([_client_record_key(run_id, client_id) for run_id in run_ids])
+    return {pk.removeprefix(PK_RUN_PREFIX): item for (pk, _), item in found.items()}

@@ -1,4 +1,5 @@
-"""S3 buckets: SSE-S3 with bucket key, all public access blocked, owner-enforced objects, TLS-only
+"""S3 buckets: SSE-S3 (SSE-KMS under the stage's own key when it has one) with bucket key, all public
+access blocked, owner-enforced objects, TLS-only
 policy (not on loopback stages, whose endpoint has no TLS: moto evaluates bucket policies), and
 lifecycle expiry of the described prefixes."""
 
@@ -9,6 +10,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from infra.kinds import kms
 from infra.kinds.base import Context, DeployError, current, same, status, tags_cfn
 from infra.model import Bucket
 from infra.naming import Naming
@@ -17,6 +19,16 @@ from infra.stage import Stage
 PUBLIC_ACCESS_BLOCK = {"BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True,
                        "RestrictPublicBuckets": True}
 ENCRYPTION_RULES = [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}, "BucketKeyEnabled": True}]
+
+
+def encryption_rules(stage: Stage) -> list[dict[str, Any]]:
+    """The bucket's default encryption: SSE-KMS under the stage's key (bucket key on: S3 asks KMS for a
+    bucket-level key instead of a data key per object), else SSE-S3."""
+    stage_key = kms.key(stage)
+    if not stage_key:
+        return ENCRYPTION_RULES
+    return [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": stage_key},
+             "BucketKeyEnabled": True}]
 OWNERSHIP_RULES = [{"ObjectOwnership": "BucketOwnerEnforced"}]
 
 
@@ -66,9 +78,10 @@ def ensure(ctx: Context, bucket: Bucket) -> None:
         created = True
     encryption = current(lambda: s3.get_bucket_encryption(Bucket=name)["ServerSideEncryptionConfiguration"]["Rules"],
                          ("ServerSideEncryptionConfigurationNotFoundError",))
-    if not same(ENCRYPTION_RULES, encryption):
-        s3.put_bucket_encryption(Bucket=name, ServerSideEncryptionConfiguration={"Rules": ENCRYPTION_RULES})
-        changes.append("encryption")
+    rules = encryption_rules(ctx.stage)
+    if not same(rules, encryption):
+        s3.put_bucket_encryption(Bucket=name, ServerSideEncryptionConfiguration={"Rules": rules})
+        changes.append("encryption (SSE-KMS, the stage's key)" if kms.key(ctx.stage) else "encryption")
     block = current(lambda: s3.get_public_access_block(Bucket=name)["PublicAccessBlockConfiguration"],
                     ("NoSuchPublicAccessBlockConfiguration",))
     if not same(PUBLIC_ACCESS_BLOCK, block):
@@ -124,9 +137,10 @@ def delete(ctx: Context, bucket: Bucket) -> None:
 def cloudformation(stage: Stage, n: Naming, bucket: Bucket) -> dict[str, Any]:
     properties: dict[str, Any] = {
         "BucketName": n.value(f"{bucket.logical_id}Name"),
-        "BucketEncryption": {"ServerSideEncryptionConfiguration": [
-            {"ServerSideEncryptionByDefault": r["ApplyServerSideEncryptionByDefault"],
-             "BucketKeyEnabled": r["BucketKeyEnabled"]} for r in ENCRYPTION_RULES]},
+        "BucketEncryption": {"ServerSideEncryptionConfiguration": [{
+            "ServerSideEncryptionByDefault": kms.cfn_if({"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": kms.cfn_key(n)},
+                                                        ENCRYPTION_RULES[0]["ApplyServerSideEncryptionByDefault"]),
+            "BucketKeyEnabled": True}]},
         "PublicAccessBlockConfiguration": PUBLIC_ACCESS_BLOCK,
         "OwnershipControls": {"Rules": OWNERSHIP_RULES},
     }

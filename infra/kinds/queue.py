@@ -8,6 +8,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from infra.kinds import kms
 from infra.kinds.base import Context, code, tags_cfn
 from infra.model import Queue
 from infra.naming import Naming
@@ -52,11 +53,15 @@ def _show(value: str) -> str:
 
 def ensure(ctx: Context, queue: Queue) -> None:
     stage = ctx.stage
-    _, dlq_arn = _ensure_one(ctx, stage.dlq_name(queue), {"MessageRetentionPeriod": str(queue.dlq_retention_seconds)})
+    # SSE-KMS under the stage's key (its DLQ too: a message moved there stays encrypted the same way)
+    encrypted = {"KmsMasterKeyId": stage_key} if (stage_key := kms.key(stage)) else {}
+    _, dlq_arn = _ensure_one(ctx, stage.dlq_name(queue), {"MessageRetentionPeriod": str(queue.dlq_retention_seconds),
+                                                          **encrypted})
     url, _ = _ensure_one(ctx, stage.queue_name(queue), {
         "VisibilityTimeout": str(queue.visibility_timeout),
         "MessageRetentionPeriod": str(queue.retention_seconds),
         "RedrivePolicy": json.dumps(redrive_policy(dlq_arn, queue)),
+        **encrypted,
     })
     ctx.queue_urls[queue.key] = url
 
@@ -75,6 +80,7 @@ def cloudformation(stage: Stage, n: Naming, queue: Queue) -> dict[str, Any]:
         queue.dlq_logical_id: {"Type": "AWS::SQS::Queue", "Properties": {
             "QueueName": n.value(f"{queue.dlq_logical_id}Name"),
             "MessageRetentionPeriod": queue.dlq_retention_seconds,
+            "KmsMasterKeyId": kms.cfn_if(kms.cfn_key(n)),
             "Tags": tags_cfn(stage),
         }},
         queue.logical_id: {"Type": "AWS::SQS::Queue", "Properties": {
@@ -82,6 +88,7 @@ def cloudformation(stage: Stage, n: Naming, queue: Queue) -> dict[str, Any]:
             "VisibilityTimeout": queue.visibility_timeout,
             "MessageRetentionPeriod": queue.retention_seconds,
             "RedrivePolicy": redrive_policy(n.dlq_arn(queue), queue),
+            "KmsMasterKeyId": kms.cfn_if(kms.cfn_key(n)),
             "Tags": tags_cfn(stage),
         }},
     }

@@ -14,7 +14,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from infra.app_source import PLACEHOLDER, asl_text
-from infra.kinds import role
+from infra.kinds import kms, role
 from infra.kinds.base import Context, DeployError, code, retry, same
 from infra.model import StateMachine
 from infra.naming import Naming
@@ -138,6 +138,14 @@ def delete(ctx: Context, machine: StateMachine) -> None:
     role.delete(ctx, ctx.stage.state_machine_role_name(machine))
 
 
+def stage_role_policy(stage: Stage, n: Naming, machine: StateMachine) -> dict[str, Any]:
+    """role_policy for resources.yaml: the names of the stage packaged (not of the stage rendered),
+    and the KMS statements of its grants when that stage has its own key."""
+    policy = kms.stage_independent(role_policy(kms.with_key(stage, None), n, machine), stage, n)
+    policy["Statement"] += kms.cfn_statements(stage, n, machine.grants)
+    return policy
+
+
 def cloudformation(stage: Stage, n: Naming, machine: StateMachine) -> dict[str, Any]:
     logical = machine.logical_id
     group, role_id = f"{logical}LogGroup", f"{logical}Role"
@@ -153,7 +161,7 @@ def cloudformation(stage: Stage, n: Naming, machine: StateMachine) -> dict[str, 
             "RoleName": n.value(f"{logical}Role"),
             "Description": f"Step Functions role of {stage.app_name} {machine.key}: invoke its task functions only",
             "AssumeRolePolicyDocument": trust_policy(n),
-            "Policies": [{"PolicyName": ROLE_POLICY_NAME, "PolicyDocument": role_policy(stage, n, machine)}],
+            "Policies": [{"PolicyName": ROLE_POLICY_NAME, "PolicyDocument": stage_role_policy(stage, n, machine)}],
             "Tags": [{"Key": "app", "Value": stage.app_name}, {"Key": "stage", "Value": {"Ref": "Stage"}}],
         }},
         logical: {"Type": "AWS::Serverless::StateMachine", "Properties": {

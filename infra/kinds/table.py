@@ -6,6 +6,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from infra.kinds import kms
 from infra.kinds.base import Context, DeployError, code, retry, same, tags_cfn
 from infra.model import Table
 from infra.naming import Naming
@@ -24,8 +25,9 @@ def ensure(ctx: Context, table: Table) -> None:
     except ClientError as exc:
         if code(exc) != "ResourceNotFoundException":
             raise
+        extra = {"SSESpecification": sse_specification(stage_key)} if (stage_key := kms.key(ctx.stage)) else {}
         ddb.create_table(TableName=name, KeySchema=KEY_SCHEMA, AttributeDefinitions=ATTRIBUTE_DEFINITIONS,
-                         BillingMode="PAY_PER_REQUEST", Tags=ctx.tag_list())
+                         BillingMode="PAY_PER_REQUEST", Tags=ctx.tag_list(), **extra)
         ddb.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 2, "MaxAttempts": 90})
         described = ddb.describe_table(TableName=name)["Table"]
         created = True
@@ -35,6 +37,11 @@ def ensure(ctx: Context, table: Table) -> None:
     if described.get("BillingModeSummary", {}).get("BillingMode", "PROVISIONED") != "PAY_PER_REQUEST" and not created:
         ddb.update_table(TableName=name, BillingMode="PAY_PER_REQUEST")
         changes.append("on-demand billing")
+    stage_key = kms.key(ctx.stage)
+    sse = described.get("SSEDescription") or {}
+    if stage_key and (sse.get("SSEType") != "KMS" or sse.get("KMSMasterKeyArn") != stage_key):
+        ddb.update_table(TableName=name, SSESpecification=sse_specification(stage_key))
+        changes.append("encryption with the stage's KMS key")
     if table.ttl_attribute:
         ttl = ddb.describe_time_to_live(TableName=name).get("TimeToLiveDescription", {})
         on = ttl.get("TimeToLiveStatus") in ("ENABLED", "ENABLING")
@@ -54,6 +61,10 @@ def ensure(ctx: Context, table: Table) -> None:
     ctx.report.record(f"DynamoDB table {name}", created, changes)
 
 
+def sse_specification(stage_key: str) -> dict[str, Any]:
+    return {"Enabled": True, "SSEType": "KMS", "KMSMasterKeyId": stage_key}
+
+
 def delete(ctx: Context, table: Table) -> None:
     ddb = ctx.client("dynamodb")
     name = ctx.stage.table_name(table)
@@ -70,6 +81,7 @@ def cloudformation(stage: Stage, n: Naming, table: Table) -> dict[str, Any]:
     if table.ttl_attribute:
         properties["TimeToLiveSpecification"] = {"AttributeName": table.ttl_attribute, "Enabled": True}
     properties["PointInTimeRecoverySpecification"] = {"PointInTimeRecoveryEnabled": True}
+    properties["SSESpecification"] = kms.cfn_if({"SSEEnabled": True, "SSEType": "KMS", "KMSMasterKeyId": kms.cfn_key(n)})
     properties["Tags"] = tags_cfn(stage)
     resource: dict[str, Any] = {"Type": "AWS::DynamoDB::Table"}
     if table.retain:  # e.g. the delivery ledger: losing it means re-sending reports

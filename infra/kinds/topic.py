@@ -6,6 +6,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from infra.kinds import kms
 from infra.kinds.base import Context, code, tags_cfn
 from infra.model import Topic
 from infra.naming import Naming
@@ -15,13 +16,19 @@ from infra.stage import Stage
 def ensure(ctx: Context, topic: Topic) -> None:
     sns = ctx.client("sns")
     name = ctx.stage.topic_name(topic)
+    stage_key = kms.key(ctx.stage)
     try:
-        sns.get_topic_attributes(TopicArn=ctx.naming.arn(topic))
-        ctx.report.add(f"SNS topic {name}", "unchanged")
+        attributes = sns.get_topic_attributes(TopicArn=ctx.naming.arn(topic))["Attributes"]
+        if stage_key and attributes.get("KmsMasterKeyId") != stage_key:
+            sns.set_topic_attributes(TopicArn=ctx.naming.arn(topic), AttributeName="KmsMasterKeyId",
+                                     AttributeValue=stage_key)
+            ctx.report.add(f"SNS topic {name}", "updated", "encryption with the stage's KMS key")
+        else:
+            ctx.report.add(f"SNS topic {name}", "unchanged")
     except ClientError as exc:
         if code(exc) != "NotFound":
             raise
-        sns.create_topic(Name=name, Tags=ctx.tag_list())
+        sns.create_topic(Name=name, Tags=ctx.tag_list(), **({"Attributes": {"KmsMasterKeyId": stage_key}} if stage_key else {}))
         ctx.report.add(f"SNS topic {name}", "created",
                        "subscribe the operators: aws sns subscribe --protocol email ..." if topic.alarm_target else "")
 
@@ -35,4 +42,5 @@ def delete(ctx: Context, topic: Topic) -> None:
 
 def cloudformation(stage: Stage, n: Naming, topic: Topic) -> dict[str, Any]:
     return {topic.logical_id: {"Type": "AWS::SNS::Topic", "Properties": {
-        "TopicName": n.value(f"{topic.logical_id}Name"), "Tags": tags_cfn(stage)}}}
+        "TopicName": n.value(f"{topic.logical_id}Name"), "KmsMasterKeyId": kms.cfn_if(kms.cfn_key(n)),
+        "Tags": tags_cfn(stage)}}}

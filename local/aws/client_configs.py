@@ -12,8 +12,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-# DynamoDB's item limit (400 KB) less room for the keys: a config the table cannot hold.
-MAX_STORED_CONFIG_BYTES = 400 * 1024 - 1024
+from chalicelib.core.clients import MAX_STORED_CONFIG_BYTES  # the limit the clients tool applies too
 
 
 def load_clients(path: Path) -> list[dict[str, Any] | str]:

@@ -218,7 +218,8 @@ def test_table_bucket_topic_and_configuration_set(deployed: dict[str, Any], endp
     assert rule["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
     assert all(s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"].values())
     lifecycle = s3.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"]
-    assert [(r["Filter"]["Prefix"], r["Expiration"]["Days"], r["Status"]) for r in lifecycle] == [("runs/", 30, "Enabled")]
+    assert [(r["Filter"]["Prefix"], r["Expiration"]["Days"], r["Status"]) for r in lifecycle] == [
+        ("runs/", 30, "Enabled"), ("runs/on-demand-", 7, "Enabled")]
     policy = json.loads(s3.get_bucket_policy(Bucket=bucket)["Policy"])
     assert policy["Statement"][0]["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
 

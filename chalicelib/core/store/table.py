@@ -140,3 +140,11 @@ def table_name() -> str:
 def expiry(days: int) -> int:
     """The TTL attribute's value (TTL_ATTRIBUTE, epoch seconds) for an item kept `days` from now."""
     return int((utcnow() + timedelta(days=days)).timestamp())
+
+
+def run_record_expiry() -> dict[str, int]:
+    """The TTL attribute of a run's record (RUN#, RUNS, BUDGETRUN#): the stage's run_record_days from now."""
+    from chalicelib.core.constants import TTL_ATTRIBUTE
+    from chalicelib.core.settings import get_settings
+
+    return {TTL_ATTRIBUTE: expiry(get_settings().run_record_days)}

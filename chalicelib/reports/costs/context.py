@@ -205,8 +205,10 @@ def organization_names(run: RunContext, config: ClientConfig, credentials: dict[
         if aws_error_code(exc) not in ("NoSuchKey", "404"):
             raise classify_aws_error(exc, f"read s3://{bucket}/{s3_key}") from exc
         names = _list_accounts(config, credentials)
+        from chalicelib.core.store.objects import encryption
+
         s3.put_object(Bucket=bucket, Key=s3_key, Body=json.dumps(names).encode(), ContentType="application/json",
-                      ServerSideEncryption="AES256")
+                      **encryption())  # the stage's KMS key when it has one, as every object written
     _org_cache[key] = names
     return names
 

@@ -17,8 +17,13 @@ MAX_HTML_SERVICES = 150
 MAX_HTML_ACCOUNTS = 50
 
 
-def context(view: ReportView, subject: str, max_services: int) -> dict[str, Any]:
+LOGO_CID = "logo"  # the logo's Content-ID in the message (cid:logo in the HTML)
+
+
+def context(view: ReportView, subject: str, max_services: int, brand: Any = None) -> dict[str, Any]:
     return {
+        "brand": brand.look if brand else None,  # white-label look (chalicelib/core/branding.py); None: default
+        "logo_cid": LOGO_CID if brand and brand.logo else None,
         "v": view,
         "subject": subject,
         "services": view.services[:max_services],
@@ -28,12 +33,12 @@ def context(view: ReportView, subject: str, max_services: int) -> dict[str, Any]
     }
 
 
-def render_html(view: ReportView, subject: str) -> str:
+def render_html(view: ReportView, subject: str, brand: Any = None) -> str:
     template = environment().get_template("report.html.j2")
     limit = MAX_HTML_SERVICES
-    html = template.render(context(view, subject, limit))
+    html = template.render(context(view, subject, limit, brand))
     # Escaping can grow hostile names several-fold; shrink the table until it fits.
     while len(html.encode("utf-8")) > HTML_BUDGET_BYTES and limit > 0:
         limit = limit * 3 // 4
-        html = template.render(context(view, subject, limit))
+        html = template.render(context(view, subject, limit, brand))
     return html

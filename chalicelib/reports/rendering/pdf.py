@@ -34,7 +34,7 @@ def pdf_filename(view: ReportView, period_start: str) -> str:
     return f"cost-report-{view.client_id}-{view.report_type}-{period_start}.pdf"
 
 
-def build_pdf(view: ReportView) -> bytes:
+def build_pdf(view: ReportView, brand: Any = None) -> bytes:
     from reportlab.lib import colors
     from reportlab.lib.enums import TA_RIGHT
     from reportlab.lib.pagesizes import A4
@@ -59,7 +59,8 @@ def build_pdf(view: ReportView) -> bytes:
         inner = f"<b>{escape(text)}</b>" if bold else escape(text)
         return Paragraph(f'<font color="{hex_colour}">{inner}</font>', style)
 
-    story: list[Any] = [
+    story: list[Any] = [*_brand_header(brand, p, kicker, mm)]
+    story += [
         p(f"{view.kind} AWS cost report".upper(), kicker),
         p(view.client_name, h1),
         p(f"{view.period}, compared with {view.compared_with}", small),
@@ -207,3 +208,22 @@ def _trend_chart(view: ReportView, mm: float) -> Any:
     chart.barSpacing = 1
     drawing.add(chart)
     return drawing
+
+
+def _brand_header(brand: Any, p: Any, kicker: Any, mm: float) -> list[Any]:
+    """The white-label logo (at most 50 mm wide, 15 mm high) and company name above the title."""
+    if brand is None:
+        return []
+    flowables: list[Any] = []
+    if brand.logo:
+        from io import BytesIO
+
+        from reportlab.platypus import Image
+
+        scale = min(50 * mm / brand.logo.width, 15 * mm / brand.logo.height)
+        image = Image(BytesIO(brand.logo.data), width=brand.logo.width * scale, height=brand.logo.height * scale)
+        image.hAlign = "LEFT"
+        flowables.append(image)
+    if brand.look.company_name:
+        flowables.append(p(brand.look.company_name, kicker))
+    return flowables

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from pydantic import Field
 
+from chalicelib.core.branding import Brand
 from chalicelib.core.models import ChangeAlert, StrictModel
 from chalicelib.core.periods import report_granularity
 from chalicelib.reports.costs.analysis import CostReport
 from chalicelib.reports.costs.context import ReportContext
 from chalicelib.reports.costs.insights import ReportInsights, build_insights
 from chalicelib.reports.rendering.csv_export import build_csv, csv_filename
-from chalicelib.reports.rendering.html import render_html
+from chalicelib.reports.rendering.html import LOGO_CID, render_html
 from chalicelib.reports.rendering.subject import build_subject
 from chalicelib.reports.rendering.text import render_text
 from chalicelib.reports.rendering.view import build_view
@@ -24,6 +25,7 @@ class RenderedReport(StrictModel):
     csv: str
     csv_filename: str
     files: dict[str, bytes] = Field(default_factory=dict)  # further attachments by file name: the XLSX and the PDF when asked
+    inline_images: dict[str, tuple[bytes, str]] = Field(default_factory=dict)  # content id -> (image, subtype): the logo
 
 
 def empty_insights(report: CostReport) -> ReportInsights:
@@ -32,27 +34,31 @@ def empty_insights(report: CostReport) -> ReportInsights:
 
 
 def render_report(report: CostReport, insights: ReportInsights | None = None,
-                  attachments: list[str] | None = None) -> RenderedReport:
+                  attachments: list[str] | None = None, brand: Brand | None = None,
+                  notes: list[str] | None = None) -> RenderedReport:
     """Subject, HTML, text and CSV always; the XLSX and PDF only when asked (their libraries are
     imported here, on first use: no other client and no other Lambda pays for them)."""
     attachments = attachments or ["csv"]
     view = build_view(report, insights or empty_insights(report), attachments)
+    if notes:  # the footer's further notes, in every format (a local send time's UTC periods)
+        view = view.model_copy(update={"notes": [*view.notes, *notes]})
     subject = build_subject(report)
     files: dict[str, bytes] = {}
     start = report.current.start.isoformat()
     if "xlsx" in attachments:
         from chalicelib.reports.rendering.xlsx import build_xlsx, xlsx_filename
 
-        files[xlsx_filename(view, start)] = build_xlsx(view)
+        files[xlsx_filename(view, start)] = build_xlsx(view, brand)
     if "pdf" in attachments:
         from chalicelib.reports.rendering.pdf import build_pdf, pdf_filename
 
-        files[pdf_filename(view, start)] = build_pdf(view)
+        files[pdf_filename(view, start)] = build_pdf(view, brand)
     return RenderedReport(
         subject=subject,
-        html=render_html(view, subject),
+        html=render_html(view, subject, brand),
         text=render_text(view),
         csv=build_csv(report),
         csv_filename=csv_filename(report),
         files=files,
+        inline_images={LOGO_CID: (brand.logo.data, brand.logo.subtype)} if brand and brand.logo else {},
     )

@@ -31,7 +31,7 @@ def xlsx_filename(view: ReportView, period_start: str) -> str:
     return f"cost-report-{view.client_id}-{view.report_type}-{period_start}.xlsx"
 
 
-def build_xlsx(view: ReportView) -> bytes:
+def build_xlsx(view: ReportView, brand: Any = None) -> bytes:
     import xlsxwriter  # heavy: only when a client asks for the workbook
 
     out = io.BytesIO()
@@ -51,6 +51,10 @@ def build_xlsx(view: ReportView) -> bytes:
         "current": book.add_format({"num_format": _money_format(view.currency), "bold": True, "bg_color": "#DBEAFE"}),
     }
     _summary(book, view, fmt)
+    if brand is not None and brand.logo:  # the white-label logo beside the summary, at most 60 px high
+        scale = min(1.0, 60 / brand.logo.height)
+        book.worksheets()[0].insert_image("F1", f"logo.{brand.logo.subtype}", {
+            "image_data": io.BytesIO(brand.logo.data), "x_scale": scale, "y_scale": scale, "object_position": 3})
     _services(book, view, fmt)
     _accounts(book, view, fmt)
     book.close()

@@ -32,6 +32,8 @@ def eligibility(event: EligibilityInput) -> EligibilityResult:
     ledger = _ledger(run, list(valid))
 
     for client_id, config in configs.items():
+        if run.send_slot is not None and not in_send_slot(run, config):
+            continue  # an hourly run holds only the clients whose local send time is this slot
         if isinstance(config, str):
             records.append(_record(client_id, "failed", config, category="configuration"))
             continue
@@ -61,6 +63,9 @@ def _ledger(run: RunContext, client_ids: list[str]) -> dict[tuple[str, str], dic
 def _skip_reason(run: RunContext, config: ClientConfig, ledger: dict[tuple[str, str], dict[str, Any]],
                  now: datetime) -> tuple[str, str]:
     """(kind, reason) of a skip, or ("", "") when the report is due."""
+    if run.utc_schedule and config.send_hour is not None:
+        return "local_send_time", (f"sent at {config.send_hour}:00 {config.timezone or 'UTC'} by the hourly schedule, "
+                                   "not by the stage's UTC schedule")
     if config.status != "ACTIVE":
         return "inactive", f"status is {config.status}"
     if run.report_type not in config.reports:
@@ -84,6 +89,14 @@ def _skip_reason(run: RunContext, config: ClientConfig, ledger: dict[tuple[str, 
             return "already_delivered", (f"{already} {elapsed_hours:.1f} h ago; a forced re-send waits "
                                          f"min_interval_hours ({min_hours} h)")
     return "", ""
+
+
+def in_send_slot(run: RunContext, config: ClientConfig | str) -> bool:
+    """A valid client with a local send time whose slot for this run's as_of is the run's slot."""
+    from chalicelib.core.send_times import due_now
+
+    return (isinstance(config, ClientConfig) and config.send_hour is not None and run.send_slot is not None
+            and due_now(run.send_slot, run.as_of, config.timezone, config.send_hour))
 
 
 def _record(client_id: str, status: str, reason: str, category: str | None = None) -> dict[str, Any]:

@@ -27,6 +27,8 @@ def plan(event: ExecutionStart) -> PlanResult:
         client_id=run_input.client_id,
         started_at=started_at,
         max_concurrency=get_settings().max_concurrency,
+        send_slot=run_input.send_slot,
+        utc_schedule=run_input.utc_schedule,
     )
     store.update_run_meta(
         run.run_id,

@@ -3,8 +3,10 @@ context, and the MIME message deliver sends as is."""
 
 from __future__ import annotations
 
+from chalicelib.core.branding import brand_for
 from chalicelib.core.email import build_message
 from chalicelib.core.metrics import publish
+from chalicelib.core.models import ClientConfig
 from chalicelib.core.periods import report_granularity
 from chalicelib.core.settings import get_settings
 from chalicelib.reports import rendering, store
@@ -26,7 +28,8 @@ def render(task: RenderReportInput) -> RenderReportResult:
     context = store.get_model(context_key, ReportContext) if context_key else ReportContext(
         granularity=report_granularity(report.report_type))
     insights = build_insights(report, context, config.change_alert, config.budget_for("monthly"))
-    rendered = rendering.render_report(report, insights, list(config.attachments))
+    brand = brand_for(task.client_id, config.branding)  # a missing or bad logo: the deployment's look, never a failure
+    rendered = rendering.render_report(report, insights, list(config.attachments), brand, local_time_note(config))
 
     def key(name: str) -> str:
         return store.artefact_key(task.run.run_id, task.client_id, name)
@@ -49,6 +52,8 @@ def render(task: RenderReportInput) -> RenderReportResult:
         csv_filename=rendered.csv_filename,
         extra_headers={"X-Cost-Report-Client": task.client_id, "X-Cost-Report-Run": task.run.run_id},
         files=rendered.files,
+        sender_name=brand.look.sender_name,
+        inline_images=rendered.inline_images,
     )
     message_key = store.put_bytes(key("message.eml"), message, "message/rfc822")
     alert = change_notification(report, config)
@@ -59,3 +64,10 @@ def render(task: RenderReportInput) -> RenderReportResult:
     publish(task.run.report_type, ReportsGenerated=1)
     return RenderReportResult(message_key=message_key, html_bytes=len(rendered.html.encode("utf-8")),
                               recipients=len(config.recipients), spend_reported=report.total_current)
+
+
+def local_time_note(config: ClientConfig) -> list[str]:
+    """A client with a local send time reads that its periods are still UTC days."""
+    if config.send_hour is None:
+        return []
+    return [f"Sent at {config.send_hour:02d}:00 {config.timezone or 'UTC'}; periods are UTC days, as AWS counts costs."]
