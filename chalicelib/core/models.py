@@ -143,6 +143,8 @@ class ChangeAlert(StrictModel):
 
     pct: Annotated[Decimal, Field(ge=0, allow_inf_nan=False)] = Decimal("20")
     absolute: Annotated[Decimal, Field(ge=0, allow_inf_nan=False)] = Decimal("50")
+    # Change alerts fire on increases; a client opts in to hear about flagged decreases too.
+    decreases: bool = False
 
 
 # ---- budgets ----------------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from chalicelib.reports.rendering.csv_export import build_csv, csv_filename
 from chalicelib.reports.rendering.html import render_html
 from chalicelib.reports.rendering.subject import build_subject
 from chalicelib.reports.rendering.text import render_text
-from chalicelib.reports.rendering.view import build_view
+from chalicelib.reports.rendering.view import ReportView, build_view
 
 
 class RenderedReport(StrictModel):
@@ -24,6 +24,7 @@ class RenderedReport(StrictModel):
     csv: str
     csv_filename: str
     files: dict[str, bytes] = Field(default_factory=dict)  # further attachments by file name: the XLSX and the PDF when asked
+    view: ReportView | None = None  # what every format rendered: change alerts decide from it
 
 
 def empty_insights(report: CostReport) -> ReportInsights:
@@ -55,4 +56,5 @@ def render_report(report: CostReport, insights: ReportInsights | None = None,
         csv=build_csv(report),
         csv_filename=csv_filename(report),
         files=files,
+        view=view,
     )

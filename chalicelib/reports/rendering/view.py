@@ -8,6 +8,7 @@ formats cannot disagree.
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 from chalicelib.core.formatting import format_money, format_pct, format_share, format_signed_money
@@ -48,6 +49,12 @@ class Headline(StrictModel):
     arrow: str  # ▲ ▼ or empty
     flagged: bool
     comparisons: list[str]  # "vs the 7-day average ($1,234.00): +$12.00 (+1.0%)", "per day: ..."
+    # What `flagged` judges: the change against the 7-day average for a daily report with that
+    # history, against the previous period otherwise (change alerts decide from these).
+    flag_change_amount: Decimal = Decimal(0)
+    flag_change_pct: str = ""
+    flag_basis: str = ""  # "the 7-day average ($1,588.73)" / "2026-11-20"
+    flag_vs_average: bool = False  # a daily report judged against its 7-day average
 
 
 class TrendBar(StrictModel):
@@ -56,6 +63,7 @@ class TrendBar(StrictModel):
     amount: Decimal
     height: int  # 0..100, share of the tallest bar
     current: bool
+    start: date | None = None  # the day (or month) the bar covers
 
 
 class TrendView(StrictModel):
@@ -77,6 +85,7 @@ class MonthToDateView(StrictModel):
     note: str | None
     budget_line: str | None  # "On track to exceed the $52,000.00 monthly budget by $1,240.00 on the 24th"
     budget_colour: str
+    budget_status: str | None = None  # the outlook: "within", "exceed" or "over"; None without a monthly budget
 
 
 class UsageTypeRow(StrictModel):
@@ -87,6 +96,7 @@ class UsageTypeRow(StrictModel):
 
 
 class WhyView(StrictModel):
+    service: str = ""  # the service the sentence explains
     sentence: str  # "Amazon EC2 rose $6,120.00 (+180.0%): these usage types explain $5,900.00 of it"
     rows: list[UsageTypeRow]
     console_url: str
@@ -141,10 +151,14 @@ class BudgetView(StrictModel):
     colour: str
     width: int
     remaining: str
+    status: str = "ok"  # "ok", "warning" or "over"
 
 
 class ReportView(StrictModel):
     client_id: str
+    period_start: date | None = None  # the reported period, end exclusive (links to Cost Explorer)
+    period_end: date | None = None
+    previous_start: date | None = None
     client_name: str
     kind: str  # "Weekly"
     report_type: str
@@ -181,6 +195,11 @@ def _headline(report: CostReport, insights: ReportInsights) -> Headline:
             f"per day: {format_money(base.per_day_current, cur)} vs {format_money(base.per_day_previous, cur)} "
             f"({format_pct(base.per_day_change_pct)}; {report.current.days} vs {report.previous.days} days)"
         )
+    if base.average is not None:
+        flag_change, flag_pct = base.change_vs_average or Decimal(0), base.change_vs_average_pct
+        flag_basis = f"the {base.average_days}-day average ({format_money(base.average, cur)})"
+    else:
+        flag_change, flag_pct, flag_basis = report.total_change, report.total_change_pct, report.previous.label()
     arrow = "\u25b2" if report.total_change > 0 else "\u25bc" if report.total_change < 0 else ""
     return Headline(
         label=headline(report), label_text=headline(report, "TOTAL SPEND"), change_label=change_label(report),
@@ -191,6 +210,8 @@ def _headline(report: CostReport, insights: ReportInsights) -> Headline:
         previous=format_money(report.compared_previous, cur),
         previous_net=format_money(report.total_previous, cur),
         colour=colour(report.total_change), arrow=arrow, flagged=base.flagged, comparisons=comparisons,
+        flag_change_amount=flag_change, flag_change_pct=format_pct(flag_pct), flag_basis=flag_basis,
+        flag_vs_average=base.average is not None,
     )
 
 
@@ -204,7 +225,8 @@ def _trend(report: CostReport, insights: ReportInsights) -> TrendView:
         else:
             label, title = str(point.start.day), point.start.strftime("%a %-d %b")
         bars.append(TrendBar(label=label, title=f"{title}: {format_money(point.amount, cur)}", amount=point.amount,
-                             height=_width(point.amount, trend.peak), current=point.in_period))
+                             height=_width(point.amount, trend.peak), current=point.in_period,
+                             start=point.start))
     if trend.granularity == "MONTHLY":
         caption = f"Monthly totals, last {len(bars)} months"
         first = trend.points[0].start.strftime("%b %Y") if trend.points else ""
@@ -249,6 +271,7 @@ def _month_to_date(report: CostReport, insights: ReportInsights) -> MonthToDateV
         forecast_amount=mtd.forecast.total if mtd.forecast else None,
         projected=format_money(mtd.projected, cur) if mtd.projected is not None else None,
         projected_amount=mtd.projected, note=mtd.forecast_note, budget_line=budget_line, budget_colour=budget_colour,
+        budget_status=outlook.status if outlook is not None else None,
     )
 
 
@@ -266,7 +289,7 @@ def _why(report: CostReport, insights: ReportInsights) -> WhyView | None:
         sentence = f"{why.service} {verb} {format_money(abs(why.change), cur)} ({format_pct(why.change_pct)})"
     rows = [UsageTypeRow(usage_type=u.usage_type, region=u.region, change=format_signed_money(u.change, cur),
                          change_amount=u.change) for u in why.usage_types]
-    return WhyView(sentence=sentence, rows=rows, console_url=why.console_url, partial=why.partial)
+    return WhyView(service=why.service, sentence=sentence, rows=rows, console_url=why.console_url, partial=why.partial)
 
 
 def _movers(report: CostReport) -> list[ServiceRow]:
@@ -298,7 +321,7 @@ def _budget(report: CostReport) -> BudgetView | None:
         line=f"{report.report_type.capitalize()} budget: {format_money(budget.spent, cur)} of "
              f"{format_money(budget.budget, cur)} ({format_share(budget.used_pct)} used)",
         label=label, colour={"ok": GREEN, "warning": AMBER, "over": RED}[budget.status], width=width,
-        remaining=remaining,
+        remaining=remaining, status=budget.status,
     )
 
 
@@ -335,7 +358,8 @@ def build_view(report: CostReport, insights: ReportInsights, attachments: list[s
     changes = _changes(report)
     headline = _headline(report, insights)
     return ReportView(
-        client_id=report.client_id, client_name=report.client_name, kind=report.report_type.capitalize(),
+        client_id=report.client_id, period_start=report.current.start, period_end=report.current.end,
+        previous_start=report.previous.start, client_name=report.client_name, kind=report.report_type.capitalize(),
         report_type=report.report_type, period=report.current.label(), compared_with=report.previous.label(),
         currency=cur, headline=headline, trend=_trend(report, insights),
         month_to_date=_month_to_date(report, insights), budget=_budget(report), why=_why(report, insights),

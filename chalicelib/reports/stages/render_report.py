@@ -12,7 +12,7 @@ from chalicelib.reports.contracts import CostDataset, RenderReportInput, RenderR
 from chalicelib.reports.costs.analysis import analyze
 from chalicelib.reports.costs.context import ReportContext
 from chalicelib.reports.costs.insights import build_insights
-from chalicelib.reports.rendering.change_alert import change_notification
+from chalicelib.reports.rendering.change_alert import change_notification, report_link
 
 ATTACHMENT_CONTENT_TYPES = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                             "pdf": "application/pdf"}
@@ -51,7 +51,10 @@ def render(task: RenderReportInput) -> RenderReportResult:
         files=rendered.files,
     )
     message_key = store.put_bytes(key("message.eml"), message, "message/rfc822")
-    alert = change_notification(report, config)
+    alert = None
+    if rendered.view is not None:  # decided from what the report shows, linked to the stored report
+        alert = change_notification(rendered.view, config,
+                                    report_link(get_settings().bucket_name, key("report.html")))
     if alert is not None:  # queued once per (client, report type, period), whatever repeats
         from chalicelib.core.notifications import enqueue
 
