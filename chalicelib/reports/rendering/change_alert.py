@@ -49,6 +49,11 @@ class AlertedChanges(StrictModel):
         return any(s.change_amount > 0 for s in self.services)
 
 
+def _name(row: ServiceRowView) -> str:
+    """Cost Explorer's name of the service (the report shows the short one): alerts name it in full."""
+    return row.full_name or row.service
+
+
 def _wanted(change: Decimal, rule: ChangeAlert) -> bool:
     return change > 0 or (rule.decreases and change < 0)
 
@@ -142,9 +147,9 @@ def _where(view: ReportView, alerted: AlertedChanges, increase: bool) -> list[Fa
         top = movers[0]
         facts.append(Fact(label="Account", value=f"{top.label}: {top.change} ({top.pct})"))
     if alerted.services:
-        facts.append(Fact(label="Service", value=alerted.services[0].service))
+        facts.append(Fact(label="Service", value=_name(alerted.services[0])))
     why = view.why
-    if why is not None and why.rows and (not alerted.services or why.service == alerted.services[0].service):
+    if why is not None and why.rows and (not alerted.services or why.service == _name(alerted.services[0])):
         top_row = why.rows[0]
         facts.append(Fact(label="Usage type", value=f"{top_row.usage_type} ({top_row.change})"))
         facts.append(Fact(label="Region", value=top_row.region or "global"))
@@ -166,14 +171,14 @@ def change_notification(view: ReportView, config: ClientConfig, report_url: str 
     if alerted.total:
         lines.append(f"Total: {format_signed_money(alerted.total_change, cur)} ({headline.flag_change_pct}) against "
                      f"{headline.flag_basis}, to {headline.total}")
-    lines += [_change_line(s.service, s.change_amount, s.pct, s.current, cur) for s in alerted.services]
+    lines += [_change_line(_name(s), s.change_amount, s.pct, s.current, cur) for s in alerted.services]
     what = lines[0]
     if alerted.total:
         title = (f"{config.name}: spend {'up' if alerted.total_change > 0 else 'down'} {headline.flag_change_pct.lstrip('+-')} "
                  f"({view.kind.lower()}, {view.period})")
     else:
         top = alerted.services[0]
-        title = (f"{config.name}: {top.service} {'up' if top.change_amount > 0 else 'down'} {top.pct.lstrip('+-')} "
+        title = (f"{config.name}: {_name(top)} {'up' if top.change_amount > 0 else 'down'} {top.pct.lstrip('+-')} "
                  f"({view.kind.lower()}, {view.period})")
     started = since(view, rule, increase)
     budget = "no budget set"
@@ -198,7 +203,7 @@ def change_notification(view: ReportView, config: ClientConfig, report_url: str 
     links: list[Link] = []
     if report_url:
         links.append(Link(label="Open the report", url=report_url))
-    explorer = cost_explorer_url(view, alerted.services[0].service if alerted.services else None)
+    explorer = cost_explorer_url(view, _name(alerted.services[0]) if alerted.services else None)
     if explorer:
         links.append(Link(label="Cost Explorer", url=explorer))
     return Notification(
