@@ -17,10 +17,15 @@ from chalicelib.core.constants import ENV_TABLE_NAME
 
 HELP = ("print the stored run summaries of the AWS this points at "
         "(AWS_ENDPOINT_URL of `local serve`, or a deployed stage)")
+EXAMPLES = (
+    "AWS_ENDPOINT_URL=http://127.0.0.1:4566 python -m local summaries --period weekly",
+    "AWS_ENDPOINT_URL=http://127.0.0.1:4566 python -m local summaries --client-id acme-retail --json",
+)
 
 
 def add_arguments(summaries: argparse.ArgumentParser) -> None:
-    summaries.add_argument("--period", choices=("daily", "weekly", "monthly", "yearly"), default=None)
+    summaries.add_argument("--period", choices=("daily", "weekly", "monthly", "yearly"), default=None,
+                           help="one kind of period (default: all)")
     summaries.add_argument("--client-id", default=None, help="one client's summaries (* for the deployment's)")
     summaries.add_argument("--json", action="store_true", help="a JSON list of summary objects")
     summaries.add_argument("--table", default=None, help="table name (default: TABLE_NAME, else the local stage's)")

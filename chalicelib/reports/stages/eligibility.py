@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from chalicelib.core.clients import CheckedClient, checked, load_configs
-from chalicelib.core.executions import short_reason, skip_record
+from chalicelib.core.executions import SKIP_ACTIONS, short_reason, skip_record
 from chalicelib.core.models import ClientConfig
 from chalicelib.core.periods import utcnow
 from chalicelib.reports import store
@@ -33,7 +33,8 @@ def eligibility(event: EligibilityInput) -> EligibilityResult:
 
     for client_id, config in configs.items():
         if isinstance(config, str):
-            records.append(_record(client_id, "failed", config, category="configuration"))
+            records.append({**_record(client_id, "failed", config, category="configuration"),
+                            "recommended_action": SKIP_ACTIONS["configuration"]})
             continue
         kind, reason = _skip_reason(run, config, ledger, now)
         if reason:

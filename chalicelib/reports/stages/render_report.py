@@ -61,4 +61,6 @@ def render(task: RenderReportInput) -> RenderReportResult:
         enqueue(alert)
     publish(task.run.report_type, ReportsGenerated=1)
     return RenderReportResult(message_key=message_key, html_bytes=len(rendered.html.encode("utf-8")),
-                              recipients=len(config.recipients), spend_reported=report.total_current)
+                              recipients=len(config.recipients), spend_reported=report.total_current,
+                              change_reported=(f"{rendered.view.headline.change} ({rendered.view.headline.change_pct})"
+                                               if rendered.view is not None else None))
