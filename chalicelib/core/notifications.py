@@ -35,7 +35,7 @@ RETENTION_DAYS = 400  # a notification's records: a year of crossings stays dedu
 
 # The one severity rule, for every kind and every channel (docs/budgets-and-notifications.md#severity):
 SEVERITY_MEANING: dict[str, str] = {
-    "critical": "a budget is exceeded or forecast to be, or a report was not delivered",
+    "critical": "a budget is exceeded or forecast to be, or a client's report or budget check did not complete",
     "warning": "spend rose past the alert thresholds (or a budget threshold below 100% was reached)",
     "info": "spend fell past the alert thresholds (sent only to clients who asked for decreases)",
 }
