@@ -215,6 +215,8 @@ class NotificationChannels(StrictModel):
     slack_secret: SecretName | None = None
     teams_secret: SecretName | None = None
     webhook_secret: SecretName | None = None
+    # A short daily digest of the daily report in the client's Slack and Teams channels (opt-in).
+    daily_digest: bool = False
 
 
 class ClientConfig(StrictModel):

@@ -24,7 +24,7 @@ from pydantic import Field
 from chalicelib.core.constants import PK_NOTIFICATION_PREFIX, TTL_ATTRIBUTE
 from chalicelib.core.models import ClientConfig, EmailAddress, SecretName, SnsTopicArn, StrictModel
 
-NotificationKind = Literal["budget", "change_alert", "operator"]
+NotificationKind = Literal["budget", "change_alert", "operator", "digest"]
 Severity = Literal["info", "warning", "critical"]
 ChannelName = Literal["email", "sns", "slack", "teams", "webhook"]
 CHANNELS: tuple[str, ...] = ("email", "sns", "slack", "teams", "webhook")
@@ -37,7 +37,7 @@ RETENTION_DAYS = 400  # a notification's records: a year of crossings stays dedu
 SEVERITY_MEANING: dict[str, str] = {
     "critical": "a budget is exceeded or forecast to be, or a client's report or budget check did not complete",
     "warning": "spend rose past the alert thresholds (or a budget threshold below 100% was reached)",
-    "info": "spend fell past the alert thresholds (sent only to clients who asked for decreases)",
+    "info": "nothing to act on: spend fell past the alert thresholds (clients who asked for decreases) or a daily digest",
 }
 
 

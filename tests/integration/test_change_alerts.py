@@ -119,3 +119,29 @@ def test_a_weekday_rhythm_never_alerts_a_real_increase_does_and_decreases_only_w
     card = teams["attachments"][0]["content"]
     assert [a["title"] for a in card["actions"]] == ["Open the report", "Cost Explorer"]
     assert "change_alert-" not in json.dumps(card)
+
+
+def test_the_daily_digest_goes_to_chat_only_for_clients_who_asked(local_aws):
+    """A digest per daily report in Slack and Teams (no email, no alert needed): the day's total, the
+    change against the 7-day average, the 14-day sparkline, the top services, the month to date."""
+    digest, plain = "111111111111", "222222222222"
+    aws = local_aws(clients=[
+        client_config("digest", [digest], notifications={**_all_channels("digest"), "daily_digest": True},
+                      budgets={"monthly": 20000}),
+        client_config("plain", [plain], notifications=_all_channels("plain")),
+    ], rows=_weekly_rhythm([digest, plain]))
+    assert aws.run({"report_type": "daily", "as_of": "2026-11-22"}, name="saturday")["status"] == "SUCCEEDED"
+    aws.notify.drain()
+    assert _sent(aws) == {"digest": {"slack": 1, "teams": 1}}  # an ordinary Saturday: no alert, one digest
+    (slack,) = [p.json() for p in aws.notify.webhooks.accepted("slack")]
+    text = json.dumps(slack, ensure_ascii=False)
+    assert "Digest Corp: $640.00 on 2026-11-21" in slack["text"]
+    assert "vs the 7-day average" in text and "Daily totals, last 14 days" in text
+    assert any(ch in text for ch in "\u2581\u2588") and "November month to date" in text
+    assert "EC2: $320.00" in text and "S3: $320.00" in text
+    (teams,) = [p.json() for p in aws.notify.webhooks.accepted("teams")]
+    assert "Digest Corp: $640.00 on 2026-11-21" in json.dumps(teams, ensure_ascii=False)
+
+    assert aws.run({"report_type": "daily", "as_of": "2026-11-22", "force": True}, name="again")["status"] == "SUCCEEDED"
+    aws.notify.drain()
+    assert _sent(aws) == {"digest": {"slack": 1, "teams": 1}}  # once per client and day
