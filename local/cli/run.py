@@ -12,7 +12,7 @@ import argparse
 import json
 import sys
 import time
-from datetime import UTC, date
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -102,14 +102,14 @@ def run_locally(clients: list[dict[str, Any] | str], costs: Any, run_input: dict
         summary["notifications_sent"] = aws.notify.sent_per_channel()
         summary["usage"] = measured
         _write_reports(aws, records, run_id, out_dir)
-        summary["summaries"] = _aggregate_own_run(aws, described, out_dir, bound)
+        summary["summaries"] = _aggregate_own_run(aws, as_of, out_dir, bound)
     (out_dir / "summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
     return summary
 
 
-def _aggregate_own_run(aws: Any, described: dict[str, Any], out_dir: Path, timeout: float) -> dict[str, Any]:
-    """Apply the run's metric events (the SQS poller, drained), then aggregate the periods of its day
-    (the aggregation state machine with a one-day backfill) and write DIR/summaries.json."""
+def _aggregate_own_run(aws: Any, as_of: date, out_dir: Path, timeout: float) -> dict[str, Any]:
+    """Apply the run's metric events (the SQS poller, drained), then aggregate the periods of its day,
+    its as_of (the aggregation state machine with a one-day backfill), and write DIR/summaries.json."""
     import os
     import uuid
 
@@ -117,8 +117,7 @@ def _aggregate_own_run(aws: Any, described: dict[str, Any], out_dir: Path, timeo
     from local.cli.summaries import read_summaries
 
     aws.poller.drain(settle=True, timeout=timeout)
-    started = described["startDate"]
-    day = (started.astimezone(UTC) if started.tzinfo else started).date().isoformat()
+    day = as_of.isoformat()  # the day the run's metric events are counted on, whatever the clock says
     arn = aws.sfn.start_execution(stateMachineArn=os.environ[ENV_AGGREGATION_STATE_MACHINE_ARN],
                                   name=f"local-aggregate-{uuid.uuid4().hex[:12]}",
                                   input=json.dumps({"backfill": True, "start_date": day, "end_date": day}))["executionArn"]

@@ -76,8 +76,10 @@ def print_summaries(views: list[dict[str, Any]]) -> None:
     if not views:
         print("no summaries stored (the aggregation runs daily at 02:00 UTC; start it by hand or with a backfill)")
         return
+    # Spend per report type: a weekly and a daily report over the same days are two views of one
+    # spend, so their totals are never added together.
     header = (f"{'tenant':<24} {'period':<8} {'start':<10} {'runs':>5} {'deliv':>6} {'skip':>5} {'fail':>5} "
-              f"{'emails':>6} {'CE req':>6} {'spend':>12} {'client p50/p95/max s':>22}")
+              f"{'emails':>6} {'CE req':>6} {'client p50/p95/max s':>22}  spend by report type")
     print(header)
     print("-" * len(header))
     for view in views:
@@ -86,4 +88,10 @@ def print_summaries(views: list[dict[str, Any]]) -> None:
             f"{durations['p50_seconds']:g}/{durations['p95_seconds']:g}/{durations['max_seconds']:g}"
         print(f"{view['tenant'][:24]:<24} {view['period_type']:<8} {view['period_start']:<10} {view['runs']:>5} "
               f"{view['clients_delivered']:>6} {view['clients_skipped']:>5} {view['clients_failed']:>5} "
-              f"{view['emails_sent']:>6} {view['ce_requests']:>6} {view['spend_reported']:>12,.2f} {timing:>22}")
+              f"{view['emails_sent']:>6} {view['ce_requests']:>6} {timing:>22}  {spend_by_type(view)}")
+
+
+def spend_by_type(view: dict[str, Any]) -> str:
+    """`daily 210.75, weekly 1,200.00` (`-` when nothing was reported)."""
+    spends = view.get("spend_by_report_type") or {}
+    return ", ".join(f"{kind} {spend:,.2f}" for kind, spend in spends.items()) or "-"

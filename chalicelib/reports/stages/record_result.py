@@ -42,5 +42,6 @@ def record(event: RecordResultInput) -> RecordResultOutput:
         if event.rendered.change_reported:
             attrs["change_reported"] = event.rendered.change_reported
     store.put_client_record(event.run.run_id, event.client_id, attrs)
-    emit_client_outcome(event.run.run_id, event.run.started_at, {"client_id": event.client_id, **attrs})
+    emit_client_outcome(event.run.run_id, event.run.started_at, {"client_id": event.client_id, **attrs},
+                        report_type=event.run.report_type, as_of=event.run.as_of)
     return RecordResultOutput(client_id=event.client_id, status=attrs["status"])
