@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from local.cli import budgets, report, run, scrape, serve, summaries
 
@@ -26,11 +27,32 @@ from local.cli import budgets, report, run, scrape, serve, summaries
 COMMANDS = {"run": run, "budgets": budgets, "serve": serve, "summaries": summaries, "scrape": scrape, "report": report}
 
 
+class HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """The description and examples as written; every option with a default says it (unless its help does)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        default = action.default
+        if "default" in text or default in (None, False, argparse.SUPPRESS) or action.option_strings == []:
+            return text
+        shown = default.name if isinstance(default, Path) and default.parent.name == "samples" else default
+        return f"{text} (default: {'the sample ' + str(shown) if shown is not default else shown})".strip()
+
+
+def description(module: object) -> str:
+    """The subcommand module's docstring, its first paragraph: what the command does."""
+    doc = (module.__doc__ or "").strip()
+    return doc.split("\n\n")[0]
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m local", description="Run the cost report pipeline locally.")
+    parser = argparse.ArgumentParser(prog="python -m local", description="Run the cost report pipeline locally.",
+                                     epilog="`python -m local COMMAND --help` describes each command, with examples.")
     commands = parser.add_subparsers(dest="command", required=True)
     for name, module in COMMANDS.items():
-        module.add_arguments(commands.add_parser(name, help=module.HELP))
+        examples = "\n".join(f"  {line}" for line in module.EXAMPLES)
+        module.add_arguments(commands.add_parser(name, help=module.HELP, description=description(module),
+                                                 epilog=f"examples:\n{examples}", formatter_class=HelpFormatter))
     args = parser.parse_args(argv)
     return COMMANDS[args.command].command(args)
 

@@ -79,6 +79,57 @@ def measure(report_html: str, width: int, screenshot: Path | None = None) -> Lay
         return layout
 
 
+def _header_probe(report_html: str, width: int) -> str:
+    """A probe that lays the report out `width` px wide and lists every table header word that is
+    drawn on more than one line (an inline box split over lines has more than one client rect)."""
+    return f"""<!DOCTYPE html><html><head><meta charset="utf-8"><title>pending</title></head>
+<body style="margin:0;background:#fff"><iframe id="r" width="{width}" height="800" style="border:0;display:block"
+srcdoc="{html.escape(report_html, quote=True)}"></iframe>
+<script>
+const frame = document.getElementById("r");
+frame.addEventListener("load", () => {{
+  const doc = frame.contentDocument;
+  const broken = [];
+  let words = 0;
+  for (const row of doc.querySelectorAll("tr[bgcolor='#f3f4f6']")) {{
+    if (row.previousElementSibling !== null) continue;  // header rows only: the first row of a table
+    for (const cell of row.cells) {{
+      if (cell.offsetParent === null) continue;  // hidden on a phone
+      const walker = doc.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+      for (let node = walker.nextNode(); node; node = walker.nextNode()) {{
+        const re = /\\S+/g;
+        let m;
+        while ((m = re.exec(node.data)) !== null) {{
+          const range = doc.createRange();
+          range.setStart(node, m.index);
+          range.setEnd(node, m.index + m[0].length);
+          const tops = new Set([...range.getClientRects()].map(r => Math.round(r.top)));
+          words += 1;
+          if (tops.size > 1) broken.push(m[0]);
+        }}
+      }}
+    }}
+  }}
+  document.title = "headers " + words + " " + JSON.stringify(broken);
+}});
+</script></body></html>"""
+
+
+def broken_header_words(report_html: str, width: int) -> tuple[int, list[str]]:
+    """(header words measured, the ones broken across lines) with the report `width` px wide."""
+    import json
+
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        page = workdir / "probe.html"
+        page.write_text(_header_probe(report_html, width), encoding="utf-8")
+        done = _run(["--virtual-time-budget=10000", "--dump-dom", page.as_uri()], workdir)
+        found = re.search(r"<title>headers (\d+) (.*?)</title>", done.stdout)
+        if not found:
+            raise RuntimeError(f"Chromium did not lay the report out (exit {done.returncode}): {done.stderr[-500:]}")
+        return int(found.group(1)), json.loads(html.unescape(found.group(2)))
+
+
 def pdf_pages_to_png(pdf: Path, out_prefix: Path, dpi: int = 50) -> list[Path]:
     tool = shutil.which("pdftoppm")
     if tool is None:

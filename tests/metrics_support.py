@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -58,7 +58,7 @@ def project_table(extra_env: dict[str, str] | None = None) -> Iterator[Any]:
 
 
 def run_events(run_id: str, started_at: datetime, outcomes: list[dict[str, Any]], report_type: str = "weekly",
-               run_seconds: float = 600) -> list[ClientOutcome | RunEnd]:
+               run_seconds: float = 600, as_of: date | None = None) -> list[ClientOutcome | RunEnd]:
     """The events of one run, built from client records the way the report stages build them.
 
     outcomes: [{"client_id", "status": completed|skipped|failed, "category", "ce_requests",
@@ -73,9 +73,10 @@ def run_events(run_id: str, started_at: datetime, outcomes: list[dict[str, Any]]
             "started_at": begun.isoformat() if seconds is not None else None,
             "updated_at": (begun + timedelta(seconds=seconds or 0)).isoformat(),
         }
-        events.append(client_outcome(run_id, started_at, record))
+        events.append(client_outcome(run_id, started_at, record, report_type=report_type, as_of=as_of))
     had_failures = any(o["status"] == "failed" for o in outcomes)
-    events.append(run_end(run_id, report_type, started_at, started_at + timedelta(seconds=run_seconds), had_failures))
+    events.append(run_end(run_id, report_type, started_at, started_at + timedelta(seconds=run_seconds), had_failures,
+                          as_of=as_of))
     return events
 
 

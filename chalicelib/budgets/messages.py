@@ -13,7 +13,7 @@ from chalicelib.core.constants import APP_NAME
 from chalicelib.core.executions import FailedClient, ProblemSkip, problem_lines
 from chalicelib.core.formatting import format_money
 from chalicelib.core.models import Budget, BudgetThreshold, ClientConfig
-from chalicelib.core.notifications import Fact, Notification, Route, notification_id
+from chalicelib.core.notifications import Fact, Notification, Route, notification_id, severity_for
 from chalicelib.core.periods import utcnow
 
 
@@ -61,7 +61,7 @@ def budget_notification(config: ClientConfig, budget: Budget, spend: BudgetSpend
         kind="budget",
         client_id=config.client_id,
         client_name=config.name,
-        severity="critical" if over else "warning",
+        severity=severity_for(budget_at_risk=over),
         title=f"{config.name}: {budget.period} budget {headline} ({spend.period.label()})",
         summary=summary,
         facts=facts,
@@ -71,6 +71,7 @@ def budget_notification(config: ClientConfig, budget: Budget, spend: BudgetSpend
                  for t in announced],
         created_at=created_at,
         route=Route.for_client(config),
+        footer=f"Budget alert for {config.name}: the {budget.period} budget of {format_money(budget.amount, cur)}.",
     )
 
 

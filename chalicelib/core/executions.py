@@ -104,6 +104,12 @@ class CaughtError(StrictModel):
 
 # Skips that are not a problem: nothing was lost (the others are listed in the operator alert).
 BENIGN_SKIPS = frozenset({"already_delivered", "inactive", "not_enabled", "local_send_time"})
+# What the operator does about a problem skip (the failures' actions are the error taxonomy's).
+SKIP_ACTIONS = {
+    "configuration": ConfigurationError.recommended_action,
+    "no_data": ("Check the client's accounts (and the payer role, if any) are right and have costs in Cost Explorer "
+                "for the period; then rerun the same input."),
+}
 # A reason quotes the config's own field names: a huge one must not push a record past DynamoDB's
 # 400 KB item limit or a run summary past the 256 KB Step Functions payload limit.
 MAX_REASON_CHARS = 1000
@@ -129,7 +135,8 @@ def skip_record(client_id: str, kind: str, reason: str) -> dict[str, Any]:
     problem = kind not in BENIGN_SKIPS
     return {"client_id": client_id, "status": "skipped", "reason": short_reason(reason),
             "category": kind if problem else None, "updated_at": utcnow().isoformat(),
-            "skip": kind, "problem": problem}
+            "skip": kind, "problem": problem,
+            "recommended_action": SKIP_ACTIONS.get(kind, "Fix the cause, then rerun the same input.") if problem else None}
 
 
 def is_problem(status: str, item: dict[str, Any]) -> bool:

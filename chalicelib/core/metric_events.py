@@ -5,8 +5,11 @@ Two kinds, both small:
   client_outcome  one client's outcome in one run (delivered, skipped or failed, with its numbers)
   run_end         one run finished (its duration, whether any client failed)
 Each outcome is emitted once, by summarize_run (10 a request). An event's id is derived from
-what it describes (`client:<run>:<client>`, `run:<run>`), so a retry of that stage emits the
-same ids and the applier counts each once. `day` is the UTC day the execution started, for every event of a run.
+what it describes (`client:<run>:<client>`, `run:<run>`), so a retry of that stage emits the same
+ids and the applier counts each once. `day` is the run's as_of (the day its reports are dated), for
+every event of a run: a run started by hand for an earlier as_of counts on that day, not on the
+machine's clock (events built without an as_of fall back to the UTC day the execution started). A
+client outcome carries the run's report type, so the summaries keep weekly and daily spend apart.
 """
 
 from __future__ import annotations
@@ -29,13 +32,15 @@ SQS_BATCH_LIMIT = 10  # SendMessageBatch takes at most 10 entries
 
 class _Event(StrictModel):
     event_id: str = Field(min_length=1, max_length=1200)
-    day: date  # UTC day the run's execution started
+    day: date  # the run's as_of (else the UTC day its execution started)
     run_id: str = Field(min_length=1, max_length=200)
 
 
 class ClientOutcome(_Event):
     kind: Literal["client_outcome"] = "client_outcome"
     client_id: str = Field(min_length=1, max_length=1000)
+    # None only in events queued before the type was carried: their spend counts in the total alone
+    report_type: str | None = Field(default=None, pattern=r"^[a-z][a-z_]{0,39}$")
     status: Outcome
     category: Category | None = None  # error category of a failed client
     emails_sent: int = Field(default=0, ge=0, le=1)
@@ -65,16 +70,18 @@ def _milliseconds(start: object, end: object) -> int | None:
     return int((ended - started).total_seconds() * 1000)
 
 
-def client_outcome(run_id: str, run_started_at: datetime, record: Mapping[str, Any]) -> ClientOutcome:
+def client_outcome(run_id: str, run_started_at: datetime, record: Mapping[str, Any], *,
+                   report_type: str | None = None, as_of: date | None = None) -> ClientOutcome:
     """The event for one client's run record (the same record always gives the same event)."""
     client_id = str(record["client_id"])
     status = outcome_of(record.get("status"))
     category = record.get("category") if status == "failed" else None
     return ClientOutcome(
         event_id=f"client:{run_id}:{client_id}",
-        day=run_started_at.date(),
+        day=as_of or run_started_at.date(),
         run_id=run_id,
         client_id=client_id,
+        report_type=report_type,
         status=status,
         category=(category or "unknown") if status == "failed" else None,
         emails_sent=1 if status == "delivered" else 0,
@@ -85,19 +92,21 @@ def client_outcome(run_id: str, run_started_at: datetime, record: Mapping[str, A
 
 
 def run_end(run_id: str, report_type: str, run_started_at: datetime, finished_at: datetime,
-            had_failures: bool) -> RunEnd:
-    return RunEnd(event_id=f"run:{run_id}", day=run_started_at.date(), run_id=run_id, report_type=report_type,
+            had_failures: bool, as_of: date | None = None) -> RunEnd:
+    return RunEnd(event_id=f"run:{run_id}", day=as_of or run_started_at.date(), run_id=run_id, report_type=report_type,
                   had_failures=had_failures, duration_ms=_milliseconds(run_started_at.isoformat(), finished_at.isoformat()))
 
 
-def emit_run_metrics(run_id: str, report_type: str, run_started_at: datetime, records: Sequence[Mapping[str, Any]]) -> None:
+def emit_run_metrics(run_id: str, report_type: str, run_started_at: datetime, records: Sequence[Mapping[str, Any]],
+                     *, as_of: date) -> None:
     """summarize_run: every client's outcome (also those eligibility decided, which no branch
     recorded), emitted once, here only, and the run's end."""
     from chalicelib.core.periods import utcnow
 
-    outcomes = [client_outcome(run_id, run_started_at, record) for record in records]
+    outcomes = [client_outcome(run_id, run_started_at, record, report_type=report_type, as_of=as_of)
+                for record in records]
     emit([*outcomes, run_end(run_id, report_type, run_started_at, utcnow(),
-                             had_failures=any(o.status == "failed" for o in outcomes))])
+                             had_failures=any(o.status == "failed" for o in outcomes), as_of=as_of)])
 
 
 def emit(events: Iterable[ClientOutcome | RunEnd]) -> int:

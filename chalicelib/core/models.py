@@ -150,6 +150,8 @@ class ChangeAlert(StrictModel):
 
     pct: Annotated[Decimal, Field(ge=0, allow_inf_nan=False)] = Decimal("20")
     absolute: Annotated[Decimal, Field(ge=0, allow_inf_nan=False)] = Decimal("50")
+    # Change alerts fire on increases; a client opts in to hear about flagged decreases too.
+    decreases: bool = False
 
 
 # ---- budgets ----------------------------------------------------------------------------------------
@@ -223,6 +225,8 @@ class NotificationChannels(StrictModel):
     slack_secret: SecretName | None = None
     teams_secret: SecretName | None = None
     webhook_secret: SecretName | None = None
+    # A short daily digest of the daily report in the client's Slack and Teams channels (opt-in).
+    daily_digest: bool = False
 
 
 class ClientConfig(StrictModel):

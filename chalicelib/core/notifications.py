@@ -24,13 +24,40 @@ from pydantic import Field
 from chalicelib.core.constants import PK_NOTIFICATION_PREFIX, TTL_ATTRIBUTE
 from chalicelib.core.models import ClientConfig, EmailAddress, SecretName, SnsTopicArn, StrictModel
 
-NotificationKind = Literal["budget", "change_alert", "operator"]
+NotificationKind = Literal["budget", "change_alert", "operator", "digest"]
 Severity = Literal["info", "warning", "critical"]
 ChannelName = Literal["email", "sns", "slack", "teams", "webhook"]
 CHANNELS: tuple[str, ...] = ("email", "sns", "slack", "teams", "webhook")
 ShortText = Annotated[str, Field(max_length=2000)]
 MAX_DETAILS = 60
 RETENTION_DAYS = 400  # a notification's records: a year of crossings stays deduplicated (yearly budgets)
+
+
+# The one severity rule, for every kind and every channel (docs/budgets-and-notifications.md#severity):
+SEVERITY_MEANING: dict[str, str] = {
+    "critical": "a budget is exceeded or forecast to be, or a client's report or budget check did not complete",
+    "warning": "spend rose past the alert thresholds (or a budget threshold below 100% was reached)",
+    "info": "nothing to act on: spend fell past the alert thresholds (clients who asked for decreases) or a daily digest",
+}
+
+
+def severity_for(*, budget_at_risk: bool, increase: bool = True) -> Severity:
+    """critical: money past (or forecast past) a budget; warning: an increase worth a look; info: a decrease."""
+    if budget_at_risk:
+        return "critical"
+    return "warning" if increase else "info"
+
+
+def severity_line(severity: str) -> str:
+    """What every channel prints under the title: `Critical: a budget is exceeded or forecast to be ...`."""
+    return f"{severity.capitalize()}: {SEVERITY_MEANING[severity]}"
+
+
+class Link(StrictModel):
+    """A button in Slack and Teams, a link in the email."""
+
+    label: Annotated[str, Field(min_length=1, max_length=60)]
+    url: Annotated[str, Field(pattern=r"^https?://", max_length=3000)]
 
 
 class Fact(StrictModel):
@@ -88,6 +115,13 @@ class Notification(StrictModel):
     details: Annotated[list[ShortText], Field(max_length=MAX_DETAILS)] = Field(default_factory=list)
     created_at: datetime
     route: Route
+    links: Annotated[list[Link], Field(max_length=5)] = Field(default_factory=list)
+    footer: Annotated[str, Field(max_length=300)] = ""  # what sent it and why, for the reader; never an internal id
+
+
+def footer_text(notification: Notification) -> str:
+    """Who sent it and why, for the reader (every channel's footer): never an internal id."""
+    return notification.footer or f"{notification.kind.replace('_', ' ').capitalize()} for {notification.client_name}."
 
 
 def notification_id(kind: str, *parts: str) -> str:

@@ -66,7 +66,8 @@ def summary_view(item: Mapping[str, Any]) -> dict[str, Any]:
         "period_start": item["period_start"],
         "period_end": item["period_end"],
         **{name: getattr(tally, name) for name in VIEW_COUNTS},
-        "spend_reported": float(round(tally.spend_reported, 2)),
+        "spend_reported": float(round(tally.spend_reported, 2)),  # every report type's: not a client's spend
+        "spend_by_report_type": {kind: float(round(spend, 2)) for kind, spend in sorted(tally.spend_by_report_type.items())},
         "failed_by_category": dict(sorted(tally.failed_by_category.items())),
         "client_duration": tally.client.stats(),
         "run_duration": tally.run.stats(),

@@ -116,7 +116,8 @@ class DeploymentFigures(StrictModel):
     clients_failed: int
     emails_sent: int
     ce_requests: int
-    spend_reported: float
+    spend_reported: float  # every report type's together
+    spend_by_report_type: dict[str, float] = Field(default_factory=dict)  # what to read: weekly and daily apart
 
 
 class FailedTenant(StrictModel):

@@ -5,6 +5,8 @@ Stored flat on the DynamoDB item (UpdateItem ADD cannot add into a map that may 
   emails_sent, ce_requests, spend_reported          counters
   clients_unknown                                    outcomes of ids with no client config (deployment only)
   failed#<category>                                  failed clients per error category
+  spend#<report type>                                spend reported per report type (a weekly and a
+                                                     daily report of the same days are not added up)
   client_ms_h00..h17, client_ms_sum, client_ms_max  per-client durations (histogram.py)
   run_ms_h00..h17,    run_ms_sum,    run_ms_max     run durations (deployment tenant only)
 """
@@ -25,6 +27,7 @@ from chalicelib.metrics import histogram
 COUNTERS: tuple[str, ...] = ("runs", "runs_with_failures", "clients_delivered", "clients_skipped", "clients_failed",
                              "emails_sent", "ce_requests", "clients_unknown")
 FAILED_PREFIX = "failed#"
+SPEND_PREFIX = "spend#"
 MEASURES: tuple[str, ...] = ("client", "run")
 
 
@@ -69,6 +72,7 @@ class Tally(BaseModel):
     clients_unknown: int = 0  # client outcomes counted for the deployment only (no such client: no tenant)
     spend_reported: Decimal = Decimal(0)
     failed_by_category: dict[str, int] = Field(default_factory=dict)
+    spend_by_report_type: dict[str, Decimal] = Field(default_factory=dict)
     client: Durations = Field(default_factory=Durations)
     run: Durations = Field(default_factory=Durations)
 
@@ -78,6 +82,8 @@ class Tally(BaseModel):
         self.spend_reported += other.spend_reported
         for category, count in other.failed_by_category.items():
             self.failed_by_category[category] = self.failed_by_category.get(category, 0) + count
+        for report_type, spend in other.spend_by_report_type.items():
+            self.spend_by_report_type[report_type] = self.spend_by_report_type.get(report_type, Decimal(0)) + spend
         self.client.add(other.client)
         self.run.add(other.run)
 
@@ -96,6 +102,8 @@ class Tally(BaseModel):
                     spend_reported=Decimal(str(item.get("spend_reported", 0))))
         tally.failed_by_category = {name[len(FAILED_PREFIX):]: int(value) for name, value in item.items()
                                     if name.startswith(FAILED_PREFIX)}
+        tally.spend_by_report_type = {name[len(SPEND_PREFIX):]: Decimal(str(value)) for name, value in item.items()
+                                      if name.startswith(SPEND_PREFIX)}
         for measure in MEASURES:
             setattr(tally, measure, Durations(
                 bins=[int(item.get(histogram.bin_attribute(measure, i), 0)) for i in range(histogram.BIN_COUNT)],
@@ -110,6 +118,7 @@ class Tally(BaseModel):
         if self.spend_reported:
             item["spend_reported"] = self.spend_reported
         item.update({FAILED_PREFIX + category: count for category, count in self.failed_by_category.items() if count})
+        item.update({SPEND_PREFIX + kind: spend for kind, spend in self.spend_by_report_type.items() if spend})
         for measure in MEASURES:
             durations: Durations = getattr(self, measure)
             item.update({histogram.bin_attribute(measure, i): n for i, n in enumerate(durations.bins) if n})
@@ -167,6 +176,8 @@ def increments(event: ClientOutcome | RunEnd, deployment: bool) -> tuple[dict[st
             adds[FAILED_PREFIX + event.category] = 1
         adds.update({"emails_sent": event.emails_sent, "ce_requests": event.ce_requests,
                      "spend_reported": event.spend_reported})
+        if event.report_type:
+            adds[SPEND_PREFIX + event.report_type] = event.spend_reported
         measure = "client"
     else:
         adds.update({"runs": 1, "runs_with_failures": int(event.had_failures)})

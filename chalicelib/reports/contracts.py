@@ -202,6 +202,7 @@ class RenderReportResult(StrictModel):
     html_bytes: int
     recipients: int
     spend_reported: StoredAmount | None = None  # the report's current-period total (the spend metric), as stored
+    change_reported: str | None = None  # the headline's change as the report words it: "+$1,227.98 (+11.4%)"
 
 
 class DeliverReportInput(RenderReportInput):

@@ -14,6 +14,10 @@ from typing import Any
 from local.cli.common import EXIT_BAD_INPUT, EXIT_EXECUTION_FAILED, EXIT_OK, SAMPLES, as_of_date, open_month, read_inputs
 
 HELP = "run the budget check state machine, then deliver its notifications"
+EXAMPLES = (
+    "python -m local budgets                               # every sample client's budgets, as of the data's end",
+    "python -m local budgets --client-id acme-retail --reruns 2   # nothing is announced twice",
+)
 
 
 def add_arguments(budgets: argparse.ArgumentParser) -> None:

@@ -46,10 +46,22 @@ def _inputs(args: argparse.Namespace) -> Inputs:
     from local.aws.cost_explorer.data import CostData
     from local.aws.organizations import load as load_organizations
 
-    clients = load_clients(args.clients)
-    costs = CostData.from_csv(args.costs)
-    organizations = load_organizations(args.organizations)
+    clients = from_option("--clients", args.clients, load_clients)
+    costs = from_option("--costs", args.costs, CostData.from_csv)
+    organizations = from_option("--organizations", args.organizations, load_organizations)
     return clients, costs, organizations, args.as_of or ((costs.last_day or date.today()) + timedelta(days=1))
+
+
+def from_option(option: str, path: Path, load: Any) -> Any:
+    """load(path); a file that is missing, unreadable or invalid is a ValueError naming the option."""
+    try:
+        return load(path)
+    except FileNotFoundError:
+        raise ValueError(f"{option} {path}: no such file") from None
+    except OSError as exc:
+        raise ValueError(f"{option} {path}: {exc.strerror or exc}") from None
+    except ValueError as exc:
+        raise ValueError(f"{option} {path}: {exc}") from None
 
 
 def unknown_client_id(args: argparse.Namespace, clients: list[Any]) -> str | None:

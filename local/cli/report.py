@@ -13,12 +13,16 @@ from pathlib import Path
 from local.cli.common import EXIT_BAD_INPUT, SAMPLES, read_inputs
 
 HELP = "render one client's report on demand (the report_pdf function) and print its path"
+EXAMPLES = (
+    "python -m local report --client-id globex-logistics                  # this week's PDF",
+    "python -m local report --client-id acme-retail --format xlsx --report-type monthly --as-of 2026-11-01",
+)
 
 
 def add_arguments(report: argparse.ArgumentParser) -> None:
-    report.add_argument("--client-id", required=True)
-    report.add_argument("--format", choices=("pdf", "xlsx", "html"), default="pdf")
-    report.add_argument("--report-type", choices=("daily", "weekly", "monthly"), default="weekly")
+    report.add_argument("--client-id", required=True, help="whose report (an id in the clients file)")
+    report.add_argument("--format", choices=("pdf", "xlsx", "html"), default="pdf", help="what to render")
+    report.add_argument("--report-type", choices=("daily", "weekly", "monthly"), default="weekly", help="which report")
     report.add_argument("--as-of", type=date.fromisoformat, default=None,
                         help="YYYY-MM-DD (default: the day after the last date in the cost data)")
     report.add_argument("--clients", type=Path, default=SAMPLES / "clients.json", help="JSON list of client configs")

@@ -12,7 +12,7 @@ import argparse
 import json
 import sys
 import time
-from datetime import UTC, date
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -29,13 +29,18 @@ from local.cli.common import (
 )
 
 HELP = "run one execution of the state machine on an in-process AWS"
+EXAMPLES = (
+    "python -m local run                                   # the weekly report of every sample client",
+    "python -m local run --report-type daily --as-of 2026-11-22 --out out/daily",
+    "python -m local run --client-id acme-retail --force   # send one client's report again",
+)
 
 
 def add_arguments(run: argparse.ArgumentParser) -> None:
     run.add_argument("--clients", type=Path, default=SAMPLES / "clients.json", help="JSON list of client configs")
     run.add_argument("--costs", type=Path, default=SAMPLES / "costs.csv",
                      help="cost data CSV (date,account_id,service,amount[,record_type,currency])")
-    run.add_argument("--report-type", choices=REPORT_TYPES, default="weekly")
+    run.add_argument("--report-type", choices=REPORT_TYPES, default="weekly", help="which report to run")
     run.add_argument("--as-of", type=as_of_date, default=None,
                      help="YYYY-MM-DD (default: the day after the last date in the cost data)")
     run.add_argument("--client-id", default=None, help="run for this client only")
@@ -54,7 +59,7 @@ def command(args: argparse.Namespace) -> int:
     if args.client_id:
         run_input["client_id"] = args.client_id
     summary = run_locally(clients, costs, run_input, args.out, organizations=organizations)
-    print_table(summary)
+    print_table(summary, args.out)
     return exit_code(summary)
 
 
@@ -104,7 +109,7 @@ def run_locally(clients: list[dict[str, Any] | str], costs: Any, run_input: dict
         _write_reports(aws, records, run_id, out_dir)
         phases["report files written"], mark = round(time.perf_counter() - mark, 3), time.perf_counter()
         cpu["report files written"], cpu_mark = round(time.process_time() - cpu_mark, 3), time.process_time()
-        summary["summaries"] = _aggregate_own_run(aws, described, out_dir, bound)
+        summary["summaries"] = _aggregate_own_run(aws, as_of, out_dir, bound)
         phases["run aggregated"] = round(time.perf_counter() - mark, 3)
         cpu["run aggregated"] = round(time.process_time() - cpu_mark, 3)
         # where the whole process's time went, wall and CPU of the process (bench.pipeline prints them)
@@ -113,9 +118,9 @@ def run_locally(clients: list[dict[str, Any] | str], costs: Any, run_input: dict
     return summary
 
 
-def _aggregate_own_run(aws: Any, described: dict[str, Any], out_dir: Path, timeout: float) -> dict[str, Any]:
-    """Apply the run's metric events (the SQS poller, drained), then aggregate the periods of its day
-    (the aggregation state machine with a one-day backfill) and write DIR/summaries.json."""
+def _aggregate_own_run(aws: Any, as_of: date, out_dir: Path, timeout: float) -> dict[str, Any]:
+    """Apply the run's metric events (the SQS poller, drained), then aggregate the periods of its day,
+    its as_of (the aggregation state machine with a one-day backfill), and write DIR/summaries.json."""
     import os
     import uuid
 
@@ -123,8 +128,7 @@ def _aggregate_own_run(aws: Any, described: dict[str, Any], out_dir: Path, timeo
     from local.cli.summaries import read_summaries
 
     aws.poller.drain(settle=True, timeout=timeout)
-    started = described["startDate"]
-    day = (started.astimezone(UTC) if started.tzinfo else started).date().isoformat()
+    day = as_of.isoformat()  # the day the run's metric events are counted on, whatever the clock says
     arn = aws.sfn.start_execution(stateMachineArn=os.environ[ENV_AGGREGATION_STATE_MACHINE_ARN],
                                   name=f"local-aggregate-{uuid.uuid4().hex[:12]}",
                                   input=json.dumps({"backfill": True, "start_date": day, "end_date": day}))["executionArn"]
@@ -180,6 +184,8 @@ def _summary(aws: Any, described: dict[str, Any], run_id: str, records: dict[str
             "message_id": record.get("message_id"),
             "problem": is_problem(status, record),
             "ce_requests": int(record.get("ce_requests") or 0),
+            "spend_reported": record.get("spend_reported"),
+            "change_reported": record.get("change_reported"),
         })
     return {
         "run_id": run_id,
@@ -214,13 +220,48 @@ def _write_reports(aws: Any, records: dict[str, dict[str, Any]], run_id: str, ou
                 (folder / name).write_bytes(aws.read_artefact_bytes(artefact_key(run_id, client_id, name)))
 
 
-def print_table(summary: dict[str, Any]) -> None:
-    rows = [(c["client_id"], c["status"], (c["reason"] or c.get("message_id") or "")[:90]) for c in summary["clients"]]
-    width = max([len("client")] + [len(r[0]) for r in rows])
-    print(f"\n{'client'.ljust(width)}  {'status':9}  detail")
-    print(f"{'-' * width}  {'-' * 9}  {'-' * 40}")
-    for client_id, status, detail in rows:
-        print(f"{client_id.ljust(width)}  {status:9}  {detail}")
+DETAIL_CHARS = 70
+
+
+def cut(text: str, limit: int = DETAIL_CHARS) -> str:
+    """`text` within `limit` characters: cut at a word boundary with an ellipsis, never silently."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    head = text[:limit - 1]
+    space = head.rfind(" ")
+    return (head[:space] if space > limit // 2 else head).rstrip(" ,;:") + "\u2026"
+
+
+def print_table(summary: dict[str, Any], out_dir: Path | None = None) -> None:
+    """One line per client: its outcome, the total and change its report shows, where the report was
+    written (delivered clients), or why not (the reason, cut with an ellipsis)."""
+    from decimal import Decimal
+
+    from chalicelib.core.formatting import format_money
+
+    rows = []
+    for c in summary["clients"]:
+        total = format_money(Decimal(str(c["spend_reported"]))) if c.get("spend_reported") is not None else "-"
+        change = c.get("change_reported") or "-"
+        if c["status"] == "delivered" and out_dir is not None:
+            detail = str(out_dir / c["client_id"] / "report.html")
+        else:
+            detail = cut(c["reason"] or c.get("message_id") or "")
+        rows.append((c["client_id"], c["status"], total, change, detail))
+    headers = ("client", "status", "total", "change", "report / reason")
+    widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(headers[:-1])]
+
+    def line(cells: tuple[str, ...]) -> str:
+        first = [cells[0].ljust(widths[0]), cells[1].ljust(widths[1]), cells[2].rjust(widths[2]),
+                 cells[3].ljust(widths[3])]
+        return "  ".join([*first, cells[4]]).rstrip()
+
+    print()
+    print(line(headers))
+    print(line(tuple("-" * w for w in widths) + ("-" * 40,)))
+    for row in rows:
+        print(line(row))
     counts = {s: sum(c['status'] == s for c in summary['clients']) for s in ('delivered', 'skipped', 'failed')}
     print(f"\nexecution {summary['execution_status']} in {summary['elapsed_seconds']} s: "
           f"{counts['delivered']} delivered, {counts['skipped']} skipped, {counts['failed']} failed; "

@@ -20,14 +20,19 @@ from local.aws.scrape_runtime import LocalScrape
 from local.fixtures.fixture_server import PRICE_HOST, SEC_HOSTS
 
 HELP = "run a market-signal scraper's chunked job against the loopback fixture server"
+EXAMPLES = (
+    "python -m local scrape bdc-discount --dry-run         # what would be alerted, nothing published",
+    "python -m local scrape bond-issuance --as-of 2026-11-20 --chunk-size 5",
+)
 
 
 def add_arguments(scrape: argparse.ArgumentParser) -> None:
-    scrape.add_argument("name", choices=("bond-issuance", "bdc-discount", "credit-fund", "bank-provision"))
+    scrape.add_argument("name", choices=("bond-issuance", "bdc-discount", "credit-fund", "bank-provision"),
+                        help="which scraper")
     scrape.add_argument("--as-of", type=date.fromisoformat, default=None, help="YYYY-MM-DD (default: today)")
     scrape.add_argument("--dry-run", action="store_true", help="publish no alerts: show what would be sent")
     scrape.add_argument("--chunk-size", type=int, default=2, help="items per chunk (default: 2, to show chunking)")
-    scrape.add_argument("--concurrency", type=int, default=3, help="chunks in parallel (Map MaxConcurrency)")
+    scrape.add_argument("--concurrency", type=int, default=3, help="chunks in parallel (Map MaxConcurrency, default: 3)")
     scrape.add_argument("--out", type=Path, default=Path("out"), help="output folder (default: out/)")
 
 

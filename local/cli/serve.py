@@ -11,9 +11,13 @@ import signal
 import sys
 from pathlib import Path
 
-from local.cli.common import EXIT_BAD_INPUT, EXIT_OK, SAMPLES
+from local.cli.common import EXIT_BAD_INPUT, EXIT_OK, SAMPLES, from_option
 
 HELP = "a persistent local AWS endpoint on 127.0.0.1 with the app deployed into it"
+EXAMPLES = (
+    "python -m local serve                                 # port 4566, the sample clients and costs",
+    "python -m local serve --port 4600 --verbose           # with the deploy log",
+)
 
 
 def add_arguments(serve: argparse.ArgumentParser) -> None:
@@ -21,6 +25,30 @@ def add_arguments(serve: argparse.ArgumentParser) -> None:
     serve.add_argument("--clients", type=Path, default=SAMPLES / "clients.json", help="JSON list of client configs")
     serve.add_argument("--costs", type=Path, default=SAMPLES / "costs.csv", help="cost data CSV for the local Cost Explorer")
     serve.add_argument("--out", type=Path, default=Path("out"), help="emails land in OUT/<client_id>/ (default: out/)")
+    serve.add_argument("--verbose", action="store_true", help="print the deploy log (each resource, chalice deploy)")
+
+
+class DeployLog:
+    """The server's log: the deploy's lines are kept (shown with --verbose, or when the start fails),
+    its first line (where it deploys) is always shown."""
+
+    def __init__(self, verbose: bool) -> None:
+        self.quiet = not verbose
+        self.kept: list[str] = []
+        self.resources = 0
+
+    def __call__(self, line: str) -> None:
+        if line.lstrip().startswith("created") or line.lstrip().startswith("updated"):
+            self.resources += 1
+        if self.quiet and self.kept:
+            self.kept.append(line)
+            return
+        self.kept.append(line)
+        print(line, flush=True)
+
+    def replay(self) -> None:
+        if self.quiet:
+            print("\n".join(self.kept[1:]), file=sys.stderr, flush=True)
 
 
 def command(args: argparse.Namespace) -> int:
@@ -31,22 +59,27 @@ def command(args: argparse.Namespace) -> int:
     from local.aws.server import LocalServer
 
     try:
-        clients = load_clients(args.clients)
-        costs = CostData.from_csv(args.costs)
-    except (OSError, ValueError) as exc:
+        clients = from_option("--clients", args.clients, load_clients)
+        costs = from_option("--costs", args.costs, CostData.from_csv)
+    except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    server = LocalServer(port=args.port, clients=clients, costs=costs, out_dir=args.out, log=lambda line: print(line, flush=True))
+    log = DeployLog(verbose=args.verbose)
+    server = LocalServer(port=args.port, clients=clients, costs=costs, out_dir=args.out, log=log)
     stop_early = signal.signal(signal.SIGTERM, lambda signum, frame: (_ for _ in ()).throw(KeyboardInterrupt()))
     try:
         server.start()
     except OSError as exc:
+        log.replay()
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:  # start() has cleaned up already
         return 130
     finally:
         signal.signal(signal.SIGTERM, stop_early)
+    log.quiet = False  # from here on (stopping...), every line is shown
+    if not args.verbose:
+        print(f"deployed: {log.resources} resources and the functions (--verbose shows the deploy log)", flush=True)
     try:
         print(server.banner(), flush=True)
         print(server.ready_line, flush=True)

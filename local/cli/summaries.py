@@ -17,10 +17,15 @@ from chalicelib.core.constants import ENV_TABLE_NAME
 
 HELP = ("print the stored run summaries of the AWS this points at "
         "(AWS_ENDPOINT_URL of `local serve`, or a deployed stage)")
+EXAMPLES = (
+    "AWS_ENDPOINT_URL=http://127.0.0.1:4566 python -m local summaries --period weekly",
+    "AWS_ENDPOINT_URL=http://127.0.0.1:4566 python -m local summaries --client-id acme-retail --json",
+)
 
 
 def add_arguments(summaries: argparse.ArgumentParser) -> None:
-    summaries.add_argument("--period", choices=("daily", "weekly", "monthly", "yearly"), default=None)
+    summaries.add_argument("--period", choices=("daily", "weekly", "monthly", "yearly"), default=None,
+                           help="one kind of period (default: all)")
     summaries.add_argument("--client-id", default=None, help="one client's summaries (* for the deployment's)")
     summaries.add_argument("--json", action="store_true", help="a JSON list of summary objects")
     summaries.add_argument("--table", default=None, help="table name (default: TABLE_NAME, else the local stage's)")
@@ -71,8 +76,10 @@ def print_summaries(views: list[dict[str, Any]]) -> None:
     if not views:
         print("no summaries stored (the aggregation runs daily at 02:00 UTC; start it by hand or with a backfill)")
         return
+    # Spend per report type: a weekly and a daily report over the same days are two views of one
+    # spend, so their totals are never added together.
     header = (f"{'tenant':<24} {'period':<8} {'start':<10} {'runs':>5} {'deliv':>6} {'skip':>5} {'fail':>5} "
-              f"{'emails':>6} {'CE req':>6} {'spend':>12} {'client p50/p95/max s':>22}")
+              f"{'emails':>6} {'CE req':>6} {'client p50/p95/max s':>22}  spend by report type")
     print(header)
     print("-" * len(header))
     for view in views:
@@ -81,4 +88,10 @@ def print_summaries(views: list[dict[str, Any]]) -> None:
             f"{durations['p50_seconds']:g}/{durations['p95_seconds']:g}/{durations['max_seconds']:g}"
         print(f"{view['tenant'][:24]:<24} {view['period_type']:<8} {view['period_start']:<10} {view['runs']:>5} "
               f"{view['clients_delivered']:>6} {view['clients_skipped']:>5} {view['clients_failed']:>5} "
-              f"{view['emails_sent']:>6} {view['ce_requests']:>6} {view['spend_reported']:>12,.2f} {timing:>22}")
+              f"{view['emails_sent']:>6} {view['ce_requests']:>6} {timing:>22}  {spend_by_type(view)}")
+
+
+def spend_by_type(view: dict[str, Any]) -> str:
+    """`daily 210.75, weekly 1,200.00` (`-` when nothing was reported)."""
+    spends = view.get("spend_by_report_type") or {}
+    return ", ".join(f"{kind} {spend:,.2f}" for kind, spend in spends.items()) or "-"

@@ -200,8 +200,8 @@ def test_runs_through_the_state_machine_with_fuzzed_amounts_succeed_and_are_coun
         total = _current_total(rows, ALPHA_ACCOUNT, date(2026, 11, 9), date(2026, 11, 16))
         assert D(str(record["spend_reported"])) == stored(total)
         aws.poller.drain(settle=True, timeout=120)
-        today = datetime.now(UTC).date()
-        tally = store.day_tallies("alpha", today, today + timedelta(days=1))[today]
+        as_of = date(2026, 11, 18)  # the run's day in the metrics, whatever the clock says
+        tally = store.day_tallies("alpha", as_of, as_of + timedelta(days=1))[as_of]
         assert tally.runs == runs["n"] and tally.clients_delivered == runs["n"]
 
     check()
@@ -339,20 +339,22 @@ def test_change_alerts_word_any_amount_and_every_channel_renders_them(pairs):
     from chalicelib.core.notifications import Notification
     from chalicelib.notify.channels import email, slack, sns, teams, webhook
     from chalicelib.reports.costs.analysis import analyze
+    from chalicelib.reports.rendering import render_report
     from chalicelib.reports.rendering.change_alert import change_notification
 
-    overrides = {"change_alert": {"pct": "0.000000000001", "absolute": "0.000000000001"},
+    # decreases on: every change the report flags alerts, whichever way it went
+    overrides = {"change_alert": {"pct": "0.000000000001", "absolute": "0.000000000001", "decreases": True},
                  "notifications": {"slack_secret": "alpha/slack", "teams_secret": "alpha/teams", "webhook_secret": "alpha/hook"}}
     lines = [f.line(ALPHA_ACCOUNT, f"Service {i}", str(current), str(previous)) for i, (current, previous) in enumerate(pairs)]
     report = analyze(f.dataset(lines, client=overrides))
     config = ClientConfig.model_validate(f.client_config("acme", **overrides))
-    note = change_notification(report, config)
+    note = change_notification(render_report(report).view, config)
     total = sum((current for current, _ in pairs), D(0))
     if note is None:
         assert not report.alerts
         return
     Notification.model_validate_json(note.model_dump_json())  # what the queue carries
-    assert f"Total {money_text(total)}," in note.summary
+    assert f"Total {money_text(total)} for " in note.summary
     for channel in (slack, teams, webhook, sns):
         assert money_text(total) in json.dumps(channel.build(note), ensure_ascii=False)
     assert money_text(total) in email.build(note).decode("utf-8", "replace") or b"Total" in email.build(note)

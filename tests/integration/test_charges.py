@@ -39,7 +39,7 @@ def test_samples_a_credit_shows_on_its_own_line(tmp_path):
     # umbrella-labs includes credits: $250 on Nov 1 and Nov 2 against EC2.
     out = _sample_run(tmp_path, "daily", "2026-11-03")
     text = (out / "umbrella-labs" / "report.txt").read_text()
-    assert "TOTAL SPEND (net of credits and refunds)" in text
+    assert "TOTAL SPEND (net of credits)" in text  # umbrella includes credits, not refunds
     assert re.search(r"Credits: +-\$250\.00", text), text[:600]
     ec2 = next(line for line in text.splitlines() if line.startswith("Amazon Elastic Compute Cloud - Compute"))
     assert "-$250" not in ec2

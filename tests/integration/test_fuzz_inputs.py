@@ -615,8 +615,14 @@ def _check_rendered(config: ClientConfig, lines: list[CostLine], report_type: st
     assert config.name in parser.data  # the header div shows the name exactly
     hidden = re.search(r"(\d+) more services, see the attachment", html)
     shown = report.services[: len(report.services) - (int(hidden.group(1)) if hidden else 0)]
+    from chalicelib.reports.rendering.wording import short_service
+
     for row in shown:  # the services table may be capped to keep the email small
-        assert row.service in parser.data, f"service name not intact as text: {row.service!r:.100}"
+        # AWS's short name where it has one (EC2, S3...), the full name then on hover (a title attribute)
+        shown_name = short_service(row.service)
+        assert shown_name in parser.data, f"service name not intact as text: {shown_name!r:.100}"
+        if shown_name != row.service:
+            assert f'title="{escape(row.service)}"' in html
     assert rendered.subject in parser.data  # <title>
     assert not _has_control(rendered.subject) and len(rendered.subject) <= 150
     assert rendered.text.startswith(f"{report_type.capitalize()} AWS cost report: {config.name}\n")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from email import message_from_bytes
 from email.policy import default
 from pathlib import Path
@@ -210,3 +211,62 @@ def test_local_budgets_names_a_client_without_cost_data_as_a_problem_and_its_ale
     printed = capsys.readouterr().out
     assert "no cost data for 888888888881" in printed
     assert "1 problem(s) in the operator alert" in printed
+
+
+# ---- the operator's view ------------------------------------------------------------------------------
+
+
+def test_the_run_table_shows_total_change_and_where_each_report_was_written(tmp_path, capsys):
+    broken = client("broken", ["555555555555"], recipients=["not-an-email"], name="B" * 40)
+    code, out = _run(tmp_path, [ALPHA, PAUSED, broken], "--as-of", "2026-11-18")
+    assert code == 3
+    printed = capsys.readouterr().out
+    table = printed[printed.index("client "):printed.index("\nexecution ")]
+    header, _, *rows = table.strip().splitlines()
+    assert header.split() == ["client", "status", "total", "change", "report", "/", "reason"]
+    row = {line.split()[0]: line for line in rows}
+    summary = {c["client_id"]: c for c in _summary(out)["clients"]}
+    total = f"${float(summary['alpha']['spend_reported']):,.2f}"
+    assert total in row["alpha"] and summary["alpha"]["change_reported"] in row["alpha"]
+    assert re.search(r"\+\$[\d,.]+ \([+-][\d.]+%\)", row["alpha"])
+    assert str(out / "alpha" / "report.html") in row["alpha"]
+    assert row["paused"].rstrip().endswith("status is PAUSED")
+    # A long reason is cut at a word with an ellipsis, never mid-word and never silently.
+    reason = row["broken"].split("  ")[-1].strip()
+    assert reason.endswith("\u2026") and len(reason) <= 70
+    assert summary["broken"]["reason"].startswith(reason[:-1].rstrip())
+
+
+def test_a_config_error_carries_its_recommended_action(tmp_path):
+    broken = client("broken", ["555555555555"], recipients=["not-an-email"])
+    nodata = client("nodata", ["999999999999"])
+    code, out = _run(tmp_path, [ALPHA, broken, nodata], "--as-of", "2026-11-18")
+    assert code == 3
+    records = {c["client_id"]: c for c in _summary(out)["clients"]}
+    assert "Fix the client configuration" in (records["broken"]["recommended_action"] or "")
+    assert "Cost Explorer" in (records["nodata"]["recommended_action"] or "")
+    assert records["alpha"]["recommended_action"] is None
+    (alert,) = (out / "notifications" / "_operator").glob("*.sns.json")
+    assert "Recommended action: -" not in alert.read_text()
+
+
+@pytest.mark.parametrize("command", ["run", "budgets", "serve", "summaries", "scrape", "report"])
+def test_every_subcommand_help_has_a_description_defaults_and_an_example(command, capsys):
+    with pytest.raises(SystemExit) as exited:
+        main([command, "--help"])
+    assert exited.value.code == 0
+    text = capsys.readouterr().out
+    _usage, description, *_ = text.split("\n\n")
+    assert f"python -m local {command}" in description  # what the command does, from its module
+    assert "(default:" in text
+    examples = text[text.index("examples:"):].splitlines()[1:]
+    assert examples and all(line.strip().startswith(("python -m local " + command, "AWS_ENDPOINT_URL="))
+                            for line in examples if line.strip())
+
+
+@pytest.mark.parametrize("option", ["--clients", "--costs"])
+def test_a_missing_file_names_its_option(tmp_path, option, capsys):
+    missing = tmp_path / "nowhere.file"
+    code = main(["run", option, str(missing), "--out", str(tmp_path / "out")])
+    assert code == 2
+    assert f"error: {option} {missing}: no such file" in capsys.readouterr().err

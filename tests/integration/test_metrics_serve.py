@@ -14,13 +14,18 @@ from typing import Any
 from chalicelib.core.constants import ENV_AGGREGATION_STATE_MACHINE_ARN
 from infra.stage import ROOT
 from local.aws.lambda_bridge import FakeLambdaContext
+from tests.factories import AS_OF
 from tests.integration.test_serve import WEEKLY, external_client, wait
 
 
-def summaries(endpoint: str, *args: str) -> list[dict[str, Any]]:
+def summaries_env(endpoint: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") and k != "TABLE_NAME"}
     env.update({"AWS_ENDPOINT_URL": endpoint, "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull})
-    done = subprocess.run([sys.executable, "-m", "local", "summaries", "--json", *args], cwd=ROOT, env=env,
+    return env
+
+
+def summaries(endpoint: str, *args: str) -> list[dict[str, Any]]:
+    done = subprocess.run([sys.executable, "-m", "local", "summaries", "--json", *args], cwd=ROOT, env=summaries_env(endpoint),
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
@@ -33,7 +38,8 @@ def test_scheduled_manual_and_backfill_aggregations_through_the_endpoint(server:
     assert report["status"] == "SUCCEEDED", report
     server.poller.drain(settle=True)  # the event source mapping: every metric event applied
     started = report["startDate"]
-    day = (started.astimezone(UTC) if started.tzinfo else started).date()
+    assert (started.astimezone(UTC) if started.tzinfo else started).date() != AS_OF  # the clock is not the run's day
+    day = AS_OF  # the run's events are dated by its as_of
     machine = os.environ[ENV_AGGREGATION_STATE_MACHINE_ARN]
     assert machine.endswith(":stateMachine:cost-reporter-local-aggregate-summaries")
 
@@ -47,6 +53,13 @@ def test_scheduled_manual_and_backfill_aggregations_through_the_endpoint(server:
     assert (deployment["period_start"], deployment["runs"], deployment["clients_delivered"],
             deployment["clients_skipped"], deployment["emails_sent"]) == (day.isoformat(), 1, 3, 1, 3)
     assert sorted(v["tenant"] for v in daily) == ["*", "alpha", "bravo", "charlie", "paused"]
+    # spend per report type: this weekly run's, under its own name (never summed with other types)
+    assert list(deployment["spend_by_report_type"]) == ["weekly"]
+    assert deployment["spend_by_report_type"]["weekly"] == deployment["spend_reported"] > 0
+    table = subprocess.run([sys.executable, "-m", "local", "summaries", "--period", "daily", "--client-id", "*"],
+                           cwd=ROOT, env=summaries_env(server.endpoint), capture_output=True, text=True, timeout=120)
+    (row,) = [line for line in table.stdout.splitlines() if line.startswith("*")]
+    assert day.isoformat() in row and row.endswith(f"weekly {deployment['spend_reported']:,.2f}"), table.stdout
 
     # manual: the same day again under another name overwrites (same keys, same figures)
     manual = sfn.start_execution(stateMachineArn=machine, name="manual-again",

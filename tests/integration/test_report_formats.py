@@ -44,7 +44,7 @@ def test_sample_run_shows_trend_forecast_names_and_the_why_of_the_spike(sample_r
     # The spike has already blown Globex's monthly budget; Acme is heading past its own.
     assert re.search(r"Over the \$58,000\.00 monthly budget since the \d+(st|nd|rd|th); heading for \$[\d,.]+", globex)
     acme = (out / "acme-retail" / "report.txt").read_text()
-    assert re.search(r"On track to exceed the \$52,000\.00 monthly budget by \$[\d,.]+ on the \d+(st|nd|rd|th)", acme)
+    assert re.search(r"On track to cross the \$52,000\.00 monthly budget on the \d+(st|nd|rd|th) \(month total about", acme)
     # The spike (new p3.2xlarge instances) is explained, with a console link pre-filtered to EC2.
     assert "WHY IT MOVED\nAmazon Elastic Compute Cloud - Compute rose" in globex
     assert "- BoxUsage:p3.2xlarge (us-east-1): +$" in globex
@@ -231,3 +231,23 @@ def test_report_pdf_presigns_after_caches_were_reset_without_credentials(tmp_pat
         result = json.loads(reply["Payload"].read())
         assert not reply.get("FunctionError"), result
         assert result["report_key"] in result["report_url"]
+
+
+@pytest.mark.parametrize("width", [375, 900])
+def test_sample_report_header_cells_never_break_inside_a_word_in_chromium(sample_run, width):
+    """"Previou s" at 900 px, "Curren t" at 375 px: every header word of every table stays whole."""
+    out, _ = sample_run
+    for client_id in DELIVERED:
+        words, broken = browser.broken_header_words((out / client_id / "report.html").read_text(), width)
+        assert words >= 8 and broken == [], (client_id, width, broken)
+
+
+def test_worst_case_report_header_cells_stay_whole_on_a_phone_in_chromium() -> None:
+    from chalicelib.reports.costs.analysis import analyze
+    from chalicelib.reports.rendering import render_report
+
+    lines = [f.line(account, f"Service {i:03d} " + "x" * 108, f"{9_000_000 + i}.99", f"{1_000_000 + i}.01")
+             for i in range(40) for account in f.ACCOUNTS]
+    html = render_report(analyze(f.dataset(lines))).html
+    words, broken = browser.broken_header_words(html, 375)
+    assert words >= 8 and broken == [], broken

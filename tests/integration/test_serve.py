@@ -150,6 +150,9 @@ def test_the_serve_command(tmp_path: Path) -> None:
         banner = "".join(lines)
         assert f"Local AWS endpoint: http://127.0.0.1:{port}" in banner
         assert f"aws --endpoint-url http://127.0.0.1:{port} stepfunctions start-execution" in banner
+        # The deploy log (each resource, chalice deploy's lines) waits behind --verbose; one line says so.
+        assert "Creating lambda function" not in banner and "  created   DynamoDB table" not in banner
+        assert any(line.startswith("deployed: ") and "--verbose" in line for line in lines)
         items = external_client(f"http://127.0.0.1:{port}", "dynamodb").query(
             TableName="cost-reporter-local", KeyConditionExpression="pk = :pk",
             ExpressionAttributeValues={":pk": {"S": "CLIENTS"}})["Items"]

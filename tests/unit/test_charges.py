@@ -30,7 +30,7 @@ def test_a_credit_last_week_is_not_a_usage_change():
     assert report.credits_current == D("0") and report.credits_previous == D("-250.00")
     assert report.alerts == []
     text = render_report(report).text
-    assert "TOTAL SPEND (net of credits and refunds): $1,225.00" in text
+    assert "TOTAL SPEND (net of credits): $1,225.00" in text  # refunds are excluded (the footer says so)
     assert "Usage:" in text and "Credits:" in text and "-$250.00" in text
     assert "+$284" not in text and "+$275" not in text
 

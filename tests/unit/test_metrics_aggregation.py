@@ -180,3 +180,26 @@ def test_the_scheduled_trigger_names_the_execution_after_the_event_day(aws_env):
     assert repeat.get("execution_arn", first["execution_arn"]) == first["execution_arn"]
     (execution,) = sfn.list_executions(stateMachineArn=arn)["executions"]
     assert json.loads(sfn.describe_execution(executionArn=execution["executionArn"])["input"]) == {"run_date": "2026-11-19"}
+
+
+def test_spend_is_kept_per_report_type_and_dated_by_the_runs_as_of(aws_env, capsys):
+    """A weekly and a daily run for as_of Nov 18, both started by hand on Nov 20: the day bucket is
+    Nov 18's (not the clock's), and the two reports' spend is shown apart, never added up."""
+    from local.cli.summaries import print_summaries, read_summaries
+
+    started = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
+    as_of = datetime(2026, 11, 18).date()
+    for report_type, spend in (("weekly", Decimal("1200.00")), ("daily", Decimal("171.43"))):
+        for event in run_events(f"run-{report_type}", started, [
+                {"client_id": "alpha", "status": "completed", "spend_reported": spend, "seconds": 2}],
+                report_type=report_type, as_of=as_of):
+            store.apply_event(event)
+    aggregate({}, "aggregate-2026-11-19")  # the 02:00 run on Nov 19 summarizes Nov 18
+    alpha = _views("alpha", "daily")
+    assert list(alpha) == ["2026-11-18"]
+    assert alpha["2026-11-18"]["spend_by_report_type"] == {"daily": 171.43, "weekly": 1200.0}
+    assert _views("*", "daily")["2026-11-18"]["spend_by_report_type"] == {"daily": 171.43, "weekly": 1200.0}
+    print_summaries(read_summaries("daily", "alpha"))
+    (row,) = [line for line in capsys.readouterr().out.splitlines() if line.startswith("alpha")]
+    assert row.startswith("alpha") and "2026-11-18" in row
+    assert row.endswith("daily 171.43, weekly 1,200.00") and "1,371.43" not in row

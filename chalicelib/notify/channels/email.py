@@ -10,7 +10,7 @@ from typing import Any
 
 from chalicelib.core.email import build_message, header_safe, send_raw
 from chalicelib.core.errors import ConfigurationError
-from chalicelib.core.notifications import Notification
+from chalicelib.core.notifications import Notification, footer_text, severity_line
 from chalicelib.core.settings import get_settings
 from chalicelib.core.text import neutralise
 
@@ -32,7 +32,8 @@ def templates() -> Any:
 
 def build(notification: Notification) -> bytes:
     env = templates()
-    context = {"n": notification, "colour": _COLOUR[notification.severity]}
+    context = {"n": notification, "colour": _COLOUR[notification.severity], "footer": footer_text(notification),
+               "severity": severity_line(notification.severity)}
     route = notification.route
     return build_message(
         sender=route.email_sender or get_settings().default_sender,

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.core.notifications import Notification
+from chalicelib.core.notifications import Notification, footer_text, severity_line
 from chalicelib.core.text import fit, utf16_len
 from chalicelib.notify.channels import webhook_common
 
@@ -58,15 +58,25 @@ def _pack(lines: list[str], limit: int) -> list[str]:
     return texts
 
 
+def _buttons(notification: Notification) -> list[dict[str, Any]]:
+    if not notification.links:
+        return []
+    return [{"type": "actions", "elements": [
+        {"type": "button", "text": {"type": "plain_text", "text": _fit(link.label, 75), "emoji": False},
+         "url": link.url, **({"style": "primary"} if index == 0 else {})}
+        for index, link in enumerate(notification.links)
+    ]}]
+
+
 def build(notification: Notification) -> dict[str, Any]:
     emoji = _EMOJI[notification.severity] + " "
     footer = {"type": "context", "elements": [
-        {"type": "mrkdwn",
-         "text": _fit(f"{notification.kind} \u00b7 {notification.client_id} \u00b7 {notification.notification_id}", MAX_SECTION)}
+        {"type": "mrkdwn", "text": _fit(footer_text(notification), MAX_SECTION)}
     ]}
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": _fit(notification.title, MAX_HEADER), "emoji": False}},
         {"type": "section", "text": {"type": "mrkdwn", "text": emoji + _fit(notification.summary, MAX_SECTION - len(emoji))}},
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": _fit(severity_line(notification.severity), 300)}]},
     ]
     per_field = min(MAX_FIELD, MAX_FACTS_TEXT // max(1, len(notification.facts)))
     for start in range(0, len(notification.facts), MAX_FIELDS):
@@ -86,7 +96,9 @@ def build(notification: Notification) -> dict[str, Any]:
     if len(lines) < len(notification.details):
         lines.append(f"\u2026 and {len(notification.details) - len(lines)} more line(s) not shown")
     blocks += [{"type": "section", "text": {"type": "mrkdwn", "text": text}} for text in _pack(lines, MAX_SECTION)]
-    del blocks[MAX_BLOCKS - 1:]  # never reached with the budget above; Slack refuses a 51st block
+    buttons = _buttons(notification)
+    del blocks[MAX_BLOCKS - 1 - len(buttons):]  # never reached with the budget above; Slack refuses a 51st block
+    blocks += buttons
     blocks.append(footer)
     return {"text": _fit(notification.title, MAX_TEXT), "blocks": blocks, "unfurl_links": False, "unfurl_media": False}
 

@@ -11,7 +11,7 @@ from typing import Any
 from chalicelib.core import aws
 from chalicelib.core.email import header_safe
 from chalicelib.core.errors import ConfigurationError, classify_aws_error
-from chalicelib.core.notifications import Notification
+from chalicelib.core.notifications import Notification, footer_text, severity_line
 from chalicelib.core.settings import get_settings
 from chalicelib.notify.channels.email import templates
 
@@ -20,7 +20,8 @@ def build(notification: Notification) -> dict[str, Any]:
     subject = header_safe(notification.title, 99).encode("ascii", "replace").decode("ascii").lstrip(" ?") or notification.kind
     return {
         "Subject": subject,
-        "Message": templates().get_template("alert.txt.j2").render({"n": notification}),
+        "Message": templates().get_template("alert.txt.j2").render({"n": notification, "footer": footer_text(notification),
+                                                                       "severity": severity_line(notification.severity)}),
         "MessageAttributes": {
             "client_id": {"DataType": "String", "StringValue": notification.client_id},
             "kind": {"DataType": "String", "StringValue": notification.kind},

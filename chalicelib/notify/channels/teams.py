@@ -19,7 +19,7 @@ import json
 import re
 from typing import Any
 
-from chalicelib.core.notifications import Notification
+from chalicelib.core.notifications import Notification, footer_text, severity_line
 from chalicelib.core.text import fit
 from chalicelib.notify.channels import webhook_common
 
@@ -45,9 +45,11 @@ def _size(value: Any) -> int:
     return len(json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")) + 1
 
 
-def _message(body: list[dict[str, Any]]) -> dict[str, Any]:
-    card = {"$schema": "http://adaptivecards.io/schemas/adaptive-card.json", "type": "AdaptiveCard",
-            "version": "1.4", "body": body}
+def _message(body: list[dict[str, Any]], actions: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    card: dict[str, Any] = {"$schema": "http://adaptivecards.io/schemas/adaptive-card.json", "type": "AdaptiveCard",
+                            "version": "1.4", "body": body}
+    if actions:
+        card["actions"] = actions
     return {"type": "message", "attachments": [
         {"contentType": "application/vnd.microsoft.card.adaptive", "contentUrl": None, "content": card}
     ]}
@@ -57,13 +59,16 @@ def build(notification: Notification) -> dict[str, Any]:
     body: list[dict[str, Any]] = [
         {"type": "TextBlock", "text": _fit(notification.title, MAX_TITLE), "weight": "Bolder", "size": "Medium",
          "wrap": True, "color": _COLOUR[notification.severity]},
+        {"type": "TextBlock", "text": _fit(severity_line(notification.severity), MAX_TEXT), "isSubtle": True,
+         "size": "Small", "wrap": True, "spacing": "None", "color": _COLOUR[notification.severity]},
         {"type": "TextBlock", "text": _fit(notification.summary, MAX_TEXT), "wrap": True},
     ]
-    footer = {"type": "TextBlock",
-              "text": _fit(f"{notification.kind} | {notification.client_id} | {notification.notification_id}", MAX_TEXT),
+    footer = {"type": "TextBlock", "text": _fit(footer_text(notification), MAX_TEXT),
               "isSubtle": True, "size": "Small", "wrap": True}
+    # Buttons: Action.OpenUrl opens only http(s) links (the Link model's pattern).
+    actions = [{"type": "Action.OpenUrl", "title": _fit(link.label, 60), "url": link.url} for link in notification.links]
     more = {"type": "TextBlock", "text": "\u2026 and 1000 more item(s) not shown", "wrap": True, "spacing": "None"}
-    room = MAX_PAYLOAD_BYTES - _size(_message(body)) - _size(footer) - _size(more)
+    room = MAX_PAYLOAD_BYTES - _size(_message(body, actions)) - _size(footer) - _size(more)
     left_out = 0
     facts = [{"title": _fit(f.label, MAX_FACT_TITLE), "value": _fit(f.value, MAX_FACT_VALUE)} for f in notification.facts]
     shown_facts: list[dict[str, str]] = []
@@ -87,7 +92,7 @@ def build(notification: Notification) -> dict[str, Any]:
     if left_out:
         body.append({**more, "text": f"\u2026 and {left_out} more item(s) not shown"})
     body.append(footer)
-    return _message(body)
+    return _message(body, actions)
 
 
 def send(notification: Notification) -> str:

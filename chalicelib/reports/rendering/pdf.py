@@ -142,15 +142,15 @@ def build_pdf(view: ReportView, brand: Any = None) -> bytes:
                  num(c.pct, c.colour), num(c.now)] for c in view.changes]
         story.append(table(["Service", "Change", "%", "Now"], rows, [0.52, 0.18, 0.12, 0.18]))
         if view.changes_flagged:
-            more = f" {view.more_flagged} more flagged changes are in bold under Services." if view.more_flagged else ""
+            more = f" {view.more_flagged} more flagged changes are in the CSV." if view.more_flagged else ""
             story.append(p("Bold: the change passes the alert thresholds." + more, small))
 
     story.append(p("Services", h2))
     rows = [[Paragraph(("<b>%s</b>" if s.flagged else "%s") % name(s.service), cell), num(s.current), num(s.previous),
-             num(s.change, s.colour), num(s.pct, s.colour), num(s.share)] for s in view.services]
+             num(s.share)] for s in view.services]  # each change is shown once: in the changes table
     label, *figures = view.services_total
-    rows.append([Paragraph(f"<b>{escape(label)}</b>", cell), *(num(x) for x in figures), num("")])
-    story.append(table(["Service", "Current", "Previous", "Change", "%", "Share"], rows, [0.36, 0.14, 0.14, 0.14, 0.11, 0.11]))
+    rows.append([Paragraph(f"<b>{escape(label)}</b>", cell), *(num(x) for x in figures[:2]), num("")])
+    story.append(table(["Service", "Current", "Previous", "Share"], rows, [0.52, 0.18, 0.18, 0.12]))
 
     story.append(p("Accounts", h2))
     rows = [[Paragraph(name(a.label), cell), num(str(a.services)), num(a.current), num(a.previous),

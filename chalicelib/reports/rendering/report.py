@@ -15,7 +15,7 @@ from chalicelib.reports.rendering.csv_export import build_csv, csv_filename
 from chalicelib.reports.rendering.html import LOGO_CID, render_html
 from chalicelib.reports.rendering.subject import build_subject
 from chalicelib.reports.rendering.text import render_text
-from chalicelib.reports.rendering.view import build_view
+from chalicelib.reports.rendering.view import ReportView, build_view
 
 
 class RenderedReport(StrictModel):
@@ -26,6 +26,7 @@ class RenderedReport(StrictModel):
     csv_filename: str
     files: dict[str, bytes] = Field(default_factory=dict)  # further attachments by file name: the XLSX and the PDF when asked
     inline_images: dict[str, tuple[bytes, str]] = Field(default_factory=dict)  # content id -> (image, subtype): the logo
+    view: ReportView | None = None  # what every format rendered: change alerts decide from it
 
 
 def empty_insights(report: CostReport) -> ReportInsights:
@@ -61,4 +62,5 @@ def render_report(report: CostReport, insights: ReportInsights | None = None,
         csv_filename=csv_filename(report),
         files=files,
         inline_images={LOGO_CID: (brand.logo.data, brand.logo.subtype)} if brand and brand.logo else {},
+        view=view,
     )

@@ -37,6 +37,7 @@ def _trend_lines(view: ReportView) -> list[str]:
     for bar in view.trend.bars:
         title, _, amount = bar.title.partition(": ")
         cells = "#" * max(round(bar.height * _TREND_BAR_WIDTH / 100), 1 if bar.amount > 0 else 0)
+        amount = amount if not bar.no_data else "no data"
         lines.append(f"{'[x]' if bar.current else '[ ]'} {title.ljust(11)} {amount.rjust(14)}  {cells}")
     return lines
 
@@ -48,12 +49,13 @@ def render_text(view: ReportView) -> str:
             "trend_lines": _trend_lines(view),
             "change_table": _text_table(
                 ["Service", "Change", "Change %", "Now"],
-                [[("* " if c.flagged else "") + c.service, c.change, c.pct, c.now] for c in view.changes],
+                [[("* " if c.flagged else "") + (c.full_name or c.service), c.change, c.pct, c.now] for c in view.changes],
             ),
             "service_table": _text_table(
-                ["Service", "Current", "Previous", "Change", "Change %", "Share"],
-                [[s.service, s.current, s.previous, s.change, s.pct, s.share] for s in view.services],
-                total=[*view.services_total, ""],
+                # What each service costs; its change is in the changes table (each change shown once).
+                ["Service", "Current", "Previous", "Share"],
+                [[s.full_name or s.service, s.current, s.previous, s.share] for s in view.services],
+                total=[*view.services_total[:3], ""],
             ),
             "account_table": _text_table(
                 ["Account", "Services", "Current", "Previous", "Change", "Change %"],

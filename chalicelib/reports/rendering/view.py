@@ -8,16 +8,27 @@ formats cannot disagree.
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
+
+from pydantic import Field
 
 from chalicelib.core.formatting import format_money, format_pct, format_share, format_signed_money
 from chalicelib.core.models import StrictModel
 from chalicelib.reports.costs.analysis import CostReport, ServiceRow, pct_change
 from chalicelib.reports.costs.insights import ReportInsights, account_label
 from chalicelib.reports.rendering.colours import AMBER, GREEN, GREY, RED, change_colour as colour
-from chalicelib.reports.rendering.wording import BUDGET_LABELS, breakdown_lines, change_label, footer_notes, headline
+from chalicelib.reports.rendering.wording import (
+    BUDGET_LABELS,
+    breakdown_lines,
+    change_label,
+    footer_notes,
+    headline,
+    short_service,
+)
 
 CHANGES_ROWS = 10  # the changes table: the largest moves, flagged ones marked
+MAX_CHANGES_ROWS = 25  # with the flagged ones beyond the largest 10 (the rest: in the CSV)
 
 
 def ordinal(day: int) -> str:
@@ -48,6 +59,12 @@ class Headline(StrictModel):
     arrow: str  # ▲ ▼ or empty
     flagged: bool
     comparisons: list[str]  # "vs the 7-day average ($1,234.00): +$12.00 (+1.0%)", "per day: ..."
+    # What `flagged` judges: the change against the 7-day average for a daily report with that
+    # history, against the previous period otherwise (change alerts decide from these).
+    flag_change_amount: Decimal = Decimal(0)
+    flag_change_pct: str = ""
+    flag_basis: str = ""  # "the 7-day average ($1,588.73)" / "2026-11-20"
+    flag_vs_average: bool = False  # a daily report judged against its 7-day average
 
 
 class TrendBar(StrictModel):
@@ -56,6 +73,8 @@ class TrendBar(StrictModel):
     amount: Decimal
     height: int  # 0..100, share of the tallest bar
     current: bool
+    start: date | None = None  # the day (or month) the bar covers
+    no_data: bool = False  # a month without any cost data: "no data", never $0.00
 
 
 class TrendView(StrictModel):
@@ -64,6 +83,7 @@ class TrendView(StrictModel):
     first: str
     last: str
     peak: str
+    scale: list[str] = Field(default_factory=list)  # the bars' scale, top to bottom: ["$2,320.00", "$1,160.00", "$0.00"]
 
 
 class MonthToDateView(StrictModel):
@@ -77,6 +97,7 @@ class MonthToDateView(StrictModel):
     note: str | None
     budget_line: str | None  # "On track to exceed the $52,000.00 monthly budget by $1,240.00 on the 24th"
     budget_colour: str
+    budget_status: str | None = None  # the outlook: "within", "exceed" or "over"; None without a monthly budget
 
 
 class UsageTypeRow(StrictModel):
@@ -87,6 +108,7 @@ class UsageTypeRow(StrictModel):
 
 
 class WhyView(StrictModel):
+    service: str = ""  # the service the sentence explains
     sentence: str  # "Amazon EC2 rose $6,120.00 (+180.0%): these usage types explain $5,900.00 of it"
     rows: list[UsageTypeRow]
     console_url: str
@@ -94,7 +116,8 @@ class WhyView(StrictModel):
 
 
 class ChangeRow(StrictModel):
-    service: str
+    service: str  # the short name (EC2, S3...) where AWS has one
+    full_name: str = ""  # Cost Explorer's name: on hover, in the CSV and the XLSX
     change: str
     change_amount: Decimal
     pct: str
@@ -104,7 +127,8 @@ class ChangeRow(StrictModel):
 
 
 class ServiceRowView(StrictModel):
-    service: str
+    service: str  # the short name (EC2, S3...) where AWS has one
+    full_name: str = ""  # Cost Explorer's name: on hover, in the CSV and the XLSX
     current: str
     previous: str
     change: str
@@ -141,10 +165,15 @@ class BudgetView(StrictModel):
     colour: str
     width: int
     remaining: str
+    used_pct: Decimal = Decimal(0)  # the XLSX writes it as a number
+    status: str = "ok"  # "ok", "warning" or "over"
 
 
 class ReportView(StrictModel):
     client_id: str
+    period_start: date | None = None  # the reported period, end exclusive (links to Cost Explorer)
+    period_end: date | None = None
+    previous_start: date | None = None
     client_name: str
     kind: str  # "Weekly"
     report_type: str
@@ -158,7 +187,7 @@ class ReportView(StrictModel):
     why: WhyView | None
     changes: list[ChangeRow]
     changes_flagged: int
-    more_flagged: int  # flagged changes beyond the table (bold in the services table)
+    more_flagged: int  # flagged changes beyond the changes table (in the CSV)
     services: list[ServiceRowView]
     services_total: list[str]  # [label, current, previous, change, change %]: usage when charges are apart
     services_total_amount: Decimal
@@ -181,6 +210,11 @@ def _headline(report: CostReport, insights: ReportInsights) -> Headline:
             f"per day: {format_money(base.per_day_current, cur)} vs {format_money(base.per_day_previous, cur)} "
             f"({format_pct(base.per_day_change_pct)}; {report.current.days} vs {report.previous.days} days)"
         )
+    if base.average is not None:
+        flag_change, flag_pct = base.change_vs_average or Decimal(0), base.change_vs_average_pct
+        flag_basis = f"the {base.average_days}-day average ({format_money(base.average, cur)})"
+    else:
+        flag_change, flag_pct, flag_basis = report.total_change, report.total_change_pct, report.previous.label()
     arrow = "\u25b2" if report.total_change > 0 else "\u25bc" if report.total_change < 0 else ""
     return Headline(
         label=headline(report), label_text=headline(report, "TOTAL SPEND"), change_label=change_label(report),
@@ -190,7 +224,9 @@ def _headline(report: CostReport, insights: ReportInsights) -> Headline:
         compared_previous_amount=report.compared_previous, change_pct=format_pct(report.total_change_pct),
         previous=format_money(report.compared_previous, cur),
         previous_net=format_money(report.total_previous, cur),
-        colour=colour(report.total_change), arrow=arrow, flagged=base.flagged, comparisons=comparisons,
+        colour=colour(report.total_change, report.total_change_pct), arrow=arrow, flagged=base.flagged, comparisons=comparisons,
+        flag_change_amount=flag_change, flag_change_pct=format_pct(flag_pct), flag_basis=flag_basis,
+        flag_vs_average=base.average is not None,
     )
 
 
@@ -199,12 +235,16 @@ def _trend(report: CostReport, insights: ReportInsights) -> TrendView:
     cur = report.currency
     bars = []
     for point in trend.points:
+        # A month at exactly zero had no cost data (AWS bills something every month an account runs).
+        no_data = trend.granularity == "MONTHLY" and point.amount == 0
         if trend.granularity == "MONTHLY":
             label, title = point.start.strftime("%b"), point.start.strftime("%B %Y")
         else:
             label, title = str(point.start.day), point.start.strftime("%a %-d %b")
-        bars.append(TrendBar(label=label, title=f"{title}: {format_money(point.amount, cur)}", amount=point.amount,
-                             height=_width(point.amount, trend.peak), current=point.in_period))
+        figure = "no data" if no_data else format_money(point.amount, cur)
+        bars.append(TrendBar(label=label, title=f"{title}: {figure}", amount=point.amount, no_data=no_data,
+                             height=_width(point.amount, trend.peak), current=point.in_period,
+                             start=point.start))
     if trend.granularity == "MONTHLY":
         caption = f"Monthly totals, last {len(bars)} months"
         first = trend.points[0].start.strftime("%b %Y") if trend.points else ""
@@ -213,7 +253,9 @@ def _trend(report: CostReport, insights: ReportInsights) -> TrendView:
         caption = f"Daily totals, last {len(bars)} days"
         first = trend.points[0].start.strftime("%-d %b") if trend.points else ""
         last = trend.points[-1].start.strftime("%-d %b") if trend.points else ""
-    return TrendView(caption=caption, bars=bars, first=first, last=last, peak=format_money(trend.peak, cur))
+    scale = [format_money(trend.peak, cur), format_money(trend.peak / 2, cur), format_money(Decimal(0), cur)]
+    return TrendView(caption=caption, bars=bars, first=first, last=last, peak=format_money(trend.peak, cur),
+                     scale=scale if trend.peak > 0 else [])
 
 
 def _month_to_date(report: CostReport, insights: ReportInsights) -> MonthToDateView | None:
@@ -237,8 +279,8 @@ def _month_to_date(report: CostReport, insights: ReportInsights) -> MonthToDateV
                            f"heading for {format_money(outlook.projected, cur)}")
             budget_colour = RED
         elif outlook.status == "exceed":
-            budget_line = (f"On track to exceed the {budget} monthly budget by {format_money(outlook.difference, cur)}"
-                           f" on the {ordinal(outlook.crossing_day.day)}")
+            budget_line = (f"On track to cross the {budget} monthly budget on the {ordinal(outlook.crossing_day.day)}"
+                           f" (month total about {format_money(outlook.projected, cur)})")
             budget_colour = AMBER
         else:
             budget_line = (f"On track to stay within the {budget} monthly budget "
@@ -249,6 +291,7 @@ def _month_to_date(report: CostReport, insights: ReportInsights) -> MonthToDateV
         forecast_amount=mtd.forecast.total if mtd.forecast else None,
         projected=format_money(mtd.projected, cur) if mtd.projected is not None else None,
         projected_amount=mtd.projected, note=mtd.forecast_note, budget_line=budget_line, budget_colour=budget_colour,
+        budget_status=outlook.status if outlook is not None else None,
     )
 
 
@@ -266,7 +309,7 @@ def _why(report: CostReport, insights: ReportInsights) -> WhyView | None:
         sentence = f"{why.service} {verb} {format_money(abs(why.change), cur)} ({format_pct(why.change_pct)})"
     rows = [UsageTypeRow(usage_type=u.usage_type, region=u.region, change=format_signed_money(u.change, cur),
                          change_amount=u.change) for u in why.usage_types]
-    return WhyView(sentence=sentence, rows=rows, console_url=why.console_url, partial=why.partial)
+    return WhyView(service=why.service, sentence=sentence, rows=rows, console_url=why.console_url, partial=why.partial)
 
 
 def _movers(report: CostReport) -> list[ServiceRow]:
@@ -274,12 +317,15 @@ def _movers(report: CostReport) -> list[ServiceRow]:
 
 
 def _changes(report: CostReport) -> list[ChangeRow]:
-    """One table: the largest moves, largest first; flagged ones (the alerts) are marked."""
+    """The one place a change is shown: the largest moves and every flagged one, largest first;
+    flagged ones (the alerts) are marked. The services table shows what each service costs."""
     cur = report.currency
-    chosen = _movers(report)[:CHANGES_ROWS]
+    movers = enumerate(_movers(report))
+    chosen = [r for index, r in movers if index < CHANGES_ROWS or r.flagged][:MAX_CHANGES_ROWS]
     return [
-        ChangeRow(service=r.service, change=format_signed_money(r.change, cur), change_amount=r.change,
-                  pct=format_pct(r.change_pct), now=format_money(r.current, cur), colour=colour(r.change),
+        ChangeRow(service=short_service(r.service), full_name=r.service, change=format_signed_money(r.change, cur),
+                  change_amount=r.change,
+                  pct=format_pct(r.change_pct), now=format_money(r.current, cur), colour=colour(r.change, r.change_pct),
                   flagged=r.flagged)
         for r in chosen
     ]
@@ -298,7 +344,7 @@ def _budget(report: CostReport) -> BudgetView | None:
         line=f"{report.report_type.capitalize()} budget: {format_money(budget.spent, cur)} of "
              f"{format_money(budget.budget, cur)} ({format_share(budget.used_pct)} used)",
         label=label, colour={"ok": GREEN, "warning": AMBER, "over": RED}[budget.status], width=width,
-        remaining=remaining,
+        remaining=remaining, status=budget.status, used_pct=budget.used_pct,
     )
 
 
@@ -317,10 +363,11 @@ def build_view(report: CostReport, insights: ReportInsights, attachments: list[s
     cur = report.currency
     names = insights.account_names
     services = [
-        ServiceRowView(service=r.service, current=format_money(r.current, cur), previous=format_money(r.previous, cur),
+        ServiceRowView(service=short_service(r.service), full_name=r.service, current=format_money(r.current, cur),
+                       previous=format_money(r.previous, cur),
                        change=format_signed_money(r.change, cur), pct=format_pct(r.change_pct), share=format_share(r.share_pct),
                        share_width=int(min(r.share_pct, Decimal(100)).to_integral_value(rounding=ROUND_HALF_UP)),
-                       colour=colour(r.change), flagged=r.flagged,
+                       colour=colour(r.change, r.change_pct), flagged=r.flagged,
                        current_amount=r.current, previous_amount=r.previous, change_amount=r.change, share_pct=r.share_pct)
         for r in report.services
     ]
@@ -328,19 +375,21 @@ def build_view(report: CostReport, insights: ReportInsights, attachments: list[s
         AccountRowView(label=account_label(a.account_id, names), account_id=a.account_id,
                        spaced_id=account_label(a.account_id, {}), name=names.get(a.account_id),
                        services=a.services, current=format_money(a.current, cur), previous=format_money(a.previous, cur),
-                       change=format_signed_money(a.change, cur), pct=format_pct(a.change_pct), colour=colour(a.change),
+                       change=format_signed_money(a.change, cur), pct=format_pct(a.change_pct),
+                       colour=colour(a.change, a.change_pct),
                        current_amount=a.current, previous_amount=a.previous, change_amount=a.change)
         for a in report.accounts
     ]
     changes = _changes(report)
     headline = _headline(report, insights)
     return ReportView(
-        client_id=report.client_id, client_name=report.client_name, kind=report.report_type.capitalize(),
+        client_id=report.client_id, period_start=report.current.start, period_end=report.current.end,
+        previous_start=report.previous.start, client_name=report.client_name, kind=report.report_type.capitalize(),
         report_type=report.report_type, period=report.current.label(), compared_with=report.previous.label(),
         currency=cur, headline=headline, trend=_trend(report, insights),
         month_to_date=_month_to_date(report, insights), budget=_budget(report), why=_why(report, insights),
         changes=changes, changes_flagged=sum(c.flagged for c in changes),
-        more_flagged=sum(r.flagged for r in _movers(report)[CHANGES_ROWS:]), services=services,
+        more_flagged=sum(r.flagged for r in report.services) - sum(c.flagged for c in changes), services=services,
         services_total=_services_total(report),
         services_total_amount=report.usage_current if report.charges_apart else report.total_current,
         accounts=accounts,

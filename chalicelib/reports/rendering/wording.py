@@ -14,6 +14,45 @@ _METRIC_LABELS = {
     "BlendedCost": "blended cost",
 }
 _RECORD_TYPE_LABELS = {"Credit": "credits", "Refund": "refunds", "Tax": "tax"}
+# The names AWS itself uses for a service in the console and its docs; the report shows these (the
+# full Cost Explorer name on hover), the CSV and the XLSX keep the full name.
+SHORT_SERVICE_NAMES = {
+    "Amazon Elastic Compute Cloud - Compute": "EC2",
+    "Amazon Simple Storage Service": "S3",
+    "Amazon Relational Database Service": "RDS",
+    "Amazon DynamoDB": "DynamoDB",
+    "AWS Lambda": "Lambda",
+    "Amazon CloudFront": "CloudFront",
+    "Amazon Virtual Private Cloud": "VPC",
+    "Amazon Simple Queue Service": "SQS",
+    "Amazon Simple Notification Service": "SNS",
+    "AmazonCloudWatch": "CloudWatch",
+    "Amazon Elastic Load Balancing": "ELB",
+    "Amazon Elastic Container Service": "ECS",
+    "Amazon Elastic Container Service for Kubernetes": "EKS",
+    "Amazon Elastic Kubernetes Service": "EKS",
+    "Amazon Elastic File System": "EFS",
+    "Amazon ElastiCache": "ElastiCache",
+    "Amazon Redshift": "Redshift",
+    "Amazon Route 53": "Route 53",
+    "AWS Key Management Service": "KMS",
+    "AWS Secrets Manager": "Secrets Manager",
+    "AWS Glue": "Glue",
+    "Amazon Athena": "Athena",
+    "Amazon API Gateway": "API Gateway",
+    "AWS Step Functions": "Step Functions",
+    "Amazon OpenSearch Service": "OpenSearch",
+    "Amazon Elastic Block Store": "EBS",
+    "Amazon Simple Email Service": "SES",
+    "Amazon Kinesis": "Kinesis",
+    "Amazon SageMaker": "SageMaker",
+    "Amazon Bedrock": "Bedrock",
+}
+
+
+def short_service(name: str) -> str:
+    return SHORT_SERVICE_NAMES.get(name, name)
+
 
 
 def alert_text(flag: ChangeFlag, currency: str) -> str:
@@ -54,7 +93,10 @@ def footer_notes(report: CostReport, attachments: list[str] | None = None) -> li
 
 def headline(report: CostReport, total: str = "Total spend") -> str:
     """The headline total says what it is: net of credits and refunds when they are included."""
-    label = f"{total} (net of credits and refunds)" if report.net_of_credits else total
+    included = [name for name, kind in (("credits", "Credit"), ("refunds", "Refund"))
+                if kind not in report.excluded_record_types]
+    # Names only what is netted in, so the headline never contradicts the footer's "Excluded: ...".
+    label = f"{total} (net of {' and '.join(included)})" if report.net_of_credits and included else total
     return label + (" (estimated)" if report.estimated else "")
 
 
@@ -70,10 +112,11 @@ def breakdown_lines(report: CostReport) -> list[str]:
         return []
     cur = report.currency
     lines = [f"Usage: {format_money(report.usage_current, cur)} (previous {format_money(report.usage_previous, cur)})"]
-    if "Credit" not in report.excluded_record_types:
+    # A line only for what the period holds: no "Credits: $0.00 (previous $0.00)".
+    if "Credit" not in report.excluded_record_types and (report.credits_current or report.credits_previous):
         lines.append(f"Credits: {format_money(report.credits_current, cur)} "
                      f"(previous {format_money(report.credits_previous, cur)})")
-    if "Refund" not in report.excluded_record_types:
+    if "Refund" not in report.excluded_record_types and (report.refunds_current or report.refunds_previous):
         lines.append(f"Refunds: {format_money(report.refunds_current, cur)} "
                      f"(previous {format_money(report.refunds_previous, cur)})")
     if report.monthly_charges_compared:

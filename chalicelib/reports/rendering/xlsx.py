@@ -83,7 +83,7 @@ def _summary(book: Any, view: ReportView, fmt: dict) -> None:
     row += 1
     ws.write_string(row, 0, f"{h.change_label} vs previous period")
     ws.write_number(row, 1, _number(h.change_amount), fmt["money"])
-    ws.write_string(row, 2, h.change_pct)
+    _pct_cell(ws, row, 2, h.change_pct, h.change_amount, h.compared_previous_amount, fmt)
     row += 1
     ws.write_string(row, 0, "Previous period, compared figures")
     ws.write_number(row, 1, _number(h.compared_previous_amount), fmt["money"])
@@ -99,6 +99,7 @@ def _summary(book: Any, view: ReportView, fmt: dict) -> None:
     if view.budget:
         row += 2
         ws.write_string(row, 0, f"{view.budget.line} - {view.budget.label}")
+        ws.write_number(row, 1, _number(view.budget.used_pct / 100), fmt["share"])
     mtd = view.month_to_date
     if mtd:
         row += 2
@@ -162,7 +163,7 @@ def _services(book: Any, view: ReportView, fmt: dict) -> None:
     ws.set_column(1, 3, 16)
     ws.set_column(4, 6, 12)
     for i, s in enumerate(view.services, start=1):
-        ws.write_string(i, 0, s.service)
+        ws.write_string(i, 0, s.full_name or s.service)
         ws.write_number(i, 1, _number(s.current_amount), fmt["money"])
         ws.write_number(i, 2, _number(s.previous_amount), fmt["money"])
         ws.write_number(i, 3, _number(s.change_amount), fmt["money"])

@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from chalicelib.core.clients import CheckedClient, checked, load_configs
-from chalicelib.core.executions import short_reason, skip_record
+from chalicelib.core.executions import SKIP_ACTIONS, short_reason, skip_record
 from chalicelib.core.models import ClientConfig
 from chalicelib.core.periods import utcnow
 from chalicelib.reports import store
@@ -35,7 +35,8 @@ def eligibility(event: EligibilityInput) -> EligibilityResult:
         if run.send_slot is not None and not in_send_slot(run, config):
             continue  # an hourly run holds only the clients whose local send time is this slot
         if isinstance(config, str):
-            records.append(_record(client_id, "failed", config, category="configuration"))
+            records.append({**_record(client_id, "failed", config, category="configuration"),
+                            "recommended_action": SKIP_ACTIONS["configuration"]})
             continue
         kind, reason = _skip_reason(run, config, ledger, now)
         if reason:

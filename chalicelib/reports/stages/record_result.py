@@ -38,5 +38,7 @@ def record(event: RecordResultInput) -> RecordResultOutput:
         attrs["started_at"] = event.collected.started_at.isoformat()  # with updated_at: the client's duration
     if attrs["status"] == "completed" and event.rendered is not None:
         attrs["spend_reported"] = event.rendered.spend_reported
+        if event.rendered.change_reported:
+            attrs["change_reported"] = event.rendered.change_reported
     store.put_client_record(event.run.run_id, event.client_id, attrs)
     return RecordResultOutput(client_id=event.client_id, status=attrs["status"])

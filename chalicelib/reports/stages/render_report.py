@@ -14,7 +14,8 @@ from chalicelib.reports.contracts import CostDataset, RenderReportInput, RenderR
 from chalicelib.reports.costs.analysis import analyze
 from chalicelib.reports.costs.context import ReportContext
 from chalicelib.reports.costs.insights import build_insights
-from chalicelib.reports.rendering.change_alert import change_notification
+from chalicelib.reports.rendering.change_alert import change_notification, report_link
+from chalicelib.reports.rendering.digest import digest_notification
 
 ATTACHMENT_CONTENT_TYPES = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                             "pdf": "application/pdf"}
@@ -56,14 +57,21 @@ def render(task: RenderReportInput) -> RenderReportResult:
         inline_images=rendered.inline_images,
     )
     message_key = store.put_bytes(key("message.eml"), message, "message/rfc822")
-    alert = change_notification(report, config)
-    if alert is not None:  # queued once per (client, report type, period), whatever repeats
-        from chalicelib.core.notifications import enqueue
+    alert = None
+    if rendered.view is not None:  # decided from what the report shows, linked to the stored report
+        alert = change_notification(rendered.view, config,
+                                    report_link(get_settings().bucket_name, key("report.html")))
+    digest = digest_notification(rendered.view, config) if rendered.view is not None else None
+    for notification in (alert, digest):
+        if notification is not None:  # queued once per (client, report type, period), whatever repeats
+            from chalicelib.core.notifications import enqueue
 
-        enqueue(alert)
+            enqueue(notification)
     publish(task.run.report_type, ReportsGenerated=1)
     return RenderReportResult(message_key=message_key, html_bytes=len(rendered.html.encode("utf-8")),
-                              recipients=len(config.recipients), spend_reported=report.total_current)
+                              recipients=len(config.recipients), spend_reported=report.total_current,
+                              change_reported=(f"{rendered.view.headline.change} ({rendered.view.headline.change_pct})"
+                                               if rendered.view is not None else None))
 
 
 def local_time_note(config: ClientConfig) -> list[str]:

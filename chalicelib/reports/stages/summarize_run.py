@@ -53,7 +53,7 @@ def summarize(event: SummarizeRunInput) -> RunSummary:
         ][:MAX_LISTED_FAILURES],
     )
     # Every outcome (those eligibility decided too), emitted once here, 10 a request, and the run's end.
-    emit_run_metrics(run.run_id, run.report_type, run.started_at, records)
+    emit_run_metrics(run.run_id, run.report_type, run.started_at, records, as_of=run.as_of)
     summary = summary.model_copy(update={"alert_notification_id": send_failure_alert(summary)})
     summary_json = summary.model_dump(mode="json")
     store.update_run_meta(run.run_id, {"status": summary.status, "summary": json.dumps(summary_json),
