@@ -10,7 +10,7 @@ import re
 from decimal import Decimal as D
 
 from chalicelib.reports.costs.analysis import analyze
-from chalicelib.reports.costs.explorer import BucketTotal
+from chalicelib.reports.costs.context import BucketTotal
 from chalicelib.reports.costs.insights import build_trend
 from chalicelib.reports.rendering import render_report
 from chalicelib.reports.rendering.colours import GREY, RED
