@@ -11,7 +11,7 @@ import signal
 import sys
 from pathlib import Path
 
-from local.cli.common import EXIT_BAD_INPUT, EXIT_OK, SAMPLES
+from local.cli.common import COSTS_HELP, EXIT_BAD_INPUT, EXIT_OK, SAMPLES
 
 HELP = "a persistent local AWS endpoint on 127.0.0.1 with the app deployed into it"
 
@@ -19,7 +19,7 @@ HELP = "a persistent local AWS endpoint on 127.0.0.1 with the app deployed into 
 def add_arguments(serve: argparse.ArgumentParser) -> None:
     serve.add_argument("--port", type=int, default=4566, help="port on 127.0.0.1 (default: 4566)")
     serve.add_argument("--clients", type=Path, default=SAMPLES / "clients.json", help="JSON list of client configs")
-    serve.add_argument("--costs", type=Path, default=SAMPLES / "costs.csv", help="cost data CSV for the local Cost Explorer")
+    serve.add_argument("--costs", type=Path, default=SAMPLES / "costs.csv", help=COSTS_HELP)
     serve.add_argument("--out", type=Path, default=Path("out"), help="emails land in OUT/<client_id>/ (default: out/)")
 
 
@@ -27,12 +27,12 @@ def command(args: argparse.Namespace) -> int:
     """The `python -m local serve` command: deploy, print the banner, then exactly one `READY ...`
     line; run until Ctrl-C or SIGTERM, then stop cleanly (exit 0)."""
     from local.aws.client_configs import load_clients
-    from local.aws.cost_explorer.data import CostData
+    from local.aws.exports.files import read_costs
     from local.aws.server import LocalServer
 
     try:
         clients = load_clients(args.clients)
-        costs = CostData.from_csv(args.costs)
+        costs = read_costs(args.costs)
     except (OSError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
