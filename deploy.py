@@ -25,7 +25,7 @@ if str(ROOT) not in sys.path:
 def main(argv: list[str] | None = None) -> int:
     from botocore.exceptions import BotoCoreError, ClientError
 
-    from infra.deployer import DeployError, Deployer
+    from infra.deployer import Deployer, DeployError
     from infra.stage import load_stage, stage_names
 
     parser = argparse.ArgumentParser(prog="python deploy.py", description=__doc__.splitlines()[0])

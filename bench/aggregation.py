@@ -8,8 +8,8 @@ stage functions the state machine runs (plan, one aggregate_tenant per tenant, p
   daily       an ordinary day (yesterday only)
   backfill    the whole range (366 days: every day, week, month and year touched)
   1 January   yesterday, December and the year (the year from the months the backfill wrote)
-and, in the same run, the baseline the issue replaces: Scan the whole table and compute the same
-summaries in memory. "items read" counts what DynamoDB evaluates (ScannedCount for Query/Scan,
+and, in the same run, the baseline these aggregations replace: Scan the whole table and compute the
+same summaries in memory. "items read" counts what DynamoDB evaluates (ScannedCount for Query/Scan,
 found items for GetItem), which is what read capacity is billed on.
 """
 

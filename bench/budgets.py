@@ -32,8 +32,8 @@ def main() -> None:
     if not 1 <= args.clients <= 5000:
         parser.error("--clients must be between 1 and 5000")
 
-    from local.aws.cost_explorer.data import CostData
     from bench.common import quiet_local_aws, timed_execution
+    from local.aws.cost_explorer.data import CostData
     from local.samples.make_samples import synthetic_clients
 
     os.environ["POWERTOOLS_LOG_LEVEL"] = "ERROR"

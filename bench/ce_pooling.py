@@ -49,7 +49,7 @@ def population(n: int, payers: int, kind: str, seed: int = 13) -> list[Client]:
         if kind == "bench":
             clients.append(Client(payer, 2, 12))
         else:
-            accounts = max(1, int(round(math.exp(rng.uniform(0, math.log(40))))))
+            accounts = max(1, round(math.exp(rng.uniform(0, math.log(40)))))
             clients.append(Client(payer, accounts, rng.randint(8, 40)))
     return clients
 

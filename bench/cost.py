@@ -87,7 +87,8 @@ def print_bill(lines: list[BillLine], clients: int, title: str) -> float:
     print(title)
     print(f"  {'line':38} {'quantity':>14}  {'unit':22} {'unit price':>13} {'cost (USD)':>12} {'share':>6}")
     for line in lines:
-        quantity = f"{line.quantity:,.1f}" if isinstance(line.quantity, float) and not line.quantity.is_integer() else f"{int(line.quantity):,}"
+        fractional = isinstance(line.quantity, float) and not line.quantity.is_integer()
+        quantity = f"{line.quantity:,.1f}" if fractional else f"{int(line.quantity):,}"
         print(f"  {line.line:38} {quantity:>14}  {line.unit:22} {line.unit_usd:>13.10f} {line.usd:>12.6f} "
               f"{line.usd / total if total else 0:>6.1%}")
     print(f"  {'total':38} {'':>14}  {'':22} {'':>13} {total:>12.6f}")
@@ -113,7 +114,8 @@ def main(argv: list[str] | None = None) -> int:
     else:
         summary = run_synthetic(args.clients, args.report_type, args.as_of)
     if "usage" not in summary:
-        print(f"error: {args.summary}: no `usage` counts (written by `python -m local run` since issue 13)", file=sys.stderr)
+        print(f"error: {args.summary}: no `usage` counts (a summary.json older than the call counts "
+              "`python -m local run` writes)", file=sys.stderr)
         return 2
     clients = len(summary.get("clients", [])) or args.clients
     usage = summary["usage"]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Iterable, Iterator
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -66,7 +66,7 @@ def synthetic_year(clients: int, first_day: date, days: int, seed_value: int = 1
     rng = random.Random(seed_value)
     client_ids = [f"client-{n:04d}" for n in range(clients)]
     for offset in range(days):
-        started = datetime.combine(first_day + timedelta(days=offset), datetime.min.time(), timezone.utc).replace(hour=8)
+        started = datetime.combine(first_day + timedelta(days=offset), datetime.min.time(), UTC).replace(hour=8)
         run_id = f"scheduled-daily-{started:%Y-%m-%d}"
         slowest = 0.0
         failures = False

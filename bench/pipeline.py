@@ -138,7 +138,8 @@ def main(argv: list[str] | None = None) -> int:
             ratio = f"  {seconds / figures['floor']:.2f}x the floor (aim <= 2.5x)" if "floor" in figures else ""
             print(f"  pipeline (execution only)        {described['status']:9} {seconds:7.1f} s  "
                   f"{seconds / n * 1000:6.1f} ms/client{ratio}")
-            print(f"    delivered {summary.get('delivered')} / skipped {summary.get('skipped')} / failed {summary.get('failed')}; "
+            print(f"    delivered {summary.get('delivered')} / skipped {summary.get('skipped')} / "
+                  f"failed {summary.get('failed')}; "
                   f"Cost Explorer requests {used['ce_requests'] / n:.2f} per client (3: costs, history, forecast; one more "
                   f"when the periods hold a 1st of a month, for credits, refunds and monthly charges; one per flagged why); "
                   f"state transitions {used['state_transitions'] / n:.1f} per client")

@@ -19,7 +19,7 @@ import json
 import statistics
 import time
 from collections import Counter
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -28,12 +28,12 @@ SAMPLES = Path(__file__).resolve().parents[1] / "local" / "samples"
 
 
 def _run_context(report_type: str, as_of: date) -> Any:
-    from chalicelib.reports.contracts import RunContext
     from chalicelib.core.periods import report_periods
+    from chalicelib.reports.contracts import RunContext
 
     current, previous = report_periods(report_type, as_of)
     return RunContext(run_id="bench", report_type=report_type, as_of=as_of, current=current, previous=previous,
-                      started_at=datetime.now(timezone.utc))
+                      started_at=datetime.now(UTC))
 
 
 def collect_and_render(configs: list[Any], ce: Any, run: Any, render: bool, formats: tuple[str, ...] = ()) -> dict[str, Any]:

@@ -26,8 +26,9 @@ LAMBDA_GB_SECOND, LAMBDA_REQUEST = 0.0000166667, 0.20 / 1e6
 TRANSITION = 0.025 / 1000
 DDB_WRITE, DDB_READ = 0.625 / 1e6, 0.125 / 1e6
 LAMBDA_MEMORY_GB = 1.0  # scrape_chunk's memory in dev/prod (infra/stages.json); the short stages use less
-# What a real run handles (assumptions, see README "Market-signal scrapers"): runs per year, items, SEC requests
-# per run, seconds of Lambda work per item beyond the rate-limit wait (big companyfacts downloads for banks).
+# What a real run handles (assumptions; the schedules are in docs/scrapers.md, the resulting bill in
+# bench/README.md, "Scrapers"): runs per year, items, SEC requests per run, seconds of Lambda work per
+# item beyond the rate-limit wait (big companyfacts downloads for banks).
 REAL_RUNS = {
     "bond-issuance": {"runs": 52, "items": 8, "sec_requests": 38, "work_s": 1.0},   # ~30 search pages of 100 + documents
     "bdc-discount": {"runs": 365, "items": 6, "sec_requests": 7, "work_s": 0.5},    # 1 frame + companyconcept misses
@@ -112,7 +113,7 @@ def main() -> None:
           f"{limit['sec_rate']:.2f} requests/s on average, at most {limit['sec_max_1s']} in any one second "
           f"(limit 10; the limiter spaces slots 110 ms apart = 9.1/s)")
 
-    print("\nreal runs (per year, from counts; assumptions in REAL_RUNS and the README):")
+    print("\nreal runs (per year, from counts; assumptions in REAL_RUNS, bench/scrapers.py):")
     print(f"{'scraper':15} {'runs/yr':>7} {'transitions/run':>15} {'lambda GB-s/run':>15} {'$/yr Step Fn':>12} "
           f"{'$/yr Lambda':>11} {'$/yr DynamoDB':>13}")
     total = 0.0

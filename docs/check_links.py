@@ -4,7 +4,7 @@
 
 Reads README.md, docs/*.md and bench/README.md. Every relative link must name an existing file
 and, when it has one, an existing heading anchor (GitHub's slugs). With --paths it also lists every
-repository path written in backticks (`chalicelib/...`, `tests/test_x.py`, ...) with the files
+repository path written in backticks (`chalicelib/...`, `tests/unit/test_x.py`, ...) with the files
 citing it, and says which of them no longer exist: after code moves, those are the lines to fix.
 Exit 1 when a link is broken (or, with --paths, a cited path is missing). Standard library only.
 """
@@ -24,7 +24,8 @@ CODE_SPAN = re.compile(r"`([^`\n]+)`")
 PATH_ROOTS = ("chalicelib/", "local/", "infra/", "tests/", "bench/", "statemachines/", "docs/", ".chalice/", ".ci/")
 # Written by a deploy, not committed (.gitignore): cited, never expected in a checkout.
 MADE_BY_DEPLOY = (".chalice/deployed", ".chalice/deployments")
-PATH_FILES = {"app.py", "deploy.py", "resources.yaml", "requirements.txt", "requirements-dev.txt", "Makefile", "README.md"}
+PATH_FILES = {"app.py", "deploy.py", "resources.yaml", "requirements.txt", "requirements-local.txt", "requirements-dev.txt",
+              "Makefile", "README.md", "pyproject.toml"}
 
 
 def doc_files() -> list[Path]:

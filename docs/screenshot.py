@@ -83,7 +83,8 @@ def screenshot(report: Path, png: Path, size: tuple[int, int]) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("out_dir", nargs="?", type=Path, default=ROOT / "out", help="the output folder of `make run` (default out/)")
+    parser.add_argument("out_dir", nargs="?", type=Path, default=ROOT / "out",
+                        help="the output folder of `make run` (default out/)")
     parser.add_argument("--client-id", default=DEFAULT_CLIENT, help=f"whose report (default {DEFAULT_CLIENT})")
     parser.add_argument("--png", type=Path, default=DEFAULT_PNG, help="where to write it (default docs/images/report.png)")
     parser.add_argument("--size", default=DEFAULT_SIZE, help=f"window WIDTH,HEIGHT in px: the crop (default {DEFAULT_SIZE})")

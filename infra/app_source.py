@@ -15,9 +15,9 @@ import importlib
 import importlib.util
 import re
 import sys
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
 
 from infra.model import ConsumeQueue, Description, StateMachine, dashed
 

@@ -15,7 +15,8 @@ Deploy, and why in this order:
 from __future__ import annotations
 
 import os
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from infra.kinds import (
     alarms,
@@ -33,7 +34,7 @@ from infra.kinds import (
 from infra.kinds.base import Context, DeployError, Report
 from infra.stage import Stage
 
-__all__ = ["Deployer", "DeployError"]
+__all__ = ["DeployError", "Deployer"]
 
 
 class Deployer:

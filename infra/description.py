@@ -20,7 +20,6 @@ from infra.model import (
     CostExplorer,
     Description,
     EmailConfigurationSet,
-    ConsumeQueue,
     Function,
     PublishTo,
     Queue,
@@ -41,7 +40,7 @@ RUNS = c.RUNS_PREFIX
 REPORT_CE_ACTIONS = ("ce:GetCostAndUsage", "ce:GetCostForecast")
 
 
-# A producer of notifications: records it once (chalicelib/notify/ledger.py) and sends it to the queue.
+# A producer of notifications: records it once (chalicelib/core/notifications.py) and sends it to the queue.
 _QUEUES_NOTIFICATIONS = (
     TableItems("reports", ("dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem"), (f"{c.PK_NOTIFICATION_PREFIX}*",)),
     SendToQueue("notify"),
@@ -51,7 +50,7 @@ _BUDGET_OUTCOMES = f"{c.PK_BUDGET_RUN_PREFIX}*"
 
 
 def _trigger(name: str) -> Function:
-    """A schedule handler (app.py: its cron) that starts a cost report execution."""
+    """A schedule handler (chalicelib/reports/blueprint.py: its cron) that starts a cost report execution."""
     return Function(name, timeout=30, grants=(StartExecution("cost_report"),))
 
 
@@ -195,7 +194,7 @@ DESCRIPTION = Description(
             PublishTo("summaries"),
         )),
         Function("aggregation_trigger", timeout=30, grants=(StartExecution("aggregate_summaries"),)),
-        # The market-signal scrapers (chalicelib/scraping/job/store.py: the SCRAPE# items; http.py: RATELIMIT#).
+        # The market-signal scrapers (chalicelib/scraping/store.py: the SCRAPE# items; http.py: RATELIMIT#).
         Function("scrape_plan", timeout=300, pipeline=True, grants=(
             TableItems("reports", ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"), SCRAPE_JOB),
             SEC_BUCKET,  # the bond search pages and the BDC NAV frame are SEC requests
@@ -231,7 +230,7 @@ DESCRIPTION = Description(
         )),
         Function("budget_alert", timeout=50, pipeline=True, grants=(
             _READS_CLIENTS,
-            # crossings and their outbox (chalicelib/budgets/crossings.py): one TransactWriteItems of puts
+            # crossings and their outbox (chalicelib/budgets/store.py): one TransactWriteItems of puts
             # claims them with their notification; the queued announcement is deleted
             TableItems("reports", ("dynamodb:PutItem", "dynamodb:Query", "dynamodb:DeleteItem"), (f"{c.PK_BUDGET_PREFIX}*",)),
             TableItems("reports", ("dynamodb:PutItem",), (_BUDGET_OUTCOMES,)),

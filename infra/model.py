@@ -9,7 +9,6 @@ per stage, CloudFormation logical id, environment variable, ASL placeholders) is
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Union
 
 
 def camel(text: str) -> str:
@@ -123,7 +122,7 @@ class StateMachine:
 
     key: str
     env: str | None = None  # default: <KEY>_STATE_MACHINE_ARN
-    grants: tuple["Grant", ...] = ()
+    grants: tuple[Grant, ...] = ()
 
     @property
     def logical_id(self) -> str:
@@ -217,8 +216,8 @@ class ReadSecrets:
     """secretsmanager:GetSecretValue on the stage's secrets prefix."""
 
 
-Grant = Union[TableItems, BucketObjects, CostExplorer, AssumePayerRoles, SendEmail, PublishTo, SendToQueue,
-              ConsumeQueue, StartExecution, RunMapChildren, ReadSecrets]
+Grant = (TableItems | BucketObjects | CostExplorer | AssumePayerRoles | SendEmail | PublishTo | SendToQueue
+         | ConsumeQueue | StartExecution | RunMapChildren | ReadSecrets)
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """The alarms and the dashboard, part of the description, written once for both deploy paths (naming.py).
 
 Alarms (all notify the description's alarm topic; docs/DEPLOY.md says what each means and what to do):
-  lambda-errors           any function raised (errors of all ten functions, summed per 5 minutes)
+  lambda-errors           any function raised (errors of every function of the stage, summed per 5 minutes)
   duration-near-timeout   a pipeline function used 80 % of its timeout (worst ratio over 5 minutes)
   report-missing          no successful daily run for 26 hours (the daily schedule is the heartbeat;
                           CloudWatch cannot look back further than 7 days, so weekly/monthly absence
@@ -17,11 +17,16 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from chalicelib.core.constants import METRIC_NAMESPACE as METRICS_NAMESPACE
-from chalicelib.core.constants import APP_NAME, REPORT_TYPES, SERVICE_NAME as METRICS_SERVICE
+from chalicelib.core.constants import (
+    APP_NAME,
+    METRIC_NAMESPACE as METRICS_NAMESPACE,
+    REPORT_TYPES,
+    SERVICE_NAME as METRICS_SERVICE,
+)
 from infra.model import Queue, dashed
 from infra.naming import Naming
 from infra.stage import Stage
+
 NEAR_TIMEOUT_RATIO = 0.8
 REPORT_MISSING_HOURS = 26
 FIXED_ALARMS = ("lambda-errors", "duration-near-timeout", "report-missing", "executions-failed", "ses-bounces-complaints")

@@ -30,9 +30,9 @@ from infra.model import (
     Grant,
     PublishTo,
     ReadSecrets,
+    RunMapChildren,
     SendEmail,
     SendToQueue,
-    RunMapChildren,
     StartExecution,
     TableItems,
     camel,
@@ -60,7 +60,7 @@ def grant_statements(stage: Stage, grants: tuple[Grant, ...]) -> list[dict[str, 
             bucket = stage.bucket_name(grant.bucket)
             sid = f"{d.bucket(grant.bucket).logical_id}{camel(grant.prefix)}"
             # Several grants on one prefix (different keys): Sids must be unique within a policy.
-            taken = sum(1 for s in statements if s["Sid"] == sid or s["Sid"].startswith(sid) and s["Sid"][len(sid):].isdigit())
+            taken = sum(1 for s in statements if s["Sid"] == sid or (s["Sid"].startswith(sid) and s["Sid"][len(sid):].isdigit()))
             sid += str(taken + 1) if taken else ""
             statements.append({"Sid": sid, "Effect": "Allow", "Action": list(grant.actions),
                                "Resource": [f"arn:aws:s3:::{bucket}/{grant.prefix}{grant.keys}"]})

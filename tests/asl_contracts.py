@@ -20,8 +20,9 @@ import datetime as dt
 import re
 import types
 import typing
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Union
+from typing import Any, Union
 
 from pydantic import BaseModel
 
@@ -35,25 +36,25 @@ class Leaf:
 
 @dataclass(frozen=True)
 class Arr:
-    item: "Shape"
+    item: Shape
 
 
 @dataclass(frozen=True)
 class Obj:
-    fields: tuple[tuple[str, "Shape"], ...]
+    fields: tuple[tuple[str, Shape], ...]
     open: bool = False
     model: type[BaseModel] | None = None  # the model it was derived from, for messages
 
-    def get(self, key: str) -> "Shape | None":
+    def get(self, key: str) -> Shape | None:
         return dict(self.fields).get(key)
 
-    def with_field(self, key: str, value: "Shape") -> "Obj":
+    def with_field(self, key: str, value: Shape) -> Obj:
         items = dict(self.fields)
         items[key] = value
         return Obj(tuple(sorted(items.items())), self.open, None)
 
 
-Shape = Union[Leaf, Arr, Obj]
+Shape = Leaf | Arr | Obj
 ANY = Leaf(Any)
 STR, INT, BOOL = Leaf(str), Leaf(int), Leaf(bool)
 ERROR_OUTPUT = Obj((("Cause", STR), ("Error", STR)))  # what a Catch writes at its ResultPath
@@ -350,7 +351,8 @@ class Checker:
                 return []
             outs = [self._next(state, self._finish(state, raw, result))]
             for catcher in state.get("Catch", []):
-                caught = put(raw, catcher.get("ResultPath", "$"), ERROR_OUTPUT) if catcher.get("ResultPath", "$") is not None else raw
+                at = catcher.get("ResultPath", "$")
+                caught = put(raw, at, ERROR_OUTPUT) if at is not None else raw
                 outs.append((catcher["Next"], caught))
             return outs
         except PathError as exc:

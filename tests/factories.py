@@ -3,7 +3,7 @@ rows for the local Cost Explorer, and report datasets, all from the same default
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -67,7 +67,7 @@ def run(report_type: str = "weekly") -> RunContext:
         as_of=date(2024, 5, 13),
         current=Period(start=date(2024, 5, 6), end=date(2024, 5, 13)),
         previous=Period(start=date(2024, 4, 29), end=date(2024, 5, 6)),
-        started_at=datetime(2024, 5, 13, 6, 0, tzinfo=timezone.utc),
+        started_at=datetime(2024, 5, 13, 6, 0, tzinfo=UTC),
     )
 
 
@@ -129,9 +129,12 @@ def realistic_context(report_type: str = "weekly"):
                                daily=[BucketTotal(start=date(2024, 5, 13) + timedelta(days=i), amount=Decimal(2110))
                                       for i in range(19)])
     breakdown = UsageBreakdown(service="Amazon DynamoDB", lines=[
-        UsageTypeLine(usage_type="WriteCapacityUnit-Hrs", region="us-east-1", current=Decimal("980.10"), previous=Decimal("120.00")),
-        UsageTypeLine(usage_type="ReadCapacityUnit-Hrs", region="us-east-1", current=Decimal("310.30"), previous=Decimal("150.00")),
-        UsageTypeLine(usage_type="TimedStorage-ByteHrs", region="eu-west-1", current=Decimal("250.37"), previous=Decimal("132.18")),
+        UsageTypeLine(usage_type="WriteCapacityUnit-Hrs", region="us-east-1",
+                      current=Decimal("980.10"), previous=Decimal("120.00")),
+        UsageTypeLine(usage_type="ReadCapacityUnit-Hrs", region="us-east-1",
+                      current=Decimal("310.30"), previous=Decimal("150.00")),
+        UsageTypeLine(usage_type="TimedStorage-ByteHrs", region="eu-west-1",
+                      current=Decimal("250.37"), previous=Decimal("132.18")),
     ])
     return ReportContext(granularity="DAILY", totals=totals, forecast=forecast, breakdown=breakdown,
                          account_names={ACCOUNTS[0]: "Production", ACCOUNTS[1]: "Staging"}, ce_requests=3)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any, Iterator
+from typing import Any
 
 from chalicelib.core.metric_events import ClientOutcome, RunEnd, client_outcome, run_end
 
@@ -77,7 +78,7 @@ def run_events(run_id: str, started_at: datetime, outcomes: list[dict[str, Any]]
     return events
 
 
-DAY = datetime(2026, 11, 18, 9, 0, tzinfo=timezone.utc)
+DAY = datetime(2026, 11, 18, 9, 0, tzinfo=UTC)
 
 
 def sample_runs() -> list[ClientOutcome | RunEnd]:

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from chalicelib.core.notifications import Fact, Notification, Route, notification_id
@@ -18,7 +18,7 @@ def notification(client_id: str, route: Route, *, title: str | None = None, summ
         client_name=name[:200], severity="critical", title=title or f"{name}: monthly budget exceeded",
         summary=summary, facts=facts or [Fact(label="Budget", value="1,000.00 USD monthly")],
         details=details or ["Crossed: 100% of budget (actual spend)"],
-        created_at=datetime(2026, 11, 22, tzinfo=timezone.utc), route=route)
+        created_at=datetime(2026, 11, 22, tzinfo=UTC), route=route)
 
 
 def enqueue(*notifications: Notification) -> None:

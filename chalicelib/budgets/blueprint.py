@@ -1,7 +1,7 @@
 """The budget check's Lambda functions (statemachines/budget_check.asl.json) and its daily schedule.
 
 Each line below is one Lambda: its function name and the stage it runs ("module:function"), as in
-the reports blueprint; STAGES is what tests/test_asl_contracts.py checks against the ASL.
+the reports blueprint; STAGES is what tests/unit/test_asl_contracts.py checks against the ASL.
 """
 
 from functools import partial

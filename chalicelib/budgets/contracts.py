@@ -1,6 +1,6 @@
 """The budget check's execution input and stage contracts (statemachines/budget_check.asl.json):
 each stage's input as the ASL passes it and its result as the next state reads it; run_stage parses
-and dumps through them and tests/test_asl_contracts.py checks them against the ASL."""
+and dumps through them and tests/unit/test_asl_contracts.py checks them against the ASL."""
 
 from __future__ import annotations
 

@@ -3,9 +3,9 @@ and the operator alert of a check with problems."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
-from typing import Callable
 
 from chalicelib.budgets.contracts import BudgetSpend, BudgetSummary
 from chalicelib.budgets.evaluation import describe_threshold, used_pct, watched_amount
@@ -66,7 +66,8 @@ def budget_notification(config: ClientConfig, budget: Budget, spend: BudgetSpend
         summary=summary,
         facts=facts,
         details=[f"Crossed: {describe_threshold(t)}, that is {format_money(budget.amount * t.percent / 100, cur)}: "
-                 f"{'spent' if t.on == 'actual' else 'forecast'} {format_money(watched_amount(t, spend.actual, spend.forecast_total) or Decimal(0), cur)}"
+                 f"{'spent' if t.on == 'actual' else 'forecast'} "
+                 f"{format_money(watched_amount(t, spend.actual, spend.forecast_total) or Decimal(0), cur)}"
                  for t in announced],
         created_at=created_at,
         route=Route.for_client(config),

@@ -24,8 +24,8 @@ today's; each goes out once.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any, Callable, NamedTuple
+from collections.abc import Callable, Iterator
+from typing import Any, NamedTuple
 
 from chalicelib.budgets.contracts import ClientOutcome
 from chalicelib.core.constants import PK_BUDGET_PREFIX, PK_BUDGET_RUN_PREFIX, TTL_ATTRIBUTE
@@ -83,7 +83,7 @@ def claim_new(client_id: str, budget_key: str, period_start: str, crossed: list[
         try:
             table.transact_put(_claim_items(client_id, budget_key, period_start, new, notification))
             return new
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             if not table.cancelled_by_condition(exc):  # another check claimed one first: read again
                 raise classify_aws_error(exc, "claim budget crossings") from exc
     raise ThrottlingError(f"budget {budget_key} of {client_id}: its crossings were claimed by another check "

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from chalicelib.core.constants import ENV_BUDGET_STATE_MACHINE_ARN
@@ -16,6 +16,6 @@ def execution_name(as_of: str) -> str:
 
 
 def start_daily_check(event_time: str | None) -> dict[str, Any]:
-    as_of = (parse_timestamp(event_time) or datetime.now(timezone.utc)).date().isoformat()
+    as_of = (parse_timestamp(event_time) or datetime.now(UTC)).date().isoformat()
     return start_execution_once(get_settings().budget_state_machine_arn, execution_name(as_of), {"as_of": as_of},
                                 arn_variable=ENV_BUDGET_STATE_MACHINE_ARN)

@@ -7,14 +7,14 @@ surfaces as a taxonomy error and the ASL Retry takes over.
 from __future__ import annotations
 
 import threading
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 _lock = threading.Lock()
 _RETRY_CONFIG: dict[str, Any] = {"retries": {"mode": "standard", "max_attempts": 3}, "connect_timeout": 5, "read_timeout": 30}
 
 
-@lru_cache(maxsize=None)
+@cache
 def client(service: str, region: str | None = None) -> Any:
     import boto3
     from botocore.config import Config
@@ -24,7 +24,7 @@ def client(service: str, region: str | None = None) -> Any:
         return boto3.client(service, region_name=region, config=Config(**_RETRY_CONFIG))
 
 
-@lru_cache(maxsize=None)
+@cache
 def resource(service: str) -> Any:
     import boto3
     from botocore.config import Config
@@ -33,7 +33,7 @@ def resource(service: str) -> Any:
         return boto3.resource(service, config=Config(**_RETRY_CONFIG))
 
 
-@lru_cache(maxsize=None)
+@cache
 def dynamodb_table(name: str) -> Any:
     """A boto3 Table object; building one per call costs more than most of the calls it makes."""
     return resource("dynamodb").Table(name)

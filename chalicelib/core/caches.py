@@ -7,7 +7,7 @@ A module that adds a process-wide cache registers its clearing function here.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 _resetters: list[Callable[[], None]] = []
 

@@ -20,7 +20,8 @@ are not DISABLED unless both declare it in `shared_accounts`. Three ways in, one
                                      run's plan validated against every other client (the fingerprint
                                      in its Map item); a config edited since then stops that client
 
-README "Client configuration" says why the fingerprint rather than a re-check in every child.
+Why the fingerprint rather than a re-check in every child: docs/decisions.md ("A fingerprint, not a
+cross-client check in every child"); how configs are loaded: docs/clients.md.
 """
 
 from __future__ import annotations

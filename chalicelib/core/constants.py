@@ -66,9 +66,8 @@ PAYER_ROLE_NAME_PREFIX = "CostReporter"
 # Per-client sender/reply_to must be in one of these domains (comma-separated); default: SENDER_EMAIL's domain.
 ENV_ALLOWED_SENDER_DOMAINS = "ALLOWED_SENDER_DOMAINS"
 EXTERNAL_ID_MIN_LENGTH = 16  # a guessable ExternalId defeats its purpose (confused-deputy protection)
-COSTS_ARTEFACT = "costs.json"  # runs/<run>/<client>/costs.json: the one object collect_costs may write
 
-# ---- Run metrics and period summaries (issue 10; item layout in chalicelib/metrics/store.py) --------
+# ---- Run metrics and period summaries (item layout in chalicelib/metrics/store.py) -------------------
 DEPLOYMENT_TENANT = "*"  # the tenant that stands for the whole deployment (client ids never contain "*")
 PK_METRICS_PREFIX = "METRICS#"  # METRICS#<tenant> / DAY#<YYYY-MM-DD> -> a day bucket (counters, histograms)
 PK_METRIC_EVENT_PREFIX = "METRICS#EVENT#"  # METRICS#EVENT#<event id> / EVENT -> an applied metric event
@@ -93,11 +92,12 @@ ENV_SCRAPE_ALERT_TOPIC_ARN = "SCRAPE_ALERT_TOPIC_ARN"
 ENV_SCRAPE_CRITICAL_TOPIC_ARN = "SCRAPE_CRITICAL_TOPIC_ARN"
 ENV_SEC_USER_AGENT = "SEC_USER_AGENT"  # "Company contact@domain": SEC fair access; scrapers refuse to run without
 COSTS_ARTEFACT = "costs.json"  # runs/<run>/<client>/costs.json: what collect_costs writes for render
+COST_SOURCE_ARTEFACT = "costs-source.json"  # runs/<run>/<client>/costs-source.json: the client's ClientCosts slice
 CONTEXT_ARTEFACT = "context.json"  # runs/<run>/<client>/context.json: trend, forecast, the why, names
 ON_DEMAND_RUN_PREFIX = "on-demand-"  # run id of report_pdf's renders: runs/on-demand-<time>-<id>/...
 ORGANIZATIONS_CACHE = "organizations"  # runs/<run>/organizations/<payer account>.json: names, once per run
 
-# ---- Budgets and notifications (issue 11) -----------------------------------------------------------
+# ---- Budgets and notifications ----------------------------------------------------------------------
 PK_BUDGET_PREFIX = "BUDGET#"  # BUDGET#<client_id> / <budget key>#<period start>#<threshold key> -> a crossing, once
 PK_NOTIFICATION_PREFIX = "NOTIFY#"  # NOTIFY#<notification id> / META | CHANNEL#<channel> -> queued/sent/failed
 PK_BUDGET_RUN_PREFIX = "BUDGETRUN#"  # BUDGETRUN#<run_id> / CLIENT#<client_id> -> one client's check outcome

@@ -17,7 +17,7 @@ from email.policy import SMTP
 from email.utils import formatdate, make_msgid
 from typing import Any
 
-from chalicelib.core.text import has_control_chars, is_control_char, neutralise  # noqa: F401 (re-exported)
+from chalicelib.core.text import has_control_chars, is_control_char, neutralise  # noqa: F401 - re-exported
 
 SENDER_DISPLAY_NAME = "AWS Cost Reports"
 _ATTACHMENT_TYPES = {
@@ -87,5 +87,5 @@ def send_raw(raw: bytes, *, sender: str, recipients: list[str], tags: dict[str, 
         request["ConfigurationSetName"] = get_settings().configuration_set
     try:
         return str(aws.client("sesv2").send_email(**request)["MessageId"])
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         raise classify_aws_error(exc, doing) from exc

@@ -71,7 +71,7 @@ def start_named_execution(state_machine_arn: str, name: str, run_input: dict[str
         reply = aws.client("stepfunctions").start_execution(stateMachineArn=state_machine_arn, name=name,
                                                             input=json.dumps(run_input))
         return reply["executionArn"], True
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         code = aws_error_code(exc)
         if code == "ExecutionAlreadyExists":
             return f"{state_machine_arn.replace(':stateMachine:', ':execution:')}:{name}", False

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, TypeAdapter
 
@@ -52,7 +52,7 @@ class RunEnd(_Event):
     duration_ms: int | None = Field(default=None, ge=0)
 
 
-MetricEvent = Annotated[Union[ClientOutcome, RunEnd], Field(discriminator="kind")]
+MetricEvent = Annotated[ClientOutcome | RunEnd, Field(discriminator="kind")]
 METRIC_EVENT: TypeAdapter[ClientOutcome | RunEnd] = TypeAdapter(MetricEvent)
 
 
@@ -123,7 +123,7 @@ def emit(events: Iterable[ClientOutcome | RunEnd]) -> int:
         entries = [{"Id": str(index), "MessageBody": event.model_dump_json()} for index, event in enumerate(chunk)]
         try:
             reply = sqs.send_message_batch(QueueUrl=queue_url, Entries=entries)
-        except Exception as exc:  # noqa: BLE001 - translated into the taxonomy
+        except Exception as exc:
             raise classify_aws_error(exc, "send metric events") from exc
         if reply.get("Failed"):
             failed = reply["Failed"][0]

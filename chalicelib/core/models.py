@@ -7,15 +7,15 @@ contracts live in chalicelib/reports/contracts.py.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Annotated, Literal
 
 from email_validator import EmailNotValidError, validate_email
 from pydantic import (
     AfterValidator,
-    BeforeValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,
@@ -25,7 +25,7 @@ from pydantic import (
     model_validator,
 )
 
-from chalicelib.core.constants import (  # noqa: F401 (REPORT_TYPES: re-exported)
+from chalicelib.core.constants import (  # noqa: F401 - REPORT_TYPES is re-exported
     EXTERNAL_ID_MIN_LENGTH,
     PAYER_ROLE_NAME_PREFIX,
     REPORT_TYPES,
@@ -62,13 +62,15 @@ def _ascii_address(value: str) -> str:
     return value.lower()
 
 
-HeaderText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), AfterValidator(_no_control_chars)]
+HeaderText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+                       AfterValidator(_no_control_chars)]
 EmailAddress = Annotated[str, StringConstraints(max_length=320), AfterValidator(_ascii_address)]
 AccountId = Annotated[str, StringConstraints(pattern=r"^[0-9]{12}$")]
 CLIENT_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 ClientId = Annotated[str, StringConstraints(pattern=CLIENT_ID_PATTERN.pattern)]
 Money = Annotated[Decimal, Field(allow_inf_nan=False)]
-AccountName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), AfterValidator(_no_control_chars)]
+AccountName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
+                        AfterValidator(_no_control_chars)]
 
 
 class StrictModel(BaseModel):
@@ -109,7 +111,7 @@ def _within_calendar_margin(value: date) -> date:
 def latest_as_of(now: datetime) -> date:
     """The latest `as_of` worth asking for at `now`: tomorrow (UTC). Periods end before as_of, so a
     later one covers days that have no costs yet."""
-    return now.astimezone(timezone.utc).date() + timedelta(days=1)
+    return now.astimezone(UTC).date() + timedelta(days=1)
 
 
 def refuse_future_as_of(as_of: date, latest: date) -> date:
@@ -124,7 +126,7 @@ def refuse_future_as_of(as_of: date, latest: date) -> date:
 def _as_of_in_reach(value: date, info: ValidationInfo) -> date:
     # `latest_as_of` from the validation context: the execution's start (plan passes it, so a retried
     # plan decides the same); without one (a report on demand), tomorrow from now.
-    latest = (info.context or {}).get("latest_as_of") or latest_as_of(datetime.now(timezone.utc))
+    latest = (info.context or {}).get("latest_as_of") or latest_as_of(datetime.now(UTC))
     return _within_calendar_margin(refuse_future_as_of(value, latest))
 
 
@@ -225,7 +227,8 @@ class ClientConfig(StrictModel):
     # Payer access: assume this role (with its ExternalId) when costs live in another account.
     # The role must be named CostReporter... (docs/DEPLOY.md): collect_costs may assume no other role.
     role_arn: str | None = None
-    external_id: Annotated[str, StringConstraints(pattern=rf"^[A-Za-z0-9+=,.@:/_-]{{{EXTERNAL_ID_MIN_LENGTH},1224}}$")] | None = None
+    external_id: Annotated[
+        str, StringConstraints(pattern=rf"^[A-Za-z0-9+=,.@:/_-]{{{EXTERNAL_ID_MIN_LENGTH},1224}}$")] | None = None
 
     cost_metric: CostMetric = "UnblendedCost"
     include_credits: bool = False
@@ -273,14 +276,14 @@ class ClientConfig(StrictModel):
         return values
 
     @model_validator(mode="after")
-    def _names_for_own_accounts(self) -> "ClientConfig":
+    def _names_for_own_accounts(self) -> ClientConfig:
         unknown = sorted(set(self.account_names) - set(self.accounts))
         if unknown:
             raise ValueError(f"account_names: {', '.join(unknown)} not in the client's accounts")
         return self
 
     @model_validator(mode="after")
-    def _role_needs_external_id(self) -> "ClientConfig":
+    def _role_needs_external_id(self) -> ClientConfig:
         if self.role_arn and not self.external_id:
             raise ValueError("external_id is required when role_arn is set (confused-deputy protection)")
         if self.external_id and not self.role_arn:

@@ -61,7 +61,7 @@ class Route(StrictModel):
         return [name for name in CHANNELS if wanted[name]]
 
     @classmethod
-    def for_client(cls, config: ClientConfig) -> "Route":
+    def for_client(cls, config: ClientConfig) -> Route:
         channels = config.notifications
         return cls(
             email_to=config.alert_recipients() if channels.email else [],
@@ -119,7 +119,7 @@ def enqueue(notification: Notification) -> bool:
             MessageAttributes={"kind": {"DataType": "String", "StringValue": notification.kind},
                                "client_id": {"DataType": "String", "StringValue": notification.client_id}},
         )
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         raise classify_aws_error(exc, "SQS SendMessage notification") from exc
     _mark_queued(notification.notification_id, reply["MessageId"])
     return True
@@ -141,7 +141,7 @@ def _claim_for_queue(notification_id: str, kind: str, client_id: str) -> bool:
     try:
         table.table().put_item(Item=item, ConditionExpression="attribute_not_exists(pk)")
         return True
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         if not table.condition_failed(exc):
             from chalicelib.core.errors import classify_aws_error
 
@@ -156,6 +156,7 @@ def _mark_queued(notification_id: str, message_id: str) -> None:
     from chalicelib.core.store import table
 
     with table.translated("record notification queued"):
-        table.table().update_item(Key=record_key(notification_id), UpdateExpression="SET #s = :q, queued_at = :t, sqs_message_id = :m",
+        table.table().update_item(Key=record_key(notification_id),
+                                  UpdateExpression="SET #s = :q, queued_at = :t, sqs_message_id = :m",
                                   ExpressionAttributeNames={"#s": "status"},
                                   ExpressionAttributeValues={":q": "queued", ":t": utcnow().isoformat(), ":m": message_id})

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
+from collections.abc import Callable
+from functools import cache, lru_cache
 from importlib import import_module
-from typing import Any, Callable
+from typing import Any
 
 from chalicelib.core.constants import SERVICE_NAME
 
@@ -22,14 +23,14 @@ def mask_address(address: str) -> str:
     return f"{local[:1]}***@{domain}" if domain else "***"
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_stage(target: str) -> Callable[..., Any]:
     """`"package.module:function"` -> the function (imported on first use: cold starts stay small)."""
     module, _, name = target.partition(":")
     return getattr(import_module(module), name)
 
 
-@lru_cache(maxsize=None)
+@cache
 def stage_contract(stage: Callable[..., Any]) -> tuple[Any, Any, bool]:
     """(input model, result model, takes the Lambda context) from the stage's signature."""
     import inspect  # here, not at the top: `import app` (every cold start) stays small

@@ -8,7 +8,7 @@ periods before it. Weeks start on Monday; quarters on the 1st of January, April,
 from __future__ import annotations
 
 import calendar
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import Literal
 
 from pydantic import model_validator
@@ -22,7 +22,7 @@ Granularity = Literal["DAILY", "MONTHLY"]
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def parse_timestamp(value: object) -> datetime | None:
@@ -33,7 +33,7 @@ def parse_timestamp(value: object) -> datetime | None:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 class Period(StrictModel):
@@ -44,7 +44,7 @@ class Period(StrictModel):
     end: date
 
     @model_validator(mode="after")
-    def _ordered(self) -> "Period":
+    def _ordered(self) -> Period:
         if self.end <= self.start:
             raise ValueError("period end must be after its start")
         return self

@@ -59,7 +59,7 @@ def read_secret(name: str, *, optional: bool = False) -> str | None:
         return cached[1]
     try:
         value: str | None = aws.client("secretsmanager").get_secret_value(SecretId=full)["SecretString"]
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         if not (optional and aws_error_code(exc) == "ResourceNotFoundException"):
             raise classify_aws_error(exc, f"read secret {full}") from exc
         value = None

@@ -15,7 +15,7 @@ never fewer than Python's code points).
 from __future__ import annotations
 
 import unicodedata
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 # Characters that break a line or a header: C0/C1 controls (CR, LF, TAB, NUL, NEL, ...), lone
 # surrogates, and the Unicode line and paragraph separators.

@@ -49,7 +49,8 @@ def summaries_from_days(tenant: str, periods: Iterable[SummaryPeriod], days: Map
 
 def yearly_from_months(tenant: str, period: SummaryPeriod, monthly_items: Iterable[Mapping[str, Any]], run_id: str,
                        keep_empty: bool) -> dict[str, Any] | None:
-    months = [item for item in monthly_items if period.start.isoformat() <= str(item.get("period_start", "")) < period.end.isoformat()]
+    start, end = period.start.isoformat(), period.end.isoformat()
+    months = [item for item in monthly_items if start <= str(item.get("period_start", "")) < end]
     if not months and not keep_empty:
         return None
     days = sum(int(item.get("days_with_data", 0)) for item in months)

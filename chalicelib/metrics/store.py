@@ -21,9 +21,16 @@ from datetime import date, timedelta
 from typing import Any, Literal
 
 from chalicelib.core.caches import register as register_cache
-from chalicelib.core.constants import (DEPLOYMENT_TENANT, METRIC_EVENT_RETENTION_DAYS, PK_AGGREGATION_PREFIX,
-                                       PK_METRIC_EVENT_PREFIX, PK_METRIC_TENANTS, PK_METRICS_PREFIX, PK_SUMMARY_PREFIX,
-                                       TTL_ATTRIBUTE)
+from chalicelib.core.constants import (
+    DEPLOYMENT_TENANT,
+    METRIC_EVENT_RETENTION_DAYS,
+    PK_AGGREGATION_PREFIX,
+    PK_METRIC_EVENT_PREFIX,
+    PK_METRIC_TENANTS,
+    PK_METRICS_PREFIX,
+    PK_SUMMARY_PREFIX,
+    TTL_ATTRIBUTE,
+)
 from chalicelib.core.errors import classify_aws_error
 from chalicelib.core.metric_events import ClientOutcome, RunEnd
 from chalicelib.core.store import table
@@ -74,7 +81,7 @@ def apply_event(event: ClientOutcome | RunEnd, unknown_client: str | None = None
     outcome: Applied = "applied"
     try:
         table.transact_write(transact)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         # Cancelled by the event-id condition (the first item), nothing else: applied before.
         if not table.cancelled_by_condition(exc, first_only=True):
             raise classify_aws_error(exc, f"apply metric event {event.event_id}") from exc
@@ -115,7 +122,7 @@ def _raise_maximum(key: dict[str, str], name: str, value: int) -> None:
         table.table().update_item(Key=key, UpdateExpression="SET #m = :v",
                                   ConditionExpression="attribute_not_exists(#m) OR #m < :v",
                                   ExpressionAttributeNames={"#m": name}, ExpressionAttributeValues={":v": value})
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         if not table.condition_failed(exc):  # already as high: nothing to do
             raise classify_aws_error(exc, f"raise {name}") from exc
 

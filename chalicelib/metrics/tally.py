@@ -38,8 +38,8 @@ class Durations(BaseModel):
     def count(self) -> int:
         return sum(self.bins)
 
-    def add(self, other: "Durations") -> None:
-        self.bins = [a + b for a, b in zip(self.bins, other.bins)]
+    def add(self, other: Durations) -> None:
+        self.bins = [a + b for a, b in zip(self.bins, other.bins, strict=True)]
         self.sum_ms += other.sum_ms
         self.max_ms = max(self.max_ms, other.max_ms)
 
@@ -71,7 +71,7 @@ class Tally(BaseModel):
     client: Durations = Field(default_factory=Durations)
     run: Durations = Field(default_factory=Durations)
 
-    def add(self, other: "Tally") -> None:
+    def add(self, other: Tally) -> None:
         for name in COUNTERS:
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.spend_reported += other.spend_reported
@@ -81,7 +81,7 @@ class Tally(BaseModel):
         self.run.add(other.run)
 
     @classmethod
-    def total(cls, tallies: Iterable["Tally"]) -> "Tally":
+    def total(cls, tallies: Iterable[Tally]) -> Tally:
         result = cls()
         for tally in tallies:
             result.add(tally)
@@ -90,7 +90,7 @@ class Tally(BaseModel):
     # ---- the stored form ---------------------------------------------------------------------
 
     @classmethod
-    def from_item(cls, item: Mapping[str, Any]) -> "Tally":
+    def from_item(cls, item: Mapping[str, Any]) -> Tally:
         tally = cls(**{name: int(item.get(name, 0)) for name in COUNTERS},
                     spend_reported=Decimal(str(item.get("spend_reported", 0))))
         tally.failed_by_category = {name[len(FAILED_PREFIX):]: int(value) for name, value in item.items()

@@ -263,7 +263,7 @@ def _post_once(url: str, data: bytes, headers: dict[str, str], deadline: float, 
     request_headers = {"Content-Type": "application/json; charset=utf-8", "User-Agent": WEBHOOK_USER_AGENT,
                        "Connection": "close", **headers}
     if parts.username is not None:
-        credentials = f"{unquote(parts.username)}:{unquote(parts.password or '')}".encode("utf-8")
+        credentials = f"{unquote(parts.username)}:{unquote(parts.password or '')}".encode()
         request_headers["Authorization"] = "Basic " + base64.b64encode(credentials).decode("ascii")
     connection = (_TlsConnection if tls else _Connection)(host, port, deadline)
     sent = False

@@ -33,7 +33,8 @@ from chalicelib.core.store import table
 from chalicelib.notify.contracts import FINAL_STATES, ChannelState, FinishedState
 
 
-def begin_channel(notification_id: str, channel: str, lease_seconds: int = NOTIFY_HANDLER_TIMEOUT_SECONDS) -> tuple[ChannelState, dict[str, Any]]:
+def begin_channel(notification_id: str, channel: str,
+                  lease_seconds: int = NOTIFY_HANDLER_TIMEOUT_SECONDS) -> tuple[ChannelState, dict[str, Any]]:
     """Take the channel's lease ("go"), or say why not: already "sent", "unconfirmed" (sent, no
     answer: not posted again), permanently "failed", or "busy" (another receive holds a live lease)."""
     now = utcnow()
@@ -52,7 +53,7 @@ def begin_channel(notification_id: str, channel: str, lease_seconds: int = NOTIF
                                        ":true": True},
         )
         return "go", {}
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         if not table.condition_failed(exc):
             from chalicelib.core.errors import classify_aws_error
 

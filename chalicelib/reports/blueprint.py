@@ -2,13 +2,14 @@
 report_pdf (a report on demand, invoked synchronously).
 
 Each line below is one Lambda: its function name and the stage it runs ("module:function").
-STAGES collects that map once; the handlers and the ASL contract test (tests/test_asl_contracts.py)
+STAGES collects that map once; the handlers and the ASL contract test (tests/unit/test_asl_contracts.py)
 both read it. A stage module is imported when its handler first runs, so each Lambda loads only
 what it runs (jinja2 only in render_report, Powertools idempotency only in deliver_report).
 """
 
+from collections.abc import Callable
 from functools import partial
-from typing import Any, Callable
+from typing import Any
 
 from chalice import Blueprint, Cron
 

@@ -1,6 +1,6 @@
 """The cost report's stage contracts: each stage's input as the ASL passes it, its result as the
 next state reads it (statemachines/cost_report.asl.json). `run_stage` parses every input and dumps
-every result through these models; tests/test_asl_contracts.py checks them against the ASL, so a
+every result through these models; tests/unit/test_asl_contracts.py checks them against the ASL, so a
 field renamed on one side fails a unit test.
 
 Data travels between states as S3 keys and ids, never report bodies (256 KB payload limit).
@@ -130,7 +130,7 @@ class PeriodDays(StrictModel):
     end: date
 
     @classmethod
-    def of(cls, period: Period) -> "PeriodDays":
+    def of(cls, period: Period) -> PeriodDays:
         return cls(start=period.start, end=period.last_day)
 
 

@@ -17,19 +17,28 @@ import json
 import random
 import time
 from collections.abc import Iterator, Sequence
-from typing import Any, TypeVar
+from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from chalicelib.core import aws
-from chalicelib.core.constants import (ELIGIBLE_IDS_OBJECT, PK_DELIVERY_PREFIX, PK_RUN_PREFIX, PK_RUNS, RUNS_PREFIX,
-                                       SK_CLIENT_PREFIX, SK_RUN_META)
-from chalicelib.core.errors import DataValidationError, ThrottlingError, classify_aws_error
+from chalicelib.core.constants import (
+    ELIGIBLE_IDS_OBJECT,
+    PK_DELIVERY_PREFIX,
+    PK_RUN_PREFIX,
+    PK_RUNS,
+    RUNS_PREFIX,
+    SK_CLIENT_PREFIX,
+    SK_RUN_META,
+)
+from chalicelib.core.errors import ThrottlingError
 from chalicelib.core.periods import utcnow
 from chalicelib.core.settings import get_settings
 from chalicelib.core.store import table
 
-M = TypeVar("M", bound=BaseModel)
+# The report stages read and write their artefacts through their own store: the object helpers are
+# shared with every subsystem (chalicelib/core/store/objects.py) and handed on here.
+from chalicelib.core.store.objects import get_bytes, get_model, get_text, put_bytes, put_model, put_text  # noqa: F401
 
 # ---- the delivery ledger --------------------------------------------------------------------------
 
@@ -135,44 +144,3 @@ def put_eligible_items(run_id: str, items: Sequence[BaseModel]) -> dict[str, str
     body = "[" + ",".join(item.model_dump_json() for item in items) + "]"
     key = put_text(eligible_ids_key(run_id), body, "application/json")
     return {"bucket": get_settings().bucket_name, "key": key}
-
-
-def put_text(key: str, body: str, content_type: str) -> str:
-    return put_bytes(key, body.encode("utf-8"), content_type)
-
-
-def put_bytes(key: str, body: bytes, content_type: str) -> str:
-    try:
-        aws.client("s3").put_object(
-            Bucket=get_settings().bucket_name,
-            Key=key,
-            Body=body,
-            ContentType=content_type,
-            ServerSideEncryption="AES256",
-        )
-    except Exception as exc:  # noqa: BLE001
-        raise classify_aws_error(exc, f"write s3://{get_settings().bucket_name}/{key}") from exc
-    return key
-
-
-def get_text(key: str) -> str:
-    return get_bytes(key).decode("utf-8")
-
-
-def get_bytes(key: str) -> bytes:
-    try:
-        reply = aws.client("s3").get_object(Bucket=get_settings().bucket_name, Key=key)
-        return reply["Body"].read()
-    except Exception as exc:  # noqa: BLE001
-        raise classify_aws_error(exc, f"read s3://{get_settings().bucket_name}/{key}") from exc
-
-
-def put_model(key: str, model: BaseModel) -> str:
-    return put_text(key, model.model_dump_json(), "application/json")
-
-
-def get_model(key: str, model_type: type[M]) -> M:
-    try:
-        return model_type.model_validate_json(get_text(key))
-    except ValidationError as exc:
-        raise DataValidationError(f"s3 object {key} is not a valid {model_type.__name__}: {exc}") from exc

@@ -10,6 +10,7 @@ from pydantic import Field, StrictBool
 from chalicelib.core.constants import ScraperName
 from chalicelib.core.models import IsoDate, StrictModel
 
+
 class JobInput(StrictModel):
     """The execution input: what schedules send and what a person types in the console."""
 
@@ -65,14 +66,14 @@ class MapEntry(StrictModel):
 
 class AggregateRequest(StrictModel):
     job: JobRef
-    chunks: list[MapEntry] = []
+    chunks: list[MapEntry] = Field(default_factory=list)
 
 
 class ItemOutcome(StrictModel):
     key: str
     status: Literal["ok", "failed", "skipped"]  # skipped: looked at and excluded with a reason (a preliminary deal)
     reason: str = ""
-    data: dict[str, Any] = {}
+    data: dict[str, Any] = Field(default_factory=dict)
 
 
 class Summary(StrictModel):

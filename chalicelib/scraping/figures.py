@@ -14,7 +14,8 @@ figures before it is stored and again when the job aggregates what is stored (ea
 from __future__ import annotations
 
 import math
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from chalicelib.core.errors import DataValidationError
 from chalicelib.scraping.contracts import ItemOutcome

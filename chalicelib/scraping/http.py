@@ -24,13 +24,21 @@ import ipaddress
 import json
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable, Protocol
+from typing import Any, Protocol
 from urllib.parse import urldefrag, urljoin, urlsplit
 
 from chalicelib.core import constants as c
-from chalicelib.core.errors import (AuthorizationError, ConfigurationError, DataValidationError, NetworkError,
-                           ServiceUnavailableError, ThrottlingError, classify_aws_error)
+from chalicelib.core.errors import (
+    AuthorizationError,
+    ConfigurationError,
+    DataValidationError,
+    NetworkError,
+    ServiceUnavailableError,
+    ThrottlingError,
+    classify_aws_error,
+)
 
 MAX_BODY_BYTES = 64 * 1024 * 1024  # companyfacts of a large bank is tens of MB; anything bigger is not an answer
 MAX_REDIRECTS = 5  # hops followed for one GET; the SEC and Yahoo use one at most
@@ -167,7 +175,7 @@ def url_problem(url: str) -> str | None:
     """Why `url` may not be fetched, or None: https, or http to a loopback address; a host; no user:password."""
     parts = urlsplit(url)
     try:
-        parts.port
+        parts.port  # noqa: B018 - parsing it raises ValueError on a bad port
     except ValueError:
         return f"{_where(url)}: not a valid port ({_SCHEME_RULE})"
     scheme, host = parts.scheme.lower(), parts.hostname or ""

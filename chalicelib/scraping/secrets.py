@@ -31,4 +31,5 @@ def scraper_secrets() -> ScraperSecrets:
         return ScraperSecrets.model_validate_json(text)
     except ValidationError as exc:
         fields = ", ".join(".".join(map(str, e["loc"])) or "<root>" for e in exc.errors(include_url=False))
-        raise ConfigurationError(f"secret {secret_id(SECRET_NAME)}: not the expected JSON object (problem at: {fields})") from None
+        raise ConfigurationError(
+            f"secret {secret_id(SECRET_NAME)}: not the expected JSON object (problem at: {fields})") from None

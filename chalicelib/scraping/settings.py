@@ -35,9 +35,12 @@ TECH_ISSUERS = (
 )
 # Large listed BDCs (ticker for the price, CIK for the XBRL facts).
 BDCS = (
-    Company(name="Ares Capital Corp", cik=1287750, ticker="ARCC"), Company(name="FS KKR Capital Corp", cik=1422183, ticker="FSK"),
-    Company(name="Golub Capital BDC", cik=1476765, ticker="GBDC"), Company(name="Main Street Capital", cik=1396440, ticker="MAIN"),
-    Company(name="Blackstone Secured Lending", cik=1736035, ticker="BXSL"), Company(name="Blue Owl Capital Corp", cik=1655888, ticker="OBDC"),
+    Company(name="Ares Capital Corp", cik=1287750, ticker="ARCC"),
+    Company(name="FS KKR Capital Corp", cik=1422183, ticker="FSK"),
+    Company(name="Golub Capital BDC", cik=1476765, ticker="GBDC"),
+    Company(name="Main Street Capital", cik=1396440, ticker="MAIN"),
+    Company(name="Blackstone Secured Lending", cik=1736035, ticker="BXSL"),
+    Company(name="Blue Owl Capital Corp", cik=1655888, ticker="OBDC"),
 )
 BANKS = (
     Company(name="JPMorgan Chase & Co", cik=19617), Company(name="Bank of America Corp", cik=70858),
@@ -108,7 +111,8 @@ class ScrapingSettings(BaseSettings):
 
     state_machine_arn: str = Field(default="", validation_alias=AliasChoices(c.ENV_SCRAPE_STATE_MACHINE_ARN, "state_machine_arn"))
     alert_topic_arn: str = Field(default="", validation_alias=AliasChoices(c.ENV_SCRAPE_ALERT_TOPIC_ARN, "alert_topic_arn"))
-    critical_topic_arn: str = Field(default="", validation_alias=AliasChoices(c.ENV_SCRAPE_CRITICAL_TOPIC_ARN, "critical_topic_arn"))
+    critical_topic_arn: str = Field(default="",
+                                    validation_alias=AliasChoices(c.ENV_SCRAPE_CRITICAL_TOPIC_ARN, "critical_topic_arn"))
 
     bond_issuance: BondIssuanceConfig = Field(default_factory=BondIssuanceConfig)
     bdc_discount: BdcDiscountConfig = Field(default_factory=BdcDiscountConfig)
@@ -126,7 +130,7 @@ class ScrapingSettings(BaseSettings):
         return url.rstrip("/")
 
     @model_validator(mode="after")
-    def _margin_covers_one_request(self) -> "ScrapingSettings":
+    def _margin_covers_one_request(self) -> ScrapingSettings:
         # A chunk stops `deadline_margin_seconds` before its timeout: enough for one rate-limit wait, one
         # request at its timeouts and the checkpoint write, so an item in flight never outlives the Lambda.
         needed = self.rate_limit_max_wait_seconds + self.http_connect_timeout + self.http_read_timeout

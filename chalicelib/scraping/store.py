@@ -72,7 +72,7 @@ class JobStore:
             self.table.put_item(Item={"pk": self.pk, **item, TTL_ATTRIBUTE: table.expiry(EXPIRY_DAYS)},
                                 ConditionExpression=condition, **extra)
             return True
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             if table.condition_failed(exc):
                 return False
             raise classify_aws_error(exc, f"job store: {doing}") from exc
@@ -103,7 +103,7 @@ class JobStore:
                                            ":now": _now()},
             )
             return True
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             if table.condition_failed(exc):
                 return False
             raise classify_aws_error(exc, "job store: checkpoint") from exc

@@ -12,13 +12,22 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 from pydantic import StrictBool, ValidationError
 
-from chalicelib.core.errors import (ERROR_CLASSES, AuthorizationError, BusinessLogicError, ConfigurationError, CostReportError,
-                           DataValidationError, NetworkError, ServiceUnavailableError, ThrottlingError)
+from chalicelib.core.errors import (
+    ERROR_CLASSES,
+    AuthorizationError,
+    BusinessLogicError,
+    ConfigurationError,
+    CostReportError,
+    DataValidationError,
+    NetworkError,
+    ServiceUnavailableError,
+    ThrottlingError,
+)
 from chalicelib.core.models import IsoDate, StrictModel
 from chalicelib.core.periods import parse_timestamp
 
@@ -61,7 +70,7 @@ def handle(scraper: str, event: Any, context: Any = None) -> dict[str, Any]:
         if scheduled and isinstance(exc, (ThrottlingError, ServiceUnavailableError, NetworkError)):
             raise  # a scheduled (asynchronous) invoke is retried by Lambda; the name keeps it to one execution
         return _answer(STATUS_BY_ERROR.get(type(exc), 500), execution_name, error=exc)
-    except Exception as exc:  # noqa: BLE001 - a direct invoke always gets the structured answer
+    except Exception as exc:  # a direct invoke always gets the structured answer
         logger().exception("trigger crashed")
         if scheduled:
             raise
@@ -73,10 +82,11 @@ def _execution_for(scraper: str, event: Any, scheduled: bool) -> tuple[dict[str,
 
     if scraper not in SCRAPER_NAMES:
         raise ConfigurationError(f"unknown scraper {scraper!r}")
-    stamp = datetime.now(timezone.utc)
+    stamp = datetime.now(UTC)
     if scheduled:
         fired = parse_timestamp(getattr(event, "time", "")) or stamp
-        return {"scraper": scraper, "as_of": fired.date().isoformat(), "dry_run": False}, scheduled_execution_name(scraper, fired.date())
+        execution_input = {"scraper": scraper, "as_of": fired.date().isoformat(), "dry_run": False}
+        return execution_input, scheduled_execution_name(scraper, fired.date())
     if getattr(event, "source", "") != "manual":
         raise DataValidationError(f"source: expected 'aws.events' (schedule) or 'manual', got {getattr(event, 'source', '')!r}")
     try:
@@ -132,7 +142,7 @@ def _answer(status: int, execution_name: str | None, *, error: BaseException | N
         "error": None if error is None else str(error)[:1000],
         "error_type": None if error is None else type(error).__name__,
         "execution_id": execution_name,
-        "timestamp": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "timestamp": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     if started is not None:
         body["started"] = started  # False: this period's execution had already run (a repeated trigger)

@@ -9,8 +9,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from infra.kinds.base import Context, DeployError, current, status, tags_cfn
-from infra.kinds.base import same
+from infra.kinds.base import Context, DeployError, current, same, status, tags_cfn
 from infra.model import Bucket
 from infra.naming import Naming
 from infra.stage import Stage

@@ -79,7 +79,7 @@ def check_storable(clients: list[dict[str, Any] | str]) -> None:
     if not too_large:
         return
     keys = [client_id_of(client) or entry_key(position) for position, client in enumerate(clients)]
-    verdicts = check_configs(list(zip(keys, texts)))
+    verdicts = check_configs(list(zip(keys, texts, strict=True)))
     position = too_large[0]
     verdict = verdicts[keys[position]]
     problems = verdict if isinstance(verdict, str) else "the config is valid but holds too much"

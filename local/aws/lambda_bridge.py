@@ -15,7 +15,8 @@ import time
 import traceback
 import uuid
 from collections import Counter
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import unquote
 
 from botocore.awsrequest import AWSResponse

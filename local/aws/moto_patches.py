@@ -31,7 +31,8 @@ import copy
 import functools
 import threading
 import types
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 # ---- Step Functions engine ------------------------------------------------------------------------
 
@@ -333,7 +334,7 @@ def detach_moto_event_source_mappings() -> None:
     batch is made visible again with its receive count raised, so messages reach the DLQ unhandled."""
     from moto.sqs.models import sqs_backends
 
-    for account, regions in sqs_backends.items():
-        for region, backend in regions.items():
+    for regions in sqs_backends.values():
+        for backend in regions.values():
             for queue in backend.queues.values():
                 queue.lambda_event_source_mappings.clear()

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 _EVENT = "before-call.organizations.ListAccounts"
 PAGE_SIZE = 20  # AWS's maximum MaxResults for ListAccounts
@@ -37,7 +38,7 @@ def install(session: Any, organizations: dict[str, list[dict[str, str]]]) -> Cal
     def handler(params: dict, request_signer: Any = None, **_: Any) -> tuple[Any, dict] | None:
         if not state["active"]:
             return None
-        credentials = request_signer._credentials if request_signer is not None else None  # noqa: SLF001
+        credentials = request_signer._credentials if request_signer is not None else None
         account = get_account_id_from(credentials.access_key) if credentials is not None else None
         body = json.loads(params.get("body") or b"{}") if params.get("body") else {}
         members = organizations.get(str(account))

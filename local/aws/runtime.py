@@ -19,8 +19,9 @@ import logging
 import os
 import time
 import uuid
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from local.aws.client_configs import store_clients
 from local.aws.moto_patches import (
@@ -346,7 +347,7 @@ class LocalAWS(LocalRuntime):
 
     in_process = True
 
-    def __enter__(self) -> "LocalAWS":
+    def __enter__(self) -> LocalAWS:
         import boto3
         from moto import mock_aws
 

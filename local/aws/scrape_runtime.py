@@ -7,10 +7,11 @@ import json
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from local.fixtures.fixture_server import FixtureServer
 
@@ -18,8 +19,9 @@ from local.fixtures.fixture_server import FixtureServer
 @dataclass
 class LocalScrape:
     """The in-process AWS of `python -m local run` (the stage `local` of the infra description: the chunked
-    job's state machine and topics included) with the scraper settings pointing at a fixture server. The local Lambda timeout is short (`chunk_timeout_seconds`) so chunks
-    really reach their deadline and loop, as a long real run does with the 300 s timeout."""
+    job's state machine and topics included) with the scraper settings pointing at a fixture server. The
+    local Lambda timeout is short (`chunk_timeout_seconds`) so chunks really reach their deadline and
+    loop, as a long real run does with the 300 s timeout."""
 
     out_dir: Path = Path("out")
     chunk_size: int = 3
@@ -30,7 +32,7 @@ class LocalScrape:
     fixture: FixtureServer = field(default_factory=FixtureServer)
     env_overrides: dict[str, str] = field(default_factory=dict)
 
-    def __enter__(self) -> "LocalScrape":
+    def __enter__(self) -> LocalScrape:
         from local.aws.cost_explorer.data import CostData
         from local.aws.moto_patches import atomic_dynamodb
         from local.aws.runtime import LocalAWS

@@ -27,9 +27,10 @@ import signal
 import socket
 import threading
 import urllib.request
+from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from local.aws.moto_patches import name_unnamed_executions, scale_retry_sleeps
 from local.aws.runtime import CREDENTIALS, ROOT, STAGE, LocalRuntime, fresh_default_session, reset_project_caches
@@ -68,13 +69,13 @@ class LocalServer(LocalRuntime):
         """The one line `python -m local serve` prints once everything is up (scripts wait for it)."""
         return f"READY {self.endpoint} {self.state_machine_arn}"
 
-    def __enter__(self) -> "LocalServer":
+    def __enter__(self) -> LocalServer:
         return self.start()
 
     def __exit__(self, *exc: Any) -> None:
         self.stop()
 
-    def start(self) -> "LocalServer":
+    def start(self) -> LocalServer:
         import boto3
         from moto.server import ThreadedMotoServer
 

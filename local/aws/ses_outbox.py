@@ -6,10 +6,11 @@ from __future__ import annotations
 import base64
 import threading
 import uuid
+from collections.abc import Callable
 from email.parser import BytesHeaderParser
 from email.policy import default as default_policy
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from botocore.awsrequest import AWSResponse
 

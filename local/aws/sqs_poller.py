@@ -24,8 +24,9 @@ from __future__ import annotations
 import math
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 POLL_INTERVAL = 0.05  # seconds between polls of an idle queue (background thread)
 
@@ -73,7 +74,7 @@ class SqsPoller:
         self._stop = threading.Event()
 
     @classmethod
-    def for_app(cls, app: Any, session: Any, bridge: Any, stage: Any = None, time_scale: float = 1.0) -> "SqsPoller":
+    def for_app(cls, app: Any, session: Any, bridge: Any, stage: Any = None, time_scale: float = 1.0) -> SqsPoller:
         region = session.region_name or "us-east-1"
         return cls(session, app_mappings(app), bridge.invoke, time_scale=time_scale, region=region)
 

@@ -1,1 +1,2 @@
-"""`python -m local` subcommands, one module each (run, budgets, serve, summaries, scrape, report), and what they share (common.py)."""
+"""`python -m local` subcommands, one module each (run, budgets, serve, summaries, scrape, report), and
+what they share (common.py)."""

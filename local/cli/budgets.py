@@ -24,7 +24,7 @@ def add_arguments(budgets: argparse.ArgumentParser) -> None:
     budgets.add_argument("--as-of", type=as_of_date, default=None,
                          help="YYYY-MM-DD (default: the day after the last date in the cost data, the emulator's today)")
     budgets.add_argument("--client-id", default=None, help="check this client only")
-    budgets.add_argument("--reruns", type=int, default=0, choices=range(0, 11), metavar="N",
+    budgets.add_argument("--reruns", type=int, default=0, choices=range(11), metavar="N",
                          help="start N more executions with the same input afterwards (shows nothing is sent twice)")
     budgets.add_argument("--out", type=Path, default=Path("out"), help="notifications land in OUT/notifications/<client_id>/")
 

@@ -19,7 +19,8 @@ def add_arguments(report: argparse.ArgumentParser) -> None:
     report.add_argument("--client-id", required=True)
     report.add_argument("--format", choices=("pdf", "xlsx", "html"), default="pdf")
     report.add_argument("--report-type", choices=("daily", "weekly", "monthly"), default="weekly")
-    report.add_argument("--as-of", type=date.fromisoformat, default=None, help="YYYY-MM-DD (default: the day after the last date in the cost data)")
+    report.add_argument("--as-of", type=date.fromisoformat, default=None,
+                        help="YYYY-MM-DD (default: the day after the last date in the cost data)")
     report.add_argument("--clients", type=Path, default=SAMPLES / "clients.json", help="JSON list of client configs")
     report.add_argument("--costs", type=Path, default=SAMPLES / "costs.csv", help=COSTS_HELP)
     report.add_argument("--organizations", type=Path, default=SAMPLES / "organizations.json",

@@ -12,7 +12,7 @@ import argparse
 import json
 import sys
 import time
-from datetime import date
+from datetime import UTC, date
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +36,8 @@ def add_arguments(run: argparse.ArgumentParser) -> None:
     run.add_argument("--clients", type=Path, default=SAMPLES / "clients.json", help="JSON list of client configs")
     run.add_argument("--costs", type=Path, default=SAMPLES / "costs.csv", help=COSTS_HELP)
     run.add_argument("--report-type", choices=REPORT_TYPES, default="weekly")
-    run.add_argument("--as-of", type=as_of_date, default=None, help="YYYY-MM-DD (default: the day after the last date in the cost data)")
+    run.add_argument("--as-of", type=as_of_date, default=None,
+                     help="YYYY-MM-DD (default: the day after the last date in the cost data)")
     run.add_argument("--client-id", default=None, help="run for this client only")
     run.add_argument("--force", action="store_true", help="re-send even if already delivered")
     run.add_argument("--out", type=Path, default=Path("out"), help="output folder (default: out/)")
@@ -106,14 +107,13 @@ def _aggregate_own_run(aws: Any, described: dict[str, Any], out_dir: Path, timeo
     (the aggregation state machine with a one-day backfill) and write DIR/summaries.json."""
     import os
     import uuid
-    from datetime import timezone
 
     from chalicelib.core.constants import ENV_AGGREGATION_STATE_MACHINE_ARN
     from local.cli.summaries import read_summaries
 
     aws.poller.drain(settle=True, timeout=timeout)
     started = described["startDate"]
-    day = (started.astimezone(timezone.utc) if started.tzinfo else started).date().isoformat()
+    day = (started.astimezone(UTC) if started.tzinfo else started).date().isoformat()
     arn = aws.sfn.start_execution(stateMachineArn=os.environ[ENV_AGGREGATION_STATE_MACHINE_ARN],
                                   name=f"local-aggregate-{uuid.uuid4().hex[:12]}",
                                   input=json.dumps({"backfill": True, "start_date": day, "end_date": day}))["executionArn"]
@@ -152,9 +152,9 @@ def _progress_printer(aws: Any, execution_arn: str) -> Any:
     return show
 
 
-def _summary(aws: Any, described: dict[str, Any], run_id: str, records: dict[str, dict[str, Any]], elapsed: float) -> dict[str, Any]:
-    from chalicelib.core.executions import is_problem
-    from chalicelib.core.executions import OUTCOME_OF_STATUS as STATUS_FOR_SUMMARY
+def _summary(aws: Any, described: dict[str, Any], run_id: str, records: dict[str, dict[str, Any]],
+             elapsed: float) -> dict[str, Any]:
+    from chalicelib.core.executions import OUTCOME_OF_STATUS as STATUS_FOR_SUMMARY, is_problem
 
     output = json.loads(described.get("output") or "{}")
     clients = []

@@ -11,9 +11,10 @@ import argparse
 import json
 import sys
 import time
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from local.aws.scrape_runtime import LocalScrape
 from local.fixtures.fixture_server import PRICE_HOST, SEC_HOSTS
@@ -103,10 +104,10 @@ def _print_rows(rows: list[dict[str, Any]]) -> None:
     columns = [c for c in rows[0] if c != "url"]
     cells = [[_cell(row.get(c)) for c in columns] for row in rows]
     widths = [min(48, max(len(c), *(len(r[i]) for r in cells))) for i, c in enumerate(columns)]
-    print("  ".join(c.ljust(w) for c, w in zip(columns, widths)))
+    print("  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)))
     print("  ".join("-" * w for w in widths))
     for row in cells:
-        print("  ".join(v[:w].ljust(w) for v, w in zip(row, widths)))
+        print("  ".join(v[:w].ljust(w) for v, w in zip(row, widths, strict=True)))
 
 
 def _cell(value: Any) -> str:

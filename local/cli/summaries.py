@@ -71,8 +71,8 @@ def print_summaries(views: list[dict[str, Any]]) -> None:
     if not views:
         print("no summaries stored (the aggregation runs daily at 02:00 UTC; start it by hand or with a backfill)")
         return
-    header = f"{'tenant':<24} {'period':<8} {'start':<10} {'runs':>5} {'deliv':>6} {'skip':>5} {'fail':>5} " \
-             f"{'emails':>6} {'CE req':>6} {'spend':>12} {'client p50/p95/max s':>22}"
+    header = (f"{'tenant':<24} {'period':<8} {'start':<10} {'runs':>5} {'deliv':>6} {'skip':>5} {'fail':>5} "
+              f"{'emails':>6} {'CE req':>6} {'spend':>12} {'client p50/p95/max s':>22}")
     print(header)
     print("-" * len(header))
     for view in views:

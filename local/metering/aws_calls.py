@@ -2,8 +2,9 @@
 
 A botocore `provide-client-params` hook on the session sees each call with its API parameters,
 before any emulator answers it (the Lambda bridge, the local Cost Explorer and the SES outbox are
-`before-call` hooks, which stop the event chain once one answers). Calls made while a stage handler runs are counted as the stages'; the rest are
-the engine's own (Lambda invokes, the Map's ItemReader) or the runtime's (seeding, progress).
+`before-call` hooks, which stop the event chain once one answers). Calls made while a stage handler
+runs are counted as the stages'; the rest are the engine's own (Lambda invokes, the Map's ItemReader)
+or the runtime's (seeding, progress).
 
 DynamoDB and S3 are billed per request unit, not per API call: a BatchWriteItem of 25 items is 25
 write request units. `units` counts items for the batch operations and 1 for every other call.
@@ -13,7 +14,8 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 DYNAMODB_READS = frozenset({"GetItem", "BatchGetItem", "Query", "Scan", "TransactGetItems"})
 DYNAMODB_WRITES = frozenset({"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"})
@@ -29,7 +31,9 @@ OTHER = "engine/runtime"
 def category(service: str, operation: str) -> str:
     """The bill line a call belongs to, e.g. `dynamodb write`, `s3 get`, `sts`."""
     if service == "dynamodb":
-        return "dynamodb read" if operation in DYNAMODB_READS else "dynamodb write" if operation in DYNAMODB_WRITES else "dynamodb other"
+        if operation in DYNAMODB_READS:
+            return "dynamodb read"
+        return "dynamodb write" if operation in DYNAMODB_WRITES else "dynamodb other"
     if service == "s3":
         return "s3 get" if operation in S3_GETS else "s3 put" if operation in S3_PUTS else "s3 other"
     return service

@@ -38,7 +38,7 @@ from typing import Any
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from local.aws.cost_explorer.data import CostRow, format_amount  # noqa: E402
+from local.aws.cost_explorer.data import CostRow, format_amount
 
 HERE = Path(__file__).resolve().parent
 START = date(2026, 8, 1)
@@ -118,7 +118,8 @@ CLIENTS: list[dict[str, Any]] = [
         "extra": {"budgets": {"weekly": 12000, "monthly": 52000}, "attachments": ["csv", "xlsx", "pdf"],
                   "notifications": {"slack_secret": "acme-retail/slack", "teams_secret": "acme-retail/teams"}},
         "account_names": ["Production", "Staging", "Data platform"],
-        "credits": [(date(2026, 9, 15), EC2, "-400.00"), (date(2026, 10, 15), EC2, "-400.00"), (date(2026, 11, 15), EC2, "-400.00")],
+        "credits": [(date(2026, 9, 15), EC2, "-400.00"), (date(2026, 10, 15), EC2, "-400.00"),
+                    (date(2026, 11, 15), EC2, "-400.00")],
         "monthly_fees": [("Fee", "Datadog Pro (AWS Marketplace)", "1150.00")],
     },
     {
@@ -214,7 +215,9 @@ def sample_organizations(configs: list[dict[str, Any]]) -> dict[str, list[dict[s
         if not config.get("role_arn"):
             continue
         payer = config["role_arn"].split(":")[4]
-        members = [{"Id": a, "Name": f"{config['name'].split()[0]} {n}"} for a, n in zip(config["accounts"], ORG_ACCOUNT_NAMES)]
+        # Names for the first accounts; a client with more accounts has some unnamed.
+        members = [{"Id": a, "Name": f"{config['name'].split()[0]} {n}"}
+                   for a, n in zip(config["accounts"], ORG_ACCOUNT_NAMES, strict=False)]
         organizations[payer] = members + [{"Id": OTHER_ORG_ACCOUNT, "Name": "Shared Services"}]
     return organizations
 
@@ -281,7 +284,7 @@ def make_samples(seed: int = SEED) -> tuple[list[dict[str, Any]], list[CostRow]]
             **spec["extra"],
         }
         if spec.get("account_names"):
-            config["account_names"] = dict(zip(accounts, spec["account_names"]))
+            config["account_names"] = dict(zip(accounts, spec["account_names"], strict=False))  # the first accounts are named
         if spec.get("payer"):
             payer = _account_ids(rng, 1, taken)[0]
             config["role_arn"] = f"arn:aws:iam::{payer}:role/CostReporterReadCosts"
@@ -607,7 +610,7 @@ def synthetic_clients(
                 base, weekend_factor, _growth = SERVICES[service]
                 level = base * scale * rng.uniform(0.5, 1.5)
                 weekend_level = level * weekend_factor
-                for day, is_weekend, jitter in zip(days, weekend, noise):
+                for day, is_weekend, jitter in zip(days, weekend, noise, strict=True):
                     rows.append(CostRow(day, account, service, money((weekend_level if is_weekend else level) * jitter)))
     return clients, rows
 

@@ -10,7 +10,8 @@ from chalicelib.core.executions import short_reason
 
 def record_failure(event: BudgetRecordInput) -> ClientOutcome:
     details = error_details(event.error.error, event.error.cause)
-    outcome = ClientOutcome(client_id=event.client_id, status="failed", reason=short_reason(details["message"] or details["error"]))
+    outcome = ClientOutcome(client_id=event.client_id, status="failed",
+                            reason=short_reason(details["message"] or details["error"]))
     store.put_outcome(event.run.run_id, outcome, category=details["category"], error=details["error"],
                       recommended_action=details["recommended_action"])
     return outcome

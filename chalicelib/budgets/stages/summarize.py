@@ -39,7 +39,7 @@ def summarize(event: BudgetSummaryInput) -> BudgetSummary:
         return summary
     failures = [FailedClient(client_id=item["client_id"], category=item.get("category"), reason=item.get("reason", ""),
                              recommended_action=item.get("recommended_action"))
-                for item, client in zip(items, clients) if client.status == "failed"]
+                for item, client in zip(items, clients, strict=True) if client.status == "failed"]
     skips = [ProblemSkip(client_id=c.client_id, category=c.category, reason=c.reason)
              for c in clients if c.problem and c.status == "skipped"]
     title, headline, lines = problems_alert(summary, failures, skips)

@@ -44,7 +44,7 @@ def translated(doing: str) -> Iterator[None]:
     """
     try:
         yield
-    except Exception as exc:  # noqa: BLE001 - translated into the taxonomy
+    except Exception as exc:
         raise classify_aws_error(exc, doing) from exc
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timezone
+from datetime import UTC
 
 from chalicelib.core.constants import DEPLOYMENT_TENANT
 from chalicelib.core.errors import DataValidationError
@@ -24,7 +24,7 @@ def plan_aggregation(plan: PlanInput) -> PlanOutput:
     run = AggregationRun(
         run_id=plan.execution_name,
         mode="backfill" if requested.backfill else "scheduled",
-        run_date=None if requested.backfill else (requested.run_date or plan.started_at.astimezone(timezone.utc).date()),
+        run_date=None if requested.backfill else (requested.run_date or plan.started_at.astimezone(UTC).date()),
         start_date=requested.start_date,
         end_date=requested.end_date,
         started_at=plan.started_at,

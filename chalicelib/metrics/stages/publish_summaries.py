@@ -76,6 +76,6 @@ def _publish(publication: dict[str, Any], topic: str, message: str) -> dict[str,
     subject = f"cost-reporter summaries: {counts['summaries_written']} written, {counts['tenants_failed']} tenant(s) failed"
     try:
         reply = aws.client("sns").publish(TopicArn=topic, Subject=subject[:100], Message=message)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         raise classify_aws_error(exc, "SNS Publish summaries") from exc
     return {"message_id": reply["MessageId"]}

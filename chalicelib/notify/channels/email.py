@@ -10,9 +10,9 @@ from typing import Any
 
 from chalicelib.core.email import build_message, header_safe, send_raw
 from chalicelib.core.errors import ConfigurationError
+from chalicelib.core.notifications import Notification
 from chalicelib.core.settings import get_settings
 from chalicelib.core.text import neutralise
-from chalicelib.core.notifications import Notification
 
 _COLOUR = {"info": "#2563eb", "warning": "#d97706", "critical": "#dc2626"}
 

@@ -18,9 +18,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from chalicelib.core.notifications import Notification
 from chalicelib.core.text import fit, utf16_len
 from chalicelib.notify.channels import webhook_common
-from chalicelib.core.notifications import Notification
 
 _EMOJI = {"info": ":information_source:", "warning": ":warning:", "critical": ":rotating_light:"}
 MAX_HEADER = 150
@@ -61,7 +61,8 @@ def _pack(lines: list[str], limit: int) -> list[str]:
 def build(notification: Notification) -> dict[str, Any]:
     emoji = _EMOJI[notification.severity] + " "
     footer = {"type": "context", "elements": [
-        {"type": "mrkdwn", "text": _fit(f"{notification.kind} \u00b7 {notification.client_id} \u00b7 {notification.notification_id}", MAX_SECTION)}
+        {"type": "mrkdwn",
+         "text": _fit(f"{notification.kind} \u00b7 {notification.client_id} \u00b7 {notification.notification_id}", MAX_SECTION)}
     ]}
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": _fit(notification.title, MAX_HEADER), "emoji": False}},

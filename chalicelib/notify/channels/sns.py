@@ -11,8 +11,8 @@ from typing import Any
 from chalicelib.core import aws
 from chalicelib.core.email import header_safe
 from chalicelib.core.errors import ConfigurationError, classify_aws_error
-from chalicelib.core.settings import get_settings
 from chalicelib.core.notifications import Notification
+from chalicelib.core.settings import get_settings
 from chalicelib.notify.channels.email import templates
 
 
@@ -36,6 +36,6 @@ def send(notification: Notification) -> str:
         raise ConfigurationError("sns: no topic configured (operator alerts need ALERT_TOPIC_ARN)")
     try:
         reply = aws.client("sns").publish(TopicArn=topic, **build(notification))
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         raise classify_aws_error(exc, "SNS Publish notification") from exc
     return f"SNS message {reply['MessageId']}"

@@ -19,9 +19,9 @@ import json
 import re
 from typing import Any
 
+from chalicelib.core.notifications import Notification
 from chalicelib.core.text import fit
 from chalicelib.notify.channels import webhook_common
-from chalicelib.core.notifications import Notification
 
 _MARKDOWN = re.compile(r"([\\`*_\[\]~])")  # emphasis, code and link syntax: enough that no link forms
 _COLOUR = {"info": "Default", "warning": "Warning", "critical": "Attention"}
@@ -59,7 +59,8 @@ def build(notification: Notification) -> dict[str, Any]:
          "wrap": True, "color": _COLOUR[notification.severity]},
         {"type": "TextBlock", "text": _fit(notification.summary, MAX_TEXT), "wrap": True},
     ]
-    footer = {"type": "TextBlock", "text": _fit(f"{notification.kind} | {notification.client_id} | {notification.notification_id}", MAX_TEXT),
+    footer = {"type": "TextBlock",
+              "text": _fit(f"{notification.kind} | {notification.client_id} | {notification.notification_id}", MAX_TEXT),
               "isSubtle": True, "size": "Small", "wrap": True}
     more = {"type": "TextBlock", "text": "\u2026 and 1000 more item(s) not shown", "wrap": True, "spacing": "None"}
     room = MAX_PAYLOAD_BYTES - _size(_message(body)) - _size(footer) - _size(more)

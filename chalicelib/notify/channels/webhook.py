@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from chalicelib.core.notifications import Notification
 from chalicelib.core.text import neutralise
 from chalicelib.notify.channels import webhook_common
-from chalicelib.core.notifications import Notification
 
 SCHEMA_VERSION = "1"
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib.core.errors import ConfigurationError, CostReportError, NetworkError
+from chalicelib.core.notifications import Notification
 from chalicelib.core.settings import get_settings
 from chalicelib.notify.http import post_json
-from chalicelib.core.notifications import Notification
 from chalicelib.notify.secrets import webhook_target
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"

@@ -22,8 +22,9 @@ class name only, since a library's message may quote a URL.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from importlib import import_module
-from typing import Any, Callable
+from typing import Any
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 

@@ -17,6 +17,8 @@ from collections import defaultdict
 from decimal import Decimal
 from typing import Literal
 
+from pydantic import Field
+
 from chalicelib.core.errors import DataValidationError
 from chalicelib.core.models import ChangeAlert, CostMetric, ReportType, StrictModel
 from chalicelib.core.periods import Period
@@ -94,7 +96,7 @@ class CostReport(StrictModel):
     lines: list[CostLine]  # one per (account, service), sorted by account then service
     budget: BudgetStatus | None
     alerts: list[ChangeFlag]  # the total first, then services by the largest |change|
-    charges: list[ChargeLine] = []  # credits, refunds, monthly charges by account and record type
+    charges: list[ChargeLine] = Field(default_factory=list)  # credits, refunds, monthly charges by account and record type
     charges_apart: bool = False  # credits, refunds and monthly charges were fetched apart from usage
     net_of_credits: bool = False  # credits or refunds are included in the figures
     compared_current: Decimal = ZERO  # the figures total_change compares
@@ -105,9 +107,9 @@ class CostReport(StrictModel):
     credits_previous: Decimal = ZERO
     refunds_current: Decimal = ZERO
     refunds_previous: Decimal = ZERO
-    monthly_charges: list[ChargeRow] = []
+    monthly_charges: list[ChargeRow] = Field(default_factory=list)
     monthly_charges_compared: bool = False  # monthly report: in the change; otherwise on a line apart
-    shared_accounts: list[str] = []  # accounts another client's report also covers
+    shared_accounts: list[str] = Field(default_factory=list)  # accounts another client's report also covers
 
 
 # --- analysis ---

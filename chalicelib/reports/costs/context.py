@@ -17,22 +17,28 @@ Fetching only: nothing here explains (analysis.py and insights.py read what this
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any, Callable
+from typing import Any
 
 from pydantic import Field
 
 from chalicelib.core import aws
 from chalicelib.core.constants import ORGANIZATIONS_CACHE, RUNS_PREFIX
-from chalicelib.core.errors import (AuthorizationError, ConfigurationError, DataValidationError, aws_error_code,
-                                    classify_aws_error)
+from chalicelib.core.errors import AuthorizationError, ConfigurationError, DataValidationError, aws_error_code, classify_aws_error
 from chalicelib.core.models import ClientConfig, StrictModel
 from chalicelib.core.observability import logger
 from chalicelib.core.periods import Granularity, Period, month_start, months_back, next_month, report_granularity
 from chalicelib.reports.contracts import RunContext
-from chalicelib.reports.costs.explorer import (BucketTotal, ForecastFigures, cost_request, fetch_forecast, forecast_query,
-                                               separated_record_types)
+from chalicelib.reports.costs.explorer import (
+    BucketTotal,
+    ForecastFigures,
+    cost_request,
+    fetch_forecast,
+    forecast_query,
+    separated_record_types,
+)
 
 TREND_DAYS = 14  # daily and weekly reports: daily totals over the last 14 days
 TREND_MONTHS = 6  # monthly reports: the last 6 months
@@ -107,14 +113,14 @@ class ReportContext(StrictModel):
 def _call(ce: Any, operation: str, doing: str, **params: Any) -> dict[str, Any]:
     try:
         return getattr(ce, operation)(**params)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         raise classify_aws_error(exc, doing) from exc
 
 
 def _amount(metrics: dict[str, Any], metric: str) -> Decimal:
     try:
         value = Decimal(str(metrics[metric]["Amount"]))
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         raise DataValidationError(f"Cost Explorer answer without a valid {metric} amount") from exc
     if not value.is_finite():
         raise DataValidationError(f"Cost Explorer returned a non-finite {metric} amount")
@@ -197,7 +203,7 @@ def organization_names(run: RunContext, config: ClientConfig, credentials: dict[
     s3 = aws.client("s3")
     try:
         names = json.loads(s3.get_object(Bucket=bucket, Key=s3_key)["Body"].read())
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         if aws_error_code(exc) not in ("NoSuchKey", "404"):
             raise classify_aws_error(exc, f"read s3://{bucket}/{s3_key}") from exc
         names = _list_accounts(config, credentials)
@@ -218,7 +224,7 @@ def _list_accounts(config: ClientConfig, credentials: dict[str, str]) -> dict[st
                 if account.get("Id") and account.get("Name"):
                     names[str(account["Id"])] = str(account["Name"])[:100]
         return names
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:  # noqa: BLE001 - names are a courtesy: any failure means none, logged
         logger().warning("no account names from the payer's organization",
                        extra={"client_id": config.client_id, "error": f"{type(exc).__name__}: {exc}"[:300]})
         return {}

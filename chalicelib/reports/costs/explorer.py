@@ -141,7 +141,7 @@ _NO_FORECAST = {"DataUnavailableException": "Cost Explorer has too little histor
 def fetch_forecast(ce: Any, request: dict[str, Any]) -> tuple[ForecastFigures | None, str | None]:
     try:
         answer = ce.get_cost_forecast(**request)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         code = aws_error_code(exc)
         if code not in _NO_FORECAST:
             raise classify_aws_error(exc, "Cost Explorer GetCostForecast") from exc
@@ -172,7 +172,7 @@ def pages(ce: Any, request: dict[str, Any]) -> Iterator[dict[str, Any]]:
     for _ in range(MAX_PAGES):
         try:
             page = ce.get_cost_and_usage(**request, **({"NextPageToken": token} if token else {}))
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             raise classify_aws_error(exc, "Cost Explorer GetCostAndUsage") from exc
         yield page
         token = page.get("NextPageToken")
@@ -199,7 +199,7 @@ def payer_credentials(config: ClientConfig) -> dict[str, str] | None:
             ExternalId=config.external_id,
             DurationSeconds=900,
         )
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         error = classify_aws_error(exc, f"assume payer role {config.role_arn}")
         if isinstance(error, AuthorizationError):
             raise AuthorizationError(

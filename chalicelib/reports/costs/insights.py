@@ -10,16 +10,16 @@ that decision to the fetch.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Callable, Literal
+from typing import Literal
 from urllib.parse import quote
 
 from chalicelib.core.models import ChangeAlert, StrictModel
 from chalicelib.core.periods import Granularity, Period, next_month, report_granularity
 from chalicelib.reports.costs.analysis import CostReport, ServiceRow, is_flagged, pct_change
-from chalicelib.reports.costs.context import (ReportContext, UsageBreakdown, forecast_window, month_to_date_window,
-                                              trend_window)
+from chalicelib.reports.costs.context import ReportContext, UsageBreakdown, forecast_window, month_to_date_window, trend_window
 from chalicelib.reports.costs.explorer import BucketTotal, ForecastFigures
 
 ZERO = Decimal(0)
@@ -131,7 +131,7 @@ def build_baseline(report: CostReport, totals: list[BucketTotal], rule: ChangeAl
         if not window:
             return Baseline(flagged=report.total_flagged)
         average = sum(window, ZERO) / len(window)
-        # The compared figures (usage; issue 8): credits and monthly charges never make a day stand out.
+        # The compared figures (usage): credits and monthly charges never make a day stand out.
         change = report.compared_current - average
         pct = pct_change(report.compared_current, average)
         return Baseline(average=average, average_days=len(window), change_vs_average=change,

@@ -3,6 +3,8 @@ a client asks for. HTML, text, XLSX and PDF all render one ReportView, so their 
 
 from __future__ import annotations
 
+from pydantic import Field
+
 from chalicelib.core.models import ChangeAlert, StrictModel
 from chalicelib.core.periods import report_granularity
 from chalicelib.reports.costs.analysis import CostReport
@@ -21,7 +23,7 @@ class RenderedReport(StrictModel):
     text: str
     csv: str
     csv_filename: str
-    files: dict[str, bytes] = {}  # further attachments by file name: the XLSX and the PDF when asked
+    files: dict[str, bytes] = Field(default_factory=dict)  # further attachments by file name: the XLSX and the PDF when asked
 
 
 def empty_insights(report: CostReport) -> ReportInsights:

@@ -17,7 +17,7 @@ def _text_table(headers: list[str], rows: list[list[str]], total: list[str] | No
     num_widths = [max(len(r[i]) for r in every) + 2 for i in range(1, len(headers))]
 
     def line(name: str, cells: list[str]) -> str:
-        return (name.ljust(_TEXT_NAME_WIDTH) + "".join(c.rjust(w) for c, w in zip(cells, num_widths))).rstrip()
+        return (name.ljust(_TEXT_NAME_WIDTH) + "".join(c.rjust(w) for c, w in zip(cells, num_widths, strict=True))).rstrip()
 
     rule = "-" * (_TEXT_NAME_WIDTH + sum(num_widths))
     out = [line(headers[0], headers[1:]), rule]
@@ -42,7 +42,6 @@ def _trend_lines(view: ReportView) -> list[str]:
 
 
 def render_text(view: ReportView) -> str:
-    h = view.headline
     return environment().get_template("report.txt.j2").render(
         {
             "v": view,

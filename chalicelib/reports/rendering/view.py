@@ -35,7 +35,7 @@ class Headline(StrictModel):
     label: str  # "Total spend (net of credits and refunds) (estimated)"
     label_text: str  # the same for the plain text: "TOTAL SPEND (net of credits and refunds)"
     change_label: str  # "Change" / "Change in usage" / "Change in usage and monthly charges"
-    breakdown: list[str]  # usage, credits, refunds and monthly charges on their own lines (issue 8)
+    breakdown: list[str]  # usage, credits, refunds and monthly charges on their own lines
     total: str
     total_amount: Decimal
     change: str
@@ -183,10 +183,12 @@ def _headline(report: CostReport, insights: ReportInsights) -> Headline:
         )
     arrow = "\u25b2" if report.total_change > 0 else "\u25bc" if report.total_change < 0 else ""
     return Headline(
-        label=headline(report), label_text=headline(report, "TOTAL SPEND"), change_label=change_label(report), breakdown=breakdown_lines(report),
+        label=headline(report), label_text=headline(report, "TOTAL SPEND"), change_label=change_label(report),
+        breakdown=breakdown_lines(report),
         total=format_money(report.total_current, cur), total_amount=report.total_current,
         change=format_signed_money(report.total_change, cur), change_amount=report.total_change,
-        compared_previous_amount=report.compared_previous, change_pct=format_pct(report.total_change_pct), previous=format_money(report.compared_previous, cur),
+        compared_previous_amount=report.compared_previous, change_pct=format_pct(report.total_change_pct),
+        previous=format_money(report.compared_previous, cur),
         previous_net=format_money(report.total_previous, cur),
         colour=colour(report.total_change), arrow=arrow, flagged=base.flagged, comparisons=comparisons,
     )

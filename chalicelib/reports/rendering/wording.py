@@ -71,11 +71,14 @@ def breakdown_lines(report: CostReport) -> list[str]:
     cur = report.currency
     lines = [f"Usage: {format_money(report.usage_current, cur)} (previous {format_money(report.usage_previous, cur)})"]
     if "Credit" not in report.excluded_record_types:
-        lines.append(f"Credits: {format_money(report.credits_current, cur)} (previous {format_money(report.credits_previous, cur)})")
+        lines.append(f"Credits: {format_money(report.credits_current, cur)} "
+                     f"(previous {format_money(report.credits_previous, cur)})")
     if "Refund" not in report.excluded_record_types:
-        lines.append(f"Refunds: {format_money(report.refunds_current, cur)} (previous {format_money(report.refunds_previous, cur)})")
+        lines.append(f"Refunds: {format_money(report.refunds_current, cur)} "
+                     f"(previous {format_money(report.refunds_previous, cur)})")
     if report.monthly_charges_compared:
-        charges = [f"{r.label} {format_money(r.current, cur)} (was {format_money(r.previous, cur)})" for r in report.monthly_charges]
+        charges = [f"{r.label} {format_money(r.current, cur)} (was {format_money(r.previous, cur)})"
+                   for r in report.monthly_charges]
         if charges:
             lines.append("Monthly charges: " + ", ".join(charges))
     else:

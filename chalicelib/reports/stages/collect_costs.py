@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from chalicelib.core.clients import load_checked
-from chalicelib.core.constants import COSTS_ARTEFACT, CONTEXT_ARTEFACT
+from chalicelib.core.constants import CONTEXT_ARTEFACT, COSTS_ARTEFACT
 from chalicelib.core.periods import utcnow
 from chalicelib.reports import store
 from chalicelib.reports.contracts import CollectCostsInput, CollectCostsResult

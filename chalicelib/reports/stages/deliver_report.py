@@ -14,8 +14,9 @@ a single DynamoDB round trip.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from functools import lru_cache
-from typing import Any, Callable
+from typing import Any
 
 from chalicelib.core import aws
 from chalicelib.core.caches import register

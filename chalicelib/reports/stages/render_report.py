@@ -27,7 +27,10 @@ def render(task: RenderReportInput) -> RenderReportResult:
         granularity=report_granularity(report.report_type))
     insights = build_insights(report, context, config.change_alert, config.budget_for("monthly"))
     rendered = rendering.render_report(report, insights, list(config.attachments))
-    key = lambda name: store.artefact_key(task.run.run_id, task.client_id, name)  # noqa: E731
+
+    def key(name: str) -> str:
+        return store.artefact_key(task.run.run_id, task.client_id, name)
+
     # Kept as the run's archive (and what `python -m local run` writes out); deliver reads message.eml only.
     store.put_text(key("report.html"), rendered.html, "text/html; charset=utf-8")
     store.put_text(key("report.txt"), rendered.text, "text/plain; charset=utf-8")

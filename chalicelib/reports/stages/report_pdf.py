@@ -13,7 +13,7 @@ under the runs/ prefix, so it expires with the run artefacts.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
@@ -39,7 +39,7 @@ CONTENT_TYPES = {
 
 
 def report_pdf(request: OnDemandReportInput) -> OnDemandReportResult:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     current, previous = report_periods(request.report_type, request.as_of)  # as_of: an AsOfDate, periods fit
     run = RunContext(run_id=f"{ON_DEMAND_RUN_PREFIX}{now:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}", report_type=request.report_type,
                      as_of=request.as_of, current=current, previous=previous, client_id=request.client_id,
@@ -63,7 +63,7 @@ def report_pdf(request: OnDemandReportInput) -> OnDemandReportResult:
     try:
         url = presigning_client().generate_presigned_url(
             "get_object", Params={"Bucket": bucket, "Key": key}, ExpiresIn=URL_EXPIRY_SECONDS)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         raise classify_aws_error(exc, f"presign s3://{bucket}/{key}") from exc
     return OnDemandReportResult(report_key=key, report_url=url, ce_requests=requests + context.ce_requests)
 

@@ -10,8 +10,8 @@ from chalicelib.core.metric_events import emit_run_metrics
 from chalicelib.core.metrics import publish
 from chalicelib.core.periods import utcnow
 from chalicelib.reports import store
-from chalicelib.reports.contracts import PeriodDays, RunSummary, SummarizeRunInput
 from chalicelib.reports.alerts import send_failure_alert
+from chalicelib.reports.contracts import PeriodDays, RunSummary, SummarizeRunInput
 
 MAX_LISTED_FAILURES = 50  # keeps the execution output far below the 256 KB limit
 

@@ -1,6 +1,6 @@
 """Deal terms from a Rule 424(b) prospectus supplement cover (or FWP term sheet): amount, coupon, maturity.
 
-Handles the phrasings seen on real covers (see tests/scraping/test_prospectus.py): tranche lines
+Handles the phrasings seen on real covers (see tests/unit/scraping/test_prospectus.py): tranche lines
 (`$1,500,000,000 4.200 % Notes due 2029`), the pre-2022 fee table (`0.45% Notes due 2016 $1,500,000,000
 99.819% ...`), offering sentences (`$650,000,000 principal amount of 4.750% notes due July 15, 2026`,
 `$1,000,000,000 of our 1.700% Notes due 2022`), `limited to an aggregate principal amount of $X`, and
@@ -90,7 +90,7 @@ def parse_amount(text: str) -> int:
     cleaned = text.replace(",", "").strip().lower()
     for word, factor in (("billion", 10**9), ("million", 10**6)):
         if cleaned.endswith(word):
-            return int(round(float(cleaned[: -len(word)].strip()) * factor))
+            return round(float(cleaned[: -len(word)].strip()) * factor)
     return int(cleaned)
 
 

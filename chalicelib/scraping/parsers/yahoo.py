@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel
@@ -26,7 +26,7 @@ def _session(stamp: Any, offset: int) -> date | None:
     if number_problem(stamp) or not float(stamp).is_integer():
         return None
     try:
-        return (datetime.fromtimestamp(int(stamp), tz=timezone.utc) + timedelta(seconds=offset)).date()
+        return (datetime.fromtimestamp(int(stamp), tz=UTC) + timedelta(seconds=offset)).date()
     except (OverflowError, OSError, ValueError):
         return None
 
@@ -65,7 +65,7 @@ def latest_close(document: Any, symbol: str, as_of: date) -> Close:
     offset = meta.get("gmtoffset")
     offset = int(offset) if number_problem(offset) is None and abs(offset) <= 86_400 else 0  # the exchange's UTC offset
     bars = []
-    for index, (stamp, close) in enumerate(zip(timestamps, closes)):
+    for index, (stamp, close) in enumerate(zip(timestamps, closes, strict=True)):
         session = _session(stamp, offset)
         if session is None:
             return _no_close(symbol, f"Yahoo chart {symbol}: timestamp[{index}] is {stamp!r}, not a Unix time")

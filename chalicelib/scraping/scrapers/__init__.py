@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from importlib import import_module
 from typing import TYPE_CHECKING
 
@@ -17,8 +17,8 @@ _MODULES = {
 }
 
 
-@lru_cache(maxsize=None)
-def scraper_for(name: str) -> "Scraper":
+@cache
+def scraper_for(name: str) -> Scraper:
     from chalicelib.core.errors import ConfigurationError
 
     if name not in _MODULES:

@@ -11,7 +11,7 @@ finite number (figures.py): a bad one fails that bank with the reason.
 from __future__ import annotations
 
 from statistics import mean
-from typing import Any
+from typing import Any, ClassVar
 
 from chalicelib.core.errors import DataValidationError
 from chalicelib.scraping import figures
@@ -25,7 +25,8 @@ CONCEPTS = ("ProvisionForLoanLeaseAndOtherLosses", "ProvisionForLoanLossesExpens
 
 class BankProvision:
     name = "bank-provision"
-    figure_rules = {"provision_usd": figures.finite, "previous_usd": figures.finite, "change_pct": figures.finite_or_none}
+    figure_rules: ClassVar[dict[str, figures.FigureRule]] = {
+        "provision_usd": figures.finite, "previous_usd": figures.finite, "change_pct": figures.finite_or_none}
 
     def plan(self, job: JobContext) -> list[dict[str, Any]]:
         return company_items(job.settings.bank_provision.banks)

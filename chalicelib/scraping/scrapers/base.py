@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
 from chalicelib.core.caches import register
 from chalicelib.scraping.contracts import Alert, ItemOutcome, JobRef, Summary
@@ -54,7 +54,7 @@ class Scraper(Protocol):
     name: str
     # The figures of an "ok" outcome and the rule each must meet (chalicelib/scraping/figures.py): checked
     # before the outcome is stored and again when stored outcomes are aggregated.
-    figure_rules: dict[str, FigureRule]
+    figure_rules: ClassVar[dict[str, FigureRule]]
 
     def plan(self, job: JobContext) -> list[dict[str, Any]]:
         """The work items (small JSON objects, each with a unique `key`)."""

@@ -10,9 +10,9 @@ Alert: the sector's average discount past a threshold.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from statistics import mean
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import quote, urlencode
 
 from chalicelib.core.errors import DataValidationError
@@ -20,8 +20,8 @@ from chalicelib.scraping import figures
 from chalicelib.scraping.contracts import Alert, ItemOutcome, Summary
 from chalicelib.scraping.parsers import xbrl
 from chalicelib.scraping.parsers.yahoo import latest_close
-from chalicelib.scraping.secrets import scraper_secrets
 from chalicelib.scraping.scrapers.base import JobContext, cik10, sec_json_or_none
+from chalicelib.scraping.secrets import scraper_secrets
 
 CONCEPT = "NetAssetValuePerShare"
 PRICE_LOOKBACK_DAYS = 10  # covers long weekends and holidays
@@ -29,13 +29,15 @@ PRICE_LOOKBACK_DAYS = 10  # covers long weekends and holidays
 
 class BdcDiscount:
     name = "bdc-discount"
-    figure_rules = {"price": figures.positive, "nav": figures.positive, "discount_pct": figures.finite}
+    figure_rules: ClassVar[dict[str, figures.FigureRule]] = {
+        "price": figures.positive, "nav": figures.positive, "discount_pct": figures.finite}
 
     def plan(self, job: JobContext) -> list[dict[str, Any]]:
         """The frame only saves requests: a frame that cannot be read, or a BDC's row in it with a bad value
         or a period after as-of, leaves that NAV to companyconcept (the reason travels with the item)."""
         period = xbrl.frame_period(job.as_of, instant=True)
-        document = sec_json_or_none(job, f"{job.settings.sec_data_url}/api/xbrl/frames/us-gaap/{CONCEPT}/USD-per-shares/{period}.json")
+        document = sec_json_or_none(
+            job, f"{job.settings.sec_data_url}/api/xbrl/frames/us-gaap/{CONCEPT}/USD-per-shares/{period}.json")
         frame_note = ""
         try:
             frame = xbrl.parse_frame(document) if document else None
@@ -58,7 +60,7 @@ class BdcDiscount:
         if nav is None:
             nav, nav_date, source = self._nav_from_concept(item, job)
         nav = figures.positive(nav, f"{item['name']}: NAV per share ({CONCEPT}, {source})")
-        end = datetime(job.as_of.year, job.as_of.month, job.as_of.day, tzinfo=timezone.utc)
+        end = datetime(job.as_of.year, job.as_of.month, job.as_of.day, tzinfo=UTC)
         query = urlencode({"period1": int((end - timedelta(days=PRICE_LOOKBACK_DAYS)).timestamp()),
                            "period2": int(end.timestamp()), "interval": "1d"})
         key = scraper_secrets().prices_api_key  # optional (Secrets Manager): a keyed price endpoint
@@ -69,7 +71,8 @@ class BdcDiscount:
             raise DataValidationError(f"no price: {close.reason}")
         discount = round((nav - close.close) / nav * 100, 2)
         return ItemOutcome(key=item["key"], status="ok", data={
-            "name": item["name"], "ticker": item["ticker"], "price": close.close, "price_date": close.session.isoformat() if close.session else None,
+            "name": item["name"], "ticker": item["ticker"], "price": close.close,
+            "price_date": close.session.isoformat() if close.session else None,
             "nav": nav, "nav_date": nav_date, "nav_source": source, "discount_pct": discount})
 
     def _nav_from_concept(self, item: dict[str, Any], job: JobContext) -> tuple[Any, str, str]:

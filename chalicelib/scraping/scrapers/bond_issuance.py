@@ -11,7 +11,7 @@ amount must be a whole number of dollars above zero (figures.py).
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import urlencode
 
 from chalicelib.core.errors import DataValidationError
@@ -43,7 +43,7 @@ def _tranches(value: Any, what: str) -> Any:
 
 class BondIssuance:
     name = "bond-issuance"
-    figure_rules = {"amount_usd": figures.positive, "tranches": _tranches}
+    figure_rules: ClassVar[dict[str, figures.FigureRule]] = {"amount_usd": figures.positive, "tranches": _tranches}
 
     def plan(self, job: JobContext) -> list[dict[str, Any]]:
         config = job.settings.bond_issuance
@@ -111,8 +111,9 @@ class BondIssuance:
             tranches = data.get("tranches", [])
             rows.append({"filing": outcome.key, "issuer": data.get("issuer", ""), "form": data.get("form", ""),
                          "status": outcome.status, "amount_usd": data.get("amount_usd"),
-                         "coupons": ", ".join("FRN" if t["floating"] else (f"{t['coupon_pct']:g}%" if t["coupon_pct"] is not None else "?")
-                                              for t in tranches),
+                         "coupons": ", ".join(
+                             "FRN" if t["floating"] else (f"{t['coupon_pct']:g}%" if t["coupon_pct"] is not None else "?")
+                             for t in tranches),
                          "maturities": ", ".join(str(t["maturity"]) for t in tranches),
                          "url": data.get("url", ""), "reason": outcome.reason})
         return Summary(headline={"total_notional_usd": sum(int(d.data["amount_usd"]) for d in deals),

@@ -10,7 +10,7 @@ and costs must be finite numbers above zero (figures.py): a bad one fails that f
 from __future__ import annotations
 
 from statistics import mean
-from typing import Any
+from typing import Any, ClassVar
 
 from chalicelib.core.errors import DataValidationError
 from chalicelib.scraping import figures
@@ -23,8 +23,9 @@ FAIR_VALUE, COST = "InvestmentOwnedAtFairValue", "InvestmentOwnedAtCost"
 
 class CreditFund:
     name = "credit-fund"
-    figure_rules = {"fair_value_usd": figures.positive, "cost_usd": figures.positive, "mark_pct": figures.finite,
-                    "previous_mark_pct": figures.finite, "change_pp": figures.finite}
+    figure_rules: ClassVar[dict[str, figures.FigureRule]] = {
+        "fair_value_usd": figures.positive, "cost_usd": figures.positive, "mark_pct": figures.finite,
+        "previous_mark_pct": figures.finite, "change_pp": figures.finite}
 
     def plan(self, job: JobContext) -> list[dict[str, Any]]:
         return company_items(job.settings.credit_fund.funds)

@@ -40,7 +40,7 @@ def publish_alerts(request: EvaluateResult) -> PublishResult:
                 MessageAttributes={"scraper": {"DataType": "String", "StringValue": job.scraper},
                                    "severity": {"DataType": "String", "StringValue": alert.severity}},
             )
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             raise classify_aws_error(exc, "SNS publish alert") from exc
         store.complete(sk, message_id=reply["MessageId"], severity=alert.severity)
         published.append(alert.rule)

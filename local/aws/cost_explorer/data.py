@@ -14,10 +14,11 @@ import csv
 import json
 import re
 from collections import defaultdict
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Mapping, NamedTuple, Sequence
+from typing import Any, NamedTuple
 
 REQUIRED_COLUMNS = ("date", "account_id", "service", "amount")
 OPTIONAL_COLUMNS = {"record_type": "Usage", "currency": "USD", "region": "global", "usage_type": "NoUsageType",
@@ -162,7 +163,7 @@ class CostData:
         return len(self.rows)
 
     @classmethod
-    def from_csv(cls, path: str | Path) -> "CostData":
+    def from_csv(cls, path: str | Path) -> CostData:
         path = Path(path)
         with path.open(newline="", encoding="utf-8-sig") as handle:
             reader = csv.DictReader(handle)
@@ -183,7 +184,7 @@ class CostData:
         return cls(rows)
 
     @classmethod
-    def from_rows(cls, rows: Iterable[Mapping[str, Any] | Sequence[Any]], source: str = "<rows>") -> "CostData":
+    def from_rows(cls, rows: Iterable[Mapping[str, Any] | Sequence[Any]], source: str = "<rows>") -> CostData:
         """Rows as mappings (CSV column names) or sequences in CostRow field order.
 
         Already-typed values (date, Decimal) skip parsing. `line` in errors is the 1-based row
@@ -194,7 +195,7 @@ class CostData:
             if isinstance(row, CostRow):
                 row = row._asdict()
             elif not isinstance(row, Mapping):
-                row = dict(zip(CostRow._fields, row))
+                row = dict(zip(CostRow._fields, row, strict=False))  # trailing optional fields may be left out
             else:
                 unknown = set(row) - set(REQUIRED_COLUMNS) - set(OPTIONAL_COLUMNS)
                 if unknown:

@@ -12,10 +12,11 @@ import calendar
 import hashlib
 import hmac
 import json
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Context, Decimal, localcontext
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from local.aws.cost_explorer.data import DATE_RE, DIMENSION_FIELD, CostData, CostRow
 
@@ -99,7 +100,8 @@ def compile_filter(expression: Any, path: str = "Filter") -> tuple[Predicate, fr
     bad = [o for o in options if o not in ("EQUALS", "CASE_SENSITIVE")]
     if bad:
         # The real GetCostAndUsage only accepts these two for Dimensions.
-        raise validation_error(f"{path}.Dimensions.MatchOptions: valid values for Dimensions are EQUALS and CASE_SENSITIVE, got {bad[0]!r}")
+        raise validation_error(
+            f"{path}.Dimensions.MatchOptions: valid values for Dimensions are EQUALS and CASE_SENSITIVE, got {bad[0]!r}")
     wanted = frozenset(str(v) for v in values)
     index = DIMENSION_FIELD[key]
     accounts = wanted if key == "LINKED_ACCOUNT" else None
@@ -117,7 +119,8 @@ def _compile_tag_filter(tag: Any, path: str) -> Predicate:
     options = tag.get("MatchOptions") or ["EQUALS"]
     bad = [o for o in options if o not in ("EQUALS", "CASE_SENSITIVE", "ABSENT")]
     if bad:
-        raise validation_error(f"{path}.MatchOptions: the local Cost Explorer supports EQUALS, CASE_SENSITIVE and ABSENT, got {bad[0]!r}")
+        raise validation_error(
+            f"{path}.MatchOptions: the local Cost Explorer supports EQUALS, CASE_SENSITIVE and ABSENT, got {bad[0]!r}")
     if "ABSENT" in options:
         return lambda row: row.tag(key) is None
     values = tag.get("Values")
@@ -296,7 +299,7 @@ def decode_page_token(token: str, query: Query, total: int) -> int:
         fingerprint = str(decoded["h"])
     except CostExplorerError:
         raise
-    except Exception:
+    except Exception:  # noqa: BLE001 - any malformed token (base64, JSON, keys, types) is the same invalid-token answer
         raise invalid from None
     if fingerprint != query.fingerprint:
         raise CostExplorerError(

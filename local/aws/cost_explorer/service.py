@@ -7,7 +7,7 @@ botocore's service model for `ce` (the output shapes) and the AWS CLI's document
 `get-cost-and-usage` (amounts as plain-digit strings with Cost Explorer's precision, never
 rounded here; Unit; Estimated per bucket; GroupDefinitions and "Total": {} when grouped; TAG keys
 "Key$value"; DimensionValueAttributes naming linked accounts; NextPageToken paging).
-tests/test_cost_explorer_shape.py checks every answer against that model. The cost file model is
+tests/unit/test_cost_explorer_shape.py checks every answer against that model. The cost file model is
 in data.py, request parsing, filters, sums and paging tokens in query.py; this module answers.
 
     data = CostData.from_csv("local/samples/costs.csv")   # local.aws.cost_explorer.data
@@ -39,9 +39,10 @@ import json
 import statistics
 import threading
 import uuid
+from collections.abc import Callable, Mapping
 from datetime import date, timedelta
 from decimal import Context, Decimal, localcontext
-from typing import Any, Callable, Mapping, NamedTuple
+from typing import Any, NamedTuple
 
 from local.aws.cost_explorer.data import CostData, format_amount
 from local.aws.cost_explorer.query import (
@@ -190,7 +191,7 @@ class LocalCostExplorer:
         response: dict[str, Any] = {}
         if not query.group_by:
             results = []
-            for (start, end), groups in zip(buckets, aggregated):
+            for (start, end), groups in zip(buckets, aggregated, strict=True):
                 results.append({**bucket_header(start, end), "Total": metrics_for(groups.get(())), "Groups": [],
                                 "Estimated": estimated(end)})
             if token is not None:
@@ -212,7 +213,7 @@ class LocalCostExplorer:
 
         results = []
         seen_accounts: list[str] = []
-        for (start, end), groups, offset in zip(buckets, ordered, offsets):
+        for (start, end), groups, offset in zip(buckets, ordered, offsets, strict=True):
             lo, hi = offset, offset + len(groups)
             if groups:
                 if hi <= page_start or lo >= page_end:
@@ -299,7 +300,8 @@ class LocalCostExplorer:
             if rows:
                 history.append(sum((r.amount for r in rows), Decimal(0)))
         if len(history) < FORECAST_MIN_DAYS:
-            raise CostExplorerError("DataUnavailableException", "Insufficient amount of historical data to generate a forecast.", 400)
+            raise CostExplorerError("DataUnavailableException",
+                                    "Insufficient amount of historical data to generate a forecast.", 400)
         mean = sum(history, Decimal(0)) / len(history)
         spread = (sum(((h - mean) ** 2 for h in history), Decimal(0)) / len(history)).sqrt()
         z = Decimal(str(statistics.NormalDist().inv_cdf(0.5 + level / 200)))

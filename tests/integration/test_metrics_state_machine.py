@@ -1,0 +1,137 @@
+"""Run metrics end to end on the local engine: report runs emit events, the SQS poller applies them,
+and statemachines/aggregate_summaries.asl.json (scheduled, manual, backfill) writes the summaries."""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import UTC, date, timedelta
+from typing import Any
+
+import pytest
+
+from chalicelib.core.constants import ENV_AGGREGATION_STATE_MACHINE_ARN, ENV_SUMMARY_TOPIC_ARN
+from chalicelib.metrics.calendar import scheduled_periods
+from local.aws.lambda_bridge import FakeLambdaContext
+from local.cli.summaries import read_summaries
+from tests.factories import AS_OF
+
+WEEKLY = {"report_type": "weekly", "as_of": AS_OF.isoformat()}
+
+
+@pytest.fixture
+def aws(local_aws):
+    aws = local_aws()
+    sqs, sns = aws.session.client("sqs"), aws.session.client("sns")
+    inbox = sqs.create_queue(QueueName="summaries-inbox")["QueueUrl"]
+    inbox_arn = sqs.get_queue_attributes(QueueUrl=inbox, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sns.subscribe(TopicArn=os.environ[ENV_SUMMARY_TOPIC_ARN], Protocol="sqs", Endpoint=inbox_arn,
+                  Attributes={"RawMessageDelivery": "true"})
+    aws.published = lambda: [json.loads(m["Body"]) for m in  # type: ignore[attr-defined]
+                             sqs.receive_message(QueueUrl=inbox, MaxNumberOfMessages=10).get("Messages", [])]
+    return aws
+
+
+def _aggregate(aws: Any, run_input: dict[str, Any], name: str) -> dict[str, Any]:
+    arn = aws.sfn.start_execution(stateMachineArn=os.environ[ENV_AGGREGATION_STATE_MACHINE_ARN], name=name,
+                                  input=json.dumps(run_input))["executionArn"]
+    return aws.wait(arn, timeout=300)
+
+
+def _report_run(aws: Any, run_input: dict[str, Any] = WEEKLY) -> date:
+    """One report execution, its metric events applied; returns its metric day (UTC start day)."""
+    described = aws.run(run_input)
+    assert described["status"] == "SUCCEEDED", described
+    aws.poller.drain(settle=True)
+    started = described["startDate"]
+    return (started.astimezone(UTC) if started.tzinfo else started).date()
+
+
+def _by(views: list[dict[str, Any]], tenant: str, period_type: str) -> dict[str, Any]:
+    (view,) = [v for v in views if v["tenant"] == tenant and v["period_type"] == period_type]
+    return view
+
+
+def test_the_schedule_summarizes_yesterday_once_and_every_outcome_counts_once(aws):
+    day = _report_run(aws)  # alpha, bravo, charlie delivered; paused skipped by eligibility
+    fired = f"{day + timedelta(days=1)}T02:00:00Z"
+    trigger = aws.app.handler_map["aggregation_trigger"]
+    event = {"version": "0", "id": "e1", "detail-type": "Scheduled Event", "source": "aws.events",
+             "account": "123456789012", "time": fired, "region": "us-east-1", "resources": [], "detail": {}}
+    started = trigger(event, FakeLambdaContext("aggregation_trigger"))
+    assert started["execution_name"] == f"aggregate-{day + timedelta(days=1)}"
+    described = aws.wait(started["execution_arn"], timeout=300)
+    assert described["status"] == "SUCCEEDED", described
+    assert trigger(event, FakeLambdaContext("aggregation_trigger"))["status"] == "already_started"
+
+    views = read_summaries("daily")
+    deployment = _by(views, "*", "daily")
+    # record_result and summarize_run both reported the delivered clients: counted once
+    assert (deployment["period_start"], deployment["runs"], deployment["clients_delivered"],
+            deployment["clients_skipped"], deployment["clients_failed"], deployment["emails_sent"]) == \
+           (day.isoformat(), 1, 3, 1, 0, 3)
+    # every Cost Explorer request the emulator answered for the run (costs, trend, forecast, why) counted once
+    assert deployment["ce_requests"] == aws.cost_explorer.requests > 0 and deployment["spend_reported"] > 0
+    assert deployment["client_duration"]["count"] == 3 and deployment["run_duration"]["count"] == 1
+    alpha = _by(views, "alpha", "daily")
+    assert (alpha["runs"], alpha["clients_delivered"], alpha["emails_sent"]) == (1, 1, 1)
+    assert _by(views, "paused", "daily")["clients_skipped"] == 1
+    (message,) = aws.published()
+    # the execution started today (wall clock): tomorrow's run may also close a week, month or year
+    periods = len(scheduled_periods(day + timedelta(days=1)))
+    assert (message["run_id"], message["tenants"], message["tenants_failed"], message["summaries_written"]) == \
+           (f"aggregate-{day + timedelta(days=1)}", 5, 0, 5 * periods)
+
+
+def test_a_rerun_of_the_report_adds_a_run_of_skips_and_a_manual_aggregation_overwrites(aws):
+    day = _report_run(aws)
+    _report_run(aws)  # the same input again: every client already delivered, so skipped
+    for name in ("manual-1", "manual-2"):
+        described = _aggregate(aws, {"run_date": (day + timedelta(days=1)).isoformat()}, name)
+        assert described["status"] == "SUCCEEDED", described
+    deployment = _by(read_summaries("daily", "*"), "*", "daily")
+    assert (deployment["runs"], deployment["clients_delivered"], deployment["clients_skipped"], deployment["emails_sent"]) == \
+           (2, 3, 5, 3)
+    assert deployment["computed_by"] == "manual-2"
+    assert [m["run_id"] for m in aws.published()] == ["manual-1", "manual-2"]
+
+
+def test_backfill_covers_every_period_of_the_range_and_bad_ranges_fail_naming_the_field(aws):
+    day = _report_run(aws)
+    described = _aggregate(aws, {"backfill": True, "start_date": (day - timedelta(days=2)).isoformat(),
+                                 "end_date": day.isoformat()}, "backfill-ok")
+    assert described["status"] == "SUCCEEDED", described
+    output = json.loads(described["output"])
+    assert output["periods"]["daily"] == 3 and output["periods"]["yearly"] >= 1
+    views = read_summaries(client_id="*")
+    assert {v["period_type"] for v in views} == {"daily", "weekly", "monthly", "yearly"}
+    assert _by(views, "*", "yearly")["runs"] == 1 and _by(views, "*", "monthly")["clients_delivered"] == 3
+
+    for run_input, field in [
+        ({"backfill": True, "start_date": "2026-03-02", "end_date": "2026-03-01"}, "end_date"),
+        ({"backfill": True, "start_date": "2025-01-01", "end_date": "2026-03-01"}, "end_date"),
+        ({"backfill": True, "end_date": "2026-03-01"}, "start_date"),
+    ]:
+        failed = _aggregate(aws, run_input, f"backfill-bad-{field}-{len(run_input)}-{run_input.get('start_date', 'x')}")
+        assert failed["status"] == "FAILED" and failed["error"] == "DataValidationError"
+        assert field in failed["cause"]
+
+
+def test_a_failing_tenant_is_recorded_and_the_others_go_on(aws):
+    from chalicelib.core.errors import ConfigurationError
+
+    day = _report_run(aws)
+
+    def fail_bravo(name: str, event: Any) -> None:
+        if name == "aggregate_tenant" and event.get("tenant") == "bravo":
+            raise ConfigurationError("bravo: injected for the test")
+
+    aws.bridge.fault_hook = fail_bravo
+    described = _aggregate(aws, {"run_date": (day + timedelta(days=1)).isoformat()}, "with-a-failure")
+    aws.bridge.fault_hook = None
+    assert described["status"] == "SUCCEEDED", described
+    output = json.loads(described["output"])
+    periods = len(scheduled_periods(day + timedelta(days=1)))
+    assert (output["tenants"], output["tenants_failed"], output["summaries_written"]) == (5, 1, 4 * periods)
+    assert output["failed_tenants"][0]["tenant"] == "bravo" and output["failed_tenants"][0]["category"] == "configuration"
+    assert sorted({v["tenant"] for v in read_summaries("daily")}) == ["*", "alpha", "charlie", "paused"]
