@@ -65,6 +65,7 @@ def _ascii_address(value: str) -> str:
 HeaderText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
                        AfterValidator(_no_control_chars)]
 EmailAddress = Annotated[str, StringConstraints(max_length=320), AfterValidator(_ascii_address)]
+CostSourceName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{0,62}$")]
 AccountId = Annotated[str, StringConstraints(pattern=r"^[0-9]{12}$")]
 CLIENT_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 ClientId = Annotated[str, StringConstraints(pattern=CLIENT_ID_PATTERN.pattern)]
@@ -231,6 +232,9 @@ class ClientConfig(StrictModel):
         str, StringConstraints(pattern=rf"^[A-Za-z0-9+=,.@:/_-]{{{EXTERNAL_ID_MIN_LENGTH},1224}}$")] | None = None
 
     cost_metric: CostMetric = "UnblendedCost"
+    # Where this client's costs are read: "cost_explorer", or the name of a billing export declared for
+    # the stage; None: the stage's default (chalicelib/costs/sources.py decides, for every entry point).
+    cost_source: CostSourceName | None = None
     include_credits: bool = False
     include_refunds: bool = False
     include_tax: bool = True

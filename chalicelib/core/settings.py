@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     metrics_queue_url: str = Field(default="", validation_alias=c.ENV_METRICS_QUEUE_URL)
     summary_topic_arn: str = Field(default="", validation_alias=c.ENV_SUMMARY_TOPIC_ARN)
     aggregation_state_machine_arn: str = Field(default="", validation_alias=c.ENV_AGGREGATION_STATE_MACHINE_ARN)
+    # Costs (chalicelib/costs): the source of clients that do not name one.
+    default_cost_source: str = Field(default=c.COST_EXPLORER_SOURCE, min_length=1,
+                                     validation_alias=c.ENV_DEFAULT_COST_SOURCE)
 
     @property
     def allowed_sender_domains(self) -> tuple[str, ...]:
