@@ -117,3 +117,13 @@ WEBHOOK_TIMEOUT_MAX_SECONDS = 30.0
 ENV_NOTIFY_QUEUE_URL = "NOTIFY_QUEUE_URL"
 ENV_BUDGET_STATE_MACHINE_ARN = "BUDGET_STATE_MACHINE_ARN"
 ENV_WEBHOOK_TIMEOUT_SECONDS = "WEBHOOK_TIMEOUT_SECONDS"
+
+# ---- billing exports read through Athena (chalicelib/costs/export) ------------------------------------
+# The stage's exports, as JSON (a list of chalicelib.costs.export.declarations.ExportDeclaration).
+ENV_COST_EXPORTS = "COST_EXPORTS"
+# runs/<run>/export-accounts/accounts.csv: the accounts of the run's export clients, one a line: the
+# run-accounts table (partition projection on run_id) a run's export query joins.
+EXPORT_ACCOUNTS_FOLDER = "export-accounts"
+EXPORT_ACCOUNTS_OBJECT = "accounts.csv"
+EXPORT_QUERY_ARTEFACT = "export-queries.json"  # runs/<run>/export-queries.json: the run's export queries
+EXPORT_ACCOUNT_ID_MAX_LENGTH = 256  # an export's SubAccountId as written (Azure /subscriptions/<guid>, OCIDs)

@@ -42,6 +42,8 @@ class Settings(BaseSettings):
     # Costs (chalicelib/costs): the source of clients that do not name one.
     default_cost_source: str = Field(default=c.COST_EXPLORER_SOURCE, min_length=1,
                                      validation_alias=c.ENV_DEFAULT_COST_SOURCE)
+    # The stage's billing exports (JSON list; chalicelib/costs/export/declarations.py reads it).
+    cost_exports_setting: str = Field(default="[]", validation_alias=c.ENV_COST_EXPORTS)
 
     @property
     def allowed_sender_domains(self) -> tuple[str, ...]:
