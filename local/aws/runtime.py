@@ -6,7 +6,8 @@ deployed by infra/deployer.py, the same code as for AWS, and every function's va
 from its grants, in this one process), one hook installation (the Lambda bridge, the Cost Explorer
 emulator, the local Athena, the SES outbox, Organizations, the SQS poller, the notification captures,
 the moto patches of moto_patches.py, the usage counters), one way to seed client configs
-(client_configs.py) and billing exports (local/aws/exports), and the executions' helpers. The resources themselves are made by infra/deployer.py: no second list here.
+(client_configs.py) and billing exports (local/aws/exports), and the executions' helpers. The
+resources themselves are made by infra/deployer.py: no second list here.
 
 LocalAWS: `with LocalAWS(out_dir=..., costs=..., clients=...) as aws: aws.run({...})`; the functions
 are not deployed, their invokes are answered by the Chalice handlers in this process (LambdaBridge).
@@ -154,11 +155,9 @@ class LocalRuntime:
         """The local Athena (DuckDB over the local S3, local/aws/athena): installed before the deploy,
         which creates the stage's workgroups through it. Partition projection's NOW is the later of
         today and the day after the cost data's last day, so sample months are never "in the future"."""
-        from datetime import UTC, datetime, timedelta
-        from datetime import time as day_time
+        from datetime import UTC, datetime, time as day_time, timedelta
 
-        from local.aws.athena.service import LocalAthena
-        from local.aws.athena.service import install as install_athena
+        from local.aws.athena.service import LocalAthena, install as install_athena
 
         last_day = getattr(self.costs, "last_day", None)
         floor = datetime.combine(last_day + timedelta(days=1), day_time(), UTC) if last_day else None

@@ -11,7 +11,16 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from local.cli.common import COSTS_HELP, EXIT_BAD_INPUT, EXIT_EXECUTION_FAILED, EXIT_OK, SAMPLES, as_of_date, open_month, read_inputs
+from local.cli.common import (
+    COSTS_HELP,
+    EXIT_BAD_INPUT,
+    EXIT_EXECUTION_FAILED,
+    EXIT_OK,
+    SAMPLES,
+    as_of_date,
+    open_month,
+    read_inputs,
+)
 
 HELP = "run the budget check state machine, then deliver its notifications"
 

@@ -1,9 +1,10 @@
 """What a local run used, measured: the counts the bill is computed from (`bench/cost.py`).
 
 Everything here is counted while the run executes, nothing is estimated: Cost Explorer requests
-(every page, as AWS bills it), Athena queries and the bytes they scanned (the local Athena's counters), state transitions (moto's engine events, Distributed Map children
-included), Lambda invocations and their measured duration, SES recipients, and every DynamoDB,
-S3, STS and SNS call our stages made (request units for DynamoDB batch operations).
+(every page, as AWS bills it), Athena queries and the bytes they scanned (the local Athena's
+counters), state transitions (moto's engine events, Distributed Map children included), Lambda
+invocations and their measured duration, SES recipients, and every DynamoDB, S3, STS and SNS call
+our stages made (request units for DynamoDB batch operations).
 """
 
 from __future__ import annotations

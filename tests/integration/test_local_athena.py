@@ -36,7 +36,8 @@ def _period_select(period: str, rows: int = 3000) -> str:
         round(range * 0.0137 + 1, 10)::DOUBLE AS "BilledCost", round(range * 0.0131, 10)::DOUBLE AS "EffectiveCost",
         round(range * 0.0142, 10)::DOUBLE AS "ListCost", CASE WHEN range % 50 = 0 THEN 'Tax' ELSE 'Usage' END AS "ChargeCategory",
         TIMESTAMP '{period}-01 00:00:00' + to_hours(range % 600) AS "ChargePeriodStart",
-        'BoxUsage:m5.' || (range % 7) || 'xlarge' AS "x_UsageType", CASE WHEN range % 5 = 0 THEN NULL ELSE 'us-east-1' END AS "RegionId",
+        'BoxUsage:m5.' || (range % 7) || 'xlarge' AS "x_UsageType",
+        CASE WHEN range % 5 = 0 THEN NULL ELSE 'us-east-1' END AS "RegionId",
         MAP {{'Environment': CASE WHEN range % 2 = 0 THEN 'Prod' ELSE 'Dev' END}} AS "Tags"
         FROM range({rows})"""
 
@@ -80,7 +81,8 @@ def test_select_with_bound_parameters_over_a_projected_parquet_table(env):
     rows = env.rows(execution)
     assert rows[0] == ["subaccountid", "line_items", "billed"]  # the header row comes first, as in Athena
     expected = duckdb.connect().execute(
-        f"SELECT \"SubAccountId\", count(*), sum(\"BilledCost\") FROM ({_period_select('2026-11')}) WHERE \"ChargeCategory\" = 'Usage' "
+        f"SELECT \"SubAccountId\", count(*), sum(\"BilledCost\") FROM ({_period_select('2026-11')}) "
+        "WHERE \"ChargeCategory\" = 'Usage' "
         "AND \"ChargePeriodStart\" >= TIMESTAMP '2026-11-10' GROUP BY 1 ORDER BY 1").fetchall()
     assert [(r[0], int(r[1])) for r in rows[1:]] == [(a, n) for a, n, _ in expected]
     assert [float(r[2]) for r in rows[1:]] == pytest.approx([s for *_, s in expected], abs=1e-9)
@@ -248,8 +250,8 @@ def test_unload_refuses_what_athena_refuses(env):
     hours = env.query("UNLOAD (SELECT billedcost, chargeperiodstart AS hour FROM focus) TO 's3://results-bucket/u4/' "
                       "WITH (format = 'JSON', partitioned_by = ARRAY['hour'])")
     assert hours["Status"]["State"] == "FAILED"
-    assert hours["Status"]["StateChangeReason"] == "HIVE_TOO_MANY_OPEN_PARTITIONS: Exceeded limit of 100 open writers " \
-                                                   "for partitions/buckets"
+    assert hours["Status"]["StateChangeReason"] == ("HIVE_TOO_MANY_OPEN_PARTITIONS: Exceeded limit of 100 open writers "
+                                                    "for partitions/buckets")
     assert not env.s3.list_objects_v2(Bucket="results-bucket", Prefix="u4/").get("Contents")
 
 
@@ -257,11 +259,12 @@ def test_unload_refuses_what_athena_refuses(env):
 
 
 @pytest.mark.parametrize("sql, parameters, reason", [
-    ("SELECT * FROM nowhere", None, "TABLE_NOT_FOUND: line 1:15: Table 'awsdatacatalog.cost_reporter_local.nowhere' does not exist"),
-    ("SELECT nope FROM focus", None, "COLUMN_NOT_FOUND: line 1:8: Column 'nope' cannot be resolved or requester is not "
-                                     "authorized to access requested resources"),
-    ("SELECT 1 FROM focus WHERE billing_period = ?", None, "INVALID_PARAMETER_USAGE: line 1:1: Incorrect number of parameters: "
-                                                        "expected 1 but found 0"),
+    ("SELECT * FROM nowhere", None,
+     "TABLE_NOT_FOUND: line 1:15: Table 'awsdatacatalog.cost_reporter_local.nowhere' does not exist"),
+    ("SELECT nope FROM focus", None, ("COLUMN_NOT_FOUND: line 1:8: Column 'nope' cannot be resolved or requester is not "
+                                     "authorized to access requested resources")),
+    ("SELECT 1 FROM focus WHERE billing_period = ?", None, ("INVALID_PARAMETER_USAGE: line 1:1: Incorrect number of parameters: "
+                                                        "expected 1 but found 0")),
     ("SELECT 1", ["'x'"], "INVALID_PARAMETER_USAGE: line 1:1: Incorrect number of parameters: expected 0 but found 1"),
     ("SELECT chargeperiodstart FROM focus WHERE chargeperiodstart >= ?", ["'2026-11-01'"],
      "TYPE_MISMATCH: Cannot apply operator: timestamp(3) >= varchar"),
@@ -323,7 +326,8 @@ def test_hostile_parameter_values_are_bound_not_injected(env):
 def test_a_parameter_that_is_not_a_literal_is_refused(env):
     execution = env.query("SELECT 1 FROM focus WHERE subaccountid = ?", ["(SELECT max(subaccountid) FROM focus)"])
     assert execution["Status"]["State"] == "FAILED"
-    assert execution["Status"]["StateChangeReason"].startswith("INVALID_PARAMETER_USAGE: ExecutionParameters[0] must be a literal")
+    assert execution["Status"]["StateChangeReason"].startswith(
+        "INVALID_PARAMETER_USAGE: ExecutionParameters[0] must be a literal")
 
 
 # ---- the execution's life ---------------------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """Every answer of the local Athena has the shape of botocore's `athena` service model (the output
 shapes of each operation: members, required members, types, lengths, patterns, enums), checked with
-the same walker as the local Cost Explorer's (tests/test_cost_explorer_shape.py)."""
+the same walker as the local Cost Explorer's (tests/unit/test_cost_explorer_shape.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import botocore.session
 import pytest
 
 from tests.athena_support import DATA_BUCKET, RESULTS, AthenaEnv
-from tests.test_cost_explorer_shape import check_shape
+from tests.unit.test_cost_explorer_shape import check_shape
 
 
 def _assert_shape(operation: str, answer: dict[str, Any]) -> None:

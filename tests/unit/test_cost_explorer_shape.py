@@ -118,7 +118,8 @@ def check_shape(value: Any, shape: Any, path: str = "$") -> list[str]:
     elif kind in ("integer", "long"):
         if not isinstance(value, int) or isinstance(value, bool):
             problems.append(f"{path}: expected an integer, got {value!r:.60}")
-        elif "min" in shape.metadata and value < shape.metadata["min"] or "max" in shape.metadata and value > shape.metadata["max"]:
+        elif (("min" in shape.metadata and value < shape.metadata["min"])
+              or ("max" in shape.metadata and value > shape.metadata["max"])):
             problems.append(f"{path}: {value} outside {shape.metadata.get('min')}..{shape.metadata.get('max')}")
     elif kind in ("double", "float"):
         if not isinstance(value, (int, float)) or isinstance(value, bool):

@@ -18,7 +18,7 @@ from local.aws.exports import CUR_SAMPLE, FOCUS_SAMPLE
 from local.aws.exports.charges import EC2, record_type_of_cur, record_type_of_focus
 from local.aws.exports.columns import AWS_FOCUS_1_2, CUR_2_0
 
-SAMPLES = Path(__file__).resolve().parents[1] / "local" / "samples"
+SAMPLES = Path(__file__).resolve().parents[2] / "local" / "samples"
 EXPORTS = SAMPLES / "exports"
 SNAPSHOT = r"^\d{8}T\d{6}Z-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 TOLERANCE = Decimal("0.000001")  # far below a cent: BilledCost is a double holding 10-decimal amounts
@@ -86,7 +86,8 @@ def test_layout_and_manifests_follow_data_exports(export):
         assert [row[0] for row in described] == list(columns) == [c["name"] for c in manifest["columns"]]
         kinds = {c["name"]: c["type"] for c in manifest["columns"]}
         for name, duck_type, *_ in described:
-            expected = {"DOUBLE": "double", "VARCHAR": "string", "TIMESTAMP": "timestamp", "TIMESTAMP_MS": "timestamp"}.get(duck_type, "map")
+            expected = {"DOUBLE": "double", "VARCHAR": "string", "TIMESTAMP": "timestamp",
+                        "TIMESTAMP_MS": "timestamp"}.get(duck_type, "map")
             assert kinds[name] == expected, name
 
 

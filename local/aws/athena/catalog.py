@@ -121,10 +121,23 @@ class Storage:
 
 # ---- partition projection -----------------------------------------------------------------------------
 
-_UNITS = {"YEARS": "years", "MONTHS": "months", "WEEKS": "weeks", "DAYS": "days", "HOURS": "hours",
-          "MINUTES": "minutes", "SECONDS": "seconds"}
-_JAVA_FIELDS = [("yyyy", "%Y", "YEARS"), ("MM", "%m", "MONTHS"), ("dd", "%d", "DAYS"), ("HH", "%H", "HOURS"),
-                ("mm", "%M", "MINUTES"), ("ss", "%S", "SECONDS")]
+_UNITS = {
+    "YEARS": "years",
+    "MONTHS": "months",
+    "WEEKS": "weeks",
+    "DAYS": "days",
+    "HOURS": "hours",
+    "MINUTES": "minutes",
+    "SECONDS": "seconds",
+}
+_JAVA_FIELDS = [
+    ("yyyy", "%Y", "YEARS"),
+    ("MM", "%m", "MONTHS"),
+    ("dd", "%d", "DAYS"),
+    ("HH", "%H", "HOURS"),
+    ("mm", "%M", "MINUTES"),
+    ("ss", "%S", "SECONDS"),
+]
 
 
 def _strftime_pattern(java: str) -> tuple[str, str]:
@@ -142,7 +155,7 @@ def _strftime_pattern(java: str) -> tuple[str, str]:
         else:
             if java[i] == "'":
                 end = java.index("'", i + 1)
-                out.append(java[i + 1:end].replace("%", "%%"))
+                out.append(java[i + 1 : end].replace("%", "%%"))
                 i = end + 1
             elif java[i].isalpha():
                 raise QueryFailure("HIVE_INVALID_METADATA", f"Unsupported date format letter {java[i]!r} in {java!r}")
@@ -190,8 +203,10 @@ class Projection:
             while moment <= end:
                 values.append(moment.strftime(pattern))
                 if len(values) > MAX_PROJECTED_PARTITIONS:
-                    raise QueryFailure("HIVE_EXCEEDED_PARTITION_LIMIT", f"Partition projection of {self.column} yields "
-                                       f"more than {MAX_PROJECTED_PARTITIONS} partitions")
+                    raise QueryFailure(
+                        "HIVE_EXCEEDED_PARTITION_LIMIT",
+                        f"Partition projection of {self.column} yields more than {MAX_PROJECTED_PARTITIONS} partitions",
+                    )
                 moment = _shift(moment, step, unit)
             return values
         raise QueryFailure("HIVE_INVALID_METADATA", f"Unsupported projection type {self.kind!r} for column {self.column}")
@@ -218,12 +233,12 @@ class Projection:
             raise self._bad("range") from None
 
     def _missing(self, name: str) -> str:
-        raise QueryFailure("HIVE_INVALID_METADATA", f"Partition projection for column {self.column} needs "
-                           f"projection.{self.column}.{name}")
+        raise QueryFailure(
+            "HIVE_INVALID_METADATA", f"Partition projection for column {self.column} needs projection.{self.column}.{name}"
+        )
 
     def _bad(self, name: str) -> QueryFailure:
-        return QueryFailure("HIVE_INVALID_METADATA", f"Invalid projection.{self.column}.{name}: "
-                            f"{self.params.get(name)!r}")
+        return QueryFailure("HIVE_INVALID_METADATA", f"Invalid projection.{self.column}.{name}: {self.params.get(name)!r}")
 
 
 # ---- the table ---------------------------------------------------------------------------------------
@@ -257,11 +272,14 @@ class Table:
         for name in self.partition_names:
             kind = self.parameters.get(f"projection.{name}.type")
             if not kind:
-                raise QueryFailure("HIVE_INVALID_METADATA", f"Partition projection is enabled for {self.qualified} "
-                                   f"but projection.{name}.type is missing")
+                raise QueryFailure(
+                    "HIVE_INVALID_METADATA",
+                    f"Partition projection is enabled for {self.qualified} but projection.{name}.type is missing",
+                )
             prefix = f"projection.{name}."
-            found[name] = Projection(name, kind.lower(), {k[len(prefix):]: v for k, v in self.parameters.items()
-                                                         if k.startswith(prefix)})
+            found[name] = Projection(
+                name, kind.lower(), {k[len(prefix) :]: v for k, v in self.parameters.items() if k.startswith(prefix)}
+            )
         return found
 
     @property
@@ -296,19 +314,30 @@ def load_table(storage: Storage, database: str, name: str, line: int | None = No
     elif "lazysimpleserde" in library or "textinputformat" in input_format:
         kind = TEXT
     else:
-        raise QueryFailure("NOT_SUPPORTED", f"Table {database}.{name}: the local Athena reads Parquet, CSV "
-                           f"(OpenCSVSerde, LazySimpleSerDe) and JSON tables, not {library or input_format or 'an unknown format'}")
+        raise QueryFailure(
+            "NOT_SUPPORTED",
+            f"Table {database}.{name}: the local Athena reads Parquet, CSV "
+            f"(OpenCSVSerde, LazySimpleSerDe) and JSON tables, not {library or input_format or 'an unknown format'}",
+        )
     location = descriptor.get("Location") or ""
     if not location.startswith("s3"):
         raise QueryFailure("HIVE_METASTORE_ERROR", f"Table {database}.{name} has no S3 location")
     columns = [(c["Name"].lower(), c.get("Type") or "string") for c in descriptor.get("Columns") or []]
     keys = [(c["Name"].lower(), c.get("Type") or "string") for c in definition.get("PartitionKeys") or []]
-    return Table(database=database, name=name, location=location, columns=columns, partition_keys=keys, format=kind,
-                 serde=serde, parameters={k: str(v) for k, v in (definition.get("Parameters") or {}).items()})
+    return Table(
+        database=database,
+        name=name,
+        location=location,
+        columns=columns,
+        partition_keys=keys,
+        format=kind,
+        serde=serde,
+        parameters={k: str(v) for k, v in (definition.get("Parameters") or {}).items()},
+    )
 
 
 def _visible(key: str) -> bool:
-    if key.endswith("/") or key.endswith("_$folder$"):
+    if key.endswith(("/", "_$folder$")):
         return False
     return not any(part.startswith(("_", ".")) for part in key.split("/")[-1:])
 
@@ -328,8 +357,9 @@ class _Lister:
         return self._cache[(bucket, prefix)]
 
 
-def candidate_partitions(storage: Storage, table: Table, now: datetime,
-                         injected: dict[str, list[str]] | None = None) -> list[tuple[dict[str, str], str]]:
+def candidate_partitions(
+    storage: Storage, table: Table, now: datetime, injected: dict[str, list[str]] | None = None
+) -> list[tuple[dict[str, str], str]]:
     """(partition values, location) of every partition the table has (projected, or registered in
     Glue), before any pruning; a table without partition keys is one partition at its location."""
     if not table.partition_keys:
@@ -338,17 +368,19 @@ def candidate_partitions(storage: Storage, table: Table, now: datetime,
         found = []
         for partition in storage.glue_partitions(table.database, table.name):
             values = dict(zip(table.partition_names, partition.get("Values") or [], strict=False))
-            found.append((values, (partition.get("StorageDescriptor") or {}).get("Location")
-                          or table.partition_location(values)))
+            found.append((values, (partition.get("StorageDescriptor") or {}).get("Location") or table.partition_location(values)))
         return found
     axes = []
     for name, projection in table.projections().items():
         if projection.kind == "injected":
             values = (injected or {}).get(name)
             if not values:
-                raise QueryFailure("CONSTRAINT_VIOLATION", f"For the injected projected partition column {name}, "
-                                   "the WHERE clause must contain only static equality conditions, and at "
-                                   "least one such condition must be present.")
+                raise QueryFailure(
+                    "CONSTRAINT_VIOLATION",
+                    f"For the injected projected partition column {name}, "
+                    "the WHERE clause must contain only static equality conditions, and at "
+                    "least one such condition must be present.",
+                )
             axes.append(values)
         else:
             axes.append(projection.values(now))
@@ -356,8 +388,10 @@ def candidate_partitions(storage: Storage, table: Table, now: datetime,
     for axis in axes:
         total *= len(axis)
     if total > MAX_PROJECTED_PARTITIONS:
-        raise QueryFailure("HIVE_EXCEEDED_PARTITION_LIMIT", f"Partition projection of {table.qualified} yields "
-                           f"{total} partitions, more than {MAX_PROJECTED_PARTITIONS}")
+        raise QueryFailure(
+            "HIVE_EXCEEDED_PARTITION_LIMIT",
+            f"Partition projection of {table.qualified} yields {total} partitions, more than {MAX_PROJECTED_PARTITIONS}",
+        )
     combos = [dict(zip(table.partition_names, values, strict=True)) for values in itertools.product(*axes)]
     return [(combo, table.partition_location(combo)) for combo in combos]
 
@@ -377,5 +411,18 @@ def now_utc() -> datetime:
     return datetime.now(UTC)
 
 
-__all__ = ["CSV", "JSON", "PARQUET", "TEXT", "DataFile", "Projection", "Storage", "Table", "candidate_partitions",
-           "load_table", "now_utc", "partition_files", "split_s3_uri"]
+__all__ = [
+    "CSV",
+    "JSON",
+    "PARQUET",
+    "TEXT",
+    "DataFile",
+    "Projection",
+    "Storage",
+    "Table",
+    "candidate_partitions",
+    "load_table",
+    "now_utc",
+    "partition_files",
+    "split_s3_uri",
+]

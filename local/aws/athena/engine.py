@@ -107,8 +107,15 @@ class Engine:
 
     # ---- the statement ------------------------------------------------------------------------------------
 
-    def run(self, text: str, parameters: list[str], database: str, now: datetime,
-            cutoff: int | None = None, cancelled: threading.Event | None = None) -> Outcome:
+    def run(
+        self,
+        text: str,
+        parameters: list[str],
+        database: str,
+        now: datetime,
+        cutoff: int | None = None,
+        cancelled: threading.Event | None = None,
+    ) -> Outcome:
         import duckdb
 
         statement = athena_sql.parse_statement(text)
@@ -158,8 +165,9 @@ class Engine:
     def _files(self, con: Any, table: Table, ref: athena_sql.TableRef, values: list[Any], now: datetime) -> list[DataFile]:
         partitions = candidate_partitions(self.storage, table, now, ref.injected)
         if ref.partition_predicates and partitions and table.partition_keys:
-            keep = self._matching(con, table, [values_ for values_, _ in partitions], ref.partition_predicates, values,
-                                  with_path=False)
+            keep = self._matching(
+                con, table, [values_ for values_, _ in partitions], ref.partition_predicates, values, with_path=False
+            )
             partitions = [p for p, matched in zip(partitions, keep, strict=True) if matched]
         files = partition_files(self.storage, table, partitions)
         if ref.path_predicates and files:
@@ -168,25 +176,30 @@ class Engine:
             files = [f for f, matched in zip(files, keep, strict=True) if matched]
         return files
 
-    def _matching(self, con: Any, table: Table, rows: list[dict[str, str]], predicates: list[Any],
-                  values: list[Any], with_path: bool) -> list[bool]:
+    def _matching(
+        self, con: Any, table: Table, rows: list[dict[str, str]], predicates: list[Any], values: list[Any], with_path: bool
+    ) -> list[bool]:
         """Which candidate rows (partition values, "$path") satisfy the predicates; every row on a
         predicate DuckDB cannot evaluate here (it is then applied by the query itself)."""
         columns = [(n, duckdb_type(t, n)) for n, t in table.partition_keys]
         if with_path:
             columns.append((athena_sql.PATH_COLUMN, "VARCHAR"))
         name = f"__candidates_{uuid.uuid4().hex[:8]}"
-        con.execute(f"CREATE TEMP TABLE {name} (__row BIGINT, "
-                    + ", ".join(f"{_quote(c)} VARCHAR" for c, _ in columns) + ")")
+        con.execute(f"CREATE TEMP TABLE {name} (__row BIGINT, " + ", ".join(f"{_quote(c)} VARCHAR" for c, _ in columns) + ")")
         try:
-            con.executemany(f"INSERT INTO {name} VALUES (" + ", ".join(["?"] * (len(columns) + 1)) + ")",
-                            [[i] + [row.get(c) for c, _ in columns] for i, row in enumerate(rows)])
+            con.executemany(
+                f"INSERT INTO {name} VALUES (" + ", ".join(["?"] * (len(columns) + 1)) + ")",
+                [[i] + [row.get(c) for c, _ in columns] for i, row in enumerate(rows)],
+            )
             typed = ", ".join(f"CAST({_quote(c)} AS {t}) AS {_quote(c)}" for c, t in columns)
             condition, used = athena_sql.predicate_sql(predicates)
             try:
-                kept = {r[0] for r in con.execute(
-                    f"SELECT __row FROM (SELECT __row, {typed} FROM {name}) WHERE {condition}",
-                    [values[i] for i in used]).fetchall()}
+                kept = {
+                    r[0]
+                    for r in con.execute(
+                        f"SELECT __row FROM (SELECT __row, {typed} FROM {name}) WHERE {condition}", [values[i] for i in used]
+                    ).fetchall()
+                }
             except Exception:  # noqa: BLE001 - not evaluable on partition values alone: keep every row
                 return [True] * len(rows)
         finally:
@@ -206,15 +219,18 @@ class Engine:
         try:
             rows = con.execute(
                 "SELECT lower(split_part(path_in_schema, ', ', 1)) AS top, sum(total_compressed_size) "
-                f"FROM parquet_metadata({_sql_list(paths)}) GROUP BY ALL").fetchall()
+                f"FROM parquet_metadata({_sql_list(paths)}) GROUP BY ALL"
+            ).fetchall()
         except Exception as error:  # noqa: BLE001 - a file that is not Parquet
             raise self._not_parquet(files, error) from None
         return int(sum(size for top, size in rows if top in wanted))
 
     @staticmethod
     def _not_parquet(files: list[DataFile], error: Exception) -> QueryFailure:
-        return bad_data(f"One or more files of {files[0].bucket} are not valid Parquet files "
-                        f"(e.g. {files[0].uri}): {str(error).splitlines()[0][:160]}")
+        return bad_data(
+            f"One or more files of {files[0].bucket} are not valid Parquet files "
+            f"(e.g. {files[0].uri}): {str(error).splitlines()[0][:160]}"
+        )
 
     # ---- views ------------------------------------------------------------------------------------------------------
 
@@ -229,11 +245,18 @@ class Engine:
             return
         files_table = f"__files_{uuid.uuid4().hex[:8]}"
         local = [self.cache.local(self.storage, f) for f in files]
-        con.execute(f"CREATE TEMP TABLE {files_table} (__local VARCHAR, {_quote(athena_sql.PATH_COLUMN)} VARCHAR"
-                    + "".join(f", {_quote(n)} VARCHAR" for n in table.partition_names) + ")")
-        con.executemany(f"INSERT INTO {files_table} VALUES (" + ", ".join(["?"] * (2 + len(table.partition_names))) + ")",
-                        [[str(path), f.uri, *[dict(f.partition)[n] for n in table.partition_names]]
-                         for path, f in zip(local, files, strict=True)])
+        con.execute(
+            f"CREATE TEMP TABLE {files_table} (__local VARCHAR, {_quote(athena_sql.PATH_COLUMN)} VARCHAR"
+            + "".join(f", {_quote(n)} VARCHAR" for n in table.partition_names)
+            + ")"
+        )
+        con.executemany(
+            f"INSERT INTO {files_table} VALUES (" + ", ".join(["?"] * (2 + len(table.partition_names))) + ")",
+            [
+                [str(path), f.uri, *[dict(f.partition)[n] for n in table.partition_names]]
+                for path, f in zip(local, files, strict=True)
+            ],
+        )
         source, physical = self._source(con, table, local)
         columns = []
         for name, glue_type in table.columns:
@@ -243,9 +266,12 @@ class Engine:
                 columns.append(f"CAST(NULL AS {target}) AS {_quote(name)}")
             else:
                 columns.append(f"{self._convert(table, actual, target, name)} AS {_quote(name)}")
-        select = ", ".join(columns + partition_exprs + [f"f.{_quote(athena_sql.PATH_COLUMN)} AS {_quote(athena_sql.PATH_COLUMN)}"])
-        con.execute(f"CREATE VIEW {view} AS SELECT {select} FROM {source} AS p "
-                    f"JOIN {files_table} AS f ON p.{_FILE_COLUMN} = f.__local")
+        select = ", ".join(
+            columns + partition_exprs + [f"f.{_quote(athena_sql.PATH_COLUMN)} AS {_quote(athena_sql.PATH_COLUMN)}"]
+        )
+        con.execute(
+            f"CREATE VIEW {view} AS SELECT {select} FROM {source} AS p JOIN {files_table} AS f ON p.{_FILE_COLUMN} = f.__local"
+        )
 
     def _source(self, con: Any, table: Table, local: list[Path]) -> tuple[str, dict[str, tuple[str, str]]]:
         """The DuckDB table function reading the files, and per Glue column (lower case) its
@@ -254,18 +280,22 @@ class Engine:
         if table.format == PARQUET:
             source = f"read_parquet({paths}, filename = '{_FILE_COLUMN}', union_by_name = true)"
         elif table.format == JSON:
-            source = (f"read_json({paths}, format = 'newline_delimited', filename = '{_FILE_COLUMN}', "
-                      "union_by_name = true, maximum_depth = 1)")
+            source = (
+                f"read_json({paths}, format = 'newline_delimited', filename = '{_FILE_COLUMN}', "
+                "union_by_name = true, maximum_depth = 1)"
+            )
         else:
             source = self._text_source(table, paths)
         try:
             described = con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()
         except Exception as error:  # noqa: BLE001 - unreadable files
             if table.format == PARQUET:
-                raise bad_data(f"Files of table {table.database}.{table.name} are not valid Parquet: "
-                               f"{str(error).splitlines()[0][:200]}") from None
-            raise bad_data(f"Files of table {table.database}.{table.name} cannot be read: "
-                           f"{str(error).splitlines()[0][:200]}") from None
+                raise bad_data(
+                    f"Files of table {table.database}.{table.name} are not valid Parquet: {str(error).splitlines()[0][:200]}"
+                ) from None
+            raise bad_data(
+                f"Files of table {table.database}.{table.name} cannot be read: {str(error).splitlines()[0][:200]}"
+            ) from None
         physical: dict[str, tuple[str, str]] = {}
         for row in described:
             name, kind = row[0], row[1]
@@ -282,16 +312,22 @@ class Engine:
             delimiter = table.serde.get("separatorChar", ",")
             quote = table.serde.get("quoteChar", '"')
             escape = table.serde.get("escapeChar", "\\")
-            options = (f"delim = {self._char(delimiter)}, quote = {self._char(quote)}, escape = {self._char(escape)}, "
-                       "null_padding = true")
+            options = (
+                f"delim = {self._char(delimiter)}, quote = {self._char(quote)}, escape = {self._char(escape)}, "
+                "null_padding = true"
+            )
         else:  # LazySimpleSerDe: no quoting; NULL is \N unless serialization.null.format says otherwise
             delimiter = table.serde.get("field.delim") or table.serde.get("serialization.format") or "\x01"
             if delimiter == "1":
                 delimiter = "\x01"
             null = table.serde.get("serialization.null.format", "\\N")
-            options = f"delim = {self._char(delimiter)}, quote = '', escape = '', nullstr = {self._char(null)}, null_padding = true"
-        return (f"read_csv({paths}, header = false, skip = {table.header_lines}, columns = {columns}, {options}, "
-                f"filename = '{_FILE_COLUMN}', auto_detect = false, compression = 'auto')")
+            options = (
+                f"delim = {self._char(delimiter)}, quote = '', escape = '', nullstr = {self._char(null)}, null_padding = true"
+            )
+        return (
+            f"read_csv({paths}, header = false, skip = {table.header_lines}, columns = {columns}, {options}, "
+            f"filename = '{_FILE_COLUMN}', auto_detect = false, compression = 'auto')"
+        )
 
     @staticmethod
     def _char(text: str) -> str:
@@ -303,21 +339,25 @@ class Engine:
             if target == "VARCHAR":
                 return reference
             if target == "TIMESTAMP":  # OpenCSVSerde reads java.sql.Timestamp text: yyyy-mm-dd hh:mm:ss[.f]
-                return (f"CASE WHEN {reference} = '' THEN NULL ELSE "
-                        f"strptime({reference}, ['%Y-%m-%d %H:%M:%S.%f', '%Y-%m-%d %H:%M:%S']) END")
+                return (
+                    f"CASE WHEN {reference} = '' THEN NULL ELSE "
+                    f"strptime({reference}, ['%Y-%m-%d %H:%M:%S.%f', '%Y-%m-%d %H:%M:%S']) END"
+                )
             return f"CASE WHEN {reference} = '' THEN NULL ELSE CAST({reference} AS {target}) END"
         if table.format == "text":
             return reference if target == "VARCHAR" else f"TRY_CAST({reference} AS {target})"
         if table.format == PARQUET and not self._compatible(kind, target):
-            raise bad_data(f"Field {name}'s type {kind} in parquet is incompatible with type "
-                           f"{dict(table.columns).get(name)} defined in table schema of {table.database}.{table.name}")
+            raise bad_data(
+                f"Field {name}'s type {kind} in parquet is incompatible with type "
+                f"{dict(table.columns).get(name)} defined in table schema of {table.database}.{table.name}"
+            )
         return f"CAST({reference} AS {target})"
 
     @staticmethod
     def _compatible(physical: str, target: str) -> bool:
         p, t = physical.upper(), target.upper()
         integers = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT")
-        if p == t or t == "VARCHAR" and p == "VARCHAR":
+        if p == t or (t == "VARCHAR" and p == "VARCHAR"):
             return True
         if t in integers and p in integers:
             return integers.index(p) <= integers.index(t)
@@ -358,8 +398,11 @@ class Engine:
         if isinstance(error, duckdb.CatalogException):
             if "Function with name" in message:
                 name = message.split("name ")[1].split(" ")[0]
-                return QueryFailure("FUNCTION_NOT_FOUND", f"Function '{name}' not registered (the local Athena "
-                                    "runs Athena's functions through their DuckDB translations)")
+                return QueryFailure(
+                    "FUNCTION_NOT_FOUND",
+                    f"Function '{name}' not registered (the local Athena "
+                    "runs Athena's functions through their DuckDB translations)",
+                )
             return QueryFailure("TABLE_NOT_FOUND", message)
         if isinstance(error, duckdb.ParserException):
             return syntax_error(message)
@@ -396,9 +439,12 @@ class Engine:
         bucket, prefix = split_s3_uri(unload.target)
         prefix = prefix if not prefix or prefix.endswith("/") else prefix + "/"
         if self.storage.list(bucket, prefix):
-            raise QueryFailure("HIVE_PATH_ALREADY_EXISTS", f"Target directory for table '{unload.target}' already "
-                               f"exists: {unload.target}. You may need to manually clean the data at location "
-                               f"'{unload.target}' before retrying. Athena will not delete data in your account.")
+            raise QueryFailure(
+                "HIVE_PATH_ALREADY_EXISTS",
+                f"Target directory for table '{unload.target}' already "
+                f"exists: {unload.target}. You may need to manually clean the data at location "
+                f"'{unload.target}' before retrying. Athena will not delete data in your account.",
+            )
         cursor = self._relation(con, f"DESCRIBE {translated}", values)
         described = cursor.fetchall()
         labels = self._labels(statement, [(row[0], row[1]) for row in described])
@@ -409,18 +455,26 @@ class Engine:
             missing = [p for p in partitioned if p not in labels]
             if missing:
                 raise column_not_found(missing[0])
-            if labels[-len(partitioned):] != partitioned:
-                raise QueryFailure("HIVE_COLUMN_ORDER_MISMATCH", "Partition keys must be the last columns in the table "
-                                   "and in the same order as the partition specification: " + ", ".join(partitioned))
+            if labels[-len(partitioned) :] != partitioned:
+                raise QueryFailure(
+                    "HIVE_COLUMN_ORDER_MISMATCH",
+                    "Partition keys must be the last columns in the table "
+                    "and in the same order as the partition specification: " + ", ".join(partitioned),
+                )
             if len(partitioned) == len(labels):
                 raise QueryFailure("INVALID_TABLE_PROPERTY", "UNLOAD needs at least one column that is not a partition column")
         renamed = f"SELECT * FROM ({translated}) AS __unload({', '.join(_quote(label) for label in labels)})"
         if partitioned:
-            count = self._relation(con, f"SELECT count(*) FROM (SELECT DISTINCT {', '.join(_quote(p) for p in partitioned)} "
-                                        f"FROM ({renamed}))", values).fetchone()[0]
+            count = self._relation(
+                con,
+                f"SELECT count(*) FROM (SELECT DISTINCT {', '.join(_quote(p) for p in partitioned)} FROM ({renamed}))",
+                values,
+            ).fetchone()[0]
             if count > UNLOAD_MAX_PARTITIONS:
-                raise QueryFailure("HIVE_TOO_MANY_OPEN_PARTITIONS", f"Exceeded limit of {UNLOAD_MAX_PARTITIONS} open "
-                                   "writers for partitions/buckets")
+                raise QueryFailure(
+                    "HIVE_TOO_MANY_OPEN_PARTITIONS",
+                    f"Exceeded limit of {UNLOAD_MAX_PARTITIONS} open writers for partitions/buckets",
+                )
         rows = int(self._relation(con, f"SELECT count(*) FROM ({renamed})", values).fetchone()[0])
         workdir = Path(tempfile.mkdtemp(prefix="athena-unload-"))
         try:
@@ -448,8 +502,9 @@ class Engine:
         if unload.format == "JSON":
             return [f"FORMAT JSON, COMPRESSION {codec}"], extension
         delimiter = unload.field_delimiter if unload.field_delimiter is not None else "\x01"
-        return [f"FORMAT CSV, HEADER false, DELIMITER '{delimiter}', QUOTE '', ESCAPE '', NULLSTR '\\N', "
-                f"COMPRESSION {codec}"], extension
+        return [
+            (f"FORMAT CSV, HEADER false, DELIMITER '{delimiter}', QUOTE '', ESCAPE '', NULLSTR '\\N', COMPRESSION {codec}")
+        ], extension
 
     def _upload(self, directory: Path, bucket: str, prefix: str, extension: str) -> list[str]:
         """Every file DuckDB wrote, uploaded under the target with Athena-like names; their URIs."""

@@ -37,8 +37,15 @@ def invalid_request(message: str, athena_code: str | None = None) -> AthenaApiEr
 class QueryFailure(Exception):
     """A query that ends FAILED (or CANCELLED, when `cancelled`): `reason` is the StateChangeReason."""
 
-    def __init__(self, name: str | None, message: str, category: int = CATEGORY_USER,
-                 error_type: int = TYPE_USER_ERROR, cancelled: bool = False, data_scanned: int = 0):
+    def __init__(
+        self,
+        name: str | None,
+        message: str,
+        category: int = CATEGORY_USER,
+        error_type: int = TYPE_USER_ERROR,
+        cancelled: bool = False,
+        data_scanned: int = 0,
+    ):
         self.reason = f"{name}: {message}" if name else message
         super().__init__(self.reason)
         self.category = category
@@ -67,8 +74,10 @@ def table_not_found(qualified: str, line: int | None = None, col: int | None = N
 
 
 def column_not_found(name: str, line: int | None = None, col: int | None = None) -> QueryFailure:
-    return QueryFailure("COLUMN_NOT_FOUND", f"{at(line, col)}Column '{name}' cannot be resolved or requester is not "
-                        "authorized to access requested resources")
+    return QueryFailure(
+        "COLUMN_NOT_FOUND",
+        f"{at(line, col)}Column '{name}' cannot be resolved or requester is not authorized to access requested resources",
+    )
 
 
 def bad_data(message: str) -> QueryFailure:

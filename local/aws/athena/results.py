@@ -94,13 +94,15 @@ def decode_token(token: str, execution_id: str) -> int:
         raise invalid_request("The NextToken is invalid for this query execution.") from None
 
 
-def page(rows: list[list[str | None]], execution_id: str, token: str | None, max_results: int | None) -> tuple[list[dict[str, Any]], str | None]:
+def page(
+    rows: list[list[str | None]], execution_id: str, token: str | None, max_results: int | None
+) -> tuple[list[dict[str, Any]], str | None]:
     """(Rows of one page as Athena's Row shapes, the next token or None)."""
     size = MAX_RESULTS if max_results is None else int(max_results)
     if not 1 <= size <= MAX_RESULTS:
         raise invalid_request(f"MaxResults must be between 1 and {MAX_RESULTS}")
     start = decode_token(token, execution_id) if token else 0
-    chunk = rows[start:start + size]
+    chunk = rows[start : start + size]
     shaped = [{"Data": [{} if value is None else {"VarCharValue": value} for value in row]} for row in chunk]
     following = start + size
     return shaped, encode_token(execution_id, following) if following < len(rows) else None

@@ -100,8 +100,14 @@ class Execution:
 
 
 class LocalAthena:
-    def __init__(self, workers: int = 2, run_inline: bool = False, queued_polls: int = 0,
-                 now: Callable[[], datetime] | None = None, cache_dir: Path | None = None):
+    def __init__(
+        self,
+        workers: int = 2,
+        run_inline: bool = False,
+        queued_polls: int = 0,
+        now: Callable[[], datetime] | None = None,
+        cache_dir: Path | None = None,
+    ):
         self.run_inline = run_inline
         self.queued_polls = queued_polls
         self.now = now or (lambda: datetime.now(UTC))  # partition projection's NOW
@@ -144,9 +150,14 @@ class LocalAthena:
     def usage(self) -> dict[str, int]:
         """Queries by outcome, bytes scanned and bytes billed since the start (or reset_counters)."""
         with self._lock:
-            return {"queries": self._counts["started"], "queries_succeeded": self._counts["succeeded"],
-                    "queries_failed": self._counts["failed"], "queries_cancelled": self._counts["cancelled"],
-                    "bytes_scanned": self._counts["bytes_scanned"], "billed_bytes": self._counts["billed_bytes"]}
+            return {
+                "queries": self._counts["started"],
+                "queries_succeeded": self._counts["succeeded"],
+                "queries_failed": self._counts["failed"],
+                "queries_cancelled": self._counts["cancelled"],
+                "bytes_scanned": self._counts["bytes_scanned"],
+                "billed_bytes": self._counts["billed_bytes"],
+            }
 
     @property
     def queries(self) -> int:
@@ -167,8 +178,9 @@ class LocalAthena:
             ordered = sorted(self._executions.values(), key=lambda e: e.submitted)
         return [self._describe(e) for e in ordered]
 
-    def fail_next(self, n: int, code: str = "TooManyRequestsException",
-                  message: str = "Rate exceeded", status: int = 400) -> None:
+    def fail_next(
+        self, n: int, code: str = "TooManyRequestsException", message: str = "Rate exceeded", status: int = 400
+    ) -> None:
         with self._lock:
             self._faults += [AthenaApiError(code, message, status) for _ in range(n)]
 
@@ -185,8 +197,9 @@ class LocalAthena:
                 self._add_workgroup(region, "primary", {}, "", [])
             return self._workgroups[region]
 
-    def _add_workgroup(self, region: str, name: str, configuration: dict[str, Any], description: str,
-                       tags: list[dict[str, str]]) -> None:
+    def _add_workgroup(
+        self, region: str, name: str, configuration: dict[str, Any], description: str, tags: list[dict[str, str]]
+    ) -> None:
         configuration = json.loads(json.dumps(configuration))
         configuration.setdefault("EnforceWorkGroupConfiguration", True)
         configuration.setdefault("PublishCloudWatchMetricsEnabled", True)
@@ -194,9 +207,14 @@ class LocalAthena:
         engine = configuration.setdefault("EngineVersion", {})
         engine.setdefault("SelectedEngineVersion", "AUTO")
         engine["EffectiveEngineVersion"] = ENGINE_VERSION["EffectiveEngineVersion"]
-        self._workgroups[region][name] = {"Name": name, "State": "ENABLED", "Configuration": configuration,
-                                          "Description": description, "CreationTime": datetime.now(UTC),
-                                          "Tags": list(tags)}
+        self._workgroups[region][name] = {
+            "Name": name,
+            "State": "ENABLED",
+            "Configuration": configuration,
+            "Description": description,
+            "CreationTime": datetime.now(UTC),
+            "Tags": list(tags),
+        }
 
     def work_group(self, region: str, name: str) -> dict[str, Any] | None:
         with self._lock:
@@ -208,8 +226,9 @@ class LocalAthena:
         with self._lock:
             if name in self._region_workgroups(region):
                 raise invalid_request("WorkGroup is already created")
-            self._add_workgroup(region, name, params.get("Configuration") or {}, params.get("Description") or "",
-                                params.get("Tags") or [])
+            self._add_workgroup(
+                region, name, params.get("Configuration") or {}, params.get("Description") or "", params.get("Tags") or []
+            )
         return {}
 
     def get_work_group(self, region: str, **params: Any) -> dict[str, Any]:
@@ -217,15 +236,24 @@ class LocalAthena:
             found = self._region_workgroups(region).get(params.get("WorkGroup"))
             if found is None:
                 raise invalid_request(f"WorkGroup {params.get('WorkGroup')} is not found.")
-            return {"WorkGroup": {k: v for k, v in json.loads(json.dumps(found, default=str)).items() if k != "Tags"}
-                    | {"CreationTime": found["CreationTime"]}}
+            return {
+                "WorkGroup": {k: v for k, v in json.loads(json.dumps(found, default=str)).items() if k != "Tags"}
+                | {"CreationTime": found["CreationTime"]}
+            }
 
     def list_work_groups(self, region: str, **params: Any) -> dict[str, Any]:
         with self._lock:
             groups = sorted(self._region_workgroups(region).values(), key=lambda g: g["Name"])
-            summaries = [{"Name": g["Name"], "State": g["State"], "Description": g["Description"],
-                          "CreationTime": g["CreationTime"], "EngineVersion": dict(g["Configuration"]["EngineVersion"])}
-                         for g in groups]
+            summaries = [
+                {
+                    "Name": g["Name"],
+                    "State": g["State"],
+                    "Description": g["Description"],
+                    "CreationTime": g["CreationTime"],
+                    "EngineVersion": dict(g["Configuration"]["EngineVersion"]),
+                }
+                for g in groups
+            ]
         return {"WorkGroups": summaries}
 
     def update_work_group(self, region: str, **params: Any) -> dict[str, Any]:
@@ -278,15 +306,19 @@ class LocalAthena:
         requested = (params.get("ResultConfiguration") or {}).get("OutputLocation")
         configured = (configuration.get("ResultConfiguration") or {}).get("OutputLocation")
         enforce = configuration.get("EnforceWorkGroupConfiguration", True)
-        location = (configured if enforce and configured else requested or configured)
+        location = configured if enforce and configured else requested or configured
         if not location:
-            raise invalid_request("No output location provided. An output location is required either through the "
-                                  "Workgroup result configuration setting or as an API input.")
+            raise invalid_request(
+                "No output location provided. An output location is required either through the "
+                "Workgroup result configuration setting or as an API input."
+            )
         split_s3_uri(location)  # a malformed location is refused now, not when the result is written
         context = params.get("QueryExecutionContext") or {}
         parameters = list(params.get("ExecutionParameters") or [])
-        fingerprint = json.dumps({"q": query, "c": context, "w": workgroup_name, "p": parameters,
-                                  "r": params.get("ResultConfiguration")}, sort_keys=True)
+        fingerprint = json.dumps(
+            {"q": query, "c": context, "w": workgroup_name, "p": parameters, "r": params.get("ResultConfiguration")},
+            sort_keys=True,
+        )
         token = params.get("ClientRequestToken")
         with self._lock:
             if token and token in self._tokens:
@@ -296,11 +328,18 @@ class LocalAthena:
                 return {"QueryExecutionId": existing.id}
             cutoff = configuration.get("BytesScannedCutoffPerQuery")
             execution = Execution(
-                id=str(uuid.uuid4()), query=query, database=(context.get("Database") or "default").lower(),
-                catalog=context.get("Catalog") or "AwsDataCatalog", workgroup=workgroup_name,
-                output_location=location if location.endswith("/") else location + "/", parameters=parameters,
-                region=region, token=token, request_fingerprint=fingerprint,
-                cutoff=int(cutoff) if cutoff is not None else None)
+                id=str(uuid.uuid4()),
+                query=query,
+                database=(context.get("Database") or "default").lower(),
+                catalog=context.get("Catalog") or "AwsDataCatalog",
+                workgroup=workgroup_name,
+                output_location=location if location.endswith("/") else location + "/",
+                parameters=parameters,
+                region=region,
+                token=token,
+                request_fingerprint=fingerprint,
+                cutoff=int(cutoff) if cutoff is not None else None,
+            )
             if UNLOAD_STATEMENT.match(query):
                 execution.kind = "UNLOAD"
                 execution.manifest = f"{execution.output_location}{execution.id}-manifest.csv"
@@ -329,8 +368,13 @@ class LocalAthena:
             with self._lock:
                 execution = self._executions.get(execution_id)
             if execution is None:
-                missing.append({"QueryExecutionId": execution_id, "ErrorCode": "INVALID_INPUT",
-                                "ErrorMessage": f"QueryExecution {execution_id} was not found"})
+                missing.append(
+                    {
+                        "QueryExecutionId": execution_id,
+                        "ErrorCode": "INVALID_INPUT",
+                        "ErrorMessage": f"QueryExecution {execution_id} was not found",
+                    }
+                )
             else:
                 found.append(self._describe(execution))
         return {"QueryExecutions": found, "UnprocessedQueryExecutionIds": missing}
@@ -359,9 +403,20 @@ class LocalAthena:
             bucket, key = split_s3_uri(execution.manifest)
             text = self._read(storage, bucket, key)
             rows: list[list[str | None]] = [[line] for line in text.splitlines() if line]
-            columns = [{"CatalogName": "hive", "SchemaName": "", "TableName": "", "Name": "path", "Label": "path",
-                        "Type": "varchar", "Precision": 2147483647, "Scale": 0, "Nullable": "UNKNOWN",
-                        "CaseSensitive": True}]
+            columns = [
+                {
+                    "CatalogName": "hive",
+                    "SchemaName": "",
+                    "TableName": "",
+                    "Name": "path",
+                    "Label": "path",
+                    "Type": "varchar",
+                    "Precision": 2147483647,
+                    "Scale": 0,
+                    "Nullable": "UNKNOWN",
+                    "CaseSensitive": True,
+                }
+            ]
         elif execution.kind == "UNLOAD":
             rows, columns = [], []
         else:
@@ -369,8 +424,10 @@ class LocalAthena:
             rows = athena_results.parse_csv(self._read(storage, bucket, key))
             columns = json.loads(self._read(storage, bucket, key + ".metadata"))["ColumnInfo"]
         shaped, token = athena_results.page(rows, execution.id, params.get("NextToken"), params.get("MaxResults"))
-        answer: dict[str, Any] = {"UpdateCount": execution.update_count,
-                                  "ResultSet": {"Rows": shaped, "ResultSetMetadata": {"ColumnInfo": columns}}}
+        answer: dict[str, Any] = {
+            "UpdateCount": execution.update_count,
+            "ResultSet": {"Rows": shaped, "ResultSetMetadata": {"ColumnInfo": columns}},
+        }
         if token:
             answer["NextToken"] = token
         return answer
@@ -391,8 +448,10 @@ class LocalAthena:
         try:
             return storage.get(bucket, key).decode("utf-8")
         except ClientError:
-            raise invalid_request(f"Unable to read the query results at s3://{bucket}/{key}: the object does not "
-                                  "exist (results deleted from the result location cannot be read)") from None
+            raise invalid_request(
+                f"Unable to read the query results at s3://{bucket}/{key}: the object does not "
+                "exist (results deleted from the result location cannot be read)"
+            ) from None
 
     def _ensure_workers(self) -> None:
         with self._lock:
@@ -428,8 +487,14 @@ class LocalAthena:
         try:
             if injected:
                 raise QueryFailure(None, injected, category=CATEGORY_SYSTEM, error_type=TYPE_INTERNAL)
-            outcome = engine.run(execution.query, execution.parameters, execution.database, self.now(),
-                                 cutoff=execution.cutoff, cancelled=execution.stop)
+            outcome = engine.run(
+                execution.query,
+                execution.parameters,
+                execution.database,
+                self.now(),
+                cutoff=execution.cutoff,
+                cancelled=execution.stop,
+            )
             bucket, _ = split_s3_uri(execution.output_location)
             if execution.kind == "UNLOAD" and execution.manifest:
                 _, key = split_s3_uri(execution.manifest)
@@ -440,33 +505,48 @@ class LocalAthena:
                 labels = [c["Name"] for c in outcome.columns]
                 _, key = split_s3_uri(execution.result_key)
                 storage.put(bucket, key, athena_results.csv_text(labels, outcome.rows).encode("utf-8"), "text/csv")
-                storage.put(bucket, key + ".metadata", athena_results.metadata_text(outcome.columns).encode(),
-                            "application/octet-stream")
+                storage.put(
+                    bucket, key + ".metadata", athena_results.metadata_text(outcome.columns).encode(), "application/octet-stream"
+                )
             with self._lock:
                 if execution.state == "RUNNING":
                     self._finish(execution, "SUCCEEDED", None, scanned=outcome.data_scanned)
         except QueryFailure as failure:
             with self._lock:
                 if execution.state == "RUNNING":
-                    self._finish(execution, "CANCELLED" if failure.cancelled else "FAILED", failure.reason,
-                                 scanned=failure.data_scanned, failure=failure)
+                    self._finish(
+                        execution,
+                        "CANCELLED" if failure.cancelled else "FAILED",
+                        failure.reason,
+                        scanned=failure.data_scanned,
+                        failure=failure,
+                    )
         except Exception as error:  # noqa: BLE001 - the emulator's own failure, reported as Athena's internal error
             with self._lock:
                 if execution.state == "RUNNING":
-                    failure = QueryFailure("GENERIC_INTERNAL_ERROR", f"{type(error).__name__}: {error}",
-                                           category=CATEGORY_SYSTEM, error_type=TYPE_INTERNAL)
+                    failure = QueryFailure(
+                        "GENERIC_INTERNAL_ERROR",
+                        f"{type(error).__name__}: {error}",
+                        category=CATEGORY_SYSTEM,
+                        error_type=TYPE_INTERNAL,
+                    )
                     self._finish(execution, "FAILED", failure.reason, failure=failure)
 
-    def _finish(self, execution: Execution, state: str, reason: str | None, scanned: int = 0,
-                failure: QueryFailure | None = None) -> None:
+    def _finish(
+        self, execution: Execution, state: str, reason: str | None, scanned: int = 0, failure: QueryFailure | None = None
+    ) -> None:
         """Under the lock: the final state, its reason, and the counters."""
         execution.state = state
         execution.reason = reason
         execution.completed = time.time()
         execution.data_scanned = scanned
         if failure is not None and state == "FAILED":
-            execution.error = {"ErrorCategory": failure.category, "ErrorType": failure.error_type,
-                               "Retryable": failure.retryable, "ErrorMessage": failure.reason}
+            execution.error = {
+                "ErrorCategory": failure.category,
+                "ErrorType": failure.error_type,
+                "Retryable": failure.retryable,
+                "ErrorMessage": failure.reason,
+            }
         self._counts[{"SUCCEEDED": "succeeded", "FAILED": "failed", "CANCELLED": "cancelled"}[state]] += 1
         self._counts["bytes_scanned"] += scanned
         if state != "FAILED" and scanned:
@@ -475,8 +555,7 @@ class LocalAthena:
     def _describe(self, execution: Execution) -> dict[str, Any]:
         with self._lock:
             state = execution.state
-            status: dict[str, Any] = {"State": state,
-                                      "SubmissionDateTime": datetime.fromtimestamp(execution.submitted, UTC)}
+            status: dict[str, Any] = {"State": state, "SubmissionDateTime": datetime.fromtimestamp(execution.submitted, UTC)}
             if execution.reason and state in ("FAILED", "CANCELLED"):
                 status["StateChangeReason"] = execution.reason
             if execution.completed is not None and state in TERMINAL:
@@ -581,8 +660,12 @@ def install(session: Any, athena: LocalAthena) -> Callable[[], None]:
             parsed = {"Error": {"Code": error.code, "Message": error.message}, "Message": error.message}
             if error.athena_code:
                 parsed["AthenaErrorCode"] = error.athena_code
-        parsed["ResponseMetadata"] = {"RequestId": request_id, "HTTPStatusCode": status,
-                                      "HTTPHeaders": dict(headers), "RetryAttempts": 0}
+        parsed["ResponseMetadata"] = {
+            "RequestId": request_id,
+            "HTTPStatusCode": status,
+            "HTTPHeaders": dict(headers),
+            "RetryAttempts": 0,
+        }
         return AWSResponse(url, status, headers, None), parsed
 
     for operation in OPERATIONS:

@@ -67,8 +67,7 @@ class Statement:
 
     def locate(self, node: exp.Expression | None) -> tuple[int | None, int | None]:
         """Trino's 1-based (line, column) of where `node` starts in the statement as written."""
-        identifiers = [] if node is None else [node] if isinstance(node, exp.Identifier) else \
-            [i for i in node.find_all(exp.Identifier)]
+        identifiers = [] if node is None else [node] if isinstance(node, exp.Identifier) else list(node.find_all(exp.Identifier))
         starts = [i.meta["start"] for i in identifiers if "start" in i.meta]
         if not starts:
             return None, None
@@ -93,7 +92,7 @@ def _number_placeholders(text: str) -> tuple[str, int, list[tuple[int, int]]]:
     for token in tokens:
         if token.token_type.name == "PLACEHOLDER" and token.text == "?":
             count += 1
-            out.append(text[last:token.start])
+            out.append(text[last : token.start])
             name = f":{_PARAM_PREFIX}{count}"
             out.append(name)
             added += len(name) - 1
@@ -121,11 +120,15 @@ def _parse_select(text: str, offset: int = 0, whole: str | None = None) -> tuple
         raise QueryFailure(None, "Only one sql statement is allowed. Got: " + text.strip()[:200])
     statement = statements[0]
     if isinstance(statement, exp.Command):
-        raise not_supported(f"the local Athena runs SELECT and UNLOAD statements (tables come from the Glue "
-                            f"catalog), not {statement.name.upper() or 'this statement'}")
+        raise not_supported(
+            f"the local Athena runs SELECT and UNLOAD statements (tables come from the Glue "
+            f"catalog), not {statement.name.upper() or 'this statement'}"
+        )
     if not isinstance(statement, exp.Query):
-        raise not_supported(f"the local Athena runs SELECT and UNLOAD statements (tables come from the Glue "
-                            f"catalog), not {type(statement).__name__.upper()}")
+        raise not_supported(
+            f"the local Athena runs SELECT and UNLOAD statements (tables come from the Glue "
+            f"catalog), not {type(statement).__name__.upper()}"
+        )
     for placeholder in statement.find_all(exp.Placeholder):
         if not placeholder.name.startswith(_PARAM_PREFIX):
             raise syntax_error(f"mismatched input ':{placeholder.name}'")
@@ -174,11 +177,12 @@ def _literal_text(expression: exp.Expression, name: str) -> str:
 def _unload(text: str) -> Statement:
     open_at = text.index("(", UNLOAD_STATEMENT.match(text).start())
     close_at = _matching_paren(text, open_at)
-    select, count, shifts = _parse_select(text[open_at + 1:close_at], offset=open_at + 1, whole=text)
-    tail = _UNLOAD_TAIL_RE.match(text[close_at + 1:])
+    select, count, shifts = _parse_select(text[open_at + 1 : close_at], offset=open_at + 1, whole=text)
+    tail = _UNLOAD_TAIL_RE.match(text[close_at + 1 :])
     if not tail:
-        raise syntax_error("mismatched input. Expecting: TO 's3://...' [WITH (...)] after UNLOAD (...)",
-                           *_position(text, close_at + 1))
+        raise syntax_error(
+            "mismatched input. Expecting: TO 's3://...' [WITH (...)] after UNLOAD (...)", *_position(text, close_at + 1)
+        )
     unload = Unload(target=tail.group(1).replace("''", "'"))
     for item in _split_properties(tail.group(2) or ""):
         name, _, value = item.partition("=")
@@ -263,8 +267,7 @@ def _literal_value(node: exp.Expression, index: int) -> Any:
                 return datetime.fromisoformat(str(raw).replace(" UTC", ""))
             if target == exp.DataType.Type.DECIMAL:
                 return Decimal(str(raw))
-            if target in (exp.DataType.Type.INT, exp.DataType.Type.BIGINT, exp.DataType.Type.SMALLINT,
-                          exp.DataType.Type.TINYINT):
+            if target in (exp.DataType.Type.INT, exp.DataType.Type.BIGINT, exp.DataType.Type.SMALLINT, exp.DataType.Type.TINYINT):
                 return int(str(raw))
             if target in (exp.DataType.Type.DOUBLE, exp.DataType.Type.FLOAT):
                 return float(str(raw))
@@ -274,23 +277,27 @@ def _literal_value(node: exp.Expression, index: int) -> Any:
             raise QueryFailure("INVALID_CAST_ARGUMENT", f"Value cannot be cast to {node.to.sql(DIALECT)}: {raw}") from None
     if isinstance(node, exp.Column) and not node.table:
         raise column_not_found(node.name, 1, 1)
-    raise QueryFailure("INVALID_PARAMETER_USAGE", f"ExecutionParameters[{index}] must be a literal value "
-                       f"(got {node.sql(DIALECT)[:80]!r})")
+    raise QueryFailure(
+        "INVALID_PARAMETER_USAGE", f"ExecutionParameters[{index}] must be a literal value (got {node.sql(DIALECT)[:80]!r})"
+    )
 
 
 def parameter_values(parameters: list[str], expected: int) -> list[Any]:
     """The Python values of the ExecutionParameters, in order; QueryFailure when one is not a literal
     or their number differs from the statement's placeholders."""
     if len(parameters) != expected:
-        raise QueryFailure("INVALID_PARAMETER_USAGE", f"line 1:1: Incorrect number of parameters: expected "
-                           f"{expected} but found {len(parameters)}")
+        raise QueryFailure(
+            "INVALID_PARAMETER_USAGE",
+            f"line 1:1: Incorrect number of parameters: expected {expected} but found {len(parameters)}",
+        )
     values = []
     for index, text in enumerate(parameters):
         try:
             node = sqlglot.parse_one(text, read=DIALECT)
         except (ParseError, TokenError) as error:
-            raise syntax_error(f"ExecutionParameters[{index}] is not a valid literal: "
-                               f"{str(error).splitlines()[0][:120]}", 1, 1) from None
+            raise syntax_error(
+                f"ExecutionParameters[{index}] is not a valid literal: {str(error).splitlines()[0][:120]}", 1, 1
+            ) from None
         values.append(_literal_value(node, index))
     return values
 
@@ -329,8 +336,9 @@ def table_refs(statement: exp.Expression, default_database: str) -> list[tuple[e
         catalog = table.catalog.lower() if table.catalog else _DEFAULT_CATALOG
         if catalog != _DEFAULT_CATALOG:
             meta = table.this.meta if isinstance(table.this, exp.Identifier) else {}
-            raise QueryFailure("CATALOG_NOT_FOUND", f"line {meta.get('line', 1)}:{meta.get('col', 1)}: Catalog "
-                               f"'{catalog}' does not exist")
+            raise QueryFailure(
+                "CATALOG_NOT_FOUND", f"line {meta.get('line', 1)}:{meta.get('col', 1)}: Catalog '{catalog}' does not exist"
+            )
         found.append((table, (table.db or default_database).lower(), table.name.lower()))
     return found
 
@@ -345,10 +353,21 @@ def _conjuncts(condition: exp.Expression | None) -> list[exp.Expression]:
     return [condition]
 
 
-_TEXT = {exp.DataType.Type.VARCHAR, exp.DataType.Type.CHAR, exp.DataType.Type.TEXT, exp.DataType.Type.NVARCHAR,
-         exp.DataType.Type.NCHAR}
-_TEMPORAL = {exp.DataType.Type.DATE, exp.DataType.Type.TIMESTAMP, exp.DataType.Type.TIMESTAMPTZ,
-             exp.DataType.Type.DATETIME, exp.DataType.Type.TIMESTAMP_MS, exp.DataType.Type.TIMESTAMP_S}
+_TEXT = {
+    exp.DataType.Type.VARCHAR,
+    exp.DataType.Type.CHAR,
+    exp.DataType.Type.TEXT,
+    exp.DataType.Type.NVARCHAR,
+    exp.DataType.Type.NCHAR,
+}
+_TEMPORAL = {
+    exp.DataType.Type.DATE,
+    exp.DataType.Type.TIMESTAMP,
+    exp.DataType.Type.TIMESTAMPTZ,
+    exp.DataType.Type.DATETIME,
+    exp.DataType.Type.TIMESTAMP_MS,
+    exp.DataType.Type.TIMESTAMP_S,
+}
 _NUMERIC = exp.DataType.NUMERIC_TYPES if hasattr(exp.DataType, "NUMERIC_TYPES") else set()
 
 
@@ -376,7 +395,7 @@ def _check_comparisons(qualified: exp.Expression, schema: dict[str, Any], parame
 
     typed = qualified.copy()
     for placeholder in list(typed.find_all(exp.Placeholder)):
-        index = int(placeholder.name[len(_PARAM_PREFIX):]) - 1
+        index = int(placeholder.name[len(_PARAM_PREFIX) :]) - 1
         kind = parameter_types[index] if index < len(parameter_types) else "unknown"
         if kind != "unknown":
             placeholder.replace(exp.cast(exp.null(), kind))
@@ -387,8 +406,13 @@ def _check_comparisons(qualified: exp.Expression, schema: dict[str, Any], parame
 
     def clash(left: exp.Expression, right: exp.Expression) -> bool:
         a, b = left.type, right.type
-        if a is None or b is None or exp.DataType.Type.NULL in (a.this, b.this) or isinstance(left, exp.Null) \
-                or isinstance(right, exp.Null):
+        if (
+            a is None
+            or b is None
+            or exp.DataType.Type.NULL in (a.this, b.this)
+            or isinstance(left, exp.Null)
+            or isinstance(right, exp.Null)
+        ):
             return False
         text_a, text_b = a.this in _TEXT, b.this in _TEXT
         other_a = a.this in _TEMPORAL or a.this in _NUMERIC
@@ -396,8 +420,9 @@ def _check_comparisons(qualified: exp.Expression, schema: dict[str, Any], parame
         return (text_a and other_b) or (text_b and other_a)
 
     def fail(node: exp.Expression, operator: str, left: exp.Expression, right: exp.Expression) -> None:
-        raise QueryFailure("TYPE_MISMATCH", f"Cannot apply operator: {_trino_type(left.type, left)} {operator} "
-                           f"{_trino_type(right.type, right)}")
+        raise QueryFailure(
+            "TYPE_MISMATCH", f"Cannot apply operator: {_trino_type(left.type, left)} {operator} {_trino_type(right.type, right)}"
+        )
 
     for node_type, operator in _OPERATORS.items():
         for node in typed.find_all(node_type):
@@ -433,8 +458,13 @@ def _python_type(value: Any) -> str:
     return "unknown"
 
 
-def analyse(statement: Statement, schemas: dict[tuple[str, str], dict[str, str]], partitions: dict[tuple[str, str], list[str]],
-            default_database: str, parameters: list[Any]) -> list[TableRef]:
+def analyse(
+    statement: Statement,
+    schemas: dict[tuple[str, str], dict[str, str]],
+    partitions: dict[tuple[str, str], list[str]],
+    default_database: str,
+    parameters: list[Any],
+) -> list[TableRef]:
     """Per catalog table reference: the columns it reads and the predicates that prune it.
 
     `schemas`: (database, table) -> {column: Glue type} (partition columns included); `partitions`:
@@ -453,8 +483,15 @@ def analyse(statement: Statement, schemas: dict[tuple[str, str], dict[str, str]]
         nested.setdefault(database, {})[table] = with_path
     refs_by_node: dict[int, TableRef] = {}
     try:
-        qualified = qualify(select.copy(), schema=nested, db=default_database, dialect=DIALECT,
-                            validate_qualify_columns=True, quote_identifiers=False, expand_stars=True)
+        qualified = qualify(
+            select.copy(),
+            schema=nested,
+            db=default_database,
+            dialect=DIALECT,
+            validate_qualify_columns=True,
+            quote_identifiers=False,
+            expand_stars=True,
+        )
     except OptimizeError as error:
         match = re.search(r"Column '([^']+)' could not be resolved", str(error))
         if match:
@@ -473,10 +510,14 @@ def analyse(statement: Statement, schemas: dict[tuple[str, str], dict[str, str]]
             key = id(source)
             if key not in refs_by_node:
                 meta = source.this.meta if isinstance(source.this, exp.Identifier) else {}
-                refs_by_node[key] = TableRef((source.db or default_database).lower(), source.name.lower(),
-                                             meta.get("line"), meta.get("col"))
-        alias_ref = {alias: refs_by_node[id(source)] for alias, source in scope.sources.items()
-                     if isinstance(source, exp.Table) and id(source) in refs_by_node}
+                refs_by_node[key] = TableRef(
+                    (source.db or default_database).lower(), source.name.lower(), meta.get("line"), meta.get("col")
+                )
+        alias_ref = {
+            alias: refs_by_node[id(source)]
+            for alias, source in scope.sources.items()
+            if isinstance(source, exp.Table) and id(source) in refs_by_node
+        }
         for column in scope.columns:
             ref = alias_ref.get(column.table)
             if ref is not None:
@@ -509,7 +550,7 @@ def analyse(statement: Statement, schemas: dict[tuple[str, str], dict[str, str]]
 def _collect_injected(condition: exp.Expression, ref: TableRef, parameters: list[Any]) -> None:
     def value_of(node: exp.Expression) -> Any:
         if isinstance(node, exp.Placeholder):
-            return parameters[int(node.name[len(_PARAM_PREFIX):]) - 1]
+            return parameters[int(node.name[len(_PARAM_PREFIX) :]) - 1]
         if isinstance(node, exp.Literal):
             return node.this
         return None
@@ -569,7 +610,7 @@ def to_duckdb(select: exp.Expression, default_database: str) -> str:
         table.set("db", exp.to_identifier((table.db or default_database).lower(), quoted=True))
         table.set("this", exp.to_identifier(table.name.lower(), quoted=True))
     for placeholder in list(tree.find_all(exp.Placeholder)):
-        placeholder.replace(exp.var(f"${placeholder.name[len(_PARAM_PREFIX):]}"))
+        placeholder.replace(exp.var(f"${placeholder.name[len(_PARAM_PREFIX) :]}"))
     return tree.sql(dialect="duckdb")
 
 
@@ -579,6 +620,6 @@ def predicate_sql(predicates: list[exp.Expression]) -> tuple[str, list[int]]:
     tree = exp.and_(*[p.copy() for p in predicates]) if len(predicates) > 1 else predicates[0].copy()
     used: list[int] = []
     for placeholder in list(tree.find_all(exp.Placeholder)):
-        used.append(int(placeholder.name[len(_PARAM_PREFIX):]) - 1)
+        used.append(int(placeholder.name[len(_PARAM_PREFIX) :]) - 1)
         placeholder.replace(exp.var(f"${len(used)}"))
     return tree.sql(dialect="duckdb"), used

@@ -19,9 +19,21 @@ from typing import Any
 from local.aws.athena.errors import QueryFailure
 
 _SCALARS = {
-    "string": "VARCHAR", "varchar": "VARCHAR", "char": "VARCHAR", "double": "DOUBLE", "float": "FLOAT",
-    "real": "FLOAT", "int": "INTEGER", "integer": "INTEGER", "bigint": "BIGINT", "smallint": "SMALLINT",
-    "tinyint": "TINYINT", "boolean": "BOOLEAN", "date": "DATE", "timestamp": "TIMESTAMP", "binary": "BLOB",
+    "string": "VARCHAR",
+    "varchar": "VARCHAR",
+    "char": "VARCHAR",
+    "double": "DOUBLE",
+    "float": "FLOAT",
+    "real": "FLOAT",
+    "int": "INTEGER",
+    "integer": "INTEGER",
+    "bigint": "BIGINT",
+    "smallint": "SMALLINT",
+    "tinyint": "TINYINT",
+    "boolean": "BOOLEAN",
+    "date": "DATE",
+    "timestamp": "TIMESTAMP",
+    "binary": "BLOB",
 }
 
 
@@ -59,7 +71,7 @@ def duckdb_type(hive: str, column: str = "") -> str:
             return f"STRUCT({', '.join(fields)})"
         if lower.startswith("decimal"):
             if "(" in lower:
-                precision, scale = (int(x) for x in lower[lower.index("(") + 1:lower.rindex(")")].split(","))
+                precision, scale = (int(x) for x in lower[lower.index("(") + 1 : lower.rindex(")")].split(","))
                 return f"DECIMAL({precision}, {scale})"
             return "DECIMAL(10, 0)"  # Hive's default decimal
         base = lower.split("(", 1)[0].strip()
@@ -77,8 +89,8 @@ def athena_column(name: str, duck_type: Any) -> dict[str, Any]:
     precision, scale, case_sensitive = 0, 0, False
     if text.startswith("DECIMAL"):
         kind = "decimal"
-        precision, scale = (int(x) for x in text[text.index("(") + 1:text.rindex(")")].split(","))
-    elif text.endswith("[]") or text.startswith("LIST") or text.startswith("ARRAY"):
+        precision, scale = (int(x) for x in text[text.index("(") + 1 : text.rindex(")")].split(","))
+    elif text.endswith("[]") or text.startswith(("LIST", "ARRAY")):
         kind = "array"
     elif text.startswith("MAP"):
         kind = "map"
@@ -118,8 +130,7 @@ def athena_column(name: str, duck_type: Any) -> dict[str, Any]:
         kind = "json"
     else:
         kind = text.lower()
-    info.update({"Type": kind, "Precision": precision, "Scale": scale, "Nullable": "UNKNOWN",
-                 "CaseSensitive": case_sensitive})
+    info.update({"Type": kind, "Precision": precision, "Scale": scale, "Nullable": "UNKNOWN", "CaseSensitive": case_sensitive})
     return info
 
 

@@ -32,8 +32,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from local.aws.cost_explorer.data import REQUIRED_COLUMNS as CE_REQUIRED
-from local.aws.cost_explorer.data import CostData, CostRow
+from local.aws.cost_explorer.data import REQUIRED_COLUMNS as CE_REQUIRED, CostData, CostRow
 from local.aws.exports.charges import record_type_of_cur, record_type_of_focus
 from local.aws.exports.columns import (
     AWS_FOCUS_1_2,
@@ -107,19 +106,18 @@ def read_costs(path: Path) -> CostData:
     if lower & {c.lower() for c in FOCUS_SIGNATURE}:
         missing = _missing(header, FOCUS_REQUIRED)
         if missing:
-            raise ValueError(f"{path}: a FOCUS file needs the columns {', '.join(FOCUS_REQUIRED)}; "
-                             f"missing: {', '.join(missing)}")
+            raise ValueError(f"{path}: a FOCUS file needs the columns {', '.join(FOCUS_REQUIRED)}; missing: {', '.join(missing)}")
         return _read_export(path, kind, header, FOCUS)
     if lower & {c.lower() for c in CUR_SIGNATURE}:
         missing = _missing(header, CUR_REQUIRED)
         if missing:
-            raise ValueError(f"{path}: a CUR 2.0 file needs the columns {', '.join(CUR_REQUIRED)}; "
-                             f"missing: {', '.join(missing)}")
+            raise ValueError(f"{path}: a CUR 2.0 file needs the columns {', '.join(CUR_REQUIRED)}; missing: {', '.join(missing)}")
         return _read_export(path, kind, header, CUR)
     raise ValueError(
         f"{path}: not a cost file this tool reads. Expected a Cost Explorer CSV ({', '.join(CE_REQUIRED)}), "
         f"a FOCUS 1.x file ({', '.join(FOCUS_REQUIRED)}) or a CUR 2.0 file ({', '.join(CUR_REQUIRED)}); "
-        f"its columns: {', '.join(header[:12]) or 'none'}{' ...' if len(header) > 12 else ''}")
+        f"its columns: {', '.join(header[:12]) or 'none'}{' ...' if len(header) > 12 else ''}"
+    )
 
 
 # ---- typed rows ------------------------------------------------------------------------------------------
@@ -130,8 +128,10 @@ def _typed(con: Any, path: Path, kind: str, header: list[str], known: dict[str, 
     if kind == "parquet":
         con.execute(f"CREATE TABLE raw AS SELECT * FROM read_parquet('{_q(path)}')")
     else:
-        con.execute(f"CREATE TABLE raw AS SELECT * FROM read_csv('{_q(path)}', header = true, all_varchar = true, "
-                    "auto_detect = true, compression = 'auto')")
+        con.execute(
+            f"CREATE TABLE raw AS SELECT * FROM read_csv('{_q(path)}', header = true, all_varchar = true, "
+            "auto_detect = true, compression = 'auto')"
+        )
     described = {row[0]: row[1] for row in con.execute("DESCRIBE raw").fetchall()}
     canonical = {name.lower(): name for name in known}
     selects, checks = [], []
@@ -148,21 +148,27 @@ def _typed(con: Any, path: Path, kind: str, header: list[str], known: dict[str, 
             elif target == DOUBLE:
                 expression = f"CASE WHEN {blank} THEN NULL ELSE TRY_CAST(trim({source}) AS DOUBLE) END"
             elif target == TIMESTAMP:
-                expression = (f"CASE WHEN {blank} THEN NULL ELSE TRY_CAST(replace(replace(trim({source}), 'T', ' '), 'Z', '') "
-                              "AS TIMESTAMP) END")
+                expression = (
+                    f"CASE WHEN {blank} THEN NULL ELSE TRY_CAST(replace(replace(trim({source}), 'T', ' '), 'Z', '') "
+                    "AS TIMESTAMP) END"
+                )
             else:  # a map written as JSON text ({"env": "prod"})
                 expression = f"CASE WHEN {blank} THEN NULL ELSE TRY(CAST(CAST({source} AS JSON) AS {parquet_type(target)})) END"
             if target != STRING:
                 checks.append((name, source, blank, expression))
         selects.append(f'{expression} AS "{name}"')
     for name, source, blank, expression in checks:
-        bad = con.execute(f"SELECT line, value FROM (SELECT row_number() OVER () + 1 AS line, {source} AS value, "
-                          f"{blank} AS blank, {expression} AS parsed FROM raw) WHERE NOT blank AND parsed IS NULL "
-                          "ORDER BY line LIMIT 1").fetchone()
+        bad = con.execute(
+            f"SELECT line, value FROM (SELECT row_number() OVER () + 1 AS line, {source} AS value, "
+            f"{blank} AS blank, {expression} AS parsed FROM raw) WHERE NOT blank AND parsed IS NULL "
+            "ORDER BY line LIMIT 1"
+        ).fetchone()
         if bad:
-            raise ValueError(f"{path}, line {bad[0]}, column {name!r}: cannot be read as "
-                             f"{'a number' if known[name] == DOUBLE else 'a timestamp' if known[name] == TIMESTAMP else 'a JSON object'} "
-                             f"(got {bad[1]!r})")
+            raise ValueError(
+                f"{path}, line {bad[0]}, column {name!r}: cannot be read as "
+                f"{'a number' if known[name] == DOUBLE else 'a timestamp' if known[name] == TIMESTAMP else 'a JSON object'} "
+                f"(got {bad[1]!r})"
+            )
     con.execute(f"CREATE TABLE src AS SELECT {', '.join(selects)} FROM raw")
 
 
@@ -178,20 +184,27 @@ def _read_export(path: Path, kind: str, header: list[str], family: str) -> Expor
     _typed(con, path, kind, header, known)
     period_column = "BillingPeriodStart" if family == FOCUS else "bill_billing_period_start_date"
     cost_column = "BilledCost" if family == FOCUS else "line_item_unblended_cost"
-    nulls = con.execute(f'SELECT count(*) FILTER (WHERE "{period_column}" IS NULL), count(*) FILTER (WHERE "{cost_column}" IS NULL) '
-                        "FROM src").fetchone()
+    nulls = con.execute(
+        f'SELECT count(*) FILTER (WHERE "{period_column}" IS NULL), count(*) FILTER (WHERE "{cost_column}" IS NULL) FROM src'
+    ).fetchone()
     if nulls[0] or nulls[1]:
         column = period_column if nulls[0] else cost_column
         raise ValueError(f"{path}: column {column!r} is empty on {nulls[0] or nulls[1]} rows (every row needs it)")
     # FOCUS 1.2 added (among others) InvoiceId and ServiceSubcategory: a file without them is FOCUS 1.0.
-    version = family if family == CUR else ("focus-1.2" if {c.lower() for c in header} >= {"invoiceid", "servicesubcategory"} else "focus-1.0")
+    version = (
+        family
+        if family == CUR
+        else ("focus-1.2" if {c.lower() for c in header} >= {"invoiceid", "servicesubcategory"} else "focus-1.0")
+    )
     name = DEFAULT_FOCUS_EXPORT if family == FOCUS else DEFAULT_CUR_EXPORT
     root = Path(tempfile.mkdtemp(prefix="local-export-")) / name
     atexit.register(shutil.rmtree, root.parent, True)
     prefix = "focus/" if family == FOCUS else "cur2/"
     export = LocalExport(name=name, format=version, source=root, prefix=prefix)
     refreshed = datetime.now(UTC).replace(microsecond=0, tzinfo=None)
-    periods = [row[0] for row in con.execute(f'SELECT DISTINCT strftime("{period_column}", \'%Y-%m\') FROM src ORDER BY 1').fetchall()]
+    periods = [
+        row[0] for row in con.execute(f"SELECT DISTINCT strftime(\"{period_column}\", '%Y-%m') FROM src ORDER BY 1").fetchall()
+    ]
     described = con.execute("DESCRIBE src").fetchall()
     for period in periods:
         execution = _execution_id(path.resolve(), period, refreshed.isoformat())
@@ -199,8 +212,10 @@ def _read_export(path: Path, kind: str, header: list[str], family: str) -> Expor
         folder = root / "data" / f"BILLING_PERIOD={period}" / snapshot
         folder.mkdir(parents=True)
         file = folder / f"{name}-00001.snappy.parquet"
-        con.execute(f"COPY (SELECT * FROM src WHERE strftime(\"{period_column}\", '%Y-%m') = '{period}') TO '{_q(file)}' "
-                    "(FORMAT PARQUET, COMPRESSION SNAPPY)")
+        con.execute(
+            f"COPY (SELECT * FROM src WHERE strftime(\"{period_column}\", '%Y-%m') = '{period}') TO '{_q(file)}' "
+            "(FORMAT PARQUET, COMPRESSION SNAPPY)"
+        )
         start = datetime.strptime(period, "%Y-%m")
         end = (start.replace(day=28) + timedelta(days=4)).replace(day=1)
         manifest = {
@@ -244,41 +259,82 @@ def _rows(con: Any, select: str, record_types: dict[tuple, str], key_columns: li
     for day, account, service, currency, region, usage_type, tags, amount, *keys in con.execute(select).fetchall():
         record_type = record_types[tuple(keys)]
         tag_pairs = tuple(sorted((k, v) for k, v in json.loads(tags or "{}").items() if k and isinstance(v, str)))
-        key = (day, account, service or "Unknown", record_type, currency or "USD", region or "global",
-               usage_type or "NoUsageType", tag_pairs)
+        key = (
+            day,
+            account,
+            service or "Unknown",
+            record_type,
+            currency or "USD",
+            region or "global",
+            usage_type or "NoUsageType",
+            tag_pairs,
+        )
         sums[key] += Decimal(str(amount))
-    return [CostRow(day, account, service, amount.quantize(_PLACES).normalize() if amount else Decimal(0), record_type,
-                    currency, region, usage_type, Decimal(0), "N/A", tags)
-            for (day, account, service, record_type, currency, region, usage_type, tags), amount in sorted(sums.items())]
+    return [
+        CostRow(
+            day,
+            account,
+            service,
+            amount.quantize(_PLACES).normalize() if amount else Decimal(0),
+            record_type,
+            currency,
+            region,
+            usage_type,
+            Decimal(0),
+            "N/A",
+            tags,
+        )
+        for (day, account, service, record_type, currency, region, usage_type, tags), amount in sorted(sums.items())
+    ]
 
 
 def _focus_cost_rows(con: Any) -> list[CostRow]:
-    keys = [_optional(con, "ChargeCategory"), _optional(con, "ChargeClass"), _optional(con, "ChargeFrequency"),
-            _optional(con, "x_ServiceCode"), _optional(con, "CommitmentDiscountType")]
-    record_types = {combo: record_type_of_focus(*combo)
-                    for combo in con.execute(f"SELECT DISTINCT {', '.join(keys)} FROM src").fetchall()}
+    keys = [
+        _optional(con, "ChargeCategory"),
+        _optional(con, "ChargeClass"),
+        _optional(con, "ChargeFrequency"),
+        _optional(con, "x_ServiceCode"),
+        _optional(con, "CommitmentDiscountType"),
+    ]
+    record_types = {
+        combo: record_type_of_focus(*combo) for combo in con.execute(f"SELECT DISTINCT {', '.join(keys)} FROM src").fetchall()
+    }
     tags = _optional(con, "Tags")
-    select = (f"SELECT CAST(\"ChargePeriodStart\" AS DATE), \"SubAccountId\", \"ServiceName\", \"BillingCurrency\", "
-              f"{_optional(con, 'RegionId')}, {_optional(con, 'x_UsageType')}, "
-              f"CASE WHEN {tags} IS NULL THEN NULL ELSE to_json({tags})::VARCHAR END, "
-              f"sum(CAST(\"BilledCost\" AS DECIMAL(38, 10))), {', '.join(keys)} FROM src "
-              "WHERE regexp_matches(\"SubAccountId\", '^[0-9]{12}$') AND upper(\"ProviderName\") IN ('AWS', 'AMAZON WEB SERVICES') "
-              "GROUP BY ALL")
+    select = (
+        f'SELECT CAST("ChargePeriodStart" AS DATE), "SubAccountId", "ServiceName", "BillingCurrency", '
+        f"{_optional(con, 'RegionId')}, {_optional(con, 'x_UsageType')}, "
+        f"CASE WHEN {tags} IS NULL THEN NULL ELSE to_json({tags})::VARCHAR END, "
+        f'sum(CAST("BilledCost" AS DECIMAL(38, 10))), {", ".join(keys)} FROM src '
+        "WHERE regexp_matches(\"SubAccountId\", '^[0-9]{12}$') AND upper(\"ProviderName\") IN ('AWS', 'AMAZON WEB SERVICES') "
+        "GROUP BY ALL"
+    )
     return _rows(con, select, record_types, keys)
 
 
 def _cur_cost_rows(con: Any) -> list[CostRow]:
     keys = ['"line_item_line_item_type"', '"line_item_product_code"']
-    record_types = {combo: record_type_of_cur(*combo)
-                    for combo in con.execute(f"SELECT DISTINCT {', '.join(keys)} FROM src").fetchall()}
+    record_types = {
+        combo: record_type_of_cur(*combo) for combo in con.execute(f"SELECT DISTINCT {', '.join(keys)} FROM src").fetchall()
+    }
     product = _optional(con, "product")
-    service = f"coalesce(element_at({product}, 'product_name')[1], \"line_item_product_code\")" if product != "NULL" \
+    service = (
+        f"coalesce(element_at({product}, 'product_name')[1], \"line_item_product_code\")"
+        if product != "NULL"
         else '"line_item_product_code"'
+    )
     tags = _optional(con, "resource_tags")
-    tag_json = (f"CASE WHEN {tags} IS NULL THEN NULL ELSE to_json(map_from_entries([{{'key': regexp_replace(e.key, '^user_', ''), "
-                f"'value': e.value}} for e in map_entries({tags})]))::VARCHAR END") if tags != "NULL" else "NULL"
-    select = (f"SELECT CAST(\"line_item_usage_start_date\" AS DATE), \"line_item_usage_account_id\", {service}, "
-              f"\"line_item_currency_code\", {_optional(con, 'product_region_code')}, {_optional(con, 'line_item_usage_type')}, "
-              f"{tag_json}, sum(CAST(\"line_item_unblended_cost\" AS DECIMAL(38, 10))), {', '.join(keys)} FROM src "
-              "WHERE regexp_matches(\"line_item_usage_account_id\", '^[0-9]{12}$') GROUP BY ALL")
+    tag_json = (
+        (
+            f"CASE WHEN {tags} IS NULL THEN NULL ELSE to_json(map_from_entries([{{'key': regexp_replace(e.key, '^user_', ''), "
+            f"'value': e.value}} for e in map_entries({tags})]))::VARCHAR END"
+        )
+        if tags != "NULL"
+        else "NULL"
+    )
+    select = (
+        f'SELECT CAST("line_item_usage_start_date" AS DATE), "line_item_usage_account_id", {service}, '
+        f'"line_item_currency_code", {_optional(con, "product_region_code")}, {_optional(con, "line_item_usage_type")}, '
+        f'{tag_json}, sum(CAST("line_item_unblended_cost" AS DECIMAL(38, 10))), {", ".join(keys)} FROM src '
+        "WHERE regexp_matches(\"line_item_usage_account_id\", '^[0-9]{12}$') GROUP BY ALL"
+    )
     return _rows(con, select, record_types, keys)
