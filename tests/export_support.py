@@ -62,11 +62,20 @@ def put_snapshot(env: AthenaEnv, period: str, folder: str, lines: list[dict[str,
 
 
 def create_tables(env: AthenaEnv) -> None:
+    create_export_table(env)
+    create_accounts_table(env)
+
+
+def create_export_table(env: AthenaEnv) -> None:
     env.table("focus", [(n.lower(), t) for n, t, _ in FOCUS_COLUMNS], f"{EXPORT_URI}data/", [("billing_period", "string")], {
         "projection.enabled": "true", "projection.billing_period.type": "date",
         "projection.billing_period.format": "yyyy-MM", "projection.billing_period.range": "2026-01,NOW",
         "projection.billing_period.interval": "1", "projection.billing_period.interval.unit": "MONTHS",
         "storage.location.template": f"{EXPORT_URI}data/BILLING_PERIOD=${{billing_period}}/"})
+
+
+def create_accounts_table(env: AthenaEnv) -> None:
+    """The run-accounts table as infra/description.py declares it: CSV, partition projection injected on run_id."""
     env.table("run_accounts", [("account_id", "string")], f"s3://{STAGE_BUCKET}/runs/", [("run_id", "string")],
               {"projection.enabled": "true", "projection.run_id.type": "injected",
                "storage.location.template": f"s3://{STAGE_BUCKET}/runs/${{run_id}}/export-accounts/"},
@@ -75,4 +84,5 @@ def create_tables(env: AthenaEnv) -> None:
                                      "Parameters": {"separatorChar": ",", "quoteChar": "\""}}})
 
 
-__all__ = ["PARQUET_SERDE", "STAGE_BUCKET", "create_tables", "declaration", "line", "put_snapshot"]
+__all__ = ["PARQUET_SERDE", "STAGE_BUCKET", "create_accounts_table", "create_export_table", "create_tables", "declaration",
+           "line", "put_snapshot"]
