@@ -44,6 +44,7 @@ class Settings(BaseSettings):
                                      validation_alias=c.ENV_DEFAULT_COST_SOURCE)
     # The stage's billing exports (JSON list; chalicelib/costs/export/declarations.py reads it).
     cost_exports_setting: str = Field(default="[]", validation_alias=c.ENV_COST_EXPORTS)
+    export_poll_seconds: int = Field(default=10, ge=1, le=300, validation_alias=c.ENV_EXPORT_POLL_SECONDS)
 
     @property
     def allowed_sender_domains(self) -> tuple[str, ...]:

@@ -7,6 +7,7 @@ default filled in, so a Lambda never guesses a database, a table or where result
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from typing import Literal
 
 from pydantic import Field, TypeAdapter, ValidationError, field_validator
@@ -59,7 +60,8 @@ class ExportDeclaration(StrictModel):
 _DECLARATIONS = TypeAdapter(list[ExportDeclaration])
 
 
-def parse_declarations(text: str) -> list[ExportDeclaration]:
+@lru_cache(maxsize=4)
+def parse_declarations(text: str) -> tuple[ExportDeclaration, ...]:
     try:
         declared = _DECLARATIONS.validate_python(json.loads(text or "[]"))
     except (ValueError, ValidationError) as exc:
@@ -67,10 +69,10 @@ def parse_declarations(text: str) -> list[ExportDeclaration]:
     names = [d.name for d in declared]
     if len(set(names)) != len(names):
         raise ConfigurationError(f"export declarations: duplicate names in {names}")
-    return declared
+    return tuple(declared)
 
 
-def declared_exports() -> list[ExportDeclaration]:
+def declared_exports() -> tuple[ExportDeclaration, ...]:
     from chalicelib.core.settings import get_settings
 
     return parse_declarations(get_settings().cost_exports_setting)
