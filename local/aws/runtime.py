@@ -148,6 +148,15 @@ class LocalRuntime:
         env["AWS_LAMBDA_FUNCTION_NAME"] = self.stage.function_name("deliver_report")
         if self.max_concurrency is not None:
             env["MAX_CONCURRENCY"] = str(self.max_concurrency)
+        # A FOCUS or CUR 2.0 cost file: every client reads its costs from the stage's export of that
+        # family (clients that name a source keep it).
+        file_export = next(iter(getattr(self.costs, "exports", None) or ()), None)
+        if file_export is not None:
+            from local.aws.exports import family
+
+            same_family = [e.name for e in self.stage.settings.exports if family(e.format) == family(file_export.format)]
+            if same_family:
+                env["DEFAULT_COST_SOURCE"] = same_family[0]
         self.set_env({**env, **self.env_overrides})
         reset_project_caches()
 
