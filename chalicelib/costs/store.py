@@ -28,6 +28,14 @@ def put_slice(run_id: str, costs: ClientCosts) -> str:
     return put_model(slice_key(run_id, costs.client_id), costs)
 
 
+def put_slice_json(run_id: str, client_id: str, text: str) -> str:
+    """A dataset already serialised as ClientCosts JSON (the export split writes millions of rows so);
+    get_slice validates it when the client reads it."""
+    from chalicelib.core.store.objects import put_text
+
+    return put_text(slice_key(run_id, client_id), text, "application/json")
+
+
 def refusal_key(run_id: str, client_id: str) -> str:
     return f"{RUNS_PREFIX}{run_id}/{client_id}/{COST_SOURCE_REFUSAL}"
 

@@ -23,7 +23,7 @@ from chalicelib.costs.export import athena
 from chalicelib.costs.export.declarations import ExportDeclaration
 from chalicelib.costs.export.manifests import billing_periods, latest_snapshots
 from chalicelib.costs.export.query import Snapshot, build_query
-from chalicelib.costs.export.split import ExportClient, split_rows
+from chalicelib.costs.export.split import ExportClient, split_rows, split_rows_json
 
 
 def accounts_key(run_id: str) -> str:
@@ -67,3 +67,10 @@ def split_result(export: ExportDeclaration, started: StartedQuery, done: athena.
                  clients: Iterable[ExportClient], detail: str = "service",
                  granularity: str = "DAILY") -> dict[str, ClientCosts | str]:
     return split_rows(export, athena.result_rows(done), clients, started.snapshot_list(), detail, granularity)
+
+
+def split_result_json(export: ExportDeclaration, started: StartedQuery, done: athena.QueryState,
+                      clients: Iterable[ExportClient], detail: str = "service",
+                      granularity: str = "DAILY") -> dict[str, str]:
+    """As split_result, each dataset as its JSON (or "refused: <why>"): what the split stage writes."""
+    return split_rows_json(export, athena.result_rows(done), clients, started.snapshot_list(), detail, granularity)

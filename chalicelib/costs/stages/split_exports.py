@@ -11,14 +11,13 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 from chalicelib.core.store.objects import get_model
-from chalicelib.costs.contracts import ClientCosts
 from chalicelib.costs.export import athena
 from chalicelib.costs.export.contracts import ExportPlan, SplitInput, SplitResult
 from chalicelib.costs.export.declarations import export_named
-from chalicelib.costs.export.run import StartedQuery, split_result
-from chalicelib.costs.export.split import ExportClient
+from chalicelib.costs.export.run import StartedQuery, split_result_json
+from chalicelib.costs.export.split import REFUSED, ExportClient
 from chalicelib.costs.stages.query_exports import refuse, started_key
-from chalicelib.costs.store import put_refusal, put_slice
+from chalicelib.costs.store import put_refusal, put_slice_json
 
 WRITERS = 16  # slices written in parallel: 10,000 clients' S3 puts in seconds, not minutes
 
@@ -40,19 +39,19 @@ def split_exports(event: SplitInput) -> SplitResult:
             refused += len(clients)
             continue
         started = get_model(started_key(event.run_id, query.export), StartedQuery)
-        slices = split_result(export_named(query.export), started, done,
+        slices = split_result_json(export_named(query.export), started, done,
                               [ExportClient(client_id=c.client_id, accounts=frozenset(c.accounts), metric=c.metric,
                                             window=plan.window) for c in clients],
                               plan.detail, plan.granularity)
         with ThreadPoolExecutor(max_workers=WRITERS) as pool:
             list(pool.map(lambda item: _write(event.run_id, *item), slices.items()))
-        refused += sum(isinstance(s, str) for s in slices.values())
-        written += sum(isinstance(s, ClientCosts) for s in slices.values())
+        refused += sum(s.startswith(REFUSED) for s in slices.values())
+        written += sum(not s.startswith(REFUSED) for s in slices.values())
     return SplitResult(exports=len(event.queries), clients=written, refused=refused)
 
 
-def _write(run_id: str, client_id: str, costs: ClientCosts | str) -> None:
-    if isinstance(costs, str):
-        put_refusal(run_id, client_id, costs)
+def _write(run_id: str, client_id: str, text: str) -> None:
+    if text.startswith(REFUSED):
+        put_refusal(run_id, client_id, text[len(REFUSED):])
     else:
-        put_slice(run_id, costs)
+        put_slice_json(run_id, client_id, text)
