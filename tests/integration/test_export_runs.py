@@ -156,3 +156,16 @@ def _azure_as_of() -> str:
     last = duckdb.connect().execute(f"SELECT max(CAST(ChargePeriodStart AS TIMESTAMP)) FROM read_csv("
                                     f"'{SAMPLES / 'focus-azure-1.0.csv.gz'}', all_varchar = true)").fetchone()[0]
     return (last.date() + timedelta(days=1)).isoformat()
+
+
+def test_a_client_naming_an_export_the_stage_does_not_declare_is_refused_by_name(sample_aws):
+    clients = load_clients(SAMPLES / "clients.json")
+    clients = [{**c, "cost_source": "nosuch"} if isinstance(c, dict) and c["client_id"] == "acme-retail" else c
+               for c in clients]
+    aws = sample_aws(clients=clients)
+    described = aws.run({"report_type": "weekly", "as_of": AS_OF}, name="unknown-export-run")
+    assert described["status"] == "SUCCEEDED", described
+    records = aws.run_records("unknown-export-run")
+    assert records["acme-retail"]["status"] == "failed"
+    assert "'nosuch' is not an export this stage declares (declared: focus, cur)" in records["acme-retail"]["reason"]
+    assert aws.athena.queries == 1  # the other export clients still read theirs
