@@ -317,6 +317,8 @@ def make_samples(seed: int = SEED) -> tuple[list[dict[str, Any]], list[CostRow]]
             "name": spec["name"],
             "status": spec["status"],
             "accounts": accounts,
+            # Most clients read the sample FOCUS export; globex-logistics stays on Cost Explorer (both paths run).
+            "cost_source": "cost_explorer" if spec["client_id"] == "globex-logistics" else "focus",
             "recipients": [f"{local}@{spec['domain']}" for local in spec["recipients"]],
             "reports": spec["reports"],
             **spec["extra"],
