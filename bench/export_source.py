@@ -135,7 +135,7 @@ def _run_steps(athena: Any, clients: int, accounts: int) -> dict[str, Any]:
 
     plan = ExportPlan(run_id=run_id, window=Period(start=WINDOW[0], end=WINDOW[1]), exports={"focus": entries})
     plan_key = timed("eligibility (plan, accounts)", lambda: (
-        put_run_accounts(run_id, [a for e in entries for a in e.accounts]),
+        put_run_accounts(run_id, [(a, e.client_id) for e in entries for a in e.accounts]),
         put_model(f"runs/{run_id}/export-plan.json", plan))[1])
     state = timed("query_exports", lambda: query_exports(ExportsInput(run_id=run_id, plan_key=plan_key)))
     checks = 0

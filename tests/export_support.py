@@ -76,7 +76,8 @@ def create_export_table(env: AthenaEnv) -> None:
 
 def create_accounts_table(env: AthenaEnv) -> None:
     """The run-accounts table as infra/description.py declares it: CSV, partition projection injected on run_id."""
-    env.table("run_accounts", [("account_id", "string")], f"s3://{STAGE_BUCKET}/runs/", [("run_id", "string")],
+    env.table("run_accounts", [("account_id", "string"), ("client_id", "string")], f"s3://{STAGE_BUCKET}/runs/",
+              [("run_id", "string")],
               {"projection.enabled": "true", "projection.run_id.type": "injected",
                "storage.location.template": f"s3://{STAGE_BUCKET}/runs/${{run_id}}/export-accounts/"},
               storage={"InputFormat": "org.apache.hadoop.mapred.TextInputFormat",

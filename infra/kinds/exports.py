@@ -47,14 +47,15 @@ def export_table(stage: Stage, export: dict[str, Any]) -> dict[str, Any]:
 
 
 def accounts_table(stage: Stage) -> dict[str, Any]:
-    """runs/<run>/export-accounts/accounts.csv as a table: one quoted account id a line."""
+    """runs/<run>/export-accounts/accounts.csv as a table: one quoted (account id, client id) a line."""
     runs = f"s3://{stage.bucket_name()}/{c.RUNS_PREFIX}"
     return {
         "Name": c.RUN_ACCOUNTS_TABLE, "TableType": "EXTERNAL_TABLE",
         "Parameters": {"classification": "csv", "projection.enabled": "true", "projection.run_id.type": "injected",
                        "storage.location.template": f"{runs}${{run_id}}/{c.EXPORT_ACCOUNTS_FOLDER}/"},
         "PartitionKeys": [{"Name": "run_id", "Type": "string"}],
-        "StorageDescriptor": {"Columns": [{"Name": "account_id", "Type": "string"}], "Location": runs, **CSV},
+        "StorageDescriptor": {"Columns": [{"Name": "account_id", "Type": "string"}, {"Name": "client_id", "Type": "string"}],
+                              "Location": runs, **CSV},
     }
 
 

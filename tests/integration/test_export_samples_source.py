@@ -69,7 +69,7 @@ def test_the_export_reconciles_with_the_same_data_as_cost_explorer_rows(env, nam
     accounts = sorted(COSTS.accounts)
     clients = [ExportClient(client_id=f"c{i}", accounts=frozenset([a]), metric="UnblendedCost", window=WINDOW)
                for i, a in enumerate(accounts)]
-    put_run_accounts(f"run-{name}", accounts)
+    put_run_accounts(f"run-{name}", [(a, f"c{i}") for i, a in enumerate(accounts)])
     env.local.reset_counters()
     started = start_query(export, f"run-{name}", WINDOW, ["UnblendedCost"])
     assert env.wait(started.execution_id)["Status"]["State"] == "SUCCEEDED"

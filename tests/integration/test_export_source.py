@@ -76,7 +76,7 @@ def _run(env, run_id: str, clients: dict[str, list[str]], metric: str = "Unblend
     from chalicelib.costs.export.split import ExportClient
 
     export = export_named("focus")
-    put_run_accounts(run_id, [a for accounts in clients.values() for a in accounts])
+    put_run_accounts(run_id, [(a, c) for c, accounts in clients.items() for a in accounts])
     started = start_query(export, run_id, WINDOW, [metric])
     done = env.wait(started.execution_id)
     assert done["Status"]["State"] == "SUCCEEDED", done["Status"]

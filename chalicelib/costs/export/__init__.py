@@ -39,7 +39,7 @@ def read_client_costs(config: ClientConfig, request: CostWindowRequest, *,
 
     export = export_named(source_of(config))
     run_id = f"{ON_DEMAND_RUN_PREFIX}costs-{uuid.uuid4().hex}"
-    put_run_accounts(run_id, config.accounts)
+    put_run_accounts(run_id, [(a, config.client_id) for a in config.accounts])
     started = start_query(export, run_id, request.window, [config.cost_metric])
     deadline, pause = time.monotonic() + wait_seconds, 0.5
     done = athena.state(started.execution_id)

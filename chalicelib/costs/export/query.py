@@ -3,9 +3,10 @@
 The query reads only the latest snapshot of each billing period the window touches (the manifest
 names it: manifests.py), rolls hourly lines up to UTC days, keeps only the accounts of the run's
 export clients (a join on the run-accounts table, partition-projected on the run id: no IN list, no
-DDL per run) and aggregates to day x provider x account x service x charge labels x usage type x
-region x currency, with one sum per cost metric the run's clients use. Every value that varies (the
-run id, billing periods, snapshot folders, window bounds) is an ExecutionParameter; the SQL text is
+DDL per run; the join also names each row's client) and aggregates to client x day x provider x
+account x service x charge labels x usage type x region x currency, with one sum per cost metric
+the run's clients use, ordered by client. Every value that varies (the run id, billing periods,
+snapshot folders, window bounds) is an ExecutionParameter; the SQL text is
 built only from this module's own constants (column expressions, the declared database and table
 names, checked by ExportDeclaration's patterns).
 """
@@ -122,26 +123,32 @@ def _timestamp(day: date) -> str:
 
 def build_query(export: ExportDeclaration, run_id: str, start: date, end: date, snapshots: Sequence[Snapshot],
                 metrics: Iterable[str]) -> ExportQuery:
-    """The run's one query over this export: rows of [start, end) of the run's export accounts."""
+    """The run's one query over this export: rows of [start, end) of the run's export accounts, each
+    with the client it belongs to (from the run-accounts table), ordered by client so the split can
+    write one client's dataset at a time whatever the number of clients."""
     if not snapshots:
         raise ConfigurationError(f"export {export.name}: no billing period of the window has a snapshot")
     metrics = sorted(set(metrics))
     columns = _cur_columns() if export.family == "cur" else _focus_columns(export)
     period_start = "line_item_usage_start_date" if export.family == "cur" else "chargeperiodstart"
     account = "line_item_usage_account_id" if export.family == "cur" else "subaccountid"
-    select = [f"{columns[name]} AS {name}" for name in LABELS]
+    select = ["run_accounts.client_id AS client_id", *(f"{columns[name]} AS {name}" for name in LABELS)]
     # decimal(38, 10) per line: the sum is exact to the tenth decimal, as Cost Explorer reports amounts
     select += [f"coalesce(sum(CAST({metric_expression(export, m)} AS decimal(38, 10))), 0) AS {metric_column(m)}"
                for m in metrics]
     snapshot_filter = " OR ".join('(billing_period = ? AND starts_with("$path", ?))' for _ in snapshots)
-    parameters = [p for s in snapshots for p in (_literal(s.billing_period), _literal(s.folder))]
-    parameters += [_timestamp(start), _timestamp(end), _literal(run_id)]
+    # placeholders are numbered in the order they appear: the join's run id comes first
+    parameters = [_literal(run_id)]
+    parameters += [p for s in snapshots for p in (_literal(s.billing_period), _literal(s.folder))]
+    parameters += [_timestamp(start), _timestamp(end)]
     sql = (
         f"SELECT {', '.join(select)}\n"
         f'FROM "{export.database}"."{export.table}"\n'
+        f'JOIN (SELECT account_id, client_id FROM "{export.database}"."{export.accounts_table}" WHERE run_id = ?) '
+        f"AS run_accounts ON run_accounts.account_id = {account}\n"
         f"WHERE ({snapshot_filter})\n"
         f"  AND {period_start} >= ? AND {period_start} < ?\n"
-        f'  AND {account} IN (SELECT account_id FROM "{export.database}"."{export.accounts_table}" WHERE run_id = ?)\n'
-        f"GROUP BY {', '.join(str(i) for i in range(1, len(LABELS) + 1))}"
+        f"GROUP BY {', '.join(str(i) for i in range(1, len(LABELS) + 2))}\n"
+        f"ORDER BY 1"
     )
     return ExportQuery(sql=sql, parameters=parameters)

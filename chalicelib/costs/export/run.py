@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import date
 
 from pydantic import Field
@@ -23,19 +23,20 @@ from chalicelib.costs.export import athena
 from chalicelib.costs.export.declarations import ExportDeclaration
 from chalicelib.costs.export.manifests import billing_periods, latest_snapshots
 from chalicelib.costs.export.query import Snapshot, build_query
-from chalicelib.costs.export.split import ExportClient, split_rows, split_rows_json
+from chalicelib.costs.export.split import ExportClient, iter_slices, split_rows
 
 
 def accounts_key(run_id: str) -> str:
     return f"{RUNS_PREFIX}{run_id}/{EXPORT_ACCOUNTS_FOLDER}/{EXPORT_ACCOUNTS_OBJECT}"
 
 
-def put_run_accounts(run_id: str, accounts: Iterable[str]) -> str:
-    """The run's export accounts, one a line (quoted: an id as written may hold any printable character)."""
+def put_run_accounts(run_id: str, accounts: Iterable[tuple[str, str]]) -> str:
+    """The run's export accounts, one (account, client) a line (quoted: an id as written may hold any
+    printable character). An account two clients share is on two lines: each gets its rows."""
     text = io.StringIO()
     writer = csv.writer(text, quoting=csv.QUOTE_ALL, lineterminator="\n")
-    for account in sorted(set(accounts)):
-        writer.writerow([account])
+    for account, client_id in sorted(set(accounts)):
+        writer.writerow([account, client_id])
     return put_text(accounts_key(run_id), text.getvalue(), "text/csv")
 
 
@@ -69,8 +70,9 @@ def split_result(export: ExportDeclaration, started: StartedQuery, done: athena.
     return split_rows(export, athena.result_rows(done), clients, started.snapshot_list(), detail, granularity)
 
 
-def split_result_json(export: ExportDeclaration, started: StartedQuery, done: athena.QueryState,
-                      clients: Iterable[ExportClient], detail: str = "service",
-                      granularity: str = "DAILY") -> dict[str, str]:
-    """As split_result, each dataset as its JSON (or "refused: <why>"): what the split stage writes."""
-    return split_rows_json(export, athena.result_rows(done), clients, started.snapshot_list(), detail, granularity)
+def iter_result_slices(export: ExportDeclaration, started: StartedQuery, done: athena.QueryState,
+                       clients: Iterable[ExportClient], detail: str = "service",
+                       granularity: str = "DAILY") -> Iterator[tuple[str, str]]:
+    """As split_result, one client at a time, each dataset as its JSON (or "refused: <why>"): what the
+    split stage writes as it goes."""
+    return iter_slices(export, athena.result_rows(done), clients, started.snapshot_list(), detail, granularity)

@@ -1,7 +1,8 @@
 """A run's export result cut into per-client datasets.
 
-A row reaches a client's dataset only when its account is one of the client's own accounts (the
-query's join on the run's accounts is a filter for cost, not the isolation: this is). A client whose
+A row reaches a client's dataset only when the query gave it that client (the run-accounts join) AND
+its account is one of the client's own accounts in the run's plan: the join scopes the query, the
+plan decides the isolation. A client whose
 rows carry two billing currencies gets no dataset but a refusal naming them: one report has one
 currency, and adding euros to dollars would be a wrong figure.
 """
@@ -9,11 +10,12 @@ currency, and adding euros to dollars would be a wrong figure.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+from chalicelib.core.errors import DataValidationError
 from chalicelib.core.periods import Period
 from chalicelib.costs.contracts import ClientCosts, SourceUsage
 from chalicelib.costs.export.charges import cur_category, focus_category
@@ -67,41 +69,56 @@ REFUSED = "refused: "
 def split_rows_json(export: ExportDeclaration, rows: Iterable[Mapping[str, str]], clients: Iterable[ExportClient],
                     snapshots: Iterable[Snapshot], detail: str = "service",
                     granularity: str = "DAILY") -> dict[str, str]:
-    """Each client's dataset as ClientCosts JSON (validated when its reader loads it), or "refused: <why>".
-    Written as JSON directly: a 10,000-client result holds millions of rows, and building a model per
-    row only to serialise it again costs more than the query."""
-    clients = list(clients)
-    by_account: dict[str, list[ExportClient]] = {}
-    for client in clients:
-        for account in client.accounts:
-            by_account.setdefault(account, []).append(client)
+    return dict(iter_slices(export, rows, clients, snapshots, detail, granularity))
+
+
+def iter_slices(export: ExportDeclaration, rows: Iterable[Mapping[str, str]], clients: Iterable[ExportClient],
+                snapshots: Iterable[Snapshot], detail: str = "service",
+                granularity: str = "DAILY") -> Iterator[tuple[str, str]]:
+    """(client id, its dataset as ClientCosts JSON or "refused: <why>") for every client, one client at
+    a time: the query orders its rows by client, so memory holds one client's rows whatever their
+    number. JSON directly (validated when the client reads it): building a model per row only to
+    serialise it again would cost more than the query. A row counts only when its account is one of
+    that client's own accounts (the plan's list, not the query's word for it)."""
+    by_id = {c.client_id: c for c in clients}
     open_periods = {s.billing_period for s in snapshots if s.estimated}
-    gathered = {c.client_id: _Gathered() for c in clients}
     account_level = detail == "account"
     labels: dict[tuple[str, ...], tuple[str, str]] = {}
+    done: set[str] = set()
+    current: ExportClient | None = None
+    mine = _Gathered()
     for row in rows:
-        owners = by_account.get(row["account_id"])
-        if not owners:
-            continue  # an account of no export client of this export (another export's client, say)
+        client = by_id.get(row["client_id"])
+        if client is None or row["account_id"] not in client.accounts:
+            continue  # a client of another export, or a row the client does not own: never in a dataset
+        if client is not current:
+            if current is not None:
+                yield current.client_id, _client_json(export, current, mine, detail, granularity)
+                done.add(current.client_id)
+            if client.client_id in done:
+                raise DataValidationError(f"the result of export {export.name} is not ordered by client "
+                                          f"({client.client_id} appears twice): refusing to write a partial dataset")
+            current, mine = client, _Gathered()
         day = date.fromisoformat(row["day"][:10])
+        if not client.window.start <= day < client.window.end:
+            continue
         label = (row["charge_category"], row["charge_class"], row["charge_frequency"], row["service_code"],
                  row["service"], row["commitment_type"])
         if label not in labels:
             labels[label] = _category(export, row)
         category, charge_type = labels[label]
-        estimated = f"{day:%Y-%m}" in open_periods
-        for client in owners:
-            if not client.window.start <= day < client.window.end:
-                continue
-            key = (_bucket(day, granularity), row["provider"], row["account_id"], "" if account_level else row["service"],
-                   category, charge_type, "" if account_level else row["usage_type"],
-                   "" if account_level else row["region"])
-            mine = gathered[client.client_id]
-            mine.amounts[key] = mine.amounts.get(key, Decimal(0)) + Decimal(row[metric_column(client.metric)])
-            mine.estimated[key] = mine.estimated.get(key, False) or estimated
-            if row["currency"]:
-                mine.currencies.add(row["currency"])
-    return {c.client_id: _client_json(export, c, gathered[c.client_id], detail, granularity) for c in clients}
+        key = (_bucket(day, granularity), row["provider"], row["account_id"], "" if account_level else row["service"],
+               category, charge_type, "" if account_level else row["usage_type"], "" if account_level else row["region"])
+        mine.amounts[key] = mine.amounts.get(key, Decimal(0)) + Decimal(row[metric_column(client.metric)])
+        mine.estimated[key] = mine.estimated.get(key, False) or f"{day:%Y-%m}" in open_periods
+        if row["currency"]:
+            mine.currencies.add(row["currency"])
+    if current is not None:
+        yield current.client_id, _client_json(export, current, mine, detail, granularity)
+        done.add(current.client_id)
+    for client_id, client in by_id.items():  # clients without a row: an empty dataset, not a missing one
+        if client_id not in done:
+            yield client_id, _client_json(export, client, _Gathered(), detail, granularity)
 
 
 def _client_json(export: ExportDeclaration, client: ExportClient, mine: _Gathered, detail: str, granularity: str) -> str:

@@ -8,13 +8,13 @@ Catch's Error and Cause) refuses every export client of the run. Cost Explorer c
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 
 from chalicelib.core.store.objects import get_model
 from chalicelib.costs.export import athena
 from chalicelib.costs.export.contracts import ExportPlan, SplitInput, SplitResult
 from chalicelib.costs.export.declarations import export_named
-from chalicelib.costs.export.run import StartedQuery, split_result_json
+from chalicelib.costs.export.run import StartedQuery, iter_result_slices
 from chalicelib.costs.export.split import REFUSED, ExportClient
 from chalicelib.costs.stages.query_exports import refuse, started_key
 from chalicelib.costs.store import put_refusal, put_slice_json
@@ -39,14 +39,24 @@ def split_exports(event: SplitInput) -> SplitResult:
             refused += len(clients)
             continue
         started = get_model(started_key(event.run_id, query.export), StartedQuery)
-        slices = split_result_json(export_named(query.export), started, done,
-                              [ExportClient(client_id=c.client_id, accounts=frozenset(c.accounts), metric=c.metric,
-                                            window=plan.window) for c in clients],
-                              plan.detail, plan.granularity)
+        slices = iter_result_slices(export_named(query.export), started, done,
+                                    [ExportClient(client_id=c.client_id, accounts=frozenset(c.accounts), metric=c.metric,
+                                                  window=plan.window) for c in clients],
+                                    plan.detail, plan.granularity)
+        pending: list[Future[None]] = []
         with ThreadPoolExecutor(max_workers=WRITERS) as pool:
-            list(pool.map(lambda item: _write(event.run_id, *item), slices.items()))
-        refused += sum(s.startswith(REFUSED) for s in slices.values())
-        written += sum(not s.startswith(REFUSED) for s in slices.values())
+            for client_id, text in slices:  # one client's dataset in memory at a time (and WRITERS being written)
+                if text.startswith(REFUSED):
+                    refused += 1
+                else:
+                    written += 1
+                pending.append(pool.submit(_write, event.run_id, client_id, text))
+                if len(pending) >= 2 * WRITERS:
+                    for future in pending:
+                        future.result()
+                    pending = []
+            for future in pending:
+                future.result()
     return SplitResult(exports=len(event.queries), clients=written, refused=refused)
 
 

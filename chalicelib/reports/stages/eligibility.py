@@ -96,7 +96,7 @@ def _export_plan(run: RunContext, clients: list[ClientConfig]) -> str:
     from chalicelib.costs.export.contracts import ExportClientEntry, ExportPlan
     from chalicelib.costs.export.run import put_run_accounts
 
-    put_run_accounts(run.run_id, [a for c in clients for a in c.accounts])
+    put_run_accounts(run.run_id, [(a, c.client_id) for c in clients for a in c.accounts])
     plan = ExportPlan(run_id=run.run_id, window=dataset_window(run))
     for config in clients:
         plan.exports.setdefault(source_of(config), []).append(
