@@ -108,6 +108,9 @@ def measure(clients: int, accounts: int, services: int) -> dict[str, Any]:
         finally:
             uninstall()
             athena.close()
+            import shutil
+
+            shutil.rmtree(scratch, ignore_errors=True)
 
 
 def _run_steps(athena: Any, clients: int, accounts: int) -> dict[str, Any]:
