@@ -4,6 +4,7 @@ from chalice import Chalice
 
 from chalicelib.budgets import bp as budgets
 from chalicelib.core.constants import APP_NAME
+from chalicelib.costs.blueprint import bp as costs
 from chalicelib.metrics import bp as metrics
 from chalicelib.notify import bp as notify
 from chalicelib.reports import bp as reports
@@ -17,3 +18,4 @@ app.register_blueprint(metrics)
 app.register_blueprint(scraping)
 app.register_blueprint(budgets)
 app.register_blueprint(notify)
+app.register_blueprint(costs)

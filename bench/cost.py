@@ -80,6 +80,9 @@ def bill(usage: dict[str, Any], memory_mb: dict[str, int], duration: str = "cpu_
         BillLine("Secrets Manager reads", units.get("secretsmanager", 0), PRICES["secretsmanager"].unit,
                  PRICES["secretsmanager"].usd),
         BillLine("STS AssumeRole", units.get("sts", 0), PRICES["sts"].unit, PRICES["sts"].usd),
+        # the local Athena counts what Athena bills: each query's bytes rounded up, 10 MB minimum
+        BillLine("Athena bytes scanned (billed)", int(usage.get("athena", {}).get("billed_bytes", 0)),
+                 PRICES["athena"].unit, PRICES["athena"].usd),
     ]
     return lines
 

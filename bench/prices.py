@@ -19,6 +19,8 @@ at scale. Change a price here and every figure follows.
 | SQS standard queue         | request (send, receive, delete)       | 0.0000004      |
 | Secrets Manager API        | request (GetSecretValue)              | 0.000005       |
 | STS AssumeRole             | request                               | 0 (no charge)  |
+| Athena (SQL queries)       | TB scanned (per query: rounded up to  | 5.00           |
+|                            | a MB, 10 MB minimum)                  |                |
 
 Not in the bill (not per run, or not measurable locally): storage (S3 GB-month, DynamoDB GB-month),
 CloudWatch Logs ingestion and custom metrics, data transfer, SES attachment data ($0.12 per GB).
@@ -48,4 +50,12 @@ PRICES: dict[str, UnitPrice] = {
     "sqs": UnitPrice(0.40 / 1_000_000, "request"),
     "secretsmanager": UnitPrice(0.05 / 10_000, "request"),
     "sts": UnitPrice(0.0, "request"),
+    "athena": UnitPrice(5.0 / 1024**4, "byte scanned (billed)"),  # $5 per TB (2^40 bytes, as AWS bills)
 }
+ATHENA_MINIMUM_BYTES = 10 * 1024 * 1024  # each query is billed at least 10 MB
+ATHENA_ROUNDING_BYTES = 1024 * 1024  # and rounded up to the next megabyte
+
+
+def athena_billed_bytes(scanned: int) -> int:
+    """What Athena bills for one query that scanned `scanned` bytes."""
+    return max(ATHENA_MINIMUM_BYTES, -(-int(scanned) // ATHENA_ROUNDING_BYTES) * ATHENA_ROUNDING_BYTES)

@@ -23,6 +23,7 @@ from infra.kinds import (
     bucket,
     chalice_app,
     dashboard,
+    exports,
     function_env,
     log_group,
     queue,
@@ -78,6 +79,7 @@ class Deployer:
                     + (f" at {endpoint}" if endpoint else ""))
         for kind, resource in _foundations(d):
             kind.ensure(ctx, resource)
+        exports.ensure(ctx)  # the Glue tables and Athena workgroup of the stage's billing exports, if any
         for machine in d.state_machines:
             log_group.ensure(ctx, stage.state_machine_log_group(machine))
         if self.in_process:
@@ -117,6 +119,7 @@ class Deployer:
         for group in [stage.lambda_log_group(s.name) for s in stage.functions] + \
                      [stage.state_machine_log_group(m) for m in d.state_machines]:
             log_group.delete(ctx, group)
+        exports.delete(ctx)
         for kind, resource in reversed(_foundations(d)):
             kind.delete(ctx, resource)
         ctx.out(f"Stage {stage.name!r}: {ctx.report.summary()}.")

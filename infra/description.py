@@ -14,6 +14,7 @@ from __future__ import annotations
 from chalicelib.core import constants as c
 from infra.model import (
     AssumePayerRoles,
+    Athena,
     Bucket,
     BucketObjects,
     ConsumeQueue,
@@ -23,6 +24,7 @@ from infra.model import (
     Function,
     PublishTo,
     Queue,
+    ReadExports,
     ReadSecrets,
     RunMapChildren,
     SecretsPrefix,
@@ -36,6 +38,13 @@ from infra.model import (
 )
 
 RUNS = c.RUNS_PREFIX
+# A single-client export query outside a run (the on-demand report, a budget check): its accounts go
+# under runs/on-demand-*/export-accounts/, it polls Athena itself.
+_READS_ONE_CLIENTS_EXPORT = (
+    Athena(("athena:StartQueryExecution", "athena:GetQueryExecution")),
+    ReadExports(),
+    BucketObjects("reports", RUNS, ("s3:PutObject",), keys=f"{c.ON_DEMAND_RUN_PREFIX}*/{c.EXPORT_ACCOUNTS_FOLDER}/*"),
+)
 # The report's Cost Explorer calls: costs, history and the why's usage types; the month's forecast.
 REPORT_CE_ACTIONS = ("ce:GetCostAndUsage", "ce:GetCostForecast")
 
@@ -128,6 +137,28 @@ DESCRIPTION = Description(
             TableItems("reports", ("dynamodb:BatchGetItem",), (f"{c.PK_DELIVERY_PREFIX}*",)),
             TableItems("reports", ("dynamodb:BatchWriteItem",), (f"{c.PK_RUN_PREFIX}*",)),
             BucketObjects("reports", RUNS, ("s3:PutObject",), keys=f"*/{c.ELIGIBLE_IDS_OBJECT}"),  # the Map's items
+            # the run's export plan and its accounts (what the run-accounts table reads)
+            BucketObjects("reports", RUNS, ("s3:PutObject",), keys=f"*/{c.EXPORT_PLAN_OBJECT}"),
+            BucketObjects("reports", RUNS, ("s3:PutObject",), keys=f"*/{c.EXPORT_ACCOUNTS_FOLDER}/*"),
+        )),
+        # ---- the run's billing-export steps (chalicelib/costs/stages; statemachines/cost_report.asl.json) ----
+        Function("query_exports", timeout=110, pipeline=True, grants=(
+            Athena(("athena:StartQueryExecution", "athena:GetQueryExecution")),
+            ReadExports(),  # the manifests (latest snapshot) and what the query itself reads
+            BucketObjects("reports", RUNS, ("s3:GetObject",), keys=f"*/{c.EXPORT_PLAN_OBJECT}"),
+            BucketObjects("reports", RUNS, ("s3:PutObject",), keys=f"*/{c.EXPORT_QUERIES_FOLDER}/*"),
+            BucketObjects("reports", RUNS, ("s3:PutObject",), keys=f"*/*/{c.COST_SOURCE_REFUSAL}"),
+        )),
+        Function("check_exports", timeout=50, pipeline=True, grants=(
+            Athena(("athena:GetQueryExecution",)),
+        )),
+        Function("split_exports", timeout=880, pipeline=True, grants=(
+            Athena(("athena:GetQueryExecution",)),
+            ReadExports(),  # the query's result file
+            BucketObjects("reports", RUNS, ("s3:GetObject",), keys=f"*/{c.EXPORT_PLAN_OBJECT}"),
+            BucketObjects("reports", RUNS, ("s3:GetObject",), keys=f"*/{c.EXPORT_QUERIES_FOLDER}/*"),
+            BucketObjects("reports", RUNS, ("s3:PutObject",), keys=f"*/*/{c.COST_SOURCE_ARTEFACT}"),
+            BucketObjects("reports", RUNS, ("s3:PutObject",), keys=f"*/*/{c.COST_SOURCE_REFUSAL}"),
         )),
         Function("collect_costs", timeout=110, pipeline=True, grants=(
             TableItems("reports", ("dynamodb:GetItem",), (c.PK_CLIENTS,)),
@@ -136,6 +167,9 @@ DESCRIPTION = Description(
             BucketObjects("reports", RUNS, ("s3:PutObject",), keys=f"*/*/{c.COSTS_ARTEFACT}"),
             BucketObjects("reports", RUNS, ("s3:PutObject",), keys=f"*/*/{c.CONTEXT_ARTEFACT}"),
             BucketObjects("reports", RUNS, ("s3:GetObject", "s3:PutObject"), keys=f"*/{c.ORGANIZATIONS_CACHE}/*"),
+            # an export client's dataset, or why it has none (chalicelib/costs/store.py)
+            BucketObjects("reports", RUNS, ("s3:GetObject",), keys=f"*/*/{c.COST_SOURCE_ARTEFACT}"),
+            BucketObjects("reports", RUNS, ("s3:GetObject",), keys=f"*/*/{c.COST_SOURCE_REFUSAL}"),
             CostExplorer(REPORT_CE_ACTIONS),
             # organizations:ListAccounts runs as the payer role (its own policy grants it), not as us
             AssumePayerRoles(c.ROLE_SESSION_PREFIX, c.PAYER_ROLE_NAME_PREFIX),
@@ -168,6 +202,7 @@ DESCRIPTION = Description(
             TableItems("reports", ("dynamodb:GetItem",), (c.PK_CLIENTS,)),
             # only its own runs: runs/on-demand-<time>-<id>/... (its reports and the names cache)
             BucketObjects("reports", RUNS, ("s3:GetObject", "s3:PutObject"), keys=f"{c.ON_DEMAND_RUN_PREFIX}*"),
+            *_READS_ONE_CLIENTS_EXPORT,
             CostExplorer(REPORT_CE_ACTIONS),
             AssumePayerRoles(c.ROLE_SESSION_PREFIX, c.PAYER_ROLE_NAME_PREFIX),
         )),
@@ -238,6 +273,7 @@ DESCRIPTION = Description(
         )),
         Function("budget_spend", timeout=110, pipeline=True, grants=(
             _READS_CLIENTS,
+            *_READS_ONE_CLIENTS_EXPORT,
             CostExplorer(("ce:GetCostAndUsage", "ce:GetCostForecast")),
             AssumePayerRoles(c.ROLE_SESSION_PREFIX, c.PAYER_ROLE_NAME_PREFIX),
         )),

@@ -216,8 +216,22 @@ class ReadSecrets:
     """secretsmanager:GetSecretValue on the stage's secrets prefix."""
 
 
+@dataclass(frozen=True)
+class Athena:
+    """Athena `actions` on the workgroups of the stage's exports (nothing when it declares none)."""
+
+    actions: tuple[str, ...] = ("athena:StartQueryExecution", "athena:GetQueryExecution")
+
+
+@dataclass(frozen=True)
+class ReadExports:
+    """What an Athena query over the stage's exports reads with the caller's credentials: the Glue
+    database and tables (the exports' and the run-accounts table), the exports' objects, the run
+    accounts (runs/*/export-accounts/) and the result location (read and written)."""
+
+
 Grant = (TableItems | BucketObjects | CostExplorer | AssumePayerRoles | SendEmail | PublishTo | SendToQueue
-         | ConsumeQueue | StartExecution | RunMapChildren | ReadSecrets)
+         | ConsumeQueue | StartExecution | RunMapChildren | ReadSecrets | Athena | ReadExports)
 
 
 @dataclass(frozen=True)

@@ -25,13 +25,16 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from chalicelib.core import constants as c
 from infra.model import (
     AssumePayerRoles,
+    Athena,
     BucketObjects,
     ConsumeQueue,
     CostExplorer,
     Grant,
     PublishTo,
+    ReadExports,
     ReadSecrets,
     RunMapChildren,
     SendEmail,
@@ -43,6 +46,50 @@ from infra.model import (
 from infra.stage import Stage
 
 CONSUME_ACTIONS = ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes")  # Chalice's SQS event source
+
+
+def _split_uri(uri: str) -> tuple[str, str]:
+    bucket, _, prefix = uri[len("s3://"):].partition("/")
+    return bucket, prefix
+
+
+def _athena_statements(stage: Stage, grant: Athena) -> list[dict[str, Any]]:
+    workgroups = sorted({e["workgroup"] for e in stage.cost_exports()})
+    if not workgroups:
+        return []
+    return [{"Sid": "AthenaWorkgroups", "Effect": "Allow", "Action": list(grant.actions),
+             "Resource": [f"arn:aws:athena:*:*:workgroup/{w}" for w in workgroups]}]
+
+
+def _export_read_statements(stage: Stage) -> list[dict[str, Any]]:
+    exports = stage.cost_exports()
+    if not exports:
+        return []
+    databases = sorted({e["database"] for e in exports})
+    tables = sorted({(e["database"], t) for e in exports for t in (e["table"], e["accounts_table"])})
+    statements: list[dict[str, Any]] = [{
+        "Sid": "GlueExportTables", "Effect": "Allow",
+        "Action": ["glue:GetDatabase", "glue:GetTable", "glue:GetPartition", "glue:GetPartitions"],
+        "Resource": ["arn:aws:glue:*:*:catalog", *(f"arn:aws:glue:*:*:database/{d}" for d in databases),
+                     *(f"arn:aws:glue:*:*:table/{d}/{t}" for d, t in tables)]}]
+    reads = sorted({_split_uri(e["s3_uri"]) for e in exports})
+    statements.append({"Sid": "ExportObjects", "Effect": "Allow", "Action": ["s3:GetObject"],
+                       "Resource": [f"arn:aws:s3:::{b}/{p}*" for b, p in reads]})
+    for index, (bucket, prefix) in enumerate(reads, 1):
+        statements.append({"Sid": f"ExportList{index}", "Effect": "Allow", "Action": ["s3:ListBucket", "s3:GetBucketLocation"],
+                           "Resource": [f"arn:aws:s3:::{bucket}"], "Condition": {"StringLike": {"s3:prefix": [f"{prefix}*"]}}})
+    own = stage.bucket_name()
+    statements.append({"Sid": "RunAccounts", "Effect": "Allow", "Action": ["s3:GetObject"],
+                       "Resource": [f"arn:aws:s3:::{own}/{c.RUNS_PREFIX}*/{c.EXPORT_ACCOUNTS_FOLDER}/*"]})
+    results = sorted({_split_uri(e["results_uri"]) for e in exports})
+    statements.append({"Sid": "AthenaResults", "Effect": "Allow",
+                       "Action": ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"],
+                       "Resource": [f"arn:aws:s3:::{b}/{p}*" for b, p in results]})
+    buckets = sorted({own} | {b for b, _ in results})
+    statements.append({"Sid": "AthenaResultsBuckets", "Effect": "Allow",
+                       "Action": ["s3:ListBucket", "s3:GetBucketLocation", "s3:ListBucketMultipartUploads"],
+                       "Resource": [f"arn:aws:s3:::{b}" for b in buckets]})
+    return statements
 
 
 def grant_statements(stage: Stage, grants: tuple[Grant, ...]) -> list[dict[str, Any]]:
@@ -71,6 +118,10 @@ def grant_statements(stage: Stage, grants: tuple[Grant, ...]) -> list[dict[str, 
                 statements.append({"Sid": f"{sid}List", "Effect": "Allow", "Action": ["s3:ListBucket"],
                                    "Resource": [f"arn:aws:s3:::{bucket}"],
                                    "Condition": {"StringLike": {"s3:prefix": [f"{grant.prefix}*"]}}})
+        elif isinstance(grant, Athena):
+            statements += _athena_statements(stage, grant)
+        elif isinstance(grant, ReadExports):
+            statements += _export_read_statements(stage)
         elif isinstance(grant, CostExplorer):
             statements.append({"Sid": "CostExplorer", "Effect": "Allow", "Action": list(grant.actions),
                                "Resource": "*"})  # Cost Explorer has no resource-level permissions

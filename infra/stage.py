@@ -200,7 +200,36 @@ class Stage:
             from chalicelib.core.branding import branding_variable
 
             env[c.ENV_BRANDING] = branding_variable(self.settings.branding)
+        if self.settings.exports:
+            import json
+
+            env[c.ENV_COST_EXPORTS] = json.dumps(self.cost_exports(), separators=(",", ":"))
+            env[c.ENV_EXPORT_POLL_SECONDS] = str(self.settings.export_poll_seconds)
+        if self.settings.default_cost_source != c.COST_EXPLORER_SOURCE:
+            env[c.ENV_DEFAULT_COST_SOURCE] = self.settings.default_cost_source
         return env
+
+    # ---- billing exports (chalicelib/costs/export/declarations.py reads what this writes) ----------
+
+    @property
+    def athena_database(self) -> str:
+        return self.prefix.replace("-", "_")
+
+    @property
+    def athena_workgroup(self) -> str:
+        return self.prefix
+
+    @property
+    def athena_results_uri(self) -> str:
+        return f"s3://{self.bucket_name()}/{c.ATHENA_RESULTS_PREFIX}"
+
+    def cost_exports(self) -> list[dict[str, Any]]:
+        """The stage's exports with every default filled in (the COST_EXPORTS variable's content)."""
+        return [{"name": e.name, "format": e.format, "s3_uri": e.s3_uri if e.s3_uri.endswith("/") else e.s3_uri + "/",
+                 "database": e.database or self.athena_database, "table": e.table or e.name.replace("-", "_"),
+                 "accounts_table": c.RUN_ACCOUNTS_TABLE, "workgroup": e.workgroup or self.athena_workgroup,
+                 "results_uri": e.results_uri or self.athena_results_uri, "aws_columns": e.aws_columns}
+                for e in self.settings.exports]
 
     def environment(self, function: str, naming: Any = None) -> dict[str, Any]:
         """The variables a function's grants give it. Without `naming`: the names only, known before

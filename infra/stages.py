@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from chalicelib.core import constants as c
 from chalicelib.core.models import Branding
@@ -27,6 +27,23 @@ class FunctionSettings(BaseModel):
     memory: int | None = Field(default=None, ge=128, le=10240)
     timeout: int | None = Field(default=None, ge=1, le=900)  # default: the description's
     reserved_concurrency: int | None = Field(default=None, ge=0)
+
+
+class ExportSettings(BaseModel):
+    """A billing export the stage reads (AWS Data Exports FOCUS 1.0 / 1.2 or CUR 2.0; docs/DEPLOY.md).
+    Unset names default from the stage (infra/stage.Stage.cost_exports)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_-]{0,62}$")  # what a client's cost_source names
+    format: Literal["focus-1.0", "focus-1.2", "cur-2.0"]
+    s3_uri: str = Field(pattern=r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/(.+/)?[^/]+/?$")  # the export's own folder
+    database: str | None = Field(default=None, pattern=r"^[a-z0-9_]{1,255}$")
+    table: str | None = Field(default=None, pattern=r"^[a-z0-9_]{1,255}$")
+    workgroup: str | None = Field(default=None, pattern=r"^[A-Za-z0-9._-]{1,128}$")
+    results_uri: str | None = Field(default=None, pattern=r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/(.+/)?$")
+    aws_columns: bool = True  # FOCUS with AWS's x_ columns (x_UsageType, x_ServiceCode)
+    first_billing_period: str = Field(default="2024-01", pattern=r"^[0-9]{4}-[0-9]{2}$")  # projection's range start
 
 
 class StageSettings(BaseModel):
@@ -56,7 +73,20 @@ class StageSettings(BaseModel):
     # The deployment's white-label look (company_name, sender_name, accent_colour, footer_text, logo: an
     # asset under assets/_deployment/); the client config's branding overrides it field by field.
     branding: Branding | None = None
+    # Billing exports read through Athena, and where clients that name no cost_source read costs.
+    exports: tuple[ExportSettings, ...] = ()
+    default_cost_source: str = "cost_explorer"
+    export_poll_seconds: int = Field(default=10, ge=1, le=300)  # the report machine's wait between checks
 
+    @model_validator(mode="after")
+    def _known_default_source(self) -> StageSettings:
+        names = [e.name for e in self.exports]
+        if len(set(names)) != len(names):
+            raise ValueError(f"exports: duplicate names in {names}")
+        if self.default_cost_source not in ("cost_explorer", *names):
+            raise ValueError(f"default_cost_source: {self.default_cost_source!r} is neither cost_explorer nor a "
+                             f"declared export ({', '.join(names) or 'none declared'})")
+        return self
 
     def sender_domains(self) -> tuple[str, ...]:
         return tuple(d.lower() for d in self.allowed_sender_domains) or (self.sender.rpartition("@")[2].lower(),)

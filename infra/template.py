@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from infra.kinds import alarms, bucket, chalice_app, dashboard, kms, queue, ses, state_machine, table, topic
+from infra.kinds import alarms, bucket, chalice_app, dashboard, exports, kms, queue, ses, state_machine, table, topic
 from infra.naming import CloudFormation, stage_values
 from infra.stage import Stage
 
@@ -52,6 +52,8 @@ def build(stages: list[Stage]) -> dict[str, Any]:
         resources.update(ses.cloudformation(reference, n, d.email))
     for machine in d.state_machines:
         resources.update(state_machine.cloudformation(reference, n, machine))
+    export_conditions, export_resources = exports.cloudformation(stages, n)
+    resources.update(export_resources)
     resources.update(alarms.cloudformation(reference, n))
     resources.update(dashboard.cloudformation(reference, n))
 
@@ -77,7 +79,7 @@ def build(stages: list[Stage]) -> dict[str, Any]:
         "Mappings": {"StageConfig": {stage.name: stage_values(stage) for stage in stages}},
         "Conditions": {"EnforceTls": {"Fn::Not": [loopback[0] if len(loopback) == 1 else {"Fn::Or": loopback}]}
                        if loopback else {"Fn::Equals": ["true", "true"]},
-                       kms.CONDITION: kms.condition()},
+                       kms.CONDITION: kms.condition(), **export_conditions},
         "Resources": resources,
         "Outputs": outputs,
     }

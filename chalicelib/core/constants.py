@@ -136,3 +136,19 @@ ON_DEMAND_EXPIRY_DAYS = 7  # runs/on-demand-*: reports on demand (their link is 
 # ---- A stage's own KMS key (optional; infra/stages.json kms_key_arn) ----------------------------------
 ENV_KMS_KEY_ARN = "KMS_KEY_ARN"  # set when the stage has one: every object written is SSE-KMS under it
 ENV_BRANDING = "BRANDING"  # the stage's white-label look as JSON (chalicelib/core/branding.py); unset: the default look
+# ---- billing exports read through Athena (chalicelib/costs/export) ------------------------------------
+# The stage's exports, as JSON (a list of chalicelib.costs.export.declarations.ExportDeclaration).
+ENV_COST_EXPORTS = "COST_EXPORTS"
+# runs/<run>/export-accounts/accounts.csv: the accounts of the run's export clients, one a line: the
+# run-accounts table (partition projection on run_id) a run's export query joins.
+EXPORT_ACCOUNTS_FOLDER = "export-accounts"
+EXPORT_ACCOUNTS_OBJECT = "accounts.csv"
+
+EXPORT_ACCOUNT_ID_MAX_LENGTH = 256  # an export's SubAccountId as written (Azure /subscriptions/<guid>, OCIDs)
+EXPORT_PLAN_OBJECT = "export-plan.json"  # runs/<run>/export-plan.json: the run's export clients by export
+EXPORT_QUERIES_FOLDER = "export-queries"  # runs/<run>/export-queries/<export>.json: a started query's snapshots
+COST_SOURCE_REFUSAL = "costs-source-refused.json"  # runs/<run>/<client>/...: why the client has no slice
+ENV_EXPORT_POLL_SECONDS = "EXPORT_POLL_SECONDS"  # the report machine's wait between checks of its queries
+EXPORT_MAX_CHECKS = 180  # checks of a run's export queries before the run gives up on them (ASL Choice)
+ATHENA_RESULTS_PREFIX = "athena-results/"  # the stage bucket's prefix for Athena's result files (unless declared)
+RUN_ACCOUNTS_TABLE = "run_accounts"  # the Glue table over runs/<run>/export-accounts/ (projection on run_id)

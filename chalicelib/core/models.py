@@ -7,9 +7,10 @@ contracts live in chalicelib/reports/contracts.py.
 from __future__ import annotations
 
 import re
+from contextvars import ContextVar
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -25,6 +26,8 @@ from pydantic import (
 )
 
 from chalicelib.core.constants import (  # noqa: F401 - REPORT_TYPES is re-exported
+    COST_EXPLORER_SOURCE,
+    EXPORT_ACCOUNT_ID_MAX_LENGTH,
     EXTERNAL_ID_MIN_LENGTH,
     PAYER_ROLE_NAME_PREFIX,
     REPORT_TYPES,
@@ -73,7 +76,29 @@ HeaderText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=
                        AfterValidator(_no_control_chars)]
 EmailAddress = Annotated[str, StringConstraints(max_length=320), AfterValidator(_ascii_address)]
 CostSourceName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{0,62}$")]
-AccountId = Annotated[str, StringConstraints(pattern=r"^[0-9]{12}$")]
+AWS_ACCOUNT_ID = re.compile(r"^[0-9]{12}$")
+# Which rule a client's account ids follow while its config is validated: set from the config's own
+# cost_source (or the stage default) by ClientConfig before its fields are read (see _source_rule).
+_ACCOUNT_RULE: ContextVar[str] = ContextVar("account_rule", default=COST_EXPLORER_SOURCE)
+
+
+def _account_id(value: str) -> str:
+    """The one account id rule. Cost Explorer clients: a 12-digit AWS account id. Export clients: the
+    export's SubAccountId as written (an AWS account id, an Azure /subscriptions/<guid>, a Google
+    project id, an OCI OCID): non-empty, printable, no control characters, at most 256 characters."""
+    if _ACCOUNT_RULE.get() == COST_EXPLORER_SOURCE:
+        if not AWS_ACCOUNT_ID.fullmatch(value):
+            raise ValueError("must be a 12-digit AWS account id (a client reading an export may use the ids its "
+                             "export writes: set cost_source)")
+        return value
+    if not value or len(value) > EXPORT_ACCOUNT_ID_MAX_LENGTH:
+        raise ValueError(f"must be 1 to {EXPORT_ACCOUNT_ID_MAX_LENGTH} characters")
+    if not value.isprintable() or value != value.strip():
+        raise ValueError("must be printable, without control characters or surrounding spaces")
+    return value
+
+
+AccountId = Annotated[str, AfterValidator(_account_id)]
 CLIENT_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 ClientId = Annotated[str, StringConstraints(pattern=CLIENT_ID_PATTERN.pattern)]
 Money = Annotated[Decimal, Field(allow_inf_nan=False)]
@@ -278,6 +303,21 @@ class ClientConfig(StrictModel):
     send_hour: Annotated[int, Field(ge=0, le=23)] | None = None
     # White-label look of this client's reports over the deployment's (chalicelib/core/branding.py).
     branding: Branding | None = None
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _source_rule(cls, data: Any, handler: Any) -> Any:
+        """Account ids are checked by the rule of the client's source: its cost_source, else the stage's default."""
+        source = data.get("cost_source") if isinstance(data, dict) else getattr(data, "cost_source", None)
+        if not isinstance(source, str) or not source:
+            from chalicelib.core.settings import get_settings  # lazily: settings are for the stages only
+
+            source = get_settings().default_cost_source
+        token = _ACCOUNT_RULE.set(source)
+        try:
+            return handler(data)
+        finally:
+            _ACCOUNT_RULE.reset(token)
 
     @field_validator("role_arn")
     @classmethod

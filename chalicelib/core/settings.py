@@ -98,6 +98,9 @@ class Settings(EnvironmentSettings):
     kms_key_arn: str = Field(default="", validation_alias=c.ENV_KMS_KEY_ARN)
     # The deployment's white-label look (a Branding as JSON); '' is the default look.
     branding_json: str = Field(default="", validation_alias=c.ENV_BRANDING)
+    # The stage's billing exports (JSON list; chalicelib/costs/export/declarations.py reads it).
+    cost_exports_setting: str = Field(default="[]", validation_alias=c.ENV_COST_EXPORTS)
+    export_poll_seconds: int = Field(default=10, ge=1, le=300, validation_alias=c.ENV_EXPORT_POLL_SECONDS)
 
     @property
     def allowed_sender_domains(self) -> tuple[str, ...]:

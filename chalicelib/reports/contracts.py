@@ -131,6 +131,10 @@ class EligibilityResult(StrictModel):
     eligible: int
     skipped: int
     invalid: int
+    # Eligible clients whose costs come from a billing export, and where their plan is
+    # (chalicelib/costs/export/contracts.ExportPlan): the export steps run only when there are some.
+    export_clients: int = 0
+    export_plan_key: str = ""
 
 
 class SummarizeRunInput(StrictModel):

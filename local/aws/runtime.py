@@ -4,9 +4,10 @@ LocalAWS below) and `python -m local serve` (moto's HTTP server, server.py).
 LocalRuntime is what they share: one environment set-up (the stage `local` of infra/description.py,
 deployed by infra/deployer.py, the same code as for AWS, and every function's variables, derived
 from its grants, in this one process), one hook installation (the Lambda bridge, the Cost Explorer
-emulator, the SES outbox, Organizations, the SQS poller, the notification captures, the moto patches
-of moto_patches.py, the usage counters), one way to seed client configs (client_configs.py), and
-the executions' helpers. The resources themselves are made by infra/deployer.py: no second list here.
+emulator, the local Athena, the SES outbox, Organizations, the SQS poller, the notification captures,
+the moto patches of moto_patches.py, the usage counters), one way to seed client configs
+(client_configs.py) and billing exports (local/aws/exports), and the executions' helpers. The
+resources themselves are made by infra/deployer.py: no second list here.
 
 LocalAWS: `with LocalAWS(out_dir=..., costs=..., clients=...) as aws: aws.run({...})`; the functions
 are not deployed, their invokes are answered by the Chalice handlers in this process (LambdaBridge).
@@ -87,7 +88,7 @@ class LocalRuntime:
                  max_concurrency: int | None = None, env_overrides: dict[str, str] | None = None,
                  project_dir: Path = ROOT, log: Callable[[str], None] = lambda line: None,
                  poll_queues: bool = True, organizations: dict[str, list[dict[str, str]]] | None = None,
-                 handler_overrides: dict[str, Any] | None = None):
+                 handler_overrides: dict[str, Any] | None = None, exports: list[Any] | None = None):
         self.out_dir = Path(out_dir)
         self.costs = costs
         self.clients = list(clients)
@@ -102,6 +103,11 @@ class LocalRuntime:
         self.organizations = dict(organizations or {})  # payer account -> its accounts' names (ListAccounts)
         # Lambda handlers replaced by function name (bench.pipeline's engine floor runs no-op ones).
         self.handler_overrides = dict(handler_overrides or {})
+        # Billing exports put in the local S3 (local/aws/exports): these, else those of the cost file
+        # (a FOCUS or CUR 2.0 --costs file), else the samples' when the stage declares exports.
+        self.exports = exports
+        self.seeded_exports: list[dict[str, Any]] = []
+        self.athena: Any = None
         self.client_ids: list[str] = []
         self._saved_env: dict[str, str | None] = {}
         self._uninstall: list[Callable[[], None]] = []
@@ -142,8 +148,41 @@ class LocalRuntime:
         env["AWS_LAMBDA_FUNCTION_NAME"] = self.stage.function_name("deliver_report")
         if self.max_concurrency is not None:
             env["MAX_CONCURRENCY"] = str(self.max_concurrency)
+        # A FOCUS or CUR 2.0 cost file: every client reads its costs from the stage's export of that
+        # family (clients that name a source keep it).
+        file_export = next(iter(getattr(self.costs, "exports", None) or ()), None)
+        if file_export is not None:
+            from local.aws.exports import family
+
+            same_family = [e.name for e in self.stage.settings.exports if family(e.format) == family(file_export.format)]
+            if same_family:
+                env["DEFAULT_COST_SOURCE"] = same_family[0]
         self.set_env({**env, **self.env_overrides})
         reset_project_caches()
+
+    def install_athena(self, session: Any) -> None:
+        """The local Athena (DuckDB over the local S3, local/aws/athena): installed before the deploy,
+        which creates the stage's workgroups through it. Partition projection's NOW is the later of
+        today and the day after the cost data's last day, so sample months are never "in the future"."""
+        from datetime import UTC, datetime, time as day_time, timedelta
+
+        from local.aws.athena.service import LocalAthena, install as install_athena
+
+        last_day = getattr(self.costs, "last_day", None)
+        floor = datetime.combine(last_day + timedelta(days=1), day_time(), UTC) if last_day else None
+        self.athena = LocalAthena(now=lambda: max(datetime.now(UTC), floor) if floor else datetime.now(UTC))
+        self._uninstall += [self.athena.close, install_athena(session, self.athena)]
+
+    def seed_exports(self) -> None:
+        """Put the billing exports in the local S3 (local/aws/exports.seed_exports: where, and why)."""
+        from local.aws.exports import declared_exports, sample_exports, seed_exports
+
+        declared = declared_exports(self.stage)
+        own = self.exports if self.exports is not None else getattr(self.costs, "exports", None)
+        if own is None and not declared:
+            return
+        self.seeded_exports = seed_exports(self.session.client("s3"), own if own is not None else sample_exports(),
+                                           declared, log=self.log)
 
     @property
     def alert_topic_arn(self) -> str:
@@ -334,9 +373,11 @@ class LocalAWS(LocalRuntime):
             fresh_default_session()
             reset_project_caches()
             self._uninstall.append(scale_retry_sleeps(self.retry_time_scale))
+            self.install_athena(boto3.DEFAULT_SESSION)
             self.deploy(boto3.DEFAULT_SESSION)
             self.install_hooks()
             self.seed_clients()
+            self.seed_exports()
         except BaseException:
             self.__exit__(None, None, None)
             raise

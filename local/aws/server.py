@@ -94,9 +94,11 @@ class LocalServer(LocalRuntime):
             if self.retry_time_scale != 1.0:
                 self._uninstall.append(scale_retry_sleeps(self.retry_time_scale))
             fresh_default_session()  # it reads the endpoint set above
+            self.install_athena(boto3.DEFAULT_SESSION)
             self.deploy(boto3.DEFAULT_SESSION, offline=True)  # the real deploy.py path, chalice deploy included
             self.install_hooks()
             self.seed_clients()
+            self.seed_exports()
         except BaseException:
             self.stop()
             raise

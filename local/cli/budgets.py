@@ -11,7 +11,16 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from local.cli.common import EXIT_BAD_INPUT, EXIT_EXECUTION_FAILED, EXIT_OK, SAMPLES, as_of_date, open_month, read_inputs
+from local.cli.common import (
+    COSTS_HELP,
+    EXIT_BAD_INPUT,
+    EXIT_EXECUTION_FAILED,
+    EXIT_OK,
+    SAMPLES,
+    as_of_date,
+    open_month,
+    read_inputs,
+)
 
 HELP = "run the budget check state machine, then deliver its notifications"
 EXAMPLES = (
@@ -22,7 +31,7 @@ EXAMPLES = (
 
 def add_arguments(budgets: argparse.ArgumentParser) -> None:
     budgets.add_argument("--clients", type=Path, default=SAMPLES / "clients.json", help="JSON list of client configs")
-    budgets.add_argument("--costs", type=Path, default=SAMPLES / "costs.csv", help="cost data CSV for the local Cost Explorer")
+    budgets.add_argument("--costs", type=Path, default=SAMPLES / "costs.csv", help=COSTS_HELP)
     budgets.add_argument("--organizations", type=Path, default=SAMPLES / "organizations.json",
                          help="payer account -> [{Id, Name}] answered by organizations:ListAccounts")
     budgets.add_argument("--as-of", type=as_of_date, default=None,

@@ -12,6 +12,9 @@ from typing import Any
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"
 
 EXIT_OK, EXIT_EXECUTION_FAILED, EXIT_BAD_INPUT, EXIT_CLIENT_PROBLEMS = 0, 1, 2, 3
+COSTS_HELP = ("cost data: a Cost Explorer CSV (date,account_id,service,amount[,record_type,...]), or a FOCUS 1.x "
+              "or CUR 2.0 file (CSV, gzipped CSV or Parquet), laid out in the local S3 as a billing export; "
+              "its AWS rows also feed the local Cost Explorer")
 
 Inputs = tuple[list[dict[str, Any] | str], Any, dict[str, Any], date]
 
@@ -43,11 +46,11 @@ def read_inputs(args: argparse.Namespace, check_client_id: bool = True) -> Input
 def _inputs(args: argparse.Namespace) -> Inputs:
     """OSError/ValueError when a file is unreadable or invalid."""
     from local.aws.client_configs import load_clients
-    from local.aws.cost_explorer.data import CostData
+    from local.aws.exports.files import read_costs
     from local.aws.organizations import load as load_organizations
 
     clients = from_option("--clients", args.clients, load_clients)
-    costs = from_option("--costs", args.costs, CostData.from_csv)
+    costs = from_option("--costs", args.costs, read_costs)  # a Cost Explorer CSV, a FOCUS 1.x or a CUR 2.0 file
     organizations = from_option("--organizations", args.organizations, load_organizations)
     return clients, costs, organizations, args.as_of or ((costs.last_day or date.today()) + timedelta(days=1))
 

@@ -10,7 +10,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from local.cli.common import EXIT_BAD_INPUT, SAMPLES, read_inputs
+from local.cli.common import COSTS_HELP, EXIT_BAD_INPUT, SAMPLES, read_inputs
 
 HELP = "render one client's report on demand (the report_pdf function) and print its path"
 EXAMPLES = (
@@ -26,7 +26,7 @@ def add_arguments(report: argparse.ArgumentParser) -> None:
     report.add_argument("--as-of", type=date.fromisoformat, default=None,
                         help="YYYY-MM-DD (default: the day after the last date in the cost data)")
     report.add_argument("--clients", type=Path, default=SAMPLES / "clients.json", help="JSON list of client configs")
-    report.add_argument("--costs", type=Path, default=SAMPLES / "costs.csv", help="cost data CSV")
+    report.add_argument("--costs", type=Path, default=SAMPLES / "costs.csv", help=COSTS_HELP)
     report.add_argument("--organizations", type=Path, default=SAMPLES / "organizations.json",
                         help="payer account -> [{Id, Name}] answered by organizations:ListAccounts")
     report.add_argument("--out", type=Path, default=Path("out"), help="output folder (default: out/)")

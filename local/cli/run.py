@@ -18,6 +18,7 @@ from typing import Any
 
 from chalicelib.core.constants import REPORT_TYPES
 from local.cli.common import (
+    COSTS_HELP,
     EXIT_BAD_INPUT,
     EXIT_CLIENT_PROBLEMS,
     EXIT_EXECUTION_FAILED,
@@ -38,8 +39,7 @@ EXAMPLES = (
 
 def add_arguments(run: argparse.ArgumentParser) -> None:
     run.add_argument("--clients", type=Path, default=SAMPLES / "clients.json", help="JSON list of client configs")
-    run.add_argument("--costs", type=Path, default=SAMPLES / "costs.csv",
-                     help="cost data CSV (date,account_id,service,amount[,record_type,currency])")
+    run.add_argument("--costs", type=Path, default=SAMPLES / "costs.csv", help=COSTS_HELP)
     run.add_argument("--report-type", choices=REPORT_TYPES, default="weekly", help="which report to run")
     run.add_argument("--as-of", type=as_of_date, default=None,
                      help="YYYY-MM-DD (default: the day after the last date in the cost data)")
@@ -196,6 +196,8 @@ def _summary(aws: Any, described: dict[str, Any], run_id: str, records: dict[str
         "period": output.get("period"),
         "clients": clients,
         "ce_requests": aws.cost_explorer.requests,
+        "athena_queries": aws.athena.queries if aws.athena is not None else 0,
+        "athena_bytes_scanned": aws.athena.bytes_scanned if aws.athena is not None else 0,
         "emails_sent": len(aws.outbox.sent),
         "lambda_invocations": dict(aws.bridge.invocations),
         "elapsed_seconds": round(elapsed, 3),

@@ -11,7 +11,7 @@ import signal
 import sys
 from pathlib import Path
 
-from local.cli.common import EXIT_BAD_INPUT, EXIT_OK, SAMPLES, from_option
+from local.cli.common import COSTS_HELP, EXIT_BAD_INPUT, EXIT_OK, SAMPLES, from_option
 
 HELP = "a persistent local AWS endpoint on 127.0.0.1 with the app deployed into it"
 EXAMPLES = (
@@ -23,7 +23,7 @@ EXAMPLES = (
 def add_arguments(serve: argparse.ArgumentParser) -> None:
     serve.add_argument("--port", type=int, default=4566, help="port on 127.0.0.1 (default: 4566)")
     serve.add_argument("--clients", type=Path, default=SAMPLES / "clients.json", help="JSON list of client configs")
-    serve.add_argument("--costs", type=Path, default=SAMPLES / "costs.csv", help="cost data CSV for the local Cost Explorer")
+    serve.add_argument("--costs", type=Path, default=SAMPLES / "costs.csv", help=COSTS_HELP)
     serve.add_argument("--out", type=Path, default=Path("out"), help="emails land in OUT/<client_id>/ (default: out/)")
     serve.add_argument("--verbose", action="store_true", help="print the deploy log (each resource, chalice deploy)")
 
@@ -55,12 +55,12 @@ def command(args: argparse.Namespace) -> int:
     """The `python -m local serve` command: deploy, print the banner, then exactly one `READY ...`
     line; run until Ctrl-C or SIGTERM, then stop cleanly (exit 0)."""
     from local.aws.client_configs import load_clients
-    from local.aws.cost_explorer.data import CostData
+    from local.aws.exports.files import read_costs
     from local.aws.server import LocalServer
 
     try:
         clients = from_option("--clients", args.clients, load_clients)
-        costs = from_option("--costs", args.costs, CostData.from_csv)
+        costs = from_option("--costs", args.costs, read_costs)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT

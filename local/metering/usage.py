@@ -1,10 +1,10 @@
 """What a local run used, measured: the counts the bill is computed from (`bench/cost.py`).
 
 Everything here is counted while the run executes, nothing is estimated: Cost Explorer requests
-(every page, as AWS bills it), state transitions (moto's engine events, Distributed Map children
-included), Lambda invocations and their measured duration, SES recipients, and every DynamoDB,
-S3, STS and SNS call our stages made (DynamoDB writes in write units as billed: per KB per
-item, twice in a transaction).
+(every page, as AWS bills it), Athena queries and the bytes they scanned (the local Athena's
+counters), state transitions (moto's engine events, Distributed Map children included), Lambda
+invocations and their measured duration, SES recipients, and every DynamoDB, S3, STS and SNS call
+our stages made (DynamoDB writes in write units as billed: per KB per item, twice in a transaction).
 """
 
 from __future__ import annotations
@@ -22,6 +22,8 @@ def measure(aws: Any) -> dict[str, Any]:
         cpu_seconds = dict(aws.bridge.cpu_seconds)
     return {
         "ce_requests": aws.cost_explorer.requests,
+        # the local Athena's count: queries by outcome, bytes scanned, bytes billed (10 MB minimum each)
+        "athena": aws.athena.usage() if getattr(aws, "athena", None) is not None else {},
         "state_transitions": aws.engine_events.state_transitions,
         "states_entered": aws.engine_events.states_entered,
         "task_retries": aws.engine_events.task_retries,
@@ -53,3 +55,5 @@ def reset(aws: Any) -> None:
         aws.bridge.seconds.clear()
         aws.bridge.cpu_seconds.clear()
     aws.cost_explorer.reset_counters()
+    if getattr(aws, "athena", None) is not None:
+        aws.athena.reset_counters()

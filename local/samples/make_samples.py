@@ -26,6 +26,7 @@ each) for benchmarks; its rows are CostRow tuples, ready for `CostData(rows)` (n
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import random
 import sys
@@ -50,8 +51,12 @@ CENT = Decimal("0.01")  # invoiced charges: tax, support, fees
 # Sub-cent services (daily USD for one account): drawn from their own random stream.
 SUB_CENT_SERVICES = {"AWS X-Ray": 0.0041, "Amazon EventBridge": 0.0000237, "AWS Systems Manager": 0.00086}
 # On-demand hourly prices of the EC2 usage types (what a row's usage quantity in hours is derived from).
-EC2_HOURLY = {"BoxUsage:m5.xlarge": Decimal("0.192"), "BoxUsage:c5.2xlarge": Decimal("0.34"),
-              "EU-BoxUsage:m5.large": Decimal("0.107"), "BoxUsage:p3.2xlarge": Decimal("3.06")}
+EC2_HOURLY = {
+    "BoxUsage:m5.xlarge": Decimal("0.192"),
+    "BoxUsage:c5.2xlarge": Decimal("0.34"),
+    "EU-BoxUsage:m5.large": Decimal("0.107"),
+    "BoxUsage:p3.2xlarge": Decimal("3.06"),
+}
 HOURS = Decimal("1e-9")
 
 EC2 = "Amazon Elastic Compute Cloud - Compute"
@@ -96,6 +101,8 @@ SUPPORT_BUSINESS = "AWS Support (Business)"
 SUPPORT_DEVELOPER = "AWS Support (Developer)"
 TAX = "Tax"
 TAX_RATE = Decimal("0.0825")
+SPP = "Solution Provider Program Discount"  # Cost Explorer's RECORD_TYPE of an AWS partner's discount
+SPP_SERVICE = "AWS Solution Provider Program Discount"
 
 # client_id, name, status, number of accounts, usage services per client, scale, support plan, extra config
 CLIENTS: list[dict[str, Any]] = [
@@ -112,11 +119,17 @@ CLIENTS: list[dict[str, Any]] = [
         "reports": ["daily", "weekly", "monthly"],
         # The older budget form; by 2026-11-21 about 82% of the monthly budget is spent (crosses 80% actual)
         # and the month is forecast past 100%. Alerts by email and Slack + Teams (secrets by name).
-        "extra": {"budgets": {"weekly": 12000, "monthly": 52000}, "attachments": ["csv", "xlsx", "pdf"],
-                  "notifications": {"slack_secret": "acme-retail/slack", "teams_secret": "acme-retail/teams"}},
+        "extra": {
+            "budgets": {"weekly": 12000, "monthly": 52000},
+            "attachments": ["csv", "xlsx", "pdf"],
+            "notifications": {"slack_secret": "acme-retail/slack", "teams_secret": "acme-retail/teams"},
+        },
         "account_names": ["Production", "Staging", "Data platform"],
-        "credits": [(date(2026, 9, 15), EC2, "-400.00"), (date(2026, 10, 15), EC2, "-400.00"),
-                    (date(2026, 11, 15), EC2, "-400.00")],
+        "credits": [
+            (date(2026, 9, 15), EC2, "-400.00"),
+            (date(2026, 10, 15), EC2, "-400.00"),
+            (date(2026, 11, 15), EC2, "-400.00"),
+        ],
         "monthly_fees": [("Fee", "Datadog Pro (AWS Marketplace)", "1150.00")],
     },
     {
@@ -132,11 +145,18 @@ CLIENTS: list[dict[str, Any]] = [
         "reports": ["daily", "weekly", "monthly"],
         # About 78% spent by 2026-11-21 but forecast past 100% of the month: a forecast-only alert, to a
         # separate alert list and a generic JSON webhook. A yearly budget with its own threshold stays quiet.
-        "extra": {"budgets": [{"amount": 26000, "period": "monthly"},
-                              {"amount": 300000, "period": "yearly", "thresholds": [{"percent": 50, "on": "actual"}]}],
-                  "cost_metric": "AmortizedCost", "change_alert": {"pct": "15", "absolute": "100"},
-                  "notifications": {"alert_recipients": ["cost-alerts@northwind-health.example"],
-                                    "webhook_secret": "northwind-health/webhook"}},
+        "extra": {
+            "budgets": [
+                {"amount": 26000, "period": "monthly"},
+                {"amount": 300000, "period": "yearly", "thresholds": [{"percent": 50, "on": "actual"}]},
+            ],
+            "cost_metric": "AmortizedCost",
+            "change_alert": {"pct": "15", "absolute": "100"},
+            "notifications": {
+                "alert_recipients": ["cost-alerts@northwind-health.example"],
+                "webhook_secret": "northwind-health/webhook",
+            },
+        },
         "refunds": [(date(2026, 10, 7), EC2_OTHER, "-42.17")],
         "monthly_fees": [("SavingsPlanRecurringFee", "Savings Plans for AWS Compute usage", "2190.00")],
     },
@@ -153,8 +173,11 @@ CLIENTS: list[dict[str, Any]] = [
         "reports": ["daily", "weekly", "monthly"],
         # The EC2 spike: over budget (actual past 100%, checked as 80% actual + 100% forecast); its alerts
         # also go to an SNS topic.
-        "extra": {"budgets": {"weekly": 15000, "monthly": 58000}, "attachments": ["csv", "pdf"],
-                  "notifications": {"sns_topic_arn": "arn:aws:sns:us-east-1:123456789012:cost-reporter-local-client-alerts"}},
+        "extra": {
+            "budgets": {"weekly": 15000, "monthly": 58000},
+            "attachments": ["csv", "pdf"],
+            "notifications": {"sns_topic_arn": "arn:aws:sns:us-east-1:123456789012:cost-reporter-local-client-alerts"},
+        },
         "spike": True,
         "monthly_fees": [("RIFee", EC2, "3066.00")],
     },
@@ -170,6 +193,10 @@ CLIENTS: list[dict[str, Any]] = [
         "recipients": ["finops"],
         "reports": ["weekly", "monthly"],
         "extra": {},
+        # An MSP's partner discount, posted on the 1st for the month before (an Adjustment in FOCUS), and
+        # a one-time Savings Plan purchase (a commitment Purchase): charges Initech alone carries.
+        "spp_discount": Decimal("0.03"),
+        "purchases": [(date(2026, 9, 10), "SavingsPlanUpfrontFee", "Savings Plans for AWS Compute usage", "1200.00")],
     },
     {
         "client_id": "umbrella-labs",
@@ -209,8 +236,10 @@ def sample_organizations(configs: list[dict[str, Any]]) -> dict[str, list[dict[s
             continue
         payer = config["role_arn"].split(":")[4]
         # Names for the first accounts; a client with more accounts has some unnamed.
-        members = [{"Id": a, "Name": f"{config['name'].split()[0]} {n}"}
-                   for a, n in zip(config["accounts"], ORG_ACCOUNT_NAMES, strict=False)]
+        members = [
+            {"Id": a, "Name": f"{config['name'].split()[0]} {n}"}
+            for a, n in zip(config["accounts"], ORG_ACCOUNT_NAMES, strict=False)
+        ]
         organizations[payer] = members + [{"Id": OTHER_ORG_ACCOUNT, "Name": "Shared Services"}]
     return organizations
 
@@ -231,8 +260,11 @@ def _money(value: float) -> Decimal:
 
 # EC2 compute split by usage type and region (no random draws: the other figures stay as they were).
 # The spike is new GPU instances plus more c5: what the report's why-line should find.
-EC2_USAGE = [("BoxUsage:m5.xlarge", "us-east-1", Decimal("0.70")), ("BoxUsage:c5.2xlarge", "us-east-1", Decimal("0.20")),
-             ("EU-BoxUsage:m5.large", "eu-west-1", Decimal("0.10"))]
+EC2_USAGE = [
+    ("BoxUsage:m5.xlarge", "us-east-1", Decimal("0.70")),
+    ("BoxUsage:c5.2xlarge", "us-east-1", Decimal("0.20")),
+    ("EU-BoxUsage:m5.large", "eu-west-1", Decimal("0.10")),
+]
 EC2_SPIKE_USAGE = [("BoxUsage:p3.2xlarge", "us-east-1", Decimal("0.80")), ("BoxUsage:c5.2xlarge", "us-east-1", Decimal("0.20"))]
 
 
@@ -245,9 +277,22 @@ def _ec2_rows(day: date, account: str, base: Decimal, spike: Decimal, environmen
     sums: dict[tuple[str, str], Decimal] = {}
     for usage, region, amount in _split(base, EC2_USAGE) + (_split(spike, EC2_SPIKE_USAGE) if spike else []):
         sums[(usage, region)] = sums.get((usage, region), Decimal(0)) + amount
-    return [CostRow(day, account, EC2, amount, "Usage", "USD", region, usage, (amount / EC2_HOURLY[usage]).quantize(HOURS),
-                    "Hrs", () if region == "eu-west-1" else (("Environment", environment),))
-            for (usage, region), amount in sums.items()]
+    return [
+        CostRow(
+            day,
+            account,
+            EC2,
+            amount,
+            "Usage",
+            "USD",
+            region,
+            usage,
+            (amount / EC2_HOURLY[usage]).quantize(HOURS),
+            "Hrs",
+            () if region == "eu-west-1" else (("Environment", environment),),
+        )
+        for (usage, region), amount in sums.items()
+    ]
 
 
 def _days(start: date, end: date) -> list[date]:
@@ -272,6 +317,8 @@ def make_samples(seed: int = SEED) -> tuple[list[dict[str, Any]], list[CostRow]]
             "name": spec["name"],
             "status": spec["status"],
             "accounts": accounts,
+            # Most clients read the sample FOCUS export; globex-logistics stays on Cost Explorer (both paths run).
+            "cost_source": "cost_explorer" if spec["client_id"] == "globex-logistics" else "focus",
             "recipients": [f"{local}@{spec['domain']}" for local in spec["recipients"]],
             "reports": spec["reports"],
             **spec["extra"],
@@ -335,6 +382,16 @@ def make_samples(seed: int = SEED) -> tuple[list[dict[str, Any]], list[CostRow]]
                     rows.append(CostRow(day, account, SUPPORT_DEVELOPER, support, "Support"))
                     usage += support
                 rows.append(CostRow(day, account, TAX, (usage * TAX_RATE).quantize(CENT), "Tax"))
+                if spec.get("spp_discount"):
+                    rows.append(
+                        CostRow(
+                            day,
+                            account,
+                            SPP_SERVICE,
+                            -(usage_by_month.get((account, previous_month), Decimal(0)) * spec["spp_discount"]).quantize(CENT),
+                            SPP,
+                        )
+                    )
 
         # Marketplace subscriptions, RI and Savings Plans recurring fees: the whole month, on the 1st.
         for day in days:
@@ -345,6 +402,8 @@ def make_samples(seed: int = SEED) -> tuple[list[dict[str, Any]], list[CostRow]]
             rows.append(CostRow(day, accounts[0], service, Decimal(amount), "Credit"))
         for day, service, amount in spec.get("refunds", []):
             rows.append(CostRow(day, accounts[0], service, Decimal(amount), "Refund"))
+        for day, record_type, service, amount in spec.get("purchases", []):
+            rows.append(CostRow(day, accounts[0], service, Decimal(amount), record_type))
 
     rows.sort(key=lambda r: (r.date, r.account_id, r.record_type != "Usage", r.service))
     return configs, rows
@@ -353,8 +412,21 @@ def make_samples(seed: int = SEED) -> tuple[list[dict[str, Any]], list[CostRow]]
 def write_csv(path: Path, rows: list[CostRow]) -> None:
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(["date", "account_id", "service", "amount", "record_type", "currency", "region", "usage_type",
-                         "usage_quantity", "usage_unit", "tags"])
+        writer.writerow(
+            [
+                "date",
+                "account_id",
+                "service",
+                "amount",
+                "record_type",
+                "currency",
+                "region",
+                "usage_type",
+                "usage_quantity",
+                "usage_unit",
+                "tags",
+            ]
+        )
         for row in rows:
             # Region, usage type, quantity and tags only where the data has them (EC2 compute); empty means the default.
             region = "" if row.region == "global" else row.region
@@ -362,8 +434,302 @@ def write_csv(path: Path, rows: list[CostRow]) -> None:
             quantity = format_amount(row.usage_quantity) if row.usage_quantity else ""
             unit = "" if row.usage_unit == "N/A" else row.usage_unit
             tags = json.dumps(dict(row.tags), separators=(",", ":")) if row.tags else ""
-            writer.writerow([row.date.isoformat(), row.account_id, row.service, format_amount(row.amount), row.record_type,
-                             row.currency, region, usage, quantity, unit, tags])
+            writer.writerow(
+                [
+                    row.date.isoformat(),
+                    row.account_id,
+                    row.service,
+                    format_amount(row.amount),
+                    row.record_type,
+                    row.currency,
+                    region,
+                    usage,
+                    quantity,
+                    unit,
+                    tags,
+                ]
+            )
+
+
+# Private pricing (an enterprise discount on usage) of the clients that have one: FOCUS ListCost is
+# higher than BilledCost by it; the others pay list price.
+PRIVATE_DISCOUNTS = {"acme-retail": Decimal("0.05"), "globex-logistics": Decimal("0.03")}
+FOCUS_EXPORT, CUR_EXPORT = "cost-reporter-focus", "cost-reporter-cur2"
+EXPORTS_DIR = HERE / "exports"
+AZURE_FOCUS = HERE / "focus-azure-1.0.csv.gz"
+
+
+def export_lines(seed: int = SEED) -> list[dict[str, Any]]:
+    """The charge lines of every sample row, as the FOCUS and CUR 2.0 exports write them."""
+    from local.aws.exports.charges import canonical_lines
+
+    configs, rows = make_samples(seed)
+    names: dict[str, str] = {}
+    discounts: dict[str, Decimal] = {}
+    for config in configs:
+        names.update(config.get("account_names") or {})
+        for account in config["accounts"]:
+            discounts[account] = PRIVATE_DISCOUNTS.get(config["client_id"], Decimal(0))
+    for members in sample_organizations(configs).values():
+        names.update({m["Id"]: m["Name"] for m in members if m["Id"] not in names})
+    open_month = (END - timedelta(days=1)).replace(day=1)
+    return canonical_lines(rows, names, discounts, invoiced_before=open_month)
+
+
+def write_exports(directory: Path = EXPORTS_DIR, seed: int = SEED) -> list[Any]:
+    """The FOCUS 1.2 and CUR 2.0 exports of the sample data, laid out as AWS Data Exports delivers them
+    under directory/focus/<export> and directory/cur2/<export> (s3://payer-exports/focus/... locally)."""
+    import shutil
+
+    from local.aws.exports.layout import CUR, FOCUS, snapshots_for, write_export
+
+    lines = export_lines(seed)
+    periods = sorted({date.fromisoformat(line["billing_period"]) for line in lines})
+    written = []
+    # FOCUS at HOURLY granularity (EC2 instance hours hour by hour), CUR 2.0 at DAILY (an export setting):
+    # both shapes of a real export, and the committed files stay a few megabytes.
+    for family, name, kind, hourly in (("focus", FOCUS_EXPORT, FOCUS, True), ("cur2", CUR_EXPORT, CUR, False)):
+        shutil.rmtree(directory / family / name, ignore_errors=True)
+        written.append(
+            write_export(
+                lines,
+                directory / family,
+                name,
+                kind,
+                snapshots_for(periods, END - timedelta(days=1), name),
+                prefix=f"{family}/",
+                hourly=hourly,
+            )
+        )
+    return written
+
+
+# ---------------------------------------------------------------------------------------------
+# A FOCUS 1.0 file of another provider (Microsoft Azure), for the "any provider" path
+# ---------------------------------------------------------------------------------------------
+
+AZURE_SUBSCRIPTIONS = [
+    # (subscription id, name, billing account, currency, scale)
+    (
+        "/subscriptions/3f6b2c1e-8a4d-4b7e-9c21-5d0f8e7a6b31",
+        "Contoso Production",
+        "/providers/Microsoft.Billing/billingAccounts/71234567",
+        "USD",
+        1.0,
+    ),
+    (
+        "/subscriptions/9c0e4d72-1b3a-4f5c-8e6d-2a7b9c1d0e4f",
+        "Contoso Development",
+        "/providers/Microsoft.Billing/billingAccounts/71234567",
+        "USD",
+        0.3,
+    ),
+    # billed in euros by another billing account: a client holding it beside a USD account has two currencies
+    (
+        "/subscriptions/5a1d7e3c-6f2b-4c8d-9e0a-3b4c5d6e7f80",
+        "Fabrikam Europe",
+        "/providers/Microsoft.Billing/billingAccounts/80987654",
+        "EUR",
+        0.6,
+    ),
+]
+# service -> (category, daily cost at scale 1, meter category, unit, unit price, region)
+AZURE_SERVICES = {
+    "Virtual Machines": ("Compute", 182.0, "Virtual Machines", "1 Hour", "0.192", "eastus"),
+    "Storage": ("Storage", 24.5, "Storage", "1 GB/Month", "0.0184", "eastus"),
+    "Azure SQL Database": ("Databases", 61.0, "SQL Database", "1 Hour", "0.5044", "eastus"),
+    "Bandwidth": ("Networking", 7.8, "Bandwidth", "1 GB", "0.087", "eastus"),
+    "Azure Monitor": ("Management and Governance", 4.2, "Azure Monitor", "1 GB", "2.30", "eastus"),
+}
+AZURE_START, AZURE_END = date(2026, 10, 1), END
+AZURE_COLUMNS = [
+    "AvailabilityZone",
+    "BilledCost",
+    "BillingAccountId",
+    "BillingAccountName",
+    "BillingCurrency",
+    "BillingPeriodEnd",
+    "BillingPeriodStart",
+    "ChargeCategory",
+    "ChargeClass",
+    "ChargeDescription",
+    "ChargeFrequency",
+    "ChargePeriodEnd",
+    "ChargePeriodStart",
+    "CommitmentDiscountCategory",
+    "CommitmentDiscountId",
+    "CommitmentDiscountName",
+    "CommitmentDiscountStatus",
+    "CommitmentDiscountType",
+    "ConsumedQuantity",
+    "ConsumedUnit",
+    "ContractedCost",
+    "ContractedUnitPrice",
+    "EffectiveCost",
+    "InvoiceIssuerName",
+    "ListCost",
+    "ListUnitPrice",
+    "PricingCategory",
+    "PricingQuantity",
+    "PricingUnit",
+    "ProviderName",
+    "PublisherName",
+    "RegionId",
+    "RegionName",
+    "ResourceId",
+    "ResourceName",
+    "ResourceType",
+    "ServiceCategory",
+    "ServiceName",
+    "SkuId",
+    "SkuPriceId",
+    "SubAccountId",
+    "SubAccountName",
+    "Tags",
+    "x_ResourceGroupName",
+    "x_SkuMeterCategory",
+    "x_SkuDescription",
+]
+
+
+def azure_focus_rows(seed: int = SEED) -> list[dict[str, str]]:
+    """Daily FOCUS 1.0 rows as Azure Cost Management's FOCUS export writes them (empty cells for NULL,
+    ISO timestamps with Z, Tags as JSON), with a reservation purchase and a credit."""
+    rng = random.Random(seed + 2)
+    rows: list[dict[str, str]] = []
+
+    def period(day: date) -> tuple[str, str]:
+        start = day.replace(day=1)
+        end = (start.replace(day=28) + timedelta(days=4)).replace(day=1)
+        return f"{start.isoformat()}T00:00:00Z", f"{end.isoformat()}T00:00:00Z"
+
+    for subscription, name, account, currency, scale in AZURE_SUBSCRIPTIONS:
+        group = name.lower().replace(" ", "-") + "-rg"
+        for day in _days(AZURE_START, AZURE_END):
+            for service, (category, daily, meter, unit, price, region) in AZURE_SERVICES.items():
+                amount = _money(daily * scale * rng.uniform(0.85, 1.15) * (0.8 if day.weekday() >= 5 else 1.0))
+                quantity = (amount / Decimal(price)).quantize(PLACES)
+                sku = "DZH318Z0" + hashlib.sha256(service.encode()).hexdigest()[:4].upper()
+                start, end = period(day)
+                rows.append(
+                    {
+                        "BilledCost": format_amount(amount),
+                        "BillingAccountId": account,
+                        "BillingAccountName": "Contoso Ltd" if currency == "USD" else "Fabrikam GmbH",
+                        "BillingCurrency": currency,
+                        "BillingPeriodEnd": end,
+                        "BillingPeriodStart": start,
+                        "ChargeCategory": "Usage",
+                        "ChargeDescription": f"{meter} - {unit}",
+                        "ChargeFrequency": "Usage-Based",
+                        "ChargePeriodEnd": f"{(day + timedelta(days=1)).isoformat()}T00:00:00Z",
+                        "ChargePeriodStart": f"{day.isoformat()}T00:00:00Z",
+                        "ConsumedQuantity": format_amount(quantity),
+                        "ConsumedUnit": unit,
+                        "ContractedCost": format_amount(amount),
+                        "ContractedUnitPrice": price,
+                        "EffectiveCost": format_amount(amount),
+                        "InvoiceIssuerName": "Microsoft",
+                        "ListCost": format_amount(amount),
+                        "ListUnitPrice": price,
+                        "PricingCategory": "Standard",
+                        "PricingQuantity": format_amount(quantity),
+                        "PricingUnit": unit,
+                        "ProviderName": "Microsoft",
+                        "PublisherName": "Microsoft",
+                        "RegionId": region,
+                        "RegionName": "East US",
+                        "ResourceId": f"{subscription}/resourcegroups/{group}/providers/"
+                        f"microsoft.{category.split()[0].lower()}/{service.lower().replace(' ', '-')}-1",
+                        "ResourceName": f"{service.lower().replace(' ', '-')}-1",
+                        "ResourceType": meter,
+                        "ServiceCategory": category,
+                        "ServiceName": service,
+                        "SkuId": sku,
+                        "SkuPriceId": f"{sku}/0001",
+                        "SubAccountId": subscription,
+                        "SubAccountName": name,
+                        "Tags": json.dumps({"env": "prod" if "Production" in name else "dev"})
+                        if service != "Bandwidth"
+                        else "{}",
+                        "x_ResourceGroupName": group,
+                        "x_SkuMeterCategory": meter,
+                        "x_SkuDescription": f"{meter} {unit}",
+                    }
+                )
+    purchase_start, purchase_end = period(date(2026, 10, 5))
+    rows.append(
+        {
+            "BilledCost": "1752.0000000000",
+            "BillingAccountId": AZURE_SUBSCRIPTIONS[0][2],
+            "BillingAccountName": "Contoso Ltd",
+            "BillingCurrency": "USD",
+            "BillingPeriodEnd": purchase_end,
+            "BillingPeriodStart": purchase_start,
+            "ChargeCategory": "Purchase",
+            "ChargeDescription": "Reserved VM Instance, D4s v5, 1 year",
+            "ChargeFrequency": "One-Time",
+            "ChargePeriodEnd": "2026-10-06T00:00:00Z",
+            "ChargePeriodStart": "2026-10-05T00:00:00Z",
+            "CommitmentDiscountCategory": "Usage",
+            "CommitmentDiscountId": "/providers/microsoft.capacity/reservationorders/a7c0f3e2-4b1d-4e6f-9a8b-1c2d3e4f5a6b",
+            "CommitmentDiscountName": "VM_RI_10-05-2026",
+            "CommitmentDiscountType": "Reservation",
+            "ContractedCost": "1752",
+            "EffectiveCost": "0",
+            "InvoiceIssuerName": "Microsoft",
+            "ListCost": "1752",
+            "PricingCategory": "Committed",
+            "ProviderName": "Microsoft",
+            "PublisherName": "Microsoft",
+            "ServiceCategory": "Compute",
+            "ServiceName": "Virtual Machines",
+            "SubAccountId": AZURE_SUBSCRIPTIONS[0][0],
+            "SubAccountName": AZURE_SUBSCRIPTIONS[0][1],
+            "Tags": "{}",
+        }
+    )
+    credit_start, credit_end = period(date(2026, 11, 1))
+    rows.append(
+        {
+            "BilledCost": "-100.0000000000",
+            "BillingAccountId": AZURE_SUBSCRIPTIONS[1][2],
+            "BillingAccountName": "Contoso Ltd",
+            "BillingCurrency": "USD",
+            "BillingPeriodEnd": credit_end,
+            "BillingPeriodStart": credit_start,
+            "ChargeCategory": "Credit",
+            "ChargeDescription": "Azure credit offer",
+            "ChargeFrequency": "One-Time",
+            "ChargePeriodEnd": "2026-11-02T00:00:00Z",
+            "ChargePeriodStart": "2026-11-01T00:00:00Z",
+            "ContractedCost": "0",
+            "EffectiveCost": "-100",
+            "InvoiceIssuerName": "Microsoft",
+            "ListCost": "0",
+            "ProviderName": "Microsoft",
+            "PublisherName": "Microsoft",
+            "ServiceCategory": "Other",
+            "ServiceName": "Azure Credits",
+            "SubAccountId": AZURE_SUBSCRIPTIONS[1][0],
+            "SubAccountName": AZURE_SUBSCRIPTIONS[1][1],
+            "Tags": "{}",
+        }
+    )
+    return rows
+
+
+def write_azure_focus(path: Path = AZURE_FOCUS, seed: int = SEED) -> Path:
+    import gzip
+    import io
+
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=AZURE_COLUMNS, lineterminator="\n", restval="")
+    writer.writeheader()
+    writer.writerows(azure_focus_rows(seed))
+    with path.open("wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0, filename="") as handle:
+        handle.write(buffer.getvalue().encode("utf-8"))
+    return path
 
 
 def write_samples(directory: Path = HERE, seed: int = SEED) -> tuple[Path, Path]:
@@ -453,6 +819,11 @@ def main() -> None:
     clients_path, costs_path = write_samples()
     configs, rows = make_samples()
     print(f"wrote {clients_path} ({len(configs)} clients) and {costs_path} ({len(rows)} rows)")
+    for export in write_exports():
+        size = sum(p.stat().st_size for p in export.files())
+        print(f"wrote {export.source} ({export.format}, {len(export.files())} files, {size / 1e6:.2f} MB)")
+    azure = write_azure_focus()
+    print(f"wrote {azure} (FOCUS 1.0, Microsoft, {azure.stat().st_size / 1e3:.0f} kB)")
     for config in configs:
         print(f"  {config['client_id']:<18} {config['status']:<7} accounts={','.join(config['accounts'])}")
 

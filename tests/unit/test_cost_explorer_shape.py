@@ -64,6 +64,15 @@ def _ce_model() -> Any:
     return botocore.session.get_session().get_service_model("ce")
 
 
+def _pattern(text: str) -> re.Pattern[str] | None:
+    """A model's pattern compiled, or None for the Java-only ones Python cannot compile (surrogate
+    ranges such as athena's \\uD800\\uDC00-\\uDBFF\\uDFFF): those are not checked."""
+    try:
+        return re.compile(text)
+    except re.error:
+        return None
+
+
 def check_shape(value: Any, shape: Any, path: str = "$") -> list[str]:
     """Every way `value` differs from botocore `shape` (structure members, required members, types,
     string length, pattern and enum), as "path: problem" lines."""
@@ -99,7 +108,7 @@ def check_shape(value: Any, shape: Any, path: str = "$") -> list[str]:
         meta = shape.metadata
         if ("min" in meta and len(value) < meta["min"]) or ("max" in meta and len(value) > meta["max"]):
             problems.append(f"{path}: length {len(value)} outside {meta.get('min')}..{meta.get('max')}")
-        if "pattern" in meta and not re.fullmatch(meta["pattern"], value):
+        if "pattern" in meta and _pattern(meta["pattern"]) is not None and not _pattern(meta["pattern"]).fullmatch(value):
             problems.append(f"{path}: {value!r:.60} does not match {meta['pattern']}")
         if shape.enum and value not in shape.enum:
             problems.append(f"{path}: {value!r} not one of {shape.enum}")
@@ -109,6 +118,15 @@ def check_shape(value: Any, shape: Any, path: str = "$") -> list[str]:
     elif kind in ("integer", "long"):
         if not isinstance(value, int) or isinstance(value, bool):
             problems.append(f"{path}: expected an integer, got {value!r:.60}")
+        elif (("min" in shape.metadata and value < shape.metadata["min"])
+              or ("max" in shape.metadata and value > shape.metadata["max"])):
+            problems.append(f"{path}: {value} outside {shape.metadata.get('min')}..{shape.metadata.get('max')}")
+    elif kind in ("double", "float"):
+        if not isinstance(value, (int, float)) or isinstance(value, bool):
+            problems.append(f"{path}: expected a number, got {value!r:.60}")
+    elif kind == "timestamp":  # botocore parses timestamps into aware datetimes
+        if not isinstance(value, datetime) or value.tzinfo is None:
+            problems.append(f"{path}: expected a timezone-aware datetime, got {value!r:.60}")
     else:
         problems.append(f"{path}: unchecked type {kind}")
     return problems

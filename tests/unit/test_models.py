@@ -1,3 +1,5 @@
+import json
+
 import pytest
 from pydantic import ValidationError
 
@@ -91,3 +93,50 @@ def test_account_names_and_attachments():
     assert "attachments[0]" in _error(ClientConfig, {**GOOD, "attachments": ["docx"]})
     assert "duplicate entries: pdf" in _error(ClientConfig, {**GOOD, "attachments": ["pdf", "pdf"]})
     assert "control characters" in _error(ClientConfig, {**GOOD, "account_names": {"111122223333": "a\nb"}})
+
+
+# ---- account ids: the rule of the client's cost source -------------------------------------------------
+
+
+@pytest.mark.parametrize("account", ["/subscriptions/0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b", "my-gcp-project-123",
+                                     "ocid1.tenancy.oc1..aaaaaaaexample", "111122223333"])
+def test_an_export_client_keeps_the_ids_its_export_writes(account):
+    config = ClientConfig.model_validate({**GOOD, "accounts": [account], "cost_source": "focus"})
+    assert config.accounts == [account]
+
+
+@pytest.mark.parametrize(("account", "problem"), [("x\x07y", "printable"), (" 111122223333", "surrounding spaces"),
+                                                  ("", "1 to 256"), ("a" * 257, "1 to 256")])
+def test_an_export_client_id_must_be_printable_and_bounded(account, problem):
+    message = _error(ClientConfig, {**GOOD, "accounts": [account], "cost_source": "focus"})
+    assert message.startswith("accounts[0]:") and problem in message, message
+
+
+def test_a_cost_explorer_client_keeps_the_12_digit_rule_whether_named_or_by_default():
+    azure = "/subscriptions/0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b"
+    for extra in ({}, {"cost_source": "cost_explorer"}):
+        message = _error(ClientConfig, {**GOOD, "accounts": [azure], **extra})
+        assert message.startswith("accounts[0]: Value error, must be a 12-digit AWS account id"), message
+
+
+def test_the_stage_default_source_decides_for_a_client_that_names_none(monkeypatch):
+    from chalicelib.core.settings import get_settings
+
+    monkeypatch.setenv("DEFAULT_COST_SOURCE", "focus")
+    get_settings.cache_clear()
+    try:
+        config = ClientConfig.model_validate({**GOOD, "accounts": ["my-gcp-project-123"]})
+        assert config.accounts == ["my-gcp-project-123"]
+    finally:
+        monkeypatch.delenv("DEFAULT_COST_SOURCE")
+        get_settings.cache_clear()
+
+
+def test_the_overlap_rule_applies_to_export_ids_too():
+    from chalicelib.core.clients import check_configs
+
+    azure = "/subscriptions/0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b"
+    stored = [(cid, json.dumps({**GOOD, "client_id": cid, "accounts": [azure], "cost_source": "focus"}))
+              for cid in ("one", "two")]
+    verdicts = check_configs(stored)
+    assert all(isinstance(v, str) and azure in v and "also listed by client" in v for v in verdicts.values()), verdicts

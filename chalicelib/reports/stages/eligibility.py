@@ -17,7 +17,8 @@ from typing import Any
 from chalicelib.core.clients import CheckedClient, checked, load_configs
 from chalicelib.core.executions import SKIP_ACTIONS, short_reason, skip_record
 from chalicelib.core.models import ClientConfig
-from chalicelib.core.periods import utcnow
+from chalicelib.core.periods import Period, utcnow
+from chalicelib.costs.sources import reads_export, source_of
 from chalicelib.reports import store
 from chalicelib.reports.contracts import EligibilityInput, EligibilityResult, RunContext
 
@@ -39,12 +40,18 @@ def eligibility(event: EligibilityInput) -> EligibilityResult:
                             "recommended_action": SKIP_ACTIONS["configuration"]})
             continue
         kind, reason = _skip_reason(run, config, ledger, now)
+        if not reason:
+            reason = _unknown_export(config)
+            if reason:
+                records.append(_record(client_id, "failed", reason, category="configuration"))
+                continue
         if reason:
             records.append(skip_record(client_id, kind, reason))
         else:
             eligible.append(checked(config))
             records.append(_record(client_id, "pending", ""))
     store.put_client_records(run.run_id, records)
+    exporting = [c for c in (configs[e.client_id] for e in eligible) if isinstance(c, ClientConfig) and reads_export(c)]
     # The Distributed Map reads the items from S3 (ItemReader): the state output stays a few bytes
     # whatever the number of clients (256 KB payload limit). Each item carries the fingerprint of the
     # config checked here: the child reports on that config or on none (core/clients.py).
@@ -53,7 +60,46 @@ def eligibility(event: EligibilityInput) -> EligibilityResult:
         eligible=len(eligible),
         skipped=sum(r["status"] == "skipped" for r in records),
         invalid=sum(r["status"] == "failed" for r in records),
+        export_clients=len(exporting),
+        export_plan_key=_export_plan(run, exporting) if exporting else "",
     )
+
+
+def dataset_window(run: RunContext) -> Period:
+    """The one window every export client's dataset covers for this run: exactly the window the
+    report's figures read (chalicelib/costs/windows.py), so the export and Cost Explorer agree."""
+    from chalicelib.costs.windows import report_window
+
+    return report_window(run.report_type, run.current, run.previous, run.as_of)[0]
+
+
+def _unknown_export(config: ClientConfig) -> str:
+    """'' when the client's source is Cost Explorer or an export the stage declares, else why not."""
+    if not reads_export(config):
+        return ""
+    from chalicelib.core.errors import ConfigurationError
+    from chalicelib.costs.export.declarations import export_named
+
+    try:
+        export_named(source_of(config))
+    except ConfigurationError as exc:
+        return f"invalid client config: {exc}"
+    return ""
+
+
+def _export_plan(run: RunContext, clients: list[ClientConfig]) -> str:
+    """The run's accounts object (what the run-accounts table reads) and its export plan; the plan's key."""
+    from chalicelib.core.constants import EXPORT_PLAN_OBJECT, RUNS_PREFIX
+    from chalicelib.core.store.objects import put_model
+    from chalicelib.costs.export.contracts import ExportClientEntry, ExportPlan
+    from chalicelib.costs.export.run import put_run_accounts
+
+    put_run_accounts(run.run_id, [(a, c.client_id) for c in clients for a in c.accounts])
+    plan = ExportPlan(run_id=run.run_id, window=dataset_window(run))
+    for config in clients:
+        plan.exports.setdefault(source_of(config), []).append(
+            ExportClientEntry(client_id=config.client_id, accounts=list(config.accounts), metric=config.cost_metric))
+    return put_model(f"{RUNS_PREFIX}{run.run_id}/{EXPORT_PLAN_OBJECT}", plan)
 
 
 def _ledger(run: RunContext, client_ids: list[str]) -> dict[tuple[str, str], dict[str, Any]]:
