@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import Field
 
-from chalicelib.core.errors import DataValidationError
+from chalicelib.core.errors import CostReportError, DataValidationError
 from chalicelib.core.models import ClientConfig, StrictModel
 from chalicelib.core.periods import Period
 from chalicelib.costs.categories import USAGE
@@ -55,13 +55,18 @@ def read_costs(config: ClientConfig, request: CostWindowRequest, *, run_id: str 
 
 
 def credentials_for(config: ClientConfig) -> dict[str, str] | None:
-    """The payer role's credentials for a Cost Explorer client with a role (None otherwise): one
-    AssumeRole serves every request of the client's check or report."""
-    if reads_export(config):
-        return None
+    """The payer role's credentials (None without a role): one AssumeRole serves every Cost Explorer
+    request of the client's check or report, and the payer organization's account names. For an
+    export client the names are all the role is for: a role that cannot be assumed then means no
+    names (spaced ids), not a failed report."""
     from chalicelib.costs.explorer import payer_credentials
 
-    return payer_credentials(config)
+    if not reads_export(config):
+        return payer_credentials(config)
+    try:
+        return payer_credentials(config)
+    except CostReportError:
+        return None
 
 
 def checked(config: ClientConfig, request: CostWindowRequest, costs: ClientCosts) -> ClientCosts:

@@ -70,9 +70,10 @@ def test_summary_carries_the_counts_the_bill_is_computed_from(tmp_path):
     usage = summary["usage"]
     # costs, history and forecast per client: every request the emulator answered, counted once
     assert usage["ce_requests"] == summary["ce_requests"] >= 3 and usage["ses_recipients"] == 3
-    # Plan, Eligibility, Map, SummarizeRun in the parent; in each of three delivered children
-    # CollectCosts, HasCostData, RenderReport, DeliverReport, RecordSuccess; no retry.
-    assert usage["state_transitions"] == 4 + 3 * 5
+    # Plan, Eligibility, HasExportClients (no export client: straight on), Map, SummarizeRun in the
+    # parent; in each of three delivered children CollectCosts, HasCostData, RenderReport,
+    # DeliverReport, RecordSuccess; no retry.
+    assert usage["state_transitions"] == 5 + 3 * 5
     assert usage["lambda"]["collect_costs"]["invocations"] == 3
     assert usage["stage_calls"]["dynamodb write"] >= 3 * 5  # idempotency x2, ledger x2, record per client
     lines = {line.line: line for line in bill(usage, memory_by_function("prod"))}

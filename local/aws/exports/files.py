@@ -94,10 +94,11 @@ def _missing(header: list[str], required: tuple[str, ...]) -> list[str]:
 
 
 def read_costs(path: Path) -> CostData:
-    """The cost file as the local AWS reads it; ValueError naming the file and what is wrong."""
+    """The cost file as the local AWS reads it: FileNotFoundError, or ValueError saying what is wrong
+    (the CLI names the option and the file before it: local/cli/common.from_option)."""
     path = Path(path)
     if not path.exists():
-        raise OSError(f"{path}: no such file")
+        raise FileNotFoundError(str(path))
     kind = _kind(path)
     header = _header(path, kind)
     lower = {h.lower() for h in header}
@@ -106,15 +107,15 @@ def read_costs(path: Path) -> CostData:
     if lower & {c.lower() for c in FOCUS_SIGNATURE}:
         missing = _missing(header, FOCUS_REQUIRED)
         if missing:
-            raise ValueError(f"{path}: a FOCUS file needs the columns {', '.join(FOCUS_REQUIRED)}; missing: {', '.join(missing)}")
+            raise ValueError(f"a FOCUS file needs the columns {', '.join(FOCUS_REQUIRED)}; missing: {', '.join(missing)}")
         return _read_export(path, kind, header, FOCUS)
     if lower & {c.lower() for c in CUR_SIGNATURE}:
         missing = _missing(header, CUR_REQUIRED)
         if missing:
-            raise ValueError(f"{path}: a CUR 2.0 file needs the columns {', '.join(CUR_REQUIRED)}; missing: {', '.join(missing)}")
+            raise ValueError(f"a CUR 2.0 file needs the columns {', '.join(CUR_REQUIRED)}; missing: {', '.join(missing)}")
         return _read_export(path, kind, header, CUR)
     raise ValueError(
-        f"{path}: not a cost file this tool reads. Expected a Cost Explorer CSV ({', '.join(CE_REQUIRED)}), "
+        f"not a cost file this tool reads. Expected a Cost Explorer CSV ({', '.join(CE_REQUIRED)}), "
         f"a FOCUS 1.x file ({', '.join(FOCUS_REQUIRED)}) or a CUR 2.0 file ({', '.join(CUR_REQUIRED)}); "
         f"its columns: {', '.join(header[:12]) or 'none'}{' ...' if len(header) > 12 else ''}"
     )
