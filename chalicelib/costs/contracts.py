@@ -94,3 +94,15 @@ class ClientCosts(StrictModel):
         """The sum of the rows in [start, end), of the given categories (all when None)."""
         return sum((r.amount for r in self.rows
                     if start <= r.day < end and (categories is None or r.category in categories)), Decimal(0))
+
+
+class SpendForecast(StrictModel):
+    """A forecast of the client's usage over [start, end), from the dataset or from Cost Explorer."""
+
+    start: date
+    end: date
+    total: Decimal
+    lower: Decimal | None = None
+    upper: Decimal | None = None
+    daily: list[tuple[date, Decimal]] = Field(default_factory=list)
+    method: str  # "weekday_level", "flat_mean", "empty_period" (costs/forecast.py) or "cost_explorer"

@@ -16,13 +16,11 @@ from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from pydantic import Field
-
 from chalicelib.core.errors import CostReportError, DataValidationError
-from chalicelib.core.models import ClientConfig, StrictModel
+from chalicelib.core.models import ClientConfig
 from chalicelib.core.periods import Period
 from chalicelib.costs.categories import USAGE
-from chalicelib.costs.contracts import ClientCosts, CostRow, CostWindowRequest
+from chalicelib.costs.contracts import ClientCosts, CostRow, CostWindowRequest, SpendForecast
 from chalicelib.costs.sources import reads_export
 
 if TYPE_CHECKING:
@@ -136,18 +134,6 @@ def daily_totals(costs: ClientCosts, categories: Iterable[str] | None, window: P
     return sorted(sums.items())
 
 
-class SpendForecast(StrictModel):
-    """A forecast of the client's usage over [start, end), from the dataset or from Cost Explorer."""
-
-    start: date
-    end: date
-    total: Decimal
-    lower: Decimal | None = None
-    upper: Decimal | None = None
-    daily: list[tuple[date, Decimal]] = Field(default_factory=list)
-    method: str  # "weekday_level", "flat_mean", "empty_period" (costs/forecast.py) or "cost_explorer"
-
-
 def forecast_usage(config: ClientConfig, costs: ClientCosts, window: Period, *, granularity: str = "DAILY",
                    credentials: dict[str, str] | None = None, ce: Any = None) -> tuple[SpendForecast | None, str | None, int]:
     """The client's usage over `window` forecast from the dataset's daily usage before it (no request),
@@ -159,8 +145,7 @@ def forecast_usage(config: ClientConfig, costs: ClientCosts, window: Period, *, 
         figures, note = explorer_forecast(config, window, granularity, credentials, ce)
         if figures is None:
             return None, note, 1
-        return SpendForecast(start=figures.start, end=figures.end, total=figures.total, lower=figures.lower,
-                             upper=figures.upper, daily=figures.daily, method=EXPLORER_FORECAST), None, 1
+        return figures, None, 1
     from chalicelib.costs.forecast import NoForecast, forecast_daily
     from chalicelib.costs.windows import forecast_history
 

@@ -3,12 +3,11 @@
 from chalicelib.costs.explorer.client import ce_client_for, payer_credentials
 from chalicelib.costs.explorer.reader import (
     DetailRow,
-    ExplorerForecast,
     ServiceDetail,
     explorer_forecast,
     read_service_detail,
     read_window,
 )
 
-__all__ = ["DetailRow", "ExplorerForecast", "ServiceDetail", "ce_client_for", "explorer_forecast", "payer_credentials",
+__all__ = ["DetailRow", "ServiceDetail", "ce_client_for", "explorer_forecast", "payer_credentials",
            "read_service_detail", "read_window"]

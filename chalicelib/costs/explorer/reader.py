@@ -30,7 +30,7 @@ from chalicelib.core.errors import DataValidationError, aws_error_code, classify
 from chalicelib.core.models import ClientConfig, StrictModel
 from chalicelib.core.periods import Period
 from chalicelib.costs.categories import SEPARATED_RECORD_TYPES, USAGE, category_of
-from chalicelib.costs.contracts import ClientCosts, CostRow, CostWindowRequest, SourceUsage
+from chalicelib.costs.contracts import ClientCosts, CostRow, CostWindowRequest, SourceUsage, SpendForecast
 from chalicelib.costs.explorer.client import amount_of, ce_client_for, pages
 
 CENT = Decimal("0.01")
@@ -229,17 +229,6 @@ def read_service_detail(config: ClientConfig, costs: ClientCosts, service: str, 
     return ServiceDetail(service=service, rows=rows, partial=partial, ce_requests=1)
 
 
-class ExplorerForecast(StrictModel):
-    """GetCostForecast's answer for [start, end)."""
-
-    start: date
-    end: date
-    total: Decimal
-    lower: Decimal | None = None
-    upper: Decimal | None = None
-    daily: list[tuple[date, Decimal]] = Field(default_factory=list)
-
-
 # Cost Explorer answers these when it cannot forecast (new accounts, a start before today): the
 # report says so instead of failing.
 _NO_FORECAST = {"DataUnavailableException": "Cost Explorer has too little history to forecast yet",
@@ -253,7 +242,7 @@ def forecast_request(config: ClientConfig, window: Period, granularity: str = "D
 
 
 def explorer_forecast(config: ClientConfig, window: Period, granularity: str = "DAILY",
-                      credentials: dict[str, str] | None = None, ce: Any = None) -> tuple[ExplorerForecast | None, str | None]:
+                      credentials: dict[str, str] | None = None, ce: Any = None) -> tuple[SpendForecast | None, str | None]:
     """Cost Explorer's own forecast of the client's usage in `window` (a client's opt-in: one more request)."""
     ce = ce or ce_client_for(config, credentials)
     request = forecast_request(config, window, granularity)
@@ -276,4 +265,5 @@ def explorer_forecast(config: ClientConfig, window: Period, granularity: str = "
         raise DataValidationError(f"Cost Explorer GetCostForecast answered without usable amounts: {exc}") from exc
     if not total.is_finite() or abs(total) >= Decimal("1e15"):
         raise DataValidationError(f"Cost Explorer GetCostForecast answered without a usable Total amount: {total}")
-    return ExplorerForecast(start=window.start, end=window.end, total=total, lower=lower, upper=upper, daily=daily), None
+    return SpendForecast(start=window.start, end=window.end, total=total, lower=lower, upper=upper, daily=daily,
+                         method="cost_explorer"), None

@@ -29,9 +29,9 @@ from chalicelib.core.models import ClientConfig, StrictModel
 from chalicelib.core.observability import logger
 from chalicelib.core.periods import Granularity, Period, report_granularity
 from chalicelib.costs.categories import USAGE, counted_categories, record_type_of
-from chalicelib.costs.contracts import ClientCosts, CostWindowRequest
+from chalicelib.costs.contracts import ClientCosts, CostWindowRequest, SpendForecast
 from chalicelib.costs.explorer import ServiceDetail
-from chalicelib.costs.source import SpendForecast, daily_totals
+from chalicelib.costs.source import daily_totals
 from chalicelib.costs.windows import (  # noqa: F401 - the report's windows, read by insights from here
     forecast_window,
     month_to_date_window,
