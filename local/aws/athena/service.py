@@ -56,6 +56,7 @@ from local.aws.athena.errors import (
     invalid_request,
 )
 from local.aws.athena.sql import UNLOAD_STATEMENT
+from local.aws.botocore_answers import answer, events_of, new_request_id
 
 MEGABYTE = 1024 * 1024
 MINIMUM_BILLED_BYTES = 10 * MEGABYTE
@@ -617,25 +618,10 @@ OPERATIONS = {
 _PARAMS_KEY = "local_athena_params"
 
 
-def _events_of(target: Any) -> Any:
-    if target is None:
-        import boto3
-
-        target = boto3._get_default_session()
-    meta = getattr(target, "meta", None)
-    if meta is not None and hasattr(meta, "events"):
-        return meta.events
-    if hasattr(target, "events"):
-        return target.events
-    return target.get_component("event_emitter")
-
-
 def install(session: Any, athena: LocalAthena) -> Callable[[], None]:
     """Answer Athena's query operations from `athena` for clients created from `session` from now on
     (a boto3 Session, a botocore Session or a client; None is boto3's default session). Returns uninstall()."""
-    from botocore.awsrequest import AWSResponse
-
-    events = _events_of(session)
+    events = events_of(session)
     state = {"active": True}
 
     def capture(params: dict[str, Any], context: dict[str, Any] | None = None, **_: Any) -> None:
@@ -650,7 +636,7 @@ def install(session: Any, athena: LocalAthena) -> Callable[[], None]:
             return None
         region = context.get("client_region") or os.environ.get("AWS_DEFAULT_REGION", "us-east-1")
         url = params.get("url") or f"https://athena.{region}.amazonaws.com/"
-        request_id = str(uuid.uuid4())
+        request_id = new_request_id()
         headers = {"x-amzn-requestid": request_id, "content-type": "application/json"}
         try:
             parsed = getattr(athena, OPERATIONS[model.name])(region, **context.pop(_PARAMS_KEY))
@@ -660,13 +646,7 @@ def install(session: Any, athena: LocalAthena) -> Callable[[], None]:
             parsed = {"Error": {"Code": error.code, "Message": error.message}, "Message": error.message}
             if error.athena_code:
                 parsed["AthenaErrorCode"] = error.athena_code
-        parsed["ResponseMetadata"] = {
-            "RequestId": request_id,
-            "HTTPStatusCode": status,
-            "HTTPHeaders": dict(headers),
-            "RetryAttempts": 0,
-        }
-        return AWSResponse(url, status, headers, None), parsed
+        return answer(url, request_id, headers, status, parsed)
 
     for operation in OPERATIONS:
         events.register(f"before-parameter-build.athena.{operation}", capture)

@@ -38,12 +38,12 @@ from __future__ import annotations
 import json
 import statistics
 import threading
-import uuid
 from collections.abc import Callable, Mapping
 from datetime import date, timedelta
 from decimal import Context, Decimal, localcontext
 from typing import Any, NamedTuple
 
+from local.aws.botocore_answers import answer, events_of, new_request_id
 from local.aws.cost_explorer.data import CostData, format_amount
 from local.aws.cost_explorer.query import (
     QUANTITY_METRICS,
@@ -332,21 +332,6 @@ _EVENTS = {
 }
 
 
-def _events_of(target: Any) -> Any:
-    if target is None:
-        import boto3
-
-        target = boto3._get_default_session()  # what boto3.client() uses
-    meta = getattr(target, "meta", None)
-    if meta is not None and hasattr(meta, "events"):
-        return meta.events  # a client
-    if hasattr(target, "events"):
-        return target.events  # a boto3 Session
-    if hasattr(target, "get_component"):
-        return target.get_component("event_emitter")  # a botocore Session
-    raise TypeError(f"install() needs a boto3/botocore Session or a client, got {type(target).__name__}")
-
-
 def _request_params(params: Mapping[str, Any]) -> dict:
     body = params.get("body")
     if isinstance(body, (bytes, bytearray)):
@@ -364,16 +349,14 @@ def install(session: Any, ce: LocalCostExplorer) -> Callable[[], None]:
     `session` is a boto3 Session (e.g. boto3.DEFAULT_SESSION; None means boto3's default
     session), a botocore Session, or an existing client. Returns `uninstall()`.
     """
-    from botocore.awsrequest import AWSResponse
-
-    events = _events_of(session)
+    events = events_of(session)
     state = {"active": True}
 
     def handler(params: dict, model: Any = None, event_name: str = "", **_: Any) -> tuple[Any, dict] | None:
         if not state["active"]:
             return None  # clients created while installed keep a copy of this handler
         url = params.get("url") or "https://ce.us-east-1.amazonaws.com/"
-        request_id = str(uuid.uuid4())
+        request_id = new_request_id()
         headers = {"x-amzn-requestid": request_id, "content-type": "application/x-amz-json-1.1"}
         try:
             parsed = getattr(ce, _EVENTS[event_name])(**_request_params(params))
@@ -381,13 +364,7 @@ def install(session: Any, ce: LocalCostExplorer) -> Callable[[], None]:
         except CostExplorerError as error:
             status = error.status
             parsed = {"Error": {"Code": error.code, "Message": error.message}, "Message": error.message}
-        parsed["ResponseMetadata"] = {
-            "RequestId": request_id,
-            "HTTPStatusCode": status,
-            "HTTPHeaders": dict(headers),
-            "RetryAttempts": 0,
-        }
-        return AWSResponse(url, status, headers, None), parsed
+        return answer(url, request_id, headers, status, parsed)
 
     for event in _EVENTS:
         events.register(event, handler)
