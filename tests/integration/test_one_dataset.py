@@ -1,9 +1,11 @@
 """Every figure of a report from one dataset, through the state machine, on the sample data: the day-1
 cases that disagreed when figures came from separate Cost Explorer requests (Acme's month to date
 and budget verdict on 2 and 3 Nov, 1 Nov in every trend, Umbrella's month to date with its tax and
-credits), on the Cost Explorer source and on a slice source (a ClientCosts under the run, written
-with put_slice from the same rows as the billing-export split writes it). And a slice holding an
-account that is not the client's is refused, never rendered."""
+credits), on both real sources: Cost Explorer, and the sample FOCUS export read by the run's own
+QueryExports/SplitExports (one Athena query, no Cost Explorer request). The same client's figures
+are identical to the cent on both sources, for daily, weekly and monthly runs. And a slice holding
+an account that is not the client's (written after the split, as a faulty split would) is refused,
+never rendered."""
 
 from __future__ import annotations
 
@@ -18,8 +20,15 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "local" / "samples"
+SOURCES = ["cost_explorer", "focus"]  # the sample FOCUS export is generated from the same rows as costs.csv
+# Cost Explorer marks the open month's days estimated, as the export does (its open billing period):
+# the local Cost Explorer is told where the open month starts, so both sources say the same.
+OPEN_MONTH = date(2026, 11, 1)
 MTD = re.compile(r"November month to date \(1st to \d+\w\w\): \$([\d,.]+)")
 TREND_POINT = re.compile(r"^\[[ x]\] \w{3} (\d+) (\w{3}) +\$([\d,.-]+)", re.M)
+TREND_LINE = re.compile(r"^\[[ x]\] .*?(-?\$[\d,.]+)", re.M)
+HEADLINE = re.compile(r"^TOTAL[^:\n]*: (-?\$[\d,.]+)\n.*? vs (-?\$[\d,.]+) in the previous period\n", re.M)
+VERDICT = re.compile(r"On track to (cross|stay within) the \$52,000.00 monthly budget")
 
 
 def _samples() -> tuple[list, object]:
@@ -30,7 +39,7 @@ def _samples() -> tuple[list, object]:
 
 
 def _money(text: str) -> Decimal:
-    return Decimal(text.replace(",", ""))
+    return Decimal(text.replace(",", "").replace("$", ""))
 
 
 def _config(client_id: str, **changes: object) -> dict:
@@ -39,63 +48,47 @@ def _config(client_id: str, **changes: object) -> dict:
     return {**config, **changes}
 
 
-def _slice_from_rows(data: object, config: dict, report_type: str, as_of: date) -> object:
-    """The client's ClientCosts for the run's window from the sample rows, as the export split writes
-    one: a row per day, account, service and charge category, usage type and region on every row."""
-    from chalicelib.core.models import ClientConfig
-    from chalicelib.core.periods import report_periods
-    from chalicelib.costs.categories import category_of
-    from chalicelib.costs.contracts import ClientCosts, CostRow
-    from chalicelib.costs.windows import report_window
-
-    client = ClientConfig.model_validate(config)
-    current, previous = report_periods(report_type, as_of)
-    window, granularity = report_window(report_type, current, previous, as_of)
-    excluded = set(client.record_types_excluded())
-    sums: dict[tuple, Decimal] = {}
-    for row in data.rows:
-        if row.account_id in client.accounts and window.start <= row.date < window.end and row.record_type not in excluded:
-            key = (row.date, row.account_id, row.service, category_of(row.record_type), row.usage_type or "", row.region or "")
-            sums[key] = sums.get(key, Decimal(0)) + row.amount
-    rows = [CostRow(day=d, account_id=a, service=s, category=c, usage_type=u, region=r, amount=amount)
-            for (d, a, s, c, u, r), amount in sorted(sums.items())]
-    return ClientCosts(client_id=client.client_id, source="export", export="focus", metric="UnblendedCost",
-                       currency="USD", granularity=granularity, window=window, rows=rows, detail_services=None)
+def _sample_clients(source: str) -> list[dict]:
+    """Every active sample client, all read from `source`."""
+    clients, _ = _samples()
+    return [{**c, "cost_source": source} for c in clients if isinstance(c, dict) and c.get("status") == "ACTIVE"]
 
 
 @pytest.fixture
 def on_samples(tmp_path):
-    """A factory: the in-process AWS on the sample cost rows with the given clients, closed after."""
+    """A factory: the in-process AWS on the sample cost rows (and the sample FOCUS export) with the
+    given clients; one open at a time (the local AWS hooks the process's default session), closed after."""
     from local.aws.runtime import LocalAWS
 
     opened = []
 
-    def make(clients: list[dict], estimated_from: date | None = None) -> object:
+    def make(clients: list[dict], **options: object) -> object:
+        while opened:
+            opened.pop().__exit__(None, None, None)
         _, data = _samples()
-        aws = LocalAWS(out_dir=tmp_path / f"out{len(opened)}", costs=data, clients=clients, retry_time_scale=0.05,
-                       estimated_from=estimated_from)
+        aws = LocalAWS(out_dir=tmp_path / f"out{len(list(tmp_path.iterdir()))}", costs=data, clients=clients,
+                       retry_time_scale=0.05, estimated_from=OPEN_MONTH, **options)
         opened.append(aws.__enter__())
         return aws
 
     yield make
-    for aws in reversed(opened):
-        aws.__exit__(None, None, None)
+    while opened:
+        opened.pop().__exit__(None, None, None)
 
 
-def _run_daily(aws, clients: list[dict], as_of: date, slices: bool) -> dict[str, object]:
-    """One daily run of the state machine as of `as_of`: each client's report.txt, or its run record."""
-    from chalicelib.costs.store import put_slice
-
-    _, data = _samples()
-    name = f"daily-{as_of.isoformat()}-{'slice' if slices else 'ce'}"
-    if slices:
-        for config in clients:
-            put_slice(name, _slice_from_rows(data, config, "daily", as_of))
-    before = aws.cost_explorer.requests
-    described = aws.run({"report_type": "daily", "as_of": as_of.isoformat()}, name=name)
+def _run(aws, clients: list[dict], report_type: str, as_of: date, source: str) -> dict[str, object]:
+    """One run of the state machine as of `as_of`: each client's report.txt, or its run record. On the
+    export every client's costs come from one Athena query and no Cost Explorer request."""
+    name = f"{report_type}-{as_of.isoformat()}-{source}"
+    requests, queries = aws.cost_explorer.requests, aws.athena.queries
+    described = aws.run({"report_type": report_type, "as_of": as_of.isoformat()}, name=name)
     assert described["status"] == "SUCCEEDED", described
-    if slices:
-        assert aws.cost_explorer.requests == before  # a slice source asks Cost Explorer nothing
+    if source == "focus":
+        assert aws.cost_explorer.requests == requests
+        assert aws.athena.queries == queries + 1
+    else:
+        assert aws.cost_explorer.requests > requests
+        assert aws.athena.queries == queries
     records = aws.run_records(name)
     return {c["client_id"]: (aws.read_artefact(f"runs/{name}/{c['client_id']}/report.txt")
                              if records[c["client_id"]]["status"] == "completed" else records[c["client_id"]])
@@ -117,12 +110,12 @@ def _sample_total(client_id: str, start: date, end: date) -> Decimal:
                 and r.record_type not in excluded), Decimal(0))
 
 
-@pytest.mark.parametrize("slices", [False, True], ids=["cost_explorer", "slice"])
-def test_acme_month_to_date_and_budget_verdict_agree_on_consecutive_days(on_samples, slices):
-    clients = [_config("acme-retail", **({"cost_source": "focus"} if slices else {}))]
+@pytest.mark.parametrize("source", SOURCES)
+def test_acme_month_to_date_and_budget_verdict_agree_on_consecutive_days(on_samples, source):
+    clients = [_config("acme-retail", cost_source=source)]
     aws = on_samples(clients)
-    second = _run_daily(aws, clients, date(2026, 11, 3), slices)["acme-retail"]  # the report of 2 Nov
-    third = _run_daily(aws, clients, date(2026, 11, 4), slices)["acme-retail"]  # the report of 3 Nov
+    second = _run(aws, clients, "daily", date(2026, 11, 3), source)["acme-retail"]  # the report of 2 Nov
+    third = _run(aws, clients, "daily", date(2026, 11, 4), source)["acme-retail"]  # the report of 3 Nov
     mtd_2, mtd_3 = _money(MTD.search(second).group(1)), _money(MTD.search(third).group(1))
     trend_2, trend_3 = _trend(second), _trend(third)
     # 1 Nov (Support, Tax and a marketplace fee post on it) has one value in every trend: its net spend.
@@ -133,20 +126,23 @@ def test_acme_month_to_date_and_budget_verdict_agree_on_consecutive_days(on_samp
     assert mtd_3 == _sample_total("acme-retail", date(2026, 11, 1), date(2026, 11, 4)).quantize(Decimal("0.01"))
     assert abs(mtd_3 - (mtd_2 + trend_3["3 Nov"])) <= Decimal("0.01")
     # The same budget verdict on both days (the monthly budget of $52,000 and the same month's spend).
-    verdict = re.compile(r"On track to (exceed|stay within) the \$52,000.00 monthly budget")
-    assert verdict.search(second).group(1) == verdict.search(third).group(1)
+    assert VERDICT.search(second).group(1) == VERDICT.search(third).group(1) == "cross"
 
 
-def test_acme_budget_check_spend_is_the_reports_month_to_date(on_samples):
-    clients = [_config("acme-retail")]
+@pytest.mark.parametrize("source", SOURCES)
+def test_acme_budget_check_spend_is_the_reports_month_to_date(on_samples, source):
+    clients = [_config("acme-retail", cost_source=source)]
     aws = on_samples(clients)
-    report = _run_daily(aws, clients, date(2026, 11, 3), slices=False)["acme-retail"]
+    report = _run(aws, clients, "daily", date(2026, 11, 3), source)["acme-retail"]
     mtd = _money(MTD.search(report).group(1))
-    described = aws.wait(aws.notify.start_budget_check({"as_of": "2026-11-03"}, "budgets-2026-11-03"))
+    requests = aws.cost_explorer.requests
+    described = aws.wait(aws.notify.start_budget_check({"as_of": "2026-11-03"}, f"budgets-2026-11-03-{source}"))
+    if source == "focus":
+        assert aws.cost_explorer.requests == requests  # the budget check reads the export too
     summary = json.loads(described["output"])
     (acme,) = summary["clients"]
-    # The report says the month is on track to exceed the budget; the check crosses the forecast threshold.
-    assert "On track to exceed the $52,000.00 monthly budget" in report
+    # The report says the month is on track to cross the budget; the check crosses the forecast threshold.
+    assert VERDICT.search(report).group(1) == "cross"
     assert [c.split(":")[1] for c in acme["crossed"]] == ["forecast-100"]
     aws.notify.drain()
     texts = [part.get_payload(decode=True).decode() for m in aws.outbox.notifications if m["client_id"] == "acme-retail"
@@ -155,11 +151,11 @@ def test_acme_budget_check_spend_is_the_reports_month_to_date(on_samples):
     assert f"Actual to date: ${mtd:,.2f}" in text
 
 
-@pytest.mark.parametrize("slices", [False, True], ids=["cost_explorer", "slice"])
-def test_umbrella_month_to_date_counts_its_tax_and_credits(on_samples, slices):
-    clients = [_config("umbrella-labs", **({"cost_source": "focus"} if slices else {}))]
+@pytest.mark.parametrize("source", SOURCES)
+def test_umbrella_month_to_date_counts_its_tax_and_credits(on_samples, source):
+    clients = [_config("umbrella-labs", cost_source=source)]
     aws = on_samples(clients)
-    report = _run_daily(aws, clients, date(2026, 11, 3), slices)["umbrella-labs"]
+    report = _run(aws, clients, "daily", date(2026, 11, 3), source)["umbrella-labs"]
     mtd = _money(MTD.search(report).group(1))
     with_everything = _sample_total("umbrella-labs", date(2026, 11, 1), date(2026, 11, 3))
     assert mtd == with_everything.quantize(Decimal("0.01"))
@@ -173,22 +169,70 @@ def test_umbrella_month_to_date_counts_its_tax_and_credits(on_samples, slices):
     assert {"Tax", "Credit", "Usage"} <= kinds
 
 
-def test_a_slice_holding_another_clients_account_is_refused_never_rendered(on_samples):
-    from chalicelib.costs.contracts import CostRow
-    from chalicelib.costs.store import put_slice
+def _figures(text: str) -> dict[str, object]:
+    """What a report says in figures: both period totals, the lines between the headline and the trend
+    (usage, credits, refunds, the monthly charges line), month to date, every trend point."""
+    headline = HEADLINE.search(text)
+    between = text[headline.end():text.index("\nTREND:")]
+    mtd = MTD.search(text)
+    return {"current": _money(headline.group(1)), "previous": _money(headline.group(2)),
+            "breakdown": [line for line in between.splitlines() if "$" in line],
+            "month_to_date": _money(mtd.group(1)) if mtd else None,
+            "trend": [_money(amount) for amount in TREND_LINE.findall(text)]}
 
-    _, data = _samples()
+
+# Periods holding a 1st (monthly charges, Support, Tax post on it), a whole closed month, and a week
+# across the month's turn: where separate requests used to disagree.
+RUNS = [("daily", date(2026, 11, 2)), ("daily", date(2026, 11, 4)), ("weekly", date(2026, 11, 4)),
+        ("monthly", date(2026, 11, 1))]
+
+
+@pytest.mark.parametrize(("report_type", "as_of"), RUNS, ids=[f"{t}-{d.isoformat()}" for t, d in RUNS])
+def test_every_figure_is_the_same_to_the_cent_on_cost_explorer_and_on_the_export(on_samples, report_type, as_of):
+    reports = {}
+    for source in SOURCES:
+        clients = [c for c in _sample_clients(source) if report_type in c["reports"]]
+        aws = on_samples(clients)
+        reports[source] = _run(aws, clients, report_type, as_of, source)
+    assert reports["cost_explorer"].keys() == reports["focus"].keys() and len(reports["focus"]) >= 3
+    for client_id, explorer in reports["cost_explorer"].items():
+        export = reports["focus"][client_id]
+        assert isinstance(explorer, str) and isinstance(export, str), (client_id, explorer, export)
+        figures = _figures(explorer)
+        assert figures["trend"] and figures["current"], client_id  # the comparison is of something
+        assert _figures(export) == figures, client_id
+        # Not only the figures: every line of the report, the services and accounts tables included.
+        assert export == explorer, client_id
+
+
+def test_a_slice_holding_another_clients_account_is_refused_never_rendered(on_samples):
+    """The run's own split writes both clients' slices from the export; a faulty split is stood in for
+    by adding a row of Umbrella's account to Acme's slice right after it: Acme's collect refuses it."""
+    from app import app
+    from chalicelib.costs.contracts import CostRow
+    from chalicelib.costs.store import get_slice, put_slice
+
     acme = _config("acme-retail", cost_source="focus")
     umbrella = _config("umbrella-labs", cost_source="focus")
-    aws = on_samples([acme, umbrella])
-    name = "daily-leak"
     stranger = CostRow(day=date(2026, 11, 2), account_id=umbrella["accounts"][0], service="Amazon S3", category="usage",
                        amount=Decimal("987654.3210"))
-    leaky = _slice_from_rows(data, acme, "daily", date(2026, 11, 3))
-    put_slice(name, leaky.model_copy(update={"rows": [*leaky.rows, stranger]}))
-    put_slice(name, _slice_from_rows(data, umbrella, "daily", date(2026, 11, 3)))
+    split = app.handler_map["split_exports"]
+    leaked: list[str] = []
+
+    def split_then_leak(event, context):
+        result = split(event, context)
+        run_id = event["run_id"]
+        honest = get_slice(run_id, "acme-retail")  # the split wrote it from the export: Acme's own rows only
+        assert honest.rows and {r.account_id for r in honest.rows} <= set(acme["accounts"])
+        put_slice(run_id, honest.model_copy(update={"rows": [*honest.rows, stranger]}))
+        leaked.append(run_id)
+        return result
+
+    aws = on_samples([acme, umbrella], handler_overrides={"split_exports": split_then_leak})
+    name = "daily-leak"
     described = aws.run({"report_type": "daily", "as_of": "2026-11-03"}, name=name)
     assert described["status"] == "SUCCEEDED", described
+    assert leaked == [name]  # the foreign row was in Acme's slice when its collect read it
     records = aws.run_records(name)
     assert records["acme-retail"]["status"] == "failed"
     assert umbrella["accounts"][0] in records["acme-retail"].get("error", "") + records["acme-retail"].get("reason", "")
