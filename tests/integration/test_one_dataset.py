@@ -240,3 +240,31 @@ def test_a_slice_holding_another_clients_account_is_refused_never_rendered(on_sa
     assert "report.txt" not in aws.artefact_names(f"runs/{name}/acme-retail/")
     assert not [m for m in aws.outbox.sent if m["client_id"] == "acme-retail"]
     assert "987,654.32" not in aws.read_artefact(f"runs/{name}/umbrella-labs/report.txt")
+
+
+@pytest.mark.parametrize("as_of", ["2026-11-03", "2026-11-10"])
+def test_a_budget_check_reads_every_export_client_from_one_query_with_the_same_verdicts(on_samples, as_of):
+    """The budget check machine runs the report run's export steps: one Athena query per export for
+    all its export clients, no Cost Explorer request for them, and the verdicts (and the spend they
+    come from) of the same clients read from Cost Explorer."""
+    outcomes = {}
+    for source in SOURCES:
+        clients = _sample_clients(source)
+        aws = on_samples(clients)
+        requests, queries = aws.cost_explorer.requests, aws.athena.queries
+        described = aws.wait(aws.notify.start_budget_check({"as_of": as_of}, f"budgets-{as_of}-{source}"))
+        assert described["status"] == "SUCCEEDED", described
+        if source == "focus":
+            assert (aws.cost_explorer.requests, aws.athena.queries) == (requests, queries + 1)
+        else:
+            assert aws.cost_explorer.requests > requests and aws.athena.queries == queries
+        summary = json.loads(described["output"])
+        aws.notify.drain()
+        texts = sorted(part.get_payload(decode=True).decode() for m in aws.outbox.notifications
+                       for part in message_from_bytes(m["raw"]).walk() if part.get_content_type() == "text/plain")
+        outcomes[source] = ({c["client_id"]: (c.get("status"), sorted(c.get("crossed", []))) for c in summary["clients"]},
+                            [t for t in texts if "Actual to date" in t])
+    explorer, export = outcomes["cost_explorer"], outcomes["focus"]
+    assert len(explorer[0]) >= 3 and any(crossed for _, crossed in explorer[0].values())  # verdicts to compare
+    assert export[0] == explorer[0]
+    assert export[1] == explorer[1] and explorer[1]  # the alerts say the same spend, to the cent
