@@ -268,3 +268,17 @@ def test_a_budget_check_reads_every_export_client_from_one_query_with_the_same_v
     assert len(explorer[0]) >= 3 and any(crossed for _, crossed in explorer[0].values())  # verdicts to compare
     assert export[0] == explorer[0]
     assert export[1] == explorer[1] and explorer[1]  # the alerts say the same spend, to the cent
+
+
+def test_a_failed_export_query_fails_its_budget_clients_with_the_reason_and_the_others_are_checked(on_samples):
+    clients = [_config("acme-retail", cost_source="focus"), _config("globex-logistics", cost_source="cost_explorer")]
+    aws = on_samples(clients)
+    aws.athena.fail_next_query("GENERIC_INTERNAL_ERROR: injected for the budget check")
+    described = aws.wait(aws.notify.start_budget_check({"as_of": "2026-11-03"}, "budgets-failed-query"))
+    assert described["status"] == "SUCCEEDED", described
+    outcomes = {c["client_id"]: c for c in json.loads(described["output"])["clients"]}
+    assert outcomes["acme-retail"]["status"] == "failed" and not outcomes["acme-retail"]["crossed"]
+    assert "injected for the budget check" in outcomes["acme-retail"]["reason"]
+    assert outcomes["globex-logistics"]["status"] == "checked"  # a Cost Explorer client never waits on the export
+    aws.notify.drain()
+    assert not [m for m in aws.outbox.notifications if m["client_id"] == "acme-retail"]  # no alert from no data
