@@ -5,7 +5,8 @@ credits), on both real sources: Cost Explorer, and the sample FOCUS export read 
 QueryExports/SplitExports (one Athena query, no Cost Explorer request). The same client's figures
 are identical to the cent on both sources, for daily, weekly and monthly runs. And a slice holding
 an account that is not the client's (written after the split, as a faulty split would) is refused,
-never rendered."""
+never rendered. A budget check reads its export clients from one query too, and the on-demand report
+of an export client says the scheduled report's figures."""
 
 from __future__ import annotations
 
@@ -62,18 +63,21 @@ def on_samples(tmp_path):
 
     opened = []
 
-    def make(clients: list[dict], **options: object) -> object:
+    def close() -> None:
         while opened:
             opened.pop().__exit__(None, None, None)
+
+    def make(clients: list[dict], **options: object) -> object:
+        close()
         _, data = _samples()
         aws = LocalAWS(out_dir=tmp_path / f"out{len(list(tmp_path.iterdir()))}", costs=data, clients=clients,
                        retry_time_scale=0.05, estimated_from=OPEN_MONTH, **options)
         opened.append(aws.__enter__())
         return aws
 
+    make.close = close
     yield make
-    while opened:
-        opened.pop().__exit__(None, None, None)
+    close()
 
 
 def _run(aws, clients: list[dict], report_type: str, as_of: date, source: str) -> dict[str, object]:
@@ -282,3 +286,32 @@ def test_a_failed_export_query_fails_its_budget_clients_with_the_reason_and_the_
     assert outcomes["globex-logistics"]["status"] == "checked"  # a Cost Explorer client never waits on the export
     aws.notify.drain()
     assert not [m for m in aws.outbox.notifications if m["client_id"] == "acme-retail"]  # no alert from no data
+
+
+MONEY = re.compile(r"-?\$[\d,]+\.\d\d")
+
+
+@pytest.mark.parametrize("report_type", ["daily", "weekly", "monthly"])
+def test_the_on_demand_report_of_an_export_client_has_the_scheduled_reports_figures(on_samples, tmp_path, capsys,
+                                                                                      report_type):
+    """`python -m local report` (the report_pdf function: one client's own export query, outside any
+    run) says every figure the scheduled run's report of the same day says, in the same order."""
+    from local.__main__ import main
+
+    as_of = date(2026, 11, 4)
+    acme = _config("acme-retail", cost_source="focus")
+    aws = on_samples([acme])
+    name = f"{report_type}-{as_of.isoformat()}-focus"
+    _run(aws, [acme], report_type, as_of, "focus")
+    scheduled = aws.read_artefact(f"runs/{name}/acme-retail/report.html")
+    on_samples.close()  # the CLI opens its own local AWS
+    clients = tmp_path / "clients.json"
+    clients.write_text(json.dumps([acme]))
+    code = main(["report", "--client-id", "acme-retail", "--format", "html", "--report-type", report_type,
+                 "--as-of", as_of.isoformat(), "--clients", str(clients), "--out", str(tmp_path / "cli")])
+    assert code == 0
+    printed = capsys.readouterr()
+    assert " 0 Cost Explorer requests" in printed.err  # the export answered, not Cost Explorer
+    on_demand = Path(printed.out.strip().splitlines()[-1]).read_text()
+    figures = MONEY.findall(scheduled)
+    assert len(figures) > 20 and MONEY.findall(on_demand) == figures
