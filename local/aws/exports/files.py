@@ -21,6 +21,7 @@ mapping), region, usage type and tags, so a client on Cost Explorer sees the sam
 from __future__ import annotations
 
 import atexit
+import errno
 import gzip
 import json
 import re
@@ -97,7 +98,7 @@ def read_costs(path: Path) -> CostData:
     """The cost file as the local AWS reads it; ValueError naming the file and what is wrong."""
     path = Path(path)
     if not path.exists():
-        raise OSError(f"{path}: no such file")
+        raise FileNotFoundError(errno.ENOENT, "no such file", str(path))  # the caller names the option and path
     kind = _kind(path)
     header = _header(path, kind)
     lower = {h.lower() for h in header}
