@@ -270,10 +270,15 @@ DESCRIPTION = Description(
         Function("budget_plan", timeout=280, pipeline=True, grants=(
             TableItems("reports", ("dynamodb:Query", "dynamodb:GetItem"), (c.PK_CLIENTS,)),
             TableItems("reports", ("dynamodb:PutItem",), (_BUDGET_OUTCOMES,)),
+            # the check's export plan and its accounts (what the run-accounts table reads)
+            BucketObjects("reports", RUNS, ("s3:PutObject",), keys=f"*/{c.EXPORT_PLAN_OBJECT}"),
+            BucketObjects("reports", RUNS, ("s3:PutObject",), keys=f"*/{c.EXPORT_ACCOUNTS_FOLDER}/*"),
         )),
         Function("budget_spend", timeout=110, pipeline=True, grants=(
             _READS_CLIENTS,
-            *_READS_ONE_CLIENTS_EXPORT,
+            # an export client's dataset from the check's one query, or why it has none
+            BucketObjects("reports", RUNS, ("s3:GetObject",), keys=f"*/*/{c.COST_SOURCE_ARTEFACT}"),
+            BucketObjects("reports", RUNS, ("s3:GetObject",), keys=f"*/*/{c.COST_SOURCE_REFUSAL}"),
             CostExplorer(("ce:GetCostAndUsage", "ce:GetCostForecast")),
             AssumePayerRoles(c.ROLE_SESSION_PREFIX, c.PAYER_ROLE_NAME_PREFIX),
         )),

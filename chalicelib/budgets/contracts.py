@@ -38,6 +38,10 @@ class BudgetPlanResult(StrictModel):
     run: BudgetRun
     clients: list[CheckedClient]
     skipped: int
+    # Billing-export clients of the check: their datasets come from one Athena query per export
+    # (chalicelib/costs/stages, the report run's steps), planned in S3 under export_plan_key.
+    export_clients: int = 0
+    export_plan_key: str = ""
 
 
 class BudgetTask(StrictModel):

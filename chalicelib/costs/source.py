@@ -1,8 +1,8 @@
 """read_costs: the one way reports and budgets read a client's costs, and what they derive from them
 that needs the source (the why-line's usage types, a forecast).
 
-An export client of a scheduled run reads its slice under the run (the export split wrote it);
-an export client outside a run (the on-demand report, a budget check) runs its own query; a Cost
+An export client of a scheduled run or a budget check reads its slice under the run (the export
+split wrote it); an export client outside a run (the on-demand report) runs its own query; a Cost
 Explorer client asks Cost Explorer (chalicelib/costs/explorer). Whatever the source, the dataset is
 checked before any figure is computed from it: the client's own, its own accounts only, the window
 asked for.

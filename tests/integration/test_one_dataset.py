@@ -5,7 +5,8 @@ credits), on both real sources: Cost Explorer, and the sample FOCUS export read 
 QueryExports/SplitExports (one Athena query, no Cost Explorer request). The same client's figures
 are identical to the cent on both sources, for daily, weekly and monthly runs. And a slice holding
 an account that is not the client's (written after the split, as a faulty split would) is refused,
-never rendered."""
+never rendered. A budget check reads its export clients from one query too, and the on-demand report
+of an export client says the scheduled report's figures."""
 
 from __future__ import annotations
 
@@ -62,18 +63,21 @@ def on_samples(tmp_path):
 
     opened = []
 
-    def make(clients: list[dict], **options: object) -> object:
+    def close() -> None:
         while opened:
             opened.pop().__exit__(None, None, None)
+
+    def make(clients: list[dict], **options: object) -> object:
+        close()
         _, data = _samples()
         aws = LocalAWS(out_dir=tmp_path / f"out{len(list(tmp_path.iterdir()))}", costs=data, clients=clients,
                        retry_time_scale=0.05, estimated_from=OPEN_MONTH, **options)
         opened.append(aws.__enter__())
         return aws
 
+    make.close = close
     yield make
-    while opened:
-        opened.pop().__exit__(None, None, None)
+    close()
 
 
 def _run(aws, clients: list[dict], report_type: str, as_of: date, source: str) -> dict[str, object]:
@@ -240,3 +244,74 @@ def test_a_slice_holding_another_clients_account_is_refused_never_rendered(on_sa
     assert "report.txt" not in aws.artefact_names(f"runs/{name}/acme-retail/")
     assert not [m for m in aws.outbox.sent if m["client_id"] == "acme-retail"]
     assert "987,654.32" not in aws.read_artefact(f"runs/{name}/umbrella-labs/report.txt")
+
+
+@pytest.mark.parametrize("as_of", ["2026-11-03", "2026-11-10"])
+def test_a_budget_check_reads_every_export_client_from_one_query_with_the_same_verdicts(on_samples, as_of):
+    """The budget check machine runs the report run's export steps: one Athena query per export for
+    all its export clients, no Cost Explorer request for them, and the verdicts (and the spend they
+    come from) of the same clients read from Cost Explorer."""
+    outcomes = {}
+    for source in SOURCES:
+        clients = _sample_clients(source)
+        aws = on_samples(clients)
+        requests, queries = aws.cost_explorer.requests, aws.athena.queries
+        described = aws.wait(aws.notify.start_budget_check({"as_of": as_of}, f"budgets-{as_of}-{source}"))
+        assert described["status"] == "SUCCEEDED", described
+        if source == "focus":
+            assert (aws.cost_explorer.requests, aws.athena.queries) == (requests, queries + 1)
+        else:
+            assert aws.cost_explorer.requests > requests and aws.athena.queries == queries
+        summary = json.loads(described["output"])
+        aws.notify.drain()
+        texts = sorted(part.get_payload(decode=True).decode() for m in aws.outbox.notifications
+                       for part in message_from_bytes(m["raw"]).walk() if part.get_content_type() == "text/plain")
+        outcomes[source] = ({c["client_id"]: (c.get("status"), sorted(c.get("crossed", []))) for c in summary["clients"]},
+                            [t for t in texts if "Actual to date" in t])
+    explorer, export = outcomes["cost_explorer"], outcomes["focus"]
+    assert len(explorer[0]) >= 3 and any(crossed for _, crossed in explorer[0].values())  # verdicts to compare
+    assert export[0] == explorer[0]
+    assert export[1] == explorer[1] and explorer[1]  # the alerts say the same spend, to the cent
+
+
+def test_a_failed_export_query_fails_its_budget_clients_with_the_reason_and_the_others_are_checked(on_samples):
+    clients = [_config("acme-retail", cost_source="focus"), _config("globex-logistics", cost_source="cost_explorer")]
+    aws = on_samples(clients)
+    aws.athena.fail_next_query("GENERIC_INTERNAL_ERROR: injected for the budget check")
+    described = aws.wait(aws.notify.start_budget_check({"as_of": "2026-11-03"}, "budgets-failed-query"))
+    assert described["status"] == "SUCCEEDED", described
+    outcomes = {c["client_id"]: c for c in json.loads(described["output"])["clients"]}
+    assert outcomes["acme-retail"]["status"] == "failed" and not outcomes["acme-retail"]["crossed"]
+    assert "injected for the budget check" in outcomes["acme-retail"]["reason"]
+    assert outcomes["globex-logistics"]["status"] == "checked"  # a Cost Explorer client never waits on the export
+    aws.notify.drain()
+    assert not [m for m in aws.outbox.notifications if m["client_id"] == "acme-retail"]  # no alert from no data
+
+
+MONEY = re.compile(r"-?\$[\d,]+\.\d\d")
+
+
+@pytest.mark.parametrize("report_type", ["daily", "weekly", "monthly"])
+def test_the_on_demand_report_of_an_export_client_has_the_scheduled_reports_figures(on_samples, tmp_path, capsys,
+                                                                                      report_type):
+    """`python -m local report` (the report_pdf function: one client's own export query, outside any
+    run) says every figure the scheduled run's report of the same day says, in the same order."""
+    from local.__main__ import main
+
+    as_of = date(2026, 11, 4)
+    acme = _config("acme-retail", cost_source="focus")
+    aws = on_samples([acme])
+    name = f"{report_type}-{as_of.isoformat()}-focus"
+    _run(aws, [acme], report_type, as_of, "focus")
+    scheduled = aws.read_artefact(f"runs/{name}/acme-retail/report.html")
+    on_samples.close()  # the CLI opens its own local AWS
+    clients = tmp_path / "clients.json"
+    clients.write_text(json.dumps([acme]))
+    code = main(["report", "--client-id", "acme-retail", "--format", "html", "--report-type", report_type,
+                 "--as-of", as_of.isoformat(), "--clients", str(clients), "--out", str(tmp_path / "cli")])
+    assert code == 0
+    printed = capsys.readouterr()
+    assert " 0 Cost Explorer requests" in printed.err  # the export answered, not Cost Explorer
+    on_demand = Path(printed.out.strip().splitlines()[-1]).read_text()
+    figures = MONEY.findall(scheduled)
+    assert len(figures) > 20 and MONEY.findall(on_demand) == figures

@@ -187,7 +187,8 @@ def test_policies_are_least_privilege() -> None:
             # client and operator notifications are published by the queue's consumer only
             assert ("sns:Publish" in text) == (function.name in ("notify_consumer", "publish_summaries", "scrape_publish"))
             assert ("secretsmanager:GetSecretValue" in text) == (function.name in ("notify_consumer", "scrape_chunk"))
-            queries = ("query_exports", "report_pdf", "budget_spend")  # a run's query, and one client's outside a run
+            # a run's or a budget check's query (budget_spend reads its slice), and one client's outside a run
+            queries = ("query_exports", "report_pdf")
             assert ("athena:StartQueryExecution" in text) == (function.name in queries and bool(declared)), function.name
             assert ("glue:GetTable" in text) == (function.name in (*queries, "split_exports") and bool(declared))
             queues = {g.queue for g in function.grants if isinstance(g, SendToQueue)}

@@ -32,8 +32,9 @@ def spend(event: BudgetTask) -> ClientSpend:
         return ClientSpend(client_id=config.client_id, budgets=[], ce_requests=0)
     credentials = credentials_for(config)
     window = budget_window(periods.values(), as_of)
+    # An export client reads its slice of the check's one export query (its plan step planned it).
     costs = read_costs(config, CostWindowRequest(client_id=config.client_id, window=window, detail="account"),
-                       credentials=credentials)
+                       run_id=event.run.run_id, credentials=credentials)
     requests = costs.usage.ce_requests
     # No row at all from the earliest budget period (or the look-back, if earlier) to as_of: no data.
     checked_from = min(min(start for start, _ in periods), as_of - timedelta(days=NO_DATA_LOOKBACK_DAYS))
