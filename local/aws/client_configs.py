@@ -19,19 +19,17 @@ def load_clients(path: Path) -> list[dict[str, Any] | str]:
     """A JSON list; each entry is kept as written so a bad one is reported by the run, not here.
     Refused here, naming the entry: a duplicate client_id (the later entry would replace the earlier)
     and an entry too large to be stored at all (DynamoDB refuses it: no run could report it), with
-    what the config loader finds wrong in it."""
+    what the config loader finds wrong in it. Messages say what is wrong; the CLI names the option
+    and the file before them (local/cli/common.from_option)."""
     try:
         data = json.loads(Path(path).read_text())
     except json.JSONDecodeError as exc:
-        raise ValueError(f"{path}: not valid JSON: {exc}") from exc
+        raise ValueError(f"not valid JSON: {exc}") from exc
     if not isinstance(data, list):
-        raise ValueError(f"{path}: expected a JSON list of client configs")
+        raise ValueError("expected a JSON list of client configs")
     clients = [entry if isinstance(entry, dict) else json.dumps(entry) for entry in data]
-    try:
-        check_unique_client_ids(clients)
-        check_storable(clients)
-    except ValueError as exc:
-        raise ValueError(f"{path}: {exc}") from None
+    check_unique_client_ids(clients)
+    check_storable(clients)
     return clients
 
 

@@ -270,3 +270,12 @@ def test_a_missing_file_names_its_option(tmp_path, option, capsys):
     code = main(["run", option, str(missing), "--out", str(tmp_path / "out")])
     assert code == 2
     assert f"error: {option} {missing}: no such file" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("option", "says"), [("--clients", "not valid JSON"), ("--costs", "not a cost file this tool reads")])
+def test_an_empty_file_names_its_option_and_path_once(tmp_path, option, says, capsys):
+    empty = tmp_path / "empty.file"
+    empty.write_text("")
+    assert main(["run", option, str(empty), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert f"error: {option} {empty}: {says}" in err and err.count(str(empty)) == 1
