@@ -31,6 +31,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
+from chalicelib.core.periods import month_start, next_month
+
 PROVIDER = "AWS"
 INVOICE_ISSUER = "Amazon Web Services, Inc."
 PAYER_ACCOUNT = "998877665544"  # the MSP's payer (management) account whose export holds every client
@@ -305,14 +307,6 @@ def _digest(*parts: Any) -> str:
     return hashlib.sha256("|".join(str(p) for p in parts).encode()).hexdigest()
 
 
-def _month(day: date) -> date:
-    return day.replace(day=1)
-
-
-def _next_month(day: date) -> date:
-    return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
-
-
 def _text(value: Decimal | None) -> str | None:
     if value is None:
         return None
@@ -343,16 +337,16 @@ def canonical_lines(
         discount = Decimal(discounts.get(account, 0))
         amount = Decimal(row.amount)
         monthly = record_type in MONTHLY
-        start = _month(row.date) if monthly else row.date
-        end = _next_month(row.date) if monthly else row.date + timedelta(days=1)
+        start = month_start(row.date) if monthly else row.date
+        end = next_month(row.date) if monthly else row.date + timedelta(days=1)
         usage_type = None if row.usage_type == "NoUsageType" else row.usage_type
         region = None if row.region in ("global", "NoRegion", "") else row.region
         line: dict[str, Any] = {
             "day": row.date.isoformat(),
             "start": start.isoformat(),
             "end": end.isoformat(),
-            "billing_period": _month(row.date).isoformat(),
-            "billing_period_end": _next_month(row.date).isoformat(),
+            "billing_period": month_start(row.date).isoformat(),
+            "billing_period_end": next_month(row.date).isoformat(),
             "hourly": record_type == "Usage" and row.service == EC2,
             "account": account,
             "account_name": account_names.get(account),
@@ -372,8 +366,8 @@ def canonical_lines(
             "region": region,
             "region_name": REGION_NAMES.get(region) if region else None,
             "invoice_id": None
-            if _month(row.date) >= invoiced_before
-            else f"{_month(row.date):%Y%m}" + _digest(account)[:6].upper(),
+            if month_start(row.date) >= invoiced_before
+            else f"{month_start(row.date):%Y%m}" + _digest(account)[:6].upper(),
             "publisher": MARKETPLACE_PUBLISHERS.get(row.service, INVOICE_ISSUER),
             "tags": dict(row.tags),
             "usage_type": None,
@@ -420,7 +414,7 @@ def canonical_lines(
             )
         elif record_type == "Tax":
             line.update(
-                description=f"Sales tax on the {(_month(row.date) - timedelta(days=1)):%B %Y} bill",
+                description=f"Sales tax on the {(month_start(row.date) - timedelta(days=1)):%B %Y} bill",
                 product_family="Tax",
                 service_code=None,
             )
