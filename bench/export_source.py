@@ -27,7 +27,6 @@ from bench.prices import PRICES, athena_billed_bytes
 
 PERIODS = ("2026-09", "2026-10", "2026-11")
 AS_OF = date(2026, 11, 22)
-WINDOW = (date(2026, 9, 7), AS_OF)  # eligibility's dataset_window of a weekly run as of 2026-11-22
 SPLIT_MEMORY_GB = 1.0  # what a deployment should give split_exports at this scale
 TRANSITIONS = 8  # HasExportClients?, QueryExports, ExportsDone? x2, WaitForExports, CheckExports, SplitExports, ...
 
@@ -114,7 +113,6 @@ def measure(clients: int, accounts: int, services: int) -> dict[str, Any]:
 
 
 def _run_steps(athena: Any, clients: int, accounts: int) -> dict[str, Any]:
-    from chalicelib.core.periods import Period
     from chalicelib.core.store.objects import put_model
     from chalicelib.costs.export.contracts import ExportClientEntry, ExportPlan, ExportsInput, SplitInput
     from chalicelib.costs.export.run import put_run_accounts
@@ -136,7 +134,12 @@ def _run_steps(athena: Any, clients: int, accounts: int) -> dict[str, Any]:
         cpu[step] = cpu.get(step, 0.0) + time.process_time() - c
         return result
 
-    plan = ExportPlan(run_id=run_id, window=Period(start=WINDOW[0], end=WINDOW[1]), exports={"focus": entries})
+    from chalicelib.core.periods import report_periods
+    from chalicelib.costs.windows import report_window
+
+    current, previous = report_periods("weekly", AS_OF)
+    window, granularity = report_window("weekly", current, previous, AS_OF)  # what eligibility plans for a weekly run
+    plan = ExportPlan(run_id=run_id, window=window, granularity=granularity, exports={"focus": entries})
     plan_key = timed("eligibility (plan, accounts)", lambda: (
         put_run_accounts(run_id, [(a, e.client_id) for e in entries for a in e.accounts]),
         put_model(f"runs/{run_id}/export-plan.json", plan))[1])

@@ -20,7 +20,7 @@ from chalicelib.core.errors import CostReportError, DataValidationError
 from chalicelib.core.models import ClientConfig
 from chalicelib.core.periods import Period
 from chalicelib.costs.categories import USAGE
-from chalicelib.costs.contracts import ClientCosts, CostRow, CostWindowRequest, SpendForecast
+from chalicelib.costs.contracts import ClientCosts, CostWindowRequest, SpendForecast
 from chalicelib.costs.sources import reads_export
 
 if TYPE_CHECKING:
@@ -78,8 +78,6 @@ def checked(config: ClientConfig, request: CostWindowRequest, costs: ClientCosts
         # Tenant isolation: another client's costs must never reach this client's figures.
         raise DataValidationError(f"the cost dataset of {config.client_id!r} holds account {stranger.account_id!r}, "
                                   f"which is not one of the client's accounts")
-    if costs.granularity == "DAILY" and request.granularity == "MONTHLY":
-        costs = monthly(costs)  # an export's daily rows answer a monthly report by their months
     if costs.granularity != request.granularity:
         raise DataValidationError(f"the cost dataset of {config.client_id!r} is {costs.granularity}, "
                                   f"{request.granularity} was asked for")
@@ -90,21 +88,6 @@ def checked(config: ClientConfig, request: CostWindowRequest, costs: ClientCosts
         rows = [r for r in costs.rows if request.window.start <= r.day < request.window.end]
         costs = costs.model_copy(update={"window": request.window, "rows": rows})
     return costs
-
-
-def monthly(costs: ClientCosts) -> ClientCosts:
-    """A daily dataset in MONTHLY buckets (the 1st of each month), the same rows otherwise summed."""
-    sums: dict[tuple, Decimal] = defaultdict(Decimal)
-    estimated: dict[tuple, bool] = defaultdict(bool)
-    for row in costs.rows:
-        key = (row.day.replace(day=1), row.provider, row.account_id, row.service, row.category, row.charge_type,
-               row.usage_type, row.region)
-        sums[key] += row.amount
-        estimated[key] = estimated[key] or row.estimated
-    rows = [CostRow(day=k[0], provider=k[1], account_id=k[2], service=k[3], category=k[4], charge_type=k[5],
-                    usage_type=k[6], region=k[7], amount=amount, estimated=estimated[k]) for k, amount in sums.items()]
-    window = Period(start=costs.window.start.replace(day=1), end=costs.window.end)
-    return costs.model_copy(update={"granularity": "MONTHLY", "rows": rows, "window": window})
 
 
 def service_detail(config: ClientConfig, costs: ClientCosts, service: str, within: Period,

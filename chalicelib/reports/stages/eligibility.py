@@ -17,7 +17,7 @@ from typing import Any
 from chalicelib.core.clients import CheckedClient, checked, load_configs
 from chalicelib.core.executions import SKIP_ACTIONS, short_reason, skip_record
 from chalicelib.core.models import ClientConfig
-from chalicelib.core.periods import Period, utcnow
+from chalicelib.core.periods import Granularity, Period, utcnow
 from chalicelib.costs.sources import reads_export, source_of
 from chalicelib.reports import store
 from chalicelib.reports.contracts import EligibilityInput, EligibilityResult, RunContext
@@ -65,12 +65,12 @@ def eligibility(event: EligibilityInput) -> EligibilityResult:
     )
 
 
-def dataset_window(run: RunContext) -> Period:
-    """The one window every export client's dataset covers for this run: exactly the window the
-    report's figures read (chalicelib/costs/windows.py), so the export and Cost Explorer agree."""
+def dataset_window(run: RunContext) -> tuple[Period, Granularity]:
+    """The one window (and its buckets) every export client's dataset covers for this run: exactly
+    what the report's figures read (chalicelib/costs/windows.py), so the export and Cost Explorer agree."""
     from chalicelib.costs.windows import report_window
 
-    return report_window(run.report_type, run.current, run.previous, run.as_of)[0]
+    return report_window(run.report_type, run.current, run.previous, run.as_of)
 
 
 def _unknown_export(config: ClientConfig) -> str:
@@ -95,7 +95,8 @@ def _export_plan(run: RunContext, clients: list[ClientConfig]) -> str:
     from chalicelib.costs.export.run import put_run_accounts
 
     put_run_accounts(run.run_id, [(a, c.client_id) for c in clients for a in c.accounts])
-    plan = ExportPlan(run_id=run.run_id, window=dataset_window(run))
+    window, granularity = dataset_window(run)
+    plan = ExportPlan(run_id=run.run_id, window=window, granularity=granularity)
     for config in clients:
         plan.exports.setdefault(source_of(config), []).append(
             ExportClientEntry(client_id=config.client_id, accounts=list(config.accounts), metric=config.cost_metric))
