@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from chalicelib.core.constants import COST_SOURCE_ARTEFACT, COST_SOURCE_REFUSAL, RUNS_PREFIX
+from chalicelib.core.constants import COST_SOURCE_ARTEFACT, COST_SOURCE_REFUSAL, EXPORT_QUERIES_FOLDER, RUNS_PREFIX
 from chalicelib.core.errors import BusinessLogicError, CostReportError, DataValidationError
 from chalicelib.core.models import StrictModel
 from chalicelib.core.store.objects import get_model, put_model
@@ -42,6 +42,17 @@ def refusal_key(run_id: str, client_id: str) -> str:
 
 def put_refusal(run_id: str, client_id: str, reason: str) -> str:
     return put_model(refusal_key(run_id, client_id), SliceRefusal(client_id=client_id, reason=reason))
+
+
+def refuse(run_id: str, client_ids: list[str], reason: str) -> None:
+    """The same reason for each of these clients: their collect step reports it instead of a dataset."""
+    for client_id in client_ids:
+        put_refusal(run_id, client_id, reason[:2000])
+
+
+def started_key(run_id: str, export: str) -> str:
+    """runs/<run>/export-queries/<export>.json: a started query of the run, with the snapshots it reads."""
+    return f"{RUNS_PREFIX}{run_id}/{EXPORT_QUERIES_FOLDER}/{export}.json"
 
 
 def get_slice(run_id: str, client_id: str) -> ClientCosts:

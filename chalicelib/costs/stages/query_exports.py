@@ -7,21 +7,16 @@ go on; an error that is not the export's own (throttling, a 5xx) is raised for t
 
 from __future__ import annotations
 
-from chalicelib.core.constants import EXPORT_QUERIES_FOLDER, RUNS_PREFIX
 from chalicelib.core.errors import AuthorizationError, ConfigurationError, DataValidationError
 from chalicelib.core.settings import get_settings
 from chalicelib.core.store.objects import get_model, put_model
 from chalicelib.costs.export.contracts import ExportPlan, ExportsInput, ExportsState, QueryRef
 from chalicelib.costs.export.declarations import export_named
 from chalicelib.costs.export.run import start_query
-from chalicelib.costs.store import put_refusal
+from chalicelib.costs.store import refuse, started_key
 
 # The export's own problems: its clients are refused with the reason, the run goes on.
 EXPORT_PROBLEMS = (ConfigurationError, DataValidationError, AuthorizationError)
-
-
-def started_key(run_id: str, export: str) -> str:
-    return f"{RUNS_PREFIX}{run_id}/{EXPORT_QUERIES_FOLDER}/{export}.json"
 
 
 def query_exports(event: ExportsInput) -> ExportsState:
@@ -40,10 +35,3 @@ def query_exports(event: ExportsInput) -> ExportsState:
     return ExportsState(run_id=event.run_id, plan_key=event.plan_key, queries=queries, running=bool(queries),
                         checks=0, wait_seconds=get_settings().export_poll_seconds)
 
-
-def refuse(run_id: str, client_ids: list[str], reason: str) -> None:
-    for client_id in client_ids:
-        put_refusal(run_id, client_id, reason[:2000])
-
-
-__all__ = ["query_exports", "refuse", "started_key"]

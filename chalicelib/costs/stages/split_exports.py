@@ -16,8 +16,7 @@ from chalicelib.costs.export.contracts import ExportPlan, SplitInput, SplitResul
 from chalicelib.costs.export.declarations import export_named
 from chalicelib.costs.export.run import StartedQuery, iter_result_slices
 from chalicelib.costs.export.split import REFUSED, ExportClient
-from chalicelib.costs.stages.query_exports import refuse, started_key
-from chalicelib.costs.store import put_refusal, put_slice_json
+from chalicelib.costs.store import put_refusal, put_slice_json, refuse, started_key
 
 WRITERS = 16  # slices written in parallel: 10,000 clients' S3 puts in seconds, not minutes
 
