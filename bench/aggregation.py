@@ -4,7 +4,7 @@
 
 Writes a year of synthetic metrics (one daily run a day with every client: 500 x 366 = 183,000
 client outcomes) to an in-process DynamoDB (moto), then times three aggregations through the
-stage functions the state machine runs (plan, one aggregate_tenant per tenant, publish):
+stage functions the state machine runs (plan, one aggregate_tenants per batch of tenants, publish):
   daily       an ordinary day (yesterday only)
   backfill    the whole range (366 days: every day, week, month and year touched)
   1 January   yesterday, December and the year (the year from the months the backfill wrote)
@@ -119,11 +119,11 @@ def aggregate(run_input: dict[str, Any], name: str, started_at: str) -> dict[str
     """The state machine's path, stage by stage, each as its Lambda runs it."""
     from chalicelib.core.observability import run_stage
     from chalicelib.metrics.blueprint import STAGES
-    from chalicelib.metrics.store import planned_tenants
+    from chalicelib.metrics.store import planned_batches
 
     plan = run_stage(STAGES["plan_aggregation"], {"input": run_input, "execution_name": name, "started_at": started_at})
-    for tenant in planned_tenants(name):  # what the Distributed Map's ItemReader reads
-        run_stage(STAGES["aggregate_tenant"], {"run": plan["run"], "tenant": tenant})
+    for tenants in planned_batches(name):  # what the Distributed Map's ItemReader reads: one child per batch
+        run_stage(STAGES["aggregate_tenants"], {"run": plan["run"], "tenants": tenants})
     return run_stage(STAGES["publish_summaries"], {"run": plan["run"], "tenants_planned": plan["tenants_planned"]})
 
 

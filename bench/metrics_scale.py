@@ -173,6 +173,7 @@ def part_tenants(tenants: int, sample: int = 200) -> None:
     from moto import mock_aws
 
     from bench.metrics_data import seed
+    from chalicelib.core.constants import AGGREGATION_BATCH_TENANTS
     from chalicelib.core.observability import run_stage
     from chalicelib.metrics import store
     from chalicelib.metrics.blueprint import STAGES
@@ -197,28 +198,25 @@ def part_tenants(tenants: int, sample: int = 200) -> None:
                                                        "started_at": "2026-11-19T02:00:00Z"})
         plan_seconds = time.perf_counter() - started
         taken = meter.take()
-        listed = store.planned_tenants(name)
-        object_bytes = len(json.dumps(listed))
+        batches = store.planned_batches(name)
+        listed = [tenant for batch in batches for tenant in batch]
+        object_bytes = len(json.dumps(batches))
         plan_bytes = len(json.dumps(plan))
         print(f"plan: {plan['tenants_planned']:,} tenants listed by {taken['requests'].get('Query', 0)} Queries "
               f"({taken['items_read']:,} items read, {taken['items_read'] / tenants:.2f} per tenant) in {plan_seconds:.1f} s; "
-              f"the Map's items in S3: {object_bytes:,} B; the state it returns: {plan_bytes:,} B "
-              f"(limit {PAYLOAD_LIMIT:,} B)")
-        picked = [listed[0], *listed[1:: max(1, (len(listed) - 1) // sample)][:sample]]
-        rows = []
-        for tenant in picked:
+              f"the Map's items in S3 ({len(batches):,} batches of at most {AGGREGATION_BATCH_TENANTS}): {object_bytes:,} B; "
+              f"the state it returns: {plan_bytes:,} B (limit {PAYLOAD_LIMIT:,} B)")
+        # The deployment alone, then a batch of `sample` clients, each as one Map item runs it.
+        picked = [[listed[0]], listed[1:: max(1, (len(listed) - 1) // sample)][:sample]]
+        for label, tenants in (("deployment *", picked[0]), (f"{len(picked[1])} clients", picked[1])):
             started = time.perf_counter()
-            result = run_stage(STAGES["aggregate_tenant"], {"run": plan["run"], "tenant": tenant})
-            rows.append((tenant, meter.take(), time.perf_counter() - started, len(json.dumps(result))))
-        deployment, clients = rows[0], rows[1:]
-        for label, chosen in (("deployment *", [deployment]), (f"{len(clients)} clients", clients)):
-            n = len(chosen)
-            reads = sum(r[1]["items_read"] for r in chosen) / n
-            queries = sum(r[1]["requests"].get("Query", 0) for r in chosen) / n
-            units = sum(r[1]["write_units"] for r in chosen) / n
-            print(f"aggregate {label:<14} per tenant: {queries:.1f} Queries, {reads:.1f} items read, "
-                  f"{units:.1f} write units, {sum(r[2] for r in chosen) / n * 1000:.0f} ms; "
-                  f"largest result {max(r[3] for r in chosen)} B")
+            result = run_stage(STAGES["aggregate_tenants"], {"run": plan["run"], "tenants": tenants})
+            taken, seconds, n = meter.take(), time.perf_counter() - started, len(tenants)
+            requests = sum(taken["requests"].values())
+            print(f"aggregate {label:<14} per tenant: {taken['requests'].get('Query', 0) / n:.1f} Queries, "
+                  f"{taken['items_read'] / n:.1f} items read, {taken['write_units'] / n:.1f} write units, "
+                  f"{requests / n:.2f} requests ({', '.join(f'{k} {v}' for k, v in sorted(taken['requests'].items()))} "
+                  f"for the batch), {seconds / n * 1000:.0f} ms; the batch's result {len(json.dumps(result))} B")
         for apply_undo in undo:
             apply_undo()
 
@@ -226,7 +224,7 @@ def part_tenants(tenants: int, sample: int = 200) -> None:
 def part_machine(counts: list[int]) -> None:
     from bench.common import quiet_local_aws
     from bench.metrics_data import seed
-    from chalicelib.core.constants import ENV_AGGREGATION_STATE_MACHINE_ARN
+    from chalicelib.core.constants import AGGREGATION_BATCH_TENANTS, ENV_AGGREGATION_STATE_MACHINE_ARN
     from local.aws.cost_explorer.data import CostData
 
     print("\n== machine: the aggregation state machine on the local engine (Distributed Map over S3)")
@@ -248,7 +246,8 @@ def part_machine(counts: list[int]) -> None:
                   f"history: parent {len(parent)} events (limit {HISTORY_LIMIT:,}); largest parent event {payload:,} B "
                   f"(limit {PAYLOAD_LIMIT:,} B)")
     child, worst = child_history_bounds()
-    print(f"a child execution (one tenant): {child} events when it succeeds, at most {worst} with every retry and the "
+    print(f"a child execution (a batch of up to {AGGREGATION_BATCH_TENANTS} tenants): "
+          f"{child} events when it succeeds, at most {worst} with every retry and the "
           f"catch path (counted from the ItemProcessor's states: moto runs Distributed Map items in process and keeps "
           f"no child history); limit {HISTORY_LIMIT:,}")
 

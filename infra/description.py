@@ -226,13 +226,13 @@ DESCRIPTION = Description(
             TableItems("reports", ("dynamodb:Query",), (f"{c.PK_METRIC_ACTIVE_PREFIX}*",)),  # the active markers
             BucketObjects("reports", c.AGGREGATIONS_PREFIX, ("s3:PutObject",), keys=f"*/{c.AGGREGATION_TENANTS_OBJECT}"),
         )),
-        Function("aggregate_tenant", timeout=280, pipeline=True, grants=(
+        Function("aggregate_tenants", timeout=280, pipeline=True, grants=(
             TableItems("reports", ("dynamodb:Query",), (f"{c.PK_METRICS_PREFIX}*", f"{c.PK_SUMMARY_PREFIX}*")),
-            TableItems("reports", ("dynamodb:BatchWriteItem",), (f"{c.PK_SUMMARY_PREFIX}*", c.PK_METRIC_TENANTS)),
-            TableItems("reports", ("dynamodb:PutItem",), (f"{c.PK_AGGREGATION_PREFIX}*",)),
+            TableItems("reports", ("dynamodb:BatchWriteItem",), (f"{c.PK_SUMMARY_PREFIX}*", c.PK_METRIC_TENANTS,
+                                                                  f"{c.PK_AGGREGATION_PREFIX}*")),
         )),
-        Function("record_tenant_failure", timeout=25, pipeline=True, grants=(
-            TableItems("reports", ("dynamodb:PutItem",), (f"{c.PK_AGGREGATION_PREFIX}*",)),
+        Function("record_batch_failure", timeout=25, pipeline=True, grants=(
+            TableItems("reports", ("dynamodb:BatchWriteItem",), (f"{c.PK_AGGREGATION_PREFIX}*",)),
         )),
         Function("publish_summaries", timeout=50, pipeline=True, grants=(
             TableItems("reports", ("dynamodb:Query",), (f"{c.PK_AGGREGATION_PREFIX}*",)),

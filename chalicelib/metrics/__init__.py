@@ -5,7 +5,7 @@ day, week, month and year summaries per client and for the whole deployment.
   blueprint.py     the Lambda functions: one line per stage, the daily schedule, the queue's consumer
   contracts.py     the execution input and each stage's input and result
   stages/          one module per Lambda: apply_metric_events (the queue), plan_aggregation,
-                   aggregate_tenant, record_tenant_failure, publish_summaries
+                   aggregate_tenants, record_batch_failure, publish_summaries
   store.py         day buckets, applied events, summaries, aggregation outcomes
   trigger.py       the schedule's start: one aggregation per day
   calendar.py      which periods a run covers; tally.py, histogram.py, aggregation.py: the figures

@@ -18,9 +18,9 @@ STAGES: dict[str, str] = {}
 _stage = partial(stage_function, bp, STAGES)  # _stage(function name, "module:function")
 
 plan_aggregation = _stage("plan_aggregation", "chalicelib.metrics.stages.plan_aggregation:plan_aggregation")
-aggregate_tenant = _stage("aggregate_tenant", "chalicelib.metrics.stages.aggregate_tenant:aggregate_tenant")
-record_tenant_failure = _stage("record_tenant_failure",
-                               "chalicelib.metrics.stages.record_tenant_failure:record_tenant_failure")
+aggregate_tenants = _stage("aggregate_tenants", "chalicelib.metrics.stages.aggregate_tenants:aggregate_tenants")
+record_batch_failure = _stage("record_batch_failure",
+                              "chalicelib.metrics.stages.record_batch_failure:record_batch_failure")
 publish_summaries = _stage("publish_summaries", "chalicelib.metrics.stages.publish_summaries:publish_summaries")
 
 

@@ -2,8 +2,9 @@
 
   execution input   AggregationInput   {} | {"run_date": D} | {"backfill": true, "start_date": S, "end_date": E}
   PlanAggregation   PlanInput -> PlanOutput {"run": AggregationRun, "items": {bucket, key}, "tenants_planned": n}
-  AggregateTenant   TenantTask -> TenantResult   (one child execution of the Distributed Map per tenant)
-  RecordTenantFailure  TenantFailure -> TenantResult
+  AggregateBatch    TenantBatch -> BatchResult   (one child execution of the Distributed Map per batch of
+                                                 tenants; a tenant's own failure is recorded, not raised)
+  RecordBatchFailure   BatchFailure -> BatchResult (the whole batch failed after its retries)
   PublishSummaries  PublishInput -> the published message (the execution output)
 
 The run travels as a compact spec (dates, not the list of periods): every stage derives the
@@ -15,8 +16,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, Literal
 
-from pydantic import Field, StrictBool
+from pydantic import Field, StrictBool, field_validator
 
+from chalicelib.core.constants import AGGREGATION_BATCH_TENANTS
 from chalicelib.core.executions import CaughtError
 from chalicelib.core.models import IsoDate, StrictModel
 from chalicelib.metrics.calendar import MAX_BACKFILL_DAYS, SummaryPeriod, backfill_periods, scheduled_periods
@@ -75,26 +77,37 @@ class ObjectRef(StrictModel):
 
 
 class PlanOutput(StrictModel):
-    """The tenants themselves are in S3 (`items`, a JSON list the Distributed Map's ItemReader
-    reads): the state carries a key and a count, whatever the number of clients."""
+    """The tenants themselves are in S3 (`items`, a JSON list of batches of tenant ids, each one
+    Map item, that the Distributed Map's ItemReader reads): the state carries a key and a count,
+    whatever the number of clients."""
 
     run: AggregationRun
     items: ObjectRef
     tenants_planned: int = Field(ge=0)
 
 
-class TenantTask(StrictModel):
+class TenantBatch(StrictModel):
+    """One Map item: a batch of tenants the plan wrote together (at most AGGREGATION_BATCH_TENANTS)."""
+
     run: AggregationRun
-    tenant: str = Field(min_length=1)
+    tenants: list[str] = Field(min_length=1, max_length=AGGREGATION_BATCH_TENANTS)
+
+    @field_validator("tenants")
+    @classmethod
+    def _named(cls, tenants: list[str]) -> list[str]:
+        if not all(tenants) or len(set(tenants)) != len(tenants):
+            raise ValueError("tenants: each a non-empty id, each once")
+        return tenants
 
 
-class TenantFailure(TenantTask):
+class BatchFailure(TenantBatch):
     error: CaughtError
 
 
-class TenantResult(StrictModel):
-    tenant: str
-    status: Literal["ok", "failed"]
+class BatchResult(StrictModel):
+    tenants: int = Field(ge=0)
+    ok: int = Field(ge=0)
+    failed: int = Field(ge=0)
     summaries_written: int = 0
 
 

@@ -25,12 +25,12 @@ import hashlib
 import json
 import random
 import time
-from collections.abc import Iterable
 from datetime import date, timedelta
 from typing import Any, Literal
 
 from chalicelib.core.caches import register as register_cache
 from chalicelib.core.constants import (
+    AGGREGATION_BATCH_TENANTS,
     AGGREGATION_TENANTS_OBJECT,
     AGGREGATIONS_PREFIX,
     DEPLOYMENT_TENANT,
@@ -276,14 +276,16 @@ def summary_tenants() -> list[str]:
 
 # ---- writing summaries and aggregation outcomes ---------------------------------------------------
 
-def put_summaries(tenant: str, items: Iterable[dict[str, Any]]) -> int:
-    """Write summary items (deterministic keys: a rerun overwrites) and register the tenant."""
+def put_summaries(items_by_tenant: dict[str, list[dict[str, Any]]]) -> int:
+    """Write summary items (deterministic keys: a rerun overwrites) and register each tenant, for
+    many tenants in one stream of BatchWriteItem requests (25 items each)."""
     written = 0
     with table.translated("write summaries"), table.table().batch_writer(overwrite_by_pkeys=["pk", "sk"]) as writer:
-        for item in items:
-            writer.put_item(Item=item)
-            written += 1
-        writer.put_item(Item={"pk": PK_METRIC_TENANTS, "sk": tenant})
+        for tenant, items in items_by_tenant.items():
+            for item in items:
+                writer.put_item(Item=item)
+                written += 1
+            writer.put_item(Item={"pk": PK_METRIC_TENANTS, "sk": tenant})
     return written
 
 
@@ -292,25 +294,33 @@ def planned_tenants_key(run_id: str) -> str:
 
 
 def put_planned_tenants(run_id: str, tenants: list[str]) -> ObjectRef:
-    """The aggregation Map's items as a JSON list of tenant ids (what its ItemReader reads)."""
+    """The aggregation Map's items: a JSON list of batches (lists of at most AGGREGATION_BATCH_TENANTS
+    tenant ids), what its ItemReader reads; each batch is one child execution."""
     from chalicelib.core.settings import get_settings
     from chalicelib.core.store.objects import put_text
 
-    key = put_text(planned_tenants_key(run_id), json.dumps(tenants), "application/json")
+    size = AGGREGATION_BATCH_TENANTS
+    batches = [tenants[start:start + size] for start in range(0, len(tenants), size)]
+    key = put_text(planned_tenants_key(run_id), json.dumps(batches), "application/json")
     return ObjectRef(bucket=get_settings().bucket_name, key=key)
 
 
-def planned_tenants(run_id: str) -> list[str]:
+def planned_batches(run_id: str) -> list[list[str]]:
     from chalicelib.core.store.objects import get_text
 
-    return list(json.loads(get_text(planned_tenants_key(run_id))))
+    return [list(batch) for batch in json.loads(get_text(planned_tenants_key(run_id)))]
 
 
-def put_tenant_outcome(run_id: str, tenant: str, attrs: dict[str, Any]) -> None:
-    item = {"pk": f"{PK_AGGREGATION_PREFIX}{run_id}", "sk": f"TENANT#{tenant}", "tenant": tenant, **attrs,
+def tenant_outcome_item(run_id: str, tenant: str, attrs: dict[str, Any]) -> dict[str, Any]:
+    return {"pk": f"{PK_AGGREGATION_PREFIX}{run_id}", "sk": f"TENANT#{tenant}", "tenant": tenant, **attrs,
             **table.run_record_expiry()}  # a run's record: kept the stage's run_record_days
-    with table.translated("record tenant outcome"):
-        table.table().put_item(Item=item)
+
+
+def put_tenant_outcomes(run_id: str, outcomes: dict[str, dict[str, Any]]) -> None:
+    """Each tenant's outcome in one aggregation run (BatchWriteItem, 25 a request; reruns overwrite)."""
+    with table.translated("record tenant outcomes"), table.table().batch_writer(overwrite_by_pkeys=["pk", "sk"]) as writer:
+        for tenant, attrs in outcomes.items():
+            writer.put_item(Item=tenant_outcome_item(run_id, tenant, attrs))
 
 
 def tenant_outcomes(run_id: str) -> list[dict[str, Any]]:

@@ -93,8 +93,8 @@ def test_a_metric_event_for_an_unknown_client_makes_no_tenant(metrics_queue):
     """Through the queue handler: an outcome for `ghost` (no config) or `entry[2]` (an invalid config
     entry, stored under its position) counts for the deployment only, with the reason kept."""
     from chalicelib.metrics import store
-    from chalicelib.metrics.contracts import AggregationRun, PlanInput, TenantTask
-    from chalicelib.metrics.stages.aggregate_tenant import aggregate_tenant
+    from chalicelib.metrics.contracts import AggregationRun, PlanInput, TenantBatch
+    from chalicelib.metrics.stages.aggregate_tenants import aggregate_tenants
     from chalicelib.metrics.stages.plan_aggregation import plan_aggregation
 
     client, dynamo = metrics_queue
@@ -117,9 +117,9 @@ def test_a_metric_event_for_an_unknown_client_makes_no_tenant(metrics_queue):
     # the aggregation plans, and writes summaries for, the real tenants only
     plan = plan_aggregation(PlanInput(input={"backfill": True, "start_date": day.isoformat(), "end_date": day.isoformat()},
                                       execution_name="agg-1", started_at=DAY))
-    assert store.planned_tenants("agg-1") == ["*", "alpha", "bravo"] and plan.tenants_planned == 3
-    for tenant in store.planned_tenants("agg-1"):
-        aggregate_tenant(TenantTask(run=AggregationRun.model_validate(plan.run.model_dump()), tenant=tenant))
+    assert store.planned_batches("agg-1") == [["*", "alpha", "bravo"]] and plan.tenants_planned == 3
+    for tenants in store.planned_batches("agg-1"):
+        aggregate_tenants(TenantBatch(run=AggregationRun.model_validate(plan.run.model_dump()), tenants=tenants))
     assert sorted(store.summary_tenants()) == ["*", "alpha", "bravo"]
 
 

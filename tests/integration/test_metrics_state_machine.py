@@ -116,31 +116,61 @@ def test_backfill_covers_every_period_of_the_range_and_bad_ranges_fail_naming_th
         assert field in failed["cause"]
 
 
-def test_a_failing_tenant_is_recorded_and_the_others_go_on(aws):
+def test_a_failing_tenant_is_recorded_and_the_others_of_its_batch_go_on(aws, monkeypatch):
+    """All five tenants are one batch (one child execution): bravo's own failure is recorded for
+    bravo alone, with its category, and the batch writes the other tenants' summaries."""
+    from chalicelib.core.errors import ConfigurationError
+    from chalicelib.metrics import store
+
+    day = _report_run(aws)
+    day_tallies = store.day_tallies
+
+    def fail_bravo(tenant: str, *span: Any) -> Any:
+        if tenant == "bravo":
+            raise ConfigurationError("bravo: injected for the test")
+        return day_tallies(tenant, *span)
+
+    monkeypatch.setattr(store, "day_tallies", fail_bravo)
+    described = _aggregate(aws, {"run_date": (day + timedelta(days=1)).isoformat()}, "with-a-failure")
+    assert described["status"] == "SUCCEEDED", described
+    output = json.loads(described["output"])
+    periods = len(scheduled_periods(day + timedelta(days=1)))
+    assert (output["tenants"], output["tenants_failed"], output["tenants_missing"], output["summaries_written"]) == \
+           (5, 1, 0, 4 * periods)
+    (failed,) = output["failed_tenants"]
+    assert (failed["tenant"], failed["category"], failed["error"]) == ("bravo", "configuration", "ConfigurationError")
+    assert failed["reason"] == "bravo: injected for the test"
+    assert sorted({v["tenant"] for v in read_summaries("daily")}) == ["*", "alpha", "charlie", "paused"]
+
+
+def test_a_batch_that_fails_after_its_retries_records_each_of_its_tenants(aws):
+    """The batch's Lambda itself fails (an error the ASL does not retry): the Catch records every
+    tenant of the batch as failed, with the error's category, and the execution still succeeds."""
     from chalicelib.core.errors import ConfigurationError
 
     day = _report_run(aws)
 
-    def fail_bravo(name: str, event: Any) -> None:
-        if name == "aggregate_tenant" and event.get("tenant") == "bravo":
-            raise ConfigurationError("bravo: injected for the test")
+    def fail_batch(name: str, event: Any) -> None:
+        if name == "aggregate_tenants":
+            raise ConfigurationError("the batch: injected for the test")
 
-    aws.bridge.fault_hook = fail_bravo
-    described = _aggregate(aws, {"run_date": (day + timedelta(days=1)).isoformat()}, "with-a-failure")
+    aws.bridge.fault_hook = fail_batch
+    described = _aggregate(aws, {"run_date": (day + timedelta(days=1)).isoformat()}, "a-batch-fails")
     aws.bridge.fault_hook = None
     assert described["status"] == "SUCCEEDED", described
     output = json.loads(described["output"])
-    periods = len(scheduled_periods(day + timedelta(days=1)))
-    assert (output["tenants"], output["tenants_failed"], output["summaries_written"]) == (5, 1, 4 * periods)
-    assert output["failed_tenants"][0]["tenant"] == "bravo" and output["failed_tenants"][0]["category"] == "configuration"
-    assert sorted({v["tenant"] for v in read_summaries("daily")}) == ["*", "alpha", "charlie", "paused"]
+    assert (output["tenants"], output["tenants_failed"], output["tenants_missing"], output["summaries_written"]) == \
+           (5, 5, 0, 0)
+    assert sorted(f["tenant"] for f in output["failed_tenants"]) == ["*", "alpha", "bravo", "charlie", "paused"]
+    assert {(f["category"], f["reason"]) for f in output["failed_tenants"]} == \
+           {("configuration", "the batch: injected for the test")}
 
 
 def test_each_outcome_is_emitted_once_and_the_map_history_does_not_grow_with_tenants(aws):
     """Through the report machine and the aggregation machine: one metric event per client outcome
     plus the run's end (not one from record_result and another from summarize_run), and the
-    aggregation's own history holds no per-tenant Task events (a Distributed Map: each tenant is a
-    child execution with its own history)."""
+    aggregation's own history holds no per-tenant Task events (a Distributed Map: each batch of
+    tenants is a child execution with its own history)."""
     day = _report_run(aws)  # alpha, bravo, charlie delivered; paused skipped by eligibility
     received = [d for d in aws.poller.deliveries if d.function == "apply_metric_events"]
     assert sum(len(d.message_ids) for d in received) == 4 + 1

@@ -46,8 +46,8 @@ def stage(name: str, event: dict) -> dict:
 def aggregate(run_input: dict, name: str, started_at: str = "2026-11-19T02:00:00Z") -> dict:
     """The state machine's path, stage by stage (the ASL itself runs in test_metrics_state_machine)."""
     plan = stage("plan_aggregation", {"input": run_input, "execution_name": name, "started_at": started_at})
-    for tenant in store.planned_tenants(name):  # the Distributed Map's ItemReader reads this object
-        stage("aggregate_tenant", {"run": plan["run"], "tenant": tenant})
+    for tenants in store.planned_batches(name):  # the Distributed Map's ItemReader reads this object
+        stage("aggregate_tenants", {"run": plan["run"], "tenants": tenants})
     return stage("publish_summaries", {"run": plan["run"], "tenants_planned": plan["tenants_planned"]})
 
 
