@@ -117,6 +117,58 @@ def apply_event(event: ClientOutcome | RunEnd, unknown_client: str | None = None
 
 
 MAX_CONFLICT_RETRIES = 4  # then the record fails and SQS delivers it again (the batch item failure)
+MAX_TRANSACTION_ITEMS = 100  # DynamoDB's limit for one TransactWriteItems
+
+
+def apply_events_together(events: list[tuple[ClientOutcome | RunEnd, str | None]]) -> bool:
+    """Several events (each with its `unknown_client` reason or None) in ONE TransactWriteItems:
+    each event's applied record, as apply_event writes it, and each day bucket they change ONCE,
+    with the ADDs of every event that changes it summed and the highest of their maxima. A batch of
+    the queue (10 events) is one request instead of ten, and the deployment shards two events
+    share are one update.
+
+    All or nothing, as one event's transaction is: a redelivered event (its record exists), a
+    maximum already higher, a conflict or any other failure cancels the whole write, nothing is
+    counted, and False tells the caller to apply the events one by one (apply_event tells those
+    cases apart). True when every event was applied."""
+    if len(events) < 2:
+        return False
+    records = [_applied_record(event, unknown) for event, unknown in events]
+    buckets: dict[tuple[str, date], tuple[dict[str, Any], dict[str, int]]] = {}
+    for event, unknown in events:
+        for bucket, adds, maxima in bucket_changes(event, known_client=not unknown):
+            summed, highest = buckets.setdefault((bucket, event.day), ({}, {}))
+            for name, value in adds.items():
+                summed[name] = summed.get(name, 0) + value
+            for name, value in maxima.items():
+                highest[name] = max(value, highest.get(name, value))
+    for (bucket, day), (_, highest) in buckets.items():
+        for name, value in list(highest.items()):
+            if value <= _known_maxima.get((bucket, day, name), -1):
+                del highest[name]
+    if len(records) + len(buckets) > MAX_TRANSACTION_ITEMS:
+        return False
+    keys = list(buckets)
+    for _ in range(1 + len(keys)):  # each retry drops the maxima of at least one bucket
+        updates = [_bucket_update(bucket, day, *buckets[bucket, day]) for bucket, day in keys]
+        try:
+            table.transact_write([*records, *updates])
+        except Exception as exc:  # noqa: BLE001 - nothing was written
+            failed = table.cancelled_items(exc)
+            if not failed or min(failed) < len(records):
+                return False  # a record exists (a redelivery), a conflict, any failure: one by one
+            for index in failed:  # a maximum already higher: learn it, write without it
+                bucket, day = keys[index - len(records)]
+                for name, value in buckets[bucket, day][1].items():
+                    _learn_maximum(bucket, day, name, value)
+                buckets[bucket, day][1].clear()
+            continue
+        for bucket, day in keys:
+            for name, value in buckets[bucket, day][1].items():
+                _learn_maximum(bucket, day, name, value)
+        return True
+    return False
+
 CONFLICT_BACKOFF_SECONDS = 0.02
 
 

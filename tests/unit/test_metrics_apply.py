@@ -13,7 +13,7 @@ from chalicelib.core.metric_events import METRIC_EVENT
 from chalicelib.metrics import store
 from chalicelib.metrics.histogram import bin_attribute, bin_index
 from chalicelib.metrics.stages.apply_metric_events import apply_metric_record
-from chalicelib.metrics.tally import Tally
+from chalicelib.metrics.tally import Tally, bucket_changes
 from tests.metrics_support import project_table, sample_runs
 
 TENANTS = ["*", "alpha", "bravo", "charlie", "paused"]
@@ -279,3 +279,28 @@ def test_a_transaction_conflict_on_a_shared_bucket_is_written_again(monkeypatch,
         assert store.apply_event(event) == "duplicate"
         (day,) = store.day_tallies("*", *DAYS).values()
     assert len(conflicts) == 2 and day.clients_delivered == 1
+
+
+def test_a_batch_applied_together_is_one_transaction_and_counts_as_applying_one_by_one(monkeypatch):
+    """The queue's batches (up to 10 events; here 4) in one TransactWriteItems each, the buckets
+    exactly as one by one; a batch holding an event already applied is refused whole and counts nothing."""
+    events = sample_runs()
+    with project_table() as table:
+        for event in events:
+            store.apply_event(event)
+        one_by_one = _buckets(table)
+    requests: list[int] = []
+    transact_write = store.table.transact_write
+    monkeypatch.setattr(store.table, "transact_write", lambda items: (requests.append(len(items)), transact_write(items))[1])
+    with project_table() as table:
+        batches = [events[start:start + 4] for start in range(0, len(events), 4)]
+        assert all(store.apply_events_together([(event, None) for event in batch]) for batch in batches)
+        assert _buckets(table) == one_by_one
+        # each event's record, and each bucket once however many of the batch's events it counts; a
+        # batch whose maximum was already higher (alpha's, from run-a) is written again without it
+        buckets = [{(bucket, event.day) for event in batch for bucket, _, _ in bucket_changes(event)} for batch in batches]
+        sizes = [len(batch) + len(changed) for batch, changed in zip(batches, buckets, strict=True)]
+        assert len(batches) == 3 and requests in ([sizes[0], sizes[1], sizes[1], sizes[2]], sizes)
+        assert sum(sizes) < sum(1 + len(bucket_changes(event)) for event in events)
+        assert not store.apply_events_together([(events[0], None), (events[1], None)])
+        assert _buckets(table) == one_by_one
