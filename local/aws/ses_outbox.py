@@ -15,6 +15,17 @@ from typing import Any
 from botocore.awsrequest import AWSResponse
 
 
+class SentEmail(dict):  # type: ignore[type-arg]
+    """One captured email's facts; its `raw` bytes are read from the .eml written for it when asked
+    for (`email["raw"]`), not kept: a run of N clients held N whole messages, attachments included,
+    in memory until it ended."""
+
+    def __missing__(self, key: str) -> Any:
+        if key == "raw":
+            return Path(self["path"]).read_bytes()
+        raise KeyError(key)
+
+
 class SesOutbox:
     def __init__(self, out_dir: Path) -> None:
         self.out_dir = out_dir
@@ -48,7 +59,7 @@ class SesOutbox:
         path.write_bytes(raw)
         parsed_message = BytesHeaderParser(policy=default_policy).parsebytes(raw)  # the subject only: headers suffice
         with self._lock:
-            (self.notifications if tags.get("notification_id") else self.sent).append({
+            (self.notifications if tags.get("notification_id") else self.sent).append(SentEmail({
                 "message_id": message_id,
                 "client_id": client_id,
                 "to": request.get("Destination", {}).get("ToAddresses", []),
@@ -57,8 +68,7 @@ class SesOutbox:
                                   for field in ("ToAddresses", "CcAddresses", "BccAddresses")),
                 "subject": str(parsed_message["Subject"]),
                 "path": path,
-                "raw": raw,
-            })
+            }))
         return AWSResponse("http://127.0.0.1/ses", 200, {}, None), {"MessageId": message_id}
 
     def install(self, session: Any) -> Callable[[], None]:
