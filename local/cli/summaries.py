@@ -37,7 +37,11 @@ def read_summaries(period_type: str | None = None, client_id: str | None = None)
     from chalicelib.metrics.aggregation import summary_view
 
     tenants = [client_id] if client_id else store.summary_tenants()
-    views = [summary_view(item) for tenant in tenants for item in store.summaries(tenant, period_type)]
+    return in_order([summary_view(item) for tenant in tenants for item in store.summaries(tenant, period_type)])
+
+
+def in_order(views: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Deployment first, then by tenant, period type and start."""
     order = {"daily": 0, "weekly": 1, "monthly": 2, "yearly": 3}
     return sorted(views, key=lambda v: (v["tenant"] != "*", v["tenant"], order[v["period_type"]], v["period_start"]))
 

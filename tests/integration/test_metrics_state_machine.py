@@ -181,3 +181,16 @@ def test_each_outcome_is_emitted_once_and_the_map_history_does_not_grow_with_ten
     assert len(scheduled) == 2, [e["type"] for e in events]  # PlanAggregation and PublishSummaries only
     assert any(e["type"] == "MapRunStarted" for e in events)
     assert json.loads(described["output"])["tenants"] == 5
+
+
+def test_the_local_run_reads_the_summaries_from_the_in_process_table_as_a_query_per_tenant_does(aws):
+    """summaries.json of `python -m local run` comes from one pass over the in-process table: the
+    same views, in the same order, as read by key (the tenant index, then a Query per tenant)."""
+    from local.cli.run import _stored_summaries
+
+    day = _report_run(aws)
+    described = _aggregate(aws, {"backfill": True, "start_date": day.isoformat(), "end_date": day.isoformat()}, "local-read")
+    assert described["status"] == "SUCCEEDED", described
+    by_key = read_summaries()
+    assert len(by_key) == 5 * 4  # five tenants; the day, its week, month and year
+    assert _stored_summaries(aws) == by_key
