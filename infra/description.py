@@ -219,8 +219,9 @@ DESCRIPTION = Description(
             # the event id) + the day buckets (ADD, and SET of the maxima it raises)
             TableItems("reports", ("dynamodb:PutItem",), (f"{c.PK_METRIC_EVENT_PREFIX}*", f"{c.PK_METRIC_ACTIVE_PREFIX}*")),
             TableItems("reports", ("dynamodb:UpdateItem",), (f"{c.PK_METRICS_PREFIX}*",)),
-            # is the outcome's client a client? (an unknown id is counted for the deployment only)
-            TableItems("reports", ("dynamodb:GetItem",), (c.PK_CLIENTS,)),
+            # is the outcome's client a client? (an unknown id is counted for the deployment only;
+            # a batch's ids asked at once)
+            TableItems("reports", ("dynamodb:GetItem", "dynamodb:BatchGetItem"), (c.PK_CLIENTS,)),
         )),
         Function("plan_aggregation", timeout=110, pipeline=True, grants=(
             TableItems("reports", ("dynamodb:Query",), (f"{c.PK_METRIC_ACTIVE_PREFIX}*",)),  # the active markers

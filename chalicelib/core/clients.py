@@ -97,6 +97,34 @@ def is_stored(client_id: str) -> bool:
     return _stored_config(client_id) is not None
 
 
+MAX_BATCH_GET_KEYS = 100  # DynamoDB's limit per BatchGetItem
+MAX_UNPROCESSED_ROUNDS = 5  # keys DynamoDB left unprocessed are asked again this many times, then each alone
+
+
+def stored_ids(client_ids: Sequence[str]) -> set[str]:
+    """Which of `client_ids` have a config (valid or not) stored: is_stored for many ids, in
+    BatchGetItem requests of 100 keys reading the keys only (not the configs)."""
+    from chalicelib.core import aws
+    from chalicelib.core.store import table
+
+    ids = list(dict.fromkeys(client_ids))
+    found: set[str] = set()
+    for start in range(0, len(ids), MAX_BATCH_GET_KEYS):
+        request: dict[str, Any] = {table.table_name(): {
+            "Keys": [{"pk": {"S": PK_CLIENTS}, "sk": {"S": client_id}} for client_id in ids[start:start + MAX_BATCH_GET_KEYS]],
+            "ProjectionExpression": "sk"}}
+        for _ in range(MAX_UNPROCESSED_ROUNDS):
+            with table.translated("read client config keys"):
+                reply = aws.client("dynamodb").batch_get_item(RequestItems=request)
+            found.update(item["sk"]["S"] for items in reply.get("Responses", {}).values() for item in items)
+            request = reply.get("UnprocessedKeys") or {}
+            if not request:
+                break
+        for keys in request.values():  # still unprocessed after the rounds: one GetItem each
+            found.update(key["sk"]["S"] for key in keys["Keys"] if is_stored(key["sk"]["S"]))
+    return found
+
+
 # ---- the rules --------------------------------------------------------------------------------------
 
 

@@ -25,6 +25,7 @@ import hashlib
 import json
 import random
 import time
+from collections.abc import Collection, Iterable
 from datetime import date, timedelta
 from typing import Any, Literal
 
@@ -238,7 +239,7 @@ def _forget_known_clients() -> None:
     _known_clients.clear()
 
 
-def unknown_client_reason(client_id: str) -> str | None:
+def unknown_client_reason(client_id: str, absent: Collection[str] = ()) -> str | None:
     """None when `client_id` is a client (a valid id with a config stored under it), else why not.
     Outcomes of anything else (an invalid config entry stored under its position, `entry[3]`; a
     deleted client; a forged message) are counted for the deployment only and never make a tenant."""
@@ -249,10 +250,26 @@ def unknown_client_reason(client_id: str) -> str | None:
         return None
     if not CLIENT_ID_PATTERN.fullmatch(client_id):
         return f"{client_id[:80]!r} is not a valid client id"
-    if not clients.is_stored(client_id):
+    if client_id in absent or not clients.is_stored(client_id):  # absent: just asked (learn_known_clients)
         return f"no client config is stored under {client_id!r}"
     _known_clients.add(client_id)
     return None
+
+
+def learn_known_clients(client_ids: Iterable[str]) -> set[str]:
+    """Ask at once which of these ids (those not yet known, valid) are clients: one BatchGetItem for
+    a batch of the queue instead of a GetItem per new client in unknown_client_reason. Returns the
+    ids asked that have no config (for unknown_client_reason's `absent`)."""
+    from chalicelib.core import clients
+    from chalicelib.core.models import CLIENT_ID_PATTERN
+
+    asked = [client_id for client_id in dict.fromkeys(client_ids)
+             if client_id not in _known_clients and CLIENT_ID_PATTERN.fullmatch(client_id)]
+    if not asked:
+        return set()
+    stored = clients.stored_ids(asked)
+    _known_clients.update(stored)
+    return set(asked) - stored
 
 
 def _raise_maximum(key: dict[str, str], name: str, value: int) -> None:

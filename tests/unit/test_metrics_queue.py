@@ -48,3 +48,37 @@ def test_a_batch_that_all_fails_is_retried_whole(chalice_client):
                        "report_type": "weekly", "had_failures": "maybe"})
     with pytest.raises(Exception, match="All records failed"):
         _batch(chalice_client, [body, "[]"])
+
+
+def test_a_batch_asks_which_of_its_clients_are_clients_at_once(chalice_client, monkeypatch):
+    """Through the queue handler: the clients of a batch are looked up with one BatchGetItem (keys
+    only), not one GetItem each; a stored client gets its tenant, an unknown id counts for the
+    deployment only, and the ids stay known for the next batch."""
+    import boto3
+
+    from chalicelib.core import aws
+    from tests.metrics_support import run_events
+
+    table = boto3.resource("dynamodb").Table(ENV["TABLE_NAME"])
+    for client_id in ("alpha", "bravo"):
+        table.put_item(Item={"pk": "CLIENTS", "sk": client_id, "config": json.dumps({"client_id": client_id})})
+    calls: list[str] = []
+    from chalicelib.core.store import table as project_table
+
+    for client in (aws.client("dynamodb"), project_table.table().meta.client):  # the stages use both
+        client.meta.events.register("before-call.dynamodb.*", lambda model, **_: calls.append(model.name))
+    events = run_events("run-q", DAY, [{"client_id": "alpha", "status": "completed"},
+                                       {"client_id": "bravo", "status": "skipped"},
+                                       {"client_id": "ghost", "status": "completed"}])
+    _, reply = _batch(chalice_client, [event.model_dump_json() for event in events])
+    assert reply == {"batchItemFailures": []}
+    assert calls.count("BatchGetItem") == 1 and "GetItem" not in calls and calls.count("TransactWriteItems") == 1
+    day = DAY.date()
+    assert sorted(store.active_tenants(day, day.replace(day=day.day + 1))) == ["alpha", "bravo"]
+    deployment = store.day_tallies("*", day, day.replace(day=day.day + 1))[day]
+    assert (deployment.clients_delivered, deployment.clients_skipped, deployment.clients_unknown) == (2, 1, 1)
+    calls.clear()
+    again = run_events("run-r", DAY, [{"client_id": "alpha", "status": "completed"},
+                                      {"client_id": "bravo", "status": "completed"}])
+    _batch(chalice_client, [event.model_dump_json() for event in again])
+    assert "BatchGetItem" not in calls and "GetItem" not in calls

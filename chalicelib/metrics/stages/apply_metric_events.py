@@ -38,7 +38,8 @@ def _apply_together(records: list[dict[str, Any]]) -> set[str]:
     if len(parsed) < 2:
         return set()
     try:
-        events = [(event, _unknown_reason(event)) for _, event in parsed]
+        absent = store.learn_known_clients(event.client_id for _, event in parsed if isinstance(event, ClientOutcome))
+        events = [(event, _unknown_reason(event, absent)) for _, event in parsed]
     except Exception:  # noqa: BLE001 - the client check failed: each record retries it alone
         return set()
     return {message_id for message_id, _ in parsed} if store.apply_events_together(events) else set()
@@ -52,9 +53,9 @@ def apply_metric_record(body: str) -> str:
     return store.apply_event(event, unknown_client=_unknown_reason(event))
 
 
-def _unknown_reason(event: ClientOutcome | RunEnd) -> str | None:
+def _unknown_reason(event: ClientOutcome | RunEnd, absent: set[str] | None = None) -> str | None:
     """Why the event's client is not a client (logged), or None (a known client, or a run end)."""
-    unknown = store.unknown_client_reason(event.client_id) if isinstance(event, ClientOutcome) else None
+    unknown = store.unknown_client_reason(event.client_id, absent or ()) if isinstance(event, ClientOutcome) else None
     if unknown:
         from chalicelib.core.observability import logger
 
