@@ -338,3 +338,38 @@ def detach_moto_event_source_mappings() -> None:
         for backend in regions.values():
             for queue in backend.queues.values():
                 queue.lambda_event_source_mappings.clear()
+
+
+# ---- memory ---------------------------------------------------------------------------------------
+
+
+def lazy_moto_batch() -> None:
+    """moto's Step Functions engine imports `moto.batch.utils` (for the Batch task integration, which
+    nothing here uses), and the package `moto.batch` imports its models, EC2's with them: about 55 MB
+    of EC2 instance-type tables loaded into every local run. Here the package is registered as a
+    lazy one before anything imports it: its submodules load from the same folder as before, and
+    the first attribute asked of the package itself (`batch_backends`, when Batch is used) imports its
+    models as the real `__init__` does. Nothing to undo: the package behaves the same, only later.
+    A no-op once moto.batch is imported."""
+    import importlib
+    import importlib.util
+    import sys
+
+    if "moto.batch" in sys.modules:
+        return
+    spec = importlib.util.find_spec("moto.batch")
+    if spec is None or not spec.submodule_search_locations:
+        return
+    package = types.ModuleType("moto.batch")
+    package.__path__ = list(spec.submodule_search_locations)
+    package.__spec__ = spec
+    package.__file__ = spec.origin
+
+    def models_attribute(name: str) -> Any:  # the real __init__: `from .models import batch_backends`
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return getattr(importlib.import_module("moto.batch.models"), name)
+
+    package.__getattr__ = models_attribute  # type: ignore[attr-defined]  # PEP 562: asked when missing
+    sys.modules["moto.batch"] = package
+    sys.modules["moto"].batch = package  # type: ignore[attr-defined]  # as an import binds a submodule

@@ -32,6 +32,7 @@ from local.aws.moto_patches import (
     exact_number_arithmetic,
     fast_sqs_clock,
     item_scoped_transactions,
+    lazy_moto_batch,
     partition_queries,
     reuse_engine_lambda_clients,
     scale_retry_sleeps,
@@ -361,6 +362,7 @@ class LocalAWS(LocalRuntime):
         from moto import mock_aws
 
         self.set_env(CREDENTIALS)
+        lazy_moto_batch()  # about 55 MB of EC2 tables the engine would load for nothing
         self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
         self._mock.start()
         # moto warns on every parse that it does not enforce ToleratedFailurePercentage (our children

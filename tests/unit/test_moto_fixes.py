@@ -138,3 +138,26 @@ def test_concurrent_writers_of_one_s3_key_all_succeed_and_the_last_wins() -> Non
             assert body in {f'{{"writer": {n}}}'.encode() for n in range(4)}
     finally:
         undo()
+
+
+def test_the_lazy_batch_package_keeps_ec2_out_until_batch_is_used() -> None:
+    """lazy_moto_batch: the engine's import of moto.batch.utils no longer loads EC2's tables, and
+    moto.batch still answers as the real package when Batch is used (in a fresh interpreter: this
+    one may have imported moto.batch already)."""
+    import subprocess
+    import sys
+
+    script = (
+        "import sys\n"
+        "from local.aws.moto_patches import lazy_moto_batch\n"
+        "lazy_moto_batch()\n"
+        "import moto.stepfunctions.parser.models\n"  # what the engine imports, moto.batch.utils with it
+        "assert 'moto.batch.utils' in sys.modules, 'the engine no longer imports moto.batch.utils'\n"
+        "assert 'moto.ec2' not in sys.modules, 'EC2 loaded'\n"
+        "import moto.batch\n"
+        "from moto.batch.models import batch_backends\n"
+        "assert moto.batch.batch_backends is batch_backends\n"
+        "assert 'moto.ec2.models.instance_types' in sys.modules\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
