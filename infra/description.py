@@ -165,7 +165,6 @@ DESCRIPTION = Description(
             # Its own artefacts only (message.eml, which deliver trusts as the envelope, is render's),
             # and the payer organizations' account names cached once per run.
             BucketObjects("reports", RUNS, ("s3:PutObject",), keys=f"*/*/{c.COSTS_ARTEFACT}"),
-            BucketObjects("reports", RUNS, ("s3:PutObject",), keys=f"*/*/{c.CONTEXT_ARTEFACT}"),
             BucketObjects("reports", RUNS, ("s3:GetObject", "s3:PutObject"), keys=f"*/{c.ORGANIZATIONS_CACHE}/*"),
             # an export client's dataset, or why it has none (chalicelib/costs/store.py)
             BucketObjects("reports", RUNS, ("s3:GetObject",), keys=f"*/*/{c.COST_SOURCE_ARTEFACT}"),

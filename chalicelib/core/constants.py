@@ -105,9 +105,8 @@ ENV_SCRAPE_STATE_MACHINE_ARN = "SCRAPE_STATE_MACHINE_ARN"
 ENV_SCRAPE_ALERT_TOPIC_ARN = "SCRAPE_ALERT_TOPIC_ARN"
 ENV_SCRAPE_CRITICAL_TOPIC_ARN = "SCRAPE_CRITICAL_TOPIC_ARN"
 ENV_SEC_USER_AGENT = "SEC_USER_AGENT"  # "Company contact@domain": SEC fair access; scrapers refuse to run without
-COSTS_ARTEFACT = "costs.json"  # runs/<run>/<client>/costs.json: what collect_costs writes for render
+COSTS_ARTEFACT = "costs.json"  # runs/<run>/<client>/costs.json: what collect_costs writes for render (dataset, context)
 COST_SOURCE_ARTEFACT = "costs-source.json"  # runs/<run>/<client>/costs-source.json: the client's ClientCosts slice
-CONTEXT_ARTEFACT = "context.json"  # runs/<run>/<client>/context.json: trend, forecast, the why, names
 ON_DEMAND_RUN_PREFIX = "on-demand-"  # run id of report_pdf's renders: runs/on-demand-<time>-<id>/...
 ORGANIZATIONS_CACHE = "organizations"  # runs/<run>/organizations/<payer account>.json: names, once per run
 

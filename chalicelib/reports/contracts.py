@@ -175,11 +175,10 @@ class RunSummary(StrictModel):
 
 class CollectCostsResult(StrictModel):
     """$.collected: where collect wrote the CostDataset and the ReportContext (trend, forecast, why),
-    or why there is no report (the HasCostData choice sends the branch straight to RecordSuccess when
-    `skip_reason` is a string)."""
+    one object, or why there is no report (the HasCostData choice sends the branch straight to
+    RecordSuccess when `skip_reason` is a string)."""
 
     data_key: str | None = None
-    context_key: str | None = None
     skip_reason: str | None = None
     ce_requests: int  # every Cost Explorer request of the client: main pages and the extra ones
     started_at: datetime | None = None  # when the client's branch began (its duration metric)
@@ -188,8 +187,7 @@ class CollectCostsResult(StrictModel):
 class CostsToRender(StrictModel):
     """$.collected as RenderReport reads it: HasCostData sends only branches with data its way."""
 
-    data_key: str
-    context_key: str | None = None  # None: collected without a context (render shows no trend)
+    data_key: str  # the CollectedReport: the dataset and its context
     skip_reason: str | None = None
     ce_requests: int
     started_at: datetime | None = None

@@ -5,7 +5,7 @@ run's artefacts, in the reports bucket.
                                               that decides whether a period's report is due
   RUN#<run_id>       / META | CLIENT#<id>     a run and its per-client records
   RUNS               / <started_at>#<run_id>  run history, newest last
-  s3://<bucket>/runs/<run_id>/<client_id>/<name>  a run's artefacts (costs, context, the rendered
+  s3://<bucket>/runs/<run_id>/<client_id>/<name>  a run's artefacts (the costs with their context, the rendered
                                               report, the MIME message); runs/<run_id>/eligible.json
                                               holds the Distributed Map's items. States pass these
                                               keys, never the bodies (256 KB payload limit).

@@ -373,3 +373,96 @@ def lazy_moto_batch() -> None:
     package.__getattr__ = models_attribute  # type: ignore[attr-defined]  # PEP 562: asked when missing
     sys.modules["moto.batch"] = package
     sys.modules["moto"].batch = package  # type: ignore[attr-defined]  # as an import binds a submodule
+# ---- Per-request costs that do not depend on the request ------------------------------------------
+# Each of these is computed by moto (or by the engine) anew for every request, from inputs that do not
+# change while a local AWS runs; each patch computes it once per input and answers the same value.
+
+
+def cached_backend_urls() -> Callable[[], None]:
+    """moto's request router rebuilds a backend's URL table for every request (`BaseBackend.urls`), and
+    for S3 it first reloads the `moto.s3.urls` module (twice), so a custom S3 endpoint set in the
+    environment is seen: a tenth of each S3 call's CPU here. The table depends only on the backend's
+    class and on the two environment variables moto reads for it (MOTO_S3_CUSTOM_ENDPOINTS,
+    MOTO_ENABLE_ISO_REGIONS): computed once per those, the same table. Returns the function that
+    undoes it (idempotent when nested)."""
+    import os
+
+    from moto.core.base_backend import BaseBackend
+
+    current = BaseBackend.__dict__["urls"]
+    if getattr(current.fget, "_cached", False):
+        return lambda: None
+    cache: dict[tuple[Any, ...], Any] = {}
+    lock = threading.Lock()
+
+    def urls(self: Any) -> Any:
+        key = (type(self), os.environ.get("MOTO_S3_CUSTOM_ENDPOINTS"), os.environ.get("MOTO_ENABLE_ISO_REGIONS"))
+        table = cache.get(key)
+        if table is None:
+            table = current.fget(self)
+            with lock:
+                cache[key] = table
+        return table
+
+    urls._cached = True  # type: ignore[attr-defined]
+    BaseBackend.urls = property(urls)  # type: ignore[assignment,method-assign]
+    return lambda: setattr(BaseBackend, "urls", current)
+
+
+def cached_response_method_names() -> Callable[[], None]:
+    """moto finds the handler of every request by listing its response class's functions with
+    `inspect.getmembers` (hundreds of attributes, each request). The list depends only on the class:
+    one listing per class. A class's functions replaced in place (atomic_dynamodb's locks) keep their
+    names, so the list stays right. Returns the function that undoes it (idempotent when nested)."""
+    import moto.core.responses as responses
+
+    original = responses.method_names_from_class
+    if getattr(original, "_cached", False):
+        return lambda: None
+    cache: dict[Any, list[str]] = {}
+
+    def method_names_from_class(clazz: Any) -> list[str]:
+        names = cache.get(clazz)
+        if names is None:
+            names = cache[clazz] = original(clazz)
+        return list(names)
+
+    method_names_from_class._cached = True  # type: ignore[attr-defined]
+    responses.method_names_from_class = method_names_from_class
+    return lambda: setattr(responses, "method_names_from_class", original)
+
+
+def cached_json_paths() -> Callable[[], None]:
+    """The Step Functions engine parses each JSONPath of the ASL (InputPath, ItemSelector's `.$`
+    values, ResultPath...) every time a state reads it, building a new jsonpath parser (its grammar
+    tables) each time: about a twentieth of a local run's execution. A parsed path is only read by
+    `find` and `update_or_create` (the data changes, never the path): parsed once per path string.
+    Returns the function that undoes it (idempotent when nested)."""
+    from moto.stepfunctions.parser.asl.component.common.path import result_path
+    from moto.stepfunctions.parser.asl.utils import json_path
+
+    modules = (json_path, result_path)
+    originals = [module.parse for module in modules]
+    if getattr(originals[0], "_cached", False):
+        return lambda: None
+
+    def cached(parse: Callable[[str], Any]) -> Callable[[str], Any]:
+        parsed: dict[str, Any] = {}
+
+        def parse_once(path: str) -> Any:
+            expression = parsed.get(path)
+            if expression is None:
+                expression = parsed[path] = parse(path)
+            return expression
+
+        parse_once._cached = True  # type: ignore[attr-defined]
+        return parse_once
+
+    for module, parse in zip(modules, originals, strict=True):
+        module.parse = cached(parse)
+
+    def undo() -> None:
+        for module, parse in zip(modules, originals, strict=True):
+            module.parse = parse
+
+    return undo

@@ -591,3 +591,33 @@ def test_usage_type_and_region_group_and_filter(fake_aws_env):
         uninstall()
     groups = {tuple(g["Keys"]): g["Metrics"]["UnblendedCost"]["Amount"] for g in answer["ResultsByTime"][0]["Groups"]}
     assert groups == {("BoxUsage:m5.xlarge", "us-east-1"): "7", ("EU-BoxUsage:m5.large", "eu-west-1"): "3"}
+
+
+@pytest.mark.parametrize("cost_filter", [
+    {"Dimensions": {"Key": "LINKED_ACCOUNT", "Values": [A1, B1]}},
+    {"And": [{"Dimensions": {"Key": "LINKED_ACCOUNT", "Values": [A1, A2]}},
+             {"Not": {"Dimensions": {"Key": "RECORD_TYPE", "Values": ["Credit", "Tax"]}}}]},
+    {"And": [{"Dimensions": {"Key": "LINKED_ACCOUNT", "Values": [A1, A2]}},
+             {"Dimensions": {"Key": "LINKED_ACCOUNT", "Values": [A2, B1]}}]},
+    {"And": [{"Dimensions": {"Key": "LINKED_ACCOUNT", "Values": [A1, B1]}},
+             {"Or": [{"Dimensions": {"Key": "LINKED_ACCOUNT", "Values": [A1]}},
+                     {"Dimensions": {"Key": "SERVICE", "Values": [S3]}}]},
+             {"Dimensions": {"Key": "SERVICE", "Values": [EC2, S3, "Tax"]}}]},
+    {"Or": [{"Dimensions": {"Key": "LINKED_ACCOUNT", "Values": [A1]}}, {"Dimensions": {"Key": "SERVICE", "Values": [LAMBDA]}}]},
+    {"Not": {"Dimensions": {"Key": "LINKED_ACCOUNT", "Values": [A1]}}},
+])
+def test_rows_read_through_the_account_index_are_the_rows_the_whole_filter_matches(cost_filter):
+    """The emulator asks of an indexed row only what the index does not guarantee: the sums are the
+    ones a scan of every row with the whole Filter gives, for each shape of Filter."""
+    from local.aws.cost_explorer.query import aggregate, parse_request
+
+    data = CostData.from_rows(ROWS)
+    query = parse_request({"TimePeriod": {"Start": "2026-10-01", "End": "2026-10-20"}, "Granularity": "MONTHLY",
+                           "Metrics": ["UnblendedCost"], "GroupBy": GROUP_BY, "Filter": cost_filter})
+    answered = {key: total.amount for key, total in aggregate(data, query, query.start, query.end).items()}
+    scanned: dict[tuple[str, str], Decimal] = {}
+    for row in data.rows:
+        if query.start <= row.date < query.end and query.predicate(row):
+            key = (row.service, row.account_id)
+            scanned[key] = scanned.get(key, Decimal(0)) + row.amount
+    assert scanned and answered == scanned

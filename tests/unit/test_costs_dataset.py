@@ -124,6 +124,25 @@ def test_a_cost_explorer_answer_naming_another_account_is_refused():
         reader.read_window(config, request, ce=Leaky())
 
 
+def test_an_amount_beyond_any_bill_is_refused_naming_its_group_account_and_day():
+    class Huge:
+        def get_cost_and_usage(self, **request):
+            keys = ["222222222222", "Usage"] if request["GroupBy"][0]["Key"] == "LINKED_ACCOUNT" else ["Amazon S3", "Usage"]
+            return {"ResultsByTime": [{"TimePeriod": {"Start": "2026-11-05", "End": "2026-11-06"}, "Estimated": False,
+                                       "Groups": [{"Keys": keys,
+                                                   "Metrics": {"UnblendedCost": {"Amount": "1e16", "Unit": "USD"}}}]}]}
+
+    window = Period(start=date(2026, 11, 5), end=date(2026, 11, 6))
+    several = _config(["111111111111", "222222222222"])
+    with pytest.raises(DataValidationError, match=r"amount 1E\+16 for linked account 222222222222, record type Usage "
+                                                  r"on 2026-11-05 is too large"):
+        reader.read_window(several, CostWindowRequest(client_id="acme", window=window, detail="account"), ce=Huge())
+    one = _config(["111111111111"])
+    with pytest.raises(DataValidationError, match=r"for account 111111111111, service Amazon S3, record type Usage "
+                                                  r"on 2026-11-05 is too large"):
+        reader.read_window(one, CostWindowRequest(client_id="acme", window=window), window, ce=Huge())
+
+
 def _costs(rows: list[CostRow], client_id: str = "acme") -> ClientCosts:
     return ClientCosts(client_id=client_id, source="export", export="focus", metric="UnblendedCost", currency="USD",
                        granularity="DAILY", window=Period(start=date(2026, 11, 1), end=date(2026, 11, 20)), rows=rows,

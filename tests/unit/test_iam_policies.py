@@ -73,12 +73,12 @@ def test_deliver_may_send_only_from_the_allowed_sender_domains(stage):
 
 @pytest.mark.parametrize("stage", STAGES)
 def test_collect_costs_may_write_only_its_own_artefact_and_assume_only_payer_roles(stage):
-    from chalicelib.core.constants import CONTEXT_ARTEFACT, COSTS_ARTEFACT, ORGANIZATIONS_CACHE, PAYER_ROLE_NAME_PREFIX
+    from chalicelib.core.constants import COSTS_ARTEFACT, ORGANIZATIONS_CACHE, PAYER_ROLE_NAME_PREFIX
 
     statements = _policy(stage, "collect_costs")
     puts = [s for s in statements if "s3:PutObject" in _as_list(s["Action"])]
-    # its artefacts (the costs, the report context) and the run's cache of payer account names
-    allowed = (f"/runs/*/*/{COSTS_ARTEFACT}", f"/runs/*/*/{CONTEXT_ARTEFACT}", f"/runs/*/{ORGANIZATIONS_CACHE}/*")
+    # its artefact (the costs with the report context, one object) and the run's cache of payer account names
+    allowed = (f"/runs/*/*/{COSTS_ARTEFACT}", f"/runs/*/{ORGANIZATIONS_CACHE}/*")
     resources = [r for s in puts for r in s["Resource"]]
     assert sorted(r[r.index("/runs/"):] for r in resources) == sorted(allowed), puts
     assert not any(r.endswith(("message.eml", "runs/*")) for s in puts for r in s["Resource"])

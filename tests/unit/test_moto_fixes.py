@@ -161,3 +161,78 @@ def test_the_lazy_batch_package_keeps_ec2_out_until_batch_is_used() -> None:
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
+
+
+def _every_backend_url_table() -> dict[str, Any]:
+    from moto.backends import get_backend
+    from moto.core import DEFAULT_ACCOUNT_ID
+
+    tables = {}
+    for service in ("s3", "dynamodb", "sqs", "sesv2", "stepfunctions", "sns", "sts"):
+        regions = get_backend(service)[DEFAULT_ACCOUNT_ID]
+        backend = regions["us-east-1"] if "us-east-1" in regions else regions["aws"]
+        tables[service] = backend.urls
+    return tables
+
+
+def test_cached_backend_url_tables_are_moto_s_own_and_follow_a_custom_s3_endpoint(monkeypatch: pytest.MonkeyPatch) -> None:
+    from local.aws.moto_patches import cached_backend_urls
+
+    monkeypatch.delenv("MOTO_S3_CUSTOM_ENDPOINTS", raising=False)
+    expected = _every_backend_url_table()
+    undo = cached_backend_urls()
+    try:
+        assert cached_backend_urls()() is None  # nested: the outer install stays
+        assert _every_backend_url_table() == expected
+        assert _every_backend_url_table()["s3"] is _every_backend_url_table()["s3"]  # computed once
+        # The one input moto reloads its S3 routes for: a custom endpoint is routed as moto routes it.
+        monkeypatch.setenv("MOTO_S3_CUSTOM_ENDPOINTS", "http://objects.example.test:9000")
+        with_endpoint = _every_backend_url_table()["s3"]
+        assert any("objects.example.test" in url for url in with_endpoint)
+    finally:
+        undo()
+    assert _every_backend_url_table()["s3"] == with_endpoint  # undone: moto's own answer, the same table
+    monkeypatch.delenv("MOTO_S3_CUSTOM_ENDPOINTS")
+    assert _every_backend_url_table() == expected
+
+
+def test_cached_response_method_names_are_moto_s_listing() -> None:
+    import moto.core.responses as responses
+    from moto.dynamodb.responses import DynamoHandler
+    from moto.s3.responses import S3Response
+    from moto.sqs.responses import SQSResponse
+
+    from local.aws.moto_patches import cached_response_method_names
+
+    classes = (DynamoHandler, S3Response, SQSResponse)
+    expected = [responses.method_names_from_class(c) for c in classes]
+    undo = cached_response_method_names()
+    try:
+        assert [responses.method_names_from_class(c) for c in classes] == expected
+        assert [responses.method_names_from_class(c) for c in classes] == expected  # from the cache
+        assert "put_item" in expected[0] and "receive_message" in expected[2]
+    finally:
+        undo()
+    assert not getattr(responses.method_names_from_class, "_cached", False)
+
+
+def test_cached_json_paths_answer_what_the_engine_s_parser_answers() -> None:
+    from moto.stepfunctions.parser.asl.utils import json_path
+
+    from local.aws.moto_patches import cached_json_paths
+
+    data = {"run": {"run_id": "r1", "periods": [{"start": "a"}, {"start": "b"}]}, "items": [1, 2, 3], "x": None}
+    paths = ["$", "$.run", "$.run.run_id", "$.run.periods[1].start", "$.run.periods[*].start", "$.items[0]",
+             "$.items[1:]", "$.x"]
+    expected = [json_path.extract_json(path, data) for path in paths]
+    undo = cached_json_paths()
+    try:
+        assert cached_json_paths()() is None  # nested
+        for _ in range(2):  # parsed, then from the cache
+            assert [json_path.extract_json(path, data) for path in paths] == expected
+        with pytest.raises(json_path.NoSuchJsonPathError):
+            json_path.extract_json("$.missing", data)
+    finally:
+        undo()
+    assert not getattr(json_path.parse, "_cached", False)
+    assert expected[2] == "r1" and expected[4] == ["a", "b"]  # the cases are not vacuous

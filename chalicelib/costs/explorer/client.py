@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -60,8 +60,9 @@ def pages(ce: Any, request: dict[str, Any], max_pages: int = MAX_PAGES) -> Itera
     raise DataValidationError(f"Cost Explorer returned more than {max_pages} pages; refusing to continue")
 
 
-def amount_of(metrics: dict[str, Any], metric: str, where: str = "") -> tuple[Decimal, str]:
-    """A group's amount and currency, refused when missing, non-finite or beyond any real bill."""
+def amount_of(metrics: dict[str, Any], metric: str, where: str | Callable[[], str] = "") -> tuple[Decimal, str]:
+    """A group's amount and currency, refused when missing, non-finite or beyond any real bill. `where`
+    (or the function that says it: built only for an error, not for each of a page's groups) names the group."""
     try:
         value = metrics[metric]
         amount = Decimal(str(value["Amount"]))
@@ -70,6 +71,7 @@ def amount_of(metrics: dict[str, Any], metric: str, where: str = "") -> tuple[De
     if not amount.is_finite():
         raise DataValidationError(f"Cost Explorer returned a non-finite {metric} amount")
     if abs(amount) >= MAX_AMOUNT:
+        where = where() if callable(where) else where
         raise DataValidationError(f"Cost Explorer amount {amount} {where} is too large to report (the limit is "
                                   f"{MAX_AMOUNT:,.0f}): check the cost data")
     return amount, str(value.get("Unit") or "USD")

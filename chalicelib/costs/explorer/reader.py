@@ -127,10 +127,8 @@ def _add_page(config: ClientConfig, request: dict[str, Any], page: dict[str, Any
             if account not in allowed:
                 # Tenant isolation: never let another client's account into this dataset.
                 raise DataValidationError(f"Cost Explorer returned account {account} outside the client's accounts")
-            where = "for " + ", ".join(f"{k.lower().replace('_', ' ')} {v}" for k, v in found.items()) + f" on {day.isoformat()}"
-            if "LINKED_ACCOUNT" not in found:
-                where = f"for account {account}, " + where[len("for "):]
-            amount, unit = amount_of(group["Metrics"], config.cost_metric, where)
+            amount, unit = amount_of(group["Metrics"], config.cost_metric,
+                                     lambda found=found, account=account, day=day: _group_place(found, account, day))
             record_type = found.get("RECORD_TYPE", "")
             answer.currencies.add(unit)
             answer.rows.append(CostRow(
@@ -138,6 +136,14 @@ def _add_page(config: ClientConfig, request: dict[str, Any], page: dict[str, Any
                 category=category_of(record_type) if "RECORD_TYPE" in found else USAGE,
                 charge_type=record_type, usage_type=found.get("USAGE_TYPE", ""), region=found.get("REGION", ""),
                 amount=amount, estimated=estimated))
+
+
+def _group_place(found: dict[str, str], account: str, day: date) -> str:
+    """Where a group is, for an error message: "for linked account 1234..., service X on 2026-11-02"."""
+    where = "for " + ", ".join(f"{k.lower().replace('_', ' ')} {v}" for k, v in found.items()) + f" on {day.isoformat()}"
+    if "LINKED_ACCOUNT" not in found:
+        where = f"for account {account}, " + where[len("for "):]
+    return where
 
 
 def read_window(config: ClientConfig, request: CostWindowRequest, services_in: Period | None = None,

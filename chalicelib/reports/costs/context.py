@@ -91,6 +91,14 @@ class ReportContext(StrictModel):
         return self.totals if self.usage_totals is None else self.usage_totals
 
 
+class CollectedReport(StrictModel):
+    """What collect writes to S3 for render, in one object (one PUT, one GET per client): the
+    client's CostDataset and the ReportContext computed from the same dataset."""
+
+    dataset: CostDataset
+    context: ReportContext
+
+
 # ---- the dataset a report reads --------------------------------------------------------------------
 
 

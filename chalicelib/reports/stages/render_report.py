@@ -7,12 +7,11 @@ from chalicelib.core.branding import brand_for
 from chalicelib.core.email import build_message
 from chalicelib.core.metrics import publish
 from chalicelib.core.models import ClientConfig
-from chalicelib.core.periods import report_granularity
 from chalicelib.core.settings import get_settings
 from chalicelib.reports import rendering, store
-from chalicelib.reports.contracts import CostDataset, RenderReportInput, RenderReportResult
+from chalicelib.reports.contracts import RenderReportInput, RenderReportResult
 from chalicelib.reports.costs.analysis import analyze
-from chalicelib.reports.costs.context import ReportContext
+from chalicelib.reports.costs.context import CollectedReport
 from chalicelib.reports.costs.insights import build_insights
 from chalicelib.reports.rendering.change_alert import change_notification, report_link
 from chalicelib.reports.rendering.digest import digest_notification
@@ -22,12 +21,10 @@ ATTACHMENT_CONTENT_TYPES = {"xlsx": "application/vnd.openxmlformats-officedocume
 
 
 def render(task: RenderReportInput) -> RenderReportResult:
-    dataset = store.get_model(task.collected.data_key, CostDataset)
+    collected = store.get_model(task.collected.data_key, CollectedReport)
+    dataset, context = collected.dataset, collected.context
     report = analyze(dataset)
     config = dataset.client
-    context_key = task.collected.context_key
-    context = store.get_model(context_key, ReportContext) if context_key else ReportContext(
-        granularity=report_granularity(report.report_type))
     insights = build_insights(report, context, config.change_alert, config.budget_for("monthly"))
     brand = brand_for(task.client_id, config.branding)  # a missing or bad logo: the deployment's look, never a failure
     rendered = rendering.render_report(report, insights, list(config.attachments), brand, local_time_note(config))

@@ -130,6 +130,27 @@ def _compile_tag_filter(tag: Any, path: str) -> Predicate:
     return lambda row: row.tag(key) in wanted
 
 
+def index_residual(expression: Mapping[str, Any]) -> Predicate | None:
+    """The part of a valid Filter that rows drawn from the (day, account) index for its accounts do not
+    already satisfy: a LINKED_ACCOUNT Dimensions filter, alone or as an operand of a top-level And, holds
+    for every such row (they are read for the intersection of the And's account sets), so it is not asked
+    again of each row. None: every row of the index matches."""
+    def account_only(item: Any) -> bool:
+        return (isinstance(item, Mapping) and [k for k in _EXPRESSION_ROOTS if item.get(k) is not None] == ["Dimensions"]
+                and item["Dimensions"].get("Key") == "LINKED_ACCOUNT")
+
+    if account_only(expression):
+        return None
+    if expression.get("And") is not None:
+        rest = [compile_filter(item)[0] for item in expression["And"] if not account_only(item)]
+        if not rest:
+            return None
+        if len(rest) == 1:
+            return rest[0]
+        return lambda row: all(p(row) for p in rest)
+    return compile_filter(expression)[0]
+
+
 @dataclass(frozen=True)
 class Query:
     start: date
@@ -137,10 +158,12 @@ class Query:
     granularity: str
     metrics: tuple[str, ...]
     group_by: tuple[str, ...]
-    predicate: Predicate | None
+    predicate: Predicate | None  # the whole Filter (None: no Filter)
     accounts: frozenset[str] | None
     fingerprint: str
     group_definitions: list[dict[str, str]] = field(default_factory=list)
+    # What a row read from the index for `accounts` must still satisfy (index_residual); None: nothing.
+    residual: Predicate | None = None
 
 
 def _canonical(params: Mapping[str, Any]) -> str:
@@ -197,11 +220,14 @@ def parse_request(params: Mapping[str, Any]) -> Query:
 
     predicate: Predicate | None = None
     accounts: frozenset[str] | None = None
+    residual: Predicate | None = None
     if params.get("Filter") is not None:
         predicate, accounts = compile_filter(params["Filter"])
+        residual = index_residual(params["Filter"]) if accounts is not None else predicate
 
     fingerprint = hashlib.sha256(_canonical(params).encode()).hexdigest()[:24]
-    return Query(start, end, granularity, tuple(metrics), tuple(keys), predicate, accounts, fingerprint, definitions)
+    return Query(start, end, granularity, tuple(metrics), tuple(keys), predicate, accounts, fingerprint, definitions,
+                 residual)
 
 
 def time_buckets(start: date, end: date, granularity: str) -> list[tuple[date, date]]:
@@ -232,6 +258,18 @@ def _group_key(name: str) -> Callable[[CostRow], str]:
     return lambda row: row[index]
 
 
+def _groups_key(group_by: tuple[str, ...]) -> Callable[[CostRow], tuple[str, ...]]:
+    """A row's group key: the tuple of what each GroupBy entry reads from it."""
+    if not any(name.startswith(_TAG_GROUP) for name in group_by):
+        indexes = tuple(DIMENSION_FIELD[name] for name in group_by)
+        if len(indexes) == 2:
+            first, second = indexes
+            return lambda row: (row[first], row[second])
+        return lambda row: tuple(row[i] for i in indexes)
+    readers = [_group_key(name) for name in group_by]
+    return lambda row: tuple(read(row) for read in readers)
+
+
 class Sum:
     """One group of one bucket: cost, currency, usage quantity and its unit (None once units mix)."""
 
@@ -250,16 +288,16 @@ class Sum:
 
 def aggregate(data: CostData, query: Query, start: date, end: date) -> dict[tuple[str, ...], Sum]:
     """The sums of one time bucket [start, end), by group key (the key is () when not grouped)."""
-    readers = [_group_key(name) for name in query.group_by]
+    key_of = _groups_key(query.group_by)
     sums: dict[tuple[str, ...], Sum] = {}
-    predicate = query.predicate
+    predicate = query.residual  # rows_for reads the index for query.accounts: the rest of the Filter
     day = start
     with localcontext(_EXACT):
         while day < end:
             for row in data.rows_for(day, query.accounts):
                 if predicate is not None and not predicate(row):
                     continue
-                key = tuple(read(row) for read in readers)
+                key = key_of(row)
                 total = sums.get(key)
                 if total is None:
                     sums[key] = Sum(row.amount, row.currency, row.usage_quantity, row.usage_unit)

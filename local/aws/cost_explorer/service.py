@@ -148,14 +148,23 @@ class LocalCostExplorer:
     def get_cost_and_usage(self, **params: Any) -> dict:
         """Answer like AWS or raise CostExplorerError (the hook turns it into a ClientError)."""
         accounts_logged: tuple[str, ...] | None = None
+        try:  # parsed once: its accounts are logged (a request refused is billed and logged too)
+            query: Query | None = parse_request(params)
+            refused: CostExplorerError | None = None
+        except CostExplorerError as error:
+            query, refused = None, error
         try:
-            if params.get("Filter") is not None:
-                _, accounts = compile_filter(params["Filter"])
-                accounts_logged = tuple(sorted(accounts)) if accounts is not None else None
+            if query is not None:
+                accounts = query.accounts
+            else:
+                accounts = compile_filter(params["Filter"])[1] if params.get("Filter") is not None else None
+            accounts_logged = tuple(sorted(accounts)) if accounts is not None else None
         except CostExplorerError:
             accounts_logged = None
         self._count(params, accounts_logged)
-        query = parse_request(params)
+        if query is None:
+            assert refused is not None
+            raise refused
         result = self._answer(query, params.get("NextPageToken"))
         with self._lock:
             self._succeeded += 1
