@@ -72,6 +72,8 @@ class AwsCallCounter:
         return getattr(self._owner, "depth", 0) > 0
 
     def __call__(self, model: Any = None, params: Any = None, context: Any = None, **_: Any) -> None:
+        if isinstance(context, dict) and context.get("is_presign_request"):
+            return None  # botocore signs a URL locally: no request is made or billed until someone opens it
         service = model.service_model.endpoint_prefix if model is not None else "?"
         service = {"email": "sesv2", "states": "stepfunctions"}.get(service, service)
         operation = model.name if model is not None else "?"
