@@ -5,7 +5,8 @@ python -m bench.cold_import [--repeat 5] [--aim 1.6] [--top 10] [--only NAME ...
 What Lambda imports for a function before its first invocation returns: Chalice's generated entry
 imports `app` (app.py and every blueprint it registers); the handler's body then imports what it
 runs: a stage function's handler calls `run_stage`, which imports its own few modules and the stage
-module named in the blueprint line ("module:function"); a trigger or queue handler imports the
+module named in the blueprint line ("module:function"), whose function then imports what its body
+and the functions of its module it calls import; a trigger or queue handler imports the
 modules named in its body. `function_imports()` lists those modules per function, read from the
 code (the blueprints' STAGES tables and the handlers' source), never written out by hand.
 
@@ -72,6 +73,25 @@ def _imports_in(functions: Iterable[Callable[..., Any]]) -> list[str]:
     return modules
 
 
+def _first_call_imports(target: str) -> list[str]:
+    """The imports in a stage function's body and in the bodies of the functions of its own module
+    it calls (by name, transitively): what its first call loads (deliver_report's idempotency)."""
+    module_name, _, function_name = target.partition(":")
+    module = importlib.import_module(module_name)
+    tree = ast.parse(inspect.getsource(module))
+    defined = {node.name: node for node in tree.body if isinstance(node, ast.FunctionDef)}
+    seen: list[str] = []
+    pending = [function_name]
+    while pending:
+        name = pending.pop()
+        if name in seen or name not in defined:
+            continue
+        seen.append(name)
+        pending += [node.func.id for node in ast.walk(defined[name])
+                    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)]
+    return _imports_in(getattr(module, name) for name in seen)
+
+
 def stage_targets() -> dict[str, str]:
     """Function name -> "module:function" from every blueprint's STAGES table."""
     targets: dict[str, str] = {}
@@ -99,7 +119,7 @@ def function_imports() -> dict[str, list[str]]:
             function = function.__wrapped__
         modules = ["app", *_imports_in([function])]
         if name in stages:
-            modules += [*runtime, stages[name].partition(":")[0]]
+            modules += [*runtime, stages[name].partition(":")[0], *_first_call_imports(stages[name])]
         found[name] = list(dict.fromkeys(modules))
     return found
 
