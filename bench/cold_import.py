@@ -5,9 +5,9 @@ python -m bench.cold_import [--repeat 5] [--aim 1.6] [--top 10] [--only NAME ...
 What Lambda imports for a function before its first invocation returns: Chalice's generated entry
 imports `app` (app.py and every blueprint it registers); the handler's body then imports what it
 runs: a stage function's handler calls `run_stage`, which imports its own few modules and the stage
-module named in the blueprint line ("module:function"), whose function then imports what its body
-and the functions of its module it calls import; a trigger or queue handler imports the
-modules named in its body. `function_imports()` lists those modules per function, read from the
+module named in the blueprint line ("module:function"); a trigger or queue handler imports the
+function it calls. The function called then imports what its body and the functions of its own
+module it calls import (every branch). `function_imports()` lists those modules per function, read from the
 code (the blueprints' STAGES tables and the handlers' source), never written out by hand.
 
 Each function is measured in a fresh interpreter: `import boto3` (the SDK every function uses),
@@ -74,12 +74,15 @@ def _imports_in(functions: Iterable[Callable[..., Any]]) -> list[str]:
 
 
 def _first_call_imports(target: str) -> list[str]:
-    """The imports in a stage function's body and in the bodies of the functions of its own module
-    it calls (by name, transitively): what its first call loads (deliver_report's idempotency)."""
+    """The imports in a function's body and in the bodies of the functions of its own module it
+    calls (by name, transitively): what its first call loads (deliver_report's idempotency). Every
+    branch counts, so a function whose branches import different writers is counted with all of them."""
     module_name, _, function_name = target.partition(":")
     module = importlib.import_module(module_name)
     tree = ast.parse(inspect.getsource(module))
     defined = {node.name: node for node in tree.body if isinstance(node, ast.FunctionDef)}
+    if function_name not in defined:
+        return []
     seen: list[str] = []
     pending = [function_name]
     while pending:
@@ -90,6 +93,14 @@ def _first_call_imports(target: str) -> list[str]:
         pending += [node.func.id for node in ast.walk(defined[name])
                     if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)]
     return _imports_in(getattr(module, name) for name in seen)
+
+
+def _functions_imported_in(function: Callable[..., Any]) -> list[tuple[str, str]]:
+    """(module, name) of each `from chalicelib... import name` in the function's body."""
+    tree = ast.parse(textwrap.dedent(inspect.getsource(function)))
+    return [(node.module, alias.name) for node in ast.walk(tree)
+            if isinstance(node, ast.ImportFrom) and node.level == 0 and (node.module or "").startswith("chalicelib.")
+            for alias in node.names]
 
 
 def stage_targets() -> dict[str, str]:
@@ -103,7 +114,8 @@ def stage_targets() -> dict[str, str]:
 
 def function_imports() -> dict[str, list[str]]:
     """Function name -> the modules Lambda imports for it up to its first call: `app`, then the
-    imports in its handler's body, then (a stage function) run_stage's and its stage module."""
+    imports in its handler's body and the first-call imports of what it calls, then (a stage
+    function) run_stage's, its stage module and its stage function's first-call imports."""
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
     from app import app
@@ -118,6 +130,9 @@ def function_imports() -> dict[str, list[str]]:
         while hasattr(function, "__wrapped__"):
             function = function.__wrapped__
         modules = ["app", *_imports_in([function])]
+        # a trigger's or consumer's body imports the function it calls: that function's first call too
+        for module, called in _functions_imported_in(function):
+            modules += _first_call_imports(f"{module}:{called}")
         if name in stages:
             modules += [*runtime, stages[name].partition(":")[0], *_first_call_imports(stages[name])]
         found[name] = list(dict.fromkeys(modules))
