@@ -18,7 +18,12 @@ boto3 and the venv's libraries are: an edited module would otherwise be compiled
 function's figure is the median of --repeat runs; its ratio the median of its runs' ratios to the
 baseline run beside each. For every function over the aim, `python -X importtime` of the same
 imports says where the time goes: the packages and modules loaded on top of boto3, by their own
-(self) time, with their cumulative time.
+(self) time, with their cumulative time (importtime's self times also catch the interpreter's
+garbage collections, which land in whichever module is importing when one runs).
+
+The floors (FLOORS) are timed the same way: what a function of each kind imports before any module
+of ours (app.py, pydantic with one model built, Powertools; the batch utility for a queue consumer,
+jinja2 for the report renderer). No function of that kind can go under its floor.
 """
 
 from __future__ import annotations
@@ -139,6 +144,16 @@ def function_imports() -> dict[str, list[str]]:
     return found
 
 
+# What every function of a kind imports before any module of ours: the floor under its ratio.
+FLOORS = {
+    "floor: a trigger": ["app", "bench.cold_floor"],
+    "floor: a stage function": ["app", "bench.cold_floor", "aws_lambda_powertools"],
+    "floor: a queue consumer": ["app", "aws_lambda_powertools.utilities.batch", "bench.cold_floor",
+                                "aws_lambda_powertools"],
+    "floor: render_report": ["app", "bench.cold_floor", "aws_lambda_powertools", "jinja2"],
+}
+
+
 def _run(modules: list[str], importtime: bool = False) -> subprocess.CompletedProcess[str]:
     flags = ["-X", "importtime"] if importtime else []
     return subprocess.run([sys.executable, *flags, "-c", _TIMER, json.dumps(modules)], cwd=ROOT,
@@ -208,11 +223,14 @@ def main(argv: list[str] | None = None) -> int:
     functions = function_imports()
     if args.only:
         functions = {name: modules for name, modules in functions.items() if name in args.only}
-    baseline, seconds, ratios = measure(functions, args.repeat)
+    baseline, seconds, ratios = measure({**FLOORS, **functions}, args.repeat)
     print(f"import boto3 alone: median {statistics.median(baseline) * 1000:.0f} ms CPU "
           f"(min {min(baseline) * 1000:.0f}, max {max(baseline) * 1000:.0f}; {len(baseline)} fresh interpreters, "
           f"one before each function's; load average {os.getloadavg()[0]:.1f})")
     print(f"{'function':22} {'CPU ms':>7} {'ratio':>6}  aim {args.aim}x")
+    for name, modules in FLOORS.items():
+        print(f"  {name:28} {statistics.median(seconds[name]) * 1000:7.0f} {statistics.median(ratios[name]):5.2f}x  "
+              f"({', '.join(modules)})")
     over: list[str] = []
     for name, modules in functions.items():
         ratio = statistics.median(ratios[name])
@@ -223,7 +241,7 @@ def main(argv: list[str] | None = None) -> int:
             over.append(name)
             for line in profile_lines(modules, args.top):
                 print(line)
-    worst = max(statistics.median(values) for values in ratios.values())
+    worst = max(statistics.median(ratios[name]) for name in functions)
     print(f"worst ratio {worst:.2f}x (aim <= {args.aim}x); {len(over)} of {len(functions)} functions over the aim")
     return 0
 
