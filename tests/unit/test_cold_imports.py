@@ -80,6 +80,15 @@ def test_a_heavy_utility_is_loaded_only_by_the_functions_that_use_it(loaded: dic
     assert loading <= ONLY_IN[package], f"{package} loaded by {sorted(loading - ONLY_IN[package])}"
 
 
+def test_a_function_that_always_uses_a_utility_loads_it_with_its_module(loaded: dict[str, frozenset[str]]) -> None:
+    """What a function needs on every call is imported with its stage module, so its cold start (and
+    the bench's figure) includes it: the renderer's jinja2, the consumers' batch utility."""
+    assert "jinja2" in loaded["render_report"]
+    assert "aws_lambda_powertools.utilities.batch" in loaded["notify_consumer"]
+    assert "aws_lambda_powertools.utilities.batch" in loaded["apply_metric_events"]
+    assert "aws_lambda_powertools.utilities.idempotency" in loaded["deliver_report"]
+
+
 def test_no_function_loads_what_it_imports_only_on_demand(loaded: dict[str, frozenset[str]]) -> None:
     offenders = {name: sorted(m for m in modules if any(_under(m, package) for package in NEVER))
                  for name, modules in loaded.items()}
