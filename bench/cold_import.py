@@ -17,10 +17,11 @@ then its modules; the baseline is `import boto3` alone in a fresh interpreter, r
 boto3 and the venv's libraries are: an edited module would otherwise be compiled in every run. A
 function's figure is the median of --repeat runs; its ratio the median of its runs' ratios to the
 baseline run beside each. For every function over the aim, `python -X importtime` of the same
-imports says where the time goes: the packages and modules loaded on top of boto3, by their own
-(self) time, with their cumulative time. The profile runs with the cyclic garbage collector off: a
-full collection (10 to 45 ms here, over every object boto3 and pydantic made) would otherwise be
-counted as the self time of whichever module happened to be importing; the timed runs keep it on.
+imports (three fresh interpreters, each module's median) says where the time goes: the packages
+and modules loaded on top of boto3, by their own (self) time, with their cumulative time. It runs
+with the cyclic garbage collector off: a full collection (10 to 45 ms here, over every object boto3
+and pydantic made) would otherwise be counted as the self time of whichever module happened to be
+importing; the timed runs keep it on.
 
 The floors (FLOORS) are timed the same way: what a function of each kind imports before any module
 of ours (app.py, pydantic with one model built, Powertools; the batch utility for a queue consumer,
@@ -185,8 +186,15 @@ def _group(module: str) -> str:
     return module if module.split(".")[0] in {"chalicelib", "app"} else module.split(".")[0]
 
 
-def profile_lines(modules: list[str], top: int) -> list[str]:
-    rows = imported_after_boto3(modules)
+def profile_lines(modules: list[str], top: int, runs: int = 3) -> list[str]:
+    """The profile of `runs` fresh interpreters, each module's median (one run on a shared machine
+    can charge a preempted moment to any module)."""
+    samples: dict[str, list[tuple[int, int]]] = {}
+    for _ in range(runs):
+        for module, own, cum, _ in imported_after_boto3(modules):
+            samples.setdefault(module, []).append((own, cum))
+    rows = [(module, int(statistics.median(o for o, _ in values)), int(statistics.median(c for _, c in values)), 0)
+            for module, values in samples.items()]
     total = sum(row[1] for row in rows)
     by_group: Counter[str] = Counter()
     for module, own, _, _ in rows:
