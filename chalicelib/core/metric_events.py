@@ -19,7 +19,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, TypeAdapter
+from pydantic import ConfigDict, Field, TypeAdapter
 
 from chalicelib.core.amounts import StoredAmount
 from chalicelib.core.constants import ENV_METRICS_QUEUE_URL
@@ -58,7 +58,8 @@ class RunEnd(_Event):
 
 
 MetricEvent = Annotated[ClientOutcome | RunEnd, Field(discriminator="kind")]
-METRIC_EVENT: TypeAdapter[ClientOutcome | RunEnd] = TypeAdapter(MetricEvent)
+# defer_build: built on the first event validated (the metrics consumer), not in every function that sends one.
+METRIC_EVENT: TypeAdapter[ClientOutcome | RunEnd] = TypeAdapter(MetricEvent, config=ConfigDict(defer_build=True))
 
 
 def _milliseconds(start: object, end: object) -> int | None:

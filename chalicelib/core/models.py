@@ -33,7 +33,7 @@ from chalicelib.core.constants import (  # noqa: F401 - REPORT_TYPES is re-expor
     REPORT_TYPES,
     ReportType,
 )
-from chalicelib.core.email import has_control_chars
+from chalicelib.core.text import has_control_chars  # not core.email: the stdlib email package is a cold-start cost
 
 ClientStatus = Literal["ACTIVE", "PAUSED", "DISABLED"]
 CostMetric = Literal["UnblendedCost", "AmortizedCost", "NetAmortizedCost", "BlendedCost"]

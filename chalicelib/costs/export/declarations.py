@@ -10,7 +10,7 @@ import json
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import Field, TypeAdapter, ValidationError, field_validator
+from pydantic import ConfigDict, Field, TypeAdapter, ValidationError, field_validator
 
 from chalicelib.core.errors import ConfigurationError
 from chalicelib.core.models import CostSourceName, StrictModel
@@ -57,7 +57,8 @@ class ExportDeclaration(StrictModel):
         return self.prefix.rstrip("/").rsplit("/", 1)[-1]
 
 
-_DECLARATIONS = TypeAdapter(list[ExportDeclaration])
+# defer_build: built when a stage first reads the declarations (export clients only), not at import.
+_DECLARATIONS = TypeAdapter(list[ExportDeclaration], config=ConfigDict(defer_build=True))
 
 
 @lru_cache(maxsize=4)

@@ -3,16 +3,28 @@
 Security: every string from a client config or from Cost Explorer (client name, service names,
 account ids) is untrusted. The HTML template is autoescaped and never uses `|safe` on data; the
 CSV neutralises spreadsheet formulas; the subject goes through the one header sanitiser.
+
+The names below are imported from their modules when first asked for: a function that needs one
+writer (report_pdf's PDF through view.py and pdf.py) does not load jinja2 with this package.
 """
 
-from chalicelib.reports.rendering.csv_export import CSV_HEADER, build_csv, csv_filename
-from chalicelib.reports.rendering.html import HTML_BUDGET_BYTES, MAX_HTML_SERVICES
-from chalicelib.reports.rendering.jinja import TEMPLATES, environment
-from chalicelib.reports.rendering.report import RenderedReport, render_report
-from chalicelib.reports.rendering.subject import SUBJECT_MAX, build_subject
-from chalicelib.reports.rendering.wording import alert_lines, alert_text
+from __future__ import annotations
 
-__all__ = [
-    "CSV_HEADER", "HTML_BUDGET_BYTES", "MAX_HTML_SERVICES", "SUBJECT_MAX", "TEMPLATES", "RenderedReport",
-    "alert_lines", "alert_text", "build_csv", "build_subject", "csv_filename", "environment", "render_report",
-]
+from importlib import import_module
+from typing import Any
+
+_HOMES = {
+    "CSV_HEADER": "csv_export", "build_csv": "csv_export", "csv_filename": "csv_export",
+    "HTML_BUDGET_BYTES": "html", "MAX_HTML_SERVICES": "html",
+    "TEMPLATES": "jinja", "environment": "jinja",
+    "RenderedReport": "report", "render_report": "report",
+    "SUBJECT_MAX": "subject", "build_subject": "subject",
+    "alert_lines": "wording", "alert_text": "wording",
+}
+__all__ = sorted(_HOMES)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _HOMES:
+        return getattr(import_module(f"{__name__}.{_HOMES[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -8,13 +8,14 @@ from chalicelib.core.email import build_message
 from chalicelib.core.metrics import publish
 from chalicelib.core.models import ClientConfig
 from chalicelib.core.settings import get_settings
-from chalicelib.reports import rendering, store
+from chalicelib.reports import store
 from chalicelib.reports.contracts import RenderReportInput, RenderReportResult
 from chalicelib.reports.costs.analysis import analyze
 from chalicelib.reports.costs.context import CollectedReport
 from chalicelib.reports.costs.insights import build_insights
 from chalicelib.reports.rendering.change_alert import change_notification, report_link
 from chalicelib.reports.rendering.digest import digest_notification
+from chalicelib.reports.rendering.report import render_report
 
 ATTACHMENT_CONTENT_TYPES = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                             "pdf": "application/pdf"}
@@ -27,7 +28,7 @@ def render(task: RenderReportInput) -> RenderReportResult:
     config = dataset.client
     insights = build_insights(report, context, config.change_alert, config.budget_for("monthly"))
     brand = brand_for(task.client_id, config.branding)  # a missing or bad logo: the deployment's look, never a failure
-    rendered = rendering.render_report(report, insights, list(config.attachments), brand, local_time_note(config))
+    rendered = render_report(report, insights, list(config.attachments), brand, local_time_note(config))
 
     def key(name: str) -> str:
         return store.artefact_key(task.run.run_id, task.client_id, name)

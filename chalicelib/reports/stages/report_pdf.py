@@ -80,9 +80,7 @@ register(presigning_client.cache_clear)  # a reset forgets the client; registeri
 
 
 def render_one(report: Any, insights: Any, fmt: str, attachments: list[str]) -> bytes:
-    """Only the asked-for writer is imported (ReportLab or XlsxWriter, never both)."""
-    from chalicelib.reports.rendering.html import render_html
-    from chalicelib.reports.rendering.subject import build_subject
+    """Only the asked-for writer is imported (ReportLab, XlsxWriter or jinja2, never two)."""
     from chalicelib.reports.rendering.view import build_view
 
     view = build_view(report, insights, attachments)
@@ -94,4 +92,7 @@ def render_one(report: Any, insights: Any, fmt: str, attachments: list[str]) -> 
         from chalicelib.reports.rendering.xlsx import build_xlsx
 
         return build_xlsx(view)
+    from chalicelib.reports.rendering.html import render_html
+    from chalicelib.reports.rendering.subject import build_subject
+
     return render_html(view, build_subject(report)).encode("utf-8")
