@@ -178,3 +178,95 @@ def test_suppressions_are_one_item_per_client_and_recipient_read_with_one_query(
     assert s.resubscribe("acme", "Finops@acme.example") is True and s.unsubscribed_recipients("acme") == {}
     assert s.resubscribe("acme", "Finops@acme.example") is False
     assert list(s.unsubscribed_recipients("globex")) == ["finops@acme.example"]
+
+
+# ---- the route, through the Chalice app (chalice.test.Client) ------------------------------------------------
+
+
+@pytest.fixture
+def api(aws):
+    from chalice.test import Client
+
+    from app import app
+
+    put_keys(aws, "k1", {"k1": KEY_A})
+    with Client(app, stage_name="unit") as client:
+        yield client
+
+
+def _query(token: str) -> str:
+    from urllib.parse import quote
+
+    return f"/unsubscribe?token={quote(token, safe='')}"
+
+
+def test_a_one_click_post_records_the_suppression_and_a_repeat_is_fine(api):
+    from chalicelib.core import subscriptions as s
+
+    token = s.sign("acme", "finops@acme.example")
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    first = api.http.post(_query(token), headers=form, body=b"List-Unsubscribe=One-Click")
+    assert first.status_code == 200 and b"f***@acme.example" in first.body
+    again = api.http.post(_query(token), headers=form, body=b"List-Unsubscribe=One-Click")
+    assert again.status_code == 200
+    found = s.unsubscribed_recipients("acme")
+    assert list(found) == ["finops@acme.example"] and found["finops@acme.example"]["method"] == "one-click"
+
+
+def test_a_multipart_one_click_post_is_accepted_too(api):
+    from chalicelib.core import subscriptions as s
+
+    body = (b"--XyZ\r\nContent-Disposition: form-data; name=\"List-Unsubscribe\"\r\n\r\nOne-Click\r\n--XyZ--\r\n")
+    reply = api.http.post(_query(s.sign("acme", "b@acme.example")),
+                          headers={"Content-Type": "multipart/form-data; boundary=XyZ"}, body=body)
+    assert reply.status_code == 200 and list(s.unsubscribed_recipients("acme")) == ["b@acme.example"]
+
+
+def test_the_get_page_offers_a_post_button_and_records_nothing(api):
+    from chalicelib.core import subscriptions as s
+
+    token = s.sign("acme", "finops@acme.example")
+    page = api.http.get(_query(token))
+    assert page.status_code == 200 and page.headers["Content-Type"].startswith("text/html")
+    html = page.body.decode()
+    assert '<form method="post"' in html and 'name="List-Unsubscribe" value="One-Click"' in html
+    assert "f***@acme.example" in html and "finops@" not in html
+    assert s.unsubscribed_recipients("acme") == {}  # a link scanner's GET unsubscribes nobody
+    # the button posts the page's own form, recorded as such
+    reply = api.http.post(_query(token), headers={"Content-Type": "application/x-www-form-urlencoded"},
+                          body=b"List-Unsubscribe=One-Click&source=page")
+    assert reply.status_code == 200 and s.unsubscribed_recipients("acme")["finops@acme.example"]["method"] == "page"
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_a_bad_or_forged_token_is_a_400_that_records_nothing(api, method):
+    from chalicelib.core import subscriptions as s
+
+    token = s.sign("acme", "finops@acme.example")
+    for bad in (token[:-2] + "AA", "v1.k1.<script>.x", "", token.replace("v1.k1.", "v1.k7.")):
+        reply = (api.http.get(_query(bad)) if method == "GET" else
+                 api.http.post(_query(bad), headers={"Content-Type": "application/x-www-form-urlencoded"},
+                               body=b"List-Unsubscribe=One-Click"))
+        assert reply.status_code == 400, bad
+        assert reply.headers["Content-Type"].startswith("text/plain")
+        assert b"not valid" in reply.body and b"<script>" not in reply.body and KEY_A.encode() not in reply.body
+    assert s.unsubscribed_recipients("acme") == {}
+
+
+@pytest.mark.parametrize("body", [b"", b"List-Unsubscribe=Yes", b"List-Unsubscribe=One-Click&List-Unsubscribe=One-Click",
+                                  b"List-Unsubscribe=One-Click&other=1"])
+def test_a_post_without_the_one_click_pair_is_a_400(api, body):
+    from chalicelib.core import subscriptions as s
+
+    reply = api.http.post(_query(s.sign("acme", "finops@acme.example")),
+                          headers={"Content-Type": "application/x-www-form-urlencoded"}, body=body)
+    assert reply.status_code == 400 and b"List-Unsubscribe=One-Click" in reply.body
+    assert s.unsubscribed_recipients("acme") == {}
+
+
+def test_a_page_escapes_what_it_prints(api):
+    from chalicelib.core import subscriptions as s
+
+    page = api.http.get(_query(s.sign("acme", "<b>x</b>@acme.example\"><script>")))
+    assert page.status_code == 200 and b"<script>" not in page.body and b"<***" not in page.body
+    assert b"&lt;***@acme.example&#34;&gt;&lt;script&gt;" in page.body
