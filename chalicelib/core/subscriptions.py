@@ -5,11 +5,12 @@ Shared by reports (per-recipient report emails), notify (alert emails) and the u
 
 Token: `v1.<key id>.<payload>.<signature>`, payload the base64url of `<client id>\\n<address>`,
 signature the base64url HMAC-SHA256 of `v1.<key id>.<payload>` under that key. The keys live in
-Secrets Manager (UNSUBSCRIBE_KEY_SECRET: `{"current": id, "keys": {id: base64}}`), read on first
-use and cached with the other secrets; new tokens are signed with `current`, and a token verifies
-under any key still listed, so a key is rotated by adding a new one as `current` and removing the
-old one once its emails no longer matter. A token never expires on its own: a link in an old email
-keeps working until its key is removed. No error message quotes a key, and none quotes the token.
+Secrets Manager (UNSUBSCRIBE_KEY_SECRET: `{"current": "k1", "k1": "<random, 32+ chars>", ...}`, the
+shape CloudFormation's GenerateSecretString makes), read on first use and cached with the other
+secrets; new tokens are signed with `current`, and a token verifies under any key still listed,
+so a key is rotated by adding a new one as `current` and removing the old one once its emails no
+longer matter. A token never expires on its own: a link in an old email keeps working until its
+key is removed. No error message quotes a key, and none quotes the token.
 
 Suppression: `UNSUB#<client id> / <normalised address>`, with the address as given, when and how
 (`one-click`, `page`). A client's suppressions are read with one Query, whatever its recipients.
@@ -41,7 +42,7 @@ from chalicelib.core.constants import (
 from chalicelib.core.errors import ConfigurationError, DataValidationError
 
 TOKEN_VERSION = "v1"
-MIN_KEY_BYTES = 32
+MIN_KEY_CHARS = 32  # a key is a random string (its UTF-8 bytes are the HMAC key)
 MAX_TOKEN_CHARS = 700  # the longest client id and address fit; a longer "token" is refused unread
 MAX_BASE_URL_CHARS = 200  # the header line stays far below RFC 5322's 998 characters
 _KEY_ID = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
@@ -83,28 +84,28 @@ def _keys() -> tuple[str, dict[str, bytes]]:
 
     raw = read_secret(UNSUBSCRIBE_KEY_SECRET, optional=True)
     if raw is None:
-        raise ConfigurationError(f"secret {UNSUBSCRIBE_KEY_SECRET!r} does not exist: create it (docs/clients.md)")
-    problem = (f"secret {UNSUBSCRIBE_KEY_SECRET!r} is not {{\"current\": id, \"keys\": {{id: base64}}}} "
-               f"with keys of at least {MIN_KEY_BYTES} bytes")
+        raise ConfigurationError(f"secret {UNSUBSCRIBE_KEY_SECRET!r} does not exist: deploy creates it (docs/clients.md)")
+    problem = (f"secret {UNSUBSCRIBE_KEY_SECRET!r} is not {{\"current\": id, id: key, ...}} "
+               f"with keys of at least {MIN_KEY_CHARS} characters")
     try:
         data = json.loads(raw)
-        current, listed = data["current"], data["keys"]
-        keys = {kid: base64.b64decode(value, validate=True) for kid, value in listed.items()}
-    except (ValueError, KeyError, TypeError, AttributeError, binascii.Error):
+        current = data.pop("current")
+        keys = {kid: value.encode("utf-8") for kid, value in data.items()}
+    except (ValueError, KeyError, TypeError, AttributeError):
         raise ConfigurationError(problem) from None  # never chained: the exception could quote the value
     if (not isinstance(current, str) or current not in keys or not all(_KEY_ID.match(str(k)) for k in keys)
-            or any(len(key) < MIN_KEY_BYTES for key in keys.values())):
+            or any(len(key) < MIN_KEY_CHARS for key in keys.values())):
         raise ConfigurationError(problem)
     return current, keys
 
 
 def new_key_secret(key_id: str = "k1") -> str:
-    """A fresh secret value with one random key (local setup, docs' rotation recipe)."""
+    """A fresh secret value with one random key (local setup; deploy generates its own the same shape)."""
     import secrets
 
-    if not _KEY_ID.match(key_id):
-        raise ValueError("a key id is 1-32 of A-Z a-z 0-9 _ -")
-    return json.dumps({"current": key_id, "keys": {key_id: base64.b64encode(secrets.token_bytes(32)).decode()}})
+    if not _KEY_ID.match(key_id) or key_id == "current":
+        raise ValueError("a key id is 1-32 of A-Z a-z 0-9 _ - (not 'current')")
+    return json.dumps({"current": key_id, key_id: secrets.token_urlsafe(48)})
 
 
 def _b64(data: bytes) -> str:

@@ -48,7 +48,7 @@ def put_keys(sm, current: str, keys: dict[str, str]) -> None:
     from chalicelib.core.caches import reset_all
 
     name = PREFIX + c.UNSUBSCRIBE_KEY_SECRET
-    value = json.dumps({"current": current, "keys": keys})
+    value = json.dumps({"current": current, **keys})
     try:
         sm.put_secret_value(SecretId=name, SecretString=value)
     except sm.exceptions.ResourceNotFoundException:
@@ -122,8 +122,8 @@ def test_rotation_keeps_old_links_working_until_their_key_is_removed(aws):
         s.verify(old)
 
 
-@pytest.mark.parametrize("value", [None, "not json", json.dumps({"current": "k1", "keys": {"k1": "c2hvcnQ="}}),
-                                   json.dumps({"current": "k2", "keys": {"k1": KEY_A}})])
+@pytest.mark.parametrize("value", [None, "not json", json.dumps({"current": "k1", "k1": "c2hvcnQ="}),
+                                   json.dumps({"current": "k2", "k1": KEY_A}), json.dumps(["k1", KEY_A])])
 def test_a_missing_or_bad_key_secret_is_a_configuration_error_that_never_quotes_it(aws, value):
     from chalicelib.core import subscriptions as s
     from chalicelib.core.errors import ConfigurationError
@@ -270,3 +270,22 @@ def test_a_page_escapes_what_it_prints(api):
     page = api.http.get(_query(s.sign("acme", "<b>x</b>@acme.example\"><script>")))
     assert page.status_code == 200 and b"<script>" not in page.body and b"<***" not in page.body
     assert b"&lt;***@acme.example&#34;&gt;&lt;script&gt;" in page.body
+
+
+def test_the_route_works_in_every_app_its_blueprint_is_registered_in(api):
+    """infra/ imports a scratch copy's app.py beside this one: the blueprint is then registered in a
+    second app, which must neither lose the POST route nor take the first app's requests."""
+    from chalice import Chalice
+    from chalice.test import Client
+
+    from chalicelib.core import subscriptions as s
+    from chalicelib.subscriptions import bp
+
+    other = Chalice(app_name="other")
+    other.register_blueprint(bp)
+    token = s.sign("acme", "finops@acme.example")
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    assert api.http.post(_query(token), headers=form, body=b"List-Unsubscribe=One-Click").status_code == 200
+    with Client(other, stage_name="unit") as second:
+        assert second.http.get(_query(token)).status_code == 200
+        assert second.http.post(_query(token), headers=form, body=b"List-Unsubscribe=One-Click").status_code == 200
