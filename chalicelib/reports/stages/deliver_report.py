@@ -49,6 +49,10 @@ def deliver(task: DeliverReportInput, lambda_context: Any = None) -> DeliverRepo
     # The envelope is taken from the message render built (its To lists every configured recipient).
     recipients = [address for _, address in getaddresses(headers.get_all("To", []))]
     sender = parseaddr(headers.get("From", ""))[1] or get_settings().default_sender
+    if not recipients:
+        from chalicelib.core.errors import DataValidationError
+
+        raise DataValidationError(f"{task.rendered.message_key}: the rendered message names no recipient")
     suppressed = subscriptions.unsubscribed_recipients(task.client_id)
     delivery = {
         "client_id": task.client_id,
