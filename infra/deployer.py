@@ -117,8 +117,7 @@ class Deployer:
         for machine in d.state_machines:
             state_machine.delete(ctx, machine)
         chalice_app.delete(ctx)
-        for group in [stage.lambda_log_group(s.name) for s in stage.functions] + \
-                     [stage.state_machine_log_group(m) for m in d.state_machines]:
+        for group in stage.chalice_log_groups() + [stage.state_machine_log_group(m) for m in d.state_machines]:
             log_group.delete(ctx, group)
         exports.delete(ctx)
         for kind, resource in reversed(_foundations(d)):

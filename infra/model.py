@@ -272,6 +272,11 @@ class Function:
         return "APIHandler" if self.name == API_HANDLER else camel(self.name)
 
     @property
+    def log_group_logical_id(self) -> str:
+        """Chalice's logical id of the function's log group (`<name>-log-group`, camel-cased)."""
+        return camel(self.name) + "LogGroup"
+
+    @property
     def role_logical_id(self) -> str:
         """Chalice's logical id of the function's role (`<name>_role`, camel-cased)."""
         return camel(self.name) + "Role"

@@ -148,6 +148,14 @@ class Stage:
     def lambda_log_group(self, function: str) -> str:
         return f"/aws/lambda/{self.function_name(function)}"
 
+    def chalice_log_groups(self) -> list[str]:
+        """Every function's log group, and the one `chalice deploy` also makes for the API handler under
+        its resource name (/aws/lambda/<app>-<stage>-api_handler, which nothing writes to): teardown
+        deletes them all."""
+        groups = [self.lambda_log_group(spec.name) for spec in self.functions]
+        return groups + [f"/aws/lambda/{self.role_name(spec.name)}" for spec in self.functions
+                         if self.role_name(spec.name) != self.function_name(spec.name)]
+
     @property
     def dashboard_name(self) -> str:
         return self.prefix

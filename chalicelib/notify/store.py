@@ -34,6 +34,8 @@ from chalicelib.core.periods import utcnow
 from chalicelib.core.store import table
 from chalicelib.notify.contracts import FINAL_STATES, ChannelState, FinishedState
 
+RECIPIENT_PREFIX = "RECIPIENT#"  # NOTIFY#<id> / RECIPIENT#<channel>#<address digest>: one email recipient sent
+
 
 def begin_channel(notification_id: str, channel: str,
                   lease_seconds: int = NOTIFY_HANDLER_TIMEOUT_SECONDS) -> tuple[ChannelState, dict[str, Any]]:
@@ -102,7 +104,7 @@ def _recipient_key(notification_id: str, channel: str, address: str) -> dict[str
     from chalicelib.core.subscriptions import normalise_address
 
     digest = hashlib.sha256(normalise_address(address).encode()).hexdigest()[:32]
-    return record_key(notification_id, f"RECIPIENT#{channel}#{digest}")
+    return record_key(notification_id, f"{RECIPIENT_PREFIX}{channel}#{digest}")
 
 
 def channel_record(notification_id: str, channel: str) -> dict[str, Any] | None:
@@ -111,10 +113,11 @@ def channel_record(notification_id: str, channel: str) -> dict[str, Any] | None:
 
 
 def statuses(notification_id: str) -> dict[str, dict[str, Any]]:
-    """Every record of one notification by sort key (META, CHANNEL#email, ...)."""
+    """The notification's META and channel records by sort key (META, CHANNEL#email, ...); the email
+    channel's per-recipient records are left out (the channel record says how it went)."""
     items = table.query("read notification status", KeyConditionExpression="pk = :pk", ConsistentRead=True,
                         ExpressionAttributeValues={":pk": f"{PK_NOTIFICATION_PREFIX}{notification_id}"})
-    return {item["sk"]: item for item in items}
+    return {item["sk"]: item for item in items if not item["sk"].startswith(RECIPIENT_PREFIX)}
 
 
 def _channel_key(notification_id: str, channel: str) -> dict[str, str]:

@@ -24,7 +24,7 @@ from chalicelib.core.constants import ENV_STAGE
 from infra import package_cache
 from infra.kinds import role
 from infra.kinds.base import Context, DeployError, code
-from infra.model import ConsumeQueue
+from infra.model import ConsumeQueue, camel
 
 FINGERPRINT_TAG = "cost-reporter:deployed-inputs"
 CHALICE_MAIN = "import sys; from chalice.cli import main; sys.argv[0] = 'chalice'; sys.exit(main())"
@@ -257,6 +257,11 @@ def cloudformation(stage: Any, n: Any) -> dict[str, Any]:
                 "FunctionResponseTypes": ["ReportBatchItemFailures"]}}}
             resource["DependsOn"] = [queue.logical_id]
         resources[spec.logical_id] = resource
+        if spec.logical_id != camel(spec.name):
+            # Chalice names the API handler's log group after `api_handler` (ApiHandlerLogGroup) but
+            # points it at ${ApiHandler}, which does not exist: its function is APIHandler.
+            resources[spec.function.log_group_logical_id] = {"Properties": {
+                "LogGroupName": {"Fn::Sub": f"/aws/lambda/${{{spec.logical_id}}}"}}}
         role_key = "Role" if stage.role_name(spec.name) != stage.function_name(spec.name) else "Function"
         resources[spec.function.role_logical_id] = {"Properties": {"RoleName": n.value(f"{role_key}{spec.logical_id}")}}
     return resources

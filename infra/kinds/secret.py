@@ -1,7 +1,7 @@
 """The unsubscribe links' HMAC key (the Api's `key_secret` under the stage's secrets prefix): created
 with one random key when missing, never overwritten (rotation is the operator's: docs/clients.md),
-kept on teardown like the table (links in emails already sent must keep verifying if the stage
-comes back). CloudFormation generates the same shape with GenerateSecretString."""
+deleted by `deploy.py --teardown` with the table; the stack retains its copy as it retains the
+table. CloudFormation generates the same shape with GenerateSecretString."""
 
 from __future__ import annotations
 
@@ -41,7 +41,11 @@ def ensure(ctx: Context, api: Api) -> None:
 
 
 def delete(ctx: Context, api: Api) -> None:
-    ctx.report.add(f"secret {secret_name(ctx.stage, api)}", "unchanged", "kept: links already sent verify with it")
+    """Teardown removes it at once, as it removes the table (the stack's copy is retained instead)."""
+    sm = ctx.client("secretsmanager")
+    name = secret_name(ctx.stage, api)
+    ctx.delete(f"secret {name}", lambda: sm.delete_secret(SecretId=name, ForceDeleteWithoutRecovery=True),
+               lambda: sm.describe_secret(SecretId=name), ("ResourceNotFoundException",))
 
 
 def cloudformation(stage: Stage, n: Naming, api: Api) -> dict[str, Any]:
