@@ -9,6 +9,7 @@ from chalicelib.metrics import bp as metrics
 from chalicelib.notify import bp as notify
 from chalicelib.reports import bp as reports
 from chalicelib.scraping import bp as scraping
+from chalicelib.subscriptions import bp as subscriptions
 
 # configure_logs=False: Chalice would add a plain-text stdout handler to the APP_NAME logger, the very
 # logger Powertools uses for its JSON lines, and every log line would be written twice.
@@ -19,3 +20,4 @@ app.register_blueprint(scraping)
 app.register_blueprint(budgets)
 app.register_blueprint(notify)
 app.register_blueprint(costs)
+app.register_blueprint(subscriptions)  # the unsubscribe route (the API handler)

@@ -1,4 +1,4 @@
-"""`python -m admin clients validate|diff|apply|list|show|pause|resume`: a stage's clients.
+"""`python -m admin clients validate|diff|apply|list|show|pause|resume|resubscribe`: a stage's clients.
 
   validate FILE            every rule the runs apply, over the whole file; each problem named
   diff FILE                what apply would add, change, pause, resume or remove
@@ -7,8 +7,9 @@
                            has undelivered periods is removed only with --prune
   list                     every stored client, valid or why not
   show ID                  its config, last delivery and next period due per report type, its
-                           failures and problem skips in the latest runs
+                           failures and problem skips in the latest runs, its unsubscribed recipients
   pause ID, resume ID      set its status to PAUSED / ACTIVE (checked like any change)
+  resubscribe ID ADDRESS   send to a recipient again who had unsubscribed (they asked to come back)
   upload-logo ID FILE      check a logo (PNG or JPEG by content, at most 200 KB and 800 px wide) and
                            store it as assets/<ID>/logo.png (ID _deployment: the deployment's)
 

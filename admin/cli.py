@@ -15,7 +15,8 @@ OK, FAILED, INVALID, REFUSED = 0, 1, 2, 3
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m admin", description="Operator tools for a stage.")
     tools = parser.add_subparsers(dest="tool", required=True)
-    clients = tools.add_parser("clients", help="validate, diff and apply a clients file; list, show, pause, resume")
+    clients = tools.add_parser("clients", help="validate, diff and apply a clients file; list, show, pause, resume, "
+                                               "resubscribe")
     commands = clients.add_subparsers(dest="command", required=True)
 
     def command(name: str, text: str) -> argparse.ArgumentParser:
@@ -36,6 +37,9 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("--json", action="store_true")
     command("pause", "set a client's status to PAUSED").add_argument("client_id")
     command("resume", "set a client's status to ACTIVE").add_argument("client_id")
+    back = command("resubscribe", "send to a recipient again who had unsubscribed (they asked to come back)")
+    back.add_argument("client_id")
+    back.add_argument("address")
     logo = command("upload-logo", "check a logo (PNG or JPEG, at most 200 KB and 800 px wide) and store it")
     logo.add_argument("client_id", help="the client's id, or _deployment for the deployment's own logo")
     logo.add_argument("file", type=Path)
@@ -182,6 +186,10 @@ def show(args: argparse.Namespace, stage: str) -> int:
             continue
         when = "due now (overdue)" if due.get("overdue") else f"due from {due['due_from']}"
         print(f"{report_type:<8} {sent}; next {due['period']} {when}" + (f"; {due['held']}" if due.get("held") else ""))
+    print(f"unsubscribed recipients: {len(found['unsubscribed'])}")
+    for row in found["unsubscribed"]:
+        print(f"  {row['address']}  since {row['unsubscribed_at']} ({row['method']}); "
+              f"to send again: python -m admin clients resubscribe {found['client_id']} {row['address']}")
     print(f"failures and problem skips in the latest {found['runs_looked_at']} run(s): {len(found['recent_problems'])}")
     for problem in found["recent_problems"]:
         print(f"  {problem['started_at']} {problem['run_id']}: {problem['status']} [{problem['kind']}] {problem['reason']}")
@@ -211,6 +219,24 @@ def pause(args: argparse.Namespace, stage: str) -> int:
 
 def resume(args: argparse.Namespace, stage: str) -> int:
     return _set_status(args.client_id, "ACTIVE", stage)
+
+
+def resubscribe(args: argparse.Namespace, stage: str) -> int:
+    from admin import clients
+    from chalicelib.core import clients as loader
+    from chalicelib.core.errors import DataValidationError
+
+    if loader.stored_config(args.client_id) is None:
+        return _fail(INVALID, f"client_id: no client {args.client_id!r} is stored in stage {stage}")
+    try:
+        removed = clients.resubscribe(args.client_id, args.address)
+    except DataValidationError:
+        return _fail(INVALID, f"address: {args.address!r} is not an email address")
+    if removed is None:
+        return _fail(INVALID, f"address: {args.address!r} has not unsubscribed from client {args.client_id} "
+                              f"(python -m admin clients show {args.client_id} lists who has)")
+    print(f"client {args.client_id}: {removed} receives its reports and alerts again (stage {stage})")
+    return OK
 
 
 def upload_logo(args: argparse.Namespace, stage: str) -> int:
@@ -243,4 +269,4 @@ def upload_logo(args: argparse.Namespace, stage: str) -> int:
 
 
 COMMANDS = {"validate": validate, "diff": diff, "apply": apply, "list": list_clients, "show": show,
-            "pause": pause, "resume": resume, "upload-logo": upload_logo}
+            "pause": pause, "resume": resume, "upload-logo": upload_logo, "resubscribe": resubscribe}

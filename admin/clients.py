@@ -337,4 +337,27 @@ def details(client_id: str, today: date) -> dict[str, Any] | None:
                            "reason": record.get("reason"), "updated_at": record.get("updated_at")})
     return {"client_id": client_id, "config": config if config is not None else raw,
             "problem": None if isinstance(verdict, ClientConfig) else verdict.removeprefix("invalid client config: "),
-            "reports": reports, "recent_problems": recent, "runs_looked_at": len(runs)}
+            "reports": reports, "recent_problems": recent, "runs_looked_at": len(runs),
+            "unsubscribed": unsubscribed(client_id)}
+
+
+def unsubscribed(client_id: str) -> list[dict[str, Any]]:
+    """The client's recipients who unsubscribed, whole (the operator owns the list; `resubscribe` needs
+    the address), oldest first, with when and how (one Query)."""
+    from chalicelib.core.subscriptions import unsubscribed_recipients
+
+    items = unsubscribed_recipients(client_id).values()
+    return sorted(({"address": item["address"], "unsubscribed_at": item.get("unsubscribed_at"),
+                    "method": item.get("method")} for item in items), key=lambda row: str(row["unsubscribed_at"]))
+
+
+def resubscribe(client_id: str, address: str) -> str | None:
+    """Remove the client's suppression of `address` (compared as the links compare it: the domain
+    without regard to case, then, failing that, the whole address); the address removed, or None."""
+    from chalicelib.core.subscriptions import normalise_address, resubscribe as remove
+
+    wanted = normalise_address(address)
+    for row in unsubscribed(client_id):
+        if row["address"] == wanted or row["address"].lower() == wanted.lower():
+            return row["address"] if remove(client_id, row["address"]) else None
+    return None

@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from chalicelib.core.constants import API_HANDLER
 from infra.model import ConsumeQueue, Description, StateMachine, dashed
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,7 +32,7 @@ class AppFunction:
     """A Lambda function as the Chalice app defines it."""
 
     name: str
-    kind: str  # "lambda" (pure: a state machine task), "schedule" or "sqs"
+    kind: str  # "lambda" (pure: a state machine task), "schedule", "sqs" or "api" (the routes' handler)
     schedule: str | None = None  # the EventBridge expression of a schedule
     queue: str | None = None  # the queue name of an SQS handler
     batch_size: int | None = None
@@ -49,6 +50,8 @@ def app_functions(project_dir: Path = ROOT) -> list[AppFunction]:
         spec.loader.exec_module(module)  # type: ignore[union-attr]
         app = module.app
     found = [AppFunction(f.name, "lambda") for f in app.pure_lambda_functions]
+    if app.routes:  # every route runs in Chalice's one API handler function
+        found.append(AppFunction(API_HANDLER, "api"))
     for source in app.event_sources:
         schedule = getattr(source, "schedule_expression", None)
         if schedule is not None:

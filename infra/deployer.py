@@ -1,8 +1,8 @@
 """The order of a deploy and a teardown; each kind of resource is one module of infra/kinds/.
 
 Deploy, and why in this order:
-  1. tables, buckets, queues (+ DLQs), topics, the SES configuration set, state machine log
-     groups: the functions' configuration names them, and Chalice's SQS event sources need their
+  1. tables, buckets, queues (+ DLQs), topics, the SES configuration set, the unsubscribe key
+     secret, state machine log groups: the functions' configuration names them, and Chalice's SQS event sources need their
      queues to exist; nothing here depends on the functions
   2. `chalice deploy` (skipped when its inputs are unchanged), or, in the in-process local
      runtime, nothing: the Lambda bridge answers the invokes of the functions' would-be ARNs
@@ -27,6 +27,7 @@ from infra.kinds import (
     function_env,
     log_group,
     queue,
+    secret,
     ses,
     state_machine,
     table,
@@ -116,8 +117,7 @@ class Deployer:
         for machine in d.state_machines:
             state_machine.delete(ctx, machine)
         chalice_app.delete(ctx)
-        for group in [stage.lambda_log_group(s.name) for s in stage.functions] + \
-                     [stage.state_machine_log_group(m) for m in d.state_machines]:
+        for group in stage.chalice_log_groups() + [stage.state_machine_log_group(m) for m in d.state_machines]:
             log_group.delete(ctx, group)
         exports.delete(ctx)
         for kind, resource in reversed(_foundations(d)):
@@ -130,4 +130,5 @@ def _foundations(d: Any) -> list[tuple[Any, Any]]:
     """(kind module, resource) of what the functions' configuration names, in creation order."""
     found: list[tuple[Any, Any]] = [(table, r) for r in d.tables] + [(bucket, r) for r in d.buckets]
     found += [(queue, r) for r in d.queues] + [(topic, r) for r in d.topics]
-    return found + ([(ses, d.email)] if d.email is not None else [])
+    found += [(ses, d.email)] if d.email is not None else []
+    return found + ([(secret, d.api)] if d.api is not None else [])  # the unsubscribe links' key

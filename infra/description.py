@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from chalicelib.core import constants as c
 from infra.model import (
+    Api,
     AssumePayerRoles,
     Athena,
     Bucket,
@@ -35,6 +36,7 @@ from infra.model import (
     Table,
     TableItems,
     Topic,
+    UnsubscribeKey,
 )
 
 RUNS = c.RUNS_PREFIX
@@ -53,6 +55,12 @@ REPORT_CE_ACTIONS = ("ce:GetCostAndUsage", "ce:GetCostForecast")
 _QUEUES_NOTIFICATIONS = (
     TableItems("reports", ("dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem"), (f"{c.PK_NOTIFICATION_PREFIX}*",)),
     SendToQueue("notify"),
+)
+# Sends email per recipient: reads the client's unsubscribes (one Query) and signs each recipient's
+# link with the key secret (chalicelib/core/subscriptions.py); the route's base URL comes with it.
+_SIGNS_UNSUBSCRIBE_LINKS = (
+    TableItems("reports", ("dynamodb:Query",), (f"{c.PK_UNSUBSCRIBE_PREFIX}*",)),
+    UnsubscribeKey(),
 )
 _READS_CLIENTS = TableItems("reports", ("dynamodb:GetItem",), (c.PK_CLIENTS,))
 _BUDGET_OUTCOMES = f"{c.PK_BUDGET_RUN_PREFIX}*"
@@ -106,6 +114,8 @@ DESCRIPTION = Description(
     ),
     email=EmailConfigurationSet(env=c.ENV_SES_CONFIGURATION_SET),
     secrets=SecretsPrefix(env=c.ENV_SECRETS_PREFIX),
+    # One-click unsubscribe (chalicelib/subscriptions): the route, its HMAC key, its public base URL.
+    api=Api(routes=(c.UNSUBSCRIBE_ROUTE,), key_secret=c.UNSUBSCRIBE_KEY_SECRET, base_url_env=c.ENV_UNSUBSCRIBE_BASE_URL),
     state_machines=(
         # ProcessClients is a Distributed Map: it reads the eligible ids (runs/<run>/eligible.json),
         # runs one child execution of this machine per client and writes their results
@@ -185,6 +195,7 @@ DESCRIPTION = Description(
             TableItems("reports", ("dynamodb:PutItem",), (f"{c.PK_DELIVERY_PREFIX}*",)),
             BucketObjects("reports", RUNS, ("s3:GetObject",)),
             SendEmail(),
+            *_SIGNS_UNSUBSCRIBE_LINKS,  # per-recipient messages skip the unsubscribed and link to the route
         )),
         Function("record_result", timeout=25, pipeline=True, grants=(
             TableItems("reports", ("dynamodb:PutItem",), (f"{c.PK_RUN_PREFIX}*",)),
@@ -298,11 +309,17 @@ DESCRIPTION = Description(
             *_QUEUES_NOTIFICATIONS,  # the operator alert
         )),
         Function("budget_trigger", timeout=30, grants=(StartExecution("budget_check"),)),
+        # ---- the unsubscribe route (chalicelib/subscriptions): Chalice's API handler ----
+        Function(c.API_HANDLER, timeout=10, grants=(
+            TableItems("reports", ("dynamodb:PutItem",), (f"{c.PK_UNSUBSCRIBE_PREFIX}*",)),  # the suppression, once
+            UnsubscribeKey(),  # verifies the token
+        )),
         # ---- notifications (chalicelib/notify): the queue's consumer, every channel ----
         Function("notify_consumer", timeout=c.NOTIFY_HANDLER_TIMEOUT_SECONDS, grants=(
             ConsumeQueue("notify"),
-            TableItems("reports", ("dynamodb:UpdateItem", "dynamodb:GetItem", "dynamodb:Query"),
-                       (f"{c.PK_NOTIFICATION_PREFIX}*",)),
+            TableItems("reports", ("dynamodb:UpdateItem", "dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem"),
+                       (f"{c.PK_NOTIFICATION_PREFIX}*",)),  # PutItem: an email recipient sent (RECIPIENT#...)
+            *_SIGNS_UNSUBSCRIBE_LINKS,  # alert emails as report emails
             SendEmail(),
             PublishTo("alerts"),  # operator alerts
             PublishTo("client_alerts"),

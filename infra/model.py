@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from chalicelib.core.constants import API_HANDLER
+
 
 def camel(text: str) -> str:
     """collect_costs / cost-report / runs/ -> CollectCosts / CostReport / Runs."""
@@ -110,6 +112,20 @@ class SecretsPrefix:
     functions holding `ReadSecrets` may read exactly those."""
 
     env: str
+
+
+@dataclass(frozen=True)
+class Api:
+    """The Chalice app's REST API, which `chalice deploy` and `chalice package` make from the app's
+    routes (its function, API_HANDLER, is described like any other), and what its one route needs:
+    the HMAC key its links are signed with, a secret under the stage's prefix that deploy creates
+    with a random key when it is missing (never overwritten: rotation is the operator's), and its
+    public base URL (the stage's `unsubscribe_base_url`, else the API's own URL) in `base_url_env`."""
+
+    routes: tuple[str, ...]
+    key_secret: str
+    base_url_env: str
+    logical_id: str = "UnsubscribeKeySecret"  # the secret's, in resources.yaml
 
 
 @dataclass(frozen=True)
@@ -217,6 +233,12 @@ class ReadSecrets:
 
 
 @dataclass(frozen=True)
+class UnsubscribeKey:
+    """secretsmanager:GetSecretValue on the Api's key secret only; the function gets the secrets
+    prefix and the route's public base URL (signs per-recipient unsubscribe links)."""
+
+
+@dataclass(frozen=True)
 class Athena:
     """Athena `actions` on the workgroups of the stage's exports (nothing when it declares none)."""
 
@@ -231,7 +253,7 @@ class ReadExports:
 
 
 Grant = (TableItems | BucketObjects | CostExplorer | AssumePayerRoles | SendEmail | PublishTo | SendToQueue
-         | ConsumeQueue | StartExecution | RunMapChildren | ReadSecrets | Athena | ReadExports)
+         | ConsumeQueue | StartExecution | RunMapChildren | ReadSecrets | Athena | ReadExports | UnsubscribeKey)
 
 
 @dataclass(frozen=True)
@@ -246,8 +268,18 @@ class Function:
 
     @property
     def logical_id(self) -> str:
-        """Chalice's CloudFormation logical id: collect_costs -> CollectCosts."""
-        return camel(self.name)
+        """Chalice's CloudFormation logical id: collect_costs -> CollectCosts (the routes' handler: APIHandler)."""
+        return "APIHandler" if self.name == API_HANDLER else camel(self.name)
+
+    @property
+    def log_group_logical_id(self) -> str:
+        """Chalice's logical id of the function's log group (`<name>-log-group`, camel-cased)."""
+        return camel(self.name) + "LogGroup"
+
+    @property
+    def role_logical_id(self) -> str:
+        """Chalice's logical id of the function's role (`<name>_role`, camel-cased)."""
+        return camel(self.name) + "Role"
 
     @property
     def placeholder(self) -> str:
@@ -267,6 +299,7 @@ class Description:
     topics: tuple[Topic, ...] = ()
     email: EmailConfigurationSet | None = None
     secrets: SecretsPrefix | None = None
+    api: Api | None = None
     state_machines: tuple[StateMachine, ...] = ()
     functions: tuple[Function, ...] = ()
 

@@ -16,13 +16,16 @@ from infra.model import Bucket, EmailConfigurationSet, Queue, StateMachine, Tabl
 from infra.stage import Stage
 
 _VARIABLE = re.compile(r"\$\{([A-Za-z0-9_:.]+)\}")
+CUSTOM_UNSUBSCRIBE_URL = "CustomUnsubscribeUrl"  # resources.yaml's condition: the stage names its own base URL
+NO_UNSUBSCRIBE_URL = "none"
 
 
 def stage_values(stage: Stage) -> dict[str, str]:
     """Everything that differs between stages, by key (the StageConfig mapping of resources.yaml)."""
     d = stage.description
     values = {"Prefix": stage.prefix, "ConfigurationSet": stage.configuration_set, "SecretsPrefix": stage.secrets_prefix,
-              "KmsKeyArn": stage.settings.kms_key_arn or "none"}  # infra/kinds/kms.py: MAPPING_KEY, NO_KEY
+              "KmsKeyArn": stage.settings.kms_key_arn or "none",  # infra/kinds/kms.py: MAPPING_KEY, NO_KEY
+              "UnsubscribeBaseUrl": stage.settings.unsubscribe_base_url.rstrip("/") or NO_UNSUBSCRIBE_URL}
     for table in d.tables:
         values[f"{table.logical_id}Name"] = stage.table_name(table)
     for bucket in d.buckets:
@@ -38,6 +41,8 @@ def stage_values(stage: Stage) -> dict[str, str]:
         values[f"{machine.logical_id}Role"] = stage.state_machine_role_name(machine)
     for spec in stage.functions:
         values[f"Function{spec.logical_id}"] = stage.function_name(spec.name)
+        if stage.role_name(spec.name) != stage.function_name(spec.name):  # the routes' handler (Chalice's naming)
+            values[f"Role{spec.logical_id}"] = stage.role_name(spec.name)
         values[f"TimeoutMs{spec.logical_id}"] = str(spec.timeout * 1000)
     return values
 
@@ -66,6 +71,10 @@ class Naming:
     def function_arn(self, function: str) -> Any:
         raise NotImplementedError
 
+    def api_base_url(self) -> Any:
+        """The REST API's own base URL (its stage path included), or None while it is not deployed."""
+        raise NotImplementedError
+
 
 class Concrete(Naming):
     def __init__(self, stage: Stage, region: str, account: str, urls: dict[str, str] | None = None):
@@ -74,6 +83,10 @@ class Concrete(Naming):
         self.account = account
         self.values = stage_values(stage)
         self.urls = urls if urls is not None else {}  # queue key -> URL as the endpoint gave it
+        self.api_url: str | None = None  # `chalice deploy`'s rest_api_url, once it ran (infra/kinds/chalice_app.py)
+
+    def api_base_url(self) -> str | None:
+        return self.api_url.rstrip("/") if self.api_url else None
 
     def value(self, key: str) -> str:
         return self.values[key]
@@ -179,6 +192,14 @@ class CloudFormation(Naming):
         return self.ref(queue.logical_id)
 
     def function_arn(self, function: str) -> Any:
-        from infra.model import camel
+        from infra.model import Function
 
-        return self.get_att(camel(function))
+        return self.get_att(Function(function, timeout=1).logical_id)
+
+    def api_base_url(self) -> Any:
+        # Chalice's RestAPI resource and its stage (config.json api_gateway_stage "api")
+        return {"Fn::Sub": "https://${RestAPI}.execute-api.${AWS::Region}.${AWS::URLSuffix}/api"}
+
+    def unsubscribe_base_url(self) -> Any:
+        """The stage's `unsubscribe_base_url` when it sets one, else the stack's own API URL."""
+        return {"Fn::If": [CUSTOM_UNSUBSCRIBE_URL, self.value("UnsubscribeBaseUrl"), self.api_base_url()]}

@@ -41,6 +41,7 @@ from infra.model import (
     SendToQueue,
     StartExecution,
     TableItems,
+    UnsubscribeKey,
     camel,
 )
 from infra.stage import Stage
@@ -182,6 +183,9 @@ def grant_statements(stage: Stage, grants: tuple[Grant, ...]) -> list[dict[str, 
             statements.append({"Sid": "ReadStageSecrets", "Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"],
                                # Secrets Manager appends -XXXXXX to a secret's ARN
                                "Resource": [f"arn:aws:secretsmanager:*:*:secret:{stage.secrets_prefix}*"]})
+        elif isinstance(grant, UnsubscribeKey) and d.api is not None:
+            statements.append({"Sid": "ReadUnsubscribeKey", "Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"],
+                               "Resource": [f"arn:aws:secretsmanager:*:*:secret:{stage.secrets_prefix}{d.api.key_secret}-*"]})
         else:
             raise TypeError(f"unknown grant {grant!r}")
     return statements + kms_statements(stage, grants)
@@ -216,7 +220,7 @@ def kms_uses(grant: Grant) -> dict[str, set[str]]:
         return {"sqs": {"kms:Decrypt"}}
     if isinstance(grant, PublishTo):
         return {"sns": {"kms:GenerateDataKey", "kms:Decrypt"}}
-    if isinstance(grant, ReadSecrets):
+    if isinstance(grant, (ReadSecrets, UnsubscribeKey)):
         return {"secretsmanager": {"kms:Decrypt"}}
     return {}
 

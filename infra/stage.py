@@ -31,6 +31,7 @@ from infra.model import (
     Table,
     TableItems,
     Topic,
+    UnsubscribeKey,
     dashed,
 )
 
@@ -44,7 +45,7 @@ class FunctionSpec:
     """A function of one stage: its description entry with the stage's sizes."""
 
     function: Function
-    kind: str  # "task" (a state machine task), "trigger" (a schedule), "consumer" (SQS), "function"
+    kind: str  # "task" (a state machine task), "trigger" (a schedule), "consumer" (SQS), "api" (routes), "function"
     memory: int
     timeout: int
     reserved_concurrency: int | None
@@ -126,6 +127,11 @@ class Stage:
         return c.SECRETS_PREFIX_TEMPLATE.format(stage=self.name)
 
     def function_name(self, function: str) -> str:
+        # Chalice names the routes' handler <app>-<stage>, every other function <app>-<stage>-<name>.
+        return self.prefix if function == c.API_HANDLER else f"{self.prefix}-{function}"
+
+    def role_name(self, function: str) -> str:
+        """Chalice's name for a function's role (autogen_policy off: one role per function)."""
         return f"{self.prefix}-{function}"
 
     def state_machine_name(self, machine: StateMachine | str | None = None) -> str:
@@ -141,6 +147,14 @@ class Stage:
 
     def lambda_log_group(self, function: str) -> str:
         return f"/aws/lambda/{self.function_name(function)}"
+
+    def chalice_log_groups(self) -> list[str]:
+        """Every function's log group, and the one `chalice deploy` also makes for the API handler under
+        its resource name (/aws/lambda/<app>-<stage>-api_handler, which nothing writes to): teardown
+        deletes them all."""
+        groups = [self.lambda_log_group(spec.name) for spec in self.functions]
+        return groups + [f"/aws/lambda/{self.role_name(spec.name)}" for spec in self.functions
+                         if self.role_name(spec.name) != self.function_name(spec.name)]
 
     @property
     def dashboard_name(self) -> str:
@@ -252,6 +266,15 @@ class Stage:
                 env[d.email.env] = name(d.email, self.configuration_set)
             elif isinstance(grant, ReadSecrets) and d.secrets is not None:
                 env[d.secrets.env] = self.secrets_prefix if naming is None else naming.value("SecretsPrefix")
+            elif isinstance(grant, UnsubscribeKey) and d.api is not None:
+                if d.secrets is not None:
+                    env[d.secrets.env] = self.secrets_prefix if naming is None else naming.value("SecretsPrefix")
+                if naming is not None and naming.cloudformation:  # the stage's own, else the stack's API
+                    env[d.api.base_url_env] = naming.unsubscribe_base_url()
+                elif self.settings.unsubscribe_base_url:  # a custom domain: known before anything is deployed
+                    env[d.api.base_url_env] = self.settings.unsubscribe_base_url.rstrip("/")
+                elif naming is not None and naming.api_base_url() is not None:  # the API's own URL, once it exists
+                    env[d.api.base_url_env] = naming.api_base_url()
             elif naming is None:
                 continue
             elif isinstance(grant, PublishTo):
@@ -307,7 +330,7 @@ def load_stage(name: str, project_dir: Path = ROOT, description: Description = D
     for function in description.functions:
         source = app[function.name]
         sizes = settings.functions.get(function.name, stage_settings.FunctionSettings())
-        kind = {"schedule": "trigger", "sqs": "consumer"}.get(source.kind) or (
+        kind = {"schedule": "trigger", "sqs": "consumer", "api": "api"}.get(source.kind) or (
             "task" if function.placeholder in tasks else "function")
         functions.append(FunctionSpec(
             function=function,

@@ -77,6 +77,11 @@ class StageSettings(BaseModel):
     exports: tuple[ExportSettings, ...] = ()
     default_cost_source: str = "cost_explorer"
     export_poll_seconds: int = Field(default=10, ge=1, le=300)  # the report machine's wait between checks
+    # The unsubscribe route's public base URL in emails (UNSUBSCRIBE_BASE_URL): a custom domain mapped to
+    # the API, https://host[/path]; empty: the API's own https://<id>.execute-api.<region>.amazonaws.com/api.
+    unsubscribe_base_url: str = Field(default="", max_length=200,
+                                      pattern=r"^(|https://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._~/-]*)?"
+                                              r"|http://127\.0\.0\.1(:[0-9]{1,5})?(/[A-Za-z0-9._~/-]*)?)$")
 
     @model_validator(mode="after")
     def _known_default_source(self) -> StageSettings:

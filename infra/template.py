@@ -18,8 +18,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from infra.kinds import alarms, bucket, chalice_app, dashboard, exports, kms, queue, ses, state_machine, table, topic
-from infra.naming import CloudFormation, stage_values
+from infra.kinds import alarms, bucket, chalice_app, dashboard, exports, kms, queue, secret, ses, state_machine, table, topic
+from infra.naming import CUSTOM_UNSUBSCRIBE_URL, NO_UNSUBSCRIBE_URL, CloudFormation, stage_values
 from infra.stage import Stage
 
 OUTPUT = "resources.yaml"
@@ -50,6 +50,8 @@ def build(stages: list[Stage]) -> dict[str, Any]:
         resources.update(topic.cloudformation(reference, n, resource))
     if d.email is not None:
         resources.update(ses.cloudformation(reference, n, d.email))
+    if d.api is not None:
+        resources.update(secret.cloudformation(reference, n, d.api))
     for machine in d.state_machines:
         resources.update(state_machine.cloudformation(reference, n, machine))
     export_conditions, export_resources = exports.cloudformation(stages, n)
@@ -67,6 +69,8 @@ def build(stages: list[Stage]) -> dict[str, Any]:
     for item in d.queues:
         outputs[f"{item.logical_id}Url"] = {"Value": n.url(item)}
     outputs["DashboardName"] = {"Value": {"Ref": "Dashboard"}}
+    if d.api is not None:
+        outputs["UnsubscribeBaseUrl"] = {"Value": n.unsubscribe_base_url(), "Description": "the unsubscribe links' base"}
     names = [stage.name for stage in stages]
     loopback = [{"Fn::Equals": [{"Ref": "Stage"}, stage.name]} for stage in stages if stage.loopback]
     return {
@@ -79,7 +83,9 @@ def build(stages: list[Stage]) -> dict[str, Any]:
         "Mappings": {"StageConfig": {stage.name: stage_values(stage) for stage in stages}},
         "Conditions": {"EnforceTls": {"Fn::Not": [loopback[0] if len(loopback) == 1 else {"Fn::Or": loopback}]}
                        if loopback else {"Fn::Equals": ["true", "true"]},
-                       kms.CONDITION: kms.condition(), **export_conditions},
+                       kms.CONDITION: kms.condition(), **export_conditions,
+                       CUSTOM_UNSUBSCRIBE_URL: {"Fn::Not": [{"Fn::Equals": [n.value("UnsubscribeBaseUrl"),
+                                                                             NO_UNSUBSCRIBE_URL]}]}},
         "Resources": resources,
         "Outputs": outputs,
     }

@@ -155,3 +155,17 @@ ENV_EXPORT_POLL_SECONDS = "EXPORT_POLL_SECONDS"  # the report machine's wait bet
 EXPORT_MAX_CHECKS = 180  # checks of a run's export queries before the run gives up on them (ASL Choice)
 ATHENA_RESULTS_PREFIX = "athena-results/"  # the stage bucket's prefix for Athena's result files (unless declared)
 RUN_ACCOUNTS_TABLE = "run_accounts"  # the Glue table over runs/<run>/export-accounts/ (projection on run_id)
+
+# ---- One-click unsubscribe (RFC 8058; chalicelib/core/subscriptions.py, chalicelib/subscriptions) -----
+PK_UNSUBSCRIBE_PREFIX = "UNSUB#"  # UNSUB#<client_id> / <normalised address> -> a suppression (when, how)
+# The HMAC key(s) of unsubscribe tokens, under the stage's secrets prefix: JSON
+# {"current": "<key id>", "<key id>": "<random, at least 32 characters>", ...} (rotation: docs/clients.md).
+UNSUBSCRIBE_KEY_SECRET = "unsubscribe-key"
+UNSUBSCRIBE_ROUTE = "/unsubscribe"  # the Chalice route (chalicelib/subscriptions/blueprint.py)
+UNSUBSCRIBE_TOKEN_PARAMETER = "token"  # <base url>/unsubscribe?token=<token>
+# The route's public base URL (https://..., the API's stage URL or a custom domain): per stage, infra/stages.json.
+ENV_UNSUBSCRIBE_BASE_URL = "UNSUBSCRIBE_BASE_URL"
+HEADER_LIST_UNSUBSCRIBE = "List-Unsubscribe"
+HEADER_LIST_UNSUBSCRIBE_POST = "List-Unsubscribe-Post"
+LIST_UNSUBSCRIBE_ONE_CLICK = "List-Unsubscribe=One-Click"  # RFC 8058: the POST body and the -Post header's value
+API_HANDLER = "api_handler"  # Chalice's one function for every route (deployed as <app>-<stage>, logical id APIHandler)

@@ -97,3 +97,35 @@ def send_raw(raw: bytes, *, sender: str, recipients: list[str], tags: dict[str, 
         return str(aws.client("sesv2").send_email(**request)["MessageId"])
     except Exception as exc:
         raise classify_aws_error(exc, doing) from exc
+
+
+def for_recipient(raw: bytes, recipient: str, raw_headers: dict[str, str]) -> bytes:
+    """One recipient's copy of a message `build_message` made: its own To and Message-ID, plus
+    `raw_headers` (e.g. List-Unsubscribe) written as given; every other byte (the other headers,
+    the body and its attachments) is kept as built.
+
+    `raw_headers` are written unfolded and never RFC 2047-encoded (a List-Unsubscribe URL must reach
+    the mailbox provider as written): their values must already be header-safe ASCII, which is
+    checked here, and a line stays within RFC 5322's 998 characters."""
+    head, blank, body = raw.partition(b"\r\n\r\n")
+    if not blank:
+        raise ValueError("for_recipient: not a message built by build_message (no header block)")
+    replaced = {"to", "message-id", *(name.lower() for name in raw_headers)}
+    kept: list[bytes] = []
+    name = ""
+    old_id = b""
+    for line in head.split(b"\r\n"):
+        if line[:1] not in (b" ", b"\t"):  # a new header; folded lines belong to the one before
+            name = line.split(b":", 1)[0].strip().decode("ascii", "replace").lower()
+        if name == "message-id":
+            old_id += line
+        if name not in replaced:
+            kept.append(line)
+    domain = old_id.rpartition(b"@")[2].strip(b"> \t").decode("ascii", "replace") or None
+    added = [SMTP.fold("To", header_safe(recipient)), SMTP.fold("Message-ID", make_msgid(domain=domain))]
+    for header, value in raw_headers.items():
+        line = f"{header}: {value}"
+        if not line.isascii() or has_control_chars(line) or len(line) > 998 or not re.fullmatch(r"[A-Za-z0-9-]+", header):
+            raise ValueError(f"for_recipient: header {header!r} is not header-safe ASCII within 998 characters")
+        added.append(line + "\r\n")
+    return b"\r\n".join(kept) + b"\r\n" + "".join(added).encode("ascii").rstrip(b"\r\n") + b"\r\n\r\n" + body

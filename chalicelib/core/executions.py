@@ -109,6 +109,9 @@ SKIP_ACTIONS = {
     "configuration": ConfigurationError.recommended_action,
     "no_data": ("Check the client's accounts (and the payer role, if any) are right and have costs in Cost Explorer "
                 "for the period; then rerun the same input."),
+    "unsubscribed": ("Every recipient of the client unsubscribed (python -m admin clients show): ask the client for "
+                     "who should receive its reports, or resubscribe an address that asked to come back "
+                     "(python -m admin clients resubscribe)."),
 }
 # A reason quotes the config's own field names: a huge one must not push a record past DynamoDB's
 # 400 KB item limit or a run summary past the 256 KB Step Functions payload limit.

@@ -101,6 +101,9 @@ class Settings(EnvironmentSettings):
     # The stage's billing exports (JSON list; chalicelib/costs/export/declarations.py reads it).
     cost_exports_setting: str = Field(default="[]", validation_alias=c.ENV_COST_EXPORTS)
     export_poll_seconds: int = Field(default=10, ge=1, le=300, validation_alias=c.ENV_EXPORT_POLL_SECONDS)
+    # The unsubscribe route's public base URL (chalicelib/core/subscriptions.py checks it); '' : emails
+    # carry no List-Unsubscribe (a stage without a public route cannot honour one).
+    unsubscribe_base_url: str = Field(default="", validation_alias=c.ENV_UNSUBSCRIBE_BASE_URL)
 
     @property
     def allowed_sender_domains(self) -> tuple[str, ...]:

@@ -3,6 +3,8 @@ channel (its META record, queued once, is the producer's: chalicelib/core/notifi
 
   NOTIFY#<id> / CHANNEL#<channel>  status sending (with a lease) -> sent | unconfirmed | failed,
                                    reason, attempts (the states: chalicelib/notify/contracts.py)
+  NOTIFY#<id> / RECIPIENT#email#<address digest>  one email recipient sent (its message id): the
+                                   email channel sends per recipient, so a retry skips the ones done
 
 A channel is attempted only after a conditional write takes its lease: a redelivered message finds
 `sent` (or `unconfirmed`, or a permanent `failed`) and skips the channel, so a channel that accepted
@@ -31,6 +33,8 @@ from chalicelib.core.notifications import RETENTION_DAYS, record_key
 from chalicelib.core.periods import utcnow
 from chalicelib.core.store import table
 from chalicelib.notify.contracts import FINAL_STATES, ChannelState, FinishedState
+
+RECIPIENT_PREFIX = "RECIPIENT#"  # NOTIFY#<id> / RECIPIENT#<channel>#<address digest>: one email recipient sent
 
 
 def begin_channel(notification_id: str, channel: str,
@@ -79,16 +83,41 @@ def finish_channel(notification_id: str, channel: str, status: FinishedState, de
         )
 
 
+def recipient_message(notification_id: str, channel: str, address: str) -> str | None:
+    """The message id a previous receive sent this recipient on `channel`, or None."""
+    with table.translated("read notification recipient"):
+        item = table.table().get_item(Key=_recipient_key(notification_id, channel, address), ConsistentRead=True).get("Item")
+    return str(item["message_id"]) if item else None
+
+
+def record_recipient(notification_id: str, channel: str, address: str, message_id: str) -> None:
+    """This recipient has it (a retry after a partial failure skips it). Keyed by a digest of the
+    address: the ledger holds no address."""
+    with table.translated("record notification recipient"):
+        table.table().put_item(Item={**_recipient_key(notification_id, channel, address), "message_id": message_id,
+                                     "sent_at": utcnow().isoformat(), TTL_ATTRIBUTE: table.expiry(RETENTION_DAYS)})
+
+
+def _recipient_key(notification_id: str, channel: str, address: str) -> dict[str, str]:
+    import hashlib
+
+    from chalicelib.core.subscriptions import normalise_address
+
+    digest = hashlib.sha256(normalise_address(address).encode()).hexdigest()[:32]
+    return record_key(notification_id, f"{RECIPIENT_PREFIX}{channel}#{digest}")
+
+
 def channel_record(notification_id: str, channel: str) -> dict[str, Any] | None:
     with table.translated("read notification channel"):
         return table.table().get_item(Key=_channel_key(notification_id, channel), ConsistentRead=True).get("Item")
 
 
 def statuses(notification_id: str) -> dict[str, dict[str, Any]]:
-    """Every record of one notification by sort key (META, CHANNEL#email, ...)."""
+    """The notification's META and channel records by sort key (META, CHANNEL#email, ...); the email
+    channel's per-recipient records are left out (the channel record says how it went)."""
     items = table.query("read notification status", KeyConditionExpression="pk = :pk", ConsistentRead=True,
                         ExpressionAttributeValues={":pk": f"{PK_NOTIFICATION_PREFIX}{notification_id}"})
-    return {item["sk"]: item for item in items}
+    return {item["sk"]: item for item in items if not item["sk"].startswith(RECIPIENT_PREFIX)}
 
 
 def _channel_key(notification_id: str, channel: str) -> dict[str, str]:

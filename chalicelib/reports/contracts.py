@@ -211,12 +211,25 @@ class DeliverReportInput(RenderReportInput):
     rendered: RenderReportResult
 
 
-class DeliverReportResult(StrictModel):
-    """$.delivery: `duplicate` when another run (or an earlier attempt) had already sent it."""
+class RecipientOutcome(StrictModel):
+    """What deliver did for one recipient (its address masked, as in logs)."""
 
-    message_id: str
-    sent_by_run: str
+    to: str
+    status: Literal["sent", "already_sent", "unsubscribed"]
+    message_id: str | None = None  # sent / already_sent: the SES message id
+    sent_by_run: str | None = None
+
+
+class DeliverReportResult(StrictModel):
+    """$.delivery: one message per recipient. `duplicate` when another run (or an earlier attempt) had
+    already sent it to every recipient still subscribed; `message_id` None when nothing was sent
+    because every recipient has unsubscribed (never counted as delivered)."""
+
+    message_id: str | None  # the first recipient's message
+    sent_by_run: str | None
     duplicate: bool
+    recipients: list[RecipientOutcome] = Field(default_factory=list)
+    unsubscribed: int = 0  # recipients skipped: they unsubscribed (chalicelib/core/subscriptions.py)
 
 
 class RecordResultInput(ClientTask):

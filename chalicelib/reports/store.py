@@ -79,10 +79,14 @@ def batch_get(keys: list[dict[str, str]]) -> dict[tuple[str, str], dict[str, Any
     return found
 
 
-def record_delivery(client_id: str, report_type: str, period_start: str, message_id: str, run_id: str) -> None:
+def record_delivery(client_id: str, report_type: str, period_start: str, message_id: str, run_id: str,
+                    recipients: list[dict[str, Any]] | None = None) -> None:
     """The ledger entry of a period (its latest send: a forced re-send replaces it). It never expires:
-    a rerun may name any past period, and only this entry keeps it from being sent again."""
-    attrs = {"message_id": message_id, "run_id": run_id, "delivered_at": utcnow().isoformat()}
+    a rerun may name any past period, and only this entry keeps it from being sent again.
+    `recipients`: per recipient (masked), sent, already sent or unsubscribed, and its message id."""
+    attrs: dict[str, Any] = {"message_id": message_id, "run_id": run_id, "delivered_at": utcnow().isoformat()}
+    if recipients is not None:
+        attrs["recipients"] = recipients
     with table.translated("record delivery"):
         table.table().put_item(Item={**delivery_key(client_id, report_type, period_start), **attrs})
 

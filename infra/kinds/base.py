@@ -108,6 +108,7 @@ class Context:
     force_chalice: bool = False
     queue_urls: dict[str, str] = field(default_factory=dict)  # queue key -> URL (set by the queue kind)
     function_arns: dict[str, str] = field(default_factory=dict)  # function name -> ARN (chalice deploy or local)
+    api_url: str | None = None  # the REST API's URL chalice deploy recorded (None before, or in process)
     _clients: dict[str, Any] = field(default_factory=dict)
     _identity: tuple[str, str] | None = None
 
@@ -139,7 +140,9 @@ class Context:
 
     @property
     def naming(self) -> Concrete:
-        return Concrete(self.stage, self.region, self.account, self.queue_urls)
+        naming = Concrete(self.stage, self.region, self.account, self.queue_urls)
+        naming.api_url = self.api_url
+        return naming
 
     def tags(self) -> dict[str, str]:
         return {"app": self.stage.app_name, "stage": self.stage.name}

@@ -24,7 +24,7 @@ from chalicelib.core.constants import ENV_STAGE
 from infra import package_cache
 from infra.kinds import role
 from infra.kinds.base import Context, DeployError, code
-from infra.model import ConsumeQueue
+from infra.model import ConsumeQueue, camel
 
 FINGERPRINT_TAG = "cost-reporter:deployed-inputs"
 CHALICE_MAIN = "import sys; from chalice.cli import main; sys.argv[0] = 'chalice'; sys.exit(main())"
@@ -98,6 +98,7 @@ def ensure(ctx: Context, value: str) -> None:
         run(ctx, "deploy")
         ctx.report.add(label(ctx), "updated" if had_functions else "created", "chalice deploy")
     ctx.function_arns.update(deployed_function_arns(ctx))
+    ctx.api_url = deployed_api_url(ctx)  # the unsubscribe links' base when the stage names none
     ensure_batch_item_failures(ctx)
 
 
@@ -165,6 +166,13 @@ def deployed_function_arns(ctx: Context) -> dict[str, str]:
     return arns
 
 
+def deployed_api_url(ctx: Context) -> str | None:
+    """The REST API's URL `chalice deploy` recorded (None: the app has no routes)."""
+    resources = json.loads(ctx.stage.deployed_file.read_text()).get("resources", [])
+    return next((r["rest_api_url"] for r in resources if r.get("resource_type") == "rest_api" and r.get("rest_api_url")),
+                None)
+
+
 def ensure_batch_item_failures(ctx: Context) -> None:
     """Partial batch responses on every SQS mapping of a consumer (Chalice leaves them off)."""
     lam = ctx.client("lambda")
@@ -219,13 +227,14 @@ def _delete_leftovers(ctx: Context) -> None:
         except ClientError as exc:
             if code(exc) != "ResourceNotFoundException":
                 raise
+        role_name = ctx.stage.role_name(spec.name)
         try:
-            iam.get_role(RoleName=name)
+            iam.get_role(RoleName=role_name)
         except ClientError as exc:
             if code(exc) != "NoSuchEntity":
                 raise
             continue
-        role.delete(ctx, name)
+        role.delete(ctx, role_name)
 
 
 def cloudformation(stage: Any, n: Any) -> dict[str, Any]:
@@ -248,5 +257,11 @@ def cloudformation(stage: Any, n: Any) -> dict[str, Any]:
                 "FunctionResponseTypes": ["ReportBatchItemFailures"]}}}
             resource["DependsOn"] = [queue.logical_id]
         resources[spec.logical_id] = resource
-        resources[f"{spec.logical_id}Role"] = {"Properties": {"RoleName": n.value(f"Function{spec.logical_id}")}}
+        if spec.logical_id != camel(spec.name):
+            # Chalice names the API handler's log group after `api_handler` (ApiHandlerLogGroup) but
+            # points it at ${ApiHandler}, which does not exist: its function is APIHandler.
+            resources[spec.function.log_group_logical_id] = {"Properties": {
+                "LogGroupName": {"Fn::Sub": f"/aws/lambda/${{{spec.logical_id}}}"}}}
+        role_key = "Role" if stage.role_name(spec.name) != stage.function_name(spec.name) else "Function"
+        resources[spec.function.role_logical_id] = {"Properties": {"RoleName": n.value(f"{role_key}{spec.logical_id}")}}
     return resources

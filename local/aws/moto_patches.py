@@ -464,5 +464,41 @@ def cached_json_paths() -> Callable[[], None]:
     def undo() -> None:
         for module, parse in zip(modules, originals, strict=True):
             module.parse = parse
+# ---- API Gateway (the app's routes, deployed by `chalice deploy` in `local serve`) ---------------------
+
+
+def import_swagger_apis() -> Callable[[], None]:
+    """moto 5.2.5 imports only OpenAPI 3 documents (ImportRestApi and PutRestApi refuse Swagger 2.0,
+    which AWS accepts and Chalice writes) and reads the optional `info.description` unconditionally:
+    `chalice deploy` of an app with routes fails. This shim hands moto the same document as OpenAPI 3
+    with a description ("" as AWS leaves it) and without the strict validation AWS does not apply to
+    Swagger 2.0 (moto reads only the paths and their integrations)."""
+    from moto.apigateway.models import APIGatewayBackend
+
+    original_import, original_put = APIGatewayBackend.import_rest_api, APIGatewayBackend.put_rest_api
+
+    def as_openapi(api_doc: Any) -> tuple[Any, bool]:
+        if not isinstance(api_doc, dict) or api_doc.get("swagger") is None:
+            return api_doc, False
+        converted = {key: value for key, value in api_doc.items() if key != "swagger"}
+        converted["openapi"] = "3.0.1"
+        converted["info"] = {"description": "", **(api_doc.get("info") or {})}
+        return converted, True
+
+    def import_rest_api(self: Any, api_doc: dict[str, Any], fail_on_warnings: bool) -> Any:
+        api_doc, converted = as_openapi(api_doc)
+        return original_import(self, api_doc, fail_on_warnings and not converted)
+
+    def put_rest_api(self: Any, function_id: str, api_doc: dict[str, Any], fail_on_warnings: bool,
+                     mode: str = "merge") -> Any:
+        api_doc, converted = as_openapi(api_doc)
+        return original_put(self, function_id, api_doc, fail_on_warnings and not converted, mode)
+
+    APIGatewayBackend.import_rest_api = import_rest_api  # type: ignore[method-assign]
+    APIGatewayBackend.put_rest_api = put_rest_api  # type: ignore[method-assign]
+
+    def undo() -> None:
+        APIGatewayBackend.import_rest_api = original_import  # type: ignore[method-assign]
+        APIGatewayBackend.put_rest_api = original_put  # type: ignore[method-assign]
 
     return undo

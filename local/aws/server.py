@@ -2,7 +2,9 @@
 127.0.0.1 with the app deployed into it.
 
 1. moto's HTTP server (ThreadedMotoServer) on 127.0.0.1, its Step Functions engine switched on
-   (POST /moto-api/config), MOTO_PORT pointing the engine's own service calls back at it;
+   (POST /moto-api/config), MOTO_PORT pointing the engine's own service calls back at it; the
+   app's routes (the unsubscribe link) on the same port, through Chalice's local API Gateway
+   (local/aws/api_gateway.py), and the emails' unsubscribe links pointing there;
 2. the stage `local` deployed into it by the same code as `python deploy.py --stage local`
    (infra.deployer.Deployer, `chalice deploy` included; `--offline` packaging, no registry);
 3. LocalRuntime's shared steps (runtime.py): this process takes the functions' environment (the
@@ -32,7 +34,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from local.aws.moto_patches import name_unnamed_executions, scale_retry_sleeps
+from local.aws.moto_patches import import_swagger_apis, name_unnamed_executions, scale_retry_sleeps
 from local.aws.runtime import CREDENTIALS, ROOT, STAGE, LocalRuntime, fresh_default_session, reset_project_caches
 
 DEFAULT_PORT = 4566
@@ -56,6 +58,7 @@ class LocalServer(LocalRuntime):
         self.requested_port = port
         self.server: Any = None
         self.port = 0
+        self.gateway: Any = None  # Chalice's local API Gateway over the app, once the handlers are hooked
         self._stopping = threading.Event()
 
     # ---- lifecycle --------------------------------------------------------------------------------
@@ -77,26 +80,35 @@ class LocalServer(LocalRuntime):
 
     def start(self) -> LocalServer:
         import boto3
-        from moto.server import ThreadedMotoServer
+
+        from chalicelib.core.constants import ENV_UNSUBSCRIBE_BASE_URL
+        from infra.description import DESCRIPTION
+        from local.aws.api_gateway import RoutedMotoServer, chalice_gateway
 
         if self.requested_port:
             _check_port_free(self.requested_port)
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
         self.set_env(CREDENTIALS)
-        self.server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.requested_port, verbose=False)
+        # The app's routes (the unsubscribe link) are answered on the same port as the AWS endpoint.
+        self.server = RoutedMotoServer(lambda: self.gateway, DESCRIPTION.api.routes if DESCRIPTION.api else (),
+                                       ip_address="127.0.0.1", port=self.requested_port, verbose=False)
         self.server.start()
         self.port = self.server.get_host_and_port()[1]
         try:
             # The engine's own calls (S3, SQS, nested executions) go to localhost:$MOTO_PORT.
             self.set_env({"AWS_ENDPOINT_URL": self.endpoint, "MOTO_PORT": str(self.port)})
+            # The emails' unsubscribe links point at this endpoint (the functions take it with their env).
+            self.env_overrides[ENV_UNSUBSCRIBE_BASE_URL] = self.endpoint
             self._moto_config({"stepfunctions": {"execute_state_machine": True}})
             self._uninstall.append(name_unnamed_executions())
+            self._uninstall.append(import_swagger_apis())  # chalice deploy makes the routes' API
             if self.retry_time_scale != 1.0:
                 self._uninstall.append(scale_retry_sleeps(self.retry_time_scale))
             fresh_default_session()  # it reads the endpoint set above
             self.install_athena(boto3.DEFAULT_SESSION)
             self.deploy(boto3.DEFAULT_SESSION, offline=True)  # the real deploy.py path, chalice deploy included
             self.install_hooks()
+            self.gateway = chalice_gateway(self.app, STAGE)
             self.seed_clients()
             self.seed_exports()
         except BaseException:
@@ -105,6 +117,7 @@ class LocalServer(LocalRuntime):
         return self
 
     def stop(self) -> None:
+        self.gateway = None
         self.uninstall_hooks()
         if self.server is not None:
             try:
@@ -145,6 +158,8 @@ class LocalServer(LocalRuntime):
     # ---- what to tell the person ----------------------------------------------------------------------
 
     def banner(self) -> str:
+        from chalicelib.core.constants import UNSUBSCRIBE_ROUTE
+
         ep, arn = self.endpoint, self.state_machine_arn
         as_of = ((self.costs.last_day or date.today()) + timedelta(days=1)).isoformat()
         first = self.client_ids[0] if self.client_ids else "CLIENT_ID"
@@ -155,6 +170,7 @@ State machine:      {arn}
 Clients seeded:     {len(self.client_ids)} ({', '.join(self.client_ids[:8])}{', ...' if len(self.client_ids) > 8 else ''})
 Cost data:          {len(self.costs)} rows, last day {self.costs.last_day or '-'}
 Emails:             {self.out_dir.resolve()}/<client_id>/*.eml
+Unsubscribe route:  {ep}{UNSUBSCRIBE_ROUTE}   (the List-Unsubscribe links in the emails point here)
 
 Any credentials work; e.g.
   export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_DEFAULT_REGION={self.region}

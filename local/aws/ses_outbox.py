@@ -1,5 +1,6 @@
 """SES captured: every SendEmail (v2, raw content) is written as an .eml under <out>/<client_id>/
-(notifications: <out>/notifications/<client_id>/<notification id>.email.eml)."""
+(notifications: <out>/notifications/<client_id>/<notification id>.email.eml, and `<id>.2.email.eml`,
+... for its other recipients: the email channel sends one message per recipient)."""
 
 from __future__ import annotations
 
@@ -48,9 +49,10 @@ class SesOutbox:
         tags = {t["Name"]: t["Value"] for t in request.get("EmailTags", [])}
         client_id = tags.get("client_id") or "unknown"
         message_id = f"local-{uuid.uuid4()}"
-        if tags.get("notification_id"):  # a notification: one file per (notification, channel)
+        if tags.get("notification_id"):  # <id>.email.eml; its other recipients' copies <id>.<n>.email.eml
             folder = self.out_dir / "notifications" / client_id
-            name = f"{tags['notification_id']}.email.eml"
+            position = tags.get("recipient", "1")
+            name = f"{tags['notification_id']}{'' if position == '1' else f'.{position}'}.email.eml"
         else:
             folder = self.out_dir / client_id
             name = f"{message_id}.eml"

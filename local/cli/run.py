@@ -216,6 +216,7 @@ def _summary(aws: Any, described: dict[str, Any], run_id: str, records: dict[str
             "ce_requests": int(record.get("ce_requests") or 0),
             "spend_reported": record.get("spend_reported"),
             "change_reported": record.get("change_reported"),
+            "unsubscribed": int(record.get("unsubscribed") or 0),  # recipients skipped: they unsubscribed
         })
     return {
         "run_id": run_id,
@@ -229,6 +230,7 @@ def _summary(aws: Any, described: dict[str, Any], run_id: str, records: dict[str
         "athena_queries": aws.athena.queries if aws.athena is not None else 0,
         "athena_bytes_scanned": aws.athena.bytes_scanned if aws.athena is not None else 0,
         "emails_sent": len(aws.outbox.sent),
+        "recipients_unsubscribed": sum(c["unsubscribed"] for c in clients),
         "lambda_invocations": dict(aws.bridge.invocations),
         "elapsed_seconds": round(elapsed, 3),
     }
@@ -322,7 +324,9 @@ def print_table(summary: dict[str, Any], out_dir: Path | None = None) -> None:
     counts = {s: sum(c['status'] == s for c in summary['clients']) for s in ('delivered', 'skipped', 'failed')}
     print(f"\nexecution {summary['execution_status']} in {summary['elapsed_seconds']} s: "
           f"{counts['delivered']} delivered, {counts['skipped']} skipped, {counts['failed']} failed; "
-          f"{summary['ce_requests']} Cost Explorer requests, {summary['emails_sent']} emails")
+          f"{summary['ce_requests']} Cost Explorer requests, {summary['emails_sent']} emails"
+          + (f", {summary['recipients_unsubscribed']} recipient(s) skipped as unsubscribed"
+             if summary.get("recipients_unsubscribed") else ""))
     sent = summary.get("notifications_sent") or {}
     if sent:
         print("notifications sent: " + ", ".join(f"{channel} {count}" for channel, count in sent.items())

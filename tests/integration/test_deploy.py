@@ -51,7 +51,11 @@ def free_port() -> int:
 def endpoint() -> Iterator[str]:
     """A moto server in its own process (our deploy runs in another one, as a user's would)."""
     port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+    # moto's server with the one shim `local serve` installs for the app's REST API: moto 5.2.5 imports
+    # OpenAPI 3 only and Chalice deploys its routes as Swagger 2.0 (local/aws/moto_patches.py).
+    serve = ("import sys; from local.aws.moto_patches import import_swagger_apis; import_swagger_apis(); "
+             "from moto.server import main; main(sys.argv[1:])")
+    server = subprocess.Popen([sys.executable, "-c", serve, "-H", "127.0.0.1", "-p", str(port)], cwd=ROOT,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
@@ -124,7 +128,11 @@ def _naming(stage: Any, endpoint: str) -> Concrete:
     """The deployed names; queue URLs as this endpoint gives them."""
     sqs = client(endpoint, "sqs")
     urls = {q.key: sqs.get_queue_url(QueueName=stage.queue_name(q))["QueueUrl"] for q in stage.description.queues}
-    return Concrete(stage, "us-east-1", "123456789012", urls=urls)
+    naming = Concrete(stage, "us-east-1", "123456789012", urls=urls)
+    # the REST API chalice deploy made for the routes: the unsubscribe links' base (no custom domain here)
+    resources = json.loads(stage.deployed_file.read_text())["resources"]
+    naming.api_url = next(r["rest_api_url"] for r in resources if r["resource_type"] == "rest_api")
+    return naming
 
 
 def chalice_app(stage: Any) -> str:
@@ -180,7 +188,7 @@ def test_functions_schedules_and_their_permissions(deployed: dict[str, Any], end
             assert variables["ALERT_TOPIC_ARN"] == "arn:aws:sns:us-east-1:123456789012:cost-reporter-prod-alerts"
         # Least privilege: the function's own role holds exactly the generated policy file.
         role_name = config["Role"].rsplit("/", 1)[1]
-        assert role_name == name
+        assert role_name == stage.role_name(spec.name)  # the function's name, but for the API handler (<app>-<stage>)
         inline = iam.list_role_policies(RoleName=role_name)["PolicyNames"]
         assert len(inline) == 1 and not iam.list_attached_role_policies(RoleName=role_name)["AttachedPolicies"]
         document = iam.get_role_policy(RoleName=role_name, PolicyName=inline[0])["PolicyDocument"]
@@ -316,7 +324,7 @@ def test_a_changed_input_is_redeployed(deployed: dict[str, Any], endpoint: str, 
     # (record_result sends no metric event any more: summarize_run emits each outcome once)
     assert {"daily_trigger", "summarize_run", "aggregation_trigger", "scrape_publish",
             "bdc_discount_trigger", "notify_consumer", "budget_trigger"} <= set(with_arns)
-    assert set(changed) == {f"environment of cost-reporter-prod-{f}" for f in with_arns}
+    assert set(changed) == {f"environment of {stage.function_name(f)}" for f in with_arns}
     role = client(endpoint, "iam").get_role_policy(RoleName="cost-reporter-prod-plan", PolicyName="cost-reporter-prod-plan")
     assert role["PolicyDocument"]["Statement"][0]["Sid"] == "OwnLogStreams"
     _, actions = run_deploy(endpoint, project)  # the original policy again

@@ -34,8 +34,10 @@ def test_hostile_client_and_service_names(local_aws):
     # Control characters are stripped and non-ASCII is RFC 2047-encoded: the header block keeps
     # exactly the headers we set, whatever the name holds.
     names = [line.split(":", 1)[0] for line in raw_headers.split("\r\n") if line and not line[0].isspace()]
+    # (and the recipient's one-click unsubscribe pair, which every report email carries)
     assert sorted(names) == sorted(["From", "To", "Subject", "Date", "Message-ID", "X-Cost-Report-Client",
-                                    "X-Cost-Report-Run", "Content-Type", "MIME-Version"])
+                                    "X-Cost-Report-Run", "Content-Type", "MIME-Version", "List-Unsubscribe",
+                                    "List-Unsubscribe-Post"])
     assert "=?utf-8?" in raw_headers
     rows_back = list(csv.DictReader(io.StringIO(next(message.iter_attachments()).get_content())))
     assert [r["service"] for r in rows_back] == [HOSTILE_SERVICE]

@@ -127,9 +127,14 @@ def test_packaged_template_passes_cfn_lint(project: Path, tmp_path: Path, stage:
         if any(isinstance(grant, TableItems) for grant in function.grants):
             assert variables["TABLE_NAME"] == {"Ref": "ReportsTable"}
         assert properties["MemorySize"] == function.memory and properties["Timeout"] == function.timeout
-        assert resources[f"{function.logical_id}LogGroup"]["Properties"]["RetentionInDays"] == 30
-        role = resources[f"{function.logical_id}Role"]["Properties"]
-        assert role["RoleName"] == properties["FunctionName"]  # payer roles trust it by name
+        # (Chalice names log groups after the function's name: the API handler's is ApiHandlerLogGroup)
+        assert resources[function.function.log_group_logical_id]["Properties"]["RetentionInDays"] == 30
+        role = resources[function.function.role_logical_id]["Properties"]
+        # payer roles trust it by name: the name deploy.py's chalice deploy gives it (the function's own,
+        # but for the API handler, whose function Chalice names <app>-<stage>)
+        role_key = role["RoleName"]["Fn::FindInMap"][2]
+        assert packaged["Mappings"]["StageConfig"][stage][role_key] == spec.role_name(function.name)
+        assert (role["RoleName"] == properties["FunctionName"]) == (function.name != "api_handler")
         assert role["Policies"][0]["PolicyDocument"] == json.loads((project / ".chalice" / function.policy_file).read_text())
         if function.kind == "trigger":  # the machine it starts, by reference
             (machine_key,) = [g.machine for g in function.grants if isinstance(g, StartExecution)]
@@ -186,7 +191,12 @@ def test_policies_are_least_privilege() -> None:
             assert ("states:StartExecution" in text) == (function.kind == "trigger")
             # client and operator notifications are published by the queue's consumer only
             assert ("sns:Publish" in text) == (function.name in ("notify_consumer", "publish_summaries", "scrape_publish"))
-            assert ("secretsmanager:GetSecretValue" in text) == (function.name in ("notify_consumer", "scrape_chunk"))
+            # webhook URLs and the scrapers' key: the stage's prefix; the unsubscribe links' key: that one secret
+            readers = ("notify_consumer", "scrape_chunk", "deliver_report", "api_handler")
+            assert ("secretsmanager:GetSecretValue" in text) == (function.name in readers)
+            if function.name in ("deliver_report", "api_handler"):
+                secrets = [r for st in document["Statement"] for r in st["Resource"] if "secretsmanager" in r]
+                assert secrets == [f"arn:aws:secretsmanager:*:*:secret:{stage.secrets_prefix}unsubscribe-key-*"]
             # a run's or a budget check's query (budget_spend reads its slice), and one client's outside a run
             queries = ("query_exports", "report_pdf")
             assert ("athena:StartQueryExecution" in text) == (function.name in queries and bool(declared)), function.name

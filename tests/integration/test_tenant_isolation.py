@@ -188,16 +188,18 @@ class Tenant:
 
 
 def _documents(aws: Any, run_id: str, client_id: str) -> dict[str, str]:
-    """Every artefact of the client's report, and the email it was sent, as text."""
+    """Every artefact of the client's report, and each email it was sent (one per recipient), as text."""
     base = f"runs/{run_id}/{client_id}/"
     docs = {name: aws.read_artefact(base + name) for name in ("report.html", "report.txt", "report.csv")}
-    [sent] = [s for s in aws.outbox.sent if s["client_id"] == client_id]
-    message = message_from_bytes(sent["raw"], policy=default_policy)
-    docs["email.raw"] = sent["raw"].decode("utf-8", "replace")
-    docs["email.headers"] = "\n".join(f"{k}: {v}" for k, v in message.items())
-    docs["email.html"] = message.get_body(preferencelist=("html",)).get_content()
-    docs["email.text"] = message.get_body(preferencelist=("plain",)).get_content()
-    docs["email.csv"] = next(message.iter_attachments()).get_content()
+    sent_all = [s for s in aws.outbox.sent if s["client_id"] == client_id]
+    assert sent_all, client_id
+    for index, sent in enumerate(sent_all):
+        message = message_from_bytes(sent["raw"], policy=default_policy)
+        docs[f"email{index}.raw"] = sent["raw"].decode("utf-8", "replace")
+        docs[f"email{index}.headers"] = "\n".join(f"{k}: {v}" for k, v in message.items())
+        docs[f"email{index}.html"] = message.get_body(preferencelist=("html",)).get_content()
+        docs[f"email{index}.text"] = message.get_body(preferencelist=("plain",)).get_content()
+        docs[f"email{index}.csv"] = next(message.iter_attachments()).get_content()
     return docs
 
 
@@ -216,7 +218,8 @@ def _check_isolation(aws: Any, run_id: str, tenants: list[Tenant], noise: list[d
         # The report is exactly what the client's own rows give: nothing added, nothing lost.
         expected = tenant.expected_report(run_id)
         assert docs["report.csv"] == build_csv(expected)
-        assert docs["email.csv"].splitlines() == docs["report.csv"].splitlines()
+        for name in [n for n in docs if n.startswith("email") and n.endswith(".csv")]:  # every recipient's copy
+            assert docs[name].splitlines() == docs["report.csv"].splitlines()
         assert format_money(expected.total_current) in docs["report.html"]
         for account in tenant.accounts:  # the email shows ids spaced, "1111 2222 3333"
             assert account in docs["report.csv"] and _spaced(account) in docs["report.html"]
@@ -241,12 +244,13 @@ def _check_isolation(aws: Any, run_id: str, tenants: list[Tenant], noise: list[d
                 assert account not in text and _spaced(account) not in text, (tenant.client_id, name, account)
             for figure in noise_money - own_money:
                 assert figure not in text, (tenant.client_id, name, figure)
-        # the email goes to exactly this client's recipients
-        [sent] = [s for s in aws.outbox.sent if s["client_id"] == tenant.client_id]
-        assert sent["to"] == tenant.config["recipients"]
-        message = message_from_bytes(sent["raw"], policy=default_policy)
-        assert [a.addr_spec for a in message["To"].addresses] == tenant.config["recipients"]
-        assert message["Cc"] is None and message["Bcc"] is None
+        # the email goes to exactly this client's recipients: one message each (per-recipient delivery)
+        sent = [s for s in aws.outbox.sent if s["client_id"] == tenant.client_id]
+        assert sorted(address for s in sent for address in s["to"]) == sorted(tenant.config["recipients"])
+        for one in sent:
+            message = message_from_bytes(one["raw"], policy=default_policy)
+            assert [a.addr_spec for a in message["To"].addresses] == one["to"]
+            assert message["Cc"] is None and message["Bcc"] is None
     return probes
 
 

@@ -1,6 +1,8 @@
 from email import message_from_bytes
 from email.policy import default
 
+import pytest
+
 from chalicelib.core.email import build_message
 
 
@@ -41,3 +43,27 @@ def test_crlf_in_any_header_value_cannot_add_headers():
     assert msg["Bcc"] is None
     assert "\n" not in str(msg["Subject"]) and "\r" not in str(msg["Subject"])
     assert str(msg["To"]) == "a@client.example, b@client.example"
+
+
+def test_a_recipients_copy_has_its_own_to_and_message_id_and_the_unsubscribe_pair_unencoded():
+    from email import message_from_bytes
+    from email.policy import default
+
+    from chalicelib.core.email import build_message, for_recipient
+
+    raw = build_message(sender="reports@example.com", recipients=["a@acme.example", "b@acme.example"], reply_to=[],
+                        subject="Weekly — costs", text="t", html="<p>h</p>", csv_body="a,b\n", csv_filename="r.csv",
+                        extra_headers={"X-Cost-Report-Client": "acme"})
+    link = "<https://reports.example.com/unsubscribe?token=v1.k1." + "A" * 400 + ".sig>"
+    copy = for_recipient(raw, "b@acme.example", {"List-Unsubscribe": link,
+                                                 "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"})
+    original, mine = message_from_bytes(raw, policy=default), message_from_bytes(copy, policy=default)
+    assert [a.addr_spec for a in mine["To"].addresses] == ["b@acme.example"]
+    assert mine["Message-ID"] != original["Message-ID"] and mine["Message-ID"].endswith("@example.com>")
+    assert f"\r\nList-Unsubscribe: {link}\r\n".encode() in copy  # one line, never RFC 2047-encoded
+    assert str(mine["Subject"]) == str(original["Subject"]) and mine["X-Cost-Report-Client"] == "acme"
+    assert copy.partition(b"\r\n\r\n")[2] == raw.partition(b"\r\n\r\n")[2]  # the body and attachments as built
+    for bad in ({"List-Unsubscribe": "<https://x>\r\nBcc: evil@example.com"}, {"List-Unsubscribe": "<https://x/é>"},
+                {"Bad Header": "x"}, {"List-Unsubscribe": "x" * 1000}):
+        with pytest.raises(ValueError, match="header-safe"):
+            for_recipient(raw, "b@acme.example", bad)

@@ -38,7 +38,9 @@ def kms_of(policy: dict[str, Any]) -> dict[str, list[str]]:
 @pytest.mark.parametrize(("function", "expected"), [
     # writes its Map items only: a data key, never a decrypt of S3 objects
     ("eligibility", {"dynamodb.*.amazonaws.com": ["kms:Decrypt"], "s3.*.amazonaws.com": ["kms:GenerateDataKey"]}),
-    ("deliver_report", {"dynamodb.*.amazonaws.com": ["kms:Decrypt"], "s3.*.amazonaws.com": ["kms:Decrypt"]}),
+    # reads the unsubscribe links' key secret (per-recipient List-Unsubscribe)
+    ("deliver_report", {"dynamodb.*.amazonaws.com": ["kms:Decrypt"], "s3.*.amazonaws.com": ["kms:Decrypt"],
+                        "secretsmanager.*.amazonaws.com": ["kms:Decrypt"]}),
     ("render_report", {"dynamodb.*.amazonaws.com": ["kms:Decrypt"],
                        "s3.*.amazonaws.com": ["kms:Decrypt", "kms:GenerateDataKey"],
                        "sqs.*.amazonaws.com": ["kms:Decrypt", "kms:GenerateDataKey"]}),

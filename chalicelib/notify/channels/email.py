@@ -1,5 +1,6 @@
 """Email through SES: HTML and text from jinja2 templates (autoescape on the HTML), built by the one
-MIME builder; the subject goes through its header sanitiser. Every value a template prints is
+MIME builder; the subject goes through its header sanitiser. Sent per recipient, with its own
+List-Unsubscribe (chalicelib/core/subscriptions.py), as report emails are. Every value a template prints is
 neutralised first (controls and bidi controls become spaces: chalicelib/core/text.py), in the text
 and the HTML part alike (the SNS channel renders the same text template)."""
 
@@ -8,7 +9,8 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from chalicelib.core.email import build_message, header_safe, send_raw
+from chalicelib.core.constants import OPERATOR_CLIENT_ID
+from chalicelib.core.email import build_message, for_recipient, header_safe, send_raw
 from chalicelib.core.errors import ConfigurationError
 from chalicelib.core.notifications import Notification, footer_text, severity_line
 from chalicelib.core.settings import get_settings
@@ -49,11 +51,37 @@ def build(notification: Notification) -> bytes:
 
 
 def send(notification: Notification) -> str:
+    """One message per recipient, each with its own To and unsubscribe link; recipients who
+    unsubscribed from the client are skipped, and those a previous receive already sent to are not
+    sent again (a per-recipient record, chalicelib/notify/store.py). A failure stops here: the
+    queue's next receive sends to the rest only."""
+    from chalicelib.core import subscriptions
+    from chalicelib.notify import store
+
     if not notification.route.email_to:
         raise ConfigurationError("email: no recipients")
+    # Operator alerts go to the deployment's own operator: no client list to leave, no link.
+    operator = notification.client_id == OPERATOR_CLIENT_ID
+    suppressed = {} if operator else subscriptions.unsubscribed_recipients(notification.client_id)
     raw = build(notification)
-    message_id = send_raw(raw, sender=notification.route.email_sender or get_settings().default_sender,
-                          recipients=list(notification.route.email_to),
-                          tags={"client_id": notification.client_id, "notification_id": notification.notification_id,
-                                "kind": notification.kind}, doing="SES SendEmail notification")
-    return f"SES message {message_id}"
+    sender = notification.route.email_sender or get_settings().default_sender
+    sent: list[str] = []
+    skipped = 0
+    for position, address in enumerate(notification.route.email_to, start=1):
+        if subscriptions.is_unsubscribed(address, suppressed):
+            skipped += 1
+            continue
+        earlier = store.recipient_message(notification.notification_id, "email", address)
+        if earlier is not None:
+            sent.append(earlier)
+            continue
+        links = {} if operator else subscriptions.unsubscribe_headers(notification.client_id, address)
+        message_id = send_raw(for_recipient(raw, address, links), sender=sender, recipients=[address],
+                              tags={"client_id": notification.client_id, "notification_id": notification.notification_id,
+                                    "kind": notification.kind, "recipient": str(position)},
+                              doing="SES SendEmail notification")
+        store.record_recipient(notification.notification_id, "email", address, message_id)
+        sent.append(message_id)
+    if not sent:
+        raise ConfigurationError(f"email: every recipient ({skipped}) has unsubscribed: nothing was sent")
+    return f"SES message {', '.join(sent)}" + (f"; {skipped} unsubscribed, skipped" if skipped else "")
