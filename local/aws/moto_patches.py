@@ -464,6 +464,10 @@ def cached_json_paths() -> Callable[[], None]:
     def undo() -> None:
         for module, parse in zip(modules, originals, strict=True):
             module.parse = parse
+
+    return undo
+
+
 # ---- API Gateway (the app's routes, deployed by `chalice deploy` in `local serve`) ---------------------
 
 
