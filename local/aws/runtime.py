@@ -31,6 +31,7 @@ from local.aws.moto_patches import (
     cached_backend_urls,
     cached_json_paths,
     cached_response_method_names,
+    cached_update_expressions,
     detach_moto_event_source_mappings,
     exact_number_arithmetic,
     fast_sqs_clock,
@@ -242,7 +243,7 @@ class LocalRuntime:
             fast_sqs_clock(),  # a receive costs O(batch), not O(queue) datetime steps per message
             exact_number_arithmetic(),  # ADD of "1E-10" (a sub-cent amount) as DynamoDB does it
             # What moto and the engine recomputed for every request, computed once (the same answers).
-            cached_backend_urls(), cached_response_method_names(), cached_json_paths(),
+            cached_backend_urls(), cached_response_method_names(), cached_json_paths(), cached_update_expressions(),
         ]
         detach_moto_event_source_mappings()
         self.notify = LocalNotifications(self)  # webhooks to a loopback server, files per channel

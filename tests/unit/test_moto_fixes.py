@@ -236,3 +236,54 @@ def test_cached_json_paths_answer_what_the_engine_s_parser_answers() -> None:
         undo()
     assert not getattr(json_path.parse, "_cached", False)
     assert expected[2] == "r1" and expected[4] == ["a", "b"]  # the cases are not vacuous
+
+
+# (UpdateExpression, names, values): accepted ones, then each of the checks the cache may skip once passed
+# (two clauses of one kind, overlapping paths, a key attribute updated), a bad syntax and a missing value.
+UPDATES: list[tuple[str, dict[str, str], dict[str, Any]]] = [
+    ("SET n = if_not_exists(n, :zero) + :one, #l = list_append(if_not_exists(#l, :empty), :item)",
+     {"#l": "log"}, {":zero": 0, ":one": 1, ":empty": [], ":item": ["x"]}),
+    ("ADD #t :amount, #c :one REMOVE gone", {"#c": "count", "#t": "total"}, {":amount": 2, ":one": 1}),
+    ("SET a = :one SET b = :one", {}, {":one": 1}),
+    ("SET a.b = :one, a = :one", {}, {":one": 1}),
+    ("SET #k = :one", {"#k": "sk"}, {":one": "S001"}),
+    ("SET #k = :one", {"#k": "other"}, {":one": "S001"}),  # the same expression, other names: accepted
+    ("SET = :one", {}, {":one": 1}),
+    ("SET n = :missing", {}, {}),
+    ("SET n = n + :one", {}, {":one": "text"}),  # the item's n is a number: a type error
+]
+
+
+def _update_answers(table: Any) -> list[Any]:
+    answers = []
+    for expression, names, values in UPDATES:
+        request: dict[str, Any] = {"Key": {"pk": "P1", "sk": "S001"}, "UpdateExpression": expression,
+                                   "ReturnValues": "ALL_NEW"}
+        if names:
+            request["ExpressionAttributeNames"] = names
+        if values:
+            request["ExpressionAttributeValues"] = values
+        try:
+            answers.append(table.update_item(**request)["Attributes"])
+        except Exception as error:  # noqa: BLE001 - the error itself is the answer compared
+            answers.append((type(error).__name__, str(error)))
+    return answers
+
+
+def test_cached_update_expressions_answer_what_moto_answers(table: Any) -> None:
+    from moto.dynamodb.parsing.expressions import UpdateExpressionParser
+
+    from local.aws.moto_patches import cached_update_expressions
+
+    expected = [_update_answers(table) for _ in range(2)]  # moto's own answers, twice (the item changes)
+    table.put_item(Item={"pk": "P1", "sk": "S001", "even": False})  # as the fixture wrote it
+    undo = cached_update_expressions()
+    try:
+        assert cached_update_expressions()() is None  # nested
+        assert [_update_answers(table) for _ in range(2)] == expected  # parsed and checked, then from the cache
+    finally:
+        undo()
+    assert not getattr(UpdateExpressionParser.make.__func__, "_cached", False)
+    errors = [answer[0] for answer in expected[0] if isinstance(answer, tuple)]
+    assert len(errors) == 7 and expected[0][5]["other"] == "S001"  # the cases are not vacuous
+    assert expected[1][0]["n"] == 2 and expected[1][1]["total"] == 4
