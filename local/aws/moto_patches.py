@@ -548,3 +548,36 @@ def cached_update_expressions() -> Callable[[], None]:
         validators.UpdateExpressionValidator.validate = original_validate  # type: ignore[method-assign]
 
     return undo
+
+
+def cached_response_attribute_names() -> Callable[[], None]:
+    """moto's response serialiser finds each member of each response structure in the Python value by
+    trying a list of candidate names (six alias rules, then each name's snake_case form), and builds
+    that list anew for every member of every value: for a DynamoDB answer, every member of every
+    AttributeValue of every item, a fifth of a DynamoDB call's CPU. When the value is a plain dict
+    (no `Meta` class, its class name always "dict"), the list depends only on the picker's rules, the
+    member's name, its shape and the structure that holds it: built once per those, the same names
+    in the same order (the first one present is still taken). Values of other types are served as
+    before. Returns the function that undoes it (idempotent when nested)."""
+    from moto.core.serialize import XFormedAttributePicker
+
+    original = XFormedAttributePicker.get_possible_keys
+    if getattr(original, "_cached", False):
+        return lambda: None
+    # key -> (shape, its parent, names): the shapes are kept so that their ids are never reused
+    cache: dict[tuple[Any, ...], tuple[Any, Any, tuple[str, ...]]] = {}
+
+    def get_possible_keys(self: Any, context: Any) -> Any:
+        if type(context.obj) is not dict:
+            return original(self, context)
+        shape = context.shape
+        parent = getattr(shape, "parent", None)
+        key = (tuple(self.alias_providers), context.key, id(shape), id(parent))
+        hit = cache.get(key)
+        if hit is None or hit[0] is not shape or hit[1] is not parent:
+            hit = cache[key] = (shape, parent, tuple(original(self, context)))
+        return iter(hit[2])
+
+    get_possible_keys._cached = True  # type: ignore[attr-defined]
+    XFormedAttributePicker.get_possible_keys = get_possible_keys  # type: ignore[method-assign,assignment]
+    return lambda: setattr(XFormedAttributePicker, "get_possible_keys", original)
