@@ -506,3 +506,134 @@ def import_swagger_apis() -> Callable[[], None]:
         APIGatewayBackend.put_rest_api = original_put  # type: ignore[method-assign]
 
     return undo
+
+
+# The three checks of an update expression that read nothing but the expression, its attribute
+# names and the table's key attributes, and change nothing (each returns the node it is given).
+_EXPRESSION_ONLY_CHECKS = ("ActionCountValidator", "OverlappingPathsValidator", "UpdateHashRangeKeyValidator")
+
+
+def cached_update_expressions() -> Callable[[], None]:
+    """moto parses an UpdateExpression twice per update (once to list the placeholders it uses, once
+    to apply it) and then runs ten passes over a deep copy of the tree, three of which (one clause of
+    each kind, no overlapping paths, no key attribute updated) depend on nothing but the expression,
+    its attribute names and the table's keys: most of a metric event's CPU (its update expressions
+    hold dozens of actions). Here an expression string is parsed once (the tree is only read: moto's
+    validator deep-copies it before its passes change anything), and those three checks, once passed
+    for an (expression, names, table keys), are not rerun for the same three; the seven passes that
+    read the values and the item always run. A failing parse or check is never cached: the same
+    error each time. The validator's deep copy of a cached tree is made from the tree's pickle (its
+    nodes hold only their type, children and parent: the same tree, eight times faster than
+    `deepcopy`). Returns the function that undoes it (idempotent when nested)."""
+    import pickle
+
+    from moto.dynamodb.parsing import validators
+    from moto.dynamodb.parsing.expressions import UpdateExpressionParser
+
+    original_make = UpdateExpressionParser.__dict__["make"]
+    if getattr(original_make.__func__, "_cached", False):
+        return lambda: None
+    original_processors = validators.UpdateExpressionValidator.get_ast_processors
+    original_validate = validators.UpdateExpressionValidator.validate
+    original_deepcopy = validators.deepcopy
+    parsed: dict[str, Any] = {}
+    pickled: dict[str, bytes] = {}
+    passed: set[tuple[Any, ...]] = set()
+    lock = threading.Lock()
+
+    expression_of: dict[int, str] = {}  # id of a cached tree -> its string (the cache keeps the tree alive)
+
+    def make(cls: Any, expression_str: str) -> Any:
+        tree = parsed.get(expression_str)
+        if tree is None:
+            tree = original_make.__func__(cls, expression_str)  # raises on bad syntax: nothing cached
+            with lock:
+                if expression_str not in parsed:
+                    pickled[expression_str] = pickle.dumps(tree, pickle.HIGHEST_PROTOCOL)
+                    expression_of[id(tree)] = expression_str
+                tree = parsed.setdefault(expression_str, tree)
+        return tree
+
+    def deepcopy(value: Any, memo: Any = None) -> Any:
+        expression = expression_of.get(id(value))
+        if memo is None and expression is not None and parsed.get(expression) is value:
+            return pickle.loads(pickled[expression])
+        return original_deepcopy(value, memo)
+
+    make._cached = True  # type: ignore[attr-defined]
+
+    def checks_key(validator: Any) -> tuple[Any, ...] | None:
+        expression = expression_of.get(id(validator._source_tree))
+        if expression is None or parsed.get(expression) is not validator._source_tree:
+            return None  # a tree that did not come from the cache: checked every time
+        names = validator.expression_attribute_names or {}
+        return (expression, tuple(sorted(names.items())), tuple(validator.table.table_key_attrs))
+
+    def get_ast_processors(self: Any) -> list[Any]:
+        processors = original_processors(self)
+        key = checks_key(self) if hasattr(self, "_source_tree") else None
+        if key is not None and key in passed:
+            processors = [p for p in processors if type(p).__name__ not in _EXPRESSION_ONLY_CHECKS]
+        return processors
+
+    def validate(self: Any) -> Any:
+        result = original_validate(self)  # raises when a check fails: nothing recorded
+        key = checks_key(self) if hasattr(self, "_source_tree") else None
+        if key is not None:
+            with lock:
+                passed.add(key)
+        return result
+
+    original_init = validators.Validator.__init__
+
+    def init(self: Any, expression: Any, *args: Any, **kwargs: Any) -> None:
+        self._source_tree = expression  # read by get_ast_processors, which __init__ calls
+        original_init(self, expression, *args, **kwargs)
+
+    UpdateExpressionParser.make = classmethod(make)  # type: ignore[method-assign,assignment]
+    validators.Validator.__init__ = init  # type: ignore[method-assign]
+    validators.UpdateExpressionValidator.get_ast_processors = get_ast_processors  # type: ignore[method-assign]
+    validators.UpdateExpressionValidator.validate = validate  # type: ignore[method-assign]
+    validators.deepcopy = deepcopy
+
+    def undo() -> None:
+        validators.deepcopy = original_deepcopy
+        UpdateExpressionParser.make = original_make  # type: ignore[method-assign]
+        validators.Validator.__init__ = original_init  # type: ignore[method-assign]
+        validators.UpdateExpressionValidator.get_ast_processors = original_processors  # type: ignore[method-assign]
+        validators.UpdateExpressionValidator.validate = original_validate  # type: ignore[method-assign]
+
+    return undo
+
+
+def cached_response_attribute_names() -> Callable[[], None]:
+    """moto's response serialiser finds each member of each response structure in the Python value by
+    trying a list of candidate names (six alias rules, then each name's snake_case form), and builds
+    that list anew for every member of every value: for a DynamoDB answer, every member of every
+    AttributeValue of every item, a fifth of a DynamoDB call's CPU. When the value is a plain dict
+    (no `Meta` class, its class name always "dict"), the list depends only on the picker's rules, the
+    member's name, its shape and the structure that holds it: built once per those, the same names
+    in the same order (the first one present is still taken). Values of other types are served as
+    before. Returns the function that undoes it (idempotent when nested)."""
+    from moto.core.serialize import XFormedAttributePicker
+
+    original = XFormedAttributePicker.get_possible_keys
+    if getattr(original, "_cached", False):
+        return lambda: None
+    # key -> (shape, its parent, names): the shapes are kept so that their ids are never reused
+    cache: dict[tuple[Any, ...], tuple[Any, Any, tuple[str, ...]]] = {}
+
+    def get_possible_keys(self: Any, context: Any) -> Any:
+        if type(context.obj) is not dict:
+            return original(self, context)
+        shape = context.shape
+        parent = getattr(shape, "parent", None)
+        key = (tuple(self.alias_providers), context.key, id(shape), id(parent))
+        hit = cache.get(key)
+        if hit is None or hit[0] is not shape or hit[1] is not parent:
+            hit = cache[key] = (shape, parent, tuple(original(self, context)))
+        return iter(hit[2])
+
+    get_possible_keys._cached = True  # type: ignore[attr-defined]
+    XFormedAttributePicker.get_possible_keys = get_possible_keys  # type: ignore[method-assign,assignment]
+    return lambda: setattr(XFormedAttributePicker, "get_possible_keys", original)

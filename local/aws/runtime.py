@@ -30,7 +30,9 @@ from local.aws.moto_patches import (
     atomic_s3,
     cached_backend_urls,
     cached_json_paths,
+    cached_response_attribute_names,
     cached_response_method_names,
+    cached_update_expressions,
     detach_moto_event_source_mappings,
     exact_number_arithmetic,
     fast_sqs_clock,
@@ -242,7 +244,8 @@ class LocalRuntime:
             fast_sqs_clock(),  # a receive costs O(batch), not O(queue) datetime steps per message
             exact_number_arithmetic(),  # ADD of "1E-10" (a sub-cent amount) as DynamoDB does it
             # What moto and the engine recomputed for every request, computed once (the same answers).
-            cached_backend_urls(), cached_response_method_names(), cached_json_paths(),
+            cached_backend_urls(), cached_response_method_names(), cached_json_paths(), cached_update_expressions(),
+            cached_response_attribute_names(),
         ]
         detach_moto_event_source_mappings()
         self.notify = LocalNotifications(self)  # webhooks to a loopback server, files per channel

@@ -236,3 +236,101 @@ def test_cached_json_paths_answer_what_the_engine_s_parser_answers() -> None:
         undo()
     assert not getattr(json_path.parse, "_cached", False)
     assert expected[2] == "r1" and expected[4] == ["a", "b"]  # the cases are not vacuous
+
+
+# (UpdateExpression, names, values): accepted ones, then each of the checks the cache may skip once passed
+# (two clauses of one kind, overlapping paths, a key attribute updated), a bad syntax and a missing value.
+UPDATES: list[tuple[str, dict[str, str], dict[str, Any]]] = [
+    ("SET n = if_not_exists(n, :zero) + :one, #l = list_append(if_not_exists(#l, :empty), :item)",
+     {"#l": "log"}, {":zero": 0, ":one": 1, ":empty": [], ":item": ["x"]}),
+    ("ADD #t :amount, #c :one REMOVE gone", {"#c": "count", "#t": "total"}, {":amount": 2, ":one": 1}),
+    ("SET a = :one SET b = :one", {}, {":one": 1}),
+    ("SET a.b = :one, a = :one", {}, {":one": 1}),
+    ("SET #k = :one", {"#k": "sk"}, {":one": "S001"}),
+    ("SET #k = :one", {"#k": "other"}, {":one": "S001"}),  # the same expression, other names: accepted
+    ("SET = :one", {}, {":one": 1}),
+    ("SET n = :missing", {}, {}),
+    ("SET n = n + :one", {}, {":one": "text"}),  # the item's n is a number: a type error
+]
+
+
+def _update_answers(table: Any) -> list[Any]:
+    answers = []
+    for expression, names, values in UPDATES:
+        request: dict[str, Any] = {"Key": {"pk": "P1", "sk": "S001"}, "UpdateExpression": expression,
+                                   "ReturnValues": "ALL_NEW"}
+        if names:
+            request["ExpressionAttributeNames"] = names
+        if values:
+            request["ExpressionAttributeValues"] = values
+        try:
+            answers.append(table.update_item(**request)["Attributes"])
+        except Exception as error:  # noqa: BLE001 - the error itself is the answer compared
+            answers.append((type(error).__name__, str(error)))
+    return answers
+
+
+def test_cached_update_expressions_answer_what_moto_answers(table: Any) -> None:
+    from moto.dynamodb.parsing.expressions import UpdateExpressionParser
+
+    from local.aws.moto_patches import cached_update_expressions
+
+    expected = [_update_answers(table) for _ in range(2)]  # moto's own answers, twice (the item changes)
+    table.put_item(Item={"pk": "P1", "sk": "S001", "even": False})  # as the fixture wrote it
+    undo = cached_update_expressions()
+    try:
+        assert cached_update_expressions()() is None  # nested
+        assert [_update_answers(table) for _ in range(2)] == expected  # parsed and checked, then from the cache
+    finally:
+        undo()
+    assert not getattr(UpdateExpressionParser.make.__func__, "_cached", False)
+    errors = [answer[0] for answer in expected[0] if isinstance(answer, tuple)]
+    assert len(errors) == 6 and expected[0][5]["other"] == "S001"  # the cases are not vacuous
+    assert expected[1][0]["n"] == 2 and expected[1][1]["total"] == 4
+
+
+def _serialised_answers() -> list[Any]:
+    """Answers serialised from dicts (items of every attribute type, batch reads) and from moto's objects
+    (a table's description, an SQS queue's attributes and messages), without their request ids."""
+    dynamodb, sqs = boto3.client("dynamodb"), boto3.client("sqs")
+    answers: list[Any] = [
+        dynamodb.query(TableName="t", KeyConditionExpression="pk = :p", ExpressionAttributeValues={":p": {"S": "P2"}},
+                       Limit=3),
+        dynamodb.get_item(TableName="t", Key={"pk": {"S": "typed"}, "sk": {"S": "all"}}),
+        dynamodb.batch_get_item(RequestItems={"t": {"Keys": [{"pk": {"S": "typed"}, "sk": {"S": "all"}},
+                                                             {"pk": {"S": "P0"}, "sk": {"S": "S000"}}]}}),
+        dynamodb.describe_table(TableName="t")["Table"]["KeySchema"],
+    ]
+    url = sqs.create_queue(QueueName="q", Attributes={"VisibilityTimeout": "0"})["QueueUrl"]
+    sqs.send_message(QueueUrl=url, MessageBody="body", MessageAttributes={"a": {"DataType": "String", "StringValue": "v"}})
+    answers.append(sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["VisibilityTimeout", "DelaySeconds"]))
+    received = sqs.receive_message(QueueUrl=url, MessageAttributeNames=["All"])["Messages"][0]
+    answers.append({k: v for k, v in received.items() if k not in ("ReceiptHandle", "MessageId")})
+    sqs.delete_queue(QueueUrl=url)
+    for answer in answers:
+        if isinstance(answer, dict):
+            answer.pop("ResponseMetadata", None)
+    return answers
+
+
+def test_cached_response_attribute_names_serialise_what_moto_serialises(table: Any) -> None:
+    from moto.core.serialize import XFormedAttributePicker
+
+    from local.aws.moto_patches import cached_response_attribute_names
+
+    table.put_item(Item={"pk": "typed", "sk": "all", "s": "x", "n": 2, "b": b"\x00\x01", "ss": {"a", "b"},
+                         "ns": {1, 2}, "bs": {b"z"}, "l": [1, "two", None, True, {"m": [b"y"]}],
+                         "m": {"inner": {"deeper": ["x"]}}, "null": None, "bool": False})
+    expected = _serialised_answers()
+    undo = cached_response_attribute_names()
+    try:
+        assert cached_response_attribute_names()() is None  # nested
+        for _ in range(2):  # the names listed, then from the cache
+            assert _serialised_answers() == expected
+    finally:
+        undo()
+    assert not getattr(XFormedAttributePicker.get_possible_keys, "_cached", False)
+    item = expected[1]["Item"]
+    assert item["l"]["L"][4] == {"M": {"m": {"L": [{"B": b"y"}]}}} and item["bs"] == {"BS": [b"z"]}  # not vacuous
+    assert len(expected[0]["Items"]) == 3 and len(expected[2]["Responses"]["t"]) == 2
+    assert expected[5]["Body"] == "body" and expected[5]["MessageAttributes"]["a"]["StringValue"] == "v"
