@@ -26,7 +26,7 @@ _IMPORTED = re.compile(r"^import time:\s+\d+ \|\s+\d+ \| *(\S+)$", re.MULTILINE)
 ONLY_IN = {
     # the report's HTML and text templates; report_pdf's first call as the bench reads it takes every
     # branch of its writer choice, the HTML one included (a PDF alone: the test at the end)
-    "jinja2": {"render_report", "report_pdf"},
+    "jinja2": {"render_report", "report_pdf", "unsubscribe_page"},  # the page a GET of the link shows
     "aws_lambda_powertools.utilities.batch": {"apply_metric_events", "notify_consumer"},  # SQS partial batches
     "asyncio": {"apply_metric_events", "notify_consumer"},  # Powertools' batch module imports it
     "aws_lambda_powertools.utilities.idempotency": {"deliver_report", "publish_summaries"},
