@@ -7,13 +7,9 @@ the deploy inside uses the offline package).
 
 from __future__ import annotations
 
-import csv
 import json
 import os
-import signal
 import socket
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -21,8 +17,9 @@ from typing import Any
 import boto3
 import pytest
 
-from infra.stage import ROOT, copy_project
-from tests.factories import AS_OF, CLIENTS, all_accounts, cost_rows
+from infra.stage import copy_project
+from tests.factories import AS_OF, CLIENTS
+from tests.integration.serve_command import serve_command
 
 WEEKLY = {"report_type": "weekly", "as_of": AS_OF.isoformat()}
 
@@ -115,35 +112,9 @@ def test_stop_releases_the_process_state(tmp_path: Path) -> None:
 def test_the_serve_command(tmp_path: Path) -> None:
     """`python -m local serve ...` as a person (or a script) runs it: one READY line once everything is up,
     an execution through the port, then SIGTERM stops it cleanly."""
-    clients = tmp_path / "clients.json"
-    clients.write_text(json.dumps(CLIENTS))
-    costs = tmp_path / "costs.csv"
-    rows = cost_rows(all_accounts(CLIENTS))
-    with costs.open("w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env.update({"HTTP_PROXY": "http://127.0.0.1:9", "HTTPS_PROXY": "http://127.0.0.1:9", "NO_PROXY": "127.0.0.1,localhost",
-                "PIP_NO_INDEX": "1", "PYTHONUNBUFFERED": "1", "AWS_CONFIG_FILE": os.devnull})
-    out = tmp_path / "out"
     state_machine = "arn:aws:states:us-east-1:123456789012:stateMachine:cost-reporter-local-cost-report"
-    # The command deploys from the checkout (its .chalice/deployed/local.json, as for a person).
-    process = subprocess.Popen([sys.executable, "-m", "local", "serve", "--port", str(port), "--clients", str(clients),
-                                "--costs", str(costs), "--out", str(out)],
-                               cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    lines: list[str] = []
-    try:
-        assert process.stdout is not None
-        deadline = time.monotonic() + 120
-        while not (lines and lines[-1].startswith("READY ")):
-            line = process.stdout.readline()
-            assert line or process.poll() is None, "".join(lines)
-            lines.append(line)
-            assert time.monotonic() < deadline, "".join(lines)
+    with serve_command(tmp_path, CLIENTS, ready_within=120) as served:
+        port, lines, out = served.port, served.lines, served.out
         # READY comes last, once: the endpoint answers, the stage is deployed, the clients are seeded
         assert lines[-1].split() == ["READY", f"http://127.0.0.1:{port}", state_machine]
         assert sum(line.startswith("READY") for line in lines) == 1
@@ -161,16 +132,9 @@ def test_the_serve_command(tmp_path: Path) -> None:
         arn = sfn.start_execution(stateMachineArn=state_machine, input=json.dumps(WEEKLY))["executionArn"]
         assert wait(sfn, arn)["status"] == "SUCCEEDED"
         assert emails(out) == {"alpha": 1, "bravo": 1, "charlie": 1}
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            rest, _ = process.communicate(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            rest = ""
-    lines.append(rest or "")
-    assert process.returncode == 0, "".join(lines)
-    assert "stopping" in (rest or "")
-    assert not any(line.startswith("READY") for line in (rest or "").splitlines())
+    rest = served.rest
+    assert served.process.returncode == 0, "".join(lines) + rest
+    assert "stopping" in rest
+    assert not any(line.startswith("READY") for line in rest.splitlines())
     with pytest.raises(ConnectionRefusedError):  # the port is released
         socket.create_connection(("127.0.0.1", port), timeout=2)

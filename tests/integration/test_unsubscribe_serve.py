@@ -6,13 +6,7 @@ queue, in process: the same headers, the same filtering, exactly once per recipi
 
 from __future__ import annotations
 
-import csv
 import json
-import os
-import signal
-import socket
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -22,8 +16,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from infra.stage import ROOT
-from tests.factories import AS_OF, all_accounts, client_config, cost_rows
+from tests.factories import AS_OF, client_config
+from tests.integration.serve_command import serve_command
 from tests.integration.test_admin_clients import admin
 from tests.integration.test_serve import external_client, wait
 
@@ -61,34 +55,8 @@ def _http(url: str, body: bytes | None = None, content_type: str | None = None) 
 
 
 def test_one_click_unsubscribe_through_local_serve(tmp_path: Path) -> None:
-    clients = tmp_path / "clients.json"
-    clients.write_text(json.dumps(CLIENTS))
-    costs = tmp_path / "costs.csv"
-    rows = cost_rows(all_accounts(CLIENTS))
-    with costs.open("w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    endpoint = f"http://127.0.0.1:{port}"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env.update({"HTTP_PROXY": "http://127.0.0.1:9", "HTTPS_PROXY": "http://127.0.0.1:9", "NO_PROXY": "127.0.0.1,localhost",
-                "PIP_NO_INDEX": "1", "PYTHONUNBUFFERED": "1", "AWS_CONFIG_FILE": os.devnull})
-    out = tmp_path / "out"
-    process = subprocess.Popen([sys.executable, "-m", "local", "serve", "--port", str(port), "--clients", str(clients),
-                                "--costs", str(costs), "--out", str(out)],
-                               cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    lines: list[str] = []
-    try:
-        assert process.stdout is not None
-        deadline = time.monotonic() + 180
-        while not (lines and lines[-1].startswith("READY ")):
-            line = process.stdout.readline()
-            assert line or process.poll() is None, "".join(lines)
-            lines.append(line)
-            assert time.monotonic() < deadline, "".join(lines)
+    with serve_command(tmp_path, CLIENTS) as served:
+        endpoint, lines, out = served.endpoint, served.lines, served.out
         assert f"Unsubscribe route:  {endpoint}/unsubscribe" in "".join(lines)  # serve prints where links point
 
         # 1. a run: one message per recipient, each with its own link to this endpoint
@@ -145,14 +113,7 @@ def test_one_click_unsubscribe_through_local_serve(tmp_path: Path) -> None:
         assert third["delivered"] == 1
         latest = [m for path, m in _messages(out / "alpha").items() if path not in now]
         assert sorted(_to(m) for m in latest) == TEAM
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            rest, _ = process.communicate(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            rest = ""
-    assert process.returncode == 0, "".join(lines) + (rest or "")
+    assert served.process.returncode == 0, "".join(lines) + served.rest
 
 
 # ---- alert emails (the notification queue's email channel), in process --------------------------------------
