@@ -269,9 +269,17 @@ class LocalRuntime:
         return sorted((i["pk"], i["sk"]) for i in items if i["pk"].startswith(PK_DELIVERY_PREFIX))
 
     def uninstall_hooks(self) -> None:
+        # Every hook is undone even when one fails: a patch left installed would be wrapped again by
+        # the next runtime in this process (and a wrapped transaction lock waits on itself).
+        failures: list[BaseException] = []
         for uninstall in reversed(self._uninstall):
-            uninstall()
+            try:
+                uninstall()
+            except Exception as exc:  # noqa: BLE001 - collected and raised below, after the others ran
+                failures.append(exc)
         self._uninstall.clear()
+        if failures:
+            raise failures[0]
 
     def install_faults(self, faults: Any) -> Callable[[], None]:
         """Install wire-level fault injection (local.fixtures.faults.WireFaults) for every call our stages make

@@ -334,3 +334,22 @@ def test_cached_response_attribute_names_serialise_what_moto_serialises(table: A
     assert item["l"]["L"][4] == {"M": {"m": {"L": [{"B": b"y"}]}}} and item["bs"] == {"BS": [b"z"]}  # not vacuous
     assert len(expected[0]["Items"]) == 3 and len(expected[2]["Responses"]["t"]) == 2
     assert expected[5]["Body"] == "body" and expected[5]["MessageAttributes"]["a"]["StringValue"] == "v"
+
+
+def test_every_hook_is_undone_even_when_one_fails() -> None:
+    """A runtime's teardown undoes every patch though one undo raises, then raises it: a patch left
+    installed would be wrapped again by the next runtime of the process."""
+    from types import SimpleNamespace
+
+    from local.aws.runtime import LocalRuntime
+
+    undone: list[str] = []
+
+    def failing() -> None:
+        undone.append("failing")
+        raise RuntimeError("undo failed")
+
+    runtime = SimpleNamespace(_uninstall=[lambda: undone.append("first"), failing, lambda: undone.append("last")])
+    with pytest.raises(RuntimeError, match="undo failed"):
+        LocalRuntime.uninstall_hooks(runtime)  # type: ignore[arg-type]
+    assert undone == ["last", "failing", "first"] and runtime._uninstall == []

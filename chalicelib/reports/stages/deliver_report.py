@@ -29,7 +29,7 @@ from chalicelib.core import aws
 from chalicelib.core.caches import register
 from chalicelib.core.constants import PK_IDEMPOTENCY_DELIVER
 from chalicelib.core.email import for_recipient, send_raw
-from chalicelib.core.errors import CostReportError
+from chalicelib.core.errors import CostReportError, DataValidationError
 from chalicelib.core.metrics import publish
 from chalicelib.core.observability import logger, mask_address
 from chalicelib.core.settings import get_settings
@@ -50,8 +50,6 @@ def deliver(task: DeliverReportInput, lambda_context: Any = None) -> DeliverRepo
     recipients = [address for _, address in getaddresses(headers.get_all("To", []))]
     sender = parseaddr(headers.get("From", ""))[1] or get_settings().default_sender
     if not recipients:
-        from chalicelib.core.errors import DataValidationError
-
         raise DataValidationError(f"{task.rendered.message_key}: the rendered message names no recipient")
     suppressed = subscriptions.unsubscribed_recipients(task.client_id)
     delivery = {
